@@ -1,0 +1,365 @@
+-- Helpers shared by the ledger operations: ids, errors, idempotency, JSON shapes, expiry arithmetic,
+-- member locking and the lot allocation order. Every ledger write takes its time as a parameter
+-- (the application's injected clock); nothing here reads now().
+
+-- Time-sortable opaque ids: <prefix>_<12 hex ms since epoch><16 hex random>.
+CREATE FUNCTION jf_id(p_prefix text) RETURNS text LANGUAGE sql VOLATILE AS $$
+  SELECT p_prefix || '_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+         || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)
+$$;
+
+-- ISO 8601 in UTC with milliseconds, the one timestamp format of the API.
+CREATE FUNCTION jf_ts(p_t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+-- Domain errors travel as SQLSTATE P0001 with the stable API code as message and JSON detail.
+CREATE FUNCTION jf_raise(p_code text, p_detail jsonb DEFAULT '{}') RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = p_code, DETAIL = p_detail::text;
+END $$;
+
+-- Idempotency. Claim the key inside the caller's transaction: a concurrent claim of the same key
+-- waits on the unique index until the first transaction ends, then either replays its stored
+-- result (committed) or proceeds (rolled back). Returns NULL when the caller should do the work.
+CREATE FUNCTION jf_idem_claim(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  r idempotency_key;
+BEGIN
+  IF p->>'idem_key' IS NULL THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO idempotency_key (scope, key, request_hash, created_at)
+  VALUES (p->>'idem_scope', p->>'idem_key', p->>'idem_hash', (p->>'now')::timestamptz)
+  ON CONFLICT DO NOTHING;
+  IF FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT * INTO r FROM idempotency_key WHERE scope = p->>'idem_scope' AND key = p->>'idem_key';
+  IF r.request_hash <> p->>'idem_hash' THEN
+    PERFORM jf_raise('IDEMPOTENCY_KEY_REUSED', jsonb_build_object('key', p->>'idem_key'));
+  END IF;
+  IF r.status_code IS NULL THEN
+    PERFORM jf_raise('IDEMPOTENCY_KEY_IN_PROGRESS', jsonb_build_object('key', p->>'idem_key'));
+  END IF;
+  RETURN jsonb_build_object('status', r.status_code, 'body', r.response, 'replayed', true);
+END $$;
+
+CREATE FUNCTION jf_idem_store(p jsonb, p_result jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  IF p->>'idem_key' IS NOT NULL THEN
+    UPDATE idempotency_key SET status_code = (p_result->>'status')::integer, response = p_result->'body'
+     WHERE scope = p->>'idem_scope' AND key = p->>'idem_key';
+  END IF;
+  RETURN p_result || jsonb_build_object('replayed', false);
+END $$;
+
+-- Expiry policy arithmetic, in the programme's time zone.
+--   {"type":"never"}
+--   {"type":"rolling","months":12}                      earned_at + 12 months
+--   {"type":"end_of_period","unit":"year","offset":1}   end of the year after the year of earning
+--   {"type":"activity_extended","months":12,"hard_cap_months":36}
+CREATE FUNCTION jf_policy_expiry(p_policy jsonb, p_tz text, p_earned timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_unit text;
+  v_step interval;
+BEGIN
+  CASE p_policy->>'type'
+    WHEN 'never' THEN
+      RETURN NULL;
+    WHEN 'rolling', 'activity_extended' THEN
+      RETURN ((p_earned AT TIME ZONE p_tz) + make_interval(months => (p_policy->>'months')::integer)) AT TIME ZONE p_tz;
+    WHEN 'end_of_period' THEN
+      v_unit := p_policy->>'unit';
+      v_step := CASE v_unit WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
+                            ELSE interval '1 year' END;
+      RETURN (date_trunc(v_unit, p_earned AT TIME ZONE p_tz)
+              + v_step * (coalesce((p_policy->>'offset')::integer, 0) + 1)) AT TIME ZONE p_tz;
+    ELSE
+      PERFORM jf_raise('INVALID_EXPIRY_POLICY', jsonb_build_object('policy', p_policy));
+  END CASE;
+END $$;
+
+CREATE FUNCTION jf_policy_cap(p_policy jsonb, p_tz text, p_earned timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p_policy->>'type' = 'activity_extended' AND p_policy ? 'hard_cap_months'
+              THEN ((p_earned AT TIME ZONE p_tz) + make_interval(months => (p_policy->>'hard_cap_months')::integer)) AT TIME ZONE p_tz
+         END
+$$;
+
+-- JSON shapes returned by the API. One definition each, used by writes and reads alike.
+CREATE FUNCTION jf_entry_json(e ledger_entry) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', e.id, 'object', 'entry', 'program_id', e.program_id, 'member_id', e.member_id, 'txn_id', e.txn_id,
+    'kind', e.kind, 'amount', e.amount, 'delta', e.delta, 'held_delta', e.held_delta,
+    'debit_account', e.debit_account, 'credit_account', e.credit_account,
+    'lot_id', e.lot_id, 'hold_id', e.hold_id, 'reverses_entry_id', e.reverses_entry_id,
+    'counterparty_member_id', e.counterparty_member_id, 'reason', e.reason, 'reason_code', e.reason_code,
+    'reference', e.reference, 'actor', e.actor, 'metadata', e.metadata, 'occurred_at', jf_ts(e.occurred_at))
+$$;
+
+CREATE FUNCTION jf_lot_json(l lot, p_now timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', l.id, 'object', 'lot', 'member_id', l.member_id, 'entry_id', l.entry_id, 'amount', l.amount,
+    'remaining', l.remaining, 'held', l.held, 'spent', l.spent, 'expired', l.expired, 'reversed', l.reversed,
+    'earned_at', jf_ts(l.earned_at), 'available_at', jf_ts(l.available_at), 'expires_at', jf_ts(l.expires_at),
+    'expiry_cap', jf_ts(l.expiry_cap),
+    'state', CASE WHEN l.remaining = 0 AND l.held = 0 THEN 'consumed'
+                  WHEN l.expires_at IS NOT NULL AND l.expires_at <= p_now THEN 'expired'
+                  WHEN l.available_at > p_now THEN 'pending'
+                  ELSE 'available' END)
+$$;
+
+CREATE FUNCTION jf_hold_json(h hold, p_now timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'id', h.id, 'object', 'hold', 'program_id', h.program_id, 'member_id', h.member_id, 'amount', h.amount,
+    'captured', h.captured,
+    -- a hold past its deadline is expired at once, even before the timeout job releases it
+    'status', CASE WHEN h.status = 'open' AND h.expires_at <= p_now THEN 'expired' ELSE h.status END,
+    'reference', h.reference, 'description', h.description, 'metadata', h.metadata,
+    'created_at', jf_ts(h.created_at), 'expires_at', jf_ts(h.expires_at), 'resolved_at', jf_ts(h.resolved_at))
+$$;
+
+-- The balance as of p_now, exact in time: lots past expires_at are never available and pending
+-- lots become available at available_at, whether or not any job has run. Points of holds past
+-- their deadline count as available again before the timeout job releases them.
+CREATE FUNCTION jf_balance(p_member_id text, p_now timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
+  WITH a AS (
+    SELECT * FROM member_account WHERE member_id = p_member_id
+  ), l AS (
+    SELECT
+      coalesce(sum(remaining) FILTER (WHERE available_at <= p_now AND (expires_at IS NULL OR expires_at > p_now)), 0) AS spendable,
+      coalesce(sum(remaining) FILTER (WHERE available_at > p_now AND (expires_at IS NULL OR expires_at > p_now)), 0) AS pending,
+      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '30 days'), 0) AS exp30,
+      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '60 days'), 0) AS exp60,
+      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '90 days'), 0) AS exp90,
+      min(expires_at) FILTER (WHERE expires_at > p_now) AS next_at
+    FROM lot WHERE member_id = p_member_id AND remaining > 0
+  ), nx AS (
+    SELECT coalesce(sum(remaining), 0) AS next_points
+    FROM lot WHERE member_id = p_member_id AND remaining > 0 AND expires_at = (SELECT next_at FROM l)
+  ), h AS (
+    SELECT coalesce(sum(amount) FILTER (WHERE expires_at > p_now), 0) AS held
+    FROM hold WHERE member_id = p_member_id AND status = 'open'
+  ), t AS (
+    SELECT
+      coalesce(sum(ha.amount) FILTER (WHERE lt.available_at <= p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0) AS back_spendable,
+      coalesce(sum(ha.amount) FILTER (WHERE lt.available_at > p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0) AS back_pending
+    FROM hold ho JOIN hold_allocation ha ON ha.hold_id = ho.id JOIN lot lt ON lt.id = ha.lot_id
+    WHERE ho.member_id = p_member_id AND ho.status = 'open' AND ho.expires_at <= p_now
+  )
+  SELECT jsonb_build_object(
+    'object', 'balance', 'member_id', a.member_id,
+    'available', l.spendable + t.back_spendable - a.debt,
+    'pending', l.pending + t.back_pending,
+    'held', h.held,
+    'debt', a.debt,
+    'lifetime_earned', a.lifetime_earned, 'lifetime_spent', a.lifetime_spent, 'lifetime_expired', a.lifetime_expired,
+    'next_expiry', CASE WHEN l.next_at IS NULL THEN NULL
+                        ELSE jsonb_build_object('at', jf_ts(l.next_at), 'points', nx.next_points) END,
+    'expiring', jsonb_build_object('days_30', l.exp30, 'days_60', l.exp60, 'days_90', l.exp90),
+    'last_activity_at', jf_ts(a.last_activity_at),
+    'as_of', jf_ts(p_now))
+  FROM a, l, nx, h, t
+$$;
+
+-- Spendable lots in allocation order (soonest expiry first, never-expiring last, then oldest),
+-- with how much to take from each to reach p_points. The caller holds the member lock, so the
+-- member's lots cannot change underneath.
+CREATE FUNCTION jf_take_lots(p_member_id text, p_points bigint, p_now timestamptz)
+RETURNS TABLE (lot_id text, take bigint, expires_at timestamptz, expiry_cap timestamptz) LANGUAGE sql STABLE AS $$
+  SELECT s.id, LEAST(s.remaining, p_points - (s.cum - s.remaining)), s.expires_at, s.expiry_cap
+  FROM (
+    SELECT lt.id, lt.remaining, lt.expires_at, lt.expiry_cap,
+           sum(lt.remaining) OVER (ORDER BY lt.expires_at NULLS LAST, lt.earned_at, lt.id) AS cum
+    FROM lot lt
+    WHERE lt.member_id = p_member_id AND lt.remaining > 0 AND lt.available_at <= p_now
+      AND (lt.expires_at IS NULL OR lt.expires_at > p_now)
+  ) s
+  WHERE s.cum - s.remaining < p_points
+$$;
+
+CREATE FUNCTION jf_spendable(p_member_id text, p_now timestamptz) RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT coalesce(sum(remaining), 0)::bigint FROM lot
+  WHERE member_id = p_member_id AND remaining > 0 AND available_at <= p_now
+    AND (expires_at IS NULL OR expires_at > p_now)
+$$;
+
+CREATE FUNCTION jf_post(p_program text, p_member text, p_txn text, p_kind text, p_debit text, p_credit text,
+                        p_amount bigint, p_now timestamptz, p jsonb, p_lot text DEFAULT NULL,
+                        p_hold text DEFAULT NULL, p_reverses text DEFAULT NULL, p_counterparty text DEFAULT NULL)
+RETURNS ledger_entry LANGUAGE sql AS $$
+  INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount,
+                            lot_id, hold_id, reverses_entry_id, counterparty_member_id,
+                            reason, reason_code, reference, actor, metadata, occurred_at)
+  VALUES (jf_id('ent'), p_program, p_member, p_txn, p_kind, p_debit, p_credit, p_amount,
+          p_lot, p_hold, p_reverses, p_counterparty,
+          p->>'reason', p->>'reason_code', p->>'reference', p->>'actor', coalesce(p->'metadata', '{}'), p_now)
+  RETURNING *
+$$;
+
+CREATE TYPE jf_member_ctx AS (
+  member_id text, program_id text, status text, balance bigint, held bigint, debt bigint,
+  time_zone text, expiry_policy jsonb, pending_days integer, negative_balance_policy text,
+  hold_timeout_seconds integer
+);
+
+-- Resolve a hold exactly once: capture p_capture points (soonest-expiring allocations first) and
+-- return the rest to their lots. Points returned to a lot that has expired meanwhile expire now.
+-- The caller holds the member lock and has checked the hold is open.
+CREATE FUNCTION jf_hold_resolve(p_hold_id text, p_capture bigint, p_status text, p_now timestamptz,
+                                p_txn text, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  h hold;
+  a record;
+  v_need bigint := p_capture;
+  v_cap bigint;
+  v_rel bigint;
+  v_exp bigint;
+  v_captured bigint := 0;
+  v_released bigint := 0;
+  v_expired bigint := 0;
+  v_expired_lots text[] := '{}';
+  v_expired_amounts bigint[] := '{}';
+  v_entries jsonb := '[]';
+  e ledger_entry;
+BEGIN
+  SELECT * INTO h FROM hold WHERE id = p_hold_id FOR UPDATE;
+  FOR a IN
+    SELECT ha.lot_id, ha.amount, lt.expires_at
+    FROM hold_allocation ha JOIN lot lt ON lt.id = ha.lot_id
+    WHERE ha.hold_id = p_hold_id
+    ORDER BY lt.expires_at NULLS LAST, lt.earned_at, lt.id
+  LOOP
+    v_cap := LEAST(a.amount, v_need);
+    v_need := v_need - v_cap;
+    v_rel := a.amount - v_cap;
+    v_exp := CASE WHEN a.expires_at IS NOT NULL AND a.expires_at <= p_now THEN v_rel ELSE 0 END;
+    UPDATE lot SET held = held - a.amount, spent = spent + v_cap,
+                   remaining = remaining + v_rel - v_exp, expired = expired + v_exp
+     WHERE id = a.lot_id;
+    v_captured := v_captured + v_cap;
+    v_released := v_released + v_rel;
+    IF v_exp > 0 THEN
+      v_expired := v_expired + v_exp;
+      v_expired_lots := v_expired_lots || a.lot_id;
+      v_expired_amounts := v_expired_amounts || v_exp;
+    END IF;
+  END LOOP;
+
+  IF v_captured > 0 THEN
+    e := jf_post(h.program_id, h.member_id, p_txn, 'capture', 'member_held', 'redeemed', v_captured, p_now, p,
+                 NULL, h.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  IF v_released > 0 THEN
+    e := jf_post(h.program_id, h.member_id, p_txn, 'release', 'member_held', 'member', v_released, p_now,
+                 CASE WHEN p_status = 'expired' THEN jsonb_build_object('reason', 'hold timed out') ELSE p END,
+                 NULL, h.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  -- points returned to a lot that expired while they were held expire now
+  FOR i IN 1 .. coalesce(array_length(v_expired_lots, 1), 0) LOOP
+    e := jf_post(h.program_id, h.member_id, p_txn, 'expire', 'member', 'expired', v_expired_amounts[i], p_now,
+                 '{}'::jsonb, v_expired_lots[i], h.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END LOOP;
+
+  UPDATE member_account
+     SET held = held - h.amount, balance = balance + v_released - v_expired,
+         lifetime_spent = lifetime_spent + v_captured, lifetime_expired = lifetime_expired + v_expired,
+         updated_at = p_now
+   WHERE member_id = h.member_id;
+  UPDATE hold SET status = p_status, captured = v_captured, resolved_at = p_now WHERE id = h.id;
+  RETURN v_entries;
+END $$;
+
+-- Repay debt from spendable lots. No entry: the member's balance does not change, the lots
+-- that were owed are consumed.
+CREATE FUNCTION jf_settle_debt(p_member_id text, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_debt bigint;
+  v_take bigint;
+BEGIN
+  SELECT debt INTO v_debt FROM member_account WHERE member_id = p_member_id;
+  IF v_debt = 0 THEN
+    RETURN;
+  END IF;
+  v_take := LEAST(v_debt, jf_spendable(p_member_id, p_now));
+  IF v_take = 0 THEN
+    RETURN;
+  END IF;
+  UPDATE lot SET remaining = lot.remaining - t.take, spent = lot.spent + t.take
+    FROM jf_take_lots(p_member_id, v_take, p_now) t WHERE lot.id = t.lot_id;
+  UPDATE member_account SET debt = debt - v_take, updated_at = p_now WHERE member_id = p_member_id;
+END $$;
+
+-- Lock the member's account row (the one lock every ledger write takes first), then bring the
+-- member up to date: release holds past their deadline and repay debt from available lots.
+CREATE FUNCTION jf_lock_member(p_member_id text, p_now timestamptz) RETURNS jf_member_ctx
+LANGUAGE plpgsql AS $$
+DECLARE
+  c jf_member_ctx;
+  v_hold text;
+BEGIN
+  PERFORM 1 FROM member_account WHERE member_id = p_member_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM jf_raise('MEMBER_NOT_FOUND', jsonb_build_object('member_id', p_member_id));
+  END IF;
+  FOR v_hold IN
+    SELECT id FROM hold WHERE member_id = p_member_id AND status = 'open' AND expires_at <= p_now ORDER BY expires_at
+  LOOP
+    PERFORM jf_hold_resolve(v_hold, 0, 'expired', p_now, jf_id('txn'), '{}'::jsonb);
+  END LOOP;
+  PERFORM jf_settle_debt(p_member_id, p_now);
+  SELECT a.member_id, a.program_id, m.status, a.balance, a.held, a.debt,
+         pr.time_zone, pr.expiry_policy, pr.pending_days, pr.negative_balance_policy, pr.hold_timeout_seconds
+    INTO c
+    FROM member_account a JOIN member m ON m.id = a.member_id JOIN program pr ON pr.id = a.program_id
+   WHERE a.member_id = p_member_id;
+  RETURN c;
+END $$;
+
+CREATE FUNCTION jf_require_status(c jf_member_ctx, p_allow_frozen boolean) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF c.status = 'closed' THEN
+    PERFORM jf_raise('MEMBER_CLOSED', jsonb_build_object('member_id', c.member_id));
+  ELSIF c.status = 'frozen' AND NOT p_allow_frozen THEN
+    PERFORM jf_raise('MEMBER_FROZEN', jsonb_build_object('member_id', c.member_id));
+  END IF;
+END $$;
+
+-- Activity-extended expiry: qualifying activity pushes every live lot to now + N months, never
+-- shortening an expiry and never beyond a lot's hard cap. Already-expired lots stay expired.
+CREATE FUNCTION jf_extend_on_activity(c jf_member_ctx, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_until timestamptz;
+BEGIN
+  UPDATE member_account SET last_activity_at = p_now WHERE member_id = c.member_id;
+  IF c.expiry_policy->>'type' <> 'activity_extended' THEN
+    RETURN;
+  END IF;
+  v_until := jf_policy_expiry(c.expiry_policy, c.time_zone, p_now);
+  UPDATE lot SET expires_at = LEAST(v_until, coalesce(expiry_cap, 'infinity'::timestamptz))
+   WHERE member_id = c.member_id AND (remaining > 0 OR held > 0)
+     AND expires_at > p_now AND expires_at < LEAST(v_until, coalesce(expiry_cap, 'infinity'::timestamptz));
+END $$;
+
+CREATE FUNCTION jf_insufficient(c jf_member_ctx, p_points bigint, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_available bigint := jf_spendable(c.member_id, p_now) - c.debt;
+BEGIN
+  IF v_available < p_points THEN
+    PERFORM jf_raise('INSUFFICIENT_POINTS', jsonb_build_object('available', v_available, 'requested', p_points));
+  END IF;
+END $$;
+
+-- Create a lot for a credit entry and return it.
+CREATE FUNCTION jf_new_lot(p_lot_id text, c jf_member_ctx, p_entry text, p_points bigint, p_now timestamptz,
+                           p_available_at timestamptz, p_expires_at timestamptz, p_cap timestamptz)
+RETURNS lot LANGUAGE sql AS $$
+  INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at, expiry_cap)
+  VALUES (p_lot_id, c.program_id, c.member_id, p_entry, p_points, p_points, p_now, p_available_at, p_expires_at, p_cap)
+  RETURNING *
+$$;

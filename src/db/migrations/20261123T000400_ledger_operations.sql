@@ -1,0 +1,464 @@
+-- Ledger operations. Each is one function call (one round trip, one transaction with the caller's):
+-- claim the idempotency key, lock the member, check, move points between lots and accounts, write
+-- immutable entries, remember the result. Input is one JSON object `p`; see ledger.repository.ts.
+-- Result: {"status": <http status>, "body": <response>, "replayed": <bool>}.
+
+-- Credit: earn points into a new lot (pending period and expiry from the programme's policy
+-- unless given explicitly).
+CREATE FUNCTION ledger_credit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_points bigint := (p->>'points')::bigint;
+  v_lot text := jf_id('lot');
+  v_available timestamptz;
+  v_expires timestamptz;
+  r jsonb;
+  c jf_member_ctx;
+  e ledger_entry;
+  l lot;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  c := jf_lock_member(p->>'member_id', v_now);
+  PERFORM jf_require_status(c, true);
+  v_available := coalesce((p->>'available_at')::timestamptz,
+                          v_now + make_interval(days => coalesce((p->>'pending_days')::integer, c.pending_days)));
+  v_expires := CASE WHEN p ? 'expires_at' THEN (p->>'expires_at')::timestamptz
+                    ELSE jf_policy_expiry(c.expiry_policy, c.time_zone, v_now) END;
+  IF v_expires IS NOT NULL AND v_expires <= greatest(v_now, v_available) THEN
+    PERFORM jf_raise('INVALID_EXPIRY', jsonb_build_object('field', 'expires_at', 'expires_at', jf_ts(v_expires),
+                                                          'available_at', jf_ts(v_available)));
+  END IF;
+  e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'earn', 'issued', 'member', v_points, v_now, p, v_lot);
+  PERFORM jf_new_lot(v_lot, c, e.id, v_points, v_now, v_available, v_expires,
+                     CASE WHEN p ? 'expires_at' THEN NULL ELSE jf_policy_cap(c.expiry_policy, c.time_zone, v_now) END);
+  UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
+                            updated_at = v_now
+   WHERE member_id = c.member_id;
+  PERFORM jf_extend_on_activity(c, v_now);
+  PERFORM jf_settle_debt(c.member_id, v_now);
+  SELECT * INTO l FROM lot WHERE id = v_lot;
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'entry', jf_entry_json(e), 'lot', jf_lot_json(l, v_now), 'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Debit: spend available points, soonest-expiring lots first. Never overdraws.
+CREATE FUNCTION ledger_debit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_points bigint := (p->>'points')::bigint;
+  r jsonb;
+  c jf_member_ctx;
+  e ledger_entry;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  c := jf_lock_member(p->>'member_id', v_now);
+  PERFORM jf_require_status(c, false);
+  PERFORM jf_insufficient(c, v_points, v_now);
+  UPDATE lot SET remaining = lot.remaining - t.take, spent = lot.spent + t.take
+    FROM jf_take_lots(c.member_id, v_points, v_now) t WHERE lot.id = t.lot_id;
+  e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'spend', 'member', 'redeemed', v_points, v_now, p);
+  UPDATE member_account SET balance = balance - v_points, lifetime_spent = lifetime_spent + v_points,
+                            updated_at = v_now
+   WHERE member_id = c.member_id;
+  PERFORM jf_extend_on_activity(c, v_now);
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'entry', jf_entry_json(e), 'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Hold: reserve points for a checkout. The points leave their lots into the hold (remembering
+-- which lots), so a later capture cannot fail for lack of points.
+CREATE FUNCTION ledger_hold(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_points bigint := (p->>'points')::bigint;
+  v_hold text := jf_id('hld');
+  r jsonb;
+  c jf_member_ctx;
+  e ledger_entry;
+  h hold;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  c := jf_lock_member(p->>'member_id', v_now);
+  PERFORM jf_require_status(c, false);
+  PERFORM jf_insufficient(c, v_points, v_now);
+  INSERT INTO hold (id, program_id, member_id, amount, status, reference, description, metadata, created_at, expires_at)
+  VALUES (v_hold, c.program_id, c.member_id, v_points, 'open', p->>'reference', p->>'reason',
+          coalesce(p->'metadata', '{}'), v_now,
+          v_now + make_interval(secs => coalesce((p->>'expires_in_seconds')::integer, c.hold_timeout_seconds)))
+  RETURNING * INTO h;
+  INSERT INTO hold_allocation (hold_id, lot_id, amount)
+  SELECT v_hold, t.lot_id, t.take FROM jf_take_lots(c.member_id, v_points, v_now) t;
+  UPDATE lot SET remaining = lot.remaining - ha.amount, held = lot.held + ha.amount
+    FROM hold_allocation ha WHERE ha.hold_id = v_hold AND lot.id = ha.lot_id;
+  e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'hold', 'member', 'member_held', v_points, v_now, p, NULL, v_hold);
+  UPDATE member_account SET balance = balance - v_points, held = held + v_points, updated_at = v_now
+   WHERE member_id = c.member_id;
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'hold', jf_hold_json(h, v_now), 'entry', jf_entry_json(e), 'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Capture (full or partial) or void a hold. Exactly one resolution wins: the member lock serialises
+-- capture, void and the timeout job, and each checks the hold is still open.
+CREATE FUNCTION ledger_hold_resolve(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_action text := p->>'action';
+  v_member text;
+  v_capture bigint;
+  v_entries jsonb;
+  r jsonb;
+  c jf_member_ctx;
+  h hold;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  SELECT member_id INTO v_member FROM hold WHERE id = p->>'hold_id';
+  IF NOT FOUND THEN
+    PERFORM jf_raise('HOLD_NOT_FOUND', jsonb_build_object('hold_id', p->>'hold_id'));
+  END IF;
+  c := jf_lock_member(v_member, v_now);
+  SELECT * INTO h FROM hold WHERE id = p->>'hold_id' FOR UPDATE;
+  IF h.status = 'expired' THEN
+    PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('hold_id', h.id, 'expires_at', jf_ts(h.expires_at)));
+  ELSIF h.status <> 'open' THEN
+    PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'status', h.status));
+  END IF;
+  IF v_action = 'capture' THEN
+    PERFORM jf_require_status(c, false);
+    v_capture := coalesce((p->>'points')::bigint, h.amount);
+    IF v_capture > h.amount THEN
+      PERFORM jf_raise('CAPTURE_EXCEEDS_HOLD', jsonb_build_object('field', 'points', 'hold_amount', h.amount,
+                                                                  'requested', v_capture));
+    END IF;
+    v_entries := jf_hold_resolve(h.id, v_capture, 'captured', v_now, jf_id('txn'), p);
+    PERFORM jf_extend_on_activity(c, v_now);
+  ELSE
+    v_entries := jf_hold_resolve(h.id, 0, 'voided', v_now, jf_id('txn'), p);
+  END IF;
+  SELECT * INTO h FROM hold WHERE id = h.id;
+  RETURN jf_idem_store(p, jsonb_build_object('status', 200, 'body', jsonb_build_object(
+    'hold', jf_hold_json(h, v_now), 'entries', v_entries, 'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Reverse a credit (refund claw-back), whole or part. Points still in the lot come back first;
+-- points of the lot that already expired are re-labelled (the member loses nothing twice); points
+-- already spent follow the programme's policy: allow_negative records a debt repaid from current
+-- and future points, write_off takes what the member has now and writes off the rest.
+CREATE FUNCTION ledger_reverse(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_txn text := jf_id('txn');
+  v_reversible bigint;
+  v_req bigint;
+  v_from_lot bigint;
+  v_from_expired bigint;
+  v_spent bigint;
+  v_from_spent bigint;
+  v_debt bigint := 0;
+  v_taken bigint := 0;
+  v_written_off bigint := 0;
+  v_entries jsonb := '[]';
+  r jsonb;
+  c jf_member_ctx;
+  e0 ledger_entry;
+  e ledger_entry;
+  l lot;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  SELECT * INTO e0 FROM ledger_entry WHERE id = p->>'entry_id';
+  IF NOT FOUND THEN
+    PERFORM jf_raise('ENTRY_NOT_FOUND', jsonb_build_object('entry_id', p->>'entry_id'));
+  END IF;
+  IF e0.kind NOT IN ('earn', 'adjust') OR e0.credit_account <> 'member' THEN
+    PERFORM jf_raise('ENTRY_NOT_REVERSIBLE', jsonb_build_object('entry_id', e0.id, 'kind', e0.kind));
+  END IF;
+  c := jf_lock_member(e0.member_id, v_now);
+  PERFORM jf_require_status(c, true);
+  SELECT * INTO l FROM lot WHERE id = e0.lot_id;
+  v_reversible := l.amount - l.reversal_total;
+  v_req := coalesce((p->>'points')::bigint, v_reversible);
+  IF v_reversible = 0 THEN
+    PERFORM jf_raise('ENTRY_ALREADY_REVERSED', jsonb_build_object('entry_id', e0.id));
+  ELSIF v_req > v_reversible THEN
+    PERFORM jf_raise('REVERSAL_EXCEEDS_CREDIT', jsonb_build_object('field', 'points', 'reversible', v_reversible,
+                                                                    'requested', v_req));
+  END IF;
+
+  v_from_lot := LEAST(v_req, l.remaining);
+  v_from_expired := LEAST(v_req - v_from_lot, l.expired);
+  v_spent := v_req - v_from_lot - v_from_expired;
+  -- under allow_negative the spent part becomes debt and this lot's spent points are re-labelled
+  v_from_spent := CASE WHEN c.negative_balance_policy = 'allow_negative' THEN LEAST(v_spent, l.spent) ELSE 0 END;
+  UPDATE lot SET remaining = remaining - v_from_lot, expired = expired - v_from_expired,
+                 spent = spent - v_from_spent, reversed = reversed + v_from_lot + v_from_expired + v_from_spent,
+                 reversal_total = reversal_total + v_req
+   WHERE id = l.id;
+  IF c.negative_balance_policy = 'allow_negative' THEN
+    v_debt := v_spent;
+  ELSE
+    -- take what the member has available now (other lots), write off the rest
+    v_taken := LEAST(v_spent, greatest(jf_spendable(c.member_id, v_now) - c.debt, 0));
+    v_written_off := v_spent - v_taken;
+    IF v_taken > 0 THEN
+      UPDATE lot SET remaining = lot.remaining - t.take, reversed = lot.reversed + t.take
+        FROM jf_take_lots(c.member_id, v_taken, v_now) t WHERE lot.id = t.lot_id;
+    END IF;
+  END IF;
+
+  IF v_from_lot + v_taken + v_debt > 0 THEN
+    e := jf_post(c.program_id, c.member_id, v_txn, 'reverse', 'member', 'reversed', v_from_lot + v_taken + v_debt,
+                 v_now, p, l.id, NULL, e0.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  IF v_from_expired > 0 THEN
+    e := jf_post(c.program_id, c.member_id, v_txn, 'reverse', 'expired', 'reversed', v_from_expired,
+                 v_now, p, l.id, NULL, e0.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  IF v_written_off > 0 THEN
+    e := jf_post(c.program_id, c.member_id, v_txn, 'write_off', 'written_off', 'reversed', v_written_off,
+                 v_now, p, l.id, NULL, e0.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+
+  UPDATE member_account
+     SET balance = balance - v_from_lot - v_taken - v_debt, debt = debt + v_debt,
+         lifetime_earned = lifetime_earned - CASE WHEN e0.kind = 'earn' THEN v_req ELSE 0 END,
+         lifetime_expired = lifetime_expired - v_from_expired, updated_at = v_now
+   WHERE member_id = c.member_id;
+  PERFORM jf_settle_debt(c.member_id, v_now);
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'reversal', jsonb_build_object('entry_id', e0.id, 'requested', v_req, 'from_lot', v_from_lot,
+                                   'from_expired', v_from_expired, 'from_balance', v_taken, 'to_debt', v_debt,
+                                   'written_off', v_written_off),
+    'entries', v_entries, 'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Manual adjustment by an operator: positive creates a lot (policy expiry, no pending period),
+-- negative draws from available lots like a debit. Frozen members can be adjusted.
+CREATE FUNCTION ledger_adjust(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_points bigint := (p->>'points')::bigint;
+  v_lot text := jf_id('lot');
+  r jsonb;
+  c jf_member_ctx;
+  e ledger_entry;
+  l lot;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  c := jf_lock_member(p->>'member_id', v_now);
+  PERFORM jf_require_status(c, true);
+  IF v_points > 0 THEN
+    e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'adjust', 'adjusted', 'member', v_points, v_now, p, v_lot);
+    l := jf_new_lot(v_lot, c, e.id, v_points, v_now, v_now, jf_policy_expiry(c.expiry_policy, c.time_zone, v_now),
+                    jf_policy_cap(c.expiry_policy, c.time_zone, v_now));
+    UPDATE member_account SET balance = balance + v_points, updated_at = v_now WHERE member_id = c.member_id;
+    PERFORM jf_settle_debt(c.member_id, v_now);
+    SELECT * INTO l FROM lot WHERE id = v_lot;
+  ELSE
+    PERFORM jf_insufficient(c, -v_points, v_now);
+    UPDATE lot SET remaining = lot.remaining - t.take, spent = lot.spent + t.take
+      FROM jf_take_lots(c.member_id, -v_points, v_now) t WHERE lot.id = t.lot_id;
+    e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'adjust', 'member', 'adjusted', -v_points, v_now, p);
+    UPDATE member_account SET balance = balance + v_points, updated_at = v_now WHERE member_id = c.member_id;
+  END IF;
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'entry', jf_entry_json(e), 'lot', CASE WHEN l.id IS NULL THEN NULL ELSE jf_lot_json(l, v_now) END,
+    'balance', jf_balance(c.member_id, v_now))));
+END $$;
+
+-- Member-to-member transfer within a programme. The recipient's new lots keep the expiry of the
+-- sender's lots they came from, so a transfer can never refresh expiry.
+CREATE FUNCTION ledger_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_points bigint := (p->>'points')::bigint;
+  v_from text := p->>'from_member_id';
+  v_to text := p->>'to_member_id';
+  v_txn text := jf_id('txn');
+  r jsonb;
+  c_from jf_member_ctx;
+  c_to jf_member_ctx;
+  e_out ledger_entry;
+  e_in ledger_entry;
+BEGIN
+  r := jf_idem_claim(p);
+  IF r IS NOT NULL THEN
+    RETURN r;
+  END IF;
+  IF v_from = v_to THEN
+    PERFORM jf_raise('TRANSFER_TO_SELF', jsonb_build_object('field', 'to_member_id'));
+  END IF;
+  -- lock both members in id order so that opposite transfers cannot deadlock
+  IF v_from < v_to THEN
+    c_from := jf_lock_member(v_from, v_now);
+    c_to := jf_lock_member(v_to, v_now);
+  ELSE
+    c_to := jf_lock_member(v_to, v_now);
+    c_from := jf_lock_member(v_from, v_now);
+  END IF;
+  IF c_from.program_id <> c_to.program_id THEN
+    PERFORM jf_raise('TRANSFER_ACROSS_PROGRAMS', jsonb_build_object('field', 'to_member_id'));
+  END IF;
+  PERFORM jf_require_status(c_from, false);
+  PERFORM jf_require_status(c_to, true);
+  PERFORM jf_insufficient(c_from, v_points, v_now);
+  e_out := jf_post(c_from.program_id, v_from, v_txn, 'transfer_out', 'member', 'transfer', v_points, v_now, p,
+                   NULL, NULL, NULL, v_to);
+  e_in := jf_post(c_to.program_id, v_to, v_txn, 'transfer_in', 'transfer', 'member', v_points, v_now, p,
+                  NULL, NULL, NULL, v_from);
+  WITH t AS (
+    SELECT * FROM jf_take_lots(v_from, v_points, v_now)
+  ), u AS (
+    UPDATE lot SET remaining = lot.remaining - t.take, spent = lot.spent + t.take FROM t WHERE lot.id = t.lot_id
+  )
+  INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at, expiry_cap)
+  SELECT jf_id('lot'), c_to.program_id, v_to, e_in.id, t.take, t.take, v_now, v_now, t.expires_at, t.expiry_cap FROM t;
+  UPDATE member_account SET balance = balance - v_points, updated_at = v_now WHERE member_id = v_from;
+  UPDATE member_account SET balance = balance + v_points, updated_at = v_now WHERE member_id = v_to;
+  PERFORM jf_settle_debt(v_to, v_now);
+  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
+    'object', 'transfer', 'id', v_txn, 'from_member_id', v_from, 'to_member_id', v_to, 'points', v_points,
+    'entries', jsonb_build_array(jf_entry_json(e_out), jf_entry_json(e_in)),
+    'from_balance', jf_balance(v_from, v_now), 'to_balance', jf_balance(v_to, v_now))));
+END $$;
+
+-- Qualifying activity without points (e.g. app login): extends expiry under activity_extended.
+CREATE FUNCTION ledger_record_activity(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  c jf_member_ctx;
+BEGIN
+  c := jf_lock_member(p->>'member_id', v_now);
+  PERFORM jf_require_status(c, true);
+  PERFORM jf_extend_on_activity(c, v_now);
+  RETURN jsonb_build_object('status', 200, 'body', jf_balance(c.member_id, v_now), 'replayed', false);
+END $$;
+
+-- Freeze, unfreeze or close a member. Closing is final: open holds must be resolved first, the
+-- remaining points are forfeited and any debt is written off, so the account ends at zero.
+CREATE FUNCTION ledger_set_status(p jsonb) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_now timestamptz := (p->>'now')::timestamptz;
+  v_status text := p->>'status';
+  v_txn text := jf_id('txn');
+  v_forfeit bigint;
+  c jf_member_ctx;
+BEGIN
+  c := jf_lock_member(p->>'member_id', v_now);
+  IF c.status = 'closed' THEN
+    PERFORM jf_raise('MEMBER_CLOSED', jsonb_build_object('member_id', c.member_id));
+  END IF;
+  IF v_status = c.status THEN
+    RETURN;
+  END IF;
+  IF v_status = 'closed' THEN
+    IF c.held > 0 THEN
+      PERFORM jf_raise('MEMBER_HAS_OPEN_HOLDS', jsonb_build_object('member_id', c.member_id, 'held', c.held));
+    END IF;
+    SELECT coalesce(sum(remaining), 0) INTO v_forfeit FROM lot WHERE member_id = c.member_id AND remaining > 0;
+    IF v_forfeit > 0 THEN
+      PERFORM jf_post(c.program_id, c.member_id, v_txn, 'forfeit', 'member', 'forfeited', v_forfeit, v_now, p);
+      UPDATE lot SET expired = expired + remaining, remaining = 0 WHERE member_id = c.member_id AND remaining > 0;
+    END IF;
+    IF c.debt > 0 THEN
+      PERFORM jf_post(c.program_id, c.member_id, v_txn, 'write_off', 'written_off', 'member', c.debt, v_now, p);
+    END IF;
+    UPDATE member_account SET balance = 0, debt = 0, updated_at = v_now WHERE member_id = c.member_id;
+  END IF;
+  UPDATE member SET status = v_status, status_reason = p->>'reason', updated_at = v_now WHERE id = c.member_id;
+END $$;
+
+-- Expiry sweep, one batch: set-based, safe with several instances. Members whose account row is
+-- locked by a concurrent write are skipped (SKIP LOCKED) and picked up by the next batch; every
+-- due lot gets exactly one expire entry (enforced by ledger_entry_one_sweep_expiry_per_lot).
+CREATE FUNCTION ledger_expire_due(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_members text[];
+  v_member text;
+  v_count integer;
+  v_txn text := jf_id('txn');
+BEGIN
+  SELECT array_agg(a.member_id) INTO v_members FROM (
+    SELECT member_id FROM member_account
+     WHERE member_id IN (SELECT lt.member_id FROM lot lt
+                          WHERE lt.remaining > 0 AND lt.expires_at <= p_now
+                          ORDER BY lt.expires_at LIMIT p_limit)
+     ORDER BY member_id
+     FOR UPDATE SKIP LOCKED
+  ) a;
+  IF v_members IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- points owed are repaid before anything expires
+  FOR v_member IN SELECT member_id FROM member_account WHERE member_id = ANY (v_members) AND debt > 0 LOOP
+    PERFORM jf_settle_debt(v_member, p_now);
+  END LOOP;
+  WITH due AS (
+    SELECT id, program_id, member_id, remaining FROM lot
+     WHERE member_id = ANY (v_members) AND remaining > 0 AND expires_at <= p_now
+  ), upd AS (
+    UPDATE lot SET expired = lot.expired + due.remaining, remaining = 0
+      FROM due WHERE lot.id = due.id
+    RETURNING lot.id, lot.program_id, lot.member_id, due.remaining AS points
+  ), ins AS (
+    INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount,
+                              lot_id, metadata, occurred_at)
+    SELECT jf_id('ent'), program_id, member_id, v_txn, 'expire', 'member', 'expired', points, id, '{}', p_now
+      FROM upd
+    RETURNING member_id, amount
+  ), acc AS (
+    UPDATE member_account a SET balance = a.balance - s.total, lifetime_expired = a.lifetime_expired + s.total,
+                                updated_at = p_now
+      FROM (SELECT member_id, sum(amount)::bigint AS total FROM ins GROUP BY member_id) s
+     WHERE a.member_id = s.member_id
+    RETURNING 1
+  )
+  SELECT count(*) INTO v_count FROM ins;
+  RETURN v_count;
+END $$;
+
+-- Hold timeout, one batch: release holds past their deadline. SKIP LOCKED as above.
+CREATE FUNCTION ledger_release_due_holds(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_members text[];
+  v_hold text;
+  v_count integer := 0;
+BEGIN
+  SELECT array_agg(a.member_id) INTO v_members FROM (
+    SELECT member_id FROM member_account
+     WHERE member_id IN (SELECT h.member_id FROM hold h WHERE h.status = 'open' AND h.expires_at <= p_now
+                          ORDER BY h.expires_at LIMIT p_limit)
+     ORDER BY member_id
+     FOR UPDATE SKIP LOCKED
+  ) a;
+  IF v_members IS NULL THEN
+    RETURN 0;
+  END IF;
+  FOR v_hold IN
+    SELECT id FROM hold WHERE member_id = ANY (v_members) AND status = 'open' AND expires_at <= p_now
+     ORDER BY expires_at
+  LOOP
+    PERFORM jf_hold_resolve(v_hold, 0, 'expired', p_now, jf_id('txn'), '{}'::jsonb);
+    v_count := v_count + 1;
+  END LOOP;
+  RETURN v_count;
+END $$;
