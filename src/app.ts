@@ -1,0 +1,106 @@
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.ts';
+import type { Db } from './db/db.ts';
+import { ApiKeyVerifier, apiKeyRoutes } from './modules/api-keys/index.ts';
+import { auditRoutes } from './modules/audit/index.ts';
+import { ledgerRoutes } from './modules/ledger/index.ts';
+import { memberRoutes } from './modules/members/index.ts';
+import { programRoutes } from './modules/programs/index.ts';
+import { systemRoutes } from './modules/system/system.routes.ts';
+import { registerAuth } from './plugins/auth.ts';
+import { registerErrorHandling } from './plugins/errors.ts';
+import type { Clock } from './shared/clock.ts';
+import type { App, AppDeps } from './shared/http.ts';
+import { httpRequestDuration } from './shared/metrics.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface BuildOptions {
+  config: Readonly<Config>;
+  db: Db;
+  clock: Clock;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Bodies are validated strictly: no type coercion ("10" is not a number), unknown fields are an
+ * error rather than silently dropped. Query strings and path parameters are text, so they coerce.
+ */
+function validators() {
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  addFormats(strict);
+  addFormats(lenient);
+  return { strict, lenient };
+}
+
+/** Builds the whole API as a Fastify instance, without listening (server.ts listens; tests inject). */
+export async function buildApp(options: BuildOptions): Promise<App> {
+  const { config, db, clock } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w\-.]{1,128}$/.test(given) ? given : `req_${randomBytes(8).toString('hex')}`;
+    },
+    requestIdHeader: false,
+    bodyLimit: 1_048_576,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const { strict, lenient } = validators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+
+  registerErrorHandling(app);
+  const verifier = new ApiKeyVerifier(db);
+  registerAuth(app, verifier);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    httpRequestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unknown', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Jifen API',
+        version: '1',
+        description:
+          'Jifen (积分) is a loyalty points engine. Every write is idempotent (send an Idempotency-Key), points are whole ' +
+          'numbers, and errors are RFC 9457 problem+json with a stable `code`. Authenticate with `Authorization: Bearer <API key>`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' } } },
+      security: [{ apiKey: [] }],
+      tags: [
+        { name: 'Programmes', description: 'A brand\'s points programme and its policies.' },
+        { name: 'Members', description: 'Members, their profile and status.' },
+        { name: 'Ledger', description: 'Balances, credits, debits, holds, reversals, adjustments, transfers, history.' },
+        { name: 'API keys', description: 'Scoped keys for integrations.' },
+        { name: 'Operations', description: 'Health, audit and jobs.' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const deps: AppDeps = { db, clock, config };
+  await systemRoutes(app, deps);
+  await programRoutes(app, deps);
+  await memberRoutes(app, deps);
+  await ledgerRoutes(app, deps);
+  await apiKeyRoutes(app, deps, verifier);
+  await auditRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { createApiKey } from './modules/api-keys/index.ts';
+import { formatAudit, runAudit } from './modules/audit/index.ts';
+import { sweep } from './modules/ledger/index.ts';
+import { openConfiguredDb, startServer } from './server.ts';
+import type { Scope } from './shared/http.ts';
+
+const HELP = `jifen — loyalty points engine
+
+Usage: jifen <command> [options]
+
+Commands:
+  serve                          Migrate, then start the API (default). Uses DATABASE_URL, or the embedded
+                                 database in JIFEN_DATA_DIR (./data).
+  migrate                        Apply pending database migrations and exit.
+  audit [--program prg_…]        Check every ledger invariant; exit 1 if any is broken.
+  sweep                          Release timed-out holds and expire due lots now.
+  api-key --name N --scope S     Create an API key (scopes: admin, integration, read; repeat --scope).
+
+Examples:
+  npx jifen audit
+  DATABASE_URL=postgres://localhost/jifen npx jifen migrate
+  npx jifen api-key --name checkout --scope integration
+`;
+
+async function main() {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      program: { type: 'string' },
+      name: { type: 'string' },
+      scope: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0] ?? 'serve';
+  if (values.help || command === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = loadConfig();
+  if (command === 'serve') {
+    await startServer(config);
+    return undefined;
+  }
+  const db = await openConfiguredDb(config);
+  try {
+    switch (command) {
+      case 'migrate': {
+        const { applied, total } = await migrate(db);
+        process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}\n` : `Up to date (${total} migrations).\n`);
+        return 0;
+      }
+      case 'audit': {
+        await migrate(db);
+        const report = await runAudit(db, new Date(), values.program ?? null);
+        process.stdout.write(`${formatAudit(report)}\n`);
+        return report.ok ? 0 : 1;
+      }
+      case 'sweep': {
+        await migrate(db);
+        const report = await sweep(db, new Date(), { idempotencyRetentionDays: config.idempotencyRetentionDays });
+        process.stdout.write(`Released ${report.holds_released} hold(s), expired ${report.lots_expired} lot(s), purged ${report.idempotency_keys_purged} idempotency key(s).\n`);
+        return 0;
+      }
+      case 'api-key': {
+        const scopes = (values.scope ?? []) as Scope[];
+        if (!values.name || scopes.length === 0 || scopes.some((s) => !['admin', 'integration', 'read'].includes(s))) {
+          process.stderr.write('api-key needs --name and at least one --scope (admin, integration, read)\n');
+          return 2;
+        }
+        await migrate(db);
+        const key = await createApiKey(db, values.name, scopes, new Date());
+        process.stdout.write(`${key.secret}\n`);
+        return 0;
+      }
+      default:
+        process.stderr.write(`Unknown command: ${command}\n\n${HELP}`);
+        return 2;
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

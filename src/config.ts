@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+
+/**
+ * The only reader of process.env. Parsed and checked once at boot; a bad value stops the start with
+ * a message naming the variable.
+ */
+export interface Config {
+  /** postgres://… when running on a PostgreSQL server; undefined for the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  /** Where the embedded database keeps its files. */
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Use this admin key instead of generating one on the first start. */
+  bootstrapAdminKey: string | undefined;
+  /** Create the demo programme on an empty database. */
+  demo: boolean;
+  /** Run the background jobs (expiry sweep, hold timeouts, idempotency key purge) in this process. */
+  jobs: boolean;
+  jobIntervalSeconds: number;
+  idempotencyRetentionDays: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const problems: string[] = [];
+  const str = (name: string) => {
+    const v = env[name]?.trim();
+    return v === '' ? undefined : v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw) || n < min || n > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = str(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(env[name])}: must be true or false`);
+    return fallback;
+  };
+
+  const databaseUrl = str('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.push(`DATABASE_URL: must be a postgres:// or postgresql:// URL (leave it unset for the embedded database)`);
+  }
+  const logLevel = str('LOG_LEVEL') ?? 'info';
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  if (!levels.includes(logLevel as Config['logLevel'])) {
+    problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${levels.join(', ')}`);
+  }
+  const bootstrapAdminKey = str('JIFEN_BOOTSTRAP_ADMIN_KEY');
+  if (bootstrapAdminKey !== undefined && !/^[A-Za-z0-9_\-]{24,128}$/.test(bootstrapAdminKey)) {
+    problems.push('JIFEN_BOOTSTRAP_ADMIN_KEY: must be 24 to 128 letters, digits, _ or -');
+  }
+
+  const config: Config = {
+    databaseUrl,
+    databasePoolSize: int('DATABASE_POOL_SIZE', 20, 1, 1000),
+    dataDir: resolve(str('JIFEN_DATA_DIR') ?? 'data'),
+    host: str('HOST') ?? '127.0.0.1',
+    port: int('PORT', 3000, 0, 65535),
+    logLevel: logLevel as Config['logLevel'],
+    bootstrapAdminKey,
+    demo: bool('JIFEN_DEMO', databaseUrl === undefined),
+    jobs: bool('JIFEN_JOBS', true),
+    jobIntervalSeconds: int('JIFEN_JOB_INTERVAL_SECONDS', 60, 1, 86_400),
+    idempotencyRetentionDays: int('JIFEN_IDEMPOTENCY_RETENTION_DAYS', 30, 1, 3650),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,113 @@
+import type { Queryable } from '../../db/db.ts';
+
+export interface Violation {
+  check: string;
+  member_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Per member: stored balance = sum of entries = sum of lots - debt; stored held = held entries =
+ * open holds = points held in lots. Each query returns only the members where something disagrees.
+ */
+export async function memberViolations(db: Queryable, programId: string | null): Promise<Violation[]> {
+  return db.query<Violation>(
+    `WITH e AS (
+       SELECT member_id, sum(delta)::bigint AS balance, sum(held_delta)::bigint AS held
+         FROM ledger_entry WHERE ($1::text IS NULL OR program_id = $1) GROUP BY member_id
+     ), l AS (
+       SELECT member_id, sum(remaining)::bigint AS remaining, sum(held)::bigint AS held
+         FROM lot WHERE ($1::text IS NULL OR program_id = $1) GROUP BY member_id
+     ), h AS (
+       SELECT member_id, sum(amount)::bigint AS held
+         FROM hold WHERE status = 'open' AND ($1::text IS NULL OR program_id = $1) GROUP BY member_id
+     ), m AS (
+       SELECT a.member_id, a.balance, a.held, a.debt,
+              coalesce(e.balance, 0) AS entry_balance, coalesce(e.held, 0) AS entry_held,
+              coalesce(l.remaining, 0) AS lot_remaining, coalesce(l.held, 0) AS lot_held, coalesce(h.held, 0) AS hold_held
+         FROM member_account a
+         LEFT JOIN e USING (member_id) LEFT JOIN l USING (member_id) LEFT JOIN h USING (member_id)
+        WHERE ($1::text IS NULL OR a.program_id = $1)
+     )
+     SELECT 'balance_equals_entries' AS check, member_id,
+            jsonb_build_object('stored', balance, 'entries', entry_balance) AS detail
+       FROM m WHERE balance <> entry_balance
+     UNION ALL
+     SELECT 'balance_equals_lots', member_id,
+            jsonb_build_object('stored', balance, 'lots_remaining', lot_remaining, 'debt', debt)
+       FROM m WHERE balance <> lot_remaining - debt
+     UNION ALL
+     SELECT 'held_equals_entries_holds_and_lots', member_id,
+            jsonb_build_object('stored', held, 'entries', entry_held, 'open_holds', hold_held, 'lots_held', lot_held)
+       FROM m WHERE held <> entry_held OR held <> hold_held OR held <> lot_held`,
+    [programId],
+  );
+}
+
+/** Lots whose parts do not add up or are negative, and open holds whose allocations do not add up. */
+export async function lotAndHoldViolations(db: Queryable, programId: string | null): Promise<Violation[]> {
+  return db.query<Violation>(
+    `SELECT 'lot_adds_up' AS check, member_id,
+            jsonb_build_object('lot_id', id, 'amount', amount, 'remaining', remaining, 'held', held, 'spent', spent,
+                               'expired', expired, 'reversed', reversed) AS detail
+       FROM lot
+      WHERE ($1::text IS NULL OR program_id = $1)
+        AND (remaining < 0 OR held < 0 OR spent < 0 OR expired < 0 OR reversed < 0
+             OR amount <> remaining + held + spent + expired + reversed)
+     UNION ALL
+     SELECT 'hold_allocations_add_up', h.member_id,
+            jsonb_build_object('hold_id', h.id, 'amount', h.amount, 'allocated', coalesce(sum(ha.amount), 0))
+       FROM hold h LEFT JOIN hold_allocation ha ON ha.hold_id = h.id
+      WHERE h.status = 'open' AND ($1::text IS NULL OR h.program_id = $1)
+      GROUP BY h.id, h.member_id, h.amount
+     HAVING h.amount <> coalesce(sum(ha.amount), 0)
+     UNION ALL
+     SELECT 'transfer_clears', NULL, jsonb_build_object('txn_id', txn_id, 'residue', sum(CASE WHEN credit_account = 'transfer' THEN amount ELSE -amount END))
+       FROM ledger_entry
+      WHERE (debit_account = 'transfer' OR credit_account = 'transfer') AND ($1::text IS NULL OR program_id = $1)
+      GROUP BY txn_id
+     HAVING sum(CASE WHEN credit_account = 'transfer' THEN amount ELSE -amount END) <> 0`,
+    [programId],
+  );
+}
+
+export interface AccountBalance {
+  program_id: string;
+  account: string;
+  balance: number;
+}
+
+/**
+ * Every account's balance from the entries (credits minus debits), per programme. Member accounts
+ * are summed over members. The whole ledger sums to zero.
+ */
+export async function accountBalances(db: Queryable, programId: string | null): Promise<AccountBalance[]> {
+  return db.query<AccountBalance>(
+    `SELECT program_id, account, sum(amount)::bigint AS balance FROM (
+       SELECT program_id, credit_account AS account, amount FROM ledger_entry WHERE ($1::text IS NULL OR program_id = $1)
+       UNION ALL
+       SELECT program_id, debit_account, -amount FROM ledger_entry WHERE ($1::text IS NULL OR program_id = $1)
+     ) x GROUP BY program_id, account ORDER BY program_id, account`,
+    [programId],
+  );
+}
+
+/** Sum of the stored member balances and held points, per programme. */
+export async function storedTotals(db: Queryable, programId: string | null): Promise<{ program_id: string; balance: number; held: number; members: number }[]> {
+  return db.query(
+    `SELECT program_id, sum(balance)::bigint AS balance, sum(held)::bigint AS held, count(*)::int AS members
+       FROM member_account WHERE ($1::text IS NULL OR program_id = $1) GROUP BY program_id ORDER BY program_id`,
+    [programId],
+  );
+}
+
+export async function counts(db: Queryable, programId: string | null): Promise<{ members: number; lots: number; entries: number; holds: number }> {
+  const [row] = await db.query<{ members: number; lots: number; entries: number; holds: number }>(
+    `SELECT (SELECT count(*) FROM member_account WHERE ($1::text IS NULL OR program_id = $1))::int AS members,
+            (SELECT count(*) FROM lot WHERE ($1::text IS NULL OR program_id = $1))::int AS lots,
+            (SELECT count(*) FROM ledger_entry WHERE ($1::text IS NULL OR program_id = $1))::int AS entries,
+            (SELECT count(*) FROM hold WHERE ($1::text IS NULL OR program_id = $1))::int AS holds`,
+    [programId],
+  );
+  return row!;
+}

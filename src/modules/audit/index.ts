@@ -1,0 +1,2 @@
+export * from './audit.service.ts';
+export { auditRoutes } from './audit.routes.ts';

@@ -1,0 +1,3 @@
+export * from './members.service.ts';
+export * from './members.schemas.ts';
+export { memberRoutes } from './members.routes.ts';

@@ -1,0 +1,80 @@
+import { Type } from 'typebox';
+import { type App, type AppDeps, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
+import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
+import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from './members.schemas.ts';
+import * as service from './members.service.ts';
+
+const tags = ['Members'];
+const ProgramParams = IdParam('programId', 'prg');
+const MemberParams = IdParam('memberId', 'mbr');
+
+export async function memberRoutes(app: App, { db, clock }: AppDeps) {
+  app.post('/v1/programs/:programId/members', {
+    config: { scope: 'integration' },
+    schema: {
+      tags, summary: 'Create (or find) a member', operationId: 'createMember',
+      description: 'Idempotent on external_id: creating a member whose external_id exists returns that member with status 200.',
+      params: ProgramParams, headers: IdempotencyHeaders, body: MemberCreate,
+      response: { 200: Member, 201: Member, ...problems(404, 409) },
+    },
+  }, async (request, reply) => {
+    const { programId } = request.params;
+    return sendResult(reply, await service.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember')));
+  });
+
+  app.get('/v1/programs/:programId/members', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'List and search members', operationId: 'listMembers',
+      description: 'Newest first, with cursor pagination.',
+      params: ProgramParams, querystring: MemberListQuery,
+      response: { 200: PageOf(Member, 'Member'), ...problems(404) },
+    },
+  }, async (request) => service.listMembers(db, request.params.programId, request.query));
+
+  app.get('/v1/programs/:programId/members/by-external-id/:externalId', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'Find a member by your own id', operationId: 'getMemberByExternalId',
+      params: Type.Object({ ...ProgramParams.properties, externalId: Type.String({ minLength: 1, maxLength: 128 }) }),
+      response: { 200: Member, ...problems(404) },
+    },
+  }, async (request) => service.getMemberByExternalId(db, request.params.programId, request.params.externalId));
+
+  app.get('/v1/members/:memberId', {
+    config: { scope: 'read' },
+    schema: { tags, summary: 'Get a member', operationId: 'getMember', params: MemberParams, response: { 200: Member, ...problems(404) } },
+  }, async (request) => service.getMember(db, request.params.memberId));
+
+  app.patch('/v1/members/:memberId', {
+    config: { scope: 'integration' },
+    schema: {
+      tags, summary: 'Update a member\'s profile', operationId: 'updateMember',
+      params: MemberParams, headers: IdempotencyHeaders, body: MemberUpdate,
+      response: { 200: Member, ...problems(404, 409) },
+    },
+  }, async (request, reply) => {
+    const { memberId } = request.params;
+    return sendResult(reply, await service.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember')));
+  });
+
+  const statusRoutes = [
+    ['freeze', 'frozen', 'Freeze a member', 'A frozen member keeps earning but cannot spend, hold, transfer or redeem.'],
+    ['unfreeze', 'active', 'Unfreeze a member', 'Back to active.'],
+    ['close', 'closed', 'Close a member', 'Final. Open holds must be resolved first; remaining points are forfeited and any debt written off.'],
+  ] as const;
+  for (const [action, status, summary, description] of statusRoutes) {
+    app.post(`/v1/members/:memberId/${action}`, {
+      config: { scope: 'admin' },
+      schema: {
+        tags, summary, description, operationId: `${action}Member`,
+        params: MemberParams, headers: IdempotencyHeaders, body: Type.Optional(StatusChange),
+        response: { 200: Member, ...problems(404, 409, 422) },
+      },
+    }, async (request, reply) => {
+      const { memberId } = request.params;
+      const result = await service.setMemberStatus(db, memberId, status, request.body?.reason, clock.now(), idempotencyOf(request, `${action}Member`));
+      return sendResult(reply, result);
+    });
+  }
+}

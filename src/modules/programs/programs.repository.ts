@@ -1,0 +1,52 @@
+import type { Queryable } from '../../db/db.ts';
+import type { Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
+
+const COLUMNS = `id, 'program' AS object, name, time_zone, currency, point_name, expiry_policy, pending_days,
+  negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata,
+  jf_ts(created_at) AS created_at, jf_ts(updated_at) AS updated_at`;
+
+export async function insertProgram(db: Queryable, id: string, p: Required<ProgramCreate>, now: Date): Promise<Program> {
+  const [row] = await db.query<Program>(
+    `INSERT INTO program (id, name, time_zone, currency, point_name, expiry_policy, pending_days,
+       negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11::text::jsonb, $12, $12)
+     RETURNING ${COLUMNS}`,
+    [id, p.name, p.time_zone, p.currency, p.point_name, JSON.stringify(p.expiry_policy), p.pending_days,
+      p.negative_balance_policy, p.redemption_rate, p.hold_timeout_seconds, JSON.stringify(p.metadata), now.toISOString()],
+  );
+  return row!;
+}
+
+export async function findProgram(db: Queryable, id: string): Promise<Program | undefined> {
+  const [row] = await db.query<Program>(`SELECT ${COLUMNS} FROM program WHERE id = $1`, [id]);
+  return row;
+}
+
+export async function listPrograms(db: Queryable, limit: number, after: string | undefined): Promise<Program[]> {
+  return db.query<Program>(
+    `SELECT ${COLUMNS} FROM program WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+    [after ?? null, limit + 1],
+  );
+}
+
+export async function updateProgram(db: Queryable, id: string, patch: ProgramUpdate, now: Date): Promise<Program | undefined> {
+  const [row] = await db.query<Program>(
+    `UPDATE program SET
+       name = coalesce($2, name), time_zone = coalesce($3, time_zone), currency = coalesce($4, currency),
+       point_name = coalesce($5, point_name), expiry_policy = coalesce($6::text::jsonb, expiry_policy),
+       pending_days = coalesce($7, pending_days), negative_balance_policy = coalesce($8, negative_balance_policy),
+       redemption_rate = coalesce($9, redemption_rate), hold_timeout_seconds = coalesce($10, hold_timeout_seconds),
+       metadata = coalesce($11::text::jsonb, metadata), updated_at = $12
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, patch.name ?? null, patch.time_zone ?? null, patch.currency ?? null, patch.point_name ?? null,
+      patch.expiry_policy ? JSON.stringify(patch.expiry_policy) : null, patch.pending_days ?? null,
+      patch.negative_balance_policy ?? null, patch.redemption_rate ?? null, patch.hold_timeout_seconds ?? null,
+      patch.metadata ? JSON.stringify(patch.metadata) : null, now.toISOString()],
+  );
+  return row;
+}
+
+export async function isKnownTimeZone(db: Queryable, tz: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM pg_timezone_names WHERE name = $1', [tz]);
+  return rows.length > 0;
+}

@@ -1,0 +1,56 @@
+import { Type } from 'typebox';
+import { type App, type AppDeps, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
+import { decodeCursor, toPage } from '../../shared/pagination.ts';
+import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
+import { Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
+import * as service from './programs.service.ts';
+
+const tags = ['Programmes'];
+const Params = IdParam('programId', 'prg');
+
+export async function programRoutes(app: App, { db, clock }: AppDeps) {
+  app.post('/v1/programs', {
+    config: { scope: 'admin' },
+    schema: {
+      tags, summary: 'Create a programme', operationId: 'createProgram',
+      description: 'A programme is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy.',
+      headers: IdempotencyHeaders, body: ProgramCreate,
+      response: { 201: Program, ...problems(409) },
+    },
+  }, async (request, reply) => {
+    const result = await service.createProgram(db, request.body, clock.now(), idempotencyOf(request, 'createProgram'));
+    return sendResult(reply, result);
+  });
+
+  app.get('/v1/programs', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'List programmes', operationId: 'listPrograms',
+      querystring: Type.Object(PageQuery, { additionalProperties: false }),
+      response: { 200: PageOf(Program, 'Program'), ...problems() },
+    },
+  }, async (request) => {
+    const limit = request.query.limit ?? 20;
+    const [after] = (decodeCursor(request.query.cursor, 1) ?? []) as [string?];
+    return toPage(await service.listPrograms(db, limit, after), limit, (p) => [p.id]);
+  });
+
+  app.get('/v1/programs/:programId', {
+    config: { scope: 'read' },
+    schema: { tags, summary: 'Get a programme', operationId: 'getProgram', params: Params, response: { 200: Program, ...problems(404) } },
+  }, async (request) => service.getProgram(db, request.params.programId));
+
+  app.patch('/v1/programs/:programId', {
+    config: { scope: 'admin' },
+    schema: {
+      tags, summary: 'Update a programme', operationId: 'updateProgram',
+      description: 'Changes apply to what happens next: lots already earned keep their pending and expiry dates.',
+      params: Params, headers: IdempotencyHeaders, body: ProgramUpdate,
+      response: { 200: Program, ...problems(404, 409) },
+    },
+  }, async (request, reply) => {
+    const { programId } = request.params;
+    const result = await service.updateProgram(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateProgram'));
+    return sendResult(reply, result);
+  });
+}

@@ -1,0 +1,65 @@
+import { Type, type Static } from 'typebox';
+import { Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
+
+export const EXPIRY_POLICY_TYPES = ['never', 'rolling', 'end_of_period', 'activity_extended'] as const;
+
+export const ExpiryPolicy = Type.Object(
+  {
+    type: StringEnum(EXPIRY_POLICY_TYPES, {
+      description:
+        'never; rolling: each lot expires `months` after it was earned; end_of_period: at the end of the `unit` ' +
+        '(month, quarter, year) `offset` periods after the one it was earned in (year + offset 1 = 31 Dec of the next ' +
+        'year); activity_extended: `months` after the last qualifying activity, never beyond `hard_cap_months` after earning.',
+    }),
+    months: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
+    unit: Type.Optional(StringEnum(['month', 'quarter', 'year'] as const)),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    hard_cap_months: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+  },
+  { additionalProperties: false, examples: [{ type: 'rolling', months: 12 }, { type: 'end_of_period', unit: 'year', offset: 1 }] },
+);
+export type ExpiryPolicy = Static<typeof ExpiryPolicy>;
+
+const programFields = {
+  name: Type.String({ minLength: 1, maxLength: 200, examples: ['积分咖啡 Jifen Coffee'] }),
+  time_zone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone; expiry periods and dates are in it.', default: 'Asia/Shanghai' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.', default: 'CNY' }),
+  point_name: Type.String({ minLength: 1, maxLength: 32, default: '积分' }),
+  expiry_policy: ExpiryPolicy,
+  pending_days: Type.Integer({ minimum: 0, maximum: 3650, description: 'Days earned points stay pending (e.g. the return window).' }),
+  negative_balance_policy: StringEnum(['write_off', 'allow_negative'] as const, {
+    description: 'When a refund reverses points already spent: write_off takes what the member has and writes off the rest; allow_negative records a debt repaid from future points.',
+  }),
+  redemption_rate: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Points worth one currency unit (100 = 100 points per ¥1).' }),
+  hold_timeout_seconds: Type.Integer({ minimum: 1, maximum: 2_592_000, description: 'Default lifetime of a hold before it is released.' }),
+  metadata: Metadata,
+};
+
+export const ProgramCreate = Type.Object(
+  {
+    name: programFields.name,
+    time_zone: Type.Optional(programFields.time_zone),
+    currency: Type.Optional(programFields.currency),
+    point_name: Type.Optional(programFields.point_name),
+    expiry_policy: Type.Optional(programFields.expiry_policy),
+    pending_days: Type.Optional(programFields.pending_days),
+    negative_balance_policy: Type.Optional(programFields.negative_balance_policy),
+    redemption_rate: Type.Optional(programFields.redemption_rate),
+    hold_timeout_seconds: Type.Optional(programFields.hold_timeout_seconds),
+    metadata: Type.Optional(programFields.metadata),
+  },
+  { additionalProperties: false },
+);
+export type ProgramCreate = Static<typeof ProgramCreate>;
+
+export const ProgramUpdate = Type.Partial(ProgramCreate, { additionalProperties: false, minProperties: 1 });
+export type ProgramUpdate = Static<typeof ProgramUpdate>;
+
+export const Program = Type.Object({
+  id: Type.String({ examples: ['prg_019ab3c4d5e6f7a8b9c0d1e2f3a4'] }),
+  object: Type.Literal('program'),
+  ...programFields,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Program = Static<typeof Program>;

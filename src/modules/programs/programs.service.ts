@@ -1,0 +1,71 @@
+import type { Db, Queryable } from '../../db/db.ts';
+import { DomainError, fieldError } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import * as repo from './programs.repository.ts';
+import type { ExpiryPolicy, Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
+
+export const PROGRAM_DEFAULTS = {
+  time_zone: 'Asia/Shanghai',
+  currency: 'CNY',
+  point_name: '积分',
+  expiry_policy: { type: 'never' } as ExpiryPolicy,
+  pending_days: 0,
+  negative_balance_policy: 'write_off' as const,
+  redemption_rate: 100,
+  hold_timeout_seconds: 900,
+  metadata: {},
+};
+
+/** Fields each policy type needs and allows; JSON Schema alone cannot say it clearly. */
+export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy'): void {
+  const allowed: Record<ExpiryPolicy['type'], { required: string[]; optional: string[] }> = {
+    never: { required: [], optional: [] },
+    rolling: { required: ['months'], optional: [] },
+    end_of_period: { required: ['unit'], optional: ['offset'] },
+    activity_extended: { required: ['months'], optional: ['hard_cap_months'] },
+  };
+  const rule = allowed[policy.type];
+  for (const field of rule.required) {
+    if ((policy as Record<string, unknown>)[field] === undefined) throw fieldError(`${path}/${field}`, `is required when type is ${policy.type}`);
+  }
+  for (const field of Object.keys(policy)) {
+    if (field !== 'type' && !rule.required.includes(field) && !rule.optional.includes(field)) {
+      throw fieldError(`${path}/${field}`, `is not used when type is ${policy.type}`);
+    }
+  }
+  if (policy.type === 'activity_extended' && policy.hard_cap_months !== undefined && policy.hard_cap_months < policy.months!) {
+    throw fieldError(`${path}/hard_cap_months`, 'must be at least months');
+  }
+}
+
+async function checkTimeZone(db: Queryable, tz: string | undefined) {
+  if (tz !== undefined && !(await repo.isKnownTimeZone(db, tz))) throw fieldError('/time_zone', 'is not a known IANA time zone');
+}
+
+export async function createProgram(db: Db, input: ProgramCreate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Program>> {
+  if (input.expiry_policy) checkExpiryPolicy(input.expiry_policy);
+  await checkTimeZone(db, input.time_zone);
+  return withIdempotency(db, idem, now, async (tx) => ({
+    status: 201,
+    body: await repo.insertProgram(tx, newId('prg'), { ...PROGRAM_DEFAULTS, ...input }, now),
+  }));
+}
+
+export async function getProgram(db: Queryable, id: string): Promise<Program> {
+  const program = await repo.findProgram(db, id);
+  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id });
+  return program;
+}
+
+export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Program>> {
+  if (patch.expiry_policy) checkExpiryPolicy(patch.expiry_policy);
+  await checkTimeZone(db, patch.time_zone);
+  return withIdempotency(db, idem, now, async (tx) => {
+    const program = await repo.updateProgram(tx, id, patch, now);
+    if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id });
+    return { status: 200, body: program };
+  });
+}
+
+export { listPrograms } from './programs.repository.ts';

@@ -1,0 +1,63 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { openDb } from './db/db.ts';
+import { migrate } from './db/migrate.ts';
+import { seedDemo } from './demo/seed-demo.ts';
+import { startJobs } from './jobs/scheduler.ts';
+import { ensureBootstrapKey } from './modules/api-keys/index.ts';
+import { systemClock } from './shared/clock.ts';
+
+export async function openConfiguredDb(config: Readonly<Config>) {
+  if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+  const dir = join(config.dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  return openDb({ dataDir: dir });
+}
+
+/** Opens the database, migrates, makes sure there is an admin key, listens, and runs the jobs. */
+export async function startServer(config: Readonly<Config>) {
+  const db = await openConfiguredDb(config);
+  const { applied } = await migrate(db);
+  const clock = systemClock;
+  const app = await buildApp({ config, db, clock, logger: { level: config.logLevel } });
+  if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+
+  const bootstrap = await ensureBootstrapKey(db, config.bootstrapAdminKey, clock.now());
+  if (bootstrap.secret) {
+    process.stdout.write(
+      `\n  Jifen bootstrap admin API key (shown once, store it now):\n\n    ${bootstrap.secret}\n\n` +
+        `  export JIFEN_KEY=${bootstrap.secret}\n\n`,
+    );
+  } else if (bootstrap.created) {
+    app.log.info('bootstrap admin key created from JIFEN_BOOTSTRAP_ADMIN_KEY');
+  }
+  if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo programme prg_demo created');
+
+  await app.listen({ host: config.host, port: config.port });
+  const jobs = config.jobs
+    ? startJobs(db, clock, { intervalSeconds: config.jobIntervalSeconds, idempotencyRetentionDays: config.idempotencyRetentionDays }, app.log)
+    : undefined;
+  const where = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(app.server.address() as { port: number }).port}`;
+  process.stdout.write(`  Jifen is running on ${db.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n  API ${where}/v1   docs ${where}/docs\n\n`);
+
+  let closing = false;
+  const close = async () => {
+    if (closing) return;
+    closing = true;
+    await jobs?.stop();
+    await app.close();
+    await db.close();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      app.log.info({ signal }, 'shutting down');
+      close().then(() => process.exit(0), (err) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+  return { app, db, close, url: where };
+}

@@ -1,0 +1,99 @@
+/**
+ * Every error the API can return, with its HTTP status and a human title. Codes are stable: clients
+ * branch on them. Adding a code is fine; renaming one is a breaking change.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: [400, 'The request is not valid'],
+  INVALID_JSON: [400, 'The request body is not valid JSON'],
+  INVALID_CURSOR: [400, 'The pagination cursor is not valid'],
+  INVALID_EXPIRY_POLICY: [400, 'The expiry policy is not valid'],
+  IDEMPOTENCY_KEY_REQUIRED: [400, 'This operation needs an Idempotency-Key header'],
+  UNAUTHENTICATED: [401, 'A valid API key is required'],
+  FORBIDDEN: [403, 'The API key does not have the scope this operation needs'],
+  NOT_FOUND: [404, 'No such route'],
+  PROGRAM_NOT_FOUND: [404, 'No such programme'],
+  MEMBER_NOT_FOUND: [404, 'No such member'],
+  HOLD_NOT_FOUND: [404, 'No such hold'],
+  ENTRY_NOT_FOUND: [404, 'No such entry'],
+  API_KEY_NOT_FOUND: [404, 'No such API key'],
+  METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
+  IDEMPOTENCY_KEY_REUSED: [409, 'This Idempotency-Key was already used with a different request'],
+  IDEMPOTENCY_KEY_IN_PROGRESS: [409, 'A request with this Idempotency-Key is still being processed'],
+  HOLD_ALREADY_RESOLVED: [409, 'The hold was already captured or voided'],
+  HOLD_EXPIRED: [409, 'The hold has expired and its points were released'],
+  ENTRY_ALREADY_REVERSED: [409, 'The credit was already fully reversed'],
+  MEMBER_HAS_OPEN_HOLDS: [409, 'The member has open holds; capture or void them first'],
+  PAYLOAD_TOO_LARGE: [413, 'The request body is too large'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Send the body as application/json'],
+  INSUFFICIENT_POINTS: [422, 'The member does not have enough available points'],
+  MEMBER_FROZEN: [422, 'The member is frozen and cannot spend, transfer or redeem'],
+  MEMBER_CLOSED: [422, 'The member is closed'],
+  INVALID_EXPIRY: [422, 'The expiry must be after the points become available'],
+  CAPTURE_EXCEEDS_HOLD: [422, 'Cannot capture more than the hold'],
+  REVERSAL_EXCEEDS_CREDIT: [422, 'Cannot reverse more than what is left of the credit'],
+  ENTRY_NOT_REVERSIBLE: [422, 'Only credits (earn, positive adjustment) can be reversed'],
+  TRANSFER_TO_SELF: [422, 'A member cannot transfer points to themselves'],
+  TRANSFER_ACROSS_PROGRAMS: [422, 'Both members must belong to the same programme'],
+  BALANCE_LIMIT_EXCEEDED: [422, 'The balance would exceed the largest supported number of points'],
+  INTERNAL: [500, 'Internal error'],
+  SERVICE_UNAVAILABLE: [503, 'Service unavailable'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  /** JSON pointer into the request part, e.g. `/points` or `/expiry_policy/months`. */
+  path: string;
+  /** Where the field is: body, querystring, params or headers. */
+  location: string;
+  message: string;
+}
+
+/** An expected failure. Never becomes a 500. */
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+  readonly errors: FieldError[] | undefined;
+
+  constructor(code: ErrorCode, detail?: string, details: Record<string, unknown> = {}, errors?: FieldError[]) {
+    super(detail ?? ERRORS[code][1]);
+    this.code = code;
+    this.status = ERRORS[code][0];
+    this.details = details;
+    this.errors = errors;
+  }
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+/** A validation failure on one field. */
+export function fieldError(path: string, message: string, location = 'body'): DomainError {
+  return new DomainError('VALIDATION_FAILED', `${path} ${message}`, {}, [{ path, location, message }]);
+}
+
+/**
+ * The ledger functions raise SQLSTATE P0001 with the API code as message and JSON detail; a few
+ * constraint violations are expected outcomes too. Anything else is not ours to explain.
+ */
+export function fromDatabaseError(err: unknown): DomainError | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const e = err as { code?: string; message?: string; detail?: string; constraint?: string; constraint_name?: string };
+  if (e.code === 'P0001' && e.message && isErrorCode(e.message)) {
+    let details: Record<string, unknown> = {};
+    try {
+      details = e.detail ? JSON.parse(e.detail) : {};
+    } catch {
+      details = {};
+    }
+    const field = typeof details.field === 'string' ? details.field : undefined;
+    const errors = field ? [{ path: `/${field}`, location: 'body', message: ERRORS[e.message][1] }] : undefined;
+    return new DomainError(e.message, undefined, details, errors);
+  }
+  if (e.code === '23514' && /member_account_balance_check/.test(`${e.constraint ?? e.constraint_name ?? ''}${e.message ?? ''}`)) {
+    return new DomainError('BALANCE_LIMIT_EXCEEDED');
+  }
+  return undefined;
+}

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { Db, Queryable } from '../db/db.ts';
+import { DomainError, fromDatabaseError } from './errors.ts';
+
+export interface IdempotencyContext {
+  /** Keys are unique per scope: the programme the write belongs to, or `deployment`. */
+  scope: string;
+  key: string;
+  /** Hash of what the request asks for; the same key with another hash is IDEMPOTENCY_KEY_REUSED. */
+  hash: string;
+}
+
+export interface WriteResult<T = unknown> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+/** JSON with object keys sorted, so that equal payloads hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function requestHash(operation: string, payload: unknown): string {
+  return createHash('sha256').update(operation).update('\n').update(canonicalJson(payload)).digest('base64url');
+}
+
+/** The fields the ledger functions read to claim and store a key (see jf_idem_claim). */
+export function idempotencyParams(ctx: IdempotencyContext | undefined): Record<string, string> {
+  return ctx ? { idem_scope: ctx.scope, idem_key: ctx.key, idem_hash: ctx.hash } : {};
+}
+
+/**
+ * Runs a write at most once per key, for writes done in TypeScript (the ledger functions do the same
+ * in SQL with the same table): claim the key, do the work, store the result, in one transaction.
+ * A replay returns the stored status and body. Failures are not remembered: nothing changed, so a
+ * retry with the same key runs again.
+ */
+export async function withIdempotency<T>(
+  db: Db,
+  ctx: IdempotencyContext | undefined,
+  now: Date,
+  work: (tx: Queryable) => Promise<{ status: number; body: T }>,
+): Promise<WriteResult<T>> {
+  try {
+    return await db.transaction(async (tx) => {
+      if (ctx) {
+        const [claim] = await tx.query<{ r: WriteResult<T> | null }>(
+          'SELECT jf_idem_claim($1::text::jsonb) AS r',
+          [JSON.stringify({ ...idempotencyParams(ctx), now: now.toISOString() })],
+        );
+        if (claim?.r) return claim.r;
+      }
+      const result = await work(tx);
+      if (ctx) {
+        await tx.query('SELECT jf_idem_store($1::text::jsonb, $2::text::jsonb)', [
+          JSON.stringify({ ...idempotencyParams(ctx) }),
+          JSON.stringify(result),
+        ]);
+      }
+      return { ...result, replayed: false };
+    });
+  } catch (err) {
+    throw fromDatabaseError(err) ?? err;
+  }
+}
+
+export function requireKey(ctx: IdempotencyContext | undefined): IdempotencyContext {
+  if (!ctx) throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {}, [{ path: '/Idempotency-Key', location: 'headers', message: 'is required for this operation' }]);
+  return ctx;
+}

@@ -1,0 +1,86 @@
+import { Type, type Static, type TSchema, type TString } from 'typebox';
+
+/** Largest number of points one operation may move. Far below 2^53, so sums stay exact in JSON. */
+export const MAX_POINTS = 1_000_000_000_000;
+
+export const Points = Type.Integer({ minimum: 1, maximum: MAX_POINTS, description: 'Whole points, 1 to 10^12.', examples: [100] });
+export const SignedPoints = Type.Integer({
+  minimum: -MAX_POINTS,
+  maximum: MAX_POINTS,
+  not: { const: 0 },
+  description: 'Whole points, positive to add, negative to remove; never 0.',
+  examples: [50],
+});
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp.', examples: ['2026-11-23T08:00:00.000Z'] });
+export const NullableTimestamp = Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time' });
+export const NullableString = Type.Unsafe<string | null>({ type: ['string', 'null'] });
+export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  maxProperties: 50,
+  description: 'Your own key/value data, stored and returned as given (up to 50 keys).',
+});
+export const Reason = Type.String({ minLength: 1, maxLength: 500, description: 'Why, in words shown to operators and members.' });
+export const Reference = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'Your reference for this movement, e.g. an order id.',
+  examples: ['order_10086'],
+});
+
+/** A string enum as a plain JSON Schema `enum` (clearer errors than a union of literals). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ anyOf: [schema, { type: 'null' }] });
+}
+
+export function IdParam<K extends string>(name: K, prefix: string) {
+  const props = { [name]: Type.String({ pattern: `^${prefix}_[A-Za-z0-9_]{1,64}$`, description: `An id starting with ${prefix}_` }) };
+  return Type.Object(props as { [P in K]: TString });
+}
+
+export const PageQuery = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size, 1 to 100.' })),
+  cursor: Type.Optional(Type.String({ maxLength: 500, description: 'The next_cursor of the previous page.' })),
+};
+
+export function PageOf<T extends TSchema>(item: T, name: string) {
+  return Type.Object(
+    {
+      object: Type.Literal('list'),
+      data: Type.Array(item),
+      has_more: Type.Boolean(),
+      next_cursor: Type.Union([Type.String(), Type.Null()]),
+    },
+    { title: `${name}List` },
+  );
+}
+
+/** RFC 9457 problem details, the body of every error response. */
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URI naming the kind of problem: urn:jifen:problem:<code>.' }),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'Stable machine-readable code, e.g. INSUFFICIENT_POINTS.' }),
+    instance: Type.String(),
+    request_id: Type.String(),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          path: Type.String({ description: 'JSON pointer to the field, e.g. /points.' }),
+          location: Type.String({ description: 'body, querystring, params or headers' }),
+          message: Type.String(),
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details; extra members carry specifics (e.g. available, requested).' },
+);
+
+/** The error responses a route can produce, for its OpenAPI description. */
+export function problems(...statuses: number[]): Record<number, typeof Problem> {
+  return Object.fromEntries([400, 401, 403, ...statuses].map((s) => [s, Problem]));
+}
