@@ -5,7 +5,7 @@ import { migrate } from './db/migrate.ts';
 import { createApiKey } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
 import { sweep } from './modules/ledger/index.ts';
-import { openConfiguredDb, startServer } from './server.ts';
+import { openConfiguredDb, StartupError, startServer } from './server.ts';
 import type { Scope } from './shared/http.ts';
 
 const HELP = `jifen — loyalty points engine
@@ -91,7 +91,7 @@ main().then(
     if (code !== undefined) process.exit(code);
   },
   (err) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
@@ -9,11 +9,54 @@ import { startJobs } from './jobs/scheduler.ts';
 import { ensureBootstrapKey } from './modules/api-keys/index.ts';
 import { systemClock } from './shared/clock.ts';
 
+/** An expected reason not to start, reported without a stack trace. */
+export class StartupError extends Error {}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The embedded database is a single-process database: two processes opening the same files would
+ * corrupt them. A pid file in the data directory keeps a second process (a second server, or
+ * `jifen audit` while the server runs) out, with a message saying what to do instead.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockFile = join(dataDir, 'jifen.pid');
+  try {
+    await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const holder = Number(await readFile(lockFile, 'utf8').catch(() => '0'));
+    if (holder && holder !== process.pid && alive(holder)) {
+      throw new StartupError(
+        `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or use its API ` +
+          '(e.g. GET /v1/audit), or set DATABASE_URL to share a PostgreSQL server between processes.',
+      );
+    }
+    await writeFile(lockFile, String(process.pid));
+  }
+  return () => rm(lockFile, { force: true });
+}
+
 export async function openConfiguredDb(config: Readonly<Config>) {
   if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
   const dir = join(config.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  return openDb({ dataDir: dir });
+  const unlock = await lockDataDir(config.dataDir);
+  try {
+    const db = await openDb({ dataDir: dir });
+    const close = db.close;
+    return { ...db, close: async () => { await close(); await unlock(); } };
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
 }
 
 /** Opens the database, migrates, makes sure there is an admin key, listens, and runs the jobs. */
