@@ -1,0 +1,206 @@
+/**
+ * Shared pieces of the HTTP tests (not a test file itself): problem+json assertions, fixtures made
+ * through the API, and snapshots of everything a request could have changed.
+ */
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import type { TestApp } from '../helpers/app.ts';
+import { unique } from '../helpers/factories.ts';
+
+export type Res = LightMyRequestResponse;
+// JSON bodies are checked field by field; `any` keeps that readable.
+export type Json = any;
+
+/** The body of a 2xx response, failing with the whole response if it is not one. */
+export function ok(res: Res, status?: number): Json {
+  if (status === undefined) assert.ok(res.statusCode >= 200 && res.statusCode < 300, `expected 2xx, got ${res.statusCode}: ${res.body}`);
+  else assert.equal(res.statusCode, status, res.body);
+  return res.json();
+}
+
+export interface ProblemExpectation {
+  /** JSON pointer of the field the problem is about, if it names one. */
+  path?: string;
+  location?: string;
+  /** Extension members that must be present with these values. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Asserts an RFC 9457 problem document: status, content type, the standard members, the stable
+ * code, and (when given) the field path in `errors`.
+ */
+export function assertProblem(res: Res, status: number, code: string, expect: ProblemExpectation = {}): Json {
+  assert.equal(res.statusCode, status, `expected ${status} ${code}, got ${res.statusCode}: ${res.body}`);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/, `content-type of ${res.body}`);
+  const body = res.json();
+  assert.equal(body.code, code, res.body);
+  assert.equal(body.status, status);
+  assert.equal(body.type, `urn:jifen:problem:${code.toLowerCase().replaceAll('_', '-')}`);
+  assert.equal(typeof body.title, 'string');
+  assert.ok(body.title.length > 0);
+  assert.equal(typeof body.detail, 'string');
+  assert.ok(body.detail.length > 0);
+  assert.equal(typeof body.instance, 'string');
+  assert.ok(body.instance.startsWith('/'), body.instance);
+  assert.equal(typeof body.request_id, 'string');
+  assert.equal(body.request_id, res.headers['x-request-id']);
+  if (body.errors !== undefined) {
+    assert.ok(Array.isArray(body.errors) && body.errors.length > 0, res.body);
+    for (const e of body.errors) {
+      assert.equal(typeof e.path, 'string');
+      assert.equal(typeof e.location, 'string');
+      assert.equal(typeof e.message, 'string');
+    }
+  }
+  if (expect.path !== undefined) {
+    assert.ok(Array.isArray(body.errors), `expected errors[] naming ${expect.path}: ${res.body}`);
+    const hit = body.errors.find((e: Json) => e.path === expect.path);
+    assert.ok(hit, `expected an error at ${expect.path}: ${res.body}`);
+    assert.equal(hit.location, expect.location ?? 'body', res.body);
+  }
+  for (const [k, v] of Object.entries(expect.extra ?? {})) assert.deepEqual(body[k], v, `${k} in ${res.body}`);
+  return body;
+}
+
+export async function createProgram(t: TestApp, body: Record<string, unknown> = {}): Promise<Json> {
+  return ok(await t.call('POST', '/v1/programs', { body: { name: 'Test programme', time_zone: 'UTC', ...body } }), 201);
+}
+
+export async function createMember(t: TestApp, programId: string, body: Record<string, unknown> = {}): Promise<Json> {
+  return ok(await t.call('POST', `/v1/programs/${programId}/members`, { body: { external_id: unique('ext'), ...body } }), 201);
+}
+
+export async function credit(t: TestApp, memberId: string, points: number, body: Record<string, unknown> = {}): Promise<Json> {
+  return ok(await t.call('POST', `/v1/members/${memberId}/credits`, { body: { points, ...body }, idem: true }), 201);
+}
+
+export async function hold(t: TestApp, memberId: string, points: number, body: Record<string, unknown> = {}): Promise<Json> {
+  return ok(await t.call('POST', `/v1/members/${memberId}/holds`, { body: { points, ...body }, idem: true }), 201);
+}
+
+export async function balance(t: TestApp, memberId: string): Promise<Json> {
+  return ok(await t.call('GET', `/v1/members/${memberId}/balance`), 200);
+}
+
+/** Everything about a member the API can show: profile, balance, history, lots and holds. */
+export async function memberState(t: TestApp, memberId: string): Promise<Json> {
+  const get = async (url: string) => ok(await t.call('GET', url), 200);
+  return {
+    member: await get(`/v1/members/${memberId}`),
+    balance: await get(`/v1/members/${memberId}/balance`),
+    entries: await get(`/v1/members/${memberId}/entries?limit=100`),
+    lots: await get(`/v1/members/${memberId}/lots?state=all&limit=100`),
+    holds: await get(`/v1/members/${memberId}/holds?limit=100`),
+  };
+}
+
+/** Runs `fn` and asserts that none of the members changed in any visible way. */
+export async function unchanged<T>(t: TestApp, memberIds: string[], fn: () => Promise<T>): Promise<T> {
+  const before = await Promise.all(memberIds.map((id) => memberState(t, id)));
+  const result = await fn();
+  const after = await Promise.all(memberIds.map((id) => memberState(t, id)));
+  assert.deepEqual(after, before, 'the request must not change the members, their points or history');
+  return result;
+}
+
+/** Base64url JSON, the shape of the API's cursors, to forge cursors with. */
+export function forgeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export type Scope = 'admin' | 'integration' | 'read';
+
+/** Ids the route table points at; every request in it is valid for them. */
+export interface Fixture {
+  programId: string;
+  memberId: string;
+  otherMemberId: string;
+  holdId: string;
+  entryId: string;
+  apiKeyId: string;
+}
+
+export interface RouteCase {
+  /** The OpenAPI operationId. */
+  op: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  url: string;
+  body?: unknown;
+  /** Whether the route requires an Idempotency-Key. */
+  idem?: boolean;
+  scope: Scope;
+}
+
+/**
+ * Every /v1 operation with a valid request. system.test.ts checks that this list and the OpenAPI
+ * document name the same operations, so a new route cannot be left out of the scope checks.
+ */
+export function v1Routes(f: Fixture): RouteCase[] {
+  const m = f.memberId;
+  return [
+    { op: 'createProgram', method: 'POST', url: '/v1/programs', body: { name: 'Scope check' }, scope: 'admin' },
+    { op: 'listPrograms', method: 'GET', url: '/v1/programs', scope: 'read' },
+    { op: 'getProgram', method: 'GET', url: `/v1/programs/${f.programId}`, scope: 'read' },
+    { op: 'updateProgram', method: 'PATCH', url: `/v1/programs/${f.programId}`, body: { name: 'Renamed by scope check' }, scope: 'admin' },
+    { op: 'createMember', method: 'POST', url: `/v1/programs/${f.programId}/members`, body: { external_id: `scope-${Date.now()}-${Math.random()}` }, scope: 'integration' },
+    { op: 'listMembers', method: 'GET', url: `/v1/programs/${f.programId}/members`, scope: 'read' },
+    { op: 'getMemberByExternalId', method: 'GET', url: `/v1/programs/${f.programId}/members/by-external-id/nobody`, scope: 'read' },
+    { op: 'getMember', method: 'GET', url: `/v1/members/${m}`, scope: 'read' },
+    { op: 'updateMember', method: 'PATCH', url: `/v1/members/${m}`, body: { name: 'Renamed by scope check' }, scope: 'integration' },
+    { op: 'freezeMember', method: 'POST', url: `/v1/members/${m}/freeze`, body: {}, scope: 'admin' },
+    { op: 'unfreezeMember', method: 'POST', url: `/v1/members/${m}/unfreeze`, body: {}, scope: 'admin' },
+    { op: 'closeMember', method: 'POST', url: `/v1/members/${f.otherMemberId}/close`, body: {}, scope: 'admin' },
+    { op: 'creditPoints', method: 'POST', url: `/v1/members/${m}/credits`, body: { points: 5 }, idem: true, scope: 'integration' },
+    { op: 'debitPoints', method: 'POST', url: `/v1/members/${m}/debits`, body: { points: 5 }, idem: true, scope: 'integration' },
+    { op: 'createHold', method: 'POST', url: `/v1/members/${m}/holds`, body: { points: 5 }, idem: true, scope: 'integration' },
+    { op: 'captureHold', method: 'POST', url: `/v1/holds/${f.holdId}/capture`, body: {}, scope: 'integration' },
+    { op: 'voidHold', method: 'POST', url: `/v1/holds/${f.holdId}/void`, body: {}, scope: 'integration' },
+    { op: 'getHold', method: 'GET', url: `/v1/holds/${f.holdId}`, scope: 'read' },
+    { op: 'listHolds', method: 'GET', url: `/v1/members/${m}/holds`, scope: 'read' },
+    { op: 'reverseCredit', method: 'POST', url: `/v1/entries/${f.entryId}/reversals`, body: { points: 1 }, idem: true, scope: 'integration' },
+    { op: 'getEntry', method: 'GET', url: `/v1/entries/${f.entryId}`, scope: 'read' },
+    { op: 'adjustPoints', method: 'POST', url: `/v1/members/${m}/adjustments`, body: { points: 5, reason_code: 'goodwill' }, idem: true, scope: 'admin' },
+    { op: 'transferPoints', method: 'POST', url: '/v1/transfers', body: { from_member_id: m, to_member_id: f.otherMemberId, points: 5 }, idem: true, scope: 'integration' },
+    { op: 'recordActivity', method: 'POST', url: `/v1/members/${m}/activity`, body: {}, scope: 'integration' },
+    { op: 'getBalance', method: 'GET', url: `/v1/members/${m}/balance`, scope: 'read' },
+    { op: 'listEntries', method: 'GET', url: `/v1/members/${m}/entries`, scope: 'read' },
+    { op: 'listLots', method: 'GET', url: `/v1/members/${m}/lots`, scope: 'read' },
+    { op: 'runSweep', method: 'POST', url: '/v1/jobs/sweep', scope: 'admin' },
+    { op: 'createApiKey', method: 'POST', url: '/v1/api-keys', body: { name: 'scope check', scopes: ['admin'] }, scope: 'admin' },
+    { op: 'listApiKeys', method: 'GET', url: '/v1/api-keys', scope: 'admin' },
+    { op: 'revokeApiKey', method: 'DELETE', url: `/v1/api-keys/${f.apiKeyId}`, scope: 'admin' },
+    { op: 'auditLedger', method: 'GET', url: '/v1/audit', scope: 'admin' },
+  ];
+}
+
+/** Sends a route case with the given key (an Idempotency-Key is added where the route needs one). */
+export function send(t: TestApp, route: RouteCase, key: string | null): Promise<Res> {
+  return t.call(route.method, route.url, { key, body: route.body, idem: route.idem ? true : undefined });
+}
+
+/** Everything a write could change, as the admin key sees it. */
+export async function worldState(t: TestApp, f: Fixture): Promise<Json> {
+  const get = async (url: string) => ok(await t.call('GET', url), 200);
+  return {
+    members: await Promise.all([f.memberId, f.otherMemberId].map((id) => memberState(t, id))),
+    hold: await get(`/v1/holds/${f.holdId}`),
+    entry: await get(`/v1/entries/${f.entryId}`),
+    program: await get(`/v1/programs/${f.programId}`),
+    programs: await get('/v1/programs?limit=100'),
+    memberList: await get(`/v1/programs/${f.programId}/members?limit=100`),
+    apiKeys: await get('/v1/api-keys'),
+  };
+}
+
+/** A programme with two funded members, an open hold, a credit entry and a spare API key. */
+export async function makeFixture(t: TestApp): Promise<Fixture> {
+  const p = await createProgram(t, { name: 'Fixture programme' });
+  const a = await createMember(t, p.id);
+  const b = await createMember(t, p.id);
+  const c = await credit(t, a.id, 100);
+  await credit(t, b.id, 100);
+  const h = await hold(t, a.id, 10);
+  const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'spare', scopes: ['read'] } }), 201);
+  return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id };
+}
