@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
@@ -14,7 +15,7 @@ import { memberRoutes } from './modules/members/index.ts';
 import { programRoutes } from './modules/programs/index.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { registerErrorHandling, registerTextChecks } from './plugins/errors.ts';
 import type { Clock } from './shared/clock.ts';
 import type { App, AppDeps } from './shared/http.ts';
 import { httpRequestDuration } from './shared/metrics.ts';
@@ -35,8 +36,12 @@ export interface BuildOptions {
 function validators() {
   const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
   const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
-  addFormats(strict);
-  addFormats(lenient);
+  for (const ajv of [strict, lenient]) {
+    addFormats(ajv);
+    // The database takes years 1–9999 only; keep to 1970–9999 so no timestamp can fail there.
+    const dateTime = fullFormats['date-time'] as { validate: (s: string) => boolean };
+    ajv.addFormat('date-time', { type: 'string', validate: (s: string) => dateTime.validate(s) && /^(19[7-9]\d|[2-9]\d\d\d)-/.test(s) });
+  }
   return { strict, lenient };
 }
 
@@ -57,7 +62,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const { strict, lenient } = validators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
 
+  // JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
+  registerTextChecks(app);
   const verifier = new ApiKeyVerifier(db);
   registerAuth(app, verifier);
 

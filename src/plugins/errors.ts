@@ -84,3 +84,43 @@ export function registerErrorHandling(app: App) {
 
   app.setNotFoundHandler((request, reply) => send(request, reply, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`));
 }
+
+/** Finds the first string (key or value) PostgreSQL cannot store: NUL, or invalid UTF-16. */
+export function unstorableText(value: unknown, path = ''): string | undefined {
+  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+  if (typeof value === 'string') return bad(value) ? path || '/' : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = unstorableText(value[i], `${path}/${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      // a bad key is reported at its object: the path must not carry the bad text itself
+      if (bad(k)) return path || '/';
+      const p = `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      const found = unstorableText(v, p);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * JSON allows "\u0000" and lone surrogates; PostgreSQL text does not. Refuse them up front, at the
+ * field, instead of letting the database fail.
+ */
+export function registerTextChecks(app: App) {
+  app.addHook('preValidation', async (request) => {
+    for (const [location, part] of [['body', request.body], ['querystring', request.query], ['params', request.params]] as const) {
+      const path = unstorableText(part);
+      if (path) {
+        throw new DomainError('VALIDATION_FAILED', `${location} ${path} contains a NUL character or invalid Unicode`, {}, [
+          { path, location, message: 'contains a NUL character or invalid Unicode' },
+        ]);
+      }
+    }
+  });
+}

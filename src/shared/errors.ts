@@ -16,7 +16,6 @@ export const ERRORS = {
   HOLD_NOT_FOUND: [404, 'No such hold'],
   ENTRY_NOT_FOUND: [404, 'No such entry'],
   API_KEY_NOT_FOUND: [404, 'No such API key'],
-  METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
   IDEMPOTENCY_KEY_REUSED: [409, 'This Idempotency-Key was already used with a different request'],
   IDEMPOTENCY_KEY_IN_PROGRESS: [409, 'A request with this Idempotency-Key is still being processed'],
   HOLD_ALREADY_RESOLVED: [409, 'The hold was already captured or voided'],

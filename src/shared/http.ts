@@ -66,3 +66,8 @@ export function actorOf(request: FastifyRequest, given?: string): string {
   const key = request.apiKey ? `api_key:${request.apiKey.id}` : 'system';
   return given ? `${given} (${key})` : key;
 }
+
+/** For POSTs whose body is optional (capture, void, freeze, …): no body at all means {}. */
+export async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined) request.body = {};
+}

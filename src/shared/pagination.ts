@@ -5,11 +5,20 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | undefined {
+/** What each position of a cursor holds, checked so that a forged cursor is a 400, never a database error. */
+export type CursorPart = 'id' | 'timestamp' | 'seq';
+
+const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
+  id: (v) => typeof v === 'string' && /^[a-z]{2,4}_[A-Za-z0-9_]{1,64}$/.test(v),
+  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.test(v) && !Number.isNaN(Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))),
+  seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+};
+
+export function decodeCursor(cursor: string | undefined, parts: CursorPart[]): unknown[] | undefined {
   if (cursor === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+    if (Array.isArray(key) && key.length === parts.length && key.every((k, i) => PART_CHECKS[parts[i]!](k))) return key;
   } catch {
     // fall through
   }

@@ -3,7 +3,7 @@
 CREATE TABLE ledger_entry (
   id                     text PRIMARY KEY,
   -- insertion order, for stable history ordering within one instant
-  seq                    bigint GENERATED ALWAYS AS IDENTITY (CACHE 100),
+  seq                    bigint GENERATED ALWAYS AS IDENTITY,
   program_id             text NOT NULL,
   member_id              text NOT NULL,
   -- one operation (request) may write several entries; they share txn_id

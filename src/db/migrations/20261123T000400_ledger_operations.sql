@@ -132,7 +132,7 @@ BEGIN
   IF h.status = 'expired' THEN
     PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('hold_id', h.id, 'expires_at', jf_ts(h.expires_at)));
   ELSIF h.status <> 'open' THEN
-    PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'status', h.status));
+    PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'hold_status', h.status));
   END IF;
   IF v_action = 'capture' THEN
     PERFORM jf_require_status(c, false);

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { type App, type AppDeps } from '../../shared/http.ts';
 import { problems } from '../../shared/schemas.ts';
+import { getProgram } from '../programs/index.ts';
 import { runAudit } from './audit.service.ts';
 
 export const AuditReport = Type.Object({
@@ -20,7 +21,10 @@ export async function auditRoutes(app: App, { db, clock }: AppDeps) {
       tags: ['Operations'], summary: 'Audit the ledger', operationId: 'auditLedger',
       description: 'Checks every invariant of the ledger and lists what is wrong (ok: true when all holds). Also returns each account\'s balance.',
       querystring: Type.Object({ program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$' })) }, { additionalProperties: false }),
-      response: { 200: AuditReport, ...problems() },
+      response: { 200: AuditReport, ...problems(404) },
     },
-  }, async (request) => runAudit(db, clock.now(), request.query.program_id ?? null));
+  }, async (request) => {
+    if (request.query.program_id) await getProgram(db, request.query.program_id);
+    return runAudit(db, clock.now(), request.query.program_id ?? null);
+  });
 }

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { requireKey } from '../../shared/idempotency.ts';
-import { type App, type AppDeps, actorOf, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
+import { type App, type AppDeps, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
 import {
   ActivityRequest, AdjustRequest, AdjustResult, Balance, CaptureRequest, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry,
@@ -62,20 +62,22 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
 
   app.post('/v1/holds/:holdId/capture', {
     config: { scope: 'integration' },
+    preValidation: emptyBodyIsObject,
     schema: {
       tags, summary: 'Capture a hold', operationId: 'captureHold',
       description: 'Spends all or part of the held points; the rest goes back to the member. A hold is resolved at most once.',
-      params: HoldParams, headers: IdempotencyHeaders, body: Type.Optional(CaptureRequest),
+      params: HoldParams, headers: IdempotencyHeaders, body: CaptureRequest,
       response: { 200: HoldResolveResult, ...problems(404, 409, 422) },
     },
   }, async (request, reply) => sendResult(reply, await service.capture(db, request.params.holdId, request.body ?? {}, ctx(request, 'capture', false))));
 
   app.post('/v1/holds/:holdId/void', {
     config: { scope: 'integration' },
+    preValidation: emptyBodyIsObject,
     schema: {
       tags, summary: 'Void a hold', operationId: 'voidHold',
       description: 'Returns the held points to the member. A hold is resolved at most once.',
-      params: HoldParams, headers: IdempotencyHeaders, body: Type.Optional(VoidRequest),
+      params: HoldParams, headers: IdempotencyHeaders, body: VoidRequest,
       response: { 200: HoldResolveResult, ...problems(404, 409) },
     },
   }, async (request, reply) => sendResult(reply, await service.voidHold(db, request.params.holdId, request.body ?? {}, ctx(request, 'void', false))));
@@ -95,12 +97,13 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
 
   app.post('/v1/entries/:entryId/reversals', {
     config: { scope: 'integration' },
+    preValidation: emptyBodyIsObject,
     schema: {
       tags, summary: 'Reverse a credit (refund)', operationId: 'reverseCredit',
       description:
         'Takes back all or part of a credit. Points still unspent come back first; if they were spent, the programme\'s ' +
         'negative_balance_policy decides: allow_negative records a debt, write_off takes what the member has and writes off the rest.',
-      params: EntryParams, headers: RequiredKey, body: Type.Optional(ReverseRequest),
+      params: EntryParams, headers: RequiredKey, body: ReverseRequest,
       response: { 201: ReverseResult, ...problems(404, 409, 422) },
     },
   }, async (request, reply) => sendResult(reply, await service.reverse(db, request.params.entryId, request.body ?? {}, ctx(request, 'reverse', true))));
@@ -135,10 +138,11 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
 
   app.post('/v1/members/:memberId/activity', {
     config: { scope: 'integration' },
+    preValidation: emptyBodyIsObject,
     schema: {
       tags, summary: 'Record qualifying activity', operationId: 'recordActivity',
       description: 'Under the activity_extended expiry policy, pushes the expiry of the member\'s points. Returns the balance.',
-      params: MemberParams, body: Type.Optional(ActivityRequest),
+      params: MemberParams, body: ActivityRequest,
       response: { 200: Balance, ...problems(404, 422) },
     },
   }, async (request, reply) => sendResult(reply, await service.recordActivity(db, request.params.memberId, ctx(request, 'activity', false))));

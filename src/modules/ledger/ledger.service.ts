@@ -97,7 +97,7 @@ export async function getEntry(db: Queryable, entryId: string): Promise<EntryVie
 export async function listEntries(db: Queryable, memberId: string, query: EntryListQuery): Promise<Page<EntryView>> {
   if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, 2) as [string, number] | undefined;
+  const before = decodeCursor(query.cursor, ['timestamp', 'seq']) as [string, number] | undefined;
   const rows = await repo.listEntries<EntryView>(db, memberId, query.kind, limit, before);
   const page = toPage(rows, limit, (r) => [r.at, r.seq]);
   return { ...page, data: page.data.map((r) => r.e) };
@@ -106,7 +106,7 @@ export async function listEntries(db: Queryable, memberId: string, query: EntryL
 export async function listLots(db: Queryable, memberId: string, query: LotListQuery, now: Date): Promise<Page<LotView>> {
   if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
-  const before = decodeCursor(query.cursor, 2) as [string, string] | undefined;
+  const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
   const rows = await repo.listLots<LotView>(db, memberId, (query.state ?? 'open') === 'open', now, limit, before);
   const page = toPage(rows, limit, (r) => [r.at, r.id]);
   return { ...page, data: page.data.map((r) => r.l) };
@@ -121,7 +121,7 @@ export async function getHold(db: Queryable, holdId: string, now: Date): Promise
 export async function listHolds(db: Queryable, memberId: string, query: HoldListQuery, now: Date): Promise<Page<HoldView>> {
   if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
-  const [before] = (decodeCursor(query.cursor, 1) ?? []) as [string?];
+  const [before] = (decodeCursor(query.cursor, ['id']) ?? []) as [string?];
   const rows = await repo.listHolds<HoldView>(db, memberId, query.status, now, limit, before);
   const page = toPage(rows, limit, (r) => [r.id]);
   return { ...page, data: page.data.map((r) => r.h) };

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
+import { type App, type AppDeps, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
 import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from './members.schemas.ts';
 import * as service from './members.service.ts';
@@ -66,9 +66,10 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
   for (const [action, status, summary, description] of statusRoutes) {
     app.post(`/v1/members/:memberId/${action}`, {
       config: { scope: 'admin' },
+      preValidation: emptyBodyIsObject,
       schema: {
         tags, summary, description, operationId: `${action}Member`,
-        params: MemberParams, headers: IdempotencyHeaders, body: Type.Optional(StatusChange),
+        params: MemberParams, headers: IdempotencyHeaders, body: StatusChange,
         response: { 200: Member, ...problems(404, 409, 422) },
       },
     }, async (request, reply) => {

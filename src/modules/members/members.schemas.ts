@@ -5,7 +5,7 @@ export const MEMBER_STATUSES = ['active', 'frozen', 'closed'] as const;
 
 const Phone = Type.String({ pattern: '^\\+?[0-9][0-9 \\-]{4,19}$', description: 'Digits, optional leading +.', examples: ['+8613800138000'] });
 const Email = Type.String({ format: 'email', maxLength: 254 });
-const Birthday = Type.String({ format: 'date', description: 'YYYY-MM-DD', examples: ['1990-05-20'] });
+const Birthday = Type.String({ format: 'date', pattern: '^(1[89]|2\\d)\\d\\d-', description: 'YYYY-MM-DD, year 1800 or later', examples: ['1990-05-20'] });
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, uniqueItems: true, examples: [['vip', 'coffee-lover']] });
 
 export const MemberCreate = Type.Object(

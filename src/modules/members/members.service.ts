@@ -37,7 +37,7 @@ export async function getMemberByExternalId(db: Queryable, programId: string, ex
 export async function listMembers(db: Queryable, programId: string, query: MemberListQuery): Promise<Page<Member>> {
   await getProgram(db, programId);
   const limit = query.limit ?? 20;
-  const [before] = (decodeCursor(query.cursor, 1) ?? []) as [string?];
+  const [before] = (decodeCursor(query.cursor, ['id']) ?? []) as [string?];
   const rows = await repo.listMembers(db, programId, query, limit, before);
   return toPage(rows, limit, (m) => [m.id]);
 }

@@ -31,7 +31,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request) => {
     const limit = request.query.limit ?? 20;
-    const [after] = (decodeCursor(request.query.cursor, 1) ?? []) as [string?];
+    const [after] = (decodeCursor(request.query.cursor, ['id']) ?? []) as [string?];
     return toPage(await service.listPrograms(db, limit, after), limit, (p) => [p.id]);
   });
 

@@ -22,9 +22,9 @@ export type ExpiryPolicy = Static<typeof ExpiryPolicy>;
 
 const programFields = {
   name: Type.String({ minLength: 1, maxLength: 200, examples: ['积分咖啡 Jifen Coffee'] }),
-  time_zone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone; expiry periods and dates are in it.', default: 'Asia/Shanghai' }),
-  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.', default: 'CNY' }),
-  point_name: Type.String({ minLength: 1, maxLength: 32, default: '积分' }),
+  time_zone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone; expiry periods and dates are in it. Default Asia/Shanghai.' }),
+  currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code. Default CNY.' }),
+  point_name: Type.String({ minLength: 1, maxLength: 32, description: 'What members see points called. Default 积分.' }),
   expiry_policy: ExpiryPolicy,
   pending_days: Type.Integer({ minimum: 0, maximum: 3650, description: 'Days earned points stay pending (e.g. the return window).' }),
   negative_balance_policy: StringEnum(['write_off', 'allow_negative'] as const, {
