@@ -1,0 +1,491 @@
+import { LogicEngine } from 'json-logic-engine';
+import { fieldError } from '../../shared/errors.ts';
+import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, round, type Rounding, sub, toDecimalString } from '../../shared/rational.ts';
+import { localParts, type Period, periodOf } from '../../shared/time.ts';
+import type { Multiplier, RuleDefinition } from './rules.schemas.ts';
+
+/**
+ * The rule engine: pure, in process, no I/O. Given the rule versions in force, an event, the member
+ * and how much each rule already awarded them, it says who gets how many points and why.
+ *
+ * Evaluation order, per rule in priority order (higher first, then oldest rule):
+ *   trigger → schedule → targeting → minimum order → condition → frequency → base →
+ *   multipliers (stacked) → rounding (once) → per-event cap → per-member caps → (budget, in SQL)
+ * An exclusive rule that awards points stops rules of lower priority.
+ */
+
+const logic = new LogicEngine();
+const OPERATORS = new Set(Object.keys(logic.methods));
+
+/** Checks a JSONLogic expression's shape and operators, naming the path of the first problem. */
+export function validateLogic(expr: unknown, path: string): void {
+  if (Array.isArray(expr)) {
+    expr.forEach((e, i) => validateLogic(e, `${path}/${i}`));
+    return;
+  }
+  if (expr === null || typeof expr !== 'object') return;
+  const keys = Object.keys(expr);
+  if (keys.length !== 1) throw fieldError(path, 'must be a JSONLogic operation: an object with exactly one operator key');
+  const op = keys[0]!;
+  if (!OPERATORS.has(op)) throw fieldError(`${path}/${op.replaceAll('~', '~0').replaceAll('/', '~1')}`, `is not a known JSONLogic operator`);
+  validateLogic((expr as Record<string, unknown>)[op], `${path}/${op.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+}
+
+export function compileLogic(expr: unknown, path: string): (data: unknown) => unknown {
+  validateLogic(expr, path);
+  try {
+    return logic.build(expr as Parameters<LogicEngine['build']>[0]) as (data: unknown) => unknown;
+  } catch (err) {
+    throw fieldError(path, `is not a valid JSONLogic expression${(err as Error)?.message ? `: ${(err as Error).message}` : ''}`);
+  }
+}
+
+export interface RuleVersionInput {
+  rule_id: string;
+  version: number;
+  /** Rules created earlier are evaluated first among equal priorities. */
+  created_at: string;
+  definition: RuleDefinition;
+}
+
+interface CompiledMultiplier {
+  def: Multiplier;
+  value?: Rational;
+  values?: Map<string, Rational>;
+  condition?: (data: unknown) => unknown;
+  from?: number;
+  to?: number;
+}
+
+export interface CompiledRule {
+  ruleId: string;
+  version: number;
+  def: RuleDefinition;
+  priority: number;
+  createdAt: string;
+  triggers: Set<string>;
+  condition?: (data: unknown) => unknown;
+  multipliers: CompiledMultiplier[];
+  itemMultipliers: { skus: Set<string>; categories: Set<string>; value: Rational; label: string }[];
+  usesItems: boolean;
+  hours?: [number, number];
+}
+
+/** Compiles (and validates) a rule version. Validation errors name the field path. */
+export function compileRule(input: RuleVersionInput, path = '/definition'): CompiledRule {
+  const def = input.definition;
+  const effect = def.effect;
+  if (effect.type === 'rate' && effect.per_amount === undefined) throw fieldError(`${path}/effect/per_amount`, 'is required for a rate effect');
+  if (effect.type === 'fixed' && (effect.per_amount !== undefined || effect.basis !== undefined)) {
+    throw fieldError(`${path}/effect/${effect.per_amount !== undefined ? 'per_amount' : 'basis'}`, 'is only for a rate effect');
+  }
+  if (def.item_multipliers?.length && effect.type !== 'rate') throw fieldError(`${path}/item_multipliers`, 'need a rate effect');
+  if (effect.basis === 'order' && def.item_multipliers?.length) throw fieldError(`${path}/effect/basis`, 'must be items when item_multipliers are set');
+  const multipliers = (def.multipliers ?? []).map((m, i) => compileMultiplier(m, `${path}/multipliers/${i}`));
+  const itemMultipliers = (def.item_multipliers ?? []).map((m, i) => {
+    if (!m.skus?.length && !m.categories?.length) throw fieldError(`${path}/item_multipliers/${i}`, 'needs skus or categories');
+    return { skus: new Set(m.skus ?? []), categories: new Set(m.categories ?? []), value: parseDecimal(m.multiplier), label: m.label ?? `×${m.multiplier}` };
+  });
+  const s = def.schedule;
+  if (s?.start && s.end && Date.parse(s.start) >= Date.parse(s.end)) throw fieldError(`${path}/schedule/end`, 'must be after start');
+  const hours = s?.hours ? ([minutes(s.hours.from), minutes(s.hours.to)] as [number, number]) : undefined;
+  if (hours && hours[0] >= hours[1]) throw fieldError(`${path}/schedule/hours/to`, 'must be after from');
+  return {
+    ruleId: input.rule_id,
+    version: input.version,
+    def,
+    priority: def.priority ?? 0,
+    createdAt: input.created_at,
+    triggers: new Set(def.triggers),
+    condition: def.condition === undefined ? undefined : compileLogic(def.condition, `${path}/condition`),
+    multipliers,
+    itemMultipliers,
+    usesItems: effect.type === 'rate' && (effect.basis === 'items' || itemMultipliers.length > 0),
+    hours,
+  };
+}
+
+function minutes(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+}
+
+function compileMultiplier(m: Multiplier, path: string): CompiledMultiplier {
+  const need = (field: keyof Multiplier) => {
+    if (m[field] === undefined) throw fieldError(`${path}/${field}`, `is required for a ${m.type} multiplier`);
+  };
+  const allowed: Record<Multiplier['type'], (keyof Multiplier)[]> = {
+    tier: ['values'], channel: ['values'], date_window: ['from', 'to', 'multiplier'], monthly_day: ['days', 'multiplier'],
+    weekday: ['days', 'multiplier'], birthday_month: ['multiplier'], condition: ['condition', 'multiplier'],
+  };
+  for (const field of allowed[m.type]) need(field);
+  const optional: (keyof Multiplier)[] = m.type === 'tier' || m.type === 'channel' ? ['labels'] : ['label'];
+  for (const field of Object.keys(m) as (keyof Multiplier)[]) {
+    if (field !== 'type' && !optional.includes(field) && !allowed[m.type].includes(field)) throw fieldError(`${path}/${field}`, `is not used by a ${m.type} multiplier`);
+  }
+  if (m.type === 'weekday' && m.days!.some((d) => d > 7)) throw fieldError(`${path}/days`, 'weekdays are 1 (Monday) to 7 (Sunday)');
+  if (m.type === 'date_window' && Date.parse(m.from!) >= Date.parse(m.to!)) throw fieldError(`${path}/to`, 'must be after from');
+  return {
+    def: m,
+    value: m.multiplier === undefined ? undefined : parseDecimal(m.multiplier),
+    values: m.values ? new Map(Object.entries(m.values).map(([k, v]) => [k, parseDecimal(v)])) : undefined,
+    condition: m.condition === undefined ? undefined : compileLogic(m.condition, `${path}/condition`),
+    from: m.from ? Date.parse(m.from) : undefined,
+    to: m.to ? Date.parse(m.to) : undefined,
+  };
+}
+
+/** Sorts compiled rules into evaluation order. */
+export function orderRules(rules: CompiledRule[]): CompiledRule[] {
+  return [...rules].sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1));
+}
+
+export interface EventItem {
+  sku: string;
+  category?: string;
+  quantity: number;
+  unit_price: number;
+}
+
+export interface EvalEvent {
+  id: string;
+  type: string;
+  occurred_at: Date;
+  data: Record<string, unknown> & { amount?: number; channel?: string; items?: EventItem[] };
+}
+
+export interface EvalMember {
+  id: string;
+  tier: string | null;
+  tags: string[];
+  birthday: string | null;
+  attributes: Record<string, unknown>;
+}
+
+export interface EvalProgram {
+  id: string;
+  time_zone: string;
+  currency: string;
+  pending_days: number;
+}
+
+/** How much each rule already awarded this member (and the programme, for budgets). */
+export interface Usage {
+  /** Points this rule awarded the member in [from, to) (whole history when from is undefined). */
+  points(ruleId: string, from?: Date, to?: Date): number;
+  /** Number of awards of this rule to the member in [from, to). */
+  count(ruleId: string, from?: Date, to?: Date): number;
+}
+
+export const NO_USAGE: Usage = { points: () => 0, count: () => 0 };
+
+export interface AppliedMultiplier {
+  type: string;
+  label: string;
+  value: string;
+}
+
+export interface CapCut {
+  cap: string;
+  limit: number;
+  before: number;
+  after: number;
+}
+
+export interface Explanation {
+  rule_id: string;
+  rule_version: number;
+  rule_name: string;
+  base: { kind: 'fixed'; points: number } | { kind: 'rate'; amount: number; points: number; per_amount: number; value: string };
+  items?: { sku: string; category: string | null; amount: number; multiplier: string; label: string | null }[];
+  multipliers: AppliedMultiplier[];
+  stacking: 'multiply' | 'add' | 'highest';
+  combined_multiplier: string;
+  exact: string;
+  rounding: Rounding;
+  rounded: number;
+  caps: CapCut[];
+  points: number;
+  text: string;
+}
+
+export interface Award {
+  rule_id: string;
+  rule_version: number;
+  points: number;
+  pending_days: number;
+  explanation: Explanation;
+  /** Budget to apply in the database (programme-wide, so it cannot be checked here). */
+  budget?: { period: 'day' | 'week' | 'month' | 'total'; points: number; period_start: string | null };
+  /** Per-item weights for exact refunds by item: points are reversed in proportion to these. */
+  item_weights?: { sku: string; weight: string }[];
+}
+
+export interface Skip {
+  rule_id: string;
+  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded';
+  detail?: string;
+}
+
+export interface Evaluation {
+  awards: Award[];
+  skipped: Skip[];
+  total: number;
+}
+
+export function money(minor: number, currency: string): string {
+  const symbol: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', GBP: '£', JPY: '¥', HKD: 'HK$', TWD: 'NT$', SGD: 'S$' };
+  const digits = currency === 'JPY' || currency === 'KRW' ? 0 : 2;
+  const value = (minor / 10 ** digits).toFixed(digits).replace(/\.?0+$/, '');
+  return `${symbol[currency] ?? `${currency} `}${value}`;
+}
+
+function applies(m: CompiledMultiplier, ev: EvalEvent, member: EvalMember, local: ReturnType<typeof localParts>, data: unknown): { value: Rational; label: string } | undefined {
+  const d = m.def;
+  switch (d.type) {
+    case 'tier': {
+      const v = member.tier ? m.values!.get(member.tier) : undefined;
+      return v ? { value: v, label: d.labels?.[member.tier!] ?? member.tier! } : undefined;
+    }
+    case 'channel': {
+      const channel = typeof ev.data.channel === 'string' ? ev.data.channel : undefined;
+      const v = channel ? m.values!.get(channel) : undefined;
+      return v ? { value: v, label: d.labels?.[channel!] ?? channel! } : undefined;
+    }
+    case 'date_window': {
+      const t = ev.occurred_at.getTime();
+      return t >= m.from! && t < m.to! ? { value: m.value!, label: d.label ?? 'promotion' } : undefined;
+    }
+    case 'monthly_day':
+      return d.days!.includes(local.day) ? { value: m.value!, label: d.label ?? 'member day' } : undefined;
+    case 'weekday':
+      return d.days!.includes(local.weekday) ? { value: m.value!, label: d.label ?? 'weekday' } : undefined;
+    case 'birthday_month': {
+      const month = member.birthday ? Number(member.birthday.slice(5, 7)) : 0;
+      return month === local.month ? { value: m.value!, label: d.label ?? 'birthday month' } : undefined;
+    }
+    case 'condition':
+      return m.condition!(data) ? { value: m.value!, label: d.label ?? 'bonus' } : undefined;
+  }
+}
+
+function stack(values: Rational[], how: 'multiply' | 'add' | 'highest'): Rational {
+  if (values.length === 0) return ONE;
+  if (how === 'multiply') return values.reduce(mul, ONE);
+  if (how === 'add') return values.reduce((acc, v) => add(acc, sub(v, ONE)), ONE);
+  return values.reduce((best, v) => (cmp(v, best) > 0 ? v : best));
+}
+
+const CAP_LABELS: Record<string, string> = { per_event: 'per-event cap', day: 'daily cap', week: 'weekly cap', month: 'monthly cap', lifetime: 'lifetime cap' };
+
+/**
+ * Evaluates one event. `rules` must be in evaluation order (orderRules) and be the versions in
+ * force at the event's occurred_at.
+ */
+export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMember, program: EvalProgram, now: Date, usage: Usage = NO_USAGE): Evaluation {
+  const awards: Award[] = [];
+  const skipped: Skip[] = [];
+  const local = localParts(ev.occurred_at, program.time_zone);
+  const data = {
+    event: { id: ev.id, type: ev.type, occurred_at: ev.occurred_at.toISOString(), data: ev.data },
+    member,
+    program,
+    now: now.toISOString(),
+  };
+  const periods = new Map<Period, [Date, Date]>();
+  const period = (p: Period) => {
+    let v = periods.get(p);
+    if (!v) periods.set(p, (v = periodOf(ev.occurred_at, program.time_zone, p)));
+    return v;
+  };
+  let excludedBy: string | undefined;
+
+  for (const rule of rules) {
+    if (!rule.triggers.has(ev.type)) continue;
+    const def = rule.def;
+    const skip = (reason: Skip['reason'], detail?: string) => skipped.push({ rule_id: rule.ruleId, reason, ...(detail ? { detail } : {}) });
+    if (excludedBy) {
+      skip('excluded', `by exclusive rule ${excludedBy}`);
+      continue;
+    }
+    const s = def.schedule;
+    if (s) {
+      const t = ev.occurred_at.getTime();
+      const minute = local.hour * 60 + local.minute;
+      if ((s.start && t < Date.parse(s.start)) || (s.end && t >= Date.parse(s.end)) || (s.days_of_week && !s.days_of_week.includes(local.weekday)) || (rule.hours && (minute < rule.hours[0] || minute >= rule.hours[1]))) {
+        skip('schedule');
+        continue;
+      }
+    }
+    const tg = def.targeting;
+    if (tg) {
+      const tags = member.tags;
+      if ((tg.tiers && !(member.tier && tg.tiers.includes(member.tier))) || (tg.tags_any && !tg.tags_any.some((x) => tags.includes(x))) || (tg.tags_all && !tg.tags_all.every((x) => tags.includes(x))) || (tg.exclude_tags && tg.exclude_tags.some((x) => tags.includes(x)))) {
+        skip('targeting');
+        continue;
+      }
+    }
+    const amount = typeof ev.data.amount === 'number' ? ev.data.amount : undefined;
+    if (def.min_order_amount !== undefined && (amount === undefined || amount < def.min_order_amount)) {
+      skip('min_order_amount', `needs ${money(def.min_order_amount, program.currency)}`);
+      continue;
+    }
+    if (rule.condition && !rule.condition(data)) {
+      skip('condition');
+      continue;
+    }
+    if (def.frequency) {
+      const [from, to] = def.frequency.per === 'lifetime' ? [undefined, undefined] : period(def.frequency.per);
+      if (usage.count(rule.ruleId, from, to) >= def.frequency.max) {
+        skip('frequency', `at most ${def.frequency.max} per ${def.frequency.per}`);
+        continue;
+      }
+    }
+
+    // Base, exact.
+    const effect = def.effect;
+    let baseExact: Rational;
+    let base: Explanation['base'];
+    let items: Explanation['items'];
+    let itemWeights: Award['item_weights'];
+    if (effect.type === 'fixed') {
+      baseExact = rat(effect.points);
+      base = { kind: 'fixed', points: effect.points };
+    } else {
+      const rate = rat(effect.points, effect.per_amount!);
+      if (rule.usesItems) {
+        const lines = Array.isArray(ev.data.items) ? ev.data.items : [];
+        if (lines.length === 0) {
+          skip('no_amount', 'the event has no items');
+          continue;
+        }
+        let weighted = rat(0);
+        let total = 0;
+        items = [];
+        itemWeights = [];
+        for (const line of lines) {
+          const lineAmount = line.quantity * line.unit_price;
+          let best: (typeof rule.itemMultipliers)[number] | undefined;
+          for (const im of rule.itemMultipliers) {
+            if ((im.skus.has(line.sku) || (line.category !== undefined && im.categories.has(line.category))) && (!best || cmp(im.value, best.value) > 0)) best = im;
+          }
+          const m = best?.value ?? ONE;
+          const w = mul(rat(lineAmount), m);
+          weighted = add(weighted, w);
+          total += lineAmount;
+          items.push({ sku: line.sku, category: line.category ?? null, amount: lineAmount, multiplier: toDecimalString(m), label: best?.label ?? null });
+          itemWeights.push({ sku: line.sku, weight: toDecimalString(w) });
+        }
+        baseExact = mul(weighted, rate);
+        base = { kind: 'rate', amount: total, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
+      } else {
+        if (amount === undefined) {
+          skip('no_amount', 'the event has no amount');
+          continue;
+        }
+        baseExact = mul(rat(amount), rate);
+        base = { kind: 'rate', amount, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
+      }
+    }
+
+    // Multipliers, stacked, then one rounding.
+    const applied: AppliedMultiplier[] = [];
+    const values: Rational[] = [];
+    for (const m of rule.multipliers) {
+      const hit = applies(m, ev, member, local, data);
+      if (hit) {
+        applied.push({ type: m.def.type, label: hit.label, value: toDecimalString(hit.value) });
+        values.push(hit.value);
+      }
+    }
+    const stacking = def.stacking ?? 'multiply';
+    const combined = stack(values, stacking);
+    const exact = mul(baseExact, combined);
+    const rounding = effect.type === 'rate' ? (effect.rounding ?? 'floor') : 'floor';
+    const rounded = Number(round(exact, rounding));
+
+    // Caps.
+    const caps: CapCut[] = [];
+    let points = rounded;
+    const cut = (cap: string, limit: number, room: number) => {
+      if (points > room) {
+        caps.push({ cap, limit, before: points, after: Math.max(room, 0) });
+        points = Math.max(room, 0);
+      }
+    };
+    if (def.caps?.per_event !== undefined) cut('per_event', def.caps.per_event, def.caps.per_event);
+    for (const p of ['day', 'week', 'month', 'lifetime'] as const) {
+      const limit = def.caps?.per_member?.[p];
+      if (limit === undefined) continue;
+      const [from, to] = p === 'lifetime' ? [undefined, undefined] : period(p);
+      cut(p, limit, limit - usage.points(rule.ruleId, from, to));
+    }
+    if (points <= 0) {
+      skip(caps.length ? 'capped' : 'zero_points', caps.length ? CAP_LABELS[caps[caps.length - 1]!.cap] : undefined);
+      continue;
+    }
+
+    const explanation: Explanation = {
+      rule_id: rule.ruleId,
+      rule_version: rule.version,
+      rule_name: def.name,
+      base,
+      ...(items ? { items } : {}),
+      multipliers: applied,
+      stacking,
+      combined_multiplier: toDecimalString(combined),
+      exact: toDecimalString(exact),
+      rounding,
+      rounded,
+      caps,
+      points,
+      text: '',
+    };
+    explanation.text = explain(explanation, program.currency);
+    const budget = def.caps?.budget;
+    awards.push({
+      rule_id: rule.ruleId,
+      rule_version: rule.version,
+      points,
+      pending_days: def.pending_days ?? (ev.type === 'order.paid' ? program.pending_days : 0),
+      explanation,
+      ...(budget ? { budget: { ...budget, period_start: budget.period === 'total' ? null : period(budget.period)[0].toISOString() } } : {}),
+      ...(itemWeights ? { item_weights: itemWeights } : {}),
+    });
+    if (def.exclusive) excludedBy = rule.ruleId;
+  }
+  return { awards, skipped, total: awards.reduce((s, a) => s + a.points, 0) };
+}
+
+/**
+ * The member-facing sentence, e.g. "150 = ¥100 × 1 pt/¥ × 1.5 (金卡)". Multipliers are shown as
+ * they combine; caps that cut the award are named at the end.
+ */
+export function explain(e: Explanation, currency: string): string {
+  const parts: string[] = [];
+  if (e.base.kind === 'fixed') {
+    parts.push(`${e.base.points} (${e.rule_name})`);
+  } else {
+    const per = e.base.per_amount === 100 ? money(100, currency).replace(/1$/, '') : money(e.base.per_amount, currency);
+    const rate = `${e.base.points} pt/${per}`;
+    if (e.items && e.items.some((i) => i.multiplier !== '1')) {
+      const lines = e.items.map((i) => (i.multiplier === '1' ? money(i.amount, currency) : `${money(i.amount, currency)} × ${i.multiplier}${i.label ? ` (${i.label})` : ''}`));
+      parts.push(`(${lines.join(' + ')}) × ${rate}`);
+    } else {
+      parts.push(`${money(e.base.amount, currency)} × ${rate}`);
+    }
+  }
+  if (e.multipliers.length > 0) {
+    if (e.stacking === 'multiply') {
+      // a 1× multiplier changes nothing: it stays in the breakdown, not in the sentence
+      for (const m of e.multipliers) if (m.value !== '1') parts.push(`${m.value} (${m.label})`);
+    } else {
+      const label = e.multipliers.map((m) => `${m.label} ${m.value}`).join(e.stacking === 'add' ? ' + ' : ', ');
+      parts.push(`${e.combined_multiplier} (${e.stacking === 'add' ? label : `highest of ${label}`})`);
+    }
+  }
+  let text = `${e.rounded} = ${parts.join(' × ')}`;
+  if (e.rounded === e.points && e.base.kind === 'fixed' && e.multipliers.length === 0) text = `${e.points} (${e.rule_name})`;
+  for (const c of e.caps) text += ` → ${c.after} (${CAP_LABELS[c.cap] ?? c.cap} ${c.limit})`;
+  return text;
+}

@@ -1,0 +1,70 @@
+/**
+ * Calendar arithmetic in a programme's time zone, with Intl only (no tz database of our own). The
+ * database does the same arithmetic for expiry (jf_policy_expiry); this is for rule schedules and
+ * cap periods, evaluated in process.
+ */
+export interface LocalParts {
+  year: number;
+  month: number; // 1–12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** ISO weekday: 1 = Monday … 7 = Sunday */
+  weekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+      hour: 'numeric', minute: 'numeric', second: 'numeric', weekday: 'short',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+export function localParts(at: Date, tz: string): LocalParts {
+  const p: Record<string, string> = {};
+  for (const part of formatter(tz).formatToParts(at)) p[part.type] = part.value;
+  return {
+    year: Number(p.year), month: Number(p.month), day: Number(p.day),
+    hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday: WEEKDAYS[p.weekday!]!,
+  };
+}
+
+/** The instant at which the local wall-clock time y-m-d h:m:s occurs in tz (first one, on DST overlap). */
+export function fromLocal(tz: string, year: number, month: number, day = 1, hour = 0, minute = 0, second = 0): Date {
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Guess with the offset at the wall time read as UTC, then correct once for the offset there.
+  let t = wall - offsetMs(new Date(wall), tz);
+  t = wall - offsetMs(new Date(t), tz);
+  return new Date(t);
+}
+
+function offsetMs(at: Date, tz: string): number {
+  const p = localParts(at, tz);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+export type Period = 'day' | 'week' | 'month';
+
+/** [start, end) of the local day, ISO week (Monday first) or month containing `at`. */
+export function periodOf(at: Date, tz: string, period: Period): [Date, Date] {
+  const p = localParts(at, tz);
+  if (period === 'month') {
+    return [fromLocal(tz, p.year, p.month, 1), fromLocal(tz, p.month === 12 ? p.year + 1 : p.year, p.month === 12 ? 1 : p.month + 1, 1)];
+  }
+  const back = period === 'week' ? p.weekday - 1 : 0;
+  const start = new Date(Date.UTC(p.year, p.month - 1, p.day - back));
+  const end = new Date(Date.UTC(p.year, p.month - 1, p.day - back + (period === 'week' ? 7 : 1)));
+  return [
+    fromLocal(tz, start.getUTCFullYear(), start.getUTCMonth() + 1, start.getUTCDate()),
+    fromLocal(tz, end.getUTCFullYear(), end.getUTCMonth() + 1, end.getUTCDate()),
+  ];
+}
