@@ -10,6 +10,8 @@ import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import { ApiKeyVerifier, apiKeyRoutes } from './modules/api-keys/index.ts';
 import { auditRoutes } from './modules/audit/index.ts';
+import { eventRoutes } from './modules/events/index.ts';
+import { RuleCache, ruleRoutes } from './modules/rules/index.ts';
 import { ledgerRoutes } from './modules/ledger/index.ts';
 import { memberRoutes } from './modules/members/index.ts';
 import { programRoutes } from './modules/programs/index.ts';
@@ -95,6 +97,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         { name: 'Programmes', description: 'A brand\'s points programme and its policies.' },
         { name: 'Members', description: 'Members, their profile and status.' },
         { name: 'Ledger', description: 'Balances, credits, debits, holds, reversals, adjustments, transfers, history.' },
+        { name: 'Rules', description: 'Earning rules: conditions, effects, multipliers, caps, schedules, versions.' },
+        { name: 'Events', description: 'Events in, explainable points out; previews; custom event types.' },
         { name: 'API keys', description: 'Scoped keys for integrations.' },
         { name: 'Operations', description: 'Health, audit and jobs.' },
       ],
@@ -110,5 +114,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await ledgerRoutes(app, deps);
   await apiKeyRoutes(app, deps, verifier);
   await auditRoutes(app, deps);
+  await ruleRoutes(app, deps);
+  await eventRoutes(app, deps, { db, rules: new RuleCache() });
   return app;
 }

@@ -32,7 +32,8 @@ export function fieldErrors(errors: AjvError[], location: string): FieldError[] 
   return out;
 }
 
-function send(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}, errors?: FieldError[]) {
+/** The RFC 9457 body for an error (also used inside batch results). */
+export function problemBody(code: ErrorCode, detail: string, instance: string, requestId: string, extra: Record<string, unknown> = {}, errors?: FieldError[]) {
   const [status, title] = ERRORS[code];
   const body: Record<string, unknown> = {
     type: `urn:jifen:problem:${code.toLowerCase().replaceAll('_', '-')}`,
@@ -40,14 +41,23 @@ function send(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, det
     status,
     detail,
     code,
-    instance: request.url.split('?')[0],
-    request_id: String(request.id),
+    instance,
+    request_id: requestId,
   };
   if (errors) body.errors = errors;
   // extension members carry specifics (available, requested, …) without overriding the standard ones
   for (const [k, v] of Object.entries(extra)) if (!(k in body)) body[k] = v;
+  return body;
+}
+
+export function problemOf(err: DomainError, instance: string, requestId: string) {
+  return problemBody(err.code, err.message, instance, requestId, err.details, err.errors);
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}, errors?: FieldError[]) {
+  const body = problemBody(code, detail, request.url.split('?')[0]!, String(request.id), extra, errors);
   // Bypass response-schema serialisation: problem documents have their own shape.
-  return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(body);
+  return reply.code(ERRORS[code][0]).type('application/problem+json').serializer(JSON.stringify).send(body);
 }
 
 /** One place maps every failure to RFC 9457 problem+json. Expected cases are never a 500. */

@@ -119,6 +119,8 @@ export interface Fixture {
   holdId: string;
   entryId: string;
   apiKeyId: string;
+  ruleId: string;
+  eventId: string;
 }
 
 export interface RouteCase {
@@ -171,6 +173,19 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listApiKeys', method: 'GET', url: '/v1/api-keys', scope: 'admin' },
     { op: 'revokeApiKey', method: 'DELETE', url: `/v1/api-keys/${f.apiKeyId}`, scope: 'admin' },
     { op: 'auditLedger', method: 'GET', url: '/v1/audit', scope: 'admin' },
+    { op: 'createRule', method: 'POST', url: `/v1/programs/${f.programId}/rules`, body: { definition: { name: 'scope check', triggers: ['checkin'], effect: { type: 'fixed', points: 1 } } }, scope: 'admin' },
+    { op: 'listRules', method: 'GET', url: `/v1/programs/${f.programId}/rules`, scope: 'read' },
+    { op: 'getRule', method: 'GET', url: `/v1/rules/${f.ruleId}`, scope: 'read' },
+    { op: 'reviseRule', method: 'POST', url: `/v1/rules/${f.ruleId}/versions`, body: { definition: { name: 'scope check v2', triggers: ['app.opened'], effect: { type: 'fixed', points: 2 } } }, scope: 'admin' },
+    { op: 'archiveRule', method: 'POST', url: `/v1/rules/${f.ruleId}/archive`, body: {}, scope: 'admin' },
+    { op: 'sendEvent', method: 'POST', url: '/v1/events', body: { id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', program_id: f.programId, member_id: m }, scope: 'integration' },
+    { op: 'sendEvents', method: 'POST', url: '/v1/events/batch', body: { program_id: f.programId, events: [{ id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', member_id: m }] }, scope: 'integration' },
+    { op: 'previewEvent', method: 'POST', url: '/v1/events/preview', body: { id: 'preview', type: 'app.opened', program_id: f.programId, member_id: m }, scope: 'integration' },
+    { op: 'getEvent', method: 'GET', url: `/v1/events/${f.eventId}`, scope: 'read' },
+    { op: 'getEventByExternalId', method: 'GET', url: `/v1/programs/${f.programId}/events/by-external-id/fixture-event`, scope: 'read' },
+    { op: 'listMemberEvents', method: 'GET', url: `/v1/members/${m}/events`, scope: 'read' },
+    { op: 'listEventTypes', method: 'GET', url: `/v1/programs/${f.programId}/event-types`, scope: 'read' },
+    { op: 'createEventType', method: 'POST', url: `/v1/programs/${f.programId}/event-types`, body: { type: `custom.t${Date.now()}`, schema: { type: 'object' } }, scope: 'admin' },
   ];
 }
 
@@ -190,6 +205,9 @@ export async function worldState(t: TestApp, f: Fixture): Promise<Json> {
     programs: await get('/v1/programs?limit=100'),
     memberList: await get(`/v1/programs/${f.programId}/members?limit=100`),
     apiKeys: await get('/v1/api-keys'),
+    rules: await get(`/v1/programs/${f.programId}/rules?limit=100`),
+    events: await get(`/v1/members/${f.memberId}/events?limit=100`),
+    eventTypes: await get(`/v1/programs/${f.programId}/event-types`),
   };
 }
 
@@ -202,5 +220,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   await credit(t, b.id, 100);
   const h = await hold(t, a.id, 10);
   const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'spare', scopes: ['read'] } }), 201);
-  return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id };
+  const rule = ok(await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'fixture rule', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } } }), 201);
+  const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
+  return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id, ruleId: rule.id, eventId: event.id };
 }

@@ -66,7 +66,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
 
   it('documents exactly the operations the HTTP tests exercise', () => {
     const documented = operations().filter(([, path]) => path.startsWith('/v1/')).map(([method, path, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`).sort();
-    const tested = v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x' })
+    const tested = v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x', ruleId: 'rul_x', eventId: 'evt_x' })
       .map((r) => {
         const path = r.url
           .replace(/\/prg_x/, '/{programId}')
@@ -74,7 +74,10 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/hld_x/, '/{holdId}')
           .replace(/\/ent_x/, '/{entryId}')
           .replace(/\/key_x/, '/{keyId}')
-          .replace(/by-external-id\/nobody/, 'by-external-id/{externalId}');
+          .replace(/\/rul_x/, '/{ruleId}')
+          .replace(/\/evt_x/, '/{eventId}')
+          .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
+          .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;
       })
       .sort();

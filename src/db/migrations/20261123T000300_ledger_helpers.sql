@@ -95,7 +95,7 @@ CREATE FUNCTION jf_entry_json(e ledger_entry) RETURNS jsonb LANGUAGE sql STABLE 
     'kind', e.kind, 'amount', e.amount, 'delta', e.delta, 'held_delta', e.held_delta,
     'debit_account', e.debit_account, 'credit_account', e.credit_account,
     'lot_id', e.lot_id, 'hold_id', e.hold_id, 'reverses_entry_id', e.reverses_entry_id,
-    'counterparty_member_id', e.counterparty_member_id, 'reason', e.reason, 'reason_code', e.reason_code,
+    'counterparty_member_id', e.counterparty_member_id, 'event_id', e.event_id, 'reason', e.reason, 'reason_code', e.reason_code,
     'reference', e.reference, 'actor', e.actor, 'metadata', e.metadata, 'occurred_at', jf_ts(e.occurred_at))
 $$;
 
@@ -192,10 +192,11 @@ CREATE FUNCTION jf_post(p_program text, p_member text, p_txn text, p_kind text, 
 RETURNS ledger_entry LANGUAGE sql AS $$
   INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount,
                             lot_id, hold_id, reverses_entry_id, counterparty_member_id,
-                            reason, reason_code, reference, actor, metadata, occurred_at)
+                            reason, reason_code, reference, actor, metadata, occurred_at, event_id)
   VALUES (jf_id('ent'), p_program, p_member, p_txn, p_kind, p_debit, p_credit, p_amount,
           p_lot, p_hold, p_reverses, p_counterparty,
-          p->>'reason', p->>'reason_code', p->>'reference', p->>'actor', coalesce(p->'metadata', '{}'), p_now)
+          p->>'reason', p->>'reason_code', p->>'reference', p->>'actor', coalesce(p->'metadata', '{}'), p_now,
+          p->>'event_id')
   RETURNING *
 $$;
 
@@ -363,3 +364,30 @@ RETURNS lot LANGUAGE sql AS $$
   VALUES (p_lot_id, c.program_id, c.member_id, p_entry, p_points, p_points, p_now, p_available_at, p_expires_at, p_cap)
   RETURNING *
 $$;
+
+-- Credit a member whose row the caller has locked: one earn entry and its lot, pending and expiry
+-- from p (available_at / pending_days / expires_at) or else the programme. Shared by ledger_credit
+-- and event processing.
+CREATE FUNCTION jf_credit_locked(c jf_member_ctx, p jsonb, p_now timestamptz) RETURNS lot LANGUAGE plpgsql AS $$
+DECLARE
+  v_points bigint := (p->>'points')::bigint;
+  v_lot text := jf_id('lot');
+  v_available timestamptz;
+  v_expires timestamptz;
+  e ledger_entry;
+BEGIN
+  v_available := coalesce((p->>'available_at')::timestamptz,
+                          p_now + make_interval(days => coalesce((p->>'pending_days')::integer, c.pending_days)));
+  v_expires := CASE WHEN p ? 'expires_at' THEN (p->>'expires_at')::timestamptz
+                    ELSE jf_policy_expiry(c.expiry_policy, c.time_zone, p_now) END;
+  IF v_expires IS NOT NULL AND v_expires <= greatest(p_now, v_available) THEN
+    PERFORM jf_raise('INVALID_EXPIRY', jsonb_build_object('field', 'expires_at', 'expires_at', jf_ts(v_expires),
+                                                          'available_at', jf_ts(v_available)));
+  END IF;
+  e := jf_post(c.program_id, c.member_id, coalesce(p->>'txn_id', jf_id('txn')), 'earn', 'issued', 'member', v_points, p_now, p, v_lot);
+  UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
+                            updated_at = p_now
+   WHERE member_id = c.member_id;
+  RETURN jf_new_lot(v_lot, c, e.id, v_points, p_now, v_available, v_expires,
+                    CASE WHEN p ? 'expires_at' THEN NULL ELSE jf_policy_cap(c.expiry_policy, c.time_zone, p_now) END);
+END $$;

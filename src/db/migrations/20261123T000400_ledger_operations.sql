@@ -8,10 +8,6 @@
 CREATE FUNCTION ledger_credit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
-  v_points bigint := (p->>'points')::bigint;
-  v_lot text := jf_id('lot');
-  v_available timestamptz;
-  v_expires timestamptz;
   r jsonb;
   c jf_member_ctx;
   e ledger_entry;
@@ -23,23 +19,11 @@ BEGIN
   END IF;
   c := jf_lock_member(p->>'member_id', v_now);
   PERFORM jf_require_status(c, true);
-  v_available := coalesce((p->>'available_at')::timestamptz,
-                          v_now + make_interval(days => coalesce((p->>'pending_days')::integer, c.pending_days)));
-  v_expires := CASE WHEN p ? 'expires_at' THEN (p->>'expires_at')::timestamptz
-                    ELSE jf_policy_expiry(c.expiry_policy, c.time_zone, v_now) END;
-  IF v_expires IS NOT NULL AND v_expires <= greatest(v_now, v_available) THEN
-    PERFORM jf_raise('INVALID_EXPIRY', jsonb_build_object('field', 'expires_at', 'expires_at', jf_ts(v_expires),
-                                                          'available_at', jf_ts(v_available)));
-  END IF;
-  e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'earn', 'issued', 'member', v_points, v_now, p, v_lot);
-  PERFORM jf_new_lot(v_lot, c, e.id, v_points, v_now, v_available, v_expires,
-                     CASE WHEN p ? 'expires_at' THEN NULL ELSE jf_policy_cap(c.expiry_policy, c.time_zone, v_now) END);
-  UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
-                            updated_at = v_now
-   WHERE member_id = c.member_id;
+  l := jf_credit_locked(c, p, v_now);
   PERFORM jf_extend_on_activity(c, v_now);
   PERFORM jf_settle_debt(c.member_id, v_now);
-  SELECT * INTO l FROM lot WHERE id = v_lot;
+  SELECT * INTO e FROM ledger_entry WHERE id = l.entry_id;
+  SELECT * INTO l FROM lot WHERE id = l.id;
   RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
     'entry', jf_entry_json(e), 'lot', jf_lot_json(l, v_now), 'balance', jf_balance(c.member_id, v_now))));
 END $$;

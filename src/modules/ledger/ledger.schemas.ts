@@ -20,6 +20,7 @@ export const Entry = Type.Object({
   hold_id: NullableString,
   reverses_entry_id: NullableString,
   counterparty_member_id: NullableString,
+  event_id: Type.Union([Type.String(), Type.Null()], { description: 'The event (evt_…) whose rules produced this entry.' }),
   reason: NullableString,
   reason_code: NullableString,
   reference: NullableString,

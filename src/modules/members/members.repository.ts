@@ -2,15 +2,15 @@ import type { Queryable } from '../../db/db.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 
 const COLUMNS = `m.id, 'member' AS object, m.program_id, m.external_id, m.name, m.phone, m.email,
-  to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.tags, m.attributes, m.status, m.status_reason,
+  to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.tier, m.tags, m.attributes, m.status, m.status_reason,
   jf_ts(m.created_at) AS created_at, jf_ts(m.updated_at) AS updated_at`;
 
 /** Inserts the member and its account row; returns nothing when the external id already exists. */
 export async function insertMember(db: Queryable, id: string, programId: string, input: MemberCreate, now: Date): Promise<Member | undefined> {
   const [row] = await db.query<Member>(
     `WITH m AS (
-       INSERT INTO member (id, program_id, external_id, name, phone, email, birthday, tags, attributes, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::text[], $9::text::jsonb, $10, $10)
+       INSERT INTO member (id, program_id, external_id, name, phone, email, birthday, tags, attributes, created_at, updated_at, tier)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::text[], $9::text::jsonb, $10, $10, $11)
        ON CONFLICT (program_id, external_id) DO NOTHING
        RETURNING *
      ), a AS (
@@ -18,7 +18,7 @@ export async function insertMember(db: Queryable, id: string, programId: string,
      )
      SELECT ${COLUMNS} FROM m`,
     [id, programId, input.external_id, input.name ?? null, input.phone ?? null, input.email ?? null, input.birthday ?? null,
-      input.tags ?? [], JSON.stringify(input.attributes ?? {}), now.toISOString()],
+      input.tags ?? [], JSON.stringify(input.attributes ?? {}), now.toISOString(), input.tier ?? null],
   );
   return row;
 }
@@ -59,11 +59,12 @@ export async function updateMember(db: Queryable, id: string, patch: MemberUpdat
        birthday = CASE WHEN $8 THEN $9::date ELSE birthday END,
        tags = coalesce($10::text[], tags),
        attributes = coalesce($11::text::jsonb, attributes),
-       updated_at = $12
+       updated_at = $12,
+       tier = CASE WHEN $13 THEN $14 ELSE tier END
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, has('name'), patch.name ?? null, has('phone'), patch.phone ?? null, has('email'), patch.email ?? null,
       has('birthday'), patch.birthday ?? null, patch.tags ?? null, patch.attributes ? JSON.stringify(patch.attributes) : null,
-      now.toISOString()],
+      now.toISOString(), has('tier'), patch.tier ?? null],
   );
   return row;
 }

@@ -6,6 +6,7 @@ export const MEMBER_STATUSES = ['active', 'frozen', 'closed'] as const;
 const Phone = Type.String({ pattern: '^\\+?[0-9][0-9 \\-]{4,19}$', description: 'Digits, optional leading +.', examples: ['+8613800138000'] });
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const Birthday = Type.String({ format: 'date', pattern: '^(1[89]|2\\d)\\d\\d-', description: 'YYYY-MM-DD, year 1800 or later', examples: ['1990-05-20'] });
+const Tier = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'Tier code, e.g. gold. Rules can multiply by tier.', examples: ['gold'] });
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, uniqueItems: true, examples: [['vip', 'coffee-lover']] });
 
 export const MemberCreate = Type.Object(
@@ -15,6 +16,7 @@ export const MemberCreate = Type.Object(
     phone: Type.Optional(Phone),
     email: Type.Optional(Email),
     birthday: Type.Optional(Birthday),
+    tier: Type.Optional(Tier),
     tags: Type.Optional(Tags),
     attributes: Type.Optional(Metadata),
   },
@@ -28,6 +30,7 @@ export const MemberUpdate = Type.Object(
     phone: Type.Optional(Nullable(Phone)),
     email: Type.Optional(Nullable(Email)),
     birthday: Type.Optional(Nullable(Birthday)),
+    tier: Type.Optional(Nullable(Tier)),
     tags: Type.Optional(Tags),
     attributes: Type.Optional(Metadata),
   },
@@ -49,6 +52,7 @@ export const Member = Type.Object({
   phone: NullableString,
   email: NullableString,
   birthday: NullableString,
+  tier: NullableString,
   tags: Type.Array(Type.String()),
   attributes: Metadata,
   status: StringEnum(MEMBER_STATUSES),

@@ -1,0 +1,432 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Db, Queryable } from '../db/db.ts';
+import * as events from '../modules/events/events.repository.ts';
+import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
+import { insertMember } from '../modules/members/members.repository.ts';
+import { type Award, type EvalMember, type Evaluation, evaluate, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
+import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
+import { periodOf } from '../shared/time.ts';
+
+/**
+ * Events in, points out. For a batch of events of one programme:
+ *   1. validate each payload against its type (built-in or the programme's custom schema);
+ *   2. replay events already processed (an event id is processed once per programme);
+ *   3. find the members (member.registered creates an unknown one);
+ *   4. read what each rule already awarded them (caps, frequency) and, for refunds, what the order earned;
+ *   5. evaluate every event with the rule versions in force at its occurred_at (in process);
+ *   6. write it all in one round trip (events_commit), which re-checks the members' award
+ *      versions under lock; if someone else awarded them meanwhile, evaluate again.
+ * One bad event does not fail the others: each gets its own result.
+ */
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true, strict: false }));
+const builtIn = new Map(Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => [type, ajv.compile(schema)]));
+const customCache = new Map<string, ValidateFunction>();
+
+export function compileEventSchema(schema: Record<string, unknown>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let fn = customCache.get(key);
+  if (!fn) {
+    fn = ajv.compile(schema);
+    if (customCache.size > 1000) customCache.clear();
+    customCache.set(key, fn);
+  }
+  return fn;
+}
+
+export interface IngestDeps {
+  db: Db;
+  rules: RuleCache;
+}
+
+export interface ItemOutcome {
+  index: number;
+  event_id: string | null;
+  status: number;
+  result?: EventResultView;
+  error?: DomainError;
+}
+
+interface Prepared {
+  index: number;
+  input: EventInput;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+  member?: events.EventMember;
+  evaluation?: Evaluation;
+  reversals?: { entry_id: string; rule_id: string | null; points: number }[];
+}
+
+const MAX_ATTEMPTS = 5;
+
+function fail(path: string, message: string, code: 'VALIDATION_FAILED' | 'UNKNOWN_EVENT_TYPE' = 'VALIDATION_FAILED'): DomainError {
+  return new DomainError(code, `${path} ${message}`, {}, [{ path, location: 'body', message }]);
+}
+
+/** Processes the events of one programme. `prefix` is the JSON pointer of the events in the request. */
+export async function ingestEvents(deps: IngestDeps, programId: string, inputs: { index: number; input: EventInput; prefix: string }[], now: Date): Promise<ItemOutcome[]> {
+  const { db } = deps;
+  const program = await events.loadProgram(db, programId);
+  if (!program) {
+    const err = new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+    return inputs.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error: err }));
+  }
+  const outcomes = new Map<number, ItemOutcome>();
+  const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
+
+  // 1. payloads
+  const valid: Prepared[] = [];
+  for (const { index, input, prefix } of inputs) {
+    const error = validatePayload(input, program.currency, custom, prefix);
+    if (error) outcomes.set(index, { index, event_id: input.id, status: error.status, error });
+    else valid.push({ index, input, occurredAt: input.occurred_at ? new Date(input.occurred_at) : now, data: input.data ?? {} });
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const pending = valid.filter((p) => !outcomes.has(p.index));
+      if (attempt === 1) {
+        // optimistic: evaluate outside any transaction; events_commit checks nothing moved
+        await processValid(db, deps.rules, program, pending, inputs, outcomes, now, false);
+      } else {
+        // contended: lock the members first, so this attempt cannot be overtaken
+        await db.transaction((tx) => processValid(tx, deps.rules, program, pending, inputs, outcomes, now, true));
+      }
+      break;
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string; constraint_name?: string; message?: string };
+      const domain = err instanceof DomainError ? err : fromDatabaseError(err);
+      const stale = domain?.code === 'EVALUATION_STALE' || (e.code === '23505' && /event_program_id_external_id_key/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`));
+      if (!stale || attempt >= MAX_ATTEMPTS) throw fromDatabaseError(err) ?? err;
+      // someone wrote for the same members or events meanwhile: start over from what is stored now
+    }
+  }
+  return inputs.map(({ index }) => outcomes.get(index)!);
+}
+
+function validatePayload(input: EventInput, currency: string, custom: Map<string, events.EventTypeRow>, prefix: string): DomainError | undefined {
+  const validate = builtIn.get(input.type) ?? (custom.has(input.type) ? compileEventSchema(custom.get(input.type)!.schema) : undefined);
+  if (!validate) return fail(`${prefix}/type`, `is not a built-in event type or one declared by the programme`, 'UNKNOWN_EVENT_TYPE');
+  if (!input.member_id && !input.external_member_id) return fail(`${prefix}/member_id`, 'is required (or external_member_id)');
+  if (input.member_id && input.external_member_id) return fail(`${prefix}/external_member_id`, 'cannot be combined with member_id');
+  const data = input.data ?? {};
+  if (!validate(data)) {
+    const errors: FieldError[] = (validate.errors ?? []).map((e) => {
+      let path = `${prefix}/data${e.instancePath}`;
+      let message = e.message ?? 'is not valid';
+      if (e.keyword === 'additionalProperties') [path, message] = [`${path}/${String(e.params.additionalProperty)}`, 'is not a known field'];
+      if (e.keyword === 'required') [path, message] = [`${path}/${String(e.params.missingProperty)}`, 'is required'];
+      return { path, location: 'body', message };
+    });
+    return new DomainError('VALIDATION_FAILED', `${errors[0]?.path} ${errors[0]?.message}`, {}, errors);
+  }
+  if (input.type === 'order.paid' && data.currency !== currency) {
+    return new DomainError('CURRENCY_MISMATCH', `The programme counts in ${currency}`, { expected: currency }, [{ path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` }]);
+  }
+  if (input.type === 'order.refunded' && data.amount !== undefined && data.items !== undefined) return fail(`${prefix}/data/items`, 'cannot be combined with amount');
+  return undefined;
+}
+
+async function processValid(db: Queryable, rules: RuleCache, program: events.EventProgram, valid: Prepared[], inputs: { index: number; input: EventInput; prefix: string }[], outcomes: Map<number, ItemOutcome>, now: Date, lockFirst: boolean) {
+  if (valid.length === 0) return;
+  const prefixOf = new Map(inputs.map((i) => [i.index, i.prefix]));
+
+  // 2. already processed: replay; the same id twice in one batch: the second replays the first
+  const stored = new Map((await events.findByExternalIds(db, program.id, [...new Set(valid.map((p) => p.input.id))])).map((e) => [e.external_id, e]));
+  const firstInBatch = new Map<string, Prepared>();
+  let todo: Prepared[] = [];
+  const repeats: Prepared[] = [];
+  for (const p of valid) {
+    const done = stored.get(p.input.id);
+    if (done) outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 200, result: done.result });
+    else if (firstInBatch.has(p.input.id)) repeats.push(p);
+    else {
+      firstInBatch.set(p.input.id, p);
+      todo.push(p);
+    }
+  }
+
+  // 3. members
+  const wantIds = todo.flatMap((p) => (p.input.member_id ? [p.input.member_id] : []));
+  const wantExternal = todo.flatMap((p) => (p.input.external_member_id ? [p.input.external_member_id] : []));
+  let members = await events.loadMembers(db, program.id, wantIds, wantExternal);
+  const registering = todo.filter((p) => p.input.type === 'member.registered' && p.input.external_member_id && !members.some((m) => m.external_id === p.input.external_member_id));
+  if (registering.length > 0) {
+    for (const p of registering) {
+      const d = p.data as { name?: string; phone?: string; email?: string; birthday?: string };
+      await insertMember(db, newId('mbr'), program.id, { external_id: p.input.external_member_id!, name: d.name, phone: d.phone, email: d.email, birthday: d.birthday }, now);
+    }
+    members = await events.loadMembers(db, program.id, wantIds, wantExternal);
+  }
+  if (lockFirst && members.length > 0) {
+    const locked = new Map((await events.lockAccounts(db, members.map((m) => m.id))).map((a) => [a.member_id, a.award_version]));
+    members = members.map((m) => ({ ...m, award_version: locked.get(m.id) ?? m.award_version }));
+  }
+  const byId = new Map(members.map((m) => [m.id, m]));
+  const byExternal = new Map(members.map((m) => [m.external_id, m]));
+  todo = todo.filter((p) => {
+    const m = p.input.member_id ? byId.get(p.input.member_id) : byExternal.get(p.input.external_member_id!);
+    const prefix = prefixOf.get(p.index)!;
+    if (!m) {
+      outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 404, error: new DomainError('MEMBER_NOT_FOUND', `No member ${p.input.member_id ?? p.input.external_member_id} in ${program.id}`, {}, [{ path: `${prefix}/${p.input.member_id ? 'member_id' : 'external_member_id'}`, location: 'body', message: 'is not a member of the programme' }]) });
+      return false;
+    }
+    if (m.status === 'closed') {
+      outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 422, error: new DomainError('MEMBER_CLOSED', `Member ${m.id} is closed`, { member_id: m.id }) });
+      return false;
+    }
+    p.member = m;
+    return true;
+  });
+
+  const ruleSet = await rules.get(db, program.id, Number(program.rules_revision));
+
+  // 4. what rules already awarded, and what refunded orders earned
+  const usage = await loadUsage(db, program.time_zone, todo, ruleSet);
+  await prepareRefunds(db, program.id, todo, prefixOf, outcomes);
+  todo = todo.filter((p) => !outcomes.has(p.index));
+
+  // 5. evaluate
+  for (const p of todo) {
+    const m = p.member!;
+    const member: EvalMember = { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes };
+    const memberUsage = usage.of(m.id);
+    p.evaluation = evaluate(ruleSet.at(p.occurredAt), { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data }, member, program, now, memberUsage);
+    for (const a of p.evaluation.awards) memberUsage.add(a.rule_id, p.occurredAt, a.points);
+  }
+  if (todo.length === 0) {
+    resolveRepeats(repeats, outcomes, firstInBatch);
+    return;
+  }
+
+  // 6. write
+  const memberVersions = new Map<string, number>();
+  for (const p of todo) memberVersions.set(p.member!.id, Number(p.member!.award_version));
+  const results = await events.commit(db, {
+    now: now.toISOString(),
+    program_id: program.id,
+    members: [...memberVersions].map(([member_id, award_version]) => ({ member_id, award_version })),
+    events: todo.map((p) => ({
+      id: newId('evt'),
+      external_id: p.input.id,
+      type: p.input.type,
+      member_id: p.member!.id,
+      occurred_at: p.occurredAt.toISOString(),
+      data: p.data,
+      metadata: p.input.metadata ?? {},
+      activity: p.input.type !== 'order.refunded',
+      skipped: p.evaluation!.skipped,
+      awards: p.evaluation!.awards.map(commitAward),
+      reversals: p.reversals ?? [],
+    })),
+  });
+  todo.forEach((p, i) => outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i] }));
+  resolveRepeats(repeats, outcomes, firstInBatch);
+}
+
+function resolveRepeats(repeats: Prepared[], outcomes: Map<number, ItemOutcome>, first: Map<string, Prepared>) {
+  for (const p of repeats) {
+    const o = outcomes.get(first.get(p.input.id)!.index)!;
+    outcomes.set(p.index, { ...o, index: p.index, status: o.result ? 200 : o.status });
+  }
+}
+
+function commitAward(a: Award) {
+  return { rule_id: a.rule_id, rule_version: a.rule_version, points: a.points, pending_days: a.pending_days, explanation: a.explanation, ...(a.budget ? { budget: a.budget } : {}) };
+}
+
+class MemberUsage implements Usage {
+  readonly rows = new Map<string, { at: number; points: number }[]>();
+  readonly lifetime = new Map<string, { points: number; count: number }>();
+
+  points(ruleId: string, from?: Date, to?: Date): number {
+    if (!from) return this.lifetime.get(ruleId)?.points ?? 0;
+    return this.#window(ruleId, from, to).reduce((s, r) => s + r.points, 0);
+  }
+
+  count(ruleId: string, from?: Date, to?: Date): number {
+    if (!from) return this.lifetime.get(ruleId)?.count ?? 0;
+    return this.#window(ruleId, from, to).length;
+  }
+
+  #window(ruleId: string, from: Date, to?: Date) {
+    const a = from.getTime();
+    const b = to ? to.getTime() : Infinity;
+    return (this.rows.get(ruleId) ?? []).filter((r) => r.at >= a && r.at < b);
+  }
+
+  add(ruleId: string, at: Date, points: number) {
+    this.rows.set(ruleId, [...(this.rows.get(ruleId) ?? []), { at: at.getTime(), points }]);
+    const l = this.lifetime.get(ruleId) ?? { points: 0, count: 0 };
+    this.lifetime.set(ruleId, { points: l.points + points, count: l.count + 1 });
+  }
+}
+
+/** Reads only what the batch's rules need: awards of rules with caps or frequency limits. */
+async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: RuleSet) {
+  const byMember = new Map<string, MemberUsage>();
+  const of = (memberId: string) => {
+    let u = byMember.get(memberId);
+    if (!u) byMember.set(memberId, (u = new MemberUsage()));
+    return u;
+  };
+  const limited = new Set<string>();
+  let lifetime = false;
+  for (const p of todo) {
+    for (const r of ruleSet.at(p.occurredAt)) {
+      const caps = r.def.caps?.per_member;
+      if (caps || r.def.frequency) limited.add(r.ruleId);
+      if (caps?.lifetime !== undefined || r.def.frequency?.per === 'lifetime') lifetime = true;
+    }
+  }
+  if (limited.size > 0 && todo.length > 0) {
+    const memberIds = [...new Set(todo.map((p) => p.member!.id))];
+    const earliest = new Date(Math.min(...todo.map((p) => p.occurredAt.getTime())));
+    const since = new Date(Math.min(periodOf(earliest, tz, 'month')[0].getTime(), periodOf(earliest, tz, 'week')[0].getTime()));
+    const [recent, totals] = await Promise.all([
+      events.recentAwards(db, memberIds, [...limited], since),
+      lifetime ? events.lifetimeAwards(db, memberIds, [...limited]) : Promise.resolve([]),
+    ]);
+    for (const r of recent) {
+      const u = of(r.member_id);
+      u.rows.set(r.rule_id, [...(u.rows.get(r.rule_id) ?? []), { at: Date.parse(r.at), points: Number(r.points) }]);
+    }
+    for (const t of totals) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
+  }
+  return { of };
+}
+
+/**
+ * Refunds reverse what the order earned: in proportion to the refunded amount, or exactly for the
+ * refunded items (by their weight in each award, so a 2× item takes back twice as much), never more
+ * than was earned. Fractions accumulate over the order's refunds and each award is brought to
+ * floor(points × refunded fraction), so several partial refunds add up to a full one exactly.
+ */
+async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[], prefixOf: Map<number, string>, outcomes: Map<number, ItemOutcome>) {
+  const refunds = todo.filter((p) => p.input.type === 'order.refunded');
+  if (refunds.length === 0) return;
+  const orderIds = [...new Set(refunds.map((p) => String(p.data.order_id)))];
+  const history = await events.orderEvents(db, programId, orderIds);
+  const entryIds = history.filter((e) => e.type === 'order.paid').flatMap((e) => e.result.awards.flatMap((a) => (a.entry_id ? [a.entry_id] : [])));
+  const lots = new Map((await events.lotsOfEntries(db, entryIds)).map((l) => [l.entry_id, l]));
+  // refunds of the same order earlier in this batch count too
+  const pendingFractions = new Map<string, Rational>();
+
+  for (const p of refunds) {
+    const orderId = String(p.data.order_id);
+    const prefix = prefixOf.get(p.index)!;
+    const paid = history.find((e) => e.type === 'order.paid' && e.data.order_id === orderId);
+    if (!paid) {
+      outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 422, error: new DomainError('ORDER_NOT_FOUND', `No order.paid event for order ${orderId}; send it first`, { order_id: orderId }, [{ path: `${prefix}/data/order_id`, location: 'body', message: 'has no order.paid event' }]) });
+      continue;
+    }
+    const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId);
+    const reversals: NonNullable<Prepared['reversals']> = [];
+    for (const award of paid.result.awards.filter((a): a is typeof a & { entry_id: string } => a.entry_id !== null)) {
+      let fraction = rat(0);
+      for (const r of earlier) fraction = add(fraction, refundFraction(paid.data, r.data, award.explanation as Record<string, unknown>));
+      fraction = add(fraction, pendingFractions.get(`${orderId}/${award.entry_id}`) ?? rat(0));
+      let own: Rational;
+      try {
+        own = refundFraction(paid.data, p.data, award.explanation as Record<string, unknown>);
+      } catch (err) {
+        outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 400, error: fail(`${prefix}/data/items`, (err as Error).message) });
+        break;
+      }
+      pendingFractions.set(`${orderId}/${award.entry_id}`, add(pendingFractions.get(`${orderId}/${award.entry_id}`) ?? rat(0), own));
+      fraction = add(fraction, own);
+      if (cmp(fraction, ONE) > 0) fraction = ONE;
+      const target = Number((BigInt(award.points) * fraction.num) / fraction.den);
+      const lot = lots.get(award.entry_id);
+      const already = lot ? Number(lot.reversal_total) : 0;
+      const points = Math.min(target - already, award.points - already);
+      if (points > 0) {
+        reversals.push({ entry_id: award.entry_id, rule_id: award.rule_id, points });
+        if (lot) lot.reversal_total = already + points;
+      }
+    }
+    if (!outcomes.has(p.index)) p.reversals = reversals;
+  }
+}
+
+interface PaidData { amount?: number; items?: { sku: string; quantity: number; unit_price: number }[] }
+interface RefundData { amount?: number; items?: { sku: string; quantity: number }[] }
+
+/** The share of an award one refund takes back, as an exact fraction. */
+function refundFraction(paidRaw: Record<string, unknown>, refundRaw: Record<string, unknown>, explanation: Record<string, unknown>): Rational {
+  const paid = paidRaw as PaidData;
+  const refund = refundRaw as RefundData;
+  if (refund.amount === undefined && refund.items === undefined) return ONE;
+  if (refund.amount !== undefined) return paid.amount ? rat(Math.min(refund.amount, paid.amount), paid.amount) : ONE;
+  const lines = (explanation.items as { sku: string; amount: number; multiplier: string }[] | undefined)
+    ?? (paid.items ?? []).map((i) => ({ sku: i.sku, amount: i.quantity * i.unit_price, multiplier: '1' }));
+  if (lines.length === 0) throw new Error('the order was paid without items: refund it by amount');
+  const quantities = new Map((paid.items ?? []).map((i) => [i.sku, i.quantity]));
+  let total = rat(0);
+  let refunded = rat(0);
+  for (const line of lines) {
+    const weight = mul(rat(line.amount), parseDecimal(line.multiplier));
+    total = add(total, weight);
+    const asked = refund.items!.filter((i) => i.sku === line.sku).reduce((s, i) => s + i.quantity, 0);
+    const bought = quantities.get(line.sku) ?? 0;
+    if (asked > 0 && bought > 0) refunded = add(refunded, mul(weight, rat(Math.min(asked, bought), bought)));
+  }
+  for (const item of refund.items!) {
+    if (!quantities.has(item.sku)) throw new Error(`sku ${item.sku} is not in the order`);
+  }
+  return total.num === 0n ? ONE : rat(refunded.num * total.den, refunded.den * total.num);
+}
+
+export type { Skip };
+
+export interface Preview {
+  object: 'preview';
+  points: number;
+  awards: { rule_id: string; rule_version: number; points: number; available_at: string | null; text: string; explanation: Record<string, unknown> }[];
+  skipped: Skip[];
+}
+
+/**
+ * "You will earn N points": evaluates an event as if it were processed now, writing nothing. The
+ * member is optional (a guest checkout is evaluated as a member without tier or tags). Programme
+ * budgets are not applied: they depend on everyone else's awards at the time.
+ */
+export async function previewEvent(deps: IngestDeps, programId: string, input: EventInput, now: Date): Promise<Preview> {
+  const { db } = deps;
+  const program = await events.loadProgram(db, programId);
+  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
+  const anonymous = !input.member_id && !input.external_member_id;
+  const error = validatePayload(anonymous ? { ...input, member_id: 'mbr_preview' } : input, program.currency, custom, '');
+  if (error) throw error;
+  const occurredAt = input.occurred_at ? new Date(input.occurred_at) : now;
+  const data = input.data ?? {};
+  let member: EvalMember = { id: 'guest', tier: null, tags: [], birthday: null, attributes: {} };
+  const prepared: Prepared = { index: 0, input, occurredAt, data };
+  if (!anonymous) {
+    const [m] = await events.loadMembers(db, programId, input.member_id ? [input.member_id] : [], input.external_member_id ? [input.external_member_id] : []);
+    if (!m) throw new DomainError('MEMBER_NOT_FOUND', `No member ${input.member_id ?? input.external_member_id} in ${programId}`);
+    member = { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes };
+    prepared.member = m;
+  }
+  const ruleSet = await deps.rules.get(db, programId, Number(program.rules_revision));
+  const usage = prepared.member ? (await loadUsage(db, program.time_zone, [prepared], ruleSet)).of(member.id) : undefined;
+  const evaluation = evaluate(ruleSet.at(occurredAt), { id: input.id, type: input.type, occurred_at: occurredAt, data }, member, program, now, usage);
+  return {
+    object: 'preview',
+    points: evaluation.total,
+    awards: evaluation.awards.map((a) => ({
+      rule_id: a.rule_id,
+      rule_version: a.rule_version,
+      points: a.points,
+      available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(),
+      text: a.explanation.text,
+      explanation: a.explanation as unknown as Record<string, unknown>,
+    })),
+    skipped: evaluation.skipped,
+  };
+}

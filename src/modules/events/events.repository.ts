@@ -1,0 +1,125 @@
+import type { EventResultView } from './events.schemas.ts';
+import type { Queryable } from '../../db/db.ts';
+
+export interface StoredEvent {
+  external_id: string;
+  type: string;
+  data: Record<string, unknown>;
+  result: EventResultView;
+}
+
+export async function findByExternalIds(db: Queryable, programId: string, externalIds: string[]): Promise<StoredEvent[]> {
+  return db.query<StoredEvent>(
+    'SELECT external_id, type, data, result FROM event WHERE program_id = $1 AND external_id = ANY ($2::text[])',
+    [programId, externalIds],
+  );
+}
+
+export async function findEvent(db: Queryable, id: string): Promise<EventResultView | undefined> {
+  const [row] = await db.query<{ result: EventResultView }>('SELECT result FROM event WHERE id = $1', [id]);
+  return row?.result;
+}
+
+export async function findEventByExternalId(db: Queryable, programId: string, externalId: string): Promise<EventResultView | undefined> {
+  const [row] = await db.query<{ result: EventResultView }>('SELECT result FROM event WHERE program_id = $1 AND external_id = $2', [programId, externalId]);
+  return row?.result;
+}
+
+export async function listMemberEvents(db: Queryable, memberId: string, type: string | undefined, limit: number, before: [string, string] | undefined) {
+  return db.query<{ result: EventResultView; at: string; id: string }>(
+    `SELECT result, occurred_at::text AS at, id FROM event
+      WHERE member_id = $1 AND ($2::text IS NULL OR type = $2)
+        AND ($3::timestamptz IS NULL OR (occurred_at, id) < ($3::timestamptz, $4::text))
+      ORDER BY occurred_at DESC, id DESC LIMIT $5`,
+    [memberId, type ?? null, before?.[0] ?? null, before?.[1] ?? null, limit + 1],
+  );
+}
+
+export interface EventMember {
+  id: string;
+  external_id: string;
+  tier: string | null;
+  tags: string[];
+  birthday: string | null;
+  attributes: Record<string, unknown>;
+  status: 'active' | 'frozen' | 'closed';
+  award_version: number;
+}
+
+export async function loadMembers(db: Queryable, programId: string, ids: string[], externalIds: string[]): Promise<EventMember[]> {
+  return db.query<EventMember>(
+    `SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes, m.status, a.award_version
+       FROM member m JOIN member_account a ON a.member_id = m.id
+      WHERE m.program_id = $1 AND (m.id = ANY ($2::text[]) OR m.external_id = ANY ($3::text[]))`,
+    [programId, ids, externalIds],
+  );
+}
+
+export interface AwardRow { member_id: string; rule_id: string; points: number; at: string }
+
+/** Awards of these rules to these members since `since` (for day/week/month caps and frequency). */
+export async function recentAwards(db: Queryable, memberIds: string[], ruleIds: string[], since: Date): Promise<AwardRow[]> {
+  return db.query<AwardRow>(
+    `SELECT member_id, rule_id, points, jf_ts(awarded_at) AS at FROM rule_award
+      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) AND awarded_at >= $3`,
+    [memberIds, ruleIds, since.toISOString()],
+  );
+}
+
+export async function lifetimeAwards(db: Queryable, memberIds: string[], ruleIds: string[]): Promise<{ member_id: string; rule_id: string; points: number; count: number }[]> {
+  return db.query(
+    `SELECT member_id, rule_id, sum(points)::bigint AS points, count(*)::int AS count FROM rule_award
+      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) GROUP BY member_id, rule_id`,
+    [memberIds, ruleIds],
+  );
+}
+
+/** The order.paid and earlier order.refunded events of these orders, oldest first. */
+export async function orderEvents(db: Queryable, programId: string, orderIds: string[]): Promise<StoredEvent[]> {
+  return db.query<StoredEvent>(
+    `SELECT external_id, type, data, result FROM event
+      WHERE program_id = $1 AND data ? 'order_id' AND data->>'order_id' = ANY ($2::text[]) AND type IN ('order.paid', 'order.refunded')
+      ORDER BY processed_at, id`,
+    [programId, orderIds],
+  );
+}
+
+export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<{ entry_id: string; amount: number; reversal_total: number }[]> {
+  if (entryIds.length === 0) return [];
+  return db.query('SELECT entry_id, amount, reversal_total FROM lot WHERE entry_id = ANY ($1::text[])', [entryIds]);
+}
+
+export async function commit(db: Queryable, p: Record<string, unknown>): Promise<EventResultView[]> {
+  const [row] = await db.query<{ r: EventResultView[] }>('SELECT events_commit($1::text::jsonb) AS r', [JSON.stringify(p)]);
+  return row!.r;
+}
+
+export interface EventTypeRow { type: string; description: string | null; schema: Record<string, unknown> }
+
+export async function customTypes(db: Queryable, programId: string): Promise<EventTypeRow[]> {
+  return db.query<EventTypeRow>('SELECT type, description, schema FROM event_type WHERE program_id = $1 ORDER BY type', [programId]);
+}
+
+export async function insertEventType(db: Queryable, programId: string, row: EventTypeRow, now: Date): Promise<boolean> {
+  const rows = await db.query(
+    `INSERT INTO event_type (program_id, type, description, schema, created_at) VALUES ($1, $2, $3, $4::text::jsonb, $5)
+     ON CONFLICT DO NOTHING RETURNING 1`,
+    [programId, row.type, row.description, JSON.stringify(row.schema), now.toISOString()],
+  );
+  return rows.length > 0;
+}
+
+export interface EventProgram { id: string; time_zone: string; currency: string; pending_days: number; rules_revision: number }
+
+export async function loadProgram(db: Queryable, programId: string): Promise<EventProgram | undefined> {
+  const [row] = await db.query<EventProgram>('SELECT id, time_zone, currency, pending_days, rules_revision FROM program WHERE id = $1', [programId]);
+  return row;
+}
+
+/** Locks member accounts in id order (the order every ledger write uses) and returns their award versions. */
+export async function lockAccounts(db: Queryable, memberIds: string[]): Promise<{ member_id: string; award_version: number }[]> {
+  return db.query(
+    'SELECT member_id, award_version FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id FOR UPDATE',
+    [memberIds],
+  );
+}

@@ -1,0 +1,127 @@
+import { Type } from 'typebox';
+import { type IngestDeps, ingestEvents, previewEvent } from '../../flows/ingest-events.ts';
+import { problemOf } from '../../plugins/errors.ts';
+import { DomainError } from '../../shared/errors.ts';
+import type { App, AppDeps } from '../../shared/http.ts';
+import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
+import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from './events.schemas.ts';
+import * as service from './events.service.ts';
+
+const tags = ['Events'];
+
+function programOf(input: { program_id?: string }, fallback: string | undefined, path: string): string {
+  const id = input.program_id ?? fallback;
+  if (!id) throw new DomainError('VALIDATION_FAILED', `${path}/program_id is required`, {}, [{ path: `${path}/program_id`, location: 'body', message: 'is required' }]);
+  return id;
+}
+
+export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: IngestDeps) {
+  app.post('/v1/events', {
+    config: { scope: 'integration' },
+    schema: {
+      tags, summary: 'Send an event', operationId: 'sendEvent',
+      description:
+        'Evaluates the programme\'s rules for the event and credits (or, for order.refunded, reverses) the points. The event id is unique per ' +
+        'programme: sending it again returns the first result (200) and changes nothing. Every award carries its explanation.',
+      body: EventInput,
+      response: { 200: EventResult, 201: EventResult, ...problems(404, 409, 422) },
+    },
+  }, async (request, reply) => {
+    const programId = programOf(request.body, undefined, '');
+    const [outcome] = await ingestEvents(ingest, programId, [{ index: 0, input: request.body, prefix: '' }], clock.now());
+    if (outcome!.error) throw outcome!.error;
+    return reply.code(outcome!.status as 200 | 201).send(outcome!.result!);
+  });
+
+  app.post('/v1/events/batch', {
+    config: { scope: 'integration' },
+    schema: {
+      tags, summary: 'Send up to 1,000 events', operationId: 'sendEvents',
+      description: 'Each event gets its own result and status: one bad event does not fail the others. Events are processed in order.',
+      body: EventBatch,
+      response: { 200: BatchResult, ...problems(404, 409, 422) },
+    },
+  }, async (request) => {
+    const now = clock.now();
+    const groups = new Map<string, { index: number; input: (typeof request.body.events)[number]; prefix: string }[]>();
+    const outcomes: Awaited<ReturnType<typeof ingestEvents>> = [];
+    request.body.events.forEach((input, index) => {
+      const prefix = `/events/${index}`;
+      try {
+        const programId = programOf(input, request.body.program_id, prefix);
+        groups.set(programId, [...(groups.get(programId) ?? []), { index, input, prefix }]);
+      } catch (err) {
+        outcomes.push({ index, event_id: input.id, status: 400, error: err as DomainError });
+      }
+    });
+    for (const [programId, items] of groups) outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
+    outcomes.sort((a, b) => a.index - b.index);
+    const instance = request.url;
+    return {
+      object: 'batch' as const,
+      processed: outcomes.filter((o) => o.status === 201).length,
+      duplicates: outcomes.filter((o) => o.status === 200).length,
+      rejected: outcomes.filter((o) => o.status >= 400).length,
+      points: outcomes.reduce((s, o) => s + (o.status === 201 ? Number(o.result!.points) : 0), 0),
+      results: outcomes.map((o) => ({
+        index: o.index,
+        event_id: o.event_id,
+        status: o.status,
+        ...(o.result ? { result: o.result } : {}),
+        ...(o.error ? { error: problemOf(o.error, `${instance}#/events/${o.index}`, String(request.id)) } : {}),
+      })),
+    };
+  });
+
+  app.post('/v1/events/preview', {
+    config: { scope: 'integration' },
+    schema: {
+      tags, summary: 'Preview the points of an event', operationId: 'previewEvent',
+      description: '"You will earn N points for this basket": evaluates the event without writing anything. member_id is optional.',
+      body: EventInput,
+      response: { 200: PreviewResult, ...problems(404, 422) },
+    },
+  }, async (request) => previewEvent(ingest, programOf(request.body, undefined, ''), request.body, clock.now()));
+
+  app.get('/v1/events/:eventId', {
+    config: { scope: 'read' },
+    schema: { tags, summary: 'Get a processed event', operationId: 'getEvent', params: IdParam('eventId', 'evt'), response: { 200: EventResult, ...problems(404) } },
+  }, async (request) => service.getEvent(db, request.params.eventId));
+
+  app.get('/v1/programs/:programId/events/by-external-id/:externalId', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'Get a processed event by your id', operationId: 'getEventByExternalId',
+      params: Type.Object({ ...IdParam('programId', 'prg').properties, externalId: Type.String({ minLength: 1, maxLength: 128 }) }),
+      response: { 200: EventResult, ...problems(404) },
+    },
+  }, async (request) => service.getEventByExternalId(db, request.params.programId, request.params.externalId));
+
+  app.get('/v1/members/:memberId/events', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'List a member\'s events with their points', operationId: 'listMemberEvents',
+      params: IdParam('memberId', 'mbr'),
+      querystring: Type.Object({ type: Type.Optional(Type.String({ maxLength: 64 })), ...PageQuery }, { additionalProperties: false }),
+      response: { 200: PageOf(EventResult, 'Event'), ...problems(404) },
+    },
+  }, async (request) => service.listMemberEvents(db, request.params.memberId, request.query));
+
+  app.get('/v1/programs/:programId/event-types', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'List event types', operationId: 'listEventTypes', description: 'Built-in types and the programme\'s own, with the JSON Schema of each payload.',
+      params: IdParam('programId', 'prg'),
+      response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(EventTypeView) }), ...problems(404) },
+    },
+  }, async (request) => service.listEventTypes(db, request.params.programId));
+
+  app.post('/v1/programs/:programId/event-types', {
+    config: { scope: 'admin' },
+    schema: {
+      tags, summary: 'Declare a custom event type', operationId: 'createEventType',
+      params: IdParam('programId', 'prg'), body: EventTypeCreate,
+      response: { 201: EventTypeView, ...problems(404, 409) },
+    },
+  }, async (request, reply) => reply.code(201).send(await service.createEventType(db, request.params.programId, request.body, clock.now())));
+}

@@ -1,0 +1,185 @@
+import { Type, type Static, type TSchema } from 'typebox';
+import { Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
+
+/**
+ * Built-in event types and their payloads (`data`). Amounts are integer minor units (fen) in the
+ * programme's currency. Programmes may declare more types with their own JSON Schema.
+ */
+const Sku = Type.String({ minLength: 1, maxLength: 64 });
+const Minor = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description });
+const Channel = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'Where it happened: online, store, mini_program, app, …', examples: ['store'] });
+
+export const OrderItem = Type.Object(
+  {
+    sku: Sku,
+    category: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    unit_price: Minor('Price of one unit, minor units.'),
+  },
+  { additionalProperties: false },
+);
+
+export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
+  'order.paid': Type.Object(
+    {
+      order_id: Type.String({ minLength: 1, maxLength: 128 }),
+      amount: Minor('Amount paid, minor units (fen): ¥100 = 10000.'),
+      currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'Must be the programme\'s currency.' }),
+      items: Type.Optional(Type.Array(OrderItem, { maxItems: 500 })),
+      channel: Type.Optional(Channel),
+      store_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    },
+    { additionalProperties: false },
+  ),
+  'order.refunded': Type.Object(
+    {
+      order_id: Type.String({ minLength: 1, maxLength: 128 }),
+      refund_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      amount: Type.Optional(Minor('Refunded amount, minor units. Omit amount and items for a full refund.')),
+      items: Type.Optional(Type.Array(Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 500 })),
+    },
+    { additionalProperties: false },
+  ),
+  'member.registered': Type.Object(
+    {
+      name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+      phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9][0-9 \\-]{4,19}$' })),
+      email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+      birthday: Type.Optional(Type.String({ format: 'date', pattern: '^(1[89]|2\\d)\\d\\d-' })),
+      channel: Type.Optional(Channel),
+      referrer_member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
+    },
+    { additionalProperties: false },
+  ),
+  'member.profile_completed': Type.Object({}, { additionalProperties: false }),
+  'member.birthday': Type.Object({ year: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2200 })) }, { additionalProperties: false }),
+  checkin: Type.Object(
+    { streak_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Consecutive days including today.' })), channel: Type.Optional(Channel) },
+    { additionalProperties: false },
+  ),
+  'review.posted': Type.Object(
+    {
+      review_id: Type.String({ minLength: 1, maxLength: 128 }),
+      order_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      sku: Type.Optional(Sku),
+      has_photo: Type.Boolean(),
+      rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+      length: Type.Optional(Type.Integer({ minimum: 0, description: 'Characters of text.' })),
+    },
+    { additionalProperties: false },
+  ),
+  'content.shared': Type.Object(
+    { content_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), platform: Type.Optional(Type.String({ minLength: 1, maxLength: 32, examples: ['wechat', 'xiaohongshu', 'weibo'] })) },
+    { additionalProperties: false },
+  ),
+  'app.opened': Type.Object({ channel: Type.Optional(Channel) }, { additionalProperties: false }),
+};
+
+export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
+
+export const EventInput = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the event, unique in the programme: sending it again returns the first result.', examples: ['order-10086-paid'] }),
+    type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['order.paid'] }),
+    program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Required unless the batch gives it.' })),
+    member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
+    external_member_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the member, instead of member_id.' })),
+    occurred_at: Type.Optional(Type.String({ format: 'date-time', description: 'When it happened; chooses the rule versions in force. Default: now.' })),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The payload of the type (see the event types).' })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type EventInput = Static<typeof EventInput>;
+
+export const EventBatch = Type.Object(
+  {
+    program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Default programme of the events.' })),
+    events: Type.Array(EventInput, { minItems: 1, maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+
+const Explanation = Type.Object({}, { additionalProperties: true, description: 'Breakdown: base, each multiplier, rounding, caps that cut it, rule id and version, and `text`.' });
+
+export const AwardView = Type.Object({
+  rule_id: Type.String(),
+  rule_version: Type.Integer(),
+  points: Type.Integer(),
+  entry_id: Type.Union([Type.String(), Type.Null()]),
+  lot_id: Type.Union([Type.String(), Type.Null()]),
+  available_at: Type.Union([Timestamp, Type.Null()]),
+  text: Type.String({ examples: ['150 = ¥100 × 1 pt/¥ × 1.5 (金卡)'] }),
+  explanation: Explanation,
+});
+
+export const ReversalView = Type.Object({
+  entry_id: Type.String({ description: 'The credit that was reversed.' }),
+  rule_id: Type.Union([Type.String(), Type.Null()]),
+  points: Type.Integer(),
+  reversal_entry_ids: Type.Array(Type.String()),
+});
+
+export const SkipView = Type.Object({ rule_id: Type.String(), reason: Type.String(), detail: Type.Optional(Type.String()) });
+
+export const EventResult = Type.Object({
+  object: Type.Literal('event'),
+  id: Type.String({ description: 'Jifen\'s id (evt_…).' }),
+  event_id: Type.String({ description: 'Your id.' }),
+  program_id: Type.String(),
+  type: Type.String(),
+  member_id: Type.String(),
+  occurred_at: Timestamp,
+  processed_at: Timestamp,
+  points: Type.Integer({ description: 'Net points of this event (negative for refunds).' }),
+  awards: Type.Array(AwardView),
+  reversals: Type.Array(ReversalView),
+  skipped: Type.Array(SkipView, { description: 'Rules that were considered and did not award, with why.' }),
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export type EventResultView = Static<typeof EventResult>;
+
+export const BatchItem = Type.Object({
+  index: Type.Integer(),
+  event_id: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Integer({ description: '201 processed, 200 already processed (first result), 4xx rejected.' }),
+  result: Type.Optional(EventResult),
+  error: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Problem details, as for a single event.' })),
+});
+
+export const BatchResult = Type.Object({
+  object: Type.Literal('batch'),
+  processed: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Integer(),
+  points: Type.Integer(),
+  results: Type.Array(BatchItem),
+});
+
+export const PreviewResult = Type.Object({
+  object: Type.Literal('preview'),
+  points: Type.Integer(),
+  awards: Type.Array(Type.Omit(AwardView, ['entry_id', 'lot_id'])),
+  skipped: Type.Array(SkipView),
+});
+
+export const EventTypeCreate = Type.Object(
+  {
+    type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['referral.completed'] }),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the payload (`data`).', examples: [{ type: 'object', properties: { referee_member_id: { type: 'string' } }, required: ['referee_member_id'], additionalProperties: false }] }),
+  },
+  { additionalProperties: false },
+);
+
+export const EventTypeView = Type.Object({
+  object: Type.Literal('event_type'),
+  type: Type.String(),
+  built_in: Type.Boolean(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  schema: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const EVENT_STATUS = StringEnum(['processed'] as const);

@@ -1,0 +1,55 @@
+import type { Queryable } from '../../db/db.ts';
+import { DomainError } from '../../shared/errors.ts';
+import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
+import { compileEventSchema } from '../../flows/ingest-events.ts';
+import { getProgram } from '../programs/index.ts';
+import * as repo from './events.repository.ts';
+import { BUILT_IN_EVENT_TYPES, type EventResultView } from './events.schemas.ts';
+
+export async function getEvent(db: Queryable, id: string) {
+  const result = await repo.findEvent(db, id);
+  if (!result) throw new DomainError('EVENT_NOT_FOUND', `No event ${id}`, { event_id: id });
+  return result;
+}
+
+export async function getEventByExternalId(db: Queryable, programId: string, externalId: string) {
+  await getProgram(db, programId);
+  const result = await repo.findEventByExternalId(db, programId, externalId);
+  if (!result) throw new DomainError('EVENT_NOT_FOUND', `No event ${externalId} in ${programId}`, { event_id: externalId });
+  return result;
+}
+
+export async function listMemberEvents(db: Queryable, memberId: string, query: { type?: string; limit?: number; cursor?: string }): Promise<Page<EventResultView>> {
+  if ((await db.query('SELECT 1 FROM member WHERE id = $1', [memberId])).length === 0) {
+    throw new DomainError('MEMBER_NOT_FOUND', `No member ${memberId}`, { member_id: memberId });
+  }
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
+  const rows = await repo.listMemberEvents(db, memberId, query.type, limit, before);
+  const page = toPage(rows, limit, (r) => [r.at, r.id]);
+  return { ...page, data: page.data.map((r) => r.result) };
+}
+
+export async function listEventTypes(db: Queryable, programId: string) {
+  await getProgram(db, programId);
+  const builtIn = Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => ({ object: 'event_type' as const, type, built_in: true, description: null, schema: JSON.parse(JSON.stringify(schema)) }));
+  const custom = (await repo.customTypes(db, programId)).map((t) => ({ object: 'event_type' as const, type: t.type, built_in: false, description: t.description, schema: t.schema }));
+  return { object: 'list' as const, data: [...builtIn, ...custom] };
+}
+
+/** Declares a custom event type with the JSON Schema of its payload. Built-in names are taken. */
+export async function createEventType(db: Queryable, programId: string, input: { type: string; description?: string; schema: Record<string, unknown> }, now: Date) {
+  await getProgram(db, programId);
+  if (Object.hasOwn(BUILT_IN_EVENT_TYPES, input.type)) {
+    throw new DomainError('EVENT_TYPE_EXISTS', `${input.type} is a built-in event type`, { type: input.type }, [{ path: '/type', location: 'body', message: 'is a built-in event type' }]);
+  }
+  if (input.schema.type !== 'object') throw new DomainError('VALIDATION_FAILED', '/schema/type must be "object"', {}, [{ path: '/schema/type', location: 'body', message: 'must be "object": a payload is a JSON object' }]);
+  try {
+    compileEventSchema(input.schema);
+  } catch (err) {
+    throw new DomainError('VALIDATION_FAILED', `/schema is not a valid JSON Schema: ${(err as Error).message}`, {}, [{ path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}` }]);
+  }
+  const created = await repo.insertEventType(db, programId, { type: input.type, description: input.description ?? null, schema: input.schema }, now);
+  if (!created) throw new DomainError('EVENT_TYPE_EXISTS', `The programme already has ${input.type}`, { type: input.type }, [{ path: '/type', location: 'body', message: 'already exists' }]);
+  return { object: 'event_type' as const, type: input.type, built_in: false, description: input.description ?? null, schema: input.schema };
+}

@@ -1,0 +1,71 @@
+import type { Queryable } from '../../db/db.ts';
+import { type CompiledRule, compileRule, orderRules } from './rules.engine.ts';
+import { allVersions } from './rules.repository.ts';
+
+/**
+ * A programme's rules, compiled once, with the set in force at any instant. Versions change what
+ * is in force only at a few instants (effective_from, archived_at); between two of them the
+ * ordered list of compiled rules is the same, so it is computed once per interval.
+ */
+export class RuleSet {
+  readonly #versions: { ruleId: string; from: number; until: number; rule: CompiledRule }[] = [];
+  readonly #boundaries: number[];
+  readonly #segments = new Map<number, CompiledRule[]>();
+
+  constructor(rows: Awaited<ReturnType<typeof allVersions>>) {
+    const byRule = new Map<string, typeof rows>();
+    for (const row of rows) byRule.set(row.rule_id, [...(byRule.get(row.rule_id) ?? []), row]);
+    const boundaries = new Set<number>();
+    for (const [ruleId, versions] of byRule) {
+      versions.sort((a, b) => a.version - b.version);
+      const archived = versions[0]!.archived_at ? Date.parse(versions[0]!.archived_at) : Infinity;
+      versions.forEach((v, i) => {
+        const from = Date.parse(v.effective_from);
+        const next = versions[i + 1];
+        const until = Math.min(next ? Date.parse(next.effective_from) : Infinity, archived);
+        if (from >= until) return;
+        const rule = compileRule({ rule_id: ruleId, version: v.version, created_at: v.rule_created_at, definition: v.definition });
+        this.#versions.push({ ruleId, from, until, rule });
+        boundaries.add(from);
+        if (until !== Infinity) boundaries.add(until);
+      });
+    }
+    this.#boundaries = [...boundaries].sort((a, b) => a - b);
+  }
+
+  get size(): number {
+    return this.#versions.length;
+  }
+
+  /** The rules in force at `at`, in evaluation order. */
+  at(at: Date): CompiledRule[] {
+    const t = at.getTime();
+    let lo = 0;
+    let hi = this.#boundaries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#boundaries[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    let rules = this.#segments.get(lo);
+    if (!rules) {
+      rules = orderRules(this.#versions.filter((v) => v.from <= t && t < v.until).map((v) => v.rule));
+      this.#segments.set(lo, rules);
+    }
+    return rules;
+  }
+}
+
+/** Compiled rule sets per programme, refreshed when the programme's rules_revision moves. */
+export class RuleCache {
+  readonly #sets = new Map<string, { revision: number; set: Promise<RuleSet> }>();
+
+  get(db: Queryable, programId: string, revision: number): Promise<RuleSet> {
+    const hit = this.#sets.get(programId);
+    if (hit && hit.revision === revision) return hit.set;
+    const set = allVersions(db, programId).then((rows) => new RuleSet(rows));
+    set.catch(() => this.#sets.delete(programId));
+    this.#sets.set(programId, { revision, set });
+    return set;
+  }
+}

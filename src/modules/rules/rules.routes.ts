@@ -1,0 +1,55 @@
+import { Type } from 'typebox';
+import { type App, type AppDeps, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
+import { IdParam, PageOf, problems, Timestamp } from '../../shared/schemas.ts';
+import { Rule, RuleCreate, RuleListQuery, RuleRevise } from './rules.schemas.ts';
+import * as service from './rules.service.ts';
+
+const tags = ['Rules'];
+const RuleParams = IdParam('ruleId', 'rul');
+
+export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
+  app.post('/v1/programs/:programId/rules', {
+    config: { scope: 'admin' },
+    schema: {
+      tags, summary: 'Create an earning rule', operationId: 'createRule',
+      description: 'The definition is validated and its JSONLogic compiled now: a bad expression is a 400 naming its path.',
+      params: IdParam('programId', 'prg'), headers: IdempotencyHeaders, body: RuleCreate,
+      response: { 201: Rule, ...problems(404, 409, 422) },
+    },
+  }, async (request, reply) => sendResult(reply, await service.createRule(db, request.params.programId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'createRule'))));
+
+  app.get('/v1/programs/:programId/rules', {
+    config: { scope: 'read' },
+    schema: {
+      tags, summary: 'List rules', operationId: 'listRules', params: IdParam('programId', 'prg'), querystring: RuleListQuery,
+      response: { 200: PageOf(Rule, 'Rule'), ...problems(404) },
+    },
+  }, async (request) => service.listRules(db, request.params.programId, request.query, clock.now()));
+
+  app.get('/v1/rules/:ruleId', {
+    config: { scope: 'read' },
+    schema: { tags, summary: 'Get a rule with all its versions', operationId: 'getRule', params: RuleParams, response: { 200: Rule, ...problems(404) } },
+  }, async (request) => service.getRule(db, request.params.ruleId, clock.now()));
+
+  app.post('/v1/rules/:ruleId/versions', {
+    config: { scope: 'admin' },
+    schema: {
+      tags, summary: 'Edit a rule (new version)', operationId: 'reviseRule',
+      description: 'Adds a version with the full new definition, effective now or at a future effective_from (announced in advance). Events are evaluated by the version in force at their occurred_at.',
+      params: RuleParams, headers: IdempotencyHeaders, body: RuleRevise,
+      response: { 201: Rule, ...problems(404, 409, 422) },
+    },
+  }, async (request, reply) => sendResult(reply, await service.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'))));
+
+  app.post('/v1/rules/:ruleId/archive', {
+    config: { scope: 'admin' },
+    preValidation: emptyBodyIsObject,
+    schema: {
+      tags, summary: 'Archive a rule', operationId: 'archiveRule',
+      description: 'The rule stops applying at effective_from (default now).',
+      params: RuleParams, headers: IdempotencyHeaders,
+      body: Type.Object({ effective_from: Type.Optional(Timestamp) }, { additionalProperties: false }),
+      response: { 200: Rule, ...problems(404, 409, 422) },
+    },
+  }, async (request, reply) => sendResult(reply, await service.archiveRule(db, request.params.ruleId, request.body.effective_from, clock.now(), idempotencyOf(request, 'archiveRule'))));
+}

@@ -1,0 +1,114 @@
+import type { Static } from 'typebox';
+import type { Db, Queryable } from '../../db/db.ts';
+import { DomainError } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
+import { getProgram } from '../programs/index.ts';
+import { compileRule } from './rules.engine.ts';
+import * as repo from './rules.repository.ts';
+import type { Rule, RuleDefinition, RuleVersion } from './rules.schemas.ts';
+
+export type RuleView = Static<typeof Rule>;
+type VersionView = Static<typeof RuleVersion>;
+
+function notFound(ruleId: string) {
+  return new DomainError('RULE_NOT_FOUND', `No rule ${ruleId}`, { rule_id: ruleId });
+}
+
+/** The API shape: all versions newest first (future ones included), and the one in force now. */
+function view(rule: repo.RuleRow, versions: repo.VersionRow[], now: Date): RuleView {
+  const t = now.getTime();
+  const archived = rule.archived_at !== null && Date.parse(rule.archived_at) <= t;
+  const sorted = versions.filter((v) => v.rule_id === rule.id).sort((a, b) => b.version - a.version);
+  const out: VersionView[] = sorted.map((v, i) => ({
+    version: v.version,
+    effective_from: v.effective_from,
+    effective_until: i === 0 ? rule.archived_at : sorted[i - 1]!.effective_from,
+    definition: v.definition,
+    created_at: v.created_at,
+    created_by: v.created_by,
+  }));
+  const current = archived ? null : (out.find((v) => Date.parse(v.effective_from) <= t && (v.effective_until === null || t < Date.parse(v.effective_until))) ?? null);
+  return { id: rule.id, object: 'rule', program_id: rule.program_id, status: archived ? 'archived' : 'active', current, versions: out, created_at: rule.created_at };
+}
+
+function effectiveFrom(given: string | undefined, now: Date): Date {
+  if (given === undefined) return now;
+  const at = new Date(given);
+  // a minute of leeway for clock skew between the caller and us
+  if (at.getTime() < now.getTime() - 60_000) {
+    throw new DomainError('EFFECTIVE_FROM_IN_PAST', 'A rule version cannot take effect in the past: events already evaluated would not match it', { effective_from: given }, [
+      { path: '/effective_from', location: 'body', message: 'must not be in the past' },
+    ]);
+  }
+  return at;
+}
+
+export async function createRule(db: Db, programId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+  await getProgram(db, programId);
+  compileRule({ rule_id: 'rul_new', version: 1, created_at: now.toISOString(), definition: input.definition });
+  const from = effectiveFrom(input.effective_from, now);
+  return withIdempotency(db, idem, now, async (tx) => {
+    const id = newId('rul');
+    await repo.insertRule(tx, id, programId, now);
+    await repo.insertVersion(tx, id, 1, from, input.definition, now, actor);
+    await repo.bumpRulesRevision(tx, programId);
+    return { status: 201, body: view((await repo.findRule(tx, id))!, await repo.versionsOf(tx, [id]), now) };
+  });
+}
+
+/** Editing a rule adds a version taking effect at effective_from (now by default, or announced for later). */
+export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+  compileRule({ rule_id: ruleId, version: 1, created_at: now.toISOString(), definition: input.definition });
+  const from = effectiveFrom(input.effective_from, now);
+  return withIdempotency(db, idem, now, async (tx) => {
+    const rule = await repo.lockRule(tx, ruleId);
+    if (!rule) throw notFound(ruleId);
+    if (rule.archived_at !== null && Date.parse(rule.archived_at) <= from.getTime()) {
+      throw new DomainError('RULE_ARCHIVED', `Rule ${ruleId} is archived from ${rule.archived_at}`, { archived_at: rule.archived_at });
+    }
+    const versions = await repo.versionsOf(tx, [ruleId]);
+    const latest = versions[0]!;
+    if (Date.parse(latest.effective_from) > from.getTime()) {
+      throw new DomainError('EFFECTIVE_FROM_BEFORE_LATEST', `Version ${latest.version} takes effect at ${latest.effective_from}; a new version must take effect at or after it`, { latest_effective_from: latest.effective_from }, [
+        { path: '/effective_from', location: 'body', message: `must be at or after ${latest.effective_from}` },
+      ]);
+    }
+    await repo.insertVersion(tx, ruleId, latest.version + 1, from, input.definition, now, actor);
+    await repo.bumpRulesRevision(tx, rule.program_id);
+    return { status: 201, body: view(rule, await repo.versionsOf(tx, [ruleId]), now) };
+  });
+}
+
+export async function archiveRule(db: Db, ruleId: string, at: string | undefined, now: Date, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+  const when = effectiveFrom(at, now);
+  return withIdempotency(db, idem, now, async (tx) => {
+    const rule = await repo.lockRule(tx, ruleId);
+    if (!rule) throw notFound(ruleId);
+    if (rule.archived_at !== null && Date.parse(rule.archived_at) <= now.getTime()) {
+      throw new DomainError('RULE_ARCHIVED', `Rule ${ruleId} is already archived`, { archived_at: rule.archived_at });
+    }
+    await repo.archiveRule(tx, ruleId, when);
+    await repo.bumpRulesRevision(tx, rule.program_id);
+    return { status: 200, body: view((await repo.findRule(tx, ruleId))!, await repo.versionsOf(tx, [ruleId]), now) };
+  });
+}
+
+export async function getRule(db: Queryable, ruleId: string, now: Date): Promise<RuleView> {
+  const rule = await repo.findRule(db, ruleId);
+  if (!rule) throw notFound(ruleId);
+  return view(rule, await repo.versionsOf(db, [ruleId]), now);
+}
+
+export async function listRules(db: Queryable, programId: string, query: { status?: 'active' | 'archived'; trigger?: string; limit?: number; cursor?: string }, now: Date): Promise<Page<RuleView>> {
+  await getProgram(db, programId);
+  const limit = query.limit ?? 20;
+  const [after] = (decodeCursor(query.cursor, ['id']) ?? []) as [string?];
+  const rows = await repo.listRules(db, programId, now, query.status === undefined ? null : query.status === 'active', limit, after);
+  const page = toPage(rows, limit, (r) => [r.id]);
+  const versions = await repo.versionsOf(db, page.data.map((r) => r.id));
+  let data = page.data.map((r) => view(r, versions, now));
+  if (query.trigger) data = data.filter((r) => r.versions.some((v) => v.definition.triggers.includes(query.trigger!)));
+  return { ...page, data };
+}

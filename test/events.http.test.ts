@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { beautyShop, coffeeChain } from './fixtures/seed-programmes.ts';
+import { createTestApp, type TestApp } from './helpers/app.ts';
+import { forEachDatabase } from './helpers/db.ts';
+import { unique } from './helpers/factories.ts';
+import type { RuleDefinition } from '../src/modules/rules/index.ts';
+
+forEachDatabase('events and rules over HTTP', (getDb, kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(getDb(), '2026-06-10T06:00:00.000Z');
+  });
+  after(() => t.close());
+
+  async function programWith(rules: RuleDefinition[], settings: Record<string, unknown> = {}) {
+    const program = (await t.call('POST', '/v1/programs', { body: { name: 'P', pending_days: 0, ...settings } })).json();
+    for (const definition of rules) {
+      const res = await t.call('POST', `/v1/programs/${program.id}/rules`, { body: { definition } });
+      assert.equal(res.statusCode, 201, res.body);
+    }
+    return program.id as string;
+  }
+  async function member(programId: string, extra: Record<string, unknown> = {}) {
+    return (await t.call('POST', `/v1/programs/${programId}/members`, { body: { external_id: unique('m'), ...extra } })).json().id as string;
+  }
+  const send = (body: Record<string, unknown>) => t.call('POST', '/v1/events', { body, key: t.keys.integration });
+  const order = (programId: string, memberId: string, amount: number, extra: Record<string, unknown> = {}) =>
+    send({ id: unique('ord'), type: 'order.paid', program_id: programId, member_id: memberId, data: { order_id: unique('o'), amount, currency: 'CNY', ...extra } });
+  const balance = async (memberId: string) => (await t.call('GET', `/v1/members/${memberId}/balance`)).json();
+
+  it('earns by tier in the coffee chain and explains it to the member', async () => {
+    const p = await programWith(coffeeChain);
+    const silver = await member(p, { tier: 'silver' });
+    const gold = await member(p, { tier: 'gold' });
+    assert.equal((await order(p, silver, 10_000)).json().points, 100);
+    const res = await order(p, gold, 10_000);
+    assert.equal(res.statusCode, 201, res.body);
+    const result = res.json();
+    assert.equal(result.points, 150);
+    assert.equal(result.awards[0].text, '150 = ¥100 × 1 pt/¥ × 1.5 (金卡)');
+    assert.equal(result.awards[0].explanation.rule_version, 1);
+    assert.equal((await balance(gold)).available, 150);
+    const [entry] = (await t.call('GET', `/v1/members/${gold}/entries`)).json().data;
+    assert.equal(entry.reason, '150 = ¥100 × 1 pt/¥ × 1.5 (金卡)');
+    assert.equal(entry.event_id, result.id);
+    assert.equal((await t.call('GET', `/v1/events/${result.id}`)).json().points, 150);
+  });
+
+  it('processes an event id once: a repeat returns the first result and changes nothing', async () => {
+    const p = await programWith(coffeeChain);
+    const m = await member(p, { tier: 'gold' });
+    const body = { id: 'order-1-paid', type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'order-1', amount: 2_000, currency: 'CNY' } };
+    const first = await send(body);
+    const again = await send(body);
+    assert.equal(first.statusCode, 201);
+    assert.equal(again.statusCode, 200);
+    assert.deepEqual(again.json(), first.json());
+    assert.equal((await balance(m)).available, 30);
+  });
+
+  it('keeps order points pending for the programme\'s return window', async () => {
+    const p = await programWith(coffeeChain, { pending_days: 7 });
+    const m = await member(p, { tier: 'silver' });
+    const result = (await order(p, m, 5_000)).json();
+    assert.equal(result.awards[0].available_at, '2026-06-17T06:00:00.000Z');
+    assert.deepEqual([(await balance(m)).available, (await balance(m)).pending], [0, 50]);
+  });
+
+  it('reverses refunds in proportion to the amount, never more than was earned', async () => {
+    const p = await programWith(coffeeChain);
+    const m = await member(p, { tier: 'gold' });
+    const paid = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 10_000, currency: 'CNY' } })).json();
+    assert.equal(paid.points, 150);
+    const partial = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 4_000 } });
+    assert.equal(partial.statusCode, 201, partial.body);
+    assert.equal(partial.json().points, -60);
+    assert.equal(partial.json().reversals[0].entry_id, paid.awards[0].entry_id);
+    const rest = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1' } })).json();
+    assert.equal(rest.points, -90);
+    const again = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 1_000 } })).json();
+    assert.equal(again.points, 0, 'nothing left to reverse');
+    assert.equal((await balance(m)).available, 0);
+    const missing = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'nope' } });
+    assert.equal(missing.statusCode, 422);
+    assert.equal(missing.json().code, 'ORDER_NOT_FOUND');
+  });
+
+  it('reverses exactly the refunded items, at their multiplier', async () => {
+    const p = await programWith(beautyShop);
+    const m = await member(p);
+    const items = [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum', category: 'new', quantity: 2, unit_price: 5_000 }];
+    const paid = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'B-1', amount: 18_000, currency: 'CNY', items } })).json();
+    assert.equal(paid.points, 280);
+    const one = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'B-1', items: [{ sku: 'serum', quantity: 1 }] } })).json();
+    assert.equal(one.points, -100, 'one serum: ¥50 × 2');
+    const lip = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'B-1', items: [{ sku: 'lipstick', quantity: 1 }] } })).json();
+    assert.equal(lip.points, -80);
+    assert.equal((await balance(m)).available, 100);
+  });
+
+  it('awards review points at most 5 a day and says why the sixth got none', async () => {
+    const p = await programWith(beautyShop);
+    const m = await member(p);
+    const results = [];
+    for (let i = 0; i < 6; i++) {
+      results.push((await send({ id: unique('rv'), type: 'review.posted', program_id: p, member_id: m, data: { review_id: `r${i}`, has_photo: false } })).json());
+    }
+    assert.deepEqual(results.map((r) => r.points), [20, 20, 20, 20, 20, 0]);
+    assert.ok(results[5].skipped.some((s: { reason: string }) => s.reason === 'frequency'));
+  });
+
+  it('evaluates each event with the rule version in force at its occurred_at, and shows future versions', async () => {
+    const p = await programWith([]);
+    const rule = (await t.call('POST', `/v1/programs/${p}/rules`, { body: { definition: { name: 'base', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 } } } })).json();
+    const v2 = await t.call('POST', `/v1/rules/${rule.id}/versions`, { body: { effective_from: '2026-07-01T00:00:00.000Z', definition: { name: 'double', triggers: ['order.paid'], effect: { type: 'rate', points: 2, per_amount: 100 } } } });
+    assert.equal(v2.statusCode, 201, v2.body);
+    assert.equal(v2.json().current.version, 1);
+    assert.deepEqual(v2.json().versions.map((v: { version: number; effective_until: string | null }) => [v.version, v.effective_until]), [[2, null], [1, '2026-07-01T00:00:00.000Z']]);
+    const m = await member(p);
+    const june = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, occurred_at: '2026-06-30T23:59:59.000Z', data: { order_id: unique('o'), amount: 1_000, currency: 'CNY' } })).json();
+    const july = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, occurred_at: '2026-07-01T00:00:00.000Z', data: { order_id: unique('o'), amount: 1_000, currency: 'CNY' } })).json();
+    assert.deepEqual([june.points, june.awards[0].rule_version, july.points, july.awards[0].rule_version], [10, 1, 20, 2]);
+    const past = await t.call('POST', `/v1/rules/${rule.id}/versions`, { body: { effective_from: '2026-01-01T00:00:00.000Z', definition: { name: 'x', triggers: ['order.paid'], effect: { type: 'fixed', points: 1 } } } });
+    assert.equal(past.json().code, 'EFFECTIVE_FROM_IN_PAST');
+  });
+
+  it('previews points without writing anything', async () => {
+    const p = await programWith(coffeeChain);
+    const m = await member(p, { tier: 'gold' });
+    const res = await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: { id: 'basket', type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'cart', amount: 6_800, currency: 'CNY' } } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().points, 102);
+    const guest = await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: { id: 'basket', type: 'order.paid', program_id: p, data: { order_id: 'cart', amount: 6_800, currency: 'CNY' } } });
+    assert.equal(guest.json().points, 68);
+    assert.equal((await balance(m)).available, 0);
+    assert.equal((await t.call('GET', `/v1/programs/${p}/events/by-external-id/basket`)).statusCode, 404);
+  });
+
+  it('takes custom event types with their own schema (invite a friend: 200)', async () => {
+    const p = await programWith(beautyShop);
+    const created = await t.call('POST', `/v1/programs/${p}/event-types`, { body: { type: 'referral.completed', schema: { type: 'object', properties: { referee: { type: 'string' } }, required: ['referee'], additionalProperties: false } } });
+    assert.equal(created.statusCode, 201, created.body);
+    const m = await member(p);
+    const bad = await send({ id: unique('e'), type: 'referral.completed', program_id: p, member_id: m, data: {} });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().errors[0].path, '/data/referee');
+    assert.equal((await send({ id: unique('e'), type: 'referral.completed', program_id: p, member_id: m, data: { referee: 'u2' } })).json().points, 200);
+    const types = (await t.call('GET', `/v1/programs/${p}/event-types`)).json().data.map((x: { type: string }) => x.type);
+    assert.ok(types.includes('order.paid') && types.includes('referral.completed'));
+  });
+
+  it('refuses unknown types and bad payloads with the field, and creates members on member.registered', async () => {
+    const p = await programWith([{ name: 'welcome', triggers: ['member.registered'], effect: { type: 'fixed', points: 88 } }]);
+    const unknown = await send({ id: unique('e'), type: 'order.teleported', program_id: p, external_member_id: 'x', data: {} });
+    assert.deepEqual([unknown.statusCode, unknown.json().code, unknown.json().errors[0].path], [400, 'UNKNOWN_EVENT_TYPE', '/type']);
+    const m = await member(p);
+    const bad = await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'o', amount: 1.5, currency: 'CNY' } });
+    assert.deepEqual([bad.statusCode, bad.json().errors[0].path], [400, '/data/amount']);
+    const usd = await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'o', amount: 100, currency: 'USD' } });
+    assert.deepEqual([usd.statusCode, usd.json().code], [422, 'CURRENCY_MISMATCH']);
+    const reg = await send({ id: unique('e'), type: 'member.registered', program_id: p, external_member_id: 'new-user-1', data: { name: '新会员' } });
+    assert.equal(reg.statusCode, 201, reg.body);
+    assert.equal(reg.json().points, 88);
+    const found = (await t.call('GET', `/v1/programs/${p}/members/by-external-id/new-user-1`)).json();
+    assert.equal(found.name, '新会员');
+  });
+
+  it('gives each event of a batch its own result: one bad event does not fail the others', async () => {
+    const p = await programWith(coffeeChain);
+    const m = await member(p, { tier: 'silver' });
+    const dup = unique('dup');
+    const res = await t.call('POST', '/v1/events/batch', {
+      key: t.keys.integration,
+      body: {
+        program_id: p,
+        events: [
+          { id: dup, type: 'order.paid', member_id: m, data: { order_id: 'o1', amount: 1_000, currency: 'CNY' } },
+          { id: unique('e'), type: 'order.paid', member_id: m, data: { order_id: 'o2', amount: -5, currency: 'CNY' } },
+          { id: unique('e'), type: 'order.paid', member_id: 'mbr_nobody', data: { order_id: 'o3', amount: 100, currency: 'CNY' } },
+          { id: dup, type: 'order.paid', member_id: m, data: { order_id: 'o1', amount: 1_000, currency: 'CNY' } },
+          { id: unique('e'), type: 'order.paid', member_id: m, data: { order_id: 'o4', amount: 2_000, currency: 'CNY' } },
+        ],
+      },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const batch = res.json();
+    assert.deepEqual(batch.results.map((r: { status: number }) => r.status), [201, 400, 404, 200, 201]);
+    assert.equal(batch.results[1].error.errors[0].path, '/events/1/data/amount');
+    assert.deepEqual([batch.processed, batch.duplicates, batch.rejected, batch.points], [2, 1, 2, 30]);
+    assert.equal((await balance(m)).available, 30);
+  });
+
+  it('stops at the programme budget of a rule', async () => {
+    const p = await programWith([{ name: 'launch bonus', triggers: ['app.opened'], effect: { type: 'fixed', points: 100 }, caps: { budget: { period: 'total', points: 250 } } }]);
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await send({ id: unique('e'), type: 'app.opened', program_id: p, member_id: await member(p), data: {} })).json());
+    assert.deepEqual(results.map((r) => r.points), [100, 100, 50, 0]);
+    assert.match(results[2].awards[0].text, /budget 250/);
+    assert.equal(results[3].skipped[0].reason, 'budget');
+  });
+
+  it('refuses a rule with a bad JSONLogic expression, naming its path', async () => {
+    const p = await programWith([]);
+    const res = await t.call('POST', `/v1/programs/${p}/rules`, { body: { definition: { name: 'x', triggers: ['order.paid'], condition: { or: [{ '==': [1, 1] }, { shout: 'hi' }] }, effect: { type: 'fixed', points: 1 } } } });
+    assert.deepEqual([res.statusCode, res.json().errors[0].path], [400, '/definition/condition/or/1/shout']);
+  });
+
+  it('extends expiry on any event under the activity-extended policy', async () => {
+    const p = await programWith(coffeeChain, { expiry_policy: { type: 'activity_extended', months: 6 } });
+    const m = await member(p, { tier: 'silver' });
+    await order(p, m, 1_000);
+    t.clock.advanceDays(100);
+    await send({ id: unique('e'), type: 'app.opened', program_id: p, member_id: m, data: {} });
+    const [lot] = (await t.call('GET', `/v1/members/${m}/lots`)).json().data;
+    assert.equal(lot.expires_at, new Date(t.clock.now().getTime()).toISOString().replace(/^2026-09/, '2027-03'));
+    t.clock.set('2026-06-10T06:00:00.000Z');
+  });
+
+  if (kind === 'postgres') {
+    it('keeps a frequency limit exact when one member\'s events arrive concurrently', async () => {
+      const p = await programWith(beautyShop);
+      const m = await member(p);
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) =>
+        send({ id: unique('c'), type: 'review.posted', program_id: p, member_id: m, data: { review_id: `c${i}`, has_photo: false } })));
+      assert.ok(results.every((r) => r.statusCode === 201), results.filter((r) => r.statusCode !== 201).map((r) => r.body).join('\n'));
+      assert.equal(results.reduce((s, r) => s + r.json().points, 0), 100, 'exactly 5 reviews × 20');
+      assert.equal((await balance(m)).available, 100);
+    });
+  }
+});
