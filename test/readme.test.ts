@@ -38,6 +38,9 @@ forEachDatabase('README API tour', (getDb, kind) => {
       assert.ok(outputs.some((o) => o.code === 'INSUFFICIENT_POINTS' && o.available === 100));
       const balance = outputs.find((o) => o.object === 'balance');
       assert.equal(balance.available, 150 - 50 - 40 - 30);
+      const event = outputs.find((o) => o.object === 'event');
+      assert.equal(event.points, 150);
+      assert.equal(event.awards[0].text, '150 = ¥100 × 1 pt/¥ × 1.5 (金卡)');
       const audit = outputs.find((o) => o.object === 'audit');
       assert.equal(audit.ok, true, JSON.stringify(audit.violations));
     } finally {

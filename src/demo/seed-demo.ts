@@ -1,6 +1,7 @@
 import type { Db } from '../db/db.ts';
 import * as ledger from '../modules/ledger/index.ts';
 import { createMember } from '../modules/members/index.ts';
+import { createRule } from '../modules/rules/index.ts';
 
 export const DEMO_PROGRAM_ID = 'prg_demo';
 
@@ -19,9 +20,21 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
              100, 900, '{"demo": true}', $2, $2)`,
     [DEMO_PROGRAM_ID, now.toISOString()],
   );
+  // the seed articles' coffee chain: ¥1 = 1 point, gold members 1.5×
+  await createRule(db, DEMO_PROGRAM_ID, {
+    definition: {
+      name: '消费积分',
+      triggers: ['order.paid'],
+      effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
+      multipliers: [{ type: 'tier', values: { silver: '1', gold: '1.5' }, labels: { silver: '银卡', gold: '金卡' } }],
+    },
+  }, now, 'demo seed');
+  await createRule(db, DEMO_PROGRAM_ID, {
+    definition: { name: '每日签到', triggers: ['checkin'], effect: { type: 'fixed', points: 5 }, frequency: { max: 1, per: 'day' } },
+  }, now, 'demo seed');
   const people = [
-    { external_id: 'demo-lin', name: '林小雨', phone: '+8613800000001', tags: ['gold'] },
-    { external_id: 'demo-zhao', name: '赵子墨', phone: '+8613800000002', tags: ['silver'] },
+    { external_id: 'demo-lin', name: '林小雨', phone: '+8613800000001', tier: 'gold', tags: ['coffee-lover'] },
+    { external_id: 'demo-zhao', name: '赵子墨', phone: '+8613800000002', tier: 'silver', tags: [] },
     { external_id: 'demo-chen', name: '陈一一', phone: '+8613800000003', tags: [] },
   ];
   const ctx = (key: string) => ({ now, actor: 'demo seed', idempotency: { scope: 'demo', key, hash: key } });
