@@ -29,12 +29,40 @@ function formatter(tz: string): Intl.DateTimeFormat {
 
 const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
-export function localParts(at: Date, tz: string): LocalParts {
+function partsFromIntl(at: Date, tz: string): LocalParts {
   const p: Record<string, string> = {};
   for (const part of formatter(tz).formatToParts(at)) p[part.type] = part.value;
   return {
     year: Number(p.year), month: Number(p.month), day: Number(p.day),
     hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday: WEEKDAYS[p.weekday!]!,
+  };
+}
+
+// UTC offsets only change on quarter-hour instants, so one Intl call per zone and quarter hour is
+// enough; formatToParts is far too slow to call for every rule of every event.
+const QUARTER_HOUR = 900_000;
+const offsets = new Map<string, Map<number, number>>();
+
+function offsetAt(t: number, tz: string): number {
+  let byBucket = offsets.get(tz);
+  if (!byBucket) offsets.set(tz, (byBucket = new Map()));
+  const bucket = Math.floor(t / QUARTER_HOUR);
+  let offset = byBucket.get(bucket);
+  if (offset === undefined) {
+    const start = bucket * QUARTER_HOUR;
+    const p = partsFromIntl(new Date(start), tz);
+    offset = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - start;
+    if (byBucket.size > 50_000) byBucket.clear();
+    byBucket.set(bucket, offset);
+  }
+  return offset;
+}
+
+export function localParts(at: Date, tz: string): LocalParts {
+  const d = new Date(at.getTime() + offsetAt(at.getTime(), tz));
+  return {
+    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: d.getUTCDay() || 7,
   };
 }
 
@@ -48,8 +76,7 @@ export function fromLocal(tz: string, year: number, month: number, day = 1, hour
 }
 
 function offsetMs(at: Date, tz: string): number {
-  const p = localParts(at, tz);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at.getTime() / 1000) * 1000;
+  return offsetAt(at.getTime(), tz);
 }
 
 export type Period = 'day' | 'week' | 'month';

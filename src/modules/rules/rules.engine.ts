@@ -52,6 +52,8 @@ interface CompiledMultiplier {
   def: Multiplier;
   value?: Rational;
   values?: Map<string, Rational>;
+  /** The decimal as written ("1.5"), for explanations. */
+  texts?: Map<Rational, string>;
   condition?: (data: unknown) => unknown;
   from?: number;
   to?: number;
@@ -69,6 +71,8 @@ export interface CompiledRule {
   itemMultipliers: { skus: Set<string>; categories: Set<string>; value: Rational; label: string }[];
   usesItems: boolean;
   hours?: [number, number];
+  start?: number;
+  end?: number;
 }
 
 /** Compiles (and validates) a rule version. Validation errors name the field path. */
@@ -102,6 +106,8 @@ export function compileRule(input: RuleVersionInput, path = '/definition'): Comp
     itemMultipliers,
     usesItems: effect.type === 'rate' && (effect.basis === 'items' || itemMultipliers.length > 0),
     hours,
+    start: s?.start ? Date.parse(s.start) : undefined,
+    end: s?.end ? Date.parse(s.end) : undefined,
   };
 }
 
@@ -125,14 +131,33 @@ function compileMultiplier(m: Multiplier, path: string): CompiledMultiplier {
   }
   if (m.type === 'weekday' && m.days!.some((d) => d > 7)) throw fieldError(`${path}/days`, 'weekdays are 1 (Monday) to 7 (Sunday)');
   if (m.type === 'date_window' && Date.parse(m.from!) >= Date.parse(m.to!)) throw fieldError(`${path}/to`, 'must be after from');
+  const value = m.multiplier === undefined ? undefined : parseDecimal(m.multiplier);
+  const values = m.values ? new Map(Object.entries(m.values).map(([k, v]) => [k, parseDecimal(v)])) : undefined;
+  const texts = new Map<Rational, string>();
+  if (value) texts.set(value, toDecimalString(value));
+  for (const v of values?.values() ?? []) texts.set(v, toDecimalString(v));
   return {
     def: m,
-    value: m.multiplier === undefined ? undefined : parseDecimal(m.multiplier),
-    values: m.values ? new Map(Object.entries(m.values).map(([k, v]) => [k, parseDecimal(v)])) : undefined,
+    value,
+    values,
+    texts,
     condition: m.condition === undefined ? undefined : compileLogic(m.condition, `${path}/condition`),
     from: m.from ? Date.parse(m.from) : undefined,
     to: m.to ? Date.parse(m.to) : undefined,
   };
+}
+
+const triggerIndex = new WeakMap<CompiledRule[], Map<string, CompiledRule[]>>();
+
+/** The rules of an ordered list that listen to an event type (indexed once per list). */
+function byTrigger(rules: CompiledRule[], type: string): CompiledRule[] {
+  let index = triggerIndex.get(rules);
+  if (!index) {
+    index = new Map();
+    for (const rule of rules) for (const t of rule.triggers) index.set(t, [...(index.get(t) ?? []), rule]);
+    triggerIndex.set(rules, index);
+  }
+  return index.get(type) ?? [];
 }
 
 /** Sorts compiled rules into evaluation order. */
@@ -233,14 +258,19 @@ export interface Evaluation {
   total: number;
 }
 
+const SYMBOLS: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', GBP: '£', JPY: '¥', HKD: 'HK$', TWD: 'NT$', SGD: 'S$' };
+
+/** ¥100, ¥99.5, ¥0.01 — an amount in minor units as members read it. */
 export function money(minor: number, currency: string): string {
-  const symbol: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', GBP: '£', JPY: '¥', HKD: 'HK$', TWD: 'NT$', SGD: 'S$' };
-  const digits = currency === 'JPY' || currency === 'KRW' ? 0 : 2;
-  const value = (minor / 10 ** digits).toFixed(digits).replace(/\.?0+$/, '');
-  return `${symbol[currency] ?? `${currency} `}${value}`;
+  const symbol = SYMBOLS[currency] ?? `${currency} `;
+  if (currency === 'JPY' || currency === 'KRW') return `${symbol}${minor}`;
+  const whole = Math.trunc(minor / 100);
+  const cents = minor % 100;
+  if (cents === 0) return `${symbol}${whole}`;
+  return `${symbol}${whole}.${cents % 10 === 0 ? cents / 10 : String(cents).padStart(2, '0')}`;
 }
 
-function applies(m: CompiledMultiplier, ev: EvalEvent, member: EvalMember, local: ReturnType<typeof localParts>, data: unknown): { value: Rational; label: string } | undefined {
+function applies(m: CompiledMultiplier, ev: EvalEvent, member: EvalMember, local: ReturnType<typeof localParts>, data: () => unknown): { value: Rational; label: string } | undefined {
   const d = m.def;
   switch (d.type) {
     case 'tier': {
@@ -265,7 +295,7 @@ function applies(m: CompiledMultiplier, ev: EvalEvent, member: EvalMember, local
       return month === local.month ? { value: m.value!, label: d.label ?? 'birthday month' } : undefined;
     }
     case 'condition':
-      return m.condition!(data) ? { value: m.value!, label: d.label ?? 'bonus' } : undefined;
+      return m.condition!(data()) ? { value: m.value!, label: d.label ?? 'bonus' } : undefined;
   }
 }
 
@@ -275,6 +305,12 @@ function stack(values: Rational[], how: 'multiply' | 'add' | 'highest'): Rationa
   if (how === 'add') return values.reduce((acc, v) => add(acc, sub(v, ONE)), ONE);
   return values.reduce((best, v) => (cmp(v, best) > 0 ? v : best));
 }
+
+function skipWith(ruleId: string, reason: Skip['reason'], detail: string): Skip {
+  return { rule_id: ruleId, reason, detail };
+}
+
+const CAP_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
 
 const CAP_LABELS: Record<string, string> = { per_event: 'per-event cap', day: 'daily cap', week: 'weekly cap', month: 'monthly cap', lifetime: 'lifetime cap' };
 
@@ -286,12 +322,15 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   const awards: Award[] = [];
   const skipped: Skip[] = [];
   const local = localParts(ev.occurred_at, program.time_zone);
-  const data = {
-    event: { id: ev.id, type: ev.type, occurred_at: ev.occurred_at.toISOString(), data: ev.data },
-    member,
-    program,
-    now: now.toISOString(),
-  };
+  // the JSONLogic data, built only if a condition needs it
+  let logicData: unknown;
+  const data = () =>
+    (logicData ??= {
+      event: { id: ev.id, type: ev.type, occurred_at: ev.occurred_at.toISOString(), data: ev.data },
+      member,
+      program,
+      now: now.toISOString(),
+    });
   const periods = new Map<Period, [Date, Date]>();
   const period = (p: Period) => {
     let v = periods.get(p);
@@ -300,20 +339,18 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   };
   let excludedBy: string | undefined;
 
-  for (const rule of rules) {
-    if (!rule.triggers.has(ev.type)) continue;
+  for (const rule of byTrigger(rules, ev.type)) {
     const def = rule.def;
-    const skip = (reason: Skip['reason'], detail?: string) => skipped.push({ rule_id: rule.ruleId, reason, ...(detail ? { detail } : {}) });
     if (excludedBy) {
-      skip('excluded', `by exclusive rule ${excludedBy}`);
+      skipped.push(skipWith(rule.ruleId, 'excluded', `by exclusive rule ${excludedBy}`));
       continue;
     }
     const s = def.schedule;
     if (s) {
       const t = ev.occurred_at.getTime();
       const minute = local.hour * 60 + local.minute;
-      if ((s.start && t < Date.parse(s.start)) || (s.end && t >= Date.parse(s.end)) || (s.days_of_week && !s.days_of_week.includes(local.weekday)) || (rule.hours && (minute < rule.hours[0] || minute >= rule.hours[1]))) {
-        skip('schedule');
+      if ((rule.start !== undefined && t < rule.start) || (rule.end !== undefined && t >= rule.end) || (s.days_of_week && !s.days_of_week.includes(local.weekday)) || (rule.hours && (minute < rule.hours[0] || minute >= rule.hours[1]))) {
+        skipped.push({ rule_id: rule.ruleId, reason: 'schedule' });
         continue;
       }
     }
@@ -321,23 +358,23 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     if (tg) {
       const tags = member.tags;
       if ((tg.tiers && !(member.tier && tg.tiers.includes(member.tier))) || (tg.tags_any && !tg.tags_any.some((x) => tags.includes(x))) || (tg.tags_all && !tg.tags_all.every((x) => tags.includes(x))) || (tg.exclude_tags && tg.exclude_tags.some((x) => tags.includes(x)))) {
-        skip('targeting');
+        skipped.push({ rule_id: rule.ruleId, reason: 'targeting' });
         continue;
       }
     }
     const amount = typeof ev.data.amount === 'number' ? ev.data.amount : undefined;
     if (def.min_order_amount !== undefined && (amount === undefined || amount < def.min_order_amount)) {
-      skip('min_order_amount', `needs ${money(def.min_order_amount, program.currency)}`);
+      skipped.push(skipWith(rule.ruleId, 'min_order_amount', `needs ${money(def.min_order_amount, program.currency)}`));
       continue;
     }
-    if (rule.condition && !rule.condition(data)) {
-      skip('condition');
+    if (rule.condition && !rule.condition(data())) {
+      skipped.push({ rule_id: rule.ruleId, reason: 'condition' });
       continue;
     }
     if (def.frequency) {
       const [from, to] = def.frequency.per === 'lifetime' ? [undefined, undefined] : period(def.frequency.per);
       if (usage.count(rule.ruleId, from, to) >= def.frequency.max) {
-        skip('frequency', `at most ${def.frequency.max} per ${def.frequency.per}`);
+        skipped.push(skipWith(rule.ruleId, 'frequency', `at most ${def.frequency.max} per ${def.frequency.per}`));
         continue;
       }
     }
@@ -356,7 +393,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       if (rule.usesItems) {
         const lines = Array.isArray(ev.data.items) ? ev.data.items : [];
         if (lines.length === 0) {
-          skip('no_amount', 'the event has no items');
+          skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no items'));
           continue;
         }
         let weighted = rat(0);
@@ -380,7 +417,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
         base = { kind: 'rate', amount: total, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
       } else {
         if (amount === undefined) {
-          skip('no_amount', 'the event has no amount');
+          skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no amount'));
           continue;
         }
         baseExact = mul(rat(amount), rate);
@@ -394,7 +431,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     for (const m of rule.multipliers) {
       const hit = applies(m, ev, member, local, data);
       if (hit) {
-        applied.push({ type: m.def.type, label: hit.label, value: toDecimalString(hit.value) });
+        applied.push({ type: m.def.type, label: hit.label, value: m.texts!.get(hit.value) ?? toDecimalString(hit.value) });
         values.push(hit.value);
       }
     }
@@ -414,14 +451,17 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       }
     };
     if (def.caps?.per_event !== undefined) cut('per_event', def.caps.per_event, def.caps.per_event);
-    for (const p of ['day', 'week', 'month', 'lifetime'] as const) {
-      const limit = def.caps?.per_member?.[p];
-      if (limit === undefined) continue;
-      const [from, to] = p === 'lifetime' ? [undefined, undefined] : period(p);
-      cut(p, limit, limit - usage.points(rule.ruleId, from, to));
+    const perMember = def.caps?.per_member;
+    if (perMember) {
+      for (const p of CAP_PERIODS) {
+        const limit = perMember[p];
+        if (limit === undefined) continue;
+        const used = p === 'lifetime' ? usage.points(rule.ruleId) : usage.points(rule.ruleId, period(p)[0], period(p)[1]);
+        cut(p, limit, limit - used);
+      }
     }
     if (points <= 0) {
-      skip(caps.length ? 'capped' : 'zero_points', caps.length ? CAP_LABELS[caps[caps.length - 1]!.cap] : undefined);
+      skipped.push(caps.length ? skipWith(rule.ruleId, 'capped', CAP_LABELS[caps[caps.length - 1]!.cap]!) : { rule_id: rule.ruleId, reason: 'zero_points' });
       continue;
     }
 
@@ -433,8 +473,8 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       ...(items ? { items } : {}),
       multipliers: applied,
       stacking,
-      combined_multiplier: toDecimalString(combined),
-      exact: toDecimalString(exact),
+      combined_multiplier: values.length === 0 ? '1' : values.length === 1 ? applied[0]!.value : toDecimalString(combined),
+      exact: values.length === 0 && base.kind === 'rate' ? base.value : toDecimalString(exact),
       rounding,
       rounded,
       caps,
