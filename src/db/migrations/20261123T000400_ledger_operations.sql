@@ -371,6 +371,9 @@ BEGIN
   UPDATE member SET status = v_status, status_reason = p->>'reason', updated_at = v_now WHERE id = c.member_id;
 END $$;
 
+-- Members in debt, for the sweep's repayment (few rows: debt is rare and short-lived).
+CREATE INDEX member_account_in_debt_idx ON member_account (member_id) WHERE debt > 0;
+
 -- Expiry sweep, one batch: set-based, safe with several instances. Members whose account row is
 -- locked by a concurrent write are skipped (SKIP LOCKED) and picked up by the next batch; every
 -- due lot gets exactly one expire entry (enforced by ledger_entry_one_sweep_expiry_per_lot).
@@ -381,6 +384,17 @@ DECLARE
   v_count integer;
   v_txn text := jf_id('txn');
 BEGIN
+  -- points owed are repaid before anything expires, by every member in debt who has spendable points
+  -- (pending points that became available, points a void returned), whether or not a lot of theirs
+  -- is due: otherwise those points could expire while the debt stays
+  FOR v_member IN
+    SELECT member_id FROM member_account
+     WHERE debt > 0 AND jf_spendable(member_id, p_now) > 0
+     ORDER BY member_id
+     FOR UPDATE SKIP LOCKED
+  LOOP
+    PERFORM jf_settle_debt(v_member, p_now);
+  END LOOP;
   SELECT array_agg(a.member_id) INTO v_members FROM (
     SELECT member_id FROM member_account
      WHERE member_id IN (SELECT lt.member_id FROM lot lt
@@ -392,10 +406,6 @@ BEGIN
   IF v_members IS NULL THEN
     RETURN 0;
   END IF;
-  -- points owed are repaid before anything expires
-  FOR v_member IN SELECT member_id FROM member_account WHERE member_id = ANY (v_members) AND debt > 0 LOOP
-    PERFORM jf_settle_debt(v_member, p_now);
-  END LOOP;
   WITH due AS (
     SELECT id, program_id, member_id, remaining FROM lot
      WHERE member_id = ANY (v_members) AND remaining > 0 AND expires_at <= p_now
