@@ -57,6 +57,9 @@ CREATE TABLE member_account (
   CHECK (balance <= 9007199254740991)
 );
 
+-- Members in debt, for the sweep's repayment (few rows: debt is rare and short-lived).
+CREATE INDEX member_account_in_debt_idx ON member_account (member_id) WHERE debt > 0;
+
 CREATE TABLE api_key (
   id           text PRIMARY KEY,
   name         text NOT NULL,

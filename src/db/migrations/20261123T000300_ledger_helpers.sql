@@ -8,8 +8,9 @@ CREATE FUNCTION jf_id(p_prefix text) RETURNS text LANGUAGE sql VOLATILE AS $$
          || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16)
 $$;
 
--- ISO 8601 in UTC with milliseconds, the one timestamp format of the API.
-CREATE FUNCTION jf_ts(p_t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+-- ISO 8601 in UTC with milliseconds, the one timestamp format of the API. STABLE like to_char:
+-- declared IMMUTABLE it could never be inlined into the queries that use it.
+CREATE FUNCTION jf_ts(p_t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
   SELECT to_char(p_t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 $$;
 
@@ -124,7 +125,13 @@ $$;
 -- The balance as of p_now, exact in time: lots past expires_at are never available and pending
 -- lots become available at available_at, whether or not any job has run. Points of holds past
 -- their deadline count as available again before the timeout job releases them.
-CREATE FUNCTION jf_balance(p_member_id text, p_now timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
+--
+-- PL/pgSQL rather than SQL here and in the other helpers called on every write: PostgreSQL (before
+-- 18) re-plans a non-inlinable SQL function in every transaction, while PL/pgSQL keeps its plans
+-- for the connection. Measured: a credit spent 0.8 ms of 1.8 ms planning this query.
+CREATE FUNCTION jf_balance(p_member_id text, p_now timestamptz) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
   WITH a AS (
     SELECT * FROM member_account WHERE member_id = p_member_id
   ), l AS (
@@ -162,7 +169,8 @@ CREATE FUNCTION jf_balance(p_member_id text, p_now timestamptz) RETURNS jsonb LA
     'last_activity_at', jf_ts(a.last_activity_at),
     'as_of', jf_ts(p_now))
   FROM a, l, nx, h, t
-$$;
+  );
+END $$;
 
 -- Spendable lots in allocation order (soonest expiry first, never-expiring last, then oldest),
 -- with how much to take from each to reach p_points. The caller holds the member lock, so the
@@ -180,16 +188,20 @@ RETURNS TABLE (lot_id text, take bigint, expires_at timestamptz, expiry_cap time
   WHERE s.cum - s.remaining < p_points
 $$;
 
-CREATE FUNCTION jf_spendable(p_member_id text, p_now timestamptz) RETURNS bigint LANGUAGE sql STABLE AS $$
-  SELECT coalesce(sum(remaining), 0)::bigint FROM lot
-  WHERE member_id = p_member_id AND remaining > 0 AND available_at <= p_now
-    AND (expires_at IS NULL OR expires_at > p_now)
-$$;
+CREATE FUNCTION jf_spendable(p_member_id text, p_now timestamptz) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(sum(remaining), 0)::bigint FROM lot
+           WHERE member_id = p_member_id AND remaining > 0 AND available_at <= p_now
+             AND (expires_at IS NULL OR expires_at > p_now));
+END $$;
 
 CREATE FUNCTION jf_post(p_program text, p_member text, p_txn text, p_kind text, p_debit text, p_credit text,
                         p_amount bigint, p_now timestamptz, p jsonb, p_lot text DEFAULT NULL,
                         p_hold text DEFAULT NULL, p_reverses text DEFAULT NULL, p_counterparty text DEFAULT NULL)
-RETURNS ledger_entry LANGUAGE sql AS $$
+RETURNS ledger_entry LANGUAGE plpgsql AS $$
+DECLARE
+  r ledger_entry;
+BEGIN
   INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount,
                             lot_id, hold_id, reverses_entry_id, counterparty_member_id,
                             reason, reason_code, reference, actor, metadata, occurred_at, event_id)
@@ -197,8 +209,9 @@ RETURNS ledger_entry LANGUAGE sql AS $$
           p_lot, p_hold, p_reverses, p_counterparty,
           p->>'reason', p->>'reason_code', p->>'reference', p->>'actor', coalesce(p->'metadata', '{}'), p_now,
           p->>'event_id')
-  RETURNING *
-$$;
+  RETURNING * INTO r;
+  RETURN r;
+END $$;
 
 CREATE TYPE jf_member_ctx AS (
   member_id text, program_id text, status text, balance bigint, held bigint, debt bigint,
@@ -359,11 +372,15 @@ END $$;
 -- Create a lot for a credit entry and return it.
 CREATE FUNCTION jf_new_lot(p_lot_id text, c jf_member_ctx, p_entry text, p_points bigint, p_now timestamptz,
                            p_available_at timestamptz, p_expires_at timestamptz, p_cap timestamptz)
-RETURNS lot LANGUAGE sql AS $$
+RETURNS lot LANGUAGE plpgsql AS $$
+DECLARE
+  r lot;
+BEGIN
   INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at, expiry_cap)
   VALUES (p_lot_id, c.program_id, c.member_id, p_entry, p_points, p_points, p_now, p_available_at, p_expires_at, p_cap)
-  RETURNING *
-$$;
+  RETURNING * INTO r;
+  RETURN r;
+END $$;
 
 -- Credit a member whose row the caller has locked: one earn entry and its lot, pending and expiry
 -- from p (available_at / pending_days / expires_at) or else the programme. Shared by ledger_credit

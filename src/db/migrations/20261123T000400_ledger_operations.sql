@@ -371,9 +371,6 @@ BEGIN
   UPDATE member SET status = v_status, status_reason = p->>'reason', updated_at = v_now WHERE id = c.member_id;
 END $$;
 
--- Members in debt, for the sweep's repayment (few rows: debt is rare and short-lived).
-CREATE INDEX member_account_in_debt_idx ON member_account (member_id) WHERE debt > 0;
-
 -- Expiry sweep, one batch: set-based, safe with several instances. Members whose account row is
 -- locked by a concurrent write are skipped (SKIP LOCKED) and picked up by the next batch; every
 -- due lot gets exactly one expire entry (enforced by ledger_entry_one_sweep_expiry_per_lot).
@@ -397,9 +394,11 @@ BEGIN
   END LOOP;
   SELECT array_agg(a.member_id) INTO v_members FROM (
     SELECT member_id FROM member_account
-     WHERE member_id IN (SELECT lt.member_id FROM lot lt
-                          WHERE lt.remaining > 0 AND lt.expires_at <= p_now
-                          ORDER BY lt.expires_at LIMIT p_limit)
+     -- an array, not IN (subquery): the planner then probes the primary key instead of scanning
+     WHERE member_id = ANY (ARRAY(SELECT DISTINCT lt.member_id FROM (
+                                   SELECT member_id FROM lot
+                                    WHERE remaining > 0 AND expires_at <= p_now
+                                    ORDER BY expires_at LIMIT p_limit) lt))
      ORDER BY member_id
      FOR UPDATE SKIP LOCKED
   ) a;
