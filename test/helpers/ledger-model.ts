@@ -51,6 +51,8 @@ export interface ModelLot {
   reversed: number;
   /** Reversal requested against this credit so far (including written-off parts). */
   reversalTotal: number;
+  /** Reversal owed on points of this lot that were held when it was asked (write_off): settled when the hold resolves. */
+  reversalHeld: number;
   earnedAt: number;
   availableAt: number;
   expiresAt: number | null;
@@ -111,6 +113,7 @@ export interface ReversalSummary {
   from_expired: number;
   from_balance: number;
   to_debt: number;
+  on_hold: number;
   written_off: number;
 }
 
@@ -323,24 +326,35 @@ export class LedgerModel {
     let need = capture;
     let captured = 0;
     let released = 0;
+    let reversedNow = 0;
+    let writtenOffNow = 0;
     const expiredParts: number[] = [];
     const allocations = h.allocations.map((a) => ({ a, lot: this.lotById(a.lotId) })).sort((x, y) => lotOrder(x.lot, y.lot));
     for (const { a, lot } of allocations) {
       const cap = Math.min(a.amount, need);
       need -= cap;
-      const rel = a.amount - cap;
+      // a reversal owed on this lot's held points is paid by released points first; captured ones are written off
+      const owed = Math.min(lot.reversalHeld, a.amount);
+      const relRev = Math.min(owed, a.amount - cap);
+      const rel = a.amount - cap - relRev;
       // points returned to a lot that expired while they were held expire at once
       const exp = lot.expiresAt !== null && lot.expiresAt <= now ? rel : 0;
       lot.held -= a.amount;
       lot.spent += cap;
+      lot.reversed += relRev;
+      lot.reversalHeld -= owed;
       lot.remaining += rel - exp;
       lot.expired += exp;
       captured += cap;
       released += rel;
+      reversedNow += relRev;
+      writtenOffNow += owed - relRev;
       if (exp > 0) expiredParts.push(exp);
     }
     if (captured > 0) this.post(h.member, 'capture', 'member_held', 'redeemed', captured);
     if (released > 0) this.post(h.member, 'release', 'member_held', 'member', released);
+    if (reversedNow > 0) this.post(h.member, 'reverse', 'member_held', 'reversed', reversedNow);
+    if (writtenOffNow > 0) this.post(h.member, 'write_off', 'written_off', 'reversed', writtenOffNow);
     for (const exp of expiredParts) {
       this.post(h.member, 'expire', 'member', 'expired', exp);
       m.lifetimeExpired += exp;
@@ -462,6 +476,8 @@ export class LedgerModel {
     const spentPart = req - fromLot - fromExpired;
     const allowNegative = this.rules.negativeBalancePolicy === 'allow_negative';
     const fromSpent = allowNegative ? Math.min(spentPart, lot.spent) : 0;
+    const onHold = allowNegative ? 0 : Math.min(spentPart, lot.held - lot.reversalHeld);
+    lot.reversalHeld += onHold;
     lot.remaining -= fromLot;
     lot.expired -= fromExpired;
     lot.spent -= fromSpent;
@@ -474,8 +490,8 @@ export class LedgerModel {
     if (allowNegative) {
       toDebt = spentPart;
     } else {
-      taken = Math.min(spentPart, Math.max(this.spendable(m.id, now) - m.debt, 0));
-      writtenOff = spentPart - taken;
+      taken = Math.min(spentPart - onHold, Math.max(this.spendable(m.id, now) - m.debt, 0));
+      writtenOff = spentPart - onHold - taken;
       if (taken > 0) {
         for (const t of this.takeLots(m.id, taken, now)) {
           t.lot.remaining -= t.take;
@@ -490,7 +506,7 @@ export class LedgerModel {
     if (credit.kind === 'earn') m.lifetimeEarned -= req;
     m.lifetimeExpired -= fromExpired;
     this.settleDebt(m.id, now);
-    return { requested: req, from_lot: fromLot, from_expired: fromExpired, from_balance: taken, to_debt: toDebt, written_off: writtenOff };
+    return { requested: req, from_lot: fromLot, from_expired: fromExpired, from_balance: taken, to_debt: toDebt, on_hold: onHold, written_off: writtenOff };
   }
 
   /** Operator adjustment: positive makes an available lot (policy expiry), negative draws like a debit. */
@@ -567,7 +583,7 @@ export class LedgerModel {
 
   private newLot(member: string, id: string, entryId: string, points: number, now: number, availableAt: number, expiresAt: number | null): ModelLot {
     const lot: ModelLot = {
-      id, member, entryId, amount: points, remaining: points, held: 0, spent: 0, expired: 0, reversed: 0, reversalTotal: 0,
+      id, member, entryId, amount: points, remaining: points, held: 0, spent: 0, expired: 0, reversed: 0, reversalTotal: 0, reversalHeld: 0,
       earnedAt: now, availableAt, expiresAt,
     };
     this.lots.push(lot);

@@ -69,12 +69,16 @@ CREATE TABLE lot (
   reversed       bigint NOT NULL DEFAULT 0 CHECK (reversed >= 0),
   -- total reversal requested against this credit, including written-off parts; never above amount
   reversal_total bigint NOT NULL DEFAULT 0 CHECK (reversal_total BETWEEN 0 AND amount),
+  -- reversal still owed on points of this lot that were held when it was asked (write_off policy):
+  -- settled when the hold resolves, from the released points, the captured ones written off
+  reversal_held  bigint NOT NULL DEFAULT 0 CHECK (reversal_held >= 0),
   earned_at      timestamptz NOT NULL,
   available_at   timestamptz NOT NULL,
   expires_at     timestamptz,
   -- activity extension never pushes expires_at beyond this (hard cap), if set
   expiry_cap     timestamptz,
-  CHECK (amount = remaining + held + spent + expired + reversed)
+  CHECK (amount = remaining + held + spent + expired + reversed),
+  CHECK (reversal_held <= held)
 );
 CREATE INDEX lot_entry_idx ON lot (entry_id);
 CREATE INDEX lot_member_open_idx ON lot (member_id, expires_at, earned_at) WHERE remaining > 0;

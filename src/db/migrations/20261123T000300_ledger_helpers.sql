@@ -221,7 +221,9 @@ CREATE TYPE jf_member_ctx AS (
 
 -- Resolve a hold exactly once: capture p_capture points (soonest-expiring allocations first) and
 -- return the rest to their lots. Points returned to a lot that has expired meanwhile expire now.
--- The caller holds the member lock and has checked the hold is open.
+-- A reversal still owed on held points of a lot (reversal_held) is settled here: released points
+-- pay it first, captured ones were spent and are written off. The caller holds the member lock
+-- and has checked the hold is open.
 CREATE FUNCTION jf_hold_resolve(p_hold_id text, p_capture bigint, p_status text, p_now timestamptz,
                                 p_txn text, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -231,8 +233,12 @@ DECLARE
   v_cap bigint;
   v_rel bigint;
   v_exp bigint;
+  v_owed bigint;
+  v_rel_rev bigint;
   v_captured bigint := 0;
   v_released bigint := 0;
+  v_reversed bigint := 0;
+  v_written_off bigint := 0;
   v_expired bigint := 0;
   v_expired_lots text[] := '{}';
   v_expired_amounts bigint[] := '{}';
@@ -241,20 +247,25 @@ DECLARE
 BEGIN
   SELECT * INTO h FROM hold WHERE id = p_hold_id FOR UPDATE;
   FOR a IN
-    SELECT ha.lot_id, ha.amount, lt.expires_at
+    SELECT ha.lot_id, ha.amount, lt.expires_at, lt.reversal_held
     FROM hold_allocation ha JOIN lot lt ON lt.id = ha.lot_id
     WHERE ha.hold_id = p_hold_id
     ORDER BY lt.expires_at NULLS LAST, lt.earned_at, lt.id
   LOOP
     v_cap := LEAST(a.amount, v_need);
     v_need := v_need - v_cap;
-    v_rel := a.amount - v_cap;
+    v_owed := LEAST(a.reversal_held, a.amount);
+    v_rel_rev := LEAST(v_owed, a.amount - v_cap);
+    v_rel := a.amount - v_cap - v_rel_rev;
     v_exp := CASE WHEN a.expires_at IS NOT NULL AND a.expires_at <= p_now THEN v_rel ELSE 0 END;
-    UPDATE lot SET held = held - a.amount, spent = spent + v_cap,
+    UPDATE lot SET held = held - a.amount, spent = spent + v_cap, reversed = reversed + v_rel_rev,
+                   reversal_held = reversal_held - v_owed,
                    remaining = remaining + v_rel - v_exp, expired = expired + v_exp
      WHERE id = a.lot_id;
     v_captured := v_captured + v_cap;
     v_released := v_released + v_rel;
+    v_reversed := v_reversed + v_rel_rev;
+    v_written_off := v_written_off + v_owed - v_rel_rev;
     IF v_exp > 0 THEN
       v_expired := v_expired + v_exp;
       v_expired_lots := v_expired_lots || a.lot_id;
@@ -270,6 +281,18 @@ BEGIN
   IF v_released > 0 THEN
     e := jf_post(h.program_id, h.member_id, p_txn, 'release', 'member_held', 'member', v_released, p_now,
                  CASE WHEN p_status = 'expired' THEN jsonb_build_object('reason', 'hold timed out') ELSE p END,
+                 NULL, h.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  IF v_reversed > 0 THEN
+    e := jf_post(h.program_id, h.member_id, p_txn, 'reverse', 'member_held', 'reversed', v_reversed, p_now,
+                 jsonb_build_object('reason', 'reversal of a refunded credit, settled when its held points came back'),
+                 NULL, h.id);
+    v_entries := v_entries || jf_entry_json(e);
+  END IF;
+  IF v_written_off > 0 THEN
+    e := jf_post(h.program_id, h.member_id, p_txn, 'write_off', 'written_off', 'reversed', v_written_off, p_now,
+                 jsonb_build_object('reason', 'reversal of a refunded credit whose held points were captured'),
                  NULL, h.id);
     v_entries := v_entries || jf_entry_json(e);
   END IF;

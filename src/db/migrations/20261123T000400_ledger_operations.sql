@@ -152,6 +152,7 @@ DECLARE
   v_debt bigint := 0;
   v_taken bigint := 0;
   v_written_off bigint := 0;
+  v_on_hold bigint := 0;
   v_entries jsonb := '[]';
   r jsonb;
   c jf_member_ctx;
@@ -185,18 +186,20 @@ BEGIN
   v_from_lot := LEAST(v_req, l.remaining);
   v_from_expired := LEAST(v_req - v_from_lot, l.expired);
   v_spent := v_req - v_from_lot - v_from_expired;
-  -- under allow_negative the spent part becomes debt and this lot's spent points are re-labelled
+  -- under allow_negative the spent part becomes debt and this lot's spent points are re-labelled;
+  -- under write_off, points of this lot that are held now are owed when their hold resolves
   v_from_spent := CASE WHEN c.negative_balance_policy = 'allow_negative' THEN LEAST(v_spent, l.spent) ELSE 0 END;
+  v_on_hold := CASE WHEN c.negative_balance_policy = 'allow_negative' THEN 0 ELSE LEAST(v_spent, l.held - l.reversal_held) END;
   UPDATE lot SET remaining = remaining - v_from_lot, expired = expired - v_from_expired,
                  spent = spent - v_from_spent, reversed = reversed + v_from_lot + v_from_expired + v_from_spent,
-                 reversal_total = reversal_total + v_req
+                 reversal_total = reversal_total + v_req, reversal_held = reversal_held + v_on_hold
    WHERE id = l.id;
   IF c.negative_balance_policy = 'allow_negative' THEN
     v_debt := v_spent;
   ELSE
     -- take what the member has available now (other lots), write off the rest
-    v_taken := LEAST(v_spent, greatest(jf_spendable(c.member_id, v_now) - c.debt, 0));
-    v_written_off := v_spent - v_taken;
+    v_taken := LEAST(v_spent - v_on_hold, greatest(jf_spendable(c.member_id, v_now) - c.debt, 0));
+    v_written_off := v_spent - v_on_hold - v_taken;
     IF v_taken > 0 THEN
       UPDATE lot SET remaining = lot.remaining - t.take, reversed = lot.reversed + t.take
         FROM jf_take_lots(c.member_id, v_taken, v_now) t WHERE lot.id = t.lot_id;
@@ -228,7 +231,7 @@ BEGIN
   RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
     'reversal', jsonb_build_object('entry_id', e0.id, 'requested', v_req, 'from_lot', v_from_lot,
                                    'from_expired', v_from_expired, 'from_balance', v_taken, 'to_debt', v_debt,
-                                   'written_off', v_written_off),
+                                   'on_hold', v_on_hold, 'written_off', v_written_off),
     'entries', v_entries, 'balance', jf_balance(c.member_id, v_now))));
 END $$;
 

@@ -165,6 +165,7 @@ export const ReverseResult = Type.Object({
     from_expired: Type.Integer({ description: 'Part of the credit that had expired: re-labelled, the member loses nothing twice.' }),
     from_balance: Type.Integer({ description: 'Already spent, taken from the member\'s other points (write_off policy).' }),
     to_debt: Type.Integer({ description: 'Already spent, recorded as debt (allow_negative policy).' }),
+    on_hold: Type.Integer({ description: 'Held by an open hold (write_off policy): taken back when the hold releases them, written off if it captures them.' }),
     written_off: Type.Integer({ description: 'Already spent and not recoverable (write_off policy).' }),
   }),
   entries: Type.Array(Entry),
