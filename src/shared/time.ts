@@ -81,9 +81,26 @@ function offsetMs(at: Date, tz: string): number {
 
 export type Period = 'day' | 'week' | 'month';
 
+const periods = new Map<string, Map<number, [Date, Date]>>();
+const PERIOD_INDEX: Record<Period, number> = { day: 0, week: 1, month: 2 };
+
 /** [start, end) of the local day, ISO week (Monday first) or month containing `at`. */
 export function periodOf(at: Date, tz: string, period: Period): [Date, Date] {
-  const p = localParts(at, tz);
+  // cap periods of one local day are asked for again and again: remember them by local day number
+  const t = at.getTime();
+  const key = Math.floor((t + offsetAt(t, tz)) / 86_400_000) * 3 + PERIOD_INDEX[period];
+  let byTz = periods.get(tz);
+  if (!byTz) periods.set(tz, (byTz = new Map()));
+  let found = byTz.get(key);
+  if (!found) {
+    found = computePeriod(localParts(at, tz), tz, period);
+    if (byTz.size > 20_000) byTz.clear();
+    byTz.set(key, found);
+  }
+  return found;
+}
+
+function computePeriod(p: LocalParts, tz: string, period: Period): [Date, Date] {
   if (period === 'month') {
     return [fromLocal(tz, p.year, p.month, 1), fromLocal(tz, p.month === 12 ? p.year + 1 : p.year, p.month === 12 ? 1 : p.month + 1, 1)];
   }

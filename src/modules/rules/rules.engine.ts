@@ -73,6 +73,8 @@ export interface CompiledRule {
   hours?: [number, number];
   start?: number;
   end?: number;
+  /** points ÷ per_amount of a rate effect, or the fixed points. */
+  rate: Rational;
 }
 
 /** Compiles (and validates) a rule version. Validation errors name the field path. */
@@ -106,6 +108,7 @@ export function compileRule(input: RuleVersionInput, path = '/definition'): Comp
     itemMultipliers,
     usesItems: effect.type === 'rate' && (effect.basis === 'items' || itemMultipliers.length > 0),
     hours,
+    rate: effect.type === 'rate' ? rat(effect.points, effect.per_amount!) : rat(effect.points),
     start: s?.start ? Date.parse(s.start) : undefined,
     end: s?.end ? Date.parse(s.end) : undefined,
   };
@@ -386,10 +389,10 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     let items: Explanation['items'];
     let itemWeights: Award['item_weights'];
     if (effect.type === 'fixed') {
-      baseExact = rat(effect.points);
+      baseExact = rule.rate;
       base = { kind: 'fixed', points: effect.points };
     } else {
-      const rate = rat(effect.points, effect.per_amount!);
+      const rate = rule.rate;
       if (rule.usesItems) {
         const lines = Array.isArray(ev.data.items) ? ev.data.items : [];
         if (lines.length === 0) {
@@ -407,7 +410,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
             if ((im.skus.has(line.sku) || (line.category !== undefined && im.categories.has(line.category))) && (!best || cmp(im.value, best.value) > 0)) best = im;
           }
           const m = best?.value ?? ONE;
-          const w = mul(rat(lineAmount), m);
+          const w = mul({ num: BigInt(lineAmount), den: 1n }, m);
           weighted = add(weighted, w);
           total += lineAmount;
           items.push({ sku: line.sku, category: line.category ?? null, amount: lineAmount, multiplier: toDecimalString(m), label: best?.label ?? null });
@@ -420,7 +423,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
           skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no amount'));
           continue;
         }
-        baseExact = mul(rat(amount), rate);
+        baseExact = mul({ num: BigInt(amount), den: 1n }, rate);
         base = { kind: 'rate', amount, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
       }
     }
@@ -497,35 +500,56 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   return { awards, skipped, total: awards.reduce((s, a) => s + a.points, 0) };
 }
 
+const rateTexts = new Map<string, string>();
+
+/** "1 pt/¥" for 1 point per ¥1, "3 pt/¥5" for 3 points per ¥5. */
+function rateText(points: number, perAmount: number, currency: string): string {
+  const key = `${points}/${perAmount}/${currency}`;
+  let text = rateTexts.get(key);
+  if (!text) {
+    text = `${points} pt/${perAmount === 100 ? money(100, currency).replace(/1$/, '') : money(perAmount, currency)}`;
+    if (rateTexts.size > 1000) rateTexts.clear();
+    rateTexts.set(key, text);
+  }
+  return text;
+}
+
 /**
  * The member-facing sentence, e.g. "150 = ¥100 × 1 pt/¥ × 1.5 (金卡)". Multipliers are shown as
  * they combine; caps that cut the award are named at the end.
  */
 export function explain(e: Explanation, currency: string): string {
-  const parts: string[] = [];
+  let text: string;
   if (e.base.kind === 'fixed') {
-    parts.push(`${e.base.points} (${e.rule_name})`);
+    // "20 (评价有礼)" when nothing else applies
+    text = e.multipliers.length === 0 && e.caps.length === 0 ? `${e.points} (${e.rule_name})` : `${e.rounded} = ${e.base.points} (${e.rule_name})`;
+    if (e.multipliers.length === 0) return e.caps.length === 0 ? text : withCaps(text, e.caps);
   } else {
-    const per = e.base.per_amount === 100 ? money(100, currency).replace(/1$/, '') : money(e.base.per_amount, currency);
-    const rate = `${e.base.points} pt/${per}`;
+    const rate = rateText(e.base.points, e.base.per_amount, currency);
     if (e.items && e.items.some((i) => i.multiplier !== '1')) {
-      const lines = e.items.map((i) => (i.multiplier === '1' ? money(i.amount, currency) : `${money(i.amount, currency)} × ${i.multiplier}${i.label ? ` (${i.label})` : ''}`));
-      parts.push(`(${lines.join(' + ')}) × ${rate}`);
+      let lines = '';
+      for (const i of e.items) {
+        if (lines) lines += ' + ';
+        lines += i.multiplier === '1' ? money(i.amount, currency) : `${money(i.amount, currency)} × ${i.multiplier}${i.label ? ` (${i.label})` : ''}`;
+      }
+      text = `${e.rounded} = (${lines}) × ${rate}`;
     } else {
-      parts.push(`${money(e.base.amount, currency)} × ${rate}`);
+      text = `${e.rounded} = ${money(e.base.amount, currency)} × ${rate}`;
     }
   }
   if (e.multipliers.length > 0) {
     if (e.stacking === 'multiply') {
       // a 1× multiplier changes nothing: it stays in the breakdown, not in the sentence
-      for (const m of e.multipliers) if (m.value !== '1') parts.push(`${m.value} (${m.label})`);
+      for (const m of e.multipliers) if (m.value !== '1') text += ` × ${m.value} (${m.label})`;
     } else {
       const label = e.multipliers.map((m) => `${m.label} ${m.value}`).join(e.stacking === 'add' ? ' + ' : ', ');
-      parts.push(`${e.combined_multiplier} (${e.stacking === 'add' ? label : `highest of ${label}`})`);
+      text += ` × ${e.combined_multiplier} (${e.stacking === 'add' ? label : `highest of ${label}`})`;
     }
   }
-  let text = `${e.rounded} = ${parts.join(' × ')}`;
-  if (e.rounded === e.points && e.base.kind === 'fixed' && e.multipliers.length === 0) text = `${e.points} (${e.rule_name})`;
-  for (const c of e.caps) text += ` → ${c.after} (${CAP_LABELS[c.cap] ?? c.cap} ${c.limit})`;
+  return e.caps.length === 0 ? text : withCaps(text, e.caps);
+}
+
+function withCaps(text: string, caps: CapCut[]): string {
+  for (const c of caps) text += ` → ${c.after} (${CAP_LABELS[c.cap] ?? c.cap} ${c.limit})`;
   return text;
 }
