@@ -277,7 +277,7 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const m = await member();
       const c = await credit(t, m.id, 80);
       const body = ok(await post(`/v1/entries/${c.entry.id}/reversals`, {}), 201);
-      assert.deepEqual(body.reversal, { entry_id: c.entry.id, requested: 80, from_lot: 80, from_expired: 0, from_balance: 0, to_debt: 0, written_off: 0 });
+      assert.deepEqual(body.reversal, { entry_id: c.entry.id, requested: 80, from_lot: 80, from_expired: 0, from_balance: 0, to_debt: 0, on_hold: 0, written_off: 0 });
       assert.deepEqual(body.entries.map((e: Json) => [e.kind, e.amount, e.reverses_entry_id]), [['reverse', 80, c.entry.id]]);
       assert.equal(body.balance.available, 0);
       assert.equal(body.balance.lifetime_earned, 0);

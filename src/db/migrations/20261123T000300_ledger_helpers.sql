@@ -340,9 +340,18 @@ DECLARE
   c jf_member_ctx;
   v_hold text;
 BEGIN
-  PERFORM 1 FROM member_account WHERE member_id = p_member_id FOR UPDATE;
+  SELECT a.member_id, a.program_id, m.status, a.balance, a.held, a.debt,
+         pr.time_zone, pr.expiry_policy, pr.pending_days, pr.negative_balance_policy, pr.hold_timeout_seconds
+    INTO c
+    FROM member_account a JOIN member m ON m.id = a.member_id JOIN program pr ON pr.id = a.program_id
+   WHERE a.member_id = p_member_id
+     FOR UPDATE OF a;
   IF NOT FOUND THEN
     PERFORM jf_raise('MEMBER_NOT_FOUND', jsonb_build_object('member_id', p_member_id));
+  END IF;
+  -- the common case (no open hold, no debt) needs nothing more
+  IF c.held = 0 AND c.debt = 0 THEN
+    RETURN c;
   END IF;
   FOR v_hold IN
     SELECT id FROM hold WHERE member_id = p_member_id AND status = 'open' AND expires_at <= p_now ORDER BY expires_at
@@ -369,11 +378,18 @@ END $$;
 
 -- Activity-extended expiry: qualifying activity pushes every live lot to now + N months, never
 -- shortening an expiry and never beyond a lot's hard cap. Already-expired lots stay expired.
+-- Writes that update the member's account row anyway set last_activity_at themselves and call
+-- jf_extend_lots; jf_extend_on_activity is for activity that writes nothing else.
 CREATE FUNCTION jf_extend_on_activity(c jf_member_ctx, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE member_account SET last_activity_at = p_now WHERE member_id = c.member_id;
+  PERFORM jf_extend_lots(c, p_now);
+END $$;
+
+CREATE FUNCTION jf_extend_lots(c jf_member_ctx, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_until timestamptz;
 BEGIN
-  UPDATE member_account SET last_activity_at = p_now WHERE member_id = c.member_id;
   IF c.expiry_policy->>'type' <> 'activity_extended' THEN
     RETURN;
   END IF;
@@ -425,7 +441,9 @@ BEGIN
                                                           'available_at', jf_ts(v_available)));
   END IF;
   e := jf_post(c.program_id, c.member_id, coalesce(p->>'txn_id', jf_id('txn')), 'earn', 'issued', 'member', v_points, p_now, p, v_lot);
+  -- earning is activity; a rule award also tells concurrent evaluations their snapshot is stale
   UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
+                            last_activity_at = p_now, award_version = award_version + (p ? 'rule_id')::integer,
                             updated_at = p_now
    WHERE member_id = c.member_id;
   RETURN jf_new_lot(v_lot, c, e.id, v_points, p_now, v_available, v_expires,

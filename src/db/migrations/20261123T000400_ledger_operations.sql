@@ -20,10 +20,13 @@ BEGIN
   c := jf_lock_member(p->>'member_id', v_now);
   PERFORM jf_require_status(c, true);
   l := jf_credit_locked(c, p, v_now);
-  PERFORM jf_extend_on_activity(c, v_now);
-  PERFORM jf_settle_debt(c.member_id, v_now);
+  -- extension and debt repayment may change the new lot: read it again only then
+  IF c.expiry_policy->>'type' = 'activity_extended' OR c.debt > 0 THEN
+    PERFORM jf_extend_lots(c, v_now);
+    PERFORM jf_settle_debt(c.member_id, v_now);
+    SELECT * INTO l FROM lot WHERE id = l.id;
+  END IF;
   SELECT * INTO e FROM ledger_entry WHERE id = l.entry_id;
-  SELECT * INTO l FROM lot WHERE id = l.id;
   RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
     'entry', jf_entry_json(e), 'lot', jf_lot_json(l, v_now), 'balance', jf_balance(c.member_id, v_now))));
 END $$;
@@ -48,9 +51,9 @@ BEGIN
     FROM jf_take_lots(c.member_id, v_points, v_now) t WHERE lot.id = t.lot_id;
   e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'spend', 'member', 'redeemed', v_points, v_now, p);
   UPDATE member_account SET balance = balance - v_points, lifetime_spent = lifetime_spent + v_points,
-                            updated_at = v_now
+                            last_activity_at = v_now, updated_at = v_now
    WHERE member_id = c.member_id;
-  PERFORM jf_extend_on_activity(c, v_now);
+  PERFORM jf_extend_lots(c, v_now);
   RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
     'entry', jf_entry_json(e), 'balance', jf_balance(c.member_id, v_now))));
 END $$;

@@ -81,6 +81,7 @@ BEGIN
       l := jf_credit_locked(c, jsonb_build_object(
              'points', v_points, 'pending_days', (aw->>'pending_days')::integer, 'reason', v_expl->>'text',
              'reference', ev->>'external_id', 'event_id', ev->>'id', 'actor', 'rules',
+             'rule_id', aw->>'rule_id',
              'metadata', jsonb_build_object('rule_id', aw->>'rule_id', 'rule_version', (aw->>'rule_version')::integer)),
            v_now);
       INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at, explanation)
@@ -93,9 +94,6 @@ BEGIN
         'entry_id', l.entry_id, 'lot_id', l.id, 'available_at', jf_ts(l.available_at), 'text', v_expl->>'text',
         'explanation', v_expl));
     END LOOP;
-    IF v_awarded THEN
-      UPDATE member_account SET award_version = award_version + 1 WHERE member_id = c.member_id;
-    END IF;
 
     FOR rv IN SELECT x FROM jsonb_array_elements(ev->'reversals') x LOOP
       r := ledger_reverse(jsonb_build_object(
@@ -108,10 +106,17 @@ BEGIN
         'reversal_entry_ids', (SELECT coalesce(jsonb_agg(x->'id'), '[]') FROM jsonb_array_elements(r->'body'->'entries') x)));
     END LOOP;
 
+    -- crediting already recorded the activity on the account row; only lots may need extending
     IF (ev->>'activity')::boolean THEN
-      PERFORM jf_extend_on_activity(c, v_now);
+      IF v_awarded THEN
+        PERFORM jf_extend_lots(c, v_now);
+      ELSE
+        PERFORM jf_extend_on_activity(c, v_now);
+      END IF;
     END IF;
-    PERFORM jf_settle_debt(c.member_id, v_now);
+    IF c.debt > 0 OR jsonb_array_length(ev->'reversals') > 0 THEN
+      PERFORM jf_settle_debt(c.member_id, v_now);
+    END IF;
 
     v_result := jsonb_build_object(
       'object', 'event', 'id', ev->>'id', 'event_id', ev->>'external_id', 'program_id', v_program, 'type', ev->>'type',
