@@ -38,7 +38,6 @@ CREATE TABLE ledger_entry (
                             'written_off', 'forfeited', 'transfer'))
 );
 CREATE INDEX ledger_entry_member_idx ON ledger_entry (member_id, occurred_at DESC, seq DESC);
-CREATE INDEX ledger_entry_program_idx ON ledger_entry (program_id, occurred_at);
 -- The sweep writes one expire entry per lot, never twice (released holds that land in an already
 -- expired lot write their own expire entry, tagged with hold_id).
 CREATE UNIQUE INDEX ledger_entry_one_sweep_expiry_per_lot ON ledger_entry (lot_id)

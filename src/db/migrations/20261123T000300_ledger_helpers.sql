@@ -130,46 +130,57 @@ $$;
 -- 18) re-plans a non-inlinable SQL function in every transaction, while PL/pgSQL keeps its plans
 -- for the connection. Measured: a credit spent 0.8 ms of 1.8 ms planning this query.
 CREATE FUNCTION jf_balance(p_member_id text, p_now timestamptz) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  a member_account;
+  v_spendable bigint;
+  v_pending bigint;
+  v_exp30 bigint;
+  v_exp60 bigint;
+  v_exp90 bigint;
+  v_next_at timestamptz;
+  v_next_points bigint := 0;
+  v_held bigint := 0;
+  v_back_spendable bigint := 0;
+  v_back_pending bigint := 0;
 BEGIN
-  RETURN (
-  WITH a AS (
-    SELECT * FROM member_account WHERE member_id = p_member_id
-  ), l AS (
-    SELECT
-      coalesce(sum(remaining) FILTER (WHERE available_at <= p_now AND (expires_at IS NULL OR expires_at > p_now)), 0) AS spendable,
-      coalesce(sum(remaining) FILTER (WHERE available_at > p_now AND (expires_at IS NULL OR expires_at > p_now)), 0) AS pending,
-      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '30 days'), 0) AS exp30,
-      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '60 days'), 0) AS exp60,
-      coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '90 days'), 0) AS exp90,
-      min(expires_at) FILTER (WHERE expires_at > p_now) AS next_at
-    FROM lot WHERE member_id = p_member_id AND remaining > 0
-  ), nx AS (
-    SELECT coalesce(sum(remaining), 0) AS next_points
-    FROM lot WHERE member_id = p_member_id AND remaining > 0 AND expires_at = (SELECT next_at FROM l)
-  ), h AS (
-    SELECT coalesce(sum(amount) FILTER (WHERE expires_at > p_now), 0) AS held
-    FROM hold WHERE member_id = p_member_id AND status = 'open'
-  ), t AS (
-    SELECT
-      coalesce(sum(ha.amount) FILTER (WHERE lt.available_at <= p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0) AS back_spendable,
-      coalesce(sum(ha.amount) FILTER (WHERE lt.available_at > p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0) AS back_pending
-    FROM hold ho JOIN hold_allocation ha ON ha.hold_id = ho.id JOIN lot lt ON lt.id = ha.lot_id
-    WHERE ho.member_id = p_member_id AND ho.status = 'open' AND ho.expires_at <= p_now
-  )
-  SELECT jsonb_build_object(
+  SELECT * INTO a FROM member_account WHERE member_id = p_member_id;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT coalesce(sum(remaining) FILTER (WHERE available_at <= p_now AND (expires_at IS NULL OR expires_at > p_now)), 0),
+         coalesce(sum(remaining) FILTER (WHERE available_at > p_now AND (expires_at IS NULL OR expires_at > p_now)), 0),
+         coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '30 days'), 0),
+         coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '60 days'), 0),
+         coalesce(sum(remaining) FILTER (WHERE expires_at > p_now AND expires_at <= p_now + interval '90 days'), 0),
+         min(expires_at) FILTER (WHERE expires_at > p_now)
+    INTO v_spendable, v_pending, v_exp30, v_exp60, v_exp90, v_next_at
+    FROM lot WHERE member_id = p_member_id AND remaining > 0;
+  IF v_next_at IS NOT NULL THEN
+    SELECT coalesce(sum(remaining), 0) INTO v_next_points
+      FROM lot WHERE member_id = p_member_id AND remaining > 0 AND expires_at = v_next_at;
+  END IF;
+  -- holds only matter for members that have some (most have none)
+  IF a.held > 0 THEN
+    SELECT coalesce(sum(amount) FILTER (WHERE expires_at > p_now), 0) INTO v_held
+      FROM hold WHERE member_id = p_member_id AND status = 'open';
+    SELECT coalesce(sum(ha.amount) FILTER (WHERE lt.available_at <= p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0),
+           coalesce(sum(ha.amount) FILTER (WHERE lt.available_at > p_now AND (lt.expires_at IS NULL OR lt.expires_at > p_now)), 0)
+      INTO v_back_spendable, v_back_pending
+      FROM hold ho JOIN hold_allocation ha ON ha.hold_id = ho.id JOIN lot lt ON lt.id = ha.lot_id
+     WHERE ho.member_id = p_member_id AND ho.status = 'open' AND ho.expires_at <= p_now;
+  END IF;
+  RETURN jsonb_build_object(
     'object', 'balance', 'member_id', a.member_id,
-    'available', l.spendable + t.back_spendable - a.debt,
-    'pending', l.pending + t.back_pending,
-    'held', h.held,
+    'available', v_spendable + v_back_spendable - a.debt,
+    'pending', v_pending + v_back_pending,
+    'held', v_held,
     'debt', a.debt,
     'lifetime_earned', a.lifetime_earned, 'lifetime_spent', a.lifetime_spent, 'lifetime_expired', a.lifetime_expired,
-    'next_expiry', CASE WHEN l.next_at IS NULL THEN NULL
-                        ELSE jsonb_build_object('at', jf_ts(l.next_at), 'points', nx.next_points) END,
-    'expiring', jsonb_build_object('days_30', l.exp30, 'days_60', l.exp60, 'days_90', l.exp90),
+    'next_expiry', CASE WHEN v_next_at IS NULL THEN NULL
+                        ELSE jsonb_build_object('at', jf_ts(v_next_at), 'points', v_next_points) END,
+    'expiring', jsonb_build_object('days_30', v_exp30, 'days_60', v_exp60, 'days_90', v_exp90),
     'last_activity_at', jf_ts(a.last_activity_at),
-    'as_of', jf_ts(p_now))
-  FROM a, l, nx, h, t
-  );
+    'as_of', jf_ts(p_now));
 END $$;
 
 -- Spendable lots in allocation order (soonest expiry first, never-expiring last, then oldest),
