@@ -219,7 +219,9 @@ async function processValid(db: Queryable, rules: RuleCache, program: events.Eve
       data: p.data,
       metadata: p.input.metadata ?? {},
       activity: p.input.type !== 'order.refunded',
-      skipped: p.evaluation!.skipped,
+      // rules whose condition, targeting or schedule did not match are noise in a stored event (a
+      // preview lists them); skips that cost the member points (caps, limits, budget) are kept
+      skipped: p.evaluation!.skipped.filter((s) => s.reason !== 'condition' && s.reason !== 'targeting' && s.reason !== 'schedule'),
       awards: p.evaluation!.awards.map(commitAward),
       reversals: p.reversals ?? [],
     })),

@@ -59,7 +59,8 @@ CREATE INDEX event_member_idx ON event (member_id, occurred_at DESC);
 CREATE INDEX event_program_time_idx ON event (program_id, occurred_at);
 CREATE INDEX event_order_idx ON event (program_id, (data->>'order_id'), type) WHERE data ? 'order_id';
 
--- One row per points award by a rule: what caps and frequency limits count, and what refunds reverse.
+-- One row per points award by a rule: what caps and frequency limits count. The explanation is in the
+-- event's result and the entry's reason.
 CREATE TABLE rule_award (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   program_id   text NOT NULL,
@@ -69,8 +70,7 @@ CREATE TABLE rule_award (
   event_id     text NOT NULL,
   entry_id     text NOT NULL,
   points       bigint NOT NULL CHECK (points > 0),
-  awarded_at   timestamptz NOT NULL,
-  explanation  jsonb NOT NULL
+  awarded_at   timestamptz NOT NULL
 );
 CREATE INDEX rule_award_member_rule_idx ON rule_award (member_id, rule_id, awarded_at);
 CREATE INDEX rule_award_event_idx ON rule_award (event_id);

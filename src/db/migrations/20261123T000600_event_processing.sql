@@ -11,8 +11,9 @@
 --      member_id, occurred_at, data, metadata, activity, skipped,
 --      awards: [{rule_id, rule_version, points, pending_days, explanation, budget?}],
 --      reversals: [{entry_id, rule_id, points}]}]}
--- Returns the stored result of every event, in order.
-CREATE FUNCTION events_commit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- Returns the stored result of every event, in order, one row each (a growing jsonb array would be
+-- copied on every append).
+CREATE FUNCTION events_commit(p jsonb) RETURNS SETOF jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_program text := p->>'program_id';
@@ -33,7 +34,6 @@ DECLARE
   v_skipped jsonb;
   v_total bigint;
   v_result jsonb;
-  v_results jsonb := '[]';
   v_awarded boolean;
 BEGIN
   FOR m IN
@@ -84,9 +84,9 @@ BEGIN
              'rule_id', aw->>'rule_id',
              'metadata', jsonb_build_object('rule_id', aw->>'rule_id', 'rule_version', (aw->>'rule_version')::integer)),
            v_now);
-      INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at, explanation)
+      INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at)
       VALUES (v_program, c.member_id, aw->>'rule_id', (aw->>'rule_version')::integer, ev->>'id', l.entry_id, v_points,
-              (ev->>'occurred_at')::timestamptz, v_expl);
+              (ev->>'occurred_at')::timestamptz);
       v_awarded := true;
       v_total := v_total + v_points;
       v_awards := v_awards || jsonb_build_array(jsonb_build_object(
@@ -125,7 +125,7 @@ BEGIN
     INSERT INTO event (id, program_id, external_id, type, member_id, occurred_at, processed_at, data, metadata, points, result)
     VALUES (ev->>'id', v_program, ev->>'external_id', ev->>'type', c.member_id, (ev->>'occurred_at')::timestamptz, v_now,
             ev->'data', coalesce(ev->'metadata', '{}'), v_total, v_result);
-    v_results := v_results || jsonb_build_array(v_result);
+    RETURN NEXT v_result;
   END LOOP;
-  RETURN v_results;
+  RETURN;
 END $$;

@@ -90,8 +90,8 @@ export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<
 }
 
 export async function commit(db: Queryable, p: Record<string, unknown>): Promise<EventResultView[]> {
-  const [row] = await db.query<{ r: EventResultView[] }>('SELECT events_commit($1::text::jsonb) AS r', [JSON.stringify(p)]);
-  return row!.r;
+  const rows = await db.query<{ r: EventResultView }>('SELECT r FROM events_commit($1::text::jsonb) AS r', [JSON.stringify(p)]);
+  return rows.map((row) => row.r);
 }
 
 export interface EventTypeRow { type: string; description: string | null; schema: Record<string, unknown> }

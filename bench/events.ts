@@ -1,0 +1,121 @@
+/**
+ * bench/events: order.paid events ingested per second end-to-end through the HTTP API on
+ * PostgreSQL — one event per request (16 clients) and batches (POST /v1/events/batch) — with the
+ * 50 rules of bench/rules-engine.ts (conditions, multipliers, caps), beside pgbench TPC-B tps
+ * measured in the same run on the same server.
+ *
+ *   node bench/events.ts                    BENCH_SECONDS=10 for a quick check
+ *   BENCH_EVENT_BATCH=1000 BENCH_EVENT_BATCH_CLIENTS=4
+ *
+ * Target (issue 3): batch ingestion ≥ 5× pgbench TPC-B tps.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  awaitQuiet, checkpoint, cpuLine, dropDatabase, fmt, freshDatabase, HttpClient, log, type PhaseResult, pool, runPhase, runTpcb, settings, startJifen, table,
+  type TpcbResult,
+} from './lib.ts';
+import { fiftyRules } from './rules-engine.ts';
+
+const BATCH = Number(process.env.BENCH_EVENT_BATCH ?? 500);
+const BATCH_CLIENTS = Number(process.env.BENCH_EVENT_BATCH_CLIENTS ?? 4);
+
+export interface EventsResult {
+  pgbench: TpcbResult;
+  single: PhaseResult;
+  batch: PhaseResult & { eventsPerSecond: number; batchSize: number };
+  auditOk: boolean;
+}
+
+export async function benchEvents(baseline?: TpcbResult): Promise<EventsResult> {
+  let tpcb = baseline;
+  if (!tpcb) {
+    await freshDatabase('jifen_pgbench_events');
+    try {
+      tpcb = await runTpcb('jifen_pgbench_events');
+    } finally {
+      await dropDatabase('jifen_pgbench_events');
+    }
+    log(`pgbench: ${fmt(tpcb.tps, 1)} tps`);
+  }
+  const dbName = 'jifen_bench_events';
+  const url = await freshDatabase(dbName);
+  const key = `bench_${randomBytes(18).toString('base64url')}`;
+  const server = await startJifen({ DATABASE_URL: url, JIFEN_BOOTSTRAP_ADMIN_KEY: key }, 'events');
+  const client = new HttpClient(server.url, key, Math.max(settings.clients, BATCH_CLIENTS));
+  try {
+    const post = async (path: string, body: unknown) => {
+      const res = await client.post(path, body);
+      if (res.status !== 201) throw new Error(`${path}: ${res.status} ${res.body.slice(0, 300)}`);
+      return JSON.parse(res.body) as { id: string };
+    };
+    const program = await post('/v1/programs', { name: 'events bench', pending_days: 7 });
+    for (const definition of fiftyRules()) await post(`/v1/programs/${program.id}/rules`, { definition });
+    const tiers = ['bronze', 'silver', 'gold', 'diamond'];
+    const members = (await pool(Array.from({ length: settings.members }, (_, i) => i), settings.clients, (i) =>
+      post(`/v1/programs/${program.id}/members`, { external_id: `ev-${i}`, tier: tiers[i % 4], tags: [...new Set([`seg${i % 7}`, `seg${(i * 3) % 7}`])] }),
+    )).map((m) => m.id);
+    log(`events: programme ${program.id} with 50 rules, ${members.length} members`);
+
+    const runId = randomBytes(4).toString('hex');
+    let n = 0;
+    const event = (member: string) => ({
+      id: `${runId}-${n++}`,
+      type: 'order.paid',
+      member_id: member,
+      data: { order_id: `${runId}-o${n}`, amount: 500 + ((n * 7919) % 60_000), currency: 'CNY', channel: n % 3 === 0 ? 'store' : 'online' },
+    });
+    const single = (_w: number) => client.post('/v1/events', { ...event(members[Math.floor(Math.random() * members.length)]!), program_id: program.id });
+    // each batch client sends events of its own members, as one importer per store would
+    const batch = (w: number) => client.post('/v1/events/batch', {
+      program_id: program.id,
+      events: Array.from({ length: BATCH }, () => event(members[(Math.floor(Math.random() * (members.length / BATCH_CLIENTS)) * BATCH_CLIENTS + w) % members.length]!)),
+    }).then((res) => {
+      if (res.status !== 200) return res;
+      const body = JSON.parse(res.body) as { processed: number };
+      return body.processed === BATCH ? res : { status: 207, body: res.body.slice(0, 500) };
+    });
+
+    if (settings.warmupSeconds > 0) await runPhase('single warm-up', settings.clients, settings.warmupSeconds, 201, single);
+    await checkpoint();
+    await awaitQuiet();
+    log(`events: single ${settings.seconds} s with ${settings.clients} clients`);
+    const s = await runPhase('single', settings.clients, settings.seconds, 201, single, { pids: [server.pid], database: dbName });
+    log(`events: single ${fmt(s.rps, 0)}/s, p50 ${fmt(s.p50Ms, 1)} ms, errors ${s.errors}${s.firstError ? `, first ${s.firstError}` : ''}`);
+    await checkpoint();
+    await awaitQuiet();
+    log(`events: batch of ${BATCH}, ${settings.seconds} s with ${BATCH_CLIENTS} clients`);
+    const b = await runPhase('batch', BATCH_CLIENTS, settings.seconds, 200, batch, { pids: [server.pid], database: dbName });
+    const eventsPerSecond = b.rps * BATCH;
+    log(`events: batch ${fmt(eventsPerSecond, 0)} events/s (${fmt(b.rps, 1)} batches/s), p50 ${fmt(b.p50Ms, 0)} ms, errors ${b.errors}${b.firstError ? `, first ${b.firstError}` : ''}`);
+    const audit = JSON.parse((await client.get(`/v1/audit?program_id=${program.id}`)).body) as { ok: boolean };
+    return { pgbench: tpcb, single: s, batch: { ...b, eventsPerSecond, batchSize: BATCH }, auditOk: audit.ok };
+  } finally {
+    client.close();
+    await server.stop();
+    await dropDatabase(dbName);
+  }
+}
+
+export function formatEvents(r: EventsResult): string {
+  const tps = r.pgbench.tps;
+  const rows = [
+    ['pgbench TPC-B', fmt(tps, 0), '1.00×', '', '', '', 0],
+    ['HTTP POST /v1/events (16 clients)', fmt(r.single.rps, 0), `${fmt(r.single.rps / tps, 2)}×`, fmt(r.single.p50Ms, 1), fmt(r.single.p99Ms, 1), fmt(r.single.requests), r.single.errors],
+    [`HTTP POST /v1/events/batch ×${r.batch.batchSize} (${r.batch.clients} clients)`, fmt(r.batch.eventsPerSecond, 0), `${fmt(r.batch.eventsPerSecond / tps, 2)}×`, fmt(r.batch.p50Ms, 0), fmt(r.batch.p99Ms, 0), fmt(r.batch.requests), r.batch.errors],
+  ];
+  const ratio = r.batch.eventsPerSecond / tps;
+  return [
+    table(['order.paid events, 50 rules, PostgreSQL', 'events/s', 'vs pgbench', 'p50 ms', 'p99 ms', 'requests', 'errors'], rows),
+    '',
+    `target: batch ingestion ≥ 5× pgbench TPC-B tps: ${ratio >= 5 ? 'MET' : 'NOT MET'} (${fmt(ratio, 2)}×)`,
+    `single ${cpuLine(r.single.cpu, r.single.ok)}`,
+    `batch  ${cpuLine(r.batch.cpu, r.batch.ok * r.batch.batchSize)}`,
+    `audit after the run: ${r.auditOk ? 'ok' : 'FAILED'}`,
+  ].join('\n');
+}
+
+if (import.meta.main) {
+  const result = await benchEvents();
+  process.stdout.write(`\n${formatEvents(result)}\n`);
+  if (!result.auditOk || result.single.errors || result.batch.errors) process.exitCode = 1;
+}
