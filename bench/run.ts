@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { benchLedger, formatLedger, ledgerFailures } from './ledger.ts';
 import { fmt, log, settings } from './lib.ts';
 import { benchSweep, formatSweep, sweepFailures } from './sweep.ts';
+import { benchEvents, formatEvents } from './events.ts';
 
 const t0 = performance.now();
 log(`settings ${JSON.stringify(settings)}`);
@@ -34,6 +35,8 @@ async function rulesEngine(): Promise<string | undefined> {
   }
 }
 const rules = await rulesEngine();
+log('bench/events.ts (against the ledger benchmark\'s pgbench baseline)');
+const eventsResult = await benchEvents(ledger.pgbench);
 const wall = (performance.now() - t0) / 1000;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, PostgreSQL ${ledger.pgServer.server_version}` +
@@ -49,6 +52,8 @@ const out = [
   formatSweep(sweepResult),
   '',
   rules ?? '',
+  '',
+  formatEvents(eventsResult),
   '',
   `wall time: ${fmt(wall, 0)} s (ledger ${fmt(tLedger, 0)} s, sweep ${fmt(tSweep - tLedger, 0)} s)`,
   '',

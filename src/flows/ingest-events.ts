@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
-import { type Award, type EvalMember, type Evaluation, evaluate, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
+import { type EvalMember, type Evaluation, evaluate, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
 import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
@@ -203,28 +203,40 @@ async function processValid(db: Queryable, rules: RuleCache, program: events.Eve
     return;
   }
 
-  // 6. write
+  // 6. write: awards of an event with the same pending period become one entry and one lot
   const memberVersions = new Map<string, number>();
   for (const p of todo) memberVersions.set(p.member!.id, Number(p.member!.award_version));
+  const rows = { events: [] as unknown[], groups: [] as unknown[], awards: [] as unknown[], reversals: [] as unknown[] };
+  todo.forEach((p, i) => {
+    const id = newId('evt');
+    rows.events.push({
+      idx: i, id, external_id: p.input.id, type: p.input.type, member_id: p.member!.id, occurred_at: p.occurredAt.toISOString(),
+      data: p.data, metadata: p.input.metadata ?? {}, activity: p.input.type !== 'order.refunded',
+      // rules whose condition, targeting or schedule did not match are noise in a stored event (a
+      // preview lists them); skips that cost the member points (caps, limits, budget) are kept
+      skipped: p.evaluation!.skipped.filter((s) => s.reason !== 'condition' && s.reason !== 'targeting' && s.reason !== 'schedule'),
+    });
+    const groups = new Map<number, string>();
+    p.evaluation!.awards.forEach((a, j) => {
+      let grp = groups.get(a.pending_days);
+      if (!grp) {
+        grp = `${i}:${a.pending_days}`;
+        groups.set(a.pending_days, grp);
+        rows.groups.push({ grp, event_id: id, member_id: p.member!.id, external_id: p.input.id, entry_id: newId('ent'), lot_id: newId('lot'), txn_id: newId('txn'), pending_days: a.pending_days });
+      }
+      rows.awards.push({
+        key: `${i}:${j}`, idx: rows.awards.length, grp, event_id: id, member_id: p.member!.id, rule_id: a.rule_id, rule_version: a.rule_version,
+        points: a.points, occurred_at: p.occurredAt.toISOString(), explanation: a.explanation,
+        ...(a.budget ? { budget_period_start: a.budget.period_start, budget_limit: a.budget.points } : {}),
+      });
+    });
+    for (const r of p.reversals ?? []) rows.reversals.push({ event_id: id, external_id: p.input.id, order_id: String(p.data.order_id), ...r });
+  });
   const results = await events.commit(db, {
     now: now.toISOString(),
     program_id: program.id,
     members: [...memberVersions].map(([member_id, award_version]) => ({ member_id, award_version })),
-    events: todo.map((p) => ({
-      id: newId('evt'),
-      external_id: p.input.id,
-      type: p.input.type,
-      member_id: p.member!.id,
-      occurred_at: p.occurredAt.toISOString(),
-      data: p.data,
-      metadata: p.input.metadata ?? {},
-      activity: p.input.type !== 'order.refunded',
-      // rules whose condition, targeting or schedule did not match are noise in a stored event (a
-      // preview lists them); skips that cost the member points (caps, limits, budget) are kept
-      skipped: p.evaluation!.skipped.filter((s) => s.reason !== 'condition' && s.reason !== 'targeting' && s.reason !== 'schedule'),
-      awards: p.evaluation!.awards.map(commitAward),
-      reversals: p.reversals ?? [],
-    })),
+    ...rows,
   });
   todo.forEach((p, i) => outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i] }));
   resolveRepeats(repeats, outcomes, firstInBatch);
@@ -235,10 +247,6 @@ function resolveRepeats(repeats: Prepared[], outcomes: Map<number, ItemOutcome>,
     const o = outcomes.get(first.get(p.input.id)!.index)!;
     outcomes.set(p.index, { ...o, index: p.index, status: o.result ? 200 : o.status });
   }
-}
-
-function commitAward(a: Award) {
-  return { rule_id: a.rule_id, rule_version: a.rule_version, points: a.points, pending_days: a.pending_days, explanation: a.explanation, ...(a.budget ? { budget: a.budget } : {}) };
 }
 
 class MemberUsage implements Usage {
@@ -328,26 +336,38 @@ async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[]
     }
     const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId);
     const reversals: NonNullable<Prepared['reversals']> = [];
-    for (const award of paid.result.awards.filter((a): a is typeof a & { entry_id: string } => a.entry_id !== null)) {
+    // several awards can share one entry (one credit per event and pending period): bring each entry
+    // to the sum of its awards' targets
+    const targets = new Map<string, { target: number; earned: number; rule_id: string }>();
+    let failed = false;
+    paid.result.awards.forEach((award, j) => {
+      if (failed || award.entry_id === null) return;
+      const key = `${orderId}/${paid.external_id}/${j}`;
       let fraction = rat(0);
       for (const r of earlier) fraction = add(fraction, refundFraction(paid.data, r.data, award.explanation as Record<string, unknown>));
-      fraction = add(fraction, pendingFractions.get(`${orderId}/${award.entry_id}`) ?? rat(0));
+      fraction = add(fraction, pendingFractions.get(key) ?? rat(0));
       let own: Rational;
       try {
         own = refundFraction(paid.data, p.data, award.explanation as Record<string, unknown>);
       } catch (err) {
         outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 400, error: fail(`${prefix}/data/items`, (err as Error).message) });
-        break;
+        failed = true;
+        return;
       }
-      pendingFractions.set(`${orderId}/${award.entry_id}`, add(pendingFractions.get(`${orderId}/${award.entry_id}`) ?? rat(0), own));
+      pendingFractions.set(key, add(pendingFractions.get(key) ?? rat(0), own));
       fraction = add(fraction, own);
       if (cmp(fraction, ONE) > 0) fraction = ONE;
-      const target = Number((BigInt(award.points) * fraction.num) / fraction.den);
-      const lot = lots.get(award.entry_id);
+      const t = targets.get(award.entry_id) ?? { target: 0, earned: 0, rule_id: award.rule_id };
+      t.target += Number((BigInt(award.points) * fraction.num) / fraction.den);
+      t.earned += award.points;
+      targets.set(award.entry_id, t);
+    });
+    for (const [entryId, t] of targets) {
+      const lot = lots.get(entryId);
       const already = lot ? Number(lot.reversal_total) : 0;
-      const points = Math.min(target - already, award.points - already);
+      const points = Math.min(t.target - already, t.earned - already);
       if (points > 0) {
-        reversals.push({ entry_id: award.entry_id, rule_id: award.rule_id, points });
+        reversals.push({ entry_id: entryId, rule_id: targets.size === 1 && paid.result.awards.length === 1 ? t.rule_id : null, points });
         if (lot) lot.reversal_total = already + points;
       }
     }

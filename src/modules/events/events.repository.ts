@@ -90,8 +90,8 @@ export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<
 }
 
 export async function commit(db: Queryable, p: Record<string, unknown>): Promise<EventResultView[]> {
-  const rows = await db.query<{ r: EventResultView }>('SELECT r FROM events_commit($1::text::jsonb) AS r', [JSON.stringify(p)]);
-  return rows.map((row) => row.r);
+  const rows = await db.query<{ idx: number; result: EventResultView }>('SELECT idx, result FROM events_commit($1::text::jsonb) ORDER BY idx', [JSON.stringify(p)]);
+  return rows.map((row) => row.result);
 }
 
 export interface EventTypeRow { type: string; description: string | null; schema: Record<string, unknown> }
