@@ -38,10 +38,29 @@ export function idempotencyParams(ctx: IdempotencyContext | undefined): Record<s
 }
 
 /**
+ * A unique violation on the idempotency key: another request with the same key committed first
+ * (see jf_idem_claim). This attempt was rolled back; running it again replays the first result.
+ */
+export function isIdempotencyRace(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; constraint_name?: string; message?: string } | undefined;
+  return e?.code === '23505' && /idempotency_key_pkey/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`);
+}
+
+/** Runs an attempt again (once) when it lost an idempotency race. */
+export async function retryingIdempotencyRace<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!isIdempotencyRace(err)) throw err;
+    return attempt();
+  }
+}
+
+/**
  * Runs a write at most once per key, for writes done in TypeScript (the ledger functions do the same
- * in SQL with the same table): claim the key, do the work, store the result, in one transaction.
- * A replay returns the stored status and body. Failures are not remembered: nothing changed, so a
- * retry with the same key runs again.
+ * in SQL with the same table and functions): look the key up, do the work, store the result with the
+ * key, in one transaction. A replay returns the stored status and body. Failures are not remembered:
+ * nothing changed, so a retry with the same key runs again.
  */
 export async function withIdempotency<T>(
   db: Db,
@@ -49,24 +68,26 @@ export async function withIdempotency<T>(
   now: Date,
   work: (tx: Queryable) => Promise<{ status: number; body: T }>,
 ): Promise<WriteResult<T>> {
-  try {
-    return await db.transaction(async (tx) => {
+  const attempt = () =>
+    db.transaction(async (tx) => {
       if (ctx) {
         const [claim] = await tx.query<{ r: WriteResult<T> | null }>(
           'SELECT jf_idem_claim($1::text::jsonb) AS r',
-          [JSON.stringify({ ...idempotencyParams(ctx), now: now.toISOString() })],
+          [JSON.stringify({ ...idempotencyParams(ctx) })],
         );
         if (claim?.r) return claim.r;
       }
       const result = await work(tx);
       if (ctx) {
         await tx.query('SELECT jf_idem_store($1::text::jsonb, $2::text::jsonb)', [
-          JSON.stringify({ ...idempotencyParams(ctx) }),
+          JSON.stringify({ ...idempotencyParams(ctx), now: now.toISOString() }),
           JSON.stringify(result),
         ]);
       }
       return { ...result, replayed: false };
     });
+  try {
+    return await retryingIdempotencyRace(attempt);
   } catch (err) {
     throw fromDatabaseError(err) ?? err;
   }

@@ -75,8 +75,8 @@ CREATE TABLE idempotency_key (
   scope         text NOT NULL,
   key           text NOT NULL,
   request_hash  text NOT NULL,
-  status_code   integer,
-  response      jsonb,
+  status_code   integer NOT NULL,
+  response      jsonb NOT NULL,
   created_at    timestamptz NOT NULL,
   PRIMARY KEY (scope, key)
 );

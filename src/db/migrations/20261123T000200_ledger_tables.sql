@@ -79,7 +79,6 @@ CREATE TABLE lot (
   CHECK (amount = remaining + held + spent + expired + reversed),
   CHECK (reversal_held <= held)
 );
-CREATE INDEX lot_entry_idx ON lot (entry_id);
 CREATE INDEX lot_member_open_idx ON lot (member_id, expires_at, earned_at) WHERE remaining > 0;
 CREATE INDEX lot_due_idx ON lot (expires_at) WHERE remaining > 0;
 

@@ -20,9 +20,13 @@ BEGIN
   RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = p_code, DETAIL = p_detail::text;
 END $$;
 
--- Idempotency. Claim the key inside the caller's transaction: a concurrent claim of the same key
--- waits on the unique index until the first transaction ends, then either replays its stored
--- result (committed) or proceeds (rolled back). Returns NULL when the caller should do the work.
+-- Idempotency. Look the key up first: a stored result is replayed (or the key was used for another
+-- request: IDEMPOTENCY_KEY_REUSED). Otherwise the caller does the work and stores its result with
+-- the key, in the same transaction, as one row. Two requests racing with one key both find nothing;
+-- the second one's INSERT then waits on the primary key for the first to commit and fails with a
+-- unique violation, which rolls its work back: the application retries it, and the retry replays
+-- the first result. So a key has exactly one effect, and a write costs one idempotency row.
+-- Returns NULL when the caller should do the work.
 CREATE FUNCTION jf_idem_claim(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   r idempotency_key;
@@ -30,18 +34,12 @@ BEGIN
   IF p->>'idem_key' IS NULL THEN
     RETURN NULL;
   END IF;
-  INSERT INTO idempotency_key (scope, key, request_hash, created_at)
-  VALUES (p->>'idem_scope', p->>'idem_key', p->>'idem_hash', (p->>'now')::timestamptz)
-  ON CONFLICT DO NOTHING;
-  IF FOUND THEN
+  SELECT * INTO r FROM idempotency_key WHERE scope = p->>'idem_scope' AND key = p->>'idem_key';
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  SELECT * INTO r FROM idempotency_key WHERE scope = p->>'idem_scope' AND key = p->>'idem_key';
   IF r.request_hash <> p->>'idem_hash' THEN
     PERFORM jf_raise('IDEMPOTENCY_KEY_REUSED', jsonb_build_object('key', p->>'idem_key'));
-  END IF;
-  IF r.status_code IS NULL THEN
-    PERFORM jf_raise('IDEMPOTENCY_KEY_IN_PROGRESS', jsonb_build_object('key', p->>'idem_key'));
   END IF;
   RETURN jsonb_build_object('status', r.status_code, 'body', r.response, 'replayed', true);
 END $$;
@@ -49,8 +47,9 @@ END $$;
 CREATE FUNCTION jf_idem_store(p jsonb, p_result jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
   IF p->>'idem_key' IS NOT NULL THEN
-    UPDATE idempotency_key SET status_code = (p_result->>'status')::integer, response = p_result->'body'
-     WHERE scope = p->>'idem_scope' AND key = p->>'idem_key';
+    INSERT INTO idempotency_key (scope, key, request_hash, status_code, response, created_at)
+    VALUES (p->>'idem_scope', p->>'idem_key', p->>'idem_hash', (p_result->>'status')::integer, p_result->'body',
+            coalesce((p->>'now')::timestamptz, now()));
   END IF;
   RETURN p_result || jsonb_build_object('replayed', false);
 END $$;

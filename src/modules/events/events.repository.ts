@@ -86,7 +86,10 @@ export async function orderEvents(db: Queryable, programId: string, orderIds: st
 
 export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<{ entry_id: string; amount: number; reversal_total: number }[]> {
   if (entryIds.length === 0) return [];
-  return db.query('SELECT entry_id, amount, reversal_total FROM lot WHERE entry_id = ANY ($1::text[])', [entryIds]);
+  return db.query(
+    'SELECT l.entry_id, l.amount, l.reversal_total FROM ledger_entry e JOIN lot l ON l.id = e.lot_id WHERE e.id = ANY ($1::text[])',
+    [entryIds],
+  );
 }
 
 export async function commit(db: Queryable, p: Record<string, unknown>): Promise<EventResultView[]> {

@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, type WriteResult } from '../../shared/idempotency.ts';
+import { type IdempotencyContext, idempotencyParams, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import * as repo from './ledger.repository.ts';
@@ -25,12 +25,8 @@ export interface WriteContext {
 
 async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext): Promise<WriteResult<T>> {
   try {
-    const result = await repo.callLedger<T>(db, fn, {
-      ...p,
-      actor: p.actor ?? ctx.actor ?? null,
-      now: ctx.now.toISOString(),
-      ...idempotencyParams(ctx.idempotency),
-    });
+    const params = { ...p, actor: p.actor ?? ctx.actor ?? null, now: ctx.now.toISOString(), ...idempotencyParams(ctx.idempotency) };
+    const result = await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params));
     ledgerOperations.inc({ operation, outcome: result.replayed ? 'replayed' : 'ok' });
     return result;
   } catch (err) {
