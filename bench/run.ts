@@ -36,7 +36,8 @@ async function rulesEngine(): Promise<string | undefined> {
 }
 const rules = await rulesEngine();
 log('bench/events.ts (against the ledger benchmark\'s pgbench baseline)');
-const eventsResult = await benchEvents(ledger.pgbench);
+const eventsCoffee = await benchEvents(ledger.pgbench, 'coffee');
+const eventsResult = await benchEvents(ledger.pgbench, 'fifty');
 const wall = (performance.now() - t0) / 1000;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, PostgreSQL ${ledger.pgServer.server_version}` +
@@ -52,6 +53,8 @@ const out = [
   formatSweep(sweepResult),
   '',
   rules ?? '',
+  '',
+  formatEvents(eventsCoffee),
   '',
   formatEvents(eventsResult),
   '',

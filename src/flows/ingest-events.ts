@@ -70,13 +70,15 @@ function fail(path: string, message: string, code: 'VALIDATION_FAILED' | 'UNKNOW
 /** Processes the events of one programme. `prefix` is the JSON pointer of the events in the request. */
 export async function ingestEvents(deps: IngestDeps, programId: string, inputs: { index: number; input: EventInput; prefix: string }[], now: Date): Promise<ItemOutcome[]> {
   const { db } = deps;
-  const program = await events.loadProgram(db, programId);
+  const read = (q: Queryable) => snapshot(q, deps.rules, programId, inputs.map((i) => i.input), now);
+  const first = await read(db);
+  const program = first.snap.program;
   if (!program) {
     const err = new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
     return inputs.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error: err }));
   }
   const outcomes = new Map<number, ItemOutcome>();
-  const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
+  const custom = new Map(first.snap.custom_types.map((t) => [t.type, t]));
 
   // 1. payloads
   const valid: Prepared[] = [];
@@ -91,10 +93,10 @@ export async function ingestEvents(deps: IngestDeps, programId: string, inputs: 
       const pending = valid.filter((p) => !outcomes.has(p.index));
       if (attempt === 1) {
         // optimistic: evaluate outside any transaction; events_commit checks nothing moved
-        await processValid(db, deps.rules, program, pending, inputs, outcomes, now, false);
+        await processValid(db, deps.rules, first, pending, inputs, outcomes, now, false);
       } else {
         // contended: lock the members first, so this attempt cannot be overtaken
-        await db.transaction((tx) => processValid(tx, deps.rules, program, pending, inputs, outcomes, now, true));
+        await db.transaction(async (tx) => processValid(tx, deps.rules, await read(tx), pending, inputs, outcomes, now, true));
       }
       break;
     } catch (err) {
@@ -131,12 +133,38 @@ function validatePayload(input: EventInput, currency: string, custom: Map<string
   return undefined;
 }
 
-async function processValid(db: Queryable, rules: RuleCache, program: events.EventProgram, valid: Prepared[], inputs: { index: number; input: EventInput; prefix: string }[], outcomes: Map<number, ItemOutcome>, now: Date, lockFirst: boolean) {
+interface Read {
+  snap: events.Snapshot;
+  /** The rule set whose limited rules the snapshot's usage covers, if it was known. */
+  usageFor?: RuleSet;
+}
+
+/**
+ * One round trip: the programme, custom types, already-processed events, members, and — for the
+ * rules last compiled for the programme — what they already awarded these members.
+ */
+async function snapshot(db: Queryable, rules: RuleCache, programId: string, inputs: EventInput[], now: Date): Promise<Read> {
+  const known = rules.peek(programId);
+  const limited = known?.limited();
+  const earliest = Math.min(now.getTime(), ...inputs.map((i) => (i.occurred_at ? Date.parse(i.occurred_at) : now.getTime())).filter(Number.isFinite));
+  const snap = await events.prepare(db, {
+    program_id: programId,
+    external_ids: [...new Set(inputs.map((i) => i.id))],
+    member_ids: [...new Set(inputs.flatMap((i) => (i.member_id ? [i.member_id] : [])))],
+    external_member_ids: [...new Set(inputs.flatMap((i) => (i.external_member_id ? [i.external_member_id] : [])))],
+    // 32 days back covers the local day, week and month of the earliest event in any time zone
+    ...(limited && limited.ruleIds.length > 0 ? { usage: { rule_ids: limited.ruleIds, since: new Date(earliest - 32 * 86_400_000).toISOString(), lifetime: limited.lifetime } } : {}),
+  });
+  return { snap, usageFor: known };
+}
+
+async function processValid(db: Queryable, rules: RuleCache, read: Read, valid: Prepared[], inputs: { index: number; input: EventInput; prefix: string }[], outcomes: Map<number, ItemOutcome>, now: Date, lockFirst: boolean) {
   if (valid.length === 0) return;
+  const program = read.snap.program!;
   const prefixOf = new Map(inputs.map((i) => [i.index, i.prefix]));
 
   // 2. already processed: replay; the same id twice in one batch: the second replays the first
-  const stored = new Map((await events.findByExternalIds(db, program.id, [...new Set(valid.map((p) => p.input.id))])).map((e) => [e.external_id, e]));
+  const stored = new Map(read.snap.existing.map((e) => [e.external_id, e]));
   const firstInBatch = new Map<string, Prepared>();
   let todo: Prepared[] = [];
   const repeats: Prepared[] = [];
@@ -153,7 +181,7 @@ async function processValid(db: Queryable, rules: RuleCache, program: events.Eve
   // 3. members
   const wantIds = todo.flatMap((p) => (p.input.member_id ? [p.input.member_id] : []));
   const wantExternal = todo.flatMap((p) => (p.input.external_member_id ? [p.input.external_member_id] : []));
-  let members = await events.loadMembers(db, program.id, wantIds, wantExternal);
+  let members = read.snap.members;
   const registering = todo.filter((p) => p.input.type === 'member.registered' && p.input.external_member_id && !members.some((m) => m.external_id === p.input.external_member_id));
   if (registering.length > 0) {
     for (const p of registering) {
@@ -186,7 +214,8 @@ async function processValid(db: Queryable, rules: RuleCache, program: events.Eve
   const ruleSet = await rules.get(db, program.id, Number(program.rules_revision));
 
   // 4. what rules already awarded, and what refunded orders earned
-  const usage = await loadUsage(db, program.time_zone, todo, ruleSet);
+  // the snapshot read usage and award versions together; under lock (lockFirst) read usage after locking
+  const usage = !lockFirst && read.usageFor === ruleSet ? usageFromSnapshot(read.snap) : await loadUsage(db, program.time_zone, todo, ruleSet);
   await prepareRefunds(db, program.id, todo, prefixOf, outcomes);
   todo = todo.filter((p) => !outcomes.has(p.index));
 
@@ -274,6 +303,21 @@ class MemberUsage implements Usage {
     const l = this.lifetime.get(ruleId) ?? { points: 0, count: 0 };
     this.lifetime.set(ruleId, { points: l.points + points, count: l.count + 1 });
   }
+}
+
+function usageFromSnapshot(snap: events.Snapshot) {
+  const byMember = new Map<string, MemberUsage>();
+  const of = (memberId: string) => {
+    let u = byMember.get(memberId);
+    if (!u) byMember.set(memberId, (u = new MemberUsage()));
+    return u;
+  };
+  for (const r of snap.recent) {
+    const u = of(r.member_id);
+    u.rows.set(r.rule_id, [...(u.rows.get(r.rule_id) ?? []), { at: Date.parse(r.at), points: Number(r.points) }]);
+  }
+  for (const t of snap.lifetime) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
+  return { of };
 }
 
 /** Reads only what the batch's rules need: awards of rules with caps or frequency limits. */

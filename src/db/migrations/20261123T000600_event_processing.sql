@@ -19,7 +19,9 @@
 --                   explanation, budget_period_start?, budget_limit?}],
 --      reversals: [{event_id, external_id, order_id, entry_id, rule_id, points}]}
 -- Returns (idx, result) for every event.
-CREATE FUNCTION events_commit(p jsonb) RETURNS TABLE (idx integer, result jsonb) LANGUAGE plpgsql AS $$
+CREATE FUNCTION events_commit(p jsonb) RETURNS TABLE (idx integer, result jsonb) LANGUAGE plpgsql
+-- its statements depend on the batch only through p: one generic plan each, not a new plan per call
+SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
@@ -206,4 +208,46 @@ BEGIN
       FROM res
   )
   SELECT res.idx, res.result FROM res ORDER BY res.idx;
+END $$;
+
+-- Everything event processing reads before evaluating, in one round trip: the programme, its
+-- custom event types, the events of the batch already processed, the members (with their account
+-- state), and, for the rules the caller expects to be in force, what they already awarded these
+-- members (recent awards for day/week/month caps, lifetime totals).
+-- p = {program_id, external_ids, member_ids, external_member_ids, usage?: {rule_ids, since, lifetime}}
+CREATE FUNCTION events_prepare(p jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_program text := p->>'program_id';
+  v_members text[];
+  v_rules text[];
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM program WHERE id = v_program) THEN
+    RETURN jsonb_build_object('program', NULL);
+  END IF;
+  SELECT array_agg(id) INTO v_members FROM (
+    SELECT m.id FROM member m WHERE m.id IN (SELECT jsonb_array_elements_text(p->'member_ids')) AND m.program_id = v_program
+    UNION
+    SELECT m.id FROM member m WHERE m.program_id = v_program AND m.external_id IN (SELECT jsonb_array_elements_text(p->'external_member_ids'))
+  ) x;
+  v_rules := ARRAY(SELECT jsonb_array_elements_text(p->'usage'->'rule_ids'));
+  RETURN jsonb_build_object(
+    'program', (SELECT jsonb_build_object('id', id, 'time_zone', time_zone, 'currency', currency, 'pending_days', pending_days,
+                                          'rules_revision', rules_revision) FROM program WHERE id = v_program),
+    'custom_types', (SELECT coalesce(jsonb_agg(jsonb_build_object('type', type, 'description', description, 'schema', schema)), '[]')
+                       FROM event_type WHERE program_id = v_program),
+    'existing', (SELECT coalesce(jsonb_agg(jsonb_build_object('external_id', external_id, 'type', type, 'data', data, 'result', result)), '[]')
+                   FROM event WHERE program_id = v_program AND external_id IN (SELECT jsonb_array_elements_text(p->'external_ids'))),
+    'members', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                  'id', m.id, 'external_id', m.external_id, 'tier', m.tier, 'tags', to_jsonb(m.tags),
+                  'birthday', to_char(m.birthday, 'YYYY-MM-DD'), 'attributes', m.attributes, 'status', m.status,
+                  'award_version', a.award_version)), '[]')
+                  FROM member m JOIN member_account a ON a.member_id = m.id WHERE m.id = ANY (v_members)),
+    'recent', CASE WHEN cardinality(v_rules) = 0 OR v_members IS NULL THEN '[]'::jsonb ELSE (
+                SELECT coalesce(jsonb_agg(jsonb_build_object('member_id', member_id, 'rule_id', rule_id, 'points', points, 'at', jf_ts(awarded_at))), '[]')
+                  FROM rule_award WHERE member_id = ANY (v_members) AND rule_id = ANY (v_rules)
+                   AND awarded_at >= (p->'usage'->>'since')::timestamptz) END,
+    'lifetime', CASE WHEN cardinality(v_rules) = 0 OR v_members IS NULL OR NOT coalesce((p->'usage'->>'lifetime')::boolean, false) THEN '[]'::jsonb ELSE (
+                SELECT coalesce(jsonb_agg(jsonb_build_object('member_id', member_id, 'rule_id', rule_id, 'points', points, 'count', n)), '[]')
+                  FROM (SELECT member_id, rule_id, sum(points)::bigint AS points, count(*)::int AS n FROM rule_award
+                         WHERE member_id = ANY (v_members) AND rule_id = ANY (v_rules) GROUP BY member_id, rule_id) s) END);
 END $$;

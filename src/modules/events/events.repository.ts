@@ -8,13 +8,6 @@ export interface StoredEvent {
   result: EventResultView;
 }
 
-export async function findByExternalIds(db: Queryable, programId: string, externalIds: string[]): Promise<StoredEvent[]> {
-  return db.query<StoredEvent>(
-    'SELECT external_id, type, data, result FROM event WHERE program_id = $1 AND external_id = ANY ($2::text[])',
-    [programId, externalIds],
-  );
-}
-
 export async function findEvent(db: Queryable, id: string): Promise<EventResultView | undefined> {
   const [row] = await db.query<{ result: EventResultView }>('SELECT result FROM event WHERE id = $1', [id]);
   return row?.result;
@@ -125,4 +118,22 @@ export async function lockAccounts(db: Queryable, memberIds: string[]): Promise<
     'SELECT member_id, award_version FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id FOR UPDATE',
     [memberIds],
   );
+}
+
+export interface Snapshot {
+  program: EventProgram | null;
+  custom_types: EventTypeRow[];
+  existing: StoredEvent[];
+  members: EventMember[];
+  recent: AwardRow[];
+  lifetime: { member_id: string; rule_id: string; points: number; count: number }[];
+}
+
+/** Everything event processing reads before evaluating, in one round trip (see events_prepare). */
+export async function prepare(
+  db: Queryable,
+  p: { program_id: string; external_ids: string[]; member_ids: string[]; external_member_ids: string[]; usage?: { rule_ids: string[]; since: string; lifetime: boolean } },
+): Promise<Snapshot> {
+  const [row] = await db.query<{ s: Snapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);
+  return row!.s;
 }

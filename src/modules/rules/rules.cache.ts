@@ -37,6 +37,18 @@ export class RuleSet {
     return this.#versions.length;
   }
 
+  /** Rules (any version) with per-member caps or frequency limits: whose past awards evaluation needs. */
+  limited(): { ruleIds: string[]; lifetime: boolean } {
+    const ids = new Set<string>();
+    let lifetime = false;
+    for (const { ruleId, rule } of this.#versions) {
+      const caps = rule.def.caps?.per_member;
+      if (caps || rule.def.frequency) ids.add(ruleId);
+      if (caps?.lifetime !== undefined || rule.def.frequency?.per === 'lifetime') lifetime = true;
+    }
+    return { ruleIds: [...ids], lifetime };
+  }
+
   /** The rules in force at `at`, in evaluation order. */
   at(at: Date): CompiledRule[] {
     const t = at.getTime();
@@ -58,14 +70,22 @@ export class RuleSet {
 
 /** Compiled rule sets per programme, refreshed when the programme's rules_revision moves. */
 export class RuleCache {
-  readonly #sets = new Map<string, { revision: number; set: Promise<RuleSet> }>();
+  readonly #sets = new Map<string, { revision: number; set: Promise<RuleSet>; ready?: RuleSet }>();
 
   get(db: Queryable, programId: string, revision: number): Promise<RuleSet> {
     const hit = this.#sets.get(programId);
     if (hit && hit.revision === revision) return hit.set;
-    const set = allVersions(db, programId).then((rows) => new RuleSet(rows));
-    set.catch(() => this.#sets.delete(programId));
-    this.#sets.set(programId, { revision, set });
-    return set;
+    const entry: { revision: number; set: Promise<RuleSet>; ready?: RuleSet } = {
+      revision,
+      set: allVersions(db, programId).then((rows) => (entry.ready = new RuleSet(rows))),
+    };
+    entry.set.catch(() => this.#sets.delete(programId));
+    this.#sets.set(programId, entry);
+    return entry.set;
+  }
+
+  /** The rule set last compiled for the programme, whatever its revision, if any. */
+  peek(programId: string): RuleSet | undefined {
+    return this.#sets.get(programId)?.ready;
   }
 }
