@@ -76,6 +76,11 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal(partial.statusCode, 201, partial.body);
     assert.equal(partial.json().points, -60);
     assert.equal(partial.json().reversals[0].entry_id, paid.awards[0].entry_id);
+    assert.equal(partial.json().reversals[0].reversal_entry_ids.length, 1, 'the reverse entry the ledger wrote');
+    const entry = await t.call('GET', `/v1/members/${m}/entries?limit=1`);
+    assert.equal(entry.json().data[0].id, partial.json().reversals[0].reversal_entry_ids[0]);
+    // the stored event is the result the sender got, reversal entry ids included
+    assert.deepEqual((await t.call('GET', `/v1/events/${partial.json().id}`)).json(), partial.json());
     const rest = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1' } })).json();
     assert.equal(rest.points, -90);
     const again = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 1_000 } })).json();
@@ -198,6 +203,11 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.deepEqual(results.map((r) => r.points), [100, 100, 50, 0]);
     assert.match(results[2].awards[0].text, /budget 250/);
     assert.equal(results[3].skipped[0].reason, 'budget');
+    assert.deepEqual(results[2].awards[0].explanation.caps.at(-1), { cap: 'budget', limit: 250, before: 100, after: 50 });
+    assert.deepEqual((await t.call('GET', `/v1/events/${results[2].id}`)).json(), results[2]);
+    // the budget is shared by a batch too: nothing left for anyone
+    const batch = (await t.call('POST', '/v1/events/batch', { body: { program_id: p, events: [{ id: unique('e'), type: 'app.opened', member_id: await member(p), data: {} }] } })).json();
+    assert.deepEqual([batch.points, batch.results[0].result.skipped[0].reason], [0, 'budget']);
   });
 
   it('refuses a rule with a bad JSONLogic expression, naming its path', async () => {

@@ -48,6 +48,8 @@ export interface ItemOutcome {
   event_id: string | null;
   status: number;
   result?: EventResultView;
+  /** The result as JSON, when it was serialized already (for storage): a batch response reuses it. */
+  json?: string;
   error?: DomainError;
 }
 
@@ -93,10 +95,10 @@ export async function ingestEvents(deps: IngestDeps, programId: string, inputs: 
       const pending = valid.filter((p) => !outcomes.has(p.index));
       if (attempt === 1) {
         // optimistic: evaluate outside any transaction; events_commit checks nothing moved
-        await processValid(db, deps.rules, first, pending, inputs, outcomes, now, false);
+        await processValid(db, deps.rules, first, pending, inputs, outcomes, now, false, (fn) => db.transaction(fn));
       } else {
         // contended: lock the members first, so this attempt cannot be overtaken
-        await db.transaction(async (tx) => processValid(tx, deps.rules, await read(tx), pending, inputs, outcomes, now, true));
+        await db.transaction(async (tx) => processValid(tx, deps.rules, await read(tx), pending, inputs, outcomes, now, true, (fn) => fn(tx)));
       }
       break;
     } catch (err) {
@@ -158,7 +160,10 @@ async function snapshot(db: Queryable, rules: RuleCache, programId: string, inpu
   return { snap, usageFor: known };
 }
 
-async function processValid(db: Queryable, rules: RuleCache, read: Read, valid: Prepared[], inputs: { index: number; input: EventInput; prefix: string }[], outcomes: Map<number, ItemOutcome>, now: Date, lockFirst: boolean) {
+async function processValid(
+  db: Queryable, rules: RuleCache, read: Read, valid: Prepared[], inputs: { index: number; input: EventInput; prefix: string }[], outcomes: Map<number, ItemOutcome>, now: Date,
+  lockFirst: boolean, begin: <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>,
+) {
   if (valid.length === 0) return;
   const program = read.snap.program!;
   const prefixOf = new Map(inputs.map((i) => [i.index, i.prefix]));
@@ -232,43 +237,114 @@ async function processValid(db: Queryable, rules: RuleCache, read: Read, valid: 
     return;
   }
 
-  // 6. write: awards of an event with the same pending period become one entry and one lot
+  // 6. write (with programme budgets, which need a transaction of their own unless already in one)
+  const write = (q: Queryable) => writeBatch(q, program.id, todo, now);
+  const budgeted = todo.some((p) => p.evaluation!.awards.some((a) => a.budget));
+  const { results, json } = budgeted ? await begin(write) : await write(db);
+  todo.forEach((p, i) => outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i], json: json[i] }));
+  resolveRepeats(repeats, outcomes, firstInBatch);
+}
+
+const BUDGET_SKIP: Skip = { rule_id: '', reason: 'budget', detail: 'the programme budget of this rule is used up' };
+
+/** The first n characters (code points, as PostgreSQL's left() counts them). */
+function leftChars(s: string, n: number): string {
+  return s.length <= n ? s : Array.from(s).slice(0, n).join('');
+}
+
+/**
+ * Builds every event's result (what the API returns and the event stores) and writes the batch in
+ * one round trip (events_commit). Awards of an event with the same pending period become one entry
+ * and one lot. Programme budgets, if any award has one, are taken first in the same transaction:
+ * an award gets what is left of its budget, possibly nothing (then it is a skip).
+ */
+async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now: Date): Promise<{ results: EventResultView[]; json: string[] }> {
+  const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
+  todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
+    if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
+  }));
+  const grants = budgetAwards.length > 0 ? await events.reserveBudgets(q, budgetAwards) : undefined;
+
+  const processedAt = now.toISOString();
   const memberVersions = new Map<string, number>();
-  for (const p of todo) memberVersions.set(p.member!.id, Number(p.member!.award_version));
-  const rows = { events: [] as unknown[], groups: [] as unknown[], awards: [] as unknown[], reversals: [] as unknown[] };
+  const rows = { events: [] as unknown[], entries: [] as unknown[], awards: [] as unknown[], reversals: [] as unknown[] };
+  const results: EventResultView[] = [];
   todo.forEach((p, i) => {
+    const m = p.member!;
+    memberVersions.set(m.id, Number(m.award_version));
     const id = newId('evt');
-    rows.events.push({
-      idx: i, id, external_id: p.input.id, type: p.input.type, member_id: p.member!.id, occurred_at: p.occurredAt.toISOString(),
-      data: p.data, metadata: p.input.metadata ?? {}, activity: p.input.type !== 'order.refunded',
-      // rules whose condition, targeting or schedule did not match are noise in a stored event (a
-      // preview lists them); skips that cost the member points (caps, limits, budget) are kept
-      skipped: p.evaluation!.skipped.filter((s) => s.reason !== 'condition' && s.reason !== 'targeting' && s.reason !== 'schedule'),
-    });
-    const groups = new Map<number, string>();
+    const occurredAt = p.occurredAt.toISOString();
+    const awards: EventResultView['awards'] = [];
+    const budgetSkips: Skip[] = [];
+    const entries = new Map<number, { entry_id: string; lot_id: string; txn_id: string; pending_days: number; points: number; texts: string[]; rule_ids: string[] }>();
+    let points = 0;
     p.evaluation!.awards.forEach((a, j) => {
-      let grp = groups.get(a.pending_days);
-      if (!grp) {
-        grp = `${i}:${a.pending_days}`;
-        groups.set(a.pending_days, grp);
-        rows.groups.push({ grp, event_id: id, member_id: p.member!.id, external_id: p.input.id, entry_id: newId('ent'), lot_id: newId('lot'), txn_id: newId('txn'), pending_days: a.pending_days });
+      const granted = grants?.get(`${i}:${j}`) ?? a.points;
+      if (granted <= 0) {
+        budgetSkips.push({ ...BUDGET_SKIP, rule_id: a.rule_id });
+        return;
       }
-      rows.awards.push({
-        key: `${i}:${j}`, idx: rows.awards.length, grp, event_id: id, member_id: p.member!.id, rule_id: a.rule_id, rule_version: a.rule_version,
-        points: a.points, occurred_at: p.occurredAt.toISOString(), explanation: a.explanation,
-        ...(a.budget ? { budget_period_start: a.budget.period_start, budget_limit: a.budget.points } : {}),
+      let entry = entries.get(a.pending_days);
+      if (!entry) {
+        entry = { entry_id: newId('ent'), lot_id: newId('lot'), txn_id: newId('txn'), pending_days: a.pending_days, points: 0, texts: [], rule_ids: [] };
+        entries.set(a.pending_days, entry);
+      }
+      entry.points += granted;
+      entry.texts.push(a.explanation.text);
+      entry.rule_ids.push(a.rule_id);
+      points += granted;
+      rows.awards.push({ event_id: id, member_id: m.id, entry_id: entry.entry_id, rule_id: a.rule_id, rule_version: a.rule_version, points: granted, occurred_at: occurredAt });
+      const cut = granted < a.points;
+      const text = cut ? `${a.explanation.text} → ${granted} (programme budget ${a.budget!.points})` : a.explanation.text;
+      awards.push({
+        rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: entry.entry_id, lot_id: entry.lot_id,
+        available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(), text,
+        explanation: (cut
+          ? { ...a.explanation, points: granted, text, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] }
+          : a.explanation) as unknown as EventResultView['awards'][number]['explanation'],
       });
     });
-    for (const r of p.reversals ?? []) rows.reversals.push({ event_id: id, external_id: p.input.id, order_id: String(p.data.order_id), ...r });
+    for (const e of entries.values()) {
+      rows.entries.push({
+        event_id: id, external_id: p.input.id, member_id: m.id, entry_id: e.entry_id, lot_id: e.lot_id, txn_id: e.txn_id,
+        pending_days: e.pending_days, points: e.points, reason: leftChars(e.texts.join('; '), 500), rule_ids: e.rule_ids,
+      });
+    }
+    const reversals = (p.reversals ?? []).map((r) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points, reversal_entry_ids: [] as string[] }));
+    for (const r of reversals) {
+      rows.reversals.push({ event: i, order_id: String(p.data.order_id), entry_id: r.entry_id, rule_id: r.rule_id, points: r.points });
+      points -= r.points;
+    }
+    rows.events.push({
+      i, id, external_id: p.input.id, type: p.input.type, member_id: m.id, occurred_at: occurredAt, data: p.data, metadata: p.input.metadata ?? {}, points,
+    });
+    results.push({
+      object: 'event', id, event_id: p.input.id, program_id: programId, type: p.input.type, member_id: m.id,
+      occurred_at: occurredAt, processed_at: processedAt, points, awards, reversals,
+      // rules whose condition, targeting or schedule did not match are noise in a stored event (a
+      // preview lists them); skips that cost the member points (caps, limits, budget) are kept
+      skipped: [...p.evaluation!.skipped.filter((k) => k.reason !== 'condition' && k.reason !== 'targeting' && k.reason !== 'schedule'), ...budgetSkips],
+      data: p.data,
+    });
   });
-  const results = await events.commit(db, {
-    now: now.toISOString(),
-    program_id: program.id,
+  const json = results.map((r) => JSON.stringify(r));
+  const credited = new Set(results.filter((r) => r.awards.length > 0).map((r) => r.member_id));
+  // activity: every event but a refund (extends expiry under activity_extended); credited members are marked by their credit
+  const active = [...new Set(todo.filter((p) => p.input.type !== 'order.refunded').map((p) => p.member!.id))];
+  const touch = active.filter((memberId) => !credited.has(memberId));
+  const written = await events.commit(q, {
+    now: processedAt,
+    program_id: programId,
     members: [...memberVersions].map(([member_id, award_version]) => ({ member_id, award_version })),
     ...rows,
-  });
-  todo.forEach((p, i) => outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i] }));
-  resolveRepeats(repeats, outcomes, firstInBatch);
+    touch,
+    active,
+  }, `[${json.join(',')}]`);
+  for (const [i, reversals] of written) {
+    results[i]!.reversals = reversals;
+    json[i] = JSON.stringify(results[i]);
+  }
+  return { results, json };
 }
 
 function resolveRepeats(repeats: Prepared[], outcomes: Map<number, ItemOutcome>, first: Map<string, Prepared>) {
@@ -298,8 +374,14 @@ class MemberUsage implements Usage {
     return (this.rows.get(ruleId) ?? []).filter((r) => r.at >= a && r.at < b);
   }
 
+  push(ruleId: string, at: number, points: number) {
+    const rows = this.rows.get(ruleId);
+    if (rows) rows.push({ at, points });
+    else this.rows.set(ruleId, [{ at, points }]);
+  }
+
   add(ruleId: string, at: Date, points: number) {
-    this.rows.set(ruleId, [...(this.rows.get(ruleId) ?? []), { at: at.getTime(), points }]);
+    this.push(ruleId, at.getTime(), points);
     const l = this.lifetime.get(ruleId) ?? { points: 0, count: 0 };
     this.lifetime.set(ruleId, { points: l.points + points, count: l.count + 1 });
   }
@@ -314,7 +396,7 @@ function usageFromSnapshot(snap: events.Snapshot) {
   };
   for (const r of snap.recent) {
     const u = of(r.member_id);
-    u.rows.set(r.rule_id, [...(u.rows.get(r.rule_id) ?? []), { at: Date.parse(r.at), points: Number(r.points) }]);
+    u.push(r.rule_id, Date.parse(r.at), Number(r.points));
   }
   for (const t of snap.lifetime) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
   return { of };
@@ -347,7 +429,7 @@ async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: R
     ]);
     for (const r of recent) {
       const u = of(r.member_id);
-      u.rows.set(r.rule_id, [...(u.rows.get(r.rule_id) ?? []), { at: Date.parse(r.at), points: Number(r.points) }]);
+      u.push(r.rule_id, Date.parse(r.at), Number(r.points));
     }
     for (const t of totals) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
   }

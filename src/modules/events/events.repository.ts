@@ -85,9 +85,25 @@ export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<
   );
 }
 
-export async function commit(db: Queryable, p: Record<string, unknown>): Promise<EventResultView[]> {
-  const rows = await db.query<{ idx: number; result: EventResultView }>('SELECT idx, result FROM events_commit($1::text::jsonb) ORDER BY idx', [JSON.stringify(p)]);
-  return rows.map((row) => row.result);
+export interface CommitReversal { entry_id: string; rule_id: string | null; points: number; reversal_entry_ids: string[] }
+
+/**
+ * Writes a batch (see events_commit): `results` are the events' results in the order of p.events,
+ * stored as they are. Returns the reversals of refund events by event position, with the ids of the
+ * entries the database wrote for them.
+ */
+export async function commit(db: Queryable, p: Record<string, unknown>, results: string): Promise<Map<number, CommitReversal[]>> {
+  const rows = await db.query<{ i: number; reversals: CommitReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text::json)', [JSON.stringify(p), results]);
+  return new Map(rows.map((r) => [Number(r.i), r.reversals]));
+}
+
+/** Takes awards out of their programme budgets, in order; returns the points granted by award key (see events_reserve_budgets). */
+export async function reserveBudgets(
+  db: Queryable,
+  awards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[],
+): Promise<Map<string, number>> {
+  const [row] = await db.query<{ grants: Record<string, number | string> }>('SELECT events_reserve_budgets($1::text::jsonb) AS grants', [JSON.stringify({ awards })]);
+  return new Map(Object.entries(row!.grants).map(([k, v]) => [k, Number(v)]));
 }
 
 export interface EventTypeRow { type: string; description: string | null; schema: Record<string, unknown> }

@@ -251,7 +251,8 @@ export interface Award {
 
 export interface Skip {
   rule_id: string;
-  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded';
+  /** budget: the programme budget was used up (applied when the event is written, not by the engine) */
+  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded' | 'budget';
   detail?: string;
 }
 
