@@ -115,6 +115,43 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.ok(results[5].skipped.some((s: { reason: string }) => s.reason === 'frequency'));
   });
 
+  it('counts caps and frequency limits by local day, week and month across requests', async () => {
+    // its own clock: Monday 2026-11-02 in Asia/Shanghai (UTC+8), where the programme's days turn at 16:00 UTC
+    const c = await createTestApp(getDb(), '2026-11-02T00:00:00.000Z');
+    try {
+      const program = (await c.call('POST', '/v1/programs', { body: { name: 'caps', pending_days: 0 } })).json();
+      const rule = await c.call('POST', `/v1/programs/${program.id}/rules`, { body: { definition: {
+        name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 10 },
+        caps: { per_member: { day: 15, week: 35, month: 45 } }, frequency: { max: 2, per: 'day' },
+      } } });
+      assert.equal(rule.statusCode, 201, rule.body);
+      const m = (await c.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: unique('m') } })).json().id;
+      const checkin = async (at: string) => {
+        c.clock.set(at);
+        const res = await c.call('POST', '/v1/events', { key: c.keys.integration, body: { id: unique('ci'), type: 'checkin', program_id: program.id, member_id: m, occurred_at: at, data: {} } });
+        assert.equal(res.statusCode, 201, res.body);
+        return res.json() as { points: number; skipped: { reason: string }[] };
+      };
+      const got = [];
+      got.push(await checkin('2026-11-02T15:00:00.000Z')); // Mon 23:00 local: 10
+      got.push(await checkin('2026-11-02T15:30:00.000Z')); // Mon 23:30: day cap 15 → 5
+      got.push(await checkin('2026-11-02T15:45:00.000Z')); // Mon 23:45: third of the day → frequency
+      got.push(await checkin('2026-11-02T16:10:00.000Z')); // Tue 00:10 local (still Monday in UTC): 10
+      got.push(await checkin('2026-11-02T17:00:00.000Z')); // Tue 01:00: day cap → 5 (week 30)
+      got.push(await checkin('2026-11-04T02:00:00.000Z')); // Wed: week cap 35 → 5
+      got.push(await checkin('2026-11-05T02:00:00.000Z')); // Thu: week used up → 0
+      got.push(await checkin('2026-11-08T16:05:00.000Z')); // next Monday 00:05 local: 10 (month 45)
+      got.push(await checkin('2026-11-09T16:05:00.000Z')); // Tuesday: month cap 45 → 0
+      assert.deepEqual(got.map((r) => r.points), [10, 5, 0, 10, 5, 5, 0, 10, 0]);
+      assert.equal(got[2]!.skipped[0]!.reason, 'frequency');
+      assert.deepEqual([got[6]!.skipped[0]!.reason, got[8]!.skipped[0]!.reason], ['capped', 'capped']);
+      // December is a new month (and a new week)
+      assert.equal((await checkin('2026-11-30T16:30:00.000Z')).points, 10);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('evaluates each event with the rule version in force at its occurred_at, and shows future versions', async () => {
     const p = await programWith([]);
     const rule = (await t.call('POST', `/v1/programs/${p}/rules`, { body: { definition: { name: 'base', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 } } } })).json();

@@ -354,8 +354,13 @@ function resolveRepeats(repeats: Prepared[], outcomes: Map<number, ItemOutcome>,
   }
 }
 
+/**
+ * What rules already awarded one member: per rule, the points and number of awards of each local
+ * day (the database sums them by day in the programme's time zone; every cap and frequency window
+ * is whole local days), plus lifetime totals.
+ */
 class MemberUsage implements Usage {
-  readonly rows = new Map<string, { at: number; points: number }[]>();
+  readonly rows = new Map<string, { at: number; points: number; count: number }[]>();
   readonly lifetime = new Map<string, { points: number; count: number }>();
 
   points(ruleId: string, from?: Date, to?: Date): number {
@@ -365,7 +370,7 @@ class MemberUsage implements Usage {
 
   count(ruleId: string, from?: Date, to?: Date): number {
     if (!from) return this.lifetime.get(ruleId)?.count ?? 0;
-    return this.#window(ruleId, from, to).length;
+    return this.#window(ruleId, from, to).reduce((s, r) => s + r.count, 0);
   }
 
   #window(ruleId: string, from: Date, to?: Date) {
@@ -374,10 +379,10 @@ class MemberUsage implements Usage {
     return (this.rows.get(ruleId) ?? []).filter((r) => r.at >= a && r.at < b);
   }
 
-  push(ruleId: string, at: number, points: number) {
+  push(ruleId: string, at: number, points: number, count = 1) {
     const rows = this.rows.get(ruleId);
-    if (rows) rows.push({ at, points });
-    else this.rows.set(ruleId, [{ at, points }]);
+    if (rows) rows.push({ at, points, count });
+    else this.rows.set(ruleId, [{ at, points, count }]);
   }
 
   add(ruleId: string, at: Date, points: number) {
@@ -396,7 +401,7 @@ function usageFromSnapshot(snap: events.Snapshot) {
   };
   for (const r of snap.recent) {
     const u = of(r.member_id);
-    u.push(r.rule_id, Date.parse(r.at), Number(r.points));
+    u.push(r.rule_id, Date.parse(r.at), Number(r.points), Number(r.count));
   }
   for (const t of snap.lifetime) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
   return { of };
@@ -424,12 +429,12 @@ async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: R
     const earliest = new Date(Math.min(...todo.map((p) => p.occurredAt.getTime())));
     const since = new Date(Math.min(periodOf(earliest, tz, 'month')[0].getTime(), periodOf(earliest, tz, 'week')[0].getTime()));
     const [recent, totals] = await Promise.all([
-      events.recentAwards(db, memberIds, [...limited], since),
+      events.recentAwards(db, memberIds, [...limited], since, tz),
       lifetime ? events.lifetimeAwards(db, memberIds, [...limited]) : Promise.resolve([]),
     ]);
     for (const r of recent) {
       const u = of(r.member_id);
-      u.push(r.rule_id, Date.parse(r.at), Number(r.points));
+      u.push(r.rule_id, Date.parse(r.at), Number(r.points), Number(r.count));
     }
     for (const t of totals) of(t.member_id).lifetime.set(t.rule_id, { points: Number(t.points), count: Number(t.count) });
   }

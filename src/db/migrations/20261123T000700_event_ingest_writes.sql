@@ -224,6 +224,10 @@ CREATE INDEX lot_due_idx ON lot (expires_at) WHERE remaining > 0 AND expires_at 
 
 -- Nothing but rule_award's own writes used this index.
 DROP INDEX rule_award_event_idx;
+-- What rules awarded a member: one range per member (its recent days, or all of it for lifetime
+-- caps) instead of one index descent per member and rule.
+DROP INDEX rule_award_member_rule_idx;
+CREATE INDEX rule_award_member_time_idx ON rule_award (member_id, awarded_at) INCLUDE (rule_id, points);
 -- Nothing reads events by programme and time yet; analytics will add the index it needs.
 DROP INDEX event_program_time_idx;
 
@@ -244,8 +248,10 @@ DECLARE
   v_members text[];
   v_rules text[];
   v_since timestamptz := (p->'usage'->>'since')::timestamptz;
+  v_tz text;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM program WHERE id = v_program) THEN
+  SELECT time_zone INTO v_tz FROM program WHERE id = v_program;
+  IF NOT FOUND THEN
     RETURN json_build_object('program', NULL);
   END IF;
   v_members := ARRAY(
@@ -266,13 +272,17 @@ BEGIN
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
                                             m.status, a.award_version
                                        FROM member m JOIN member_account a ON a.member_id = m.id WHERE m.id = x.id LIMIT 1) m),
+    -- per member, rule and local day: every cap and frequency window is whole local days
     'recent', CASE WHEN cardinality(v_rules) = 0 OR cardinality(v_members) = 0 THEN '[]'::json ELSE (
-                SELECT coalesce(json_agg(r), '[]') FROM unnest(v_members) AS x(id) CROSS JOIN unnest(v_rules) AS y(rule_id)
-                 CROSS JOIN LATERAL (SELECT r.member_id, r.rule_id, r.points, jf_ts(r.awarded_at) AS at FROM rule_award r
-                                      WHERE r.member_id = x.id AND r.rule_id = y.rule_id AND r.awarded_at >= v_since OFFSET 0) r) END,
+                SELECT coalesce(json_agg(r), '[]') FROM unnest(v_members) AS x(id)
+                 CROSS JOIN LATERAL (SELECT r.member_id, r.rule_id, sum(r.points)::bigint AS points, count(*)::int AS count,
+                                            jf_ts(date_trunc('day', r.awarded_at, v_tz)) AS at
+                                       FROM rule_award r
+                                      WHERE r.member_id = x.id AND r.awarded_at >= v_since AND r.rule_id = ANY (v_rules)
+                                      GROUP BY r.member_id, r.rule_id, date_trunc('day', r.awarded_at, v_tz)) r) END,
     'lifetime', CASE WHEN cardinality(v_rules) = 0 OR cardinality(v_members) = 0 OR NOT coalesce((p->'usage'->>'lifetime')::boolean, false) THEN '[]'::json ELSE (
-                SELECT coalesce(json_agg(t), '[]') FROM unnest(v_members) AS x(id) CROSS JOIN unnest(v_rules) AS y(rule_id)
-                 CROSS JOIN LATERAL (SELECT x.id AS member_id, y.rule_id, sum(r.points)::bigint AS points, count(*)::int AS count FROM rule_award r
-                                      WHERE r.member_id = x.id AND r.rule_id = y.rule_id) t
-                 WHERE t.count > 0) END);
+                SELECT coalesce(json_agg(t), '[]') FROM unnest(v_members) AS x(id)
+                 CROSS JOIN LATERAL (SELECT r.member_id, r.rule_id, sum(r.points)::bigint AS points, count(*)::int AS count
+                                       FROM rule_award r WHERE r.member_id = x.id AND r.rule_id = ANY (v_rules)
+                                      GROUP BY r.member_id, r.rule_id) t) END);
 END $$;

@@ -48,14 +48,17 @@ export async function loadMembers(db: Queryable, programId: string, ids: string[
   );
 }
 
-export interface AwardRow { member_id: string; rule_id: string; points: number; at: string }
+/** Points and number of awards of a rule to a member on one local day (`at`: the day's start). */
+export interface AwardRow { member_id: string; rule_id: string; points: number; count: number; at: string }
 
-/** Awards of these rules to these members since `since` (for day/week/month caps and frequency). */
-export async function recentAwards(db: Queryable, memberIds: string[], ruleIds: string[], since: Date): Promise<AwardRow[]> {
+/** Awards of these rules to these members since `since`, by local day in `tz` (for day/week/month caps and frequency). */
+export async function recentAwards(db: Queryable, memberIds: string[], ruleIds: string[], since: Date, tz: string): Promise<AwardRow[]> {
   return db.query<AwardRow>(
-    `SELECT member_id, rule_id, points, jf_ts(awarded_at) AS at FROM rule_award
-      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) AND awarded_at >= $3`,
-    [memberIds, ruleIds, since.toISOString()],
+    `SELECT member_id, rule_id, sum(points)::bigint AS points, count(*)::int AS count, jf_ts(date_trunc('day', awarded_at, $4)) AS at
+       FROM rule_award
+      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) AND awarded_at >= $3
+      GROUP BY member_id, rule_id, date_trunc('day', awarded_at, $4)`,
+    [memberIds, ruleIds, since.toISOString(), tz],
   );
 }
 
