@@ -95,24 +95,36 @@ export function registerErrorHandling(app: App) {
   app.setNotFoundHandler((request, reply) => send(request, reply, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`));
 }
 
-/** Finds the first string (key or value) PostgreSQL cannot store: NUL, or invalid UTF-16. */
+const unstorable = (s: string) => s.includes('\u0000') || !s.isWellFormed();
+
+/** The JSON pointer of the first string (key or value) PostgreSQL cannot store: NUL, or invalid UTF-16. */
 export function unstorableText(value: unknown, path = ''): string | undefined {
-  const bad = (s: string) => s.includes('\u0000') || !s.isWellFormed();
-  if (typeof value === 'string') return bad(value) ? path || '/' : undefined;
+  const found = findUnstorable(value);
+  if (!found) return undefined;
+  // a bad key is reported at its object: the path must not carry the bad text itself
+  return path + found.map((k) => `/${String(k).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '/';
+}
+
+/** The path (keys and indexes, innermost last) to the first unstorable string; paths are built only for it. */
+function findUnstorable(value: unknown): (string | number)[] | undefined {
+  if (typeof value === 'string') return unstorable(value) ? [] : undefined;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorableText(value[i], `${path}/${i}`);
-      if (found) return found;
+      const v = value[i];
+      if (v === null || (typeof v !== 'string' && typeof v !== 'object')) continue;
+      const found = findUnstorable(v);
+      if (found) return [i, ...found];
     }
     return undefined;
   }
   if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      // a bad key is reported at its object: the path must not carry the bad text itself
-      if (bad(k)) return path || '/';
-      const p = `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-      const found = unstorableText(v, p);
-      if (found) return found;
+    for (const k in value) {
+      if (!Object.hasOwn(value, k)) continue;
+      if (unstorable(k)) return [];
+      const v = (value as Record<string, unknown>)[k];
+      if (v === null || (typeof v !== 'string' && typeof v !== 'object')) continue;
+      const found = findUnstorable(v);
+      if (found) return [k, ...found];
     }
   }
   return undefined;
