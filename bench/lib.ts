@@ -447,6 +447,8 @@ export interface CpuReport {
   cores: number;
   /** Core-seconds busy on the whole machine (all processes), from /proc/stat. */
   machine: number;
+  /** Of those, core-seconds the hypervisor gave to other guests (steal): the machine was slower by that much. */
+  steal: number;
   /** Core-seconds of this (load generator) process. */
   loadgen: number;
   /** Core-seconds of the Jifen server process (or other pids given). */
@@ -499,13 +501,13 @@ function sampleAll(database: string | undefined): Map<number, ProcSample> {
   return m;
 }
 
-function machineTicks(): { busy: number; cores: number } {
+function machineTicks(): { busy: number; steal: number; cores: number } {
   const s = readFileSync('/proc/stat', 'utf8');
   const f = s.split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal
   const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
   const cores = s.split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
-  return { busy, cores };
+  return { busy, steal: f[7]!, cores };
 }
 
 function childTicks(): number {
@@ -566,6 +568,7 @@ export function startCpu(pids: number[], database?: string) {
         wall,
         cores: m1.cores,
         machine: (m1.busy - m0.busy) / TICKS,
+        steal: (m1.steal - m0.steal) / TICKS,
         loadgen: (self.user + self.system) / 1e6,
         server: server / TICKS,
         postgres,
@@ -616,7 +619,7 @@ export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimu
 export function cpuLine(c: CpuReport | undefined, requests?: number): string {
   if (!c) return '';
   const pct = (x: number) => `${Math.round((100 * x) / c.wall)}%`;
-  const parts = [`machine ${pct(c.machine)}`, `postgres ${pct(c.postgres)}`, `jifen server ${pct(c.server)}`, `load generator ${pct(c.loadgen)}`];
+  const parts = [`machine ${pct(c.machine)}${c.steal >= 0.01 * c.wall ? ` (of which stolen by the hypervisor ${pct(c.steal)})` : ''}`, `postgres ${pct(c.postgres)}`, `jifen server ${pct(c.server)}`, `load generator ${pct(c.loadgen)}`];
   for (const o of c.others) parts.push(`${o.comm} ${pct(o.seconds)}`);
   if (c.postgresOther >= 0.1) parts.push(`other postgres ${pct(c.postgresOther)}`);
   let line = `cpu (100% = one core of ${c.cores}): ${parts.join(', ')}`;
