@@ -245,8 +245,6 @@ async function processValid(
   resolveRepeats(repeats, outcomes, firstInBatch);
 }
 
-const BUDGET_SKIP: Skip = { rule_id: '', reason: 'budget', detail: 'the programme budget of this rule is used up' };
-
 /** The first n characters (code points, as PostgreSQL's left() counts them). */
 function leftChars(s: string, n: number): string {
   return s.length <= n ? s : Array.from(s).slice(0, n).join('');
@@ -281,7 +279,7 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
     p.evaluation!.awards.forEach((a, j) => {
       const granted = grants?.get(`${i}:${j}`) ?? a.points;
       if (granted <= 0) {
-        budgetSkips.push({ ...BUDGET_SKIP, rule_id: a.rule_id });
+        budgetSkips.push({ rule_id: a.rule_id, reason: 'budget', detail: 'the programme budget of this rule is used up' });
         return;
       }
       let entry = entries.get(a.pending_days);
