@@ -98,11 +98,11 @@ export function registerErrorHandling(app: App) {
 const unstorable = (s: string) => s.includes('\u0000') || !s.isWellFormed();
 
 /** The JSON pointer of the first string (key or value) PostgreSQL cannot store: NUL, or invalid UTF-16. */
-export function unstorableText(value: unknown, path = ''): string | undefined {
+export function unstorableText(value: unknown): string | undefined {
   const found = findUnstorable(value);
   if (!found) return undefined;
   // a bad key is reported at its object: the path must not carry the bad text itself
-  return path + found.map((k) => `/${String(k).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '/';
+  return found.map((k) => `/${String(k).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '/';
 }
 
 /** The path (keys and indexes, innermost last) to the first unstorable string; paths are built only for it. */
