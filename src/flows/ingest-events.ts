@@ -325,7 +325,13 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
       data: p.data,
     });
   });
-  const json = results.map((r) => JSON.stringify(r));
+  // stored: what only processing knows (jf_event_view adds the columns when read); returned: the whole result
+  const outcomes = results.map((r) => JSON.stringify({ awards: r.awards, reversals: r.reversals, skipped: r.skipped }));
+  const programJson = JSON.stringify(programId);
+  const json = results.map((r, i) =>
+    `{"object":"event","id":"${r.id}","event_id":${JSON.stringify(r.event_id)},"program_id":${programJson},"type":${JSON.stringify(r.type)},` +
+    `"member_id":${JSON.stringify(r.member_id)},"occurred_at":"${r.occurred_at}","processed_at":"${processedAt}","points":${r.points},` +
+    `${outcomes[i]!.slice(1, -1)},"data":${JSON.stringify(r.data)}}`);
   const credited = new Set(results.filter((r) => r.awards.length > 0).map((r) => r.member_id));
   // activity: every event but a refund (extends expiry under activity_extended); credited members are marked by their credit
   const active = [...new Set(todo.filter((p) => p.input.type !== 'order.refunded').map((p) => p.member!.id))];
@@ -340,7 +346,7 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
     reversals: rows.reversals,
     touch,
     active,
-  }, `[${json.join(',')}]`);
+  }, `[${outcomes.join(',')}]`);
   for (const [i, reversals] of written) {
     results[i]!.reversals = reversals;
     json[i] = JSON.stringify(results[i]);

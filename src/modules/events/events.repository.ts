@@ -9,18 +9,18 @@ export interface StoredEvent {
 }
 
 export async function findEvent(db: Queryable, id: string): Promise<EventResultView | undefined> {
-  const [row] = await db.query<{ result: EventResultView }>('SELECT result FROM event WHERE id = $1', [id]);
+  const [row] = await db.query<{ result: EventResultView }>('SELECT jf_event_view(e) AS result FROM event e WHERE e.id = $1', [id]);
   return row?.result;
 }
 
 export async function findEventByExternalId(db: Queryable, programId: string, externalId: string): Promise<EventResultView | undefined> {
-  const [row] = await db.query<{ result: EventResultView }>('SELECT result FROM event WHERE program_id = $1 AND external_id = $2', [programId, externalId]);
+  const [row] = await db.query<{ result: EventResultView }>('SELECT jf_event_view(e) AS result FROM event e WHERE e.program_id = $1 AND e.external_id = $2', [programId, externalId]);
   return row?.result;
 }
 
 export async function listMemberEvents(db: Queryable, memberId: string, type: string | undefined, limit: number, before: [string, string] | undefined) {
   return db.query<{ result: EventResultView; at: string; id: string }>(
-    `SELECT result, occurred_at::text AS at, id FROM event
+    `SELECT jf_event_view(e) AS result, occurred_at::text AS at, id FROM event e
       WHERE member_id = $1 AND ($2::text IS NULL OR type = $2)
         AND ($3::timestamptz IS NULL OR (occurred_at, id) < ($3::timestamptz, $4::text))
       ORDER BY occurred_at DESC, id DESC LIMIT $5`,
@@ -73,7 +73,7 @@ export async function lifetimeAwards(db: Queryable, memberIds: string[], ruleIds
 /** The order.paid and earlier order.refunded events of these orders, oldest first. */
 export async function orderEvents(db: Queryable, programId: string, orderIds: string[]): Promise<StoredEvent[]> {
   return db.query<StoredEvent>(
-    `SELECT external_id, type, data, result FROM event
+    `SELECT external_id, type, data, jf_event_view(e) AS result FROM event e
       WHERE program_id = $1 AND data ? 'order_id' AND data->>'order_id' = ANY ($2::text[]) AND type IN ('order.paid', 'order.refunded')
       ORDER BY processed_at, id`,
     [programId, orderIds],
@@ -91,12 +91,12 @@ export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<
 export interface CommitReversal { entry_id: string; rule_id: string | null; points: number; reversal_entry_ids: string[] }
 
 /**
- * Writes a batch (see events_commit): `results` are the events' results in the order of p.events,
- * stored as they are. Returns the reversals of refund events by event position, with the ids of the
+ * Writes a batch (see events_commit): `outcomes` are what the events store of their results (awards,
+ * reversals, skips; jf_event_view adds the rest when read), in the order of p.events, stored as they are. Returns the reversals of refund events by event position, with the ids of the
  * entries the database wrote for them.
  */
-export async function commit(db: Queryable, p: Record<string, unknown>, results: string): Promise<Map<number, CommitReversal[]>> {
-  const rows = await db.query<{ i: number; reversals: CommitReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text::json)', [JSON.stringify(p), results]);
+export async function commit(db: Queryable, p: Record<string, unknown>, outcomes: string): Promise<Map<number, CommitReversal[]>> {
+  const rows = await db.query<{ i: number; reversals: CommitReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text::json)', [JSON.stringify(p), outcomes]);
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
 
