@@ -39,12 +39,19 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     const result = res.json();
     assert.equal(result.points, 150);
     assert.equal(result.awards[0].text, '150 = ¥100 × 1 pt/¥ × 1.5 (金卡)');
-    assert.equal(result.awards[0].explanation.rule_version, 1);
+    assert.equal(result.awards[0].rule_version, 1);
+    // the breakdown, without what the award says itself (rule, version, points, text)
+    assert.deepEqual(result.awards[0].explanation, {
+      rule_name: '消费积分', base: { kind: 'rate', amount: 10_000, points: 1, per_amount: 100, value: '100' },
+      multipliers: [{ type: 'tier', label: '金卡', value: '1.5' }], stacking: 'multiply', combined_multiplier: '1.5',
+      exact: '150', rounding: 'floor', rounded: 150, caps: [],
+    });
     assert.equal((await balance(gold)).available, 150);
     const [entry] = (await t.call('GET', `/v1/members/${gold}/entries`)).json().data;
     assert.equal(entry.reason, '150 = ¥100 × 1 pt/¥ × 1.5 (金卡)');
     assert.equal(entry.event_id, result.id);
-    assert.equal((await t.call('GET', `/v1/events/${result.id}`)).json().points, 150);
+    assert.equal(entry.lot_id, result.awards[0].lot_id);
+    assert.deepEqual((await t.call('GET', `/v1/events/${result.id}`)).json(), result);
   });
 
   it('processes an event id once: a repeat returns the first result and changes nothing', async () => {
@@ -113,6 +120,25 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     }
     assert.deepEqual(results.map((r) => r.points), [20, 20, 20, 20, 20, 0]);
     assert.ok(results[5].skipped.some((s: { reason: string }) => s.reason === 'frequency'));
+  });
+
+  it('counts what a rule awarded before it got its first cap', async () => {
+    const p = await programWith([{ name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 10 } }]);
+    const ruleId = (await t.call('GET', `/v1/programs/${p}/rules`)).json().data[0].id as string;
+    const m = await member(p);
+    const checkin = async () => (await send({ id: unique('ci'), type: 'checkin', program_id: p, member_id: m, data: {} })).json() as { points: number; skipped: { reason: string }[] };
+    for (let i = 0; i < 3; i++) assert.equal((await checkin()).points, 10);
+    // a rule without limits keeps its awards in the events' results only
+    const [recorded] = await getDb().db.query<{ n: number }>('SELECT count(*)::int AS n FROM rule_award WHERE rule_id = $1', [ruleId]);
+    assert.equal(recorded!.n, 0);
+    const revised = await t.call('POST', `/v1/rules/${ruleId}/versions`, { body: { definition: {
+      name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 10 }, caps: { per_member: { day: 45 } },
+    } } });
+    assert.equal(revised.statusCode, 201, revised.body);
+    const [fourth, fifth] = [await checkin(), await checkin()];
+    assert.deepEqual([fourth.points, fifth.points], [10, 5]);
+    assert.equal((await checkin()).points, 0);
+    assert.equal((await balance(m)).available, 45);
   });
 
   it('counts caps and frequency limits by local day, week and month across requests', async () => {

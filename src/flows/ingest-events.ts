@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
-import { type EvalMember, type Evaluation, evaluate, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
+import { type EvalMember, type Evaluation, evaluate, type Explanation, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
 import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
@@ -238,7 +238,7 @@ async function processValid(
   }
 
   // 6. write (with programme budgets, which need a transaction of their own unless already in one)
-  const write = (q: Queryable) => writeBatch(q, program.id, todo, now);
+  const write = (q: Queryable) => writeBatch(q, program.id, Number(program.rules_revision), ruleSet, todo, now);
   const budgeted = todo.some((p) => p.evaluation!.awards.some((a) => a.budget));
   const { results, json } = budgeted ? await begin(write) : await write(db);
   todo.forEach((p, i) => outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i], json: json[i] }));
@@ -256,7 +256,7 @@ function leftChars(s: string, n: number): string {
  * and one lot. Programme budgets, if any award has one, are taken first in the same transaction:
  * an award gets what is left of its budget, possibly nothing (then it is a skip).
  */
-async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now: Date): Promise<{ results: EventResultView[]; json: string[] }> {
+async function writeBatch(q: Queryable, programId: string, rulesRevision: number, ruleSet: RuleSet, todo: Prepared[], now: Date): Promise<{ results: EventResultView[]; json: string[] }> {
   const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
   todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
     if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
@@ -265,7 +265,8 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
 
   const processedAt = now.toISOString();
   const memberVersions = new Map<string, number>();
-  const rows = { events: [] as Record<string, unknown>[], entries: [] as Record<string, unknown>[], awards: [] as Record<string, unknown>[], reversals: [] as unknown[] };
+  type EntryRow = { event: number; entry_id: string; lot_id: string; pending_days: number; points: number; texts: string[]; rule_ids: string[]; reason: string };
+  const rows = { events: [] as Record<string, unknown>[], entries: [] as EntryRow[], awards: [] as Record<string, unknown>[], reversals: [] as unknown[] };
   const results: EventResultView[] = [];
   todo.forEach((p, i) => {
     const m = p.member!;
@@ -274,7 +275,7 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
     const occurredAt = p.occurredAt.toISOString();
     const awards: EventResultView['awards'] = [];
     const budgetSkips: Skip[] = [];
-    const entries = new Map<number, { entry_id: string; lot_id: string; txn_id: string; pending_days: number; points: number; texts: string[]; rule_ids: string[] }>();
+    const entries = new Map<number, EntryRow & { index: number }>();
     let points = 0;
     p.evaluation!.awards.forEach((a, j) => {
       const granted = grants?.get(`${i}:${j}`) ?? a.points;
@@ -284,30 +285,28 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
       }
       let entry = entries.get(a.pending_days);
       if (!entry) {
-        entry = { entry_id: newId('ent'), lot_id: newId('lot'), txn_id: newId('txn'), pending_days: a.pending_days, points: 0, texts: [], rule_ids: [] };
+        // the lot and the transaction share the entry's random part (events_commit derives them)
+        const entryId = newId('ent');
+        entry = { index: rows.entries.length, event: i, entry_id: entryId, lot_id: `lot_${entryId.slice(4)}`, pending_days: a.pending_days, points: 0, texts: [], rule_ids: [], reason: '' };
         entries.set(a.pending_days, entry);
+        rows.entries.push(entry);
       }
       entry.points += granted;
       entry.texts.push(a.explanation.text);
       entry.rule_ids.push(a.rule_id);
       points += granted;
-      rows.awards.push({ event_id: id, member_id: m.id, entry_id: entry.entry_id, rule_id: a.rule_id, rule_version: a.rule_version, points: granted, occurred_at: occurredAt });
+      // what later evaluations count: recorded for rules with per-member caps or frequency limits only
+      if (ruleSet.limitedIds.has(a.rule_id)) rows.awards.push({ entry: entry.index, rule_id: a.rule_id, rule_version: a.rule_version, points: granted });
       const cut = granted < a.points;
       const text = cut ? `${a.explanation.text} → ${granted} (programme budget ${a.budget!.points})` : a.explanation.text;
+      const b = breakdown(a.explanation);
       awards.push({
         rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: entry.entry_id, lot_id: entry.lot_id,
         available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(), text,
-        explanation: (cut
-          ? { ...a.explanation, points: granted, text, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] }
-          : a.explanation) as unknown as EventResultView['awards'][number]['explanation'],
+        explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
       });
     });
-    for (const e of entries.values()) {
-      rows.entries.push({
-        event_id: id, external_id: p.input.id, member_id: m.id, entry_id: e.entry_id, lot_id: e.lot_id, txn_id: e.txn_id,
-        pending_days: e.pending_days, points: e.points, reason: leftChars(e.texts.join('; '), 500), rule_ids: e.rule_ids,
-      });
-    }
+    for (const e of entries.values()) e.reason = leftChars(e.texts.join('; '), 500);
     const reversals = (p.reversals ?? []).map((r) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points, reversal_entry_ids: [] as string[] }));
     for (const r of reversals) {
       rows.reversals.push({ event: i, order_id: String(p.data.order_id), entry_id: r.entry_id, rule_id: r.rule_id, points: r.points });
@@ -339,14 +338,15 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
   const written = await events.commit(q, {
     now: processedAt,
     program_id: programId,
+    rules_revision: rulesRevision,
     members: { member_id: [...memberVersions.keys()], award_version: [...memberVersions.values()] },
     events: columns(rows.events, ['id', 'external_id', 'type', 'member_id', 'occurred_at', 'data', 'metadata', 'points']),
-    entries: columns(rows.entries, ['event_id', 'external_id', 'member_id', 'entry_id', 'lot_id', 'txn_id', 'pending_days', 'points', 'reason', 'rule_ids']),
-    awards: columns(rows.awards, ['event_id', 'member_id', 'entry_id', 'rule_id', 'rule_version', 'points', 'occurred_at']),
+    entries: columns(rows.entries, ['event', 'entry_id', 'pending_days', 'points', 'reason', 'rule_ids']),
+    awards: columns(rows.awards, ['entry', 'rule_id', 'rule_version', 'points']),
     reversals: rows.reversals,
     touch,
     active,
-  }, `[${outcomes.join(',')}]`);
+  }, outcomes.join('\n'));
   for (const [i, reversals] of written) {
     results[i]!.reversals = reversals;
     json[i] = JSON.stringify(results[i]);
@@ -355,8 +355,17 @@ async function writeBatch(q: Queryable, programId: string, todo: Prepared[], now
 }
 
 /** Rows as columns, one array per field (what events_commit takes: cheaper to parse than objects). */
-function columns(rows: Record<string, unknown>[], fields: string[]): Record<string, unknown[]> {
+function columns<T extends object>(rows: T[], fields: (keyof T & string)[]): Record<string, unknown[]> {
   return Object.fromEntries(fields.map((f) => [f, rows.map((r) => r[f])]));
+}
+
+/**
+ * An award's explanation without what the award itself says (rule id and version, points, text):
+ * the breakdown — base, multipliers, stacking, rounding, caps.
+ */
+export function breakdown(e: Explanation): Record<string, unknown> {
+  const { rule_id: _r, rule_version: _v, points: _p, text: _t, ...rest } = e;
+  return rest;
 }
 
 function resolveRepeats(repeats: Prepared[], outcomes: Map<number, ItemOutcome>, first: Map<string, Prepared>) {
@@ -590,7 +599,7 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
       points: a.points,
       available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(),
       text: a.explanation.text,
-      explanation: a.explanation as unknown as Record<string, unknown>,
+      explanation: breakdown(a.explanation),
     })),
     skipped: evaluation.skipped,
   };

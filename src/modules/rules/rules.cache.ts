@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/db.ts';
 import { type CompiledRule, compileRule, orderRules } from './rules.engine.ts';
+import type { RuleDefinition } from './rules.schemas.ts';
 import { allVersions } from './rules.repository.ts';
 
 /**
@@ -31,22 +32,31 @@ export class RuleSet {
       });
     }
     this.#boundaries = [...boundaries].sort((a, b) => a - b);
+    const limited = new Set<string>();
+    let lifetime = false;
+    for (const row of rows) {
+      if (!isLimited(row.definition)) continue;
+      limited.add(row.rule_id);
+      if (row.definition.caps?.per_member?.lifetime !== undefined || row.definition.frequency?.per === 'lifetime') lifetime = true;
+    }
+    this.limitedIds = limited;
+    this.#lifetime = lifetime;
   }
 
   get size(): number {
     return this.#versions.length;
   }
 
-  /** Rules (any version) with per-member caps or frequency limits: whose past awards evaluation needs. */
+  /**
+   * Rules with per-member caps or frequency limits in any version (even one superseded before it
+   * took effect: the same test as rules.service's backfill): their awards are recorded in
+   * rule_award, which evaluation reads for usage. Other rules' awards are only in the events' results.
+   */
+  readonly limitedIds: ReadonlySet<string>;
+  readonly #lifetime: boolean;
+
   limited(): { ruleIds: string[]; lifetime: boolean } {
-    const ids = new Set<string>();
-    let lifetime = false;
-    for (const { ruleId, rule } of this.#versions) {
-      const caps = rule.def.caps?.per_member;
-      if (caps || rule.def.frequency) ids.add(ruleId);
-      if (caps?.lifetime !== undefined || rule.def.frequency?.per === 'lifetime') lifetime = true;
-    }
-    return { ruleIds: [...ids], lifetime };
+    return { ruleIds: [...this.limitedIds], lifetime: this.#lifetime };
   }
 
   /** The rules in force at `at`, in evaluation order. */
@@ -88,4 +98,9 @@ export class RuleCache {
   peek(programId: string): RuleSet | undefined {
     return this.#sets.get(programId)?.ready;
   }
+}
+
+/** Whether a rule definition limits what a member earns by what they earned before (caps per member, frequency). */
+export function isLimited(definition: RuleDefinition): boolean {
+  return definition.caps?.per_member !== undefined || definition.frequency !== undefined;
 }

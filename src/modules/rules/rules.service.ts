@@ -5,6 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
+import { isLimited } from './rules.cache.ts';
 import { compileRule } from './rules.engine.ts';
 import * as repo from './rules.repository.ts';
 import type { Rule, RuleDefinition, RuleVersion } from './rules.schemas.ts';
@@ -77,6 +78,8 @@ export async function reviseRule(db: Db, ruleId: string, input: { definition: Ru
     }
     await repo.insertVersion(tx, ruleId, latest.version + 1, from, input.definition, now, actor);
     await repo.bumpRulesRevision(tx, rule.program_id);
+    // its first limit: the limit counts what members earned from the rule before
+    if (isLimited(input.definition) && !versions.some((v) => isLimited(v.definition))) await repo.backfillAwards(tx, rule.program_id, ruleId);
     return { status: 201, body: view(rule, await repo.versionsOf(tx, [ruleId]), now) };
   });
 }
