@@ -639,8 +639,10 @@ export function cpuLine(c: CpuReport | undefined, requests?: number): string {
   if (c.postgresOther >= 0.1) parts.push(`other postgres ${pct(c.postgresOther)}`);
   let line = `cpu (100% = one core of ${c.cores}): ${parts.join(', ')}`;
   if (requests) {
-    const ms = (x: number) => fmt((1000 * x) / requests, 2);
-    line += `; per request: postgres ${ms(c.postgres)} ms, server ${ms(c.server)} ms, load generator ${ms(c.loadgen)} ms`;
+    // µs below a tenth of a millisecond (batched events), where two decimals of ms say little
+    const small = (1000 * Math.max(c.postgres, c.server)) / requests < 0.1;
+    const ms = (x: number) => (small ? `${fmt((1e6 * x) / requests, 1)} µs` : `${fmt((1000 * x) / requests, 2)} ms`);
+    line += `; per request: postgres ${ms(c.postgres)}, server ${ms(c.server)}, load generator ${ms(c.loadgen)}`;
   }
   return line;
 }

@@ -122,6 +122,51 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.ok(results[5].skipped.some((s: { reason: string }) => s.reason === 'frequency'));
   });
 
+  it('brings a member with a debt or an open hold up to date before crediting an order', async () => {
+    const c = await createTestApp(getDb(), '2026-06-10T06:00:00.000Z');
+    try {
+      const program = (await c.call('POST', '/v1/programs', { body: { name: 'debt', pending_days: 0, negative_balance_policy: 'allow_negative' } })).json();
+      const rule = await c.call('POST', `/v1/programs/${program.id}/rules`, { body: { definition: { name: 'spend', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 } } } });
+      assert.equal(rule.statusCode, 201, rule.body);
+      const newMember = async () => (await c.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: unique('m') } })).json().id as string;
+      const events = async (list: Record<string, unknown>[]) => {
+        const res = await c.call('POST', '/v1/events/batch', { key: c.keys.integration, body: { program_id: program.id, events: list } });
+        assert.equal(res.statusCode, 200, res.body);
+        return res.json().results as { status: number; result: { points: number } }[];
+      };
+      const paid = (m: string, orderId: string, amount: number) => ({ id: unique('e'), type: 'order.paid', member_id: m, data: { order_id: orderId, amount, currency: 'CNY' } });
+      const bal = async (m: string) => (await c.call('GET', `/v1/members/${m}/balance`)).json() as { available: number; held: number; debt: number };
+
+      // a debt: 100 earned, 80 spent, the order refunded (80 owed), then a new order of 150 in one batch with another member
+      const indebted = await newMember();
+      const other = await newMember();
+      await events([paid(indebted, 'o-debt-1', 10_000)]);
+      assert.equal((await c.call('POST', `/v1/members/${indebted}/debits`, { key: c.keys.integration, idem: true, body: { points: 80 } })).statusCode, 201);
+      await events([{ id: unique('e'), type: 'order.refunded', member_id: indebted, data: { order_id: 'o-debt-1' } }]);
+      assert.deepEqual(await bal(indebted), { ...(await bal(indebted)), available: -80, debt: 80 });
+      const [credit, plain] = await events([paid(indebted, 'o-debt-2', 15_000), paid(other, 'o-plain', 5_000)]);
+      assert.deepEqual([credit!.status, credit!.result.points, plain!.result.points], [201, 150, 50]);
+      assert.deepEqual(await bal(indebted), { ...(await bal(indebted)), available: 70, debt: 0 });
+      assert.equal((await bal(other)).available, 50);
+
+      // an open hold that timed out is released before the credit; one still open stays held
+      const holder = await newMember();
+      const keeper = await newMember();
+      await events([paid(holder, 'o-h-1', 10_000), paid(keeper, 'o-k-1', 10_000)]);
+      for (const [m, seconds] of [[holder, 60], [keeper, 3_600]] as const) {
+        const hold = await c.call('POST', `/v1/members/${m}/holds`, { key: c.keys.integration, idem: true, body: { points: 60, expires_in_seconds: seconds } });
+        assert.equal(hold.statusCode, 201, hold.body);
+      }
+      c.clock.set('2026-06-10T06:10:00.000Z');
+      await events([paid(holder, 'o-h-2', 1_000), paid(keeper, 'o-k-2', 1_000)]);
+      assert.deepEqual([(await bal(holder)).available, (await bal(holder)).held], [110, 0]);
+      assert.deepEqual([(await bal(keeper)).available, (await bal(keeper)).held], [50, 60]);
+      assert.equal((await c.call('GET', `/v1/audit?program_id=${program.id}`)).json().ok, true);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('counts what a rule awarded before it got its first cap', async () => {
     const p = await programWith([{ name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 10 } }]);
     const ruleId = (await t.call('GET', `/v1/programs/${p}/rules`)).json().data[0].id as string;

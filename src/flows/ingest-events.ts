@@ -331,20 +331,26 @@ async function writeBatch(q: Queryable, programId: string, rulesRevision: number
     `{"object":"event","id":"${r.id}","event_id":${JSON.stringify(r.event_id)},"program_id":${programJson},"type":${JSON.stringify(r.type)},` +
     `"member_id":${JSON.stringify(r.member_id)},"occurred_at":"${r.occurred_at}","processed_at":"${processedAt}","points":${r.points},` +
     `${outcomes[i]!.slice(1, -1)},"data":${JSON.stringify(r.data)}}`);
-  const credited = new Set(results.filter((r) => r.awards.length > 0).map((r) => r.member_id));
-  // activity: every event but a refund (extends expiry under activity_extended); credited members are marked by their credit
+  // per member: [award version the evaluation saw, points credited, entries written, active]; activity is
+  // every event but a refund (it extends expiry under activity_extended)
+  const members: Record<string, [number, number, number, boolean]> = {};
+  for (const [memberId, version] of memberVersions) members[memberId] = [version, 0, 0, false];
+  for (const e of rows.entries) {
+    const m = members[todo[e.event]!.member!.id]!;
+    m[1] += e.points;
+    m[2] += 1;
+  }
   const active = [...new Set(todo.filter((p) => p.input.type !== 'order.refunded').map((p) => p.member!.id))];
-  const touch = active.filter((memberId) => !credited.has(memberId));
+  for (const memberId of active) members[memberId]![3] = true;
   const written = await events.commit(q, {
     now: processedAt,
     program_id: programId,
     rules_revision: rulesRevision,
-    members: { member_id: [...memberVersions.keys()], award_version: [...memberVersions.values()] },
+    members,
     events: columns(rows.events, ['id', 'external_id', 'type', 'member_id', 'occurred_at', 'data', 'metadata', 'points']),
     entries: columns(rows.entries, ['event', 'entry_id', 'pending_days', 'points', 'reason', 'rule_ids']),
     awards: columns(rows.awards, ['entry', 'rule_id', 'rule_version', 'points']),
     reversals: rows.reversals,
-    touch,
     active,
   }, outcomes.join('\n'));
   for (const [i, reversals] of written) {
