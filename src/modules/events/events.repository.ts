@@ -96,7 +96,6 @@ export interface CommitReversal { entry_id: string; rule_id: string | null; poin
  * entries the database wrote for them.
  */
 export async function commit(db: Queryable, p: Record<string, unknown>, outcomes: string): Promise<Map<number, CommitReversal[]>> {
-  if (process.env.JF_SIZES) process.stderr.write(`SIZES p=${Buffer.byteLength(JSON.stringify(p))} outcomes=${Buffer.byteLength(outcomes)} events=${(p.events as { id: unknown[] }).id.length}\n`);
   const rows = await db.query<{ i: number; reversals: CommitReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)', [JSON.stringify(p), outcomes]);
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
