@@ -101,7 +101,7 @@ export const EventBatch = Type.Object(
   { additionalProperties: false },
 );
 
-const Explanation = Type.Object({}, { additionalProperties: true, description: 'Breakdown: base, each multiplier, rounding, caps that cut it, rule id and version, and `text`.' });
+const Explanation = Type.Object({}, { additionalProperties: true, description: 'The breakdown behind the award\'s text: rule_name, base, items (item-level rules), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it.' });
 
 export const AwardView = Type.Object({
   rule_id: Type.String(),
