@@ -4,7 +4,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
-import { type EvalMember, type Evaluation, evaluate, type Explanation, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
+import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
 import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
@@ -264,13 +264,15 @@ async function writeBatch(q: Queryable, programId: string, rulesRevision: number
   const grants = budgetAwards.length > 0 ? await events.reserveBudgets(q, budgetAwards) : undefined;
 
   const processedAt = now.toISOString();
-  const memberVersions = new Map<string, number>();
+  // per member: [award version the evaluation saw, points credited, entries written, active]; activity is
+  // every event but a refund (it extends expiry under activity_extended)
+  const members: Record<string, [number, number, number, boolean]> = {};
   type EntryRow = { event: number; entry_id: string; lot_id: string; pending_days: number; points: number; texts: string[]; rule_ids: string[]; reason: string };
   const rows = { events: [] as Record<string, unknown>[], entries: [] as EntryRow[], awards: [] as Record<string, unknown>[], reversals: [] as unknown[] };
   const results: EventResultView[] = [];
   todo.forEach((p, i) => {
     const m = p.member!;
-    memberVersions.set(m.id, Number(m.award_version));
+    members[m.id] ??= [Number(m.award_version), 0, 0, false];
     const id = newId('evt');
     const occurredAt = p.occurredAt.toISOString();
     const awards: EventResultView['awards'] = [];
@@ -331,10 +333,6 @@ async function writeBatch(q: Queryable, programId: string, rulesRevision: number
     `{"object":"event","id":"${r.id}","event_id":${JSON.stringify(r.event_id)},"program_id":${programJson},"type":${JSON.stringify(r.type)},` +
     `"member_id":${JSON.stringify(r.member_id)},"occurred_at":"${r.occurred_at}","processed_at":"${processedAt}","points":${r.points},` +
     `${outcomes[i]!.slice(1, -1)},"data":${JSON.stringify(r.data)}}`);
-  // per member: [award version the evaluation saw, points credited, entries written, active]; activity is
-  // every event but a refund (it extends expiry under activity_extended)
-  const members: Record<string, [number, number, number, boolean]> = {};
-  for (const [memberId, version] of memberVersions) members[memberId] = [version, 0, 0, false];
   for (const e of rows.entries) {
     const m = members[todo[e.event]!.member!.id]!;
     m[1] += e.points;
@@ -446,9 +444,8 @@ async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: R
   let lifetime = false;
   for (const p of todo) {
     for (const r of ruleSet.at(p.occurredAt)) {
-      const caps = r.def.caps?.per_member;
-      if (caps || r.def.frequency) limited.add(r.ruleId);
-      if (caps?.lifetime !== undefined || r.def.frequency?.per === 'lifetime') lifetime = true;
+      if (isLimited(r.def)) limited.add(r.ruleId);
+      if (r.def.caps?.per_member?.lifetime !== undefined || r.def.frequency?.per === 'lifetime') lifetime = true;
     }
   }
   if (limited.size > 0 && todo.length > 0) {

@@ -186,16 +186,14 @@ BEGIN
     SELECT en.lot_id, v_program, en.member_id, en.entry_id, en.points, en.points, v_now,
            v_now + make_interval(days => en.pending_days), v_expires, v_cap
       FROM en
-  ), awards AS (
-    INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at)
+  )
+  INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at)
     SELECT v_program, v_event_member[v_entry_event[x.entry::integer + 1] + 1], x.rule_id, x.rule_version::integer,
            v_event_id[v_entry_event[x.entry::integer + 1] + 1], v_entry_id[x.entry::integer + 1], x.points::bigint,
            v_event_at[v_entry_event[x.entry::integer + 1] + 1]
       FROM ROWS FROM (jsonb_array_elements_text(p->'awards'->'entry'), jsonb_array_elements_text(p->'awards'->'rule_id'),
                       jsonb_array_elements_text(p->'awards'->'rule_version'), jsonb_array_elements_text(p->'awards'->'points'))
-        AS x(entry, rule_id, rule_version, points)
-  )
-  SELECT count(*) INTO v_updated FROM en;
+        AS x(entry, rule_id, rule_version, points);
 
   -- 3. activity (every event but a refund; marked above) extends expiry under activity_extended
   IF v_policy->>'type' = 'activity_extended' THEN

@@ -1,5 +1,5 @@
 export * from './rules.engine.ts';
 export * from './rules.schemas.ts';
-export { RuleCache, RuleSet } from './rules.cache.ts';
+export { isLimited, RuleCache, RuleSet } from './rules.cache.ts';
 export * from './rules.service.ts';
 export { ruleRoutes } from './rules.routes.ts';
