@@ -17,10 +17,13 @@ import { memberRoutes } from './modules/members/index.ts';
 import { programRoutes } from './modules/programs/index.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { registerAuth } from './plugins/auth.ts';
-import { registerErrorHandling, registerTextChecks } from './plugins/errors.ts';
+import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerErrorHandling, registerQueryChecks, registerTextChecks } from './plugins/errors.ts';
+import { registerJsonBody } from './plugins/json-body.ts';
 import type { Clock } from './shared/clock.ts';
-import type { App, AppDeps } from './shared/http.ts';
+import { type App, type AppDeps, emptyBodyIsObject } from './shared/http.ts';
+import { addJsonLimitsKeyword } from './shared/json-limits.ts';
 import { httpRequestDuration } from './shared/metrics.ts';
+import { declareHttpProblems } from './shared/schemas.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -58,16 +61,33 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     },
     requestIdHeader: false,
     bodyLimit: 1_048_576,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters are checked by their schemas (ids, external ids of up to 128 characters);
+    // the router only bounds them, above any schema's limit. Longer: 414 URI_TOO_LONG.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // What the router and Node's HTTP parser refuse is problem+json too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const { strict, lenient } = validators();
+  for (const ajv of [strict, lenient]) addJsonLimitsKeyword(ajv);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
 
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  registerJsonBody(app);
   registerErrorHandling(app);
   registerTextChecks(app);
+  registerQueryChecks(app);
+  // Every /v1 operation declares what the HTTP layer may answer (before swagger reads the routes),
+  // and a body that may be left out (emptyBodyIsObject) is not declared required.
+  const optionalBodies = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    declareHttpProblems(route);
+    const hooks = [route.preValidation].flat();
+    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+    if (operationId && hooks.includes(emptyBodyIsObject)) optionalBodies.add(operationId);
+  });
   const verifier = new ApiKeyVerifier(db);
   registerAuth(app, verifier);
 
@@ -102,6 +122,16 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         { name: 'API keys', description: 'Scoped keys for integrations.' },
         { name: 'Operations', description: 'Health, audit and jobs.' },
       ],
+    },
+    transformObject: (doc) => {
+      if (!('openapiObject' in doc)) return doc.swaggerObject;
+      const { openapiObject } = doc;
+      for (const item of Object.values(openapiObject.paths ?? {})) {
+        for (const op of Object.values(item ?? {}) as { operationId?: string; requestBody?: { required?: boolean } }[]) {
+          if (op?.operationId && op.requestBody && optionalBodies.has(op.operationId)) op.requestBody.required = false;
+        }
+      }
+      return openapiObject;
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });

@@ -1,4 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { maxHeaderSize, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { DomainError, ERRORS, type ErrorCode, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import type { App } from '../shared/http.ts';
 
@@ -7,6 +10,8 @@ interface AjvError {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** Set on the errors of a `propertyNames` schema: the key that failed it. */
+  propertyName?: string;
 }
 
 /** Ajv errors → one entry per field, with a JSON pointer to it. */
@@ -15,7 +20,12 @@ export function fieldErrors(errors: AjvError[], location: string): FieldError[] 
   for (const e of errors) {
     let path = e.instancePath || '';
     let message = e.message ?? 'is not valid';
-    if (e.keyword === 'additionalProperties') {
+    // a key's own errors are told once, by the propertyNames error that follows them
+    if (e.propertyName !== undefined) continue;
+    if (e.keyword === 'propertyNames') {
+      const inner = errors.find((x) => x.propertyName === e.params.propertyName && x.instancePath === e.instancePath);
+      message = inner?.keyword === 'maxLength' ? `has a key longer than ${String(inner.params.limit)} characters` : 'has a key that is not allowed';
+    } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params.additionalProperty)}`;
       message = 'is not a known field';
     } else if (e.keyword === 'required') {
@@ -81,6 +91,8 @@ export function registerErrorHandling(app: App) {
         return send(request, reply, 'PAYLOAD_TOO_LARGE', err.message);
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return send(request, reply, 'UNSUPPORTED_MEDIA_TYPE', err.message);
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return send(request, reply, 'BAD_REQUEST', err.message);
     }
     if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
       return send(request, reply, 'INVALID_JSON', err.message);
@@ -105,26 +117,39 @@ export function unstorableText(value: unknown): string | undefined {
   return found.map((k) => `/${String(k).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('') || '/';
 }
 
-/** The path (keys and indexes, innermost last) to the first unstorable string; paths are built only for it. */
+/**
+ * The path (keys and indexes, outermost first) to the first unstorable string; paths are built only
+ * for it. Iterative: however deep the value, the stack cannot overflow.
+ */
 function findUnstorable(value: unknown): (string | number)[] | undefined {
-  if (typeof value === 'string') return unstorable(value) ? [] : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const v = value[i];
-      if (v === null || (typeof v !== 'string' && typeof v !== 'object')) continue;
-      const found = findUnstorable(v);
-      if (found) return [i, ...found];
-    }
-    return undefined;
-  }
-  if (value && typeof value === 'object') {
-    for (const k in value) {
-      if (!Object.hasOwn(value, k)) continue;
-      if (unstorable(k)) return [];
-      const v = (value as Record<string, unknown>)[k];
-      if (v === null || (typeof v !== 'string' && typeof v !== 'object')) continue;
-      const found = findUnstorable(v);
-      if (found) return [k, ...found];
+  const values: unknown[] = [value];
+  const parents: number[] = [-1];
+  const keys: (string | number)[] = [''];
+  const todo: number[] = [0];
+  const pathTo = (id: number) => {
+    const parts: (string | number)[] = [];
+    for (let at = id; at > 0; at = parents[at]!) parts.push(keys[at]!);
+    return parts.reverse();
+  };
+  const push = (child: unknown, key: string | number, parent: number) => {
+    if (child === null || (typeof child !== 'string' && typeof child !== 'object')) return;
+    todo.push(values.push(child) - 1);
+    parents.push(parent);
+    keys.push(key);
+  };
+  // depth first, in document order: children are pushed last first
+  while (todo.length > 0) {
+    const id = todo.pop()!;
+    const v = values[id];
+    if (typeof v === 'string') {
+      if (unstorable(v)) return pathTo(id);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) push(v[i], i, id);
+    } else if (v !== null && typeof v === 'object') {
+      const own = Object.keys(v);
+      // a bad key is reported at its object: the path must not carry the bad text itself
+      for (const k of own) if (unstorable(k)) return pathTo(id);
+      for (let i = own.length - 1; i >= 0; i--) push((v as Record<string, unknown>)[own[i]!], own[i]!, id);
     }
   }
   return undefined;
@@ -144,5 +169,92 @@ export function registerTextChecks(app: App) {
         ]);
       }
     }
+  });
+}
+
+/**
+ * What the router refuses before any route runs (bad percent-encoding, a path parameter over
+ * maxParamLength): Fastify's `frameworkErrors`. Hooks do not run for these, so the request id
+ * header is set here.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', String(request.id));
+  const path = request.url.split('?')[0]!;
+  switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return send(request, reply, 'INVALID_URL', 'The URL path is not valid percent-encoded UTF-8');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return send(request, reply, 'URI_TOO_LONG', `A path parameter of ${path.length > 200 ? `${path.slice(0, 200)}…` : path} is longer than ${MAX_PARAM_LENGTH} characters`);
+  }
+  request.log.error({ err }, 'framework error');
+  return send(request, reply, 'INTERNAL', 'Something went wrong on our side. The request id helps us find it.');
+}
+
+/** Longest path parameter the router takes (UTF-16 units, after percent-decoding). */
+export const MAX_PARAM_LENGTH = 256;
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (Fastify's `clientErrorHandler`):
+ * headers or request line over the limit, a malformed request, a request that never finished.
+ * There is no request, so the answer is written on the socket, then the connection is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, detail]: [ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['HEADERS_TOO_LARGE', `The request line and headers are larger than the server accepts (${maxHeaderSize} bytes)`]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['REQUEST_TIMEOUT', 'The request did not arrive in time']
+        : err.code === 'HPE_INVALID_URL'
+          ? ['INVALID_URL', 'The request target is not a valid URL']
+          : ['BAD_REQUEST', `The request is not valid HTTP/1.1${err.code?.startsWith('HPE_') ? ` (${err.code})` : ''}`];
+  const requestId = `req_${randomBytes(8).toString('hex')}`;
+  const body = JSON.stringify(problemBody(code, detail, '/', requestId));
+  const status = ERRORS[code][0];
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+const DECIMAL = /^-?[0-9]{1,15}$/;
+const numericFields = new WeakMap<object, string[]>();
+
+/** The query string fields a route declares as integers or numbers. */
+function numericFieldsOf(schema: unknown): string[] {
+  if (!schema || typeof schema !== 'object') return [];
+  let names = numericFields.get(schema);
+  if (!names) {
+    const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+    names = Object.entries(props).filter(([, p]) => p.type === 'integer' || p.type === 'number').map(([name]) => name);
+    numericFields.set(schema, names);
+  }
+  return names;
+}
+
+/**
+ * Query strings are text and Ajv converts them, but its conversion reads 0x10, 1e1, 0b1 and
+ * " 5" as numbers. A number in a query string must be plain decimal digits.
+ */
+export function registerQueryChecks(app: App) {
+  app.addHook('preValidation', async (request) => {
+    const names = numericFieldsOf(request.routeOptions.schema?.querystring);
+    if (names.length === 0) return;
+    const query = request.query as Record<string, unknown>;
+    const errors: FieldError[] = [];
+    for (const name of names) {
+      const value = query[name];
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof v === 'string' && !DECIMAL.test(v)) {
+          errors.push({ path: `/${name}`, location: 'querystring', message: 'must be a whole number in decimal digits (at most 15)' });
+          break;
+        }
+      }
+    }
+    if (errors.length > 0) throw new DomainError('VALIDATION_FAILED', `querystring ${errors[0]!.path} ${errors[0]!.message}`, {}, errors);
   });
 }

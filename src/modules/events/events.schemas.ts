@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { EVENT_DATA_LIMITS, EVENT_SCHEMA_LIMITS, jsonLimits, Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
 /**
  * Built-in event types and their payloads (`data`). Amounts are integer minor units (fen) in the
@@ -86,7 +86,7 @@ export const EventInput = Type.Object(
     member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
     external_member_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the member, instead of member_id.' })),
     occurred_at: Type.Optional(Type.String({ format: 'date-time', description: 'When it happened; chooses the rule versions in force. Default: now.' })),
-    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'The payload of the type (see the event types).' })),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { ...jsonLimits(EVENT_DATA_LIMITS), description: 'The payload of the type (see the event types); nested up to 32 levels.' })),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
@@ -169,7 +169,7 @@ export const EventTypeCreate = Type.Object(
   {
     type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['referral.completed'] }),
     description: Type.Optional(Type.String({ maxLength: 500 })),
-    schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the payload (`data`).', examples: [{ type: 'object', properties: { referee_member_id: { type: 'string' } }, required: ['referee_member_id'], additionalProperties: false }] }),
+    schema: Type.Record(Type.String(), Type.Unknown(), { ...jsonLimits(EVENT_SCHEMA_LIMITS), description: 'JSON Schema of the payload (`data`); nested up to 32 levels, 65,536 bytes as JSON.', examples: [{ type: 'object', properties: { referee_member_id: { type: 'string' } }, required: ['referee_member_id'], additionalProperties: false }] }),
   },
   { additionalProperties: false },
 );

@@ -176,8 +176,10 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'admin' },
     schema: {
       tags: ['Operations'], summary: 'Run the expiry sweep now', operationId: 'runSweep',
-      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer.',
+      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}.',
+      body: Type.Object({}, { additionalProperties: false }),
       response: { 200: SweepResult, ...problems() },
     },
+    preValidation: emptyBodyIsObject,
   }, async () => service.sweep(db, clock.now(), { idempotencyRetentionDays: config.idempotencyRetentionDays }));
 }

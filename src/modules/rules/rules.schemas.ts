@@ -1,12 +1,13 @@
 import { Type, type Static } from 'typebox';
-import { NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { CONDITION_LIMITS, jsonLimits, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
 const Decimal = Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,4})?$', description: 'A decimal multiplier such as "1.5" or "0.8".', examples: ['1.5'] });
 const Label = Type.String({ minLength: 1, maxLength: 60, description: 'Shown to members in the explanation, e.g. 金卡 or 会员日.' });
 /** JSONLogic expression; validated and compiled when the rule is saved. */
 const Logic = Type.Unsafe<unknown>({
-  description: 'JSONLogic over {event, member, program, now}, e.g. {">=": [{"var": "event.data.amount"}, 10000]}.',
+  description: 'JSONLogic over {event, member, program, now}, e.g. {">=": [{"var": "event.data.amount"}, 10000]}; nested up to 32 levels, 65,536 bytes as JSON.',
   anyOf: [{ type: 'object' }, { type: 'boolean' }],
+  ...jsonLimits(CONDITION_LIMITS),
 });
 const Strings = (max = 100) => Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: max, uniqueItems: true });
 
