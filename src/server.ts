@@ -1,7 +1,8 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { type DataDirLock, DataDirLockedError, lockDataDir as takeDataDirLock } from './db/data-dir-lock.ts';
 import { openDb } from './db/db.ts';
 import { migrate } from './db/migrate.ts';
 import { seedDemo } from './demo/seed-demo.ts';
@@ -12,49 +13,32 @@ import { systemClock } from './shared/clock.ts';
 /** An expected reason not to start, reported without a stack trace. */
 export class StartupError extends Error {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The embedded database is a single-process database: two processes opening the same files would
- * corrupt them. A pid file in the data directory keeps a second process (a second server, or
- * `jifen audit` while the server runs) out, with a message saying what to do instead.
+ * corrupt them. An OS-level lock on the data directory (src/db/data-dir-lock.ts) keeps a second
+ * process (a second server, or `jifen audit` while the server runs) out, with a message saying what
+ * to do instead; the kernel releases it when the process dies.
  */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const lockFile = join(dataDir, 'jifen.pid');
+function lockDataDir(dataDir: string): DataDirLock {
   try {
-    await writeFile(lockFile, String(process.pid), { flag: 'wx' });
+    return takeDataDirLock(dataDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const holder = Number(await readFile(lockFile, 'utf8').catch(() => '0'));
-    if (holder && holder !== process.pid && alive(holder)) {
-      throw new StartupError(
-        `The embedded database in ${dataDir} is in use by process ${holder}. Stop it first, or use its API ` +
-          '(e.g. GET /v1/audit), or set DATABASE_URL to share a PostgreSQL server between processes.',
-      );
-    }
-    await writeFile(lockFile, String(process.pid));
+    if (err instanceof DataDirLockedError) throw new StartupError(err.message);
+    throw err;
   }
-  return () => rm(lockFile, { force: true });
 }
 
 export async function openConfiguredDb(config: Readonly<Config>) {
   if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
   const dir = join(config.dataDir, 'pglite');
-  await mkdir(dir, { recursive: true });
-  const unlock = await lockDataDir(config.dataDir);
+  const lock = lockDataDir(config.dataDir);
   try {
+    await mkdir(dir, { recursive: true });
     const db = await openDb({ dataDir: dir });
     const close = db.close;
-    return { ...db, close: async () => { await close(); await unlock(); } };
+    return { ...db, close: async () => { try { await close(); } finally { lock.release(); } } };
   } catch (err) {
-    await unlock();
+    lock.release();
     throw err;
   }
 }
