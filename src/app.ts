@@ -13,10 +13,13 @@ import { auditRoutes } from './modules/audit/index.ts';
 import { eventRoutes } from './modules/events/index.ts';
 import { RuleCache, ruleRoutes } from './modules/rules/index.ts';
 import { ledgerRoutes } from './modules/ledger/index.ts';
+import { meRoutes, memberTokenRoutes } from './modules/me/index.ts';
 import { memberRoutes } from './modules/members/index.ts';
-import { programRoutes } from './modules/programs/index.ts';
+import { memberTokenSettingsRoutes, programRoutes } from './modules/programs/index.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerMemberAuth } from './plugins/member-auth.ts';
+import { registerRateLimit } from './plugins/rate-limit.ts';
 import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerErrorHandling, registerQueryChecks, registerTextChecks } from './plugins/errors.ts';
 import { registerJsonBody } from './plugins/json-body.ts';
 import type { Clock } from './shared/clock.ts';
@@ -90,6 +93,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
   const verifier = new ApiKeyVerifier(db);
   registerAuth(app, verifier);
+  registerMemberAuth(app, db, clock);
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -111,7 +115,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
           'Jifen (积分) is a loyalty points engine. Every write is idempotent (send an Idempotency-Key), points are whole ' +
           'numbers, and errors are RFC 9457 problem+json with a stable `code`. Authenticate with `Authorization: Bearer <API key>`.',
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' } } },
+      components: { securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' },
+        memberToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the programme secret, or your JWKS).' },
+      } },
       security: [{ apiKey: [] }],
       tags: [
         { name: 'Programmes', description: 'A brand\'s points programme and its policies.' },
@@ -138,6 +145,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const deps: AppDeps = { db, clock, config };
+  await registerRateLimit(app, config);
   await systemRoutes(app, deps);
   await programRoutes(app, deps);
   await memberRoutes(app, deps);
@@ -146,5 +154,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await auditRoutes(app, deps);
   await ruleRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
+  await memberTokenSettingsRoutes(app, deps);
+  await memberTokenRoutes(app, deps);
+  await meRoutes(app, deps);
   return app;
 }

@@ -21,6 +21,11 @@ export interface Config {
   jobs: boolean;
   jobIntervalSeconds: number;
   idempotencyRetentionDays: number;
+  /** Requests per API key per rate-limit window; 0 = no limit. */
+  rateLimitApiKey: number;
+  /** Requests per member (member tokens on /v1/me) per rate-limit window; 0 = no limit. */
+  rateLimitMember: number;
+  rateLimitWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +90,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jobs: bool('JIFEN_JOBS', true),
     jobIntervalSeconds: int('JIFEN_JOB_INTERVAL_SECONDS', 60, 1, 86_400),
     idempotencyRetentionDays: int('JIFEN_IDEMPOTENCY_RETENTION_DAYS', 30, 1, 3650),
+    rateLimitApiKey: int('JIFEN_RATE_LIMIT_API_KEY', 6000, 0, 10_000_000),
+    rateLimitMember: int('JIFEN_RATE_LIMIT_MEMBER', 300, 0, 10_000_000),
+    rateLimitWindowSeconds: int('JIFEN_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

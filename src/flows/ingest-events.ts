@@ -189,6 +189,9 @@ async function processValid(
   let members = read.snap.members;
   const registering = todo.filter((p) => p.input.type === 'member.registered' && p.input.external_member_id && !members.some((m) => m.external_id === p.input.external_member_id));
   if (registering.length > 0) {
+    // in external id order: under lock (a retry), two batches registering the same members wait on
+    // the unique key in one order
+    registering.sort((a, b) => Buffer.compare(Buffer.from(a.input.external_member_id!), Buffer.from(b.input.external_member_id!)));
     for (const p of registering) {
       const d = p.data as { name?: string; phone?: string; email?: string; birthday?: string };
       await insertMember(db, newId('mbr'), program.id, { external_id: p.input.external_member_id!, name: d.name, phone: d.phone, email: d.email, birthday: d.birthday }, now);
@@ -196,7 +199,8 @@ async function processValid(
     members = await events.loadMembers(db, program.id, wantIds, wantExternal);
   }
   if (lockFirst && members.length > 0) {
-    const locked = new Map((await events.lockAccounts(db, members.map((m) => m.id))).map((a) => [a.member_id, a.award_version]));
+    const refunded = [...new Set(todo.filter((p) => p.input.type === 'order.refunded').map((p) => String(p.data.order_id)))];
+    const locked = new Map((await events.lockAccounts(db, members.map((m) => m.id), program.id, refunded)).map((a) => [a.member_id, a.award_version]));
     members = members.map((m) => ({ ...m, award_version: locked.get(m.id) ?? m.award_version }));
   }
   const byId = new Map(members.map((m) => [m.id, m]));
@@ -261,7 +265,12 @@ async function writeBatch(q: Queryable, programId: string, rulesRevision: number
   todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
     if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
   }));
-  const grants = budgetAwards.length > 0 ? await events.reserveBudgets(q, budgetAwards) : undefined;
+  const grants = budgetAwards.length > 0
+    ? await events.reserveBudgets(q, budgetAwards, {
+      members: [...new Set(todo.map((p) => p.member!.id))],
+      reversal_entries: todo.flatMap((p) => (p.reversals ?? []).map((r) => r.entry_id)),
+    })
+    : undefined;
 
   const processedAt = now.toISOString();
   // per member: [award version the evaluation saw, points credited, entries written, active]; activity is

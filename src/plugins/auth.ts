@@ -1,10 +1,11 @@
 import { DomainError } from '../shared/errors.ts';
 import type { App } from '../shared/http.ts';
-import { allows, type ApiKeyVerifier } from '../modules/api-keys/index.ts';
+import { allows, type ApiKeyVerifier, deploymentOnly } from '../modules/api-keys/index.ts';
 
 /**
  * Every route that declares a scope needs `Authorization: Bearer <key>` with that scope. Routes
- * without one (health, metrics, docs) are public.
+ * without one (health, metrics, docs) are public. Routes marked deploymentWide (programme creation,
+ * the sweep) also need a key that is not limited to programmes.
  */
 export function registerAuth(app: App, verifier: ApiKeyVerifier) {
   app.addHook('onRequest', async (request) => {
@@ -18,6 +19,7 @@ export function registerAuth(app: App, verifier: ApiKeyVerifier) {
     if (!allows(principal.scopes, needed)) {
       throw new DomainError('FORBIDDEN', `This operation needs the ${needed} scope; the key has ${principal.scopes.join(', ')}`, { required_scope: needed });
     }
+    if (request.routeOptions.config?.deploymentWide && principal.programIds !== null) throw deploymentOnly('This operation');
     request.apiKey = principal;
   });
 }

@@ -20,12 +20,16 @@ export interface ApiKeyPrincipal {
   id: string;
   name: string;
   scopes: Scope[];
+  /** The programmes the key may see and change; null = the whole deployment. */
+  programIds: string[] | null;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a key needs for this route; routes without one are public (health, docs). */
     scope?: Scope;
+    /** Only a deployment-wide key (programIds null) may call this route: others get 403 FORBIDDEN. */
+    deploymentWide?: boolean;
   }
   interface FastifyRequest {
     apiKey?: ApiKeyPrincipal;

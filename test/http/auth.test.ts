@@ -65,7 +65,7 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
       const key = t.keys.integration;
       const integrationWrites = v1Routes(g).filter((r) => r.method !== 'GET' && r.scope === 'integration');
       assert.deepEqual(integrationWrites.map((r) => r.op).sort(), [
-        'captureHold', 'createHold', 'createMember', 'creditPoints', 'debitPoints', 'previewEvent', 'recordActivity', 'reverseCredit', 'sendEvent', 'sendEvents', 'transferPoints', 'updateMember', 'voidHold',
+        'captureHold', 'createHold', 'createMember', 'createMemberToken', 'creditPoints', 'debitPoints', 'previewEvent', 'recordActivity', 'reverseCredit', 'sendEvent', 'sendEvents', 'transferPoints', 'updateMember', 'voidHold',
       ]);
       for (const r of integrationWrites.filter((x) => x.op !== 'voidHold')) {
         const res = await send(t, r, key);

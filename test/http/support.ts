@@ -186,6 +186,24 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listMemberEvents', method: 'GET', url: `/v1/members/${m}/events`, scope: 'read' },
     { op: 'listEventTypes', method: 'GET', url: `/v1/programs/${f.programId}/event-types`, scope: 'read' },
     { op: 'createEventType', method: 'POST', url: `/v1/programs/${f.programId}/event-types`, body: { type: `custom.t${Date.now()}`, schema: { type: 'object' } }, scope: 'admin' },
+    { op: 'getMemberTokenSettings', method: 'GET', url: `/v1/programs/${f.programId}/member-token-settings`, scope: 'admin' },
+    { op: 'updateMemberTokenSettings', method: 'PATCH', url: `/v1/programs/${f.programId}/member-token-settings`, body: { issuer: 'https://scope-check.example' }, scope: 'admin' },
+    { op: 'rotateMemberTokenSecret', method: 'POST', url: `/v1/programs/${f.programId}/member-token-secrets`, body: {}, scope: 'admin' },
+    { op: 'createMemberToken', method: 'POST', url: `/v1/programs/${f.programId}/member-tokens`, body: { member_id: m }, scope: 'integration' },
+  ];
+}
+
+/**
+ * The /v1/me operations: they take a member token, never an API key (me.test.ts exercises each
+ * with tokens and every rejection); listed here so system.test.ts sees them documented.
+ */
+export function v1MeRoutes(): { op: string; method: 'GET'; url: string }[] {
+  return [
+    { op: 'getMe', method: 'GET', url: '/v1/me' },
+    { op: 'getMyBalance', method: 'GET', url: '/v1/me/balance' },
+    { op: 'listMyLots', method: 'GET', url: '/v1/me/lots' },
+    { op: 'getMyExpiryForecast', method: 'GET', url: '/v1/me/expiry-forecast' },
+    { op: 'listMyEntries', method: 'GET', url: '/v1/me/entries' },
   ];
 }
 

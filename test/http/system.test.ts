@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
-import { assertProblem, type Json, ok, v1Routes } from './support.ts';
+import { assertProblem, type Json, ok, v1MeRoutes, v1Routes } from './support.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
@@ -66,7 +66,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
 
   it('documents exactly the operations the HTTP tests exercise', () => {
     const documented = operations().filter(([, path]) => path.startsWith('/v1/')).map(([method, path, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`).sort();
-    const tested = v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x', ruleId: 'rul_x', eventId: 'evt_x' })
+    const tested = [...v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x', ruleId: 'rul_x', eventId: 'evt_x' }), ...v1MeRoutes()]
       .map((r) => {
         const path = r.url
           .replace(/\/prg_x/, '/{programId}')

@@ -6,16 +6,17 @@ export interface ApiKeyRow {
   name: string;
   prefix: string;
   scopes: ('admin' | 'integration' | 'read')[];
+  program_ids: string[] | null;
   created_at: string;
   revoked_at: string | null;
 }
 
-const COLUMNS = `id, 'api_key' AS object, name, prefix, scopes, jf_ts(created_at) AS created_at, jf_ts(revoked_at) AS revoked_at`;
+const COLUMNS = `id, 'api_key' AS object, name, prefix, scopes, program_ids, jf_ts(created_at) AS created_at, jf_ts(revoked_at) AS revoked_at`;
 
-export async function insertApiKey(db: Queryable, key: { id: string; name: string; prefix: string; hash: string; scopes: string[] }, now: Date): Promise<ApiKeyRow> {
+export async function insertApiKey(db: Queryable, key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; programIds: readonly string[] | null }, now: Date): Promise<ApiKeyRow> {
   const [row] = await db.query<ApiKeyRow>(
-    `INSERT INTO api_key (id, name, prefix, secret_hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5::text[], $6) RETURNING ${COLUMNS}`,
-    [key.id, key.name, key.prefix, key.hash, key.scopes, now.toISOString()],
+    `INSERT INTO api_key (id, name, prefix, secret_hash, scopes, created_at, program_ids) VALUES ($1, $2, $3, $4, $5::text[], $6, $7::text[]) RETURNING ${COLUMNS}`,
+    [key.id, key.name, key.prefix, key.hash, key.scopes, now.toISOString(), key.programIds],
   );
   return row!;
 }
@@ -25,16 +26,25 @@ export async function findActiveByHash(db: Queryable, hash: string): Promise<Api
   return row;
 }
 
-export async function listApiKeys(db: Queryable): Promise<ApiKeyRow[]> {
-  return db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_key ORDER BY created_at, id`);
+/** A key limited to programmes manages only keys limited to some of its programmes. */
+const MANAGEABLE = `($1::text[] IS NULL OR (program_ids IS NOT NULL AND program_ids <@ $1::text[]))`;
+
+export async function listApiKeys(db: Queryable, scope: readonly string[] | null = null): Promise<ApiKeyRow[]> {
+  return db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_key WHERE ${MANAGEABLE} ORDER BY created_at, id`, [scope]);
 }
 
-export async function revokeApiKey(db: Queryable, id: string, now: Date): Promise<ApiKeyRow | undefined> {
+export async function revokeApiKey(db: Queryable, id: string, now: Date, scope: readonly string[] | null = null): Promise<ApiKeyRow | undefined> {
   const [row] = await db.query<ApiKeyRow>(
-    `UPDATE api_key SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, now.toISOString()],
+    `UPDATE api_key SET revoked_at = coalesce(revoked_at, $3) WHERE ${MANAGEABLE} AND id = $2 RETURNING ${COLUMNS}`,
+    [scope, id, now.toISOString()],
   );
   return row;
+}
+
+/** Which of these programme ids exist. */
+export async function existingPrograms(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>('SELECT id FROM program WHERE id = ANY ($1::text[])', [ids]);
+  return new Set(rows.map((r) => r.id));
 }
 
 export async function countApiKeys(db: Queryable): Promise<number> {

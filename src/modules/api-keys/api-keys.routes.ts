@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { type App, type AppDeps } from '../../shared/http.ts';
 import { IdParam, problems } from '../../shared/schemas.ts';
 import { ApiKey, ApiKeyCreate, ApiKeyWithSecret } from './api-keys.schemas.ts';
+import { scopeOf } from './access.ts';
 import * as service from './api-keys.service.ts';
 
 const tags = ['API keys'];
@@ -11,18 +12,21 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Create an API key', operationId: 'createApiKey',
-      description: 'The secret is returned once, in this response. Only its hash is stored.',
-      body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...problems() },
+      description:
+        'The secret is returned once, in this response. Only its hash is stored. A key is for the whole deployment or for ' +
+        'some programmes (program_ids); an admin key limited to programmes creates keys only for some of its own programmes.',
+      body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...problems(404) },
     },
-  }, async (request, reply) => reply.code(201).send(await service.createApiKey(db, request.body.name, request.body.scopes, clock.now())));
+  }, async (request, reply) => reply.code(201).send(await service.createApiKeyFor(db, scopeOf(request), request.body, clock.now())));
 
   app.get('/v1/api-keys', {
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'List API keys', operationId: 'listApiKeys',
+      description: 'A key limited to programmes lists only the keys limited to some of its own programmes.',
       response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ApiKey) }), ...problems() },
     },
-  }, async () => ({ object: 'list' as const, data: await service.listApiKeys(db) }));
+  }, async (request) => ({ object: 'list' as const, data: await service.listApiKeys(db, scopeOf(request)) }));
 
   app.delete('/v1/api-keys/:keyId', {
     config: { scope: 'admin' },
@@ -31,7 +35,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
       params: IdParam('keyId', 'key'), response: { 200: ApiKey, ...problems(404) },
     },
   }, async (request) => {
-    const revoked = await service.revokeApiKey(db, request.params.keyId, clock.now());
+    const revoked = await service.revokeApiKey(db, request.params.keyId, clock.now(), scopeOf(request));
     verifier.forget();
     return revoked;
   });

@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 import type { ApiKeyPrincipal, Scope } from '../../shared/http.ts';
 import { newId } from '../../shared/ids.ts';
+import { deploymentOnly, inScope, type ProgramScope } from './access.ts';
 import * as repo from './api-keys.repository.ts';
 
 /**
@@ -17,9 +18,33 @@ export function generateSecret(): string {
   return `jf_${randomBytes(24).toString('base64url')}`;
 }
 
-export async function createApiKey(db: Queryable, name: string, scopes: Scope[], now: Date, secret = generateSecret()) {
-  const row = await repo.insertApiKey(db, { id: newId('key'), name, prefix: secret.slice(0, 10), hash: hashSecret(secret), scopes }, now);
+/**
+ * Makes a key for the whole deployment (programIds null) or for these programmes. Callers check the
+ * programmes first (createApiKeyFor does, for the API).
+ */
+export async function createApiKey(db: Queryable, name: string, scopes: Scope[], now: Date, secret = generateSecret(), programIds: readonly string[] | null = null) {
+  const row = await repo.insertApiKey(db, { id: newId('key'), name, prefix: secret.slice(0, 10), hash: hashSecret(secret), scopes, programIds }, now);
   return { ...row, secret };
+}
+
+/**
+ * POST /v1/api-keys. A deployment-wide admin key makes any key. An admin key limited to programmes
+ * makes keys limited to some of its own programmes only: asking for a deployment-wide key is 403
+ * FORBIDDEN, and a programme outside its own is 404 PROGRAM_NOT_FOUND, as an unknown one is (for
+ * any key). Scopes are independent of programmes: any admin key may give any scope.
+ */
+export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input: { name: string; scopes: Scope[]; program_ids?: string[] | null }, now: Date) {
+  const programIds = input.program_ids ?? null;
+  if (programIds === null && caller !== null) throw deploymentOnly('A deployment-wide key');
+  if (programIds !== null) {
+    const existing = await repo.existingPrograms(db, programIds);
+    const index = programIds.findIndex((id) => !existing.has(id) || !inScope(caller, id));
+    if (index >= 0) {
+      const id = programIds[index]!;
+      throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id }, [{ path: `/program_ids/${index}`, location: 'body', message: 'is not a known programme' }]);
+    }
+  }
+  return createApiKey(db, input.name, input.scopes, now, undefined, programIds);
 }
 
 /** Which scopes satisfy a route's requirement: admin can do everything, integration can read. */
@@ -49,7 +74,7 @@ export class ApiKeyVerifier {
     const now = Date.now();
     if (hit && hit.until > now) return hit.principal;
     const row = await repo.findActiveByHash(this.#db, hash);
-    const principal = row ? { id: row.id, name: row.name, scopes: row.scopes } : undefined;
+    const principal = row ? { id: row.id, name: row.name, scopes: row.scopes, programIds: row.program_ids } : undefined;
     if (this.#cache.size > 10_000) this.#cache.clear();
     this.#cache.set(hash, { principal, until: now + ApiKeyVerifier.CACHE_MS });
     return principal;
@@ -60,8 +85,13 @@ export class ApiKeyVerifier {
   }
 }
 
-export async function revokeApiKey(db: Queryable, id: string, now: Date) {
-  const row = await repo.revokeApiKey(db, id, now);
+/** A key limited to programmes sees (lists, revokes) only keys limited to some of its programmes. */
+export async function listApiKeys(db: Queryable, caller: ProgramScope = null) {
+  return repo.listApiKeys(db, caller);
+}
+
+export async function revokeApiKey(db: Queryable, id: string, now: Date, caller: ProgramScope = null) {
+  const row = await repo.revokeApiKey(db, id, now, caller);
   if (!row) throw new DomainError('API_KEY_NOT_FOUND', `No API key ${id}`, { api_key_id: id });
   return row;
 }
@@ -76,4 +106,3 @@ export async function ensureBootstrapKey(db: Queryable, given: string | undefine
   return { created: true, secret: given ? undefined : key.secret };
 }
 
-export { listApiKeys } from './api-keys.repository.ts';

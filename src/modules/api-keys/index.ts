@@ -1,2 +1,3 @@
 export * from './api-keys.service.ts';
+export * from './access.ts';
 export { apiKeyRoutes } from './api-keys.routes.ts';

@@ -5,6 +5,7 @@ import { DomainError } from '../../shared/errors.ts';
 import type { App, AppDeps } from '../../shared/http.ts';
 import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
 import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from './events.schemas.ts';
+import { inScope, programNotFound, requireProgram, scopeOf } from '../api-keys/access.ts';
 import * as service from './events.service.ts';
 
 const tags = ['Events'];
@@ -28,6 +29,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     },
   }, async (request, reply) => {
     const programId = programOf(request.body, undefined, '');
+    requireProgram(scopeOf(request), programId);
     const [outcome] = await ingestEvents(ingest, programId, [{ index: 0, input: request.body, prefix: '' }], clock.now());
     if (outcome!.error) throw outcome!.error;
     return reply.code(outcome!.status as 200 | 201).send(outcome!.result!);
@@ -45,6 +47,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     const now = clock.now();
     const groups = new Map<string, { index: number; input: (typeof request.body.events)[number]; prefix: string }[]>();
     const outcomes: Awaited<ReturnType<typeof ingestEvents>> = [];
+    const scope = scopeOf(request);
     request.body.events.forEach((input, index) => {
       const prefix = `/events/${index}`;
       try {
@@ -56,7 +59,15 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
         outcomes.push({ index, event_id: input.id, status: 400, error: err as DomainError });
       }
     });
-    for (const [programId, items] of groups) outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
+    for (const [programId, items] of groups) {
+      // another programme than the key's: what ingestEvents answers for an unknown one
+      if (!inScope(scope, programId)) {
+        const error = programNotFound(programId);
+        outcomes.push(...items.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error })));
+      } else {
+        outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
+      }
+    }
     outcomes.sort((a, b) => a.index - b.index);
     const instance = request.url;
     // Serialized here: each new event's result is JSON already (it was stored as such), and a
@@ -83,12 +94,16 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       body: EventInput,
       response: { 200: PreviewResult, ...problems(404, 422) },
     },
-  }, async (request) => previewEvent(ingest, programOf(request.body, undefined, ''), request.body, clock.now()));
+  }, async (request) => {
+    const programId = programOf(request.body, undefined, '');
+    requireProgram(scopeOf(request), programId);
+    return previewEvent(ingest, programId, request.body, clock.now());
+  });
 
   app.get('/v1/events/:eventId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a processed event', operationId: 'getEvent', params: IdParam('eventId', 'evt'), response: { 200: EventResult, ...problems(404) } },
-  }, async (request) => service.getEvent(db, request.params.eventId));
+  }, async (request) => service.getEvent(db, request.params.eventId, scopeOf(request)));
 
   app.get('/v1/programs/:programId/events/by-external-id/:externalId', {
     config: { scope: 'read' },
@@ -97,7 +112,10 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       params: Type.Object({ ...IdParam('programId', 'prg').properties, externalId: Type.String({ minLength: 1, maxLength: 128 }) }),
       response: { 200: EventResult, ...problems(404) },
     },
-  }, async (request) => service.getEventByExternalId(db, request.params.programId, request.params.externalId));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.getEventByExternalId(db, request.params.programId, request.params.externalId);
+  });
 
   app.get('/v1/members/:memberId/events', {
     config: { scope: 'read' },
@@ -107,7 +125,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       querystring: Type.Object({ type: Type.Optional(Type.String({ maxLength: 64 })), ...PageQuery }, { additionalProperties: false }),
       response: { 200: PageOf(EventResult, 'Event'), ...problems(404) },
     },
-  }, async (request) => service.listMemberEvents(db, request.params.memberId, request.query));
+  }, async (request) => service.listMemberEvents(db, request.params.memberId, request.query, scopeOf(request)));
 
   app.get('/v1/programs/:programId/event-types', {
     config: { scope: 'read' },
@@ -116,7 +134,10 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       params: IdParam('programId', 'prg'),
       response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(EventTypeView) }), ...problems(404) },
     },
-  }, async (request) => service.listEventTypes(db, request.params.programId));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.listEventTypes(db, request.params.programId);
+  });
 
   app.post('/v1/programs/:programId/event-types', {
     config: { scope: 'admin' },
@@ -125,5 +146,8 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       params: IdParam('programId', 'prg'), body: EventTypeCreate,
       response: { 201: EventTypeView, ...problems(404, 409) },
     },
-  }, async (request, reply) => reply.code(201).send(await service.createEventType(db, request.params.programId, request.body, clock.now())));
+  }, async (request, reply) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return reply.code(201).send(await service.createEventType(db, request.params.programId, request.body, clock.now()));
+  });
 }

@@ -3,12 +3,13 @@ import { DomainError } from '../../shared/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { compileEventSchema } from '../../flows/ingest-events.ts';
 import { getProgram } from '../programs/index.ts';
+import { type ProgramScope, visible } from '../api-keys/access.ts';
 import * as repo from './events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventResultView } from './events.schemas.ts';
 
-export async function getEvent(db: Queryable, id: string) {
+export async function getEvent(db: Queryable, id: string, scope: ProgramScope = null) {
   const result = await repo.findEvent(db, id);
-  if (!result) throw new DomainError('EVENT_NOT_FOUND', `No event ${id}`, { event_id: id });
+  if (!result || !visible(scope, id, result.program_id)) throw new DomainError('EVENT_NOT_FOUND', `No event ${id}`, { event_id: id });
   return result;
 }
 
@@ -19,8 +20,9 @@ export async function getEventByExternalId(db: Queryable, programId: string, ext
   return result;
 }
 
-export async function listMemberEvents(db: Queryable, memberId: string, query: { type?: string; limit?: number; cursor?: string }): Promise<Page<EventResultView>> {
-  if ((await db.query('SELECT 1 FROM member WHERE id = $1', [memberId])).length === 0) {
+export async function listMemberEvents(db: Queryable, memberId: string, query: { type?: string; limit?: number; cursor?: string }, scope: ProgramScope = null): Promise<Page<EventResultView>> {
+  const [member] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
+  if (!member || !visible(scope, memberId, member.program_id)) {
     throw new DomainError('MEMBER_NOT_FOUND', `No member ${memberId}`, { member_id: memberId });
   }
   const limit = query.limit ?? 20;

@@ -79,6 +79,12 @@ export async function memberExists(db: Queryable, memberId: string): Promise<boo
   return (await db.query('SELECT 1 FROM member WHERE id = $1', [memberId])).length > 0;
 }
 
+/** The member's programme, or undefined if there is no such member. */
+export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
+  return row?.program_id;
+}
+
 /** One batch of the expiry sweep; returns the number of lots expired. */
 export async function expireDueLots(db: Queryable, now: Date, batch: number): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT ledger_expire_due($1, $2) AS n', [now.toISOString(), batch]);

@@ -7,6 +7,7 @@ import {
   EntryListQuery, Hold, HoldListQuery, HoldRequest, HoldResolveResult, HoldResult, Lot, LotListQuery, ReverseRequest, ReverseResult,
   SweepResult, TransferRequest, TransferResult, VoidRequest,
 } from './ledger.schemas.ts';
+import { scopeOf } from '../api-keys/access.ts';
 import * as service from './ledger.service.ts';
 
 const MemberParams = IdParam('memberId', 'mbr');
@@ -27,7 +28,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
   const tags = ['Ledger'];
   const ctx = (request: Parameters<typeof idempotencyOf>[0], operation: string, required: boolean) => {
     const idempotency = idempotencyOf(request, operation);
-    return { now: clock.now(), actor: actorOf(request), idempotency: required ? requireKey(idempotency) : idempotency };
+    return { now: clock.now(), actor: actorOf(request), idempotency: required ? requireKey(idempotency) : idempotency, programs: scopeOf(request) };
   };
 
   app.post('/v1/members/:memberId/credits', {
@@ -85,7 +86,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
   app.get('/v1/holds/:holdId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a hold', operationId: 'getHold', params: HoldParams, response: { 200: Hold, ...problems(404) } },
-  }, async (request) => service.getHold(db, request.params.holdId, clock.now()));
+  }, async (request) => service.getHold(db, request.params.holdId, clock.now(), scopeOf(request)));
 
   app.get('/v1/members/:memberId/holds', {
     config: { scope: 'read' },
@@ -93,7 +94,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s holds', operationId: 'listHolds', params: MemberParams, querystring: HoldListQuery,
       response: { 200: PageOf(Hold, 'Hold'), ...problems(404) },
     },
-  }, async (request) => service.listHolds(db, request.params.memberId, request.query, clock.now()));
+  }, async (request) => service.listHolds(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
 
   app.post('/v1/entries/:entryId/reversals', {
     config: { scope: 'integration' },
@@ -111,7 +112,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
   app.get('/v1/entries/:entryId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get an entry', operationId: 'getEntry', params: EntryParams, response: { 200: Entry, ...problems(404) } },
-  }, async (request) => service.getEntry(db, request.params.entryId));
+  }, async (request) => service.getEntry(db, request.params.entryId, scopeOf(request)));
 
   app.post('/v1/members/:memberId/adjustments', {
     config: { scope: 'admin' },
@@ -154,7 +155,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       description: 'Exact as of now: expired points are never available and pending points become available on time, whether or not a job has run.',
       params: MemberParams, response: { 200: Balance, ...problems(404) },
     },
-  }, async (request) => service.getBalance(db, request.params.memberId, clock.now()));
+  }, async (request) => service.getBalance(db, request.params.memberId, clock.now(), scopeOf(request)));
 
   app.get('/v1/members/:memberId/entries', {
     config: { scope: 'read' },
@@ -162,7 +163,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s entries (history)', operationId: 'listEntries', params: MemberParams, querystring: EntryListQuery,
       response: { 200: PageOf(Entry, 'Entry'), ...problems(404) },
     },
-  }, async (request) => service.listEntries(db, request.params.memberId, request.query));
+  }, async (request) => service.listEntries(db, request.params.memberId, request.query, scopeOf(request)));
 
   app.get('/v1/members/:memberId/lots', {
     config: { scope: 'read' },
@@ -170,10 +171,10 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s lots', operationId: 'listLots', params: MemberParams, querystring: LotListQuery,
       response: { 200: PageOf(Lot, 'Lot'), ...problems(404) },
     },
-  }, async (request) => service.listLots(db, request.params.memberId, request.query, clock.now()));
+  }, async (request) => service.listLots(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
 
   app.post('/v1/jobs/sweep', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', deploymentWide: true },
     schema: {
       tags: ['Operations'], summary: 'Run the expiry sweep now', operationId: 'runSweep',
       description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}.',

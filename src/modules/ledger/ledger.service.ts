@@ -4,6 +4,7 @@ import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.
 import { type IdempotencyContext, idempotencyParams, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
+import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/access.ts';
 import * as repo from './ledger.repository.ts';
 import type {
   AdjustRequest, AdjustResult, Balance, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry, EntryListQuery, Hold,
@@ -21,12 +22,45 @@ export interface WriteContext {
   now: Date;
   actor?: string;
   idempotency?: IdempotencyContext;
+  /** The API key's programmes (absent or null: the whole deployment). */
+  programs?: ProgramScope;
 }
 
-async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext): Promise<WriteResult<T>> {
+const NOT_FOUND = {
+  member: (id: string) => new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id }),
+  hold: (id: string) => new DomainError('HOLD_NOT_FOUND', undefined, { hold_id: id }),
+  entry: (id: string) => new DomainError('ENTRY_NOT_FOUND', undefined, { entry_id: id }),
+} as const;
+
+/**
+ * A key limited to programmes, on another programme's member, hold or entry: answered as the ledger
+ * function answers an unknown one (jf_raise: the code's title, the id), after what the function
+ * checks first, the idempotency key (a key reused with another request is 409 either way).
+ */
+async function refuseOutOfScope<T>(db: Queryable, params: Record<string, unknown>, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[]): Promise<WriteResult<T> | undefined> {
+  const refused = await firstOutOfScope(db, ctx.programs ?? null, resources);
+  if (!refused) return undefined;
+  if (ctx.idempotency) {
+    const [claim] = await db.query<{ r: WriteResult<T> | null }>('SELECT jf_idem_claim($1::text::jsonb) AS r', [JSON.stringify(params)]);
+    if (claim?.r) return claim.r;
+  }
+  throw NOT_FOUND[refused.kind](refused.id);
+}
+
+/** A key limited to programmes will likely use the hold or entry it just made: remember their programme. */
+function rememberWritten(body: unknown): void {
+  for (const key of ['hold', 'entry'] as const) {
+    const o = (body as Record<string, { id?: unknown; program_id?: unknown } | undefined> | null)?.[key];
+    if (typeof o?.id === 'string' && typeof o.program_id === 'string') rememberOwner(o.id, o.program_id);
+  }
+}
+
+async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[] = []): Promise<WriteResult<T>> {
   try {
     const params = { ...p, actor: p.actor ?? ctx.actor ?? null, now: ctx.now.toISOString(), ...idempotencyParams(ctx.idempotency) };
-    const result = await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params));
+    const refused = ctx.programs ? await refuseOutOfScope<T>(db, params, ctx, resources) : undefined;
+    const result = refused ?? await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params));
+    if (ctx.programs) rememberWritten(result.body);
     ledgerOperations.inc({ operation, outcome: result.replayed ? 'replayed' : 'ok' });
     return result;
   } catch (err) {
@@ -38,60 +72,70 @@ async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction,
 
 export function credit(db: Queryable, memberId: string, req: CreditRequest, ctx: WriteContext) {
   if (req.available_at !== undefined && req.pending_days !== undefined) throw fieldError('/pending_days', 'cannot be combined with available_at');
-  return run<Static<typeof CreditResult>>(db, 'credit', 'ledger_credit', { ...req, member_id: memberId }, ctx);
+  return run<Static<typeof CreditResult>>(db, 'credit', 'ledger_credit', { ...req, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
 }
 
 export function debit(db: Queryable, memberId: string, req: DebitRequest, ctx: WriteContext) {
-  return run<Static<typeof DebitResult>>(db, 'debit', 'ledger_debit', { ...req, member_id: memberId }, ctx);
+  return run<Static<typeof DebitResult>>(db, 'debit', 'ledger_debit', { ...req, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
 }
 
 export function hold(db: Queryable, memberId: string, req: HoldRequest, ctx: WriteContext) {
-  return run<Static<typeof HoldResult>>(db, 'hold', 'ledger_hold', { ...req, member_id: memberId }, ctx);
+  return run<Static<typeof HoldResult>>(db, 'hold', 'ledger_hold', { ...req, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
 }
 
 export function capture(db: Queryable, holdId: string, req: { points?: number; reason?: string; metadata?: Record<string, unknown> }, ctx: WriteContext) {
-  return run<Static<typeof HoldResolveResult>>(db, 'capture', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'capture' }, ctx);
+  return run<Static<typeof HoldResolveResult>>(db, 'capture', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'capture' }, ctx, [{ kind: 'hold', id: holdId }]);
 }
 
 export function voidHold(db: Queryable, holdId: string, req: { reason?: string; metadata?: Record<string, unknown> }, ctx: WriteContext) {
-  return run<Static<typeof HoldResolveResult>>(db, 'void', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'void' }, ctx);
+  return run<Static<typeof HoldResolveResult>>(db, 'void', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'void' }, ctx, [{ kind: 'hold', id: holdId }]);
 }
 
 export function reverse(db: Queryable, entryId: string, req: ReverseRequest, ctx: WriteContext) {
-  return run<Static<typeof ReverseResult>>(db, 'reverse', 'ledger_reverse', { ...req, entry_id: entryId }, ctx);
+  return run<Static<typeof ReverseResult>>(db, 'reverse', 'ledger_reverse', { ...req, entry_id: entryId }, ctx, [{ kind: 'entry', id: entryId }]);
 }
 
 export function adjust(db: Queryable, memberId: string, req: AdjustRequest, ctx: WriteContext) {
-  return run<Static<typeof AdjustResult>>(db, 'adjust', 'ledger_adjust', { ...req, member_id: memberId }, ctx);
+  return run<Static<typeof AdjustResult>>(db, 'adjust', 'ledger_adjust', { ...req, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
 }
 
 export function transfer(db: Queryable, req: TransferRequest, ctx: WriteContext) {
-  return run<Static<typeof TransferResult>>(db, 'transfer', 'ledger_transfer', { ...req }, ctx);
+  // ledger_transfer refuses a transfer to oneself first, then looks both members up in id order
+  const { from_member_id: from, to_member_id: to } = req;
+  const members = from === to ? [] : [from, to].sort().map((id) => ({ kind: 'member' as const, id }));
+  return run<Static<typeof TransferResult>>(db, 'transfer', 'ledger_transfer', { ...req }, ctx, members);
 }
 
 /** Qualifying activity without points: extends expiry under the activity_extended policy. */
 export function recordActivity(db: Queryable, memberId: string, ctx: WriteContext) {
-  return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined });
+  return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined }, [{ kind: 'member', id: memberId }]);
+}
+
+/** The member exists and is one of the key's programmes' (one query, as memberExists was). */
+async function memberVisible(db: Queryable, memberId: string, scope: ProgramScope): Promise<boolean> {
+  const programId = await repo.programOfMember(db, memberId);
+  return programId !== undefined && visible(scope, memberId, programId);
 }
 
 function memberNotFound(memberId: string) {
   return new DomainError('MEMBER_NOT_FOUND', `No member ${memberId}`, { member_id: memberId });
 }
 
-export async function getBalance(db: Queryable, memberId: string, now: Date): Promise<BalanceView> {
+export async function getBalance(db: Queryable, memberId: string, now: Date, scope: ProgramScope = null): Promise<BalanceView> {
+  if (await firstOutOfScope(db, scope, [{ kind: 'member', id: memberId }])) throw memberNotFound(memberId);
   const balance = await repo.balanceOf<BalanceView>(db, memberId, now);
   if (!balance) throw memberNotFound(memberId);
   return balance;
 }
 
-export async function getEntry(db: Queryable, entryId: string): Promise<EntryView> {
+export async function getEntry(db: Queryable, entryId: string, scope: ProgramScope = null): Promise<EntryView> {
   const entry = await repo.findEntry<EntryView>(db, entryId);
-  if (!entry) throw new DomainError('ENTRY_NOT_FOUND', `No entry ${entryId}`, { entry_id: entryId });
+  if (!entry || !visible(scope, entryId, entry.program_id)) throw new DomainError('ENTRY_NOT_FOUND', `No entry ${entryId}`, { entry_id: entryId });
   return entry;
 }
 
-export async function listEntries(db: Queryable, memberId: string, query: EntryListQuery): Promise<Page<EntryView>> {
-  if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
+export async function listEntries(db: Queryable, memberId: string, query: EntryListQuery, scope: ProgramScope = null): Promise<Page<EntryView>> {
+  if (!(await memberVisible(db, memberId, scope))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
   const before = decodeCursor(query.cursor, ['timestamp', 'seq']) as [string, number] | undefined;
   const rows = await repo.listEntries<EntryView>(db, memberId, query.kind, limit, before);
@@ -99,8 +143,8 @@ export async function listEntries(db: Queryable, memberId: string, query: EntryL
   return { ...page, data: page.data.map((r) => r.e) };
 }
 
-export async function listLots(db: Queryable, memberId: string, query: LotListQuery, now: Date): Promise<Page<LotView>> {
-  if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
+export async function listLots(db: Queryable, memberId: string, query: LotListQuery, now: Date, scope: ProgramScope = null): Promise<Page<LotView>> {
+  if (!(await memberVisible(db, memberId, scope))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
   const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
   const rows = await repo.listLots<LotView>(db, memberId, (query.state ?? 'open') === 'open', now, limit, before);
@@ -108,14 +152,14 @@ export async function listLots(db: Queryable, memberId: string, query: LotListQu
   return { ...page, data: page.data.map((r) => r.l) };
 }
 
-export async function getHold(db: Queryable, holdId: string, now: Date): Promise<HoldView> {
+export async function getHold(db: Queryable, holdId: string, now: Date, scope: ProgramScope = null): Promise<HoldView> {
   const found = await repo.findHold<HoldView>(db, holdId, now);
-  if (!found) throw new DomainError('HOLD_NOT_FOUND', `No hold ${holdId}`, { hold_id: holdId });
+  if (!found || !visible(scope, holdId, found.program_id)) throw new DomainError('HOLD_NOT_FOUND', `No hold ${holdId}`, { hold_id: holdId });
   return found;
 }
 
-export async function listHolds(db: Queryable, memberId: string, query: HoldListQuery, now: Date): Promise<Page<HoldView>> {
-  if (!(await repo.memberExists(db, memberId))) throw memberNotFound(memberId);
+export async function listHolds(db: Queryable, memberId: string, query: HoldListQuery, now: Date, scope: ProgramScope = null): Promise<Page<HoldView>> {
+  if (!(await memberVisible(db, memberId, scope))) throw memberNotFound(memberId);
   const limit = query.limit ?? 20;
   const [before] = (decodeCursor(query.cursor, ['id']) ?? []) as [string?];
   const rows = await repo.listHolds<HoldView>(db, memberId, query.status, now, limit, before);

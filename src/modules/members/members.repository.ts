@@ -48,7 +48,8 @@ export async function listMembers(db: Queryable, programId: string, query: Membe
   );
 }
 
-export async function updateMember(db: Queryable, id: string, patch: MemberUpdate, now: Date): Promise<Member | undefined> {
+/** scope: the API key's programmes (null: all); a member of another programme is not updated (not found). */
+export async function updateMember(db: Queryable, id: string, patch: MemberUpdate, now: Date, scope: readonly string[] | null = null): Promise<Member | undefined> {
   // A field absent from the patch keeps its value; a field sent as null is cleared.
   const has = (k: keyof MemberUpdate) => Object.hasOwn(patch, k);
   const [row] = await db.query<Member>(
@@ -61,10 +62,10 @@ export async function updateMember(db: Queryable, id: string, patch: MemberUpdat
        attributes = coalesce($11::text::jsonb, attributes),
        updated_at = $12,
        tier = CASE WHEN $13 THEN $14 ELSE tier END
-     WHERE id = $1 RETURNING ${COLUMNS}`,
+     WHERE id = $1 AND ($15::text[] IS NULL OR program_id = ANY ($15::text[])) RETURNING ${COLUMNS}`,
     [id, has('name'), patch.name ?? null, has('phone'), patch.phone ?? null, has('email'), patch.email ?? null,
       has('birthday'), patch.birthday ?? null, patch.tags ?? null, patch.attributes ? JSON.stringify(patch.attributes) : null,
-      now.toISOString(), has('tier'), patch.tier ?? null],
+      now.toISOString(), has('tier'), patch.tier ?? null, scope],
   );
   return row;
 }

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { type App, type AppDeps, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
 import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from './members.schemas.ts';
+import { requireProgram, scopeOf } from '../api-keys/access.ts';
 import * as service from './members.service.ts';
 
 const tags = ['Members'];
@@ -19,6 +20,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { programId } = request.params;
+    requireProgram(scopeOf(request), programId);
     return sendResult(reply, await service.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember')));
   });
 
@@ -30,7 +32,10 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       params: ProgramParams, querystring: MemberListQuery,
       response: { 200: PageOf(Member, 'Member'), ...problems(404) },
     },
-  }, async (request) => service.listMembers(db, request.params.programId, request.query));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.listMembers(db, request.params.programId, request.query);
+  });
 
   app.get('/v1/programs/:programId/members/by-external-id/:externalId', {
     config: { scope: 'read' },
@@ -39,12 +44,15 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       params: Type.Object({ ...ProgramParams.properties, externalId: Type.String({ minLength: 1, maxLength: 128 }) }),
       response: { 200: Member, ...problems(404) },
     },
-  }, async (request) => service.getMemberByExternalId(db, request.params.programId, request.params.externalId));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.getMemberByExternalId(db, request.params.programId, request.params.externalId);
+  });
 
   app.get('/v1/members/:memberId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a member', operationId: 'getMember', params: MemberParams, response: { 200: Member, ...problems(404) } },
-  }, async (request) => service.getMember(db, request.params.memberId));
+  }, async (request) => service.getMember(db, request.params.memberId, scopeOf(request)));
 
   app.patch('/v1/members/:memberId', {
     config: { scope: 'integration' },
@@ -55,7 +63,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { memberId } = request.params;
-    return sendResult(reply, await service.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember')));
+    return sendResult(reply, await service.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember'), scopeOf(request)));
   });
 
   const statusRoutes = [
@@ -74,7 +82,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       },
     }, async (request, reply) => {
       const { memberId } = request.params;
-      const result = await service.setMemberStatus(db, memberId, status, request.body?.reason, clock.now(), idempotencyOf(request, `${action}Member`));
+      const result = await service.setMemberStatus(db, memberId, status, request.body?.reason, clock.now(), idempotencyOf(request, `${action}Member`), scopeOf(request));
       return sendResult(reply, result);
     });
   }

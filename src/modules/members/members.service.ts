@@ -4,6 +4,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
+import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/access.ts';
 import * as repo from './members.repository.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 
@@ -21,9 +22,9 @@ export async function createMember(db: Db, programId: string, input: MemberCreat
   });
 }
 
-export async function getMember(db: Queryable, id: string): Promise<Member> {
+export async function getMember(db: Queryable, id: string, scope: ProgramScope = null): Promise<Member> {
   const member = await repo.findMember(db, id);
-  if (!member) throw notFound(id);
+  if (!member || !visible(scope, id, member.program_id)) throw notFound(id);
   return member;
 }
 
@@ -42,17 +43,19 @@ export async function listMembers(db: Queryable, programId: string, query: Membe
   return toPage(rows, limit, (m) => [m.id]);
 }
 
-export async function updateMember(db: Db, id: string, patch: MemberUpdate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Member>> {
+export async function updateMember(db: Db, id: string, patch: MemberUpdate, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
-    const member = await repo.updateMember(tx, id, patch, now);
+    const member = await repo.updateMember(tx, id, patch, now, scope);
     if (!member) throw notFound(id);
     return { status: 200, body: member };
   });
 }
 
 /** Freeze, unfreeze or close (see ledger_set_status for what closing does to the points). */
-export async function setMemberStatus(db: Db, id: string, status: Member['status'], reason: string | undefined, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Member>> {
+export async function setMemberStatus(db: Db, id: string, status: Member['status'], reason: string | undefined, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
+    // another programme's member: the not-found ledger_set_status gives for an unknown one
+    if (await firstOutOfScope(tx, scope, [{ kind: 'member', id }])) throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
     await repo.setMemberStatus(tx, id, status, reason, now);
     return { status: 200, body: (await repo.findMember(tx, id))! };
   });

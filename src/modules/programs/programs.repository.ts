@@ -22,10 +22,11 @@ export async function findProgram(db: Queryable, id: string): Promise<Program | 
   return row;
 }
 
-export async function listPrograms(db: Queryable, limit: number, after: string | undefined): Promise<Program[]> {
+/** scope: the API key's programmes (null: all of them). */
+export async function listPrograms(db: Queryable, limit: number, after: string | undefined, scope: readonly string[] | null = null): Promise<Program[]> {
   return db.query<Program>(
-    `SELECT ${COLUMNS} FROM program WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
-    [after ?? null, limit + 1],
+    `SELECT ${COLUMNS} FROM program WHERE ($1::text IS NULL OR id > $1) AND ($3::text[] IS NULL OR id = ANY ($3::text[])) ORDER BY id LIMIT $2`,
+    [after ?? null, limit + 1, scope],
   );
 }
 

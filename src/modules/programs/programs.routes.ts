@@ -3,6 +3,7 @@ import { type App, type AppDeps, IdempotencyHeaders, idempotencyOf, sendResult }
 import { decodeCursor, toPage } from '../../shared/pagination.ts';
 import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
 import { Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
+import { requireProgram, scopeOf } from '../api-keys/access.ts';
 import * as service from './programs.service.ts';
 
 const tags = ['Programmes'];
@@ -10,7 +11,7 @@ const Params = IdParam('programId', 'prg');
 
 export async function programRoutes(app: App, { db, clock }: AppDeps) {
   app.post('/v1/programs', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', deploymentWide: true },
     schema: {
       tags, summary: 'Create a programme', operationId: 'createProgram',
       description: 'A programme is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy.',
@@ -32,13 +33,16 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
   }, async (request) => {
     const limit = request.query.limit ?? 20;
     const [after] = (decodeCursor(request.query.cursor, ['id']) ?? []) as [string?];
-    return toPage(await service.listPrograms(db, limit, after), limit, (p) => [p.id]);
+    return toPage(await service.listPrograms(db, limit, after, scopeOf(request)), limit, (p) => [p.id]);
   });
 
   app.get('/v1/programs/:programId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a programme', operationId: 'getProgram', params: Params, response: { 200: Program, ...problems(404) } },
-  }, async (request) => service.getProgram(db, request.params.programId));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.getProgram(db, request.params.programId);
+  });
 
   app.patch('/v1/programs/:programId', {
     config: { scope: 'admin' },
@@ -50,7 +54,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    const result = await service.updateProgram(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateProgram'));
+    const result = await service.updateProgram(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateProgram'), scopeOf(request));
     return sendResult(reply, result);
   });
 }

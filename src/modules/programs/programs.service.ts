@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import { inScope, type ProgramScope } from '../api-keys/access.ts';
 import * as repo from './programs.repository.ts';
 import type { ExpiryPolicy, Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
 
@@ -58,11 +59,12 @@ export async function getProgram(db: Queryable, id: string): Promise<Program> {
   return program;
 }
 
-export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Program>> {
+export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Program>> {
   if (patch.expiry_policy) checkExpiryPolicy(patch.expiry_policy);
   await checkTimeZone(db, patch.time_zone);
   return withIdempotency(db, idem, now, async (tx) => {
-    const program = await repo.updateProgram(tx, id, patch, now);
+    // another programme than the key's: as if there were none, after the same checks
+    const program = inScope(scope, id) ? await repo.updateProgram(tx, id, patch, now) : undefined;
     if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id });
     return { status: 200, body: program };
   });

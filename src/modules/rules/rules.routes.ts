@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { type App, type AppDeps, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, PageOf, problems, Timestamp } from '../../shared/schemas.ts';
 import { Rule, RuleCreate, RuleListQuery, RuleRevise } from './rules.schemas.ts';
+import { requireProgram, scopeOf } from '../api-keys/access.ts';
 import * as service from './rules.service.ts';
 
 const tags = ['Rules'];
@@ -16,7 +17,10 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       params: IdParam('programId', 'prg'), headers: IdempotencyHeaders, body: RuleCreate,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.createRule(db, request.params.programId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'createRule'))));
+  }, async (request, reply) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return sendResult(reply, await service.createRule(db, request.params.programId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'createRule')));
+  });
 
   app.get('/v1/programs/:programId/rules', {
     config: { scope: 'read' },
@@ -24,12 +28,15 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       tags, summary: 'List rules', operationId: 'listRules', params: IdParam('programId', 'prg'), querystring: RuleListQuery,
       response: { 200: PageOf(Rule, 'Rule'), ...problems(404) },
     },
-  }, async (request) => service.listRules(db, request.params.programId, request.query, clock.now()));
+  }, async (request) => {
+    requireProgram(scopeOf(request), request.params.programId);
+    return service.listRules(db, request.params.programId, request.query, clock.now());
+  });
 
   app.get('/v1/rules/:ruleId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a rule with all its versions', operationId: 'getRule', params: RuleParams, response: { 200: Rule, ...problems(404) } },
-  }, async (request) => service.getRule(db, request.params.ruleId, clock.now()));
+  }, async (request) => service.getRule(db, request.params.ruleId, clock.now(), scopeOf(request)));
 
   app.post('/v1/rules/:ruleId/versions', {
     config: { scope: 'admin' },
@@ -39,7 +46,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       params: RuleParams, headers: IdempotencyHeaders, body: RuleRevise,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'))));
+  }, async (request, reply) => sendResult(reply, await service.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'), scopeOf(request))));
 
   app.post('/v1/rules/:ruleId/archive', {
     config: { scope: 'admin' },
@@ -51,5 +58,5 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       body: Type.Object({ effective_from: Type.Optional(Timestamp) }, { additionalProperties: false }),
       response: { 200: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.archiveRule(db, request.params.ruleId, request.body.effective_from, clock.now(), idempotencyOf(request, 'archiveRule'))));
+  }, async (request, reply) => sendResult(reply, await service.archiveRule(db, request.params.ruleId, request.body.effective_from, clock.now(), idempotencyOf(request, 'archiveRule'), scopeOf(request))));
 }

@@ -7,6 +7,7 @@ import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
 import { isLimited } from './rules.cache.ts';
 import { compileRule } from './rules.engine.ts';
+import { type ProgramScope, visible } from '../api-keys/access.ts';
 import * as repo from './rules.repository.ts';
 import type { Rule, RuleDefinition, RuleVersion } from './rules.schemas.ts';
 
@@ -60,12 +61,12 @@ export async function createRule(db: Db, programId: string, input: { definition:
 }
 
 /** Editing a rule adds a version taking effect at effective_from (now by default, or announced for later). */
-export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<RuleView>> {
   compileRule({ rule_id: ruleId, version: 1, created_at: now.toISOString(), definition: input.definition });
   const from = effectiveFrom(input.effective_from, now);
   return withIdempotency(db, idem, now, async (tx) => {
     const rule = await repo.lockRule(tx, ruleId);
-    if (!rule) throw notFound(ruleId);
+    if (!rule || !visible(scope, ruleId, rule.program_id)) throw notFound(ruleId);
     if (rule.archived_at !== null && Date.parse(rule.archived_at) <= from.getTime()) {
       throw new DomainError('RULE_ARCHIVED', `Rule ${ruleId} is archived from ${rule.archived_at}`, { archived_at: rule.archived_at });
     }
@@ -84,11 +85,11 @@ export async function reviseRule(db: Db, ruleId: string, input: { definition: Ru
   });
 }
 
-export async function archiveRule(db: Db, ruleId: string, at: string | undefined, now: Date, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+export async function archiveRule(db: Db, ruleId: string, at: string | undefined, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<RuleView>> {
   const when = effectiveFrom(at, now);
   return withIdempotency(db, idem, now, async (tx) => {
     const rule = await repo.lockRule(tx, ruleId);
-    if (!rule) throw notFound(ruleId);
+    if (!rule || !visible(scope, ruleId, rule.program_id)) throw notFound(ruleId);
     if (rule.archived_at !== null && Date.parse(rule.archived_at) <= now.getTime()) {
       throw new DomainError('RULE_ARCHIVED', `Rule ${ruleId} is already archived`, { archived_at: rule.archived_at });
     }
@@ -98,9 +99,9 @@ export async function archiveRule(db: Db, ruleId: string, at: string | undefined
   });
 }
 
-export async function getRule(db: Queryable, ruleId: string, now: Date): Promise<RuleView> {
+export async function getRule(db: Queryable, ruleId: string, now: Date, scope: ProgramScope = null): Promise<RuleView> {
   const rule = await repo.findRule(db, ruleId);
-  if (!rule) throw notFound(ruleId);
+  if (!rule || !visible(scope, ruleId, rule.program_id)) throw notFound(ruleId);
   return view(rule, await repo.versionsOf(db, [ruleId]), now);
 }
 

@@ -1,0 +1,89 @@
+import type { FastifyRequest } from 'fastify';
+import type { Queryable } from '../../db/db.ts';
+import { DomainError } from '../../shared/errors.ts';
+
+/**
+ * Which programmes a request may see and change: the programme ids of its API key, or null for a
+ * deployment-wide key (every key made before keys had programmes). A resource of another programme
+ * is answered exactly as one that does not exist: same status, code, detail and order of checks.
+ * Deployment-wide keys skip every check here (nothing to look up, nothing cached).
+ */
+export type ProgramScope = readonly string[] | null;
+
+export function scopeOf(request: FastifyRequest): ProgramScope {
+  return request.apiKey?.programIds ?? null;
+}
+
+export function inScope(scope: ProgramScope, programId: string): boolean {
+  return scope === null || scope.includes(programId);
+}
+
+/** The not-found of an unknown programme (the same as getProgram's). */
+export function programNotFound(programId: string): DomainError {
+  return new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+}
+
+/** For routes addressed by programme id: another programme is not found. */
+export function requireProgram(scope: ProgramScope, programId: string): void {
+  if (!inScope(scope, programId)) throw programNotFound(programId);
+}
+
+/** What a key limited to programmes may not do: operations on the whole deployment. */
+export function deploymentOnly(what: string): DomainError {
+  return new DomainError('FORBIDDEN', `${what} needs a deployment-wide key; this key is limited to its programmes`, { required_access: 'deployment' });
+}
+
+export type OwnedKind = 'member' | 'hold' | 'entry' | 'rule' | 'event';
+
+const OWNER_SQL: Record<OwnedKind, string> = {
+  member: 'SELECT program_id FROM member WHERE id = $1',
+  hold: 'SELECT program_id FROM hold WHERE id = $1',
+  entry: 'SELECT program_id FROM ledger_entry WHERE id = $1',
+  rule: 'SELECT program_id FROM rule WHERE id = $1',
+  event: 'SELECT program_id FROM event WHERE id = $1',
+};
+
+/**
+ * id → programme of members, holds, entries, rules and events. A resource never changes programme
+ * and ids are random (unique across databases), so an entry never goes stale; only ids that exist
+ * are remembered (an unknown id may be created later). Bounded: the oldest entries go first.
+ */
+const owners = new Map<string, string>();
+export const OWNER_CACHE_SIZE = 100_000;
+
+export function rememberOwner(id: string, programId: string): void {
+  if (owners.has(id)) return;
+  if (owners.size >= OWNER_CACHE_SIZE) owners.delete(owners.keys().next().value!);
+  owners.set(id, programId);
+}
+
+/** The programme of a resource, or undefined if there is no such resource. */
+export async function ownerOf(db: Queryable, kind: OwnedKind, id: string): Promise<string | undefined> {
+  const hit = owners.get(id);
+  if (hit !== undefined) return hit;
+  const [row] = await db.query<{ program_id: string }>(OWNER_SQL[kind], [id]);
+  if (row) rememberOwner(id, row.program_id);
+  return row?.program_id;
+}
+
+/**
+ * The first of these resources that exists in another programme, in the order given (the order in
+ * which the operation looks them up), or undefined. A resource that does not exist at all ends the
+ * search: the operation itself answers that one as not found, before it reaches the next.
+ */
+export async function firstOutOfScope<R extends { kind: OwnedKind; id: string }>(db: Queryable, scope: ProgramScope, resources: readonly R[]): Promise<R | undefined> {
+  if (scope === null) return undefined;
+  for (const r of resources) {
+    const owner = await ownerOf(db, r.kind, r.id);
+    if (owner === undefined) return undefined;
+    if (!scope.includes(owner)) return r;
+  }
+  return undefined;
+}
+
+/** Whether a resource read with its programme may be shown (and remembers its programme). */
+export function visible(scope: ProgramScope, id: string, programId: string): boolean {
+  if (scope === null) return true;
+  rememberOwner(id, programId);
+  return scope.includes(programId);
+}

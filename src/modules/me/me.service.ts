@@ -1,0 +1,96 @@
+import type { Queryable } from '../../db/db.ts';
+import type { Page } from '../../shared/pagination.ts';
+import { type EntryListQuery, type EntryView, listEntries, listLots, type LotView } from '../ledger/index.ts';
+import type { Member } from '../members/index.ts';
+import { getProgram } from '../programs/index.ts';
+import type { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
+
+/** Lots read for a forecast, 100 a page: enough for any real member (a lot is one credit). */
+export const FORECAST_MAX_LOTS = 10_000;
+
+export async function profileOf(db: Queryable, member: Member): Promise<MeProfile> {
+  const p = await getProgram(db, member.program_id);
+  return {
+    object: 'me',
+    id: member.id,
+    program_id: member.program_id,
+    external_id: member.external_id,
+    name: member.name,
+    phone: member.phone,
+    email: member.email,
+    birthday: member.birthday,
+    tier: member.tier,
+    status: member.status,
+    created_at: member.created_at,
+    program: { id: p.id, name: p.name, point_name: p.point_name, currency: p.currency, time_zone: p.time_zone, redemption_rate: p.redemption_rate },
+  };
+}
+
+function entryView(e: EntryView): MeEntry {
+  return {
+    id: e.id, object: 'entry', txn_id: e.txn_id, kind: e.kind, amount: e.amount, delta: e.delta, held_delta: e.held_delta,
+    lot_id: e.lot_id, hold_id: e.hold_id, reverses_entry_id: e.reverses_entry_id, event_id: e.event_id,
+    reason: e.reason, reference: e.reference, occurred_at: e.occurred_at,
+  };
+}
+
+export async function historyOf(db: Queryable, memberId: string, query: EntryListQuery): Promise<Page<MeEntry>> {
+  const page = await listEntries(db, memberId, query);
+  return { ...page, data: page.data.map(entryView) };
+}
+
+/** YYYY-MM-DD of an instant in a time zone (UTC if the zone is unknown to this runtime). */
+function localDate(timeZone: string): (at: Date) => string {
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  } catch {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' });
+  }
+  return (at) => {
+    const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  };
+}
+
+/**
+ * Points that will expire, by local date and month of the programme, from the member's open lots
+ * (what is left of each lot, as the balance counts it; held points are not, they may be spent).
+ */
+export async function expiryForecast(db: Queryable, member: Member, now: Date): Promise<ExpiryForecast> {
+  const program = await getProgram(db, member.program_id);
+  const lots: LotView[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listLots(db, member.id, { state: 'open', limit: 100, cursor }, now);
+    lots.push(...page.data);
+    cursor = page.has_more && page.next_cursor ? page.next_cursor : undefined;
+  } while (cursor && lots.length < FORECAST_MAX_LOTS);
+
+  const dateOf = localDate(program.time_zone);
+  const byDate = new Map<string, number>();
+  const byAt = new Map<string, number>();
+  let total = 0;
+  for (const lot of lots) {
+    if (lot.expires_at === null || lot.remaining <= 0 || new Date(lot.expires_at) <= now) continue;
+    total += lot.remaining;
+    const day = dateOf(new Date(lot.expires_at));
+    byDate.set(day, (byDate.get(day) ?? 0) + lot.remaining);
+    byAt.set(lot.expires_at, (byAt.get(lot.expires_at) ?? 0) + lot.remaining);
+  }
+  const dates = [...byDate.keys()].sort();
+  const byMonth = new Map<string, number>();
+  for (const d of dates) byMonth.set(d.slice(0, 7), (byMonth.get(d.slice(0, 7)) ?? 0) + byDate.get(d)!);
+  const nextAt = [...byAt.keys()].sort((a, b) => new Date(a).getTime() - new Date(b).getTime())[0];
+  return {
+    object: 'expiry_forecast',
+    member_id: member.id,
+    time_zone: program.time_zone,
+    total,
+    next_expiry: nextAt === undefined ? null : { at: nextAt, points: byAt.get(nextAt)! },
+    by_month: [...byMonth].map(([month, points]) => ({ month, points })),
+    by_date: dates.map((date) => ({ date, points: byDate.get(date)! })),
+    complete: cursor === undefined,
+    as_of: now.toISOString(),
+  };
+}
