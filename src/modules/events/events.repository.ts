@@ -100,12 +100,17 @@ export async function commit(db: Queryable, p: Record<string, unknown>, outcomes
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
 
-/** Takes awards out of their programme budgets, in order; returns the points granted by award key (see events_reserve_budgets). */
+/**
+ * Takes awards out of their programme budgets, in order; returns the points granted by award key (see
+ * events_reserve_budgets). The batch's members and those of the credits its refunds reverse are
+ * locked first, in id order: every writer locks members before budgets.
+ */
 export async function reserveBudgets(
   db: Queryable,
   awards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[],
+  lock: { members: string[]; reversal_entries: string[] },
 ): Promise<Map<string, number>> {
-  const [row] = await db.query<{ grants: Record<string, number | string> }>('SELECT events_reserve_budgets($1::text::jsonb) AS grants', [JSON.stringify({ awards })]);
+  const [row] = await db.query<{ grants: Record<string, number | string> }>('SELECT events_reserve_budgets($1::text::jsonb) AS grants', [JSON.stringify({ awards, ...lock })]);
   return new Map(Object.entries(row!.grants).map(([k, v]) => [k, Number(v)]));
 }
 
@@ -131,11 +136,25 @@ export async function loadProgram(db: Queryable, programId: string): Promise<Eve
   return row;
 }
 
-/** Locks member accounts in id order (the order every ledger write uses) and returns their award versions. */
-export async function lockAccounts(db: Queryable, memberIds: string[]): Promise<{ member_id: string; award_version: number }[]> {
+/**
+ * Locks member accounts in id order (the order every ledger write uses) and returns their award
+ * versions: these members, and those who paid the orders `refundedOrders` refunds (their credits are
+ * reversed in the same transaction, so they are locked now, in the same order).
+ */
+export async function lockAccounts(db: Queryable, memberIds: string[], programId: string, refundedOrders: string[] = []): Promise<{ member_id: string; award_version: number }[]> {
+  if (refundedOrders.length === 0) {
+    return db.query(
+      'SELECT member_id, award_version FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id FOR UPDATE',
+      [memberIds],
+    );
+  }
   return db.query(
-    'SELECT member_id, award_version FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id FOR UPDATE',
-    [memberIds],
+    `SELECT member_id, award_version FROM member_account
+      WHERE member_id = ANY (ARRAY(SELECT x COLLATE "C" FROM unnest($1::text[]) x
+                                   UNION SELECT e.member_id FROM event e
+                                          WHERE e.program_id = $2 AND e.data ? 'order_id' AND e.data->>'order_id' = ANY ($3::text[]) AND e.type = 'order.paid'))
+      ORDER BY member_id FOR UPDATE`,
+    [memberIds, programId, refundedOrders],
   );
 }
 
