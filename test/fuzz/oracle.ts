@@ -1,0 +1,156 @@
+/**
+ * What every response must be, read from the OpenAPI document: a status the operation declares, a
+ * content type declared for it, a body that validates against the declared schema (2xx too), and
+ * for every 4xx an RFC 9457 problem+json with a stable code from ERRORS and the matching status.
+ * Never a 5xx. Plus a fingerprint of the whole database, to prove that a refused write changed
+ * nothing.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Db } from '../../src/db/db.ts';
+import { ERRORS } from '../../src/shared/errors.ts';
+import type { Schema } from './schema-gen.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export interface Param {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required: boolean;
+  schema: Schema;
+}
+
+export interface Operation {
+  id: string;
+  method: string;
+  path: string;
+  params: Param[];
+  body?: { schema: Schema; required: boolean; types: string[] };
+  /** status → content type → schema */
+  responses: Record<string, Record<string, Schema | undefined>>;
+  write: boolean;
+  /** The operation's own security requirement, if it has one. */
+  security?: Record<string, unknown>[];
+}
+
+/** The operations of an OpenAPI document. */
+export function operationsOf(doc: any): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries<any>(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries<any>(item)) {
+      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      const params: Param[] = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p: any) => ({
+        name: p.name,
+        in: p.in,
+        required: Boolean(p.required),
+        schema: p.schema ?? {},
+      }));
+      const content = op.requestBody?.content as Record<string, { schema?: Schema }> | undefined;
+      const body = content
+        ? { schema: Object.values(content)[0]?.schema ?? {}, required: Boolean(op.requestBody.required), types: Object.keys(content) }
+        : undefined;
+      const responses: Operation['responses'] = {};
+      for (const [status, r] of Object.entries<any>(op.responses ?? {})) {
+        responses[status] = Object.fromEntries(Object.entries<any>(r.content ?? {}).map(([ct, c]) => [ct, c.schema]));
+      }
+      out.push({ id: op.operationId ?? `${method} ${path}`, method: method.toUpperCase(), path, params, body, responses, write: method !== 'get', security: op.security });
+    }
+  }
+  return out;
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+}
+
+export interface Finding {
+  category: string;
+  message: string;
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+addFormats(ajv);
+const compiled = new Map<Schema, ValidateFunction>();
+function validator(schema: Schema): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+const baseType = (ct: unknown) => String(ct ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** Everything wrong with one response, by the document and the error contract. */
+export function checkResponse(op: Operation, res: Response): Finding[] {
+  const found: Finding[] = [];
+  const status = res.status;
+  const ct = baseType(res.headers['content-type']);
+  if (status >= 500) found.push({ category: '5xx', message: `answered ${status}` });
+  const declared = op.responses[String(status)] ?? op.responses[`${String(status)[0]}XX`] ?? op.responses.default;
+  if (!declared) found.push({ category: 'undeclared status', message: `${status} is not among ${Object.keys(op.responses).join(', ')}` });
+  let json: any;
+  let parsed = false;
+  if (res.body.length > 0 && /json/.test(ct)) {
+    try {
+      json = JSON.parse(res.body);
+      parsed = true;
+    } catch {
+      found.push({ category: 'body not JSON', message: `content-type ${ct} but the body does not parse` });
+    }
+  }
+  if (status >= 400) {
+    if (ct !== 'application/problem+json') found.push({ category: 'error not problem+json', message: `content-type ${ct || '(none)'}` });
+    if (parsed && json && typeof json === 'object') {
+      const code = json.code;
+      if (typeof code !== 'string' || !Object.hasOwn(ERRORS, code)) found.push({ category: 'unknown error code', message: `code ${JSON.stringify(code)}` });
+      else {
+        const expected = ERRORS[code as keyof typeof ERRORS][0];
+        if (expected !== status) found.push({ category: 'code/status mismatch', message: `${code} is ${expected}, answered ${status}` });
+        if (json.status !== status) found.push({ category: 'code/status mismatch', message: `body status ${json.status}, answered ${status}` });
+        if (json.type !== `urn:jifen:problem:${code.toLowerCase().replaceAll('_', '-')}`) found.push({ category: 'bad problem document', message: `type ${json.type}` });
+      }
+    } else if (!parsed) found.push({ category: 'error not problem+json', message: 'no JSON body' });
+  }
+  if (declared) {
+    const types = Object.keys(declared);
+    if (types.length > 0 && res.body.length > 0 && !types.includes(ct)) {
+      found.push({ category: 'undeclared content type', message: `${status} ${ct || '(none)'} is not among ${types.join(', ')}` });
+    }
+    if (types.length === 0 && res.body.length > 0) found.push({ category: 'undeclared content type', message: `${status} declares no body, got ${ct}` });
+    const schema = declared[ct] ?? Object.values(declared)[0];
+    if (schema && parsed) {
+      const v = validator(schema);
+      if (!v(json)) {
+        const errs = (v.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+        found.push({ category: 'body does not match schema', message: `${status}: ${errs.join('; ')}` });
+      }
+    }
+  }
+  return found;
+}
+
+/** Tables left out of the fingerprint: none today (rate-limit windows would belong here). */
+export const STATE_IGNORED_TABLES = new Set(['schema_migration']);
+
+/** A fingerprint of every row of every table: count and hash per table. */
+export async function fingerprinter(db: Db): Promise<() => Promise<Record<string, string>>> {
+  const tables = (
+    await db.query<{ t: string }>(
+      `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+    )
+  )
+    .map((r) => r.t)
+    .filter((t) => !STATE_IGNORED_TABLES.has(t));
+  const sql = tables
+    .map((t) => `SELECT '${t}' AS t, count(*)::text || ':' || coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') AS h FROM "${t}" x`)
+    .join(' UNION ALL ');
+  return async () => Object.fromEntries((await db.query<{ t: string; h: string }>(sql)).map((r) => [r.t, r.h]));
+}
+
+export function stateDiff(before: Record<string, string>, after: Record<string, string>): string[] {
+  return Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
+}

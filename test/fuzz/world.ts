@@ -1,0 +1,165 @@
+/**
+ * The world the fuzzer works in, made through the API: two programmes with rules, members with
+ * balances (one frozen, one closed), open and resolved holds, credits, a reversal, events and a custom
+ * event type, and a spare and a revoked API key. Its ids fill path parameters and id fields, so that
+ * requests reach the handlers.
+ */
+import type { TestApp } from '../helpers/app.ts';
+import { createMember, createProgram, credit, hold, ok } from '../http/support.ts';
+
+export interface World {
+  /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt. */
+  ids: Record<string, string[]>;
+  /** Real external ids (members and events) by programme. */
+  externalIds: { programId: string; members: string[]; events: string[] }[];
+  /** Members whose balances are compared around every refused write. */
+  members: string[];
+  revokedKey: string;
+  /** Values the generator prefers for these property names. */
+  hints: Record<string, unknown[]>;
+  /** How often optional properties of these names are sent. */
+  include: Record<string, number>;
+  /** Each programme with its active members (not frozen, not closed) and all of them. */
+  programs: { id: string; active: string[]; all: string[] }[];
+  /** Member tokens (JWTs) for /v1/me, when the app mints them. */
+  memberTokens: string[];
+}
+
+/** Valid bodies that need ids to agree (a member of the event's programme, data of the event's type), by operationId. */
+export function templates(w: World, pick: <T>(values: readonly T[]) => T): Record<string, (() => unknown) | undefined> {
+  const event = (withProgram: boolean) => {
+    const p = pick(w.programs);
+    const [type, data] = pick([
+      ['checkin', {}],
+      ['app.opened', {}],
+      ['order.paid', { order_id: `o-${pick([1, 2, 3, 4, 5, 6, 7, 8, 9])}`, amount: pick([1, 99, 12_345, 1_000_000]), currency: 'CNY' }],
+      ['custom.visit', { store: pick(['A1', 'B2']) }],
+    ] as const);
+    const e: Record<string, unknown> = { id: `fz-evt-${pick(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])}${pick([1, 2, 3, 4, 5, 6, 7, 8, 9])}`, type, member_id: pick(p.all), data };
+    if (withProgram) e.program_id = p.id;
+    return { p, e };
+  };
+  return {
+    sendEvent: () => event(true).e,
+    previewEvent: () => event(true).e,
+    sendEvents: () => {
+      const { p, e } = event(false);
+      const more = [e, ...[1, 2].map(() => ({ ...event(false).e, member_id: pick(p.all) }))];
+      return { program_id: p.id, events: more.slice(0, pick([1, 2, 3])) };
+    },
+    transferPoints: () => {
+      const p = pick(w.programs);
+      const [a, b] = pick([p.active, [...p.active].reverse()]);
+      return { from_member_id: a, to_member_id: b, points: pick([1, 5, 20]) };
+    },
+  };
+}
+
+export async function makeWorld(t: TestApp): Promise<World> {
+  const ids: Record<string, string[]> = { prg: [], mbr: [], hld: [], ent: [], key: [], rul: [], evt: [] };
+  const externalIds: World['externalIds'] = [];
+  const members: string[] = [];
+  const programs: World['programs'] = [];
+  for (const [n, tz] of [
+    [1, 'Asia/Shanghai'],
+    [2, 'UTC'],
+  ] as const) {
+    const p = await createProgram(t, { name: `Fuzz programme ${n}`, time_zone: tz, currency: 'CNY' });
+    ids.prg!.push(p.id);
+    const ext = { programId: p.id as string, members: [] as string[], events: [] as string[] };
+    externalIds.push(ext);
+    const made = [];
+    for (let i = 0; i < 4; i++) {
+      const m = await createMember(t, p.id, { external_id: `fuzz-${n}-${i}`, tier: i === 0 ? 'gold' : undefined, tags: i === 1 ? ['vip'] : undefined });
+      made.push(m.id as string);
+      ext.members.push(`fuzz-${n}-${i}`);
+      ids.mbr!.push(m.id);
+      members.push(m.id);
+      const c = await credit(t, m.id, 1_000 + i, { pending_days: 0, reference: `seed-${n}-${i}` });
+      ids.ent!.push(c.entry.id);
+    }
+    const [a, b, frozen, closed] = made as [string, string, string, string];
+    programs.push({ id: p.id, active: [a, b], all: made });
+    ids.ent!.push((await credit(t, a, 50, { pending_days: 5 })).entry.id);
+    ids.ent!.push((await credit(t, a, 70, { pending_days: 0, expires_at: '2027-06-30T00:00:00Z' })).entry.id);
+    const debit = ok(await t.call('POST', `/v1/members/${b}/debits`, { body: { points: 10 }, idem: true }), 201);
+    if (debit.entry?.id) ids.ent!.push(debit.entry.id);
+    const rev = ok(await t.call('POST', `/v1/entries/${ids.ent![ids.ent!.length - 3]}/reversals`, { body: { points: 5 }, idem: true }), 201);
+    if (rev.entry?.id) ids.ent!.push(rev.entry.id);
+    const h1 = await hold(t, a, 30);
+    const h2 = await hold(t, b, 20);
+    const h3 = await hold(t, a, 5);
+    ids.hld!.push(h1.hold.id, h2.hold.id, h3.hold.id);
+    ok(await t.call('POST', `/v1/holds/${h2.hold.id}/capture`, { body: { points: 15 } }), 200);
+    ok(await t.call('POST', `/v1/holds/${h3.hold.id}/void`, { body: {} }), 200);
+    ok(await t.call('POST', `/v1/members/${frozen}/freeze`, { body: {}, idem: true }), 200);
+    ok(await t.call('POST', `/v1/members/${closed}/close`, { body: {}, idem: true }), 200);
+    const r1 = ok(
+      await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } } }),
+      201,
+    );
+    const r2 = ok(
+      await t.call('POST', `/v1/programs/${p.id}/rules`, {
+        body: {
+          definition: {
+            name: 'order points, capped',
+            triggers: ['order.paid'],
+            effect: { type: 'rate', points: 1, per_amount: 100 },
+            caps: { per_member: { day: 500 } },
+          },
+        },
+      }),
+      201,
+    );
+    const r3 = ok(
+      await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'archived', triggers: ['app.opened'], effect: { type: 'fixed', points: 1 } } } }),
+      201,
+    );
+    ok(await t.call('POST', `/v1/rules/${r3.id}/archive`, { body: {} }), 200);
+    ids.rul!.push(r1.id, r2.id, r3.id);
+    ok(await t.call('POST', `/v1/programs/${p.id}/event-types`, { body: { type: 'custom.visit', schema: { type: 'object', properties: { store: { type: 'string' } } } } }), 201);
+    for (const [id, type, data] of [
+      [`fuzz-evt-${n}-1`, 'checkin', {}],
+      [`fuzz-evt-${n}-2`, 'order.paid', { order_id: `o-${n}`, amount: 12_345, currency: 'CNY' }],
+      [`fuzz-evt-${n}-3`, 'custom.visit', { store: 'A1' }],
+    ] as const) {
+      const e = ok(await t.call('POST', '/v1/events', { body: { id, type, program_id: p.id, member_id: a, data } }));
+      ids.evt!.push(e.id);
+      ext.events.push(id);
+    }
+  }
+  const spare = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz spare', scopes: ['read'] } }), 201);
+  const revoked = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz revoked', scopes: ['admin'] } }), 201);
+  ok(await t.call('DELETE', `/v1/api-keys/${revoked.id}`), 200);
+  ids.key!.push(spare.id, revoked.id);
+  // member tokens, if the app mints them (an operation POST …/member-tokens)
+  const memberTokens: string[] = [];
+  for (const p of programs) {
+    for (const m of p.all.slice(0, 2)) {
+      const res = await t.call('POST', `/v1/programs/${p.id}/member-tokens`, { body: { member_id: m } });
+      const token = res.statusCode === 201 ? (res.json() as { token?: unknown }).token : undefined;
+      if (typeof token === 'string') memberTokens.push(token);
+    }
+  }
+  return {
+    ids,
+    programs,
+    memberTokens,
+    externalIds,
+    members,
+    revokedKey: revoked.secret,
+    hints: {
+      type: ['checkin', 'order.paid', 'app.opened', 'custom.visit', 'order.refunded', 'referral'],
+      triggers: ['checkin', 'order.paid', 'app.opened', 'custom.visit'],
+      currency: ['CNY'],
+      time_zone: ['UTC', 'Asia/Shanghai', 'Europe/Paris', 'America/New_York'],
+      reason_code: ['goodwill', 'correction'],
+      scopes: ['admin', 'integration', 'read'],
+      points: [1, 5, 10, 100],
+      external_id: externalIds.flatMap((e) => e.members),
+      data: [{}, { order_id: 'o-77', amount: 12_345, currency: 'CNY' }, { order_id: 'o-78', amount: 100, currency: 'CNY', items: [{ sku: 'latte', amount: 100, quantity: 1 }] }, { store: 'A1' }],
+      schema: [{ type: 'object' }, { type: 'object', properties: { store: { type: 'string' } }, required: ['store'] }],
+    },
+    include: { program_id: 0.95, member_id: 0.9, external_member_id: 0.05, data: 0.9, from_member_id: 1, to_member_id: 1 },
+  };
+}
