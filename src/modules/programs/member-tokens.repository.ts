@@ -52,23 +52,19 @@ export async function audienceTaken(db: Queryable, programId: string, audience: 
   return rows.length > 0;
 }
 
-/** Writes the settings given (undefined = unchanged, null = cleared); creates the row if needed. */
+/** Writes the settings (all three, as they are to be); creates the row if needed. */
 export async function upsertSettings(
   db: Queryable,
   programId: string,
-  patch: { audience?: string | null; issuer?: string | null; jwks_url?: string | null },
+  settings: { audience: string | null; issuer: string | null; jwks_url: string | null },
   now: Date,
 ): Promise<void> {
-  const has = (k: keyof typeof patch) => patch[k] !== undefined;
   await db.query(
     `INSERT INTO member_token_config (program_id, audience, issuer, jwks_url, created_at, updated_at)
-     VALUES ($1, $3, $5, $7, $8, $8)
+     VALUES ($1, $2, $3, $4, $5, $5)
      ON CONFLICT (program_id) DO UPDATE SET
-       audience = CASE WHEN $2 THEN EXCLUDED.audience ELSE member_token_config.audience END,
-       issuer = CASE WHEN $4 THEN EXCLUDED.issuer ELSE member_token_config.issuer END,
-       jwks_url = CASE WHEN $6 THEN EXCLUDED.jwks_url ELSE member_token_config.jwks_url END,
-       updated_at = EXCLUDED.updated_at`,
-    [programId, has('audience'), patch.audience ?? null, has('issuer'), patch.issuer ?? null, has('jwks_url'), patch.jwks_url ?? null, now.toISOString()],
+       audience = EXCLUDED.audience, issuer = EXCLUDED.issuer, jwks_url = EXCLUDED.jwks_url, updated_at = EXCLUDED.updated_at`,
+    [programId, settings.audience, settings.issuer, settings.jwks_url, now.toISOString()],
   );
 }
 

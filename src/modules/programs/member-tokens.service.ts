@@ -80,7 +80,7 @@ export async function updateMemberTokenSettings(db: Db, programId: string, patch
       ]);
     }
     try {
-      await repo.upsertSettings(tx, programId, { audience, issuer: patch.issuer, jwks_url: patch.jwks_url }, now);
+      await repo.upsertSettings(tx, programId, { audience: audience === undefined ? before.audience : audience, issuer, jwks_url: jwksUrl }, now);
     } catch (err) {
       // two programmes claiming the same audience at once: the second one loses here
       if ((err as { code?: string }).code === '23505') {
