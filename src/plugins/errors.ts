@@ -191,7 +191,7 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
 }
 
 /** Longest path parameter the router takes (UTF-16 units, after percent-decoding). */
-export const MAX_PARAM_LENGTH = 256;
+export const MAX_PARAM_LENGTH = 1024;
 
 /**
  * What Node's HTTP parser refuses before Fastify sees a request (Fastify's `clientErrorHandler`):

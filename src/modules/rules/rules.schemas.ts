@@ -6,7 +6,8 @@ const Label = Type.String({ minLength: 1, maxLength: 60, description: 'Shown to 
 /** JSONLogic expression; validated and compiled when the rule is saved. */
 const Logic = Type.Unsafe<unknown>({
   description: 'JSONLogic over {event, member, program, now}, e.g. {">=": [{"var": "event.data.amount"}, 10000]}; nested up to 32 levels, 65,536 bytes as JSON.',
-  anyOf: [{ type: 'object' }, { type: 'boolean' }],
+  // additionalProperties: the response serialiser drops the members of an object schema without it
+  anyOf: [{ type: 'object', additionalProperties: true }, { type: 'boolean' }],
   ...jsonLimits(CONDITION_LIMITS),
 });
 const Strings = (max = 100) => Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: max, uniqueItems: true });
