@@ -4,7 +4,8 @@ import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
-import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
+import { isIntlTimeZone, unsupportedTimeZone } from '../modules/programs/time-zones.ts';
+import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, MAX_AMOUNT, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
 import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
@@ -132,6 +133,10 @@ function validatePayload(input: EventInput, currency: string, custom: Map<string
     return new DomainError('CURRENCY_MISMATCH', `The programme counts in ${currency}`, { expected: currency }, [{ path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` }]);
   }
   if (input.type === 'order.refunded' && data.amount !== undefined && data.items !== undefined) return fail(`${prefix}/data/items`, 'cannot be combined with amount');
+  if (input.type === 'order.paid' && Array.isArray(data.items)) {
+    const lines = data.items as { quantity: number; unit_price: number }[];
+    if (lines.reduce((s, l) => s + l.quantity * l.unit_price, 0) > MAX_AMOUNT) return fail(`${prefix}/data/items`, `must come to at most ${MAX_AMOUNT} minor units together (quantity × unit_price)`);
+  }
   return undefined;
 }
 
@@ -181,6 +186,14 @@ async function processValid(
       firstInBatch.set(p.input.id, p);
       todo.push(p);
     }
+  }
+
+  // a zone stored before zones were checked on both sides: refused, as the engine cannot use it
+  if (todo.length > 0 && !isIntlTimeZone(program.time_zone)) {
+    const err = unsupportedTimeZone(program.id, program.time_zone);
+    for (const p of todo) outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: err.status, error: err });
+    resolveRepeats(repeats, outcomes, firstInBatch);
+    return;
   }
 
   // 3. members
@@ -233,9 +246,17 @@ async function processValid(
     const m = p.member!;
     const member: EvalMember = { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes };
     const memberUsage = usage.of(m.id);
-    p.evaluation = evaluate(ruleSet.at(p.occurredAt), { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data }, member, program, now, memberUsage);
+    try {
+      p.evaluation = evaluate(ruleSet.at(p.occurredAt), { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data }, member, program, now, memberUsage);
+    } catch (err) {
+      // an award beyond the limits (AWARD_LIMIT_EXCEEDED): this event is refused, the others go on
+      if (!(err instanceof DomainError)) throw err;
+      outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: err.status, error: err });
+      continue;
+    }
     for (const a of p.evaluation.awards) memberUsage.add(a.rule_id, p.occurredAt, a.points);
   }
+  todo = todo.filter((p) => p.evaluation !== undefined);
   if (todo.length === 0) {
     resolveRepeats(repeats, outcomes, firstInBatch);
     return;
@@ -585,6 +606,7 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
   const { db } = deps;
   const program = await events.loadProgram(db, programId);
   if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  if (!isIntlTimeZone(program.time_zone)) throw unsupportedTimeZone(program.id, program.time_zone);
   const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
   const anonymous = !input.member_id && !input.external_member_id;
   const error = validatePayload(anonymous ? { ...input, member_id: 'mbr_preview' } : input, program.currency, custom, '');

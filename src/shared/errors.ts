@@ -52,6 +52,8 @@ export const ERRORS = {
   CURRENCY_MISMATCH: [422, 'The amount is not in the programme\'s currency'],
   ORDER_NOT_FOUND: [422, 'No order.paid event for this order'],
   BALANCE_LIMIT_EXCEEDED: [422, 'The balance would exceed the largest supported number of points'],
+  AWARD_LIMIT_EXCEEDED: [422, 'The event would award more points than one operation may move'],
+  PROGRAM_TIME_ZONE_UNSUPPORTED: [422, 'The programme\'s time zone is not one rules can be evaluated in; update it'],
   INTERNAL: [500, 'Internal error'],
   SERVICE_UNAVAILABLE: [503, 'Service unavailable'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -109,8 +111,14 @@ export function fromDatabaseError(err: unknown): DomainError | undefined {
     const errors = field ? [{ path: `/${field}`, location: 'body', message: ERRORS[e.message][1] }] : undefined;
     return new DomainError(e.message, undefined, details, errors);
   }
-  if (e.code === '23514' && /member_account_balance_check/.test(`${e.constraint ?? e.constraint_name ?? ''}${e.message ?? ''}`)) {
-    return new DomainError('BALANCE_LIMIT_EXCEEDED');
+  if (e.code === '23514') {
+    // member_account_balance_check, and the *_points_bound constraints (migration 20261201T000200):
+    // a stored total would pass 2^53 − 1
+    const m = /\b(member_account)_(balance)_check\b|\b(member_account|lot|hold_allocation|hold|ledger_entry|rule_award|rule_budget|event)_([a-z_]+?)_points_bound\b/.exec(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`);
+    if (m) {
+      const total = `${m[1] ?? m[3]}.${m[2] ?? m[4]}`;
+      return new DomainError('BALANCE_LIMIT_EXCEEDED', `The write would take ${total} past ${Number.MAX_SAFE_INTEGER} points (2^53 − 1), the largest total kept exactly; nothing was written`, { limit: Number.MAX_SAFE_INTEGER, total });
+    }
   }
   return undefined;
 }

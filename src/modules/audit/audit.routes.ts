@@ -10,8 +10,18 @@ export const AuditReport = Type.Object({
   ok: Type.Boolean(),
   program_id: Type.Union([Type.String(), Type.Null()]),
   checked: Type.Object({ members: Type.Integer(), lots: Type.Integer(), entries: Type.Integer(), holds: Type.Integer() }),
-  violations: Type.Array(Type.Object({ check: Type.String(), member_id: Type.Union([Type.String(), Type.Null()]), detail: Type.Record(Type.String(), Type.Unknown()) })),
-  accounts: Type.Array(Type.Object({ program_id: Type.String(), account: Type.String(), balance: Type.Integer() })),
+  violations: Type.Array(Type.Object({
+    check: Type.String(),
+    member_id: Type.Union([Type.String(), Type.Null()]),
+    detail: Type.Record(Type.String(), Type.Unknown(), { description: 'What disagrees; point totals as for accounts (a number when exact, else a decimal string).' }),
+  })),
+  accounts: Type.Array(Type.Object({
+    program_id: Type.String(),
+    account: Type.String(),
+    balance: Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })], {
+      description: 'Exact: a JSON number when it is at most 2^53 − 1 in magnitude, otherwise the decimal digits as a string (a sum over a programme may pass what a JSON number carries exactly).',
+    }),
+  })),
   as_of: Type.String({ format: 'date-time' }),
 });
 

@@ -1,6 +1,20 @@
 import type { Queryable } from '../../db/db.ts';
 import * as repo from './audit.repository.ts';
 
+/** A JSON number when it carries the value exactly (|x| ≤ 2^53 − 1), else the decimal digits as a string. */
+export type ExactInteger = number | string;
+
+export interface AccountTotal {
+  program_id: string;
+  account: string;
+  balance: ExactInteger;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+export function exactInteger(x: bigint): ExactInteger {
+  return x >= -SAFE && x <= SAFE ? Number(x) : x.toString();
+}
+
 export interface AuditReport {
   object: 'audit';
   ok: boolean;
@@ -8,7 +22,7 @@ export interface AuditReport {
   checked: { members: number; lots: number; entries: number; holds: number };
   violations: repo.Violation[];
   /** Per programme: each account's balance from the entries. System accounts show the economics. */
-  accounts: repo.AccountBalance[];
+  accounts: AccountTotal[];
   as_of: string;
 }
 
@@ -26,21 +40,32 @@ export async function runAudit(db: Queryable, now: Date, programId: string | nul
     repo.counts(db, programId),
   ]);
   const violations = [...members, ...lots];
+  // exact whatever the sums: BigInt here, numeric in SQL
+  const balances = accounts.map((a) => ({ ...a, exact: BigInt(a.balance) }));
   const programs = new Set([...accounts.map((a) => a.program_id), ...stored.map((s) => s.program_id)]);
   for (const program of programs) {
-    const of = (account: string) => accounts.find((a) => a.program_id === program && a.account === account)?.balance ?? 0;
-    const sum = accounts.filter((a) => a.program_id === program).reduce((s, a) => s + a.balance, 0);
-    const totals = stored.find((s) => s.program_id === program) ?? { balance: 0, held: 0 };
-    if (sum !== 0) violations.push({ check: 'ledger_sums_to_zero', member_id: null, detail: { program_id: program, sum } });
-    if (of('member') !== totals.balance || of('member_held') !== totals.held) {
+    const of = (account: string) => balances.find((a) => a.program_id === program && a.account === account)?.exact ?? 0n;
+    const sum = balances.filter((a) => a.program_id === program).reduce((s, a) => s + a.exact, 0n);
+    const totals = stored.find((s) => s.program_id === program);
+    const storedBalance = BigInt(totals?.balance ?? 0);
+    const storedHeld = BigInt(totals?.held ?? 0);
+    if (sum !== 0n) violations.push({ check: 'ledger_sums_to_zero', member_id: null, detail: { program_id: program, sum: exactInteger(sum) } });
+    if (of('member') !== storedBalance || of('member_held') !== storedHeld) {
       violations.push({
         check: 'stored_balances_equal_member_accounts',
         member_id: null,
-        detail: { program_id: program, stored_balance: totals.balance, member_account: of('member'), stored_held: totals.held, member_held_account: of('member_held') },
+        detail: {
+          program_id: program, stored_balance: exactInteger(storedBalance), member_account: exactInteger(of('member')),
+          stored_held: exactInteger(storedHeld), member_held_account: exactInteger(of('member_held')),
+        },
       });
     }
   }
-  return { object: 'audit', ok: violations.length === 0, program_id: programId, checked, violations, accounts, as_of: now.toISOString() };
+  return {
+    object: 'audit', ok: violations.length === 0, program_id: programId, checked, violations,
+    accounts: balances.map((a) => ({ program_id: a.program_id, account: a.account, balance: exactInteger(a.exact) })),
+    as_of: now.toISOString(),
+  };
 }
 
 /** Human-readable lines for the CLI. */

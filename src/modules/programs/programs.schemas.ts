@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { TIME_ZONE_PATTERN } from './time-zones.ts';
 
 export const EXPIRY_POLICY_TYPES = ['never', 'rolling', 'end_of_period', 'activity_extended'] as const;
 
@@ -22,7 +23,15 @@ export type ExpiryPolicy = Static<typeof ExpiryPolicy>;
 
 const programFields = {
   name: Type.String({ minLength: 1, maxLength: 200, examples: ['积分咖啡 Jifen Coffee'] }),
-  time_zone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone; expiry periods and dates are in it. Default Asia/Shanghai.' }),
+  time_zone: Type.String({
+    minLength: 1,
+    maxLength: 64,
+    pattern: TIME_ZONE_PATTERN,
+    description:
+      'IANA time zone name (Asia/Shanghai, UTC, Europe/Berlin); expiry periods, cap periods and rule schedules are in it. Default Asia/Shanghai. ' +
+      'Names both the database and the rule engine know exactly as written; not UTC offsets (+08:00), POSIX TZ strings, posix/…, right/…, localtime or Factory.',
+    examples: ['Asia/Shanghai'],
+  }),
   currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code. Default CNY.' }),
   point_name: Type.String({ minLength: 1, maxLength: 32, description: 'What members see points called. Default 积分.' }),
   expiry_policy: ExpiryPolicy,

@@ -4,6 +4,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { inScope, type ProgramScope } from '../api-keys/access.ts';
 import * as repo from './programs.repository.ts';
+import { checkTimeZone } from './time-zones.ts';
 import type { ExpiryPolicy, Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
 
 export const PROGRAM_DEFAULTS = {
@@ -38,10 +39,6 @@ export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy')
   if (policy.type === 'activity_extended' && policy.hard_cap_months !== undefined && policy.hard_cap_months < policy.months!) {
     throw fieldError(`${path}/hard_cap_months`, 'must be at least months');
   }
-}
-
-async function checkTimeZone(db: Queryable, tz: string | undefined) {
-  if (tz !== undefined && !(await repo.isKnownTimeZone(db, tz))) throw fieldError('/time_zone', 'is not a known IANA time zone');
 }
 
 export async function createProgram(db: Db, input: ProgramCreate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Program>> {

@@ -1,8 +1,9 @@
 import { LogicEngine } from 'json-logic-engine';
-import { fieldError } from '../../shared/errors.ts';
-import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, round, type Rounding, sub, toDecimalString } from '../../shared/rational.ts';
+import { DomainError, fieldError } from '../../shared/errors.ts';
+import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, round, type Rounding, sub, toDecimalString, ZERO } from '../../shared/rational.ts';
 import { localParts, type Period, periodOf } from '../../shared/time.ts';
-import type { Multiplier, RuleDefinition } from './rules.schemas.ts';
+import { MAX_POINTS } from '../../shared/schemas.ts';
+import { MAX_AMOUNT, MAX_TOTAL_POINTS, type Multiplier, type RuleDefinition } from './rules.schemas.ts';
 
 /**
  * The rule engine: pure, in process, no I/O. Given the rule versions in force, an event, the member
@@ -12,6 +13,11 @@ import type { Multiplier, RuleDefinition } from './rules.schemas.ts';
  *   trigger → schedule → targeting → minimum order → condition → frequency → base →
  *   multipliers (stacked) → rounding (once) → per-event cap → per-member caps → (budget, in SQL)
  * An exclusive rule that awards points stops rules of lower priority.
+ *
+ * Limits (AWARD_LIMIT_EXCEEDED, the event is refused and nothing is written): a rule's award before
+ * caps must be at most 2^53 − 1 (every number of an explanation is exact in JSON), and an event's
+ * awards after caps at most 10^12 together (MAX_POINTS, what one operation may move). Budgets only
+ * lower an award afterwards, so a preview (no budgets) refuses exactly what the event would.
  */
 
 const logic = new LogicEngine();
@@ -342,6 +348,12 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     return v;
   };
   let excludedBy: string | undefined;
+  // the amount and item lines as rules use them: whole minor units from 0 to 10^12 (built-in types
+  // are validated so; a programme's own types may send anything, and then no rule counts on it)
+  const rawAmount = ev.data.amount;
+  const amount = isAmount(rawAmount) ? rawAmount : undefined;
+  const noAmount = rawAmount === undefined ? 'the event has no amount' : 'the event\'s amount is not a whole number of minor units from 0 to 10^12';
+  let lines: EventItem[] | undefined | null = null;
 
   for (const rule of byTrigger(rules, ev.type)) {
     const def = rule.def;
@@ -366,7 +378,6 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
         continue;
       }
     }
-    const amount = typeof ev.data.amount === 'number' ? ev.data.amount : undefined;
     if (def.min_order_amount !== undefined && (amount === undefined || amount < def.min_order_amount)) {
       skipped.push(skipWith(rule.ruleId, 'min_order_amount', `needs ${money(def.min_order_amount, program.currency)}`));
       continue;
@@ -395,7 +406,11 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     } else {
       const rate = rule.rate;
       if (rule.usesItems) {
-        const lines = Array.isArray(ev.data.items) ? ev.data.items : [];
+        if (lines === null) lines = orderLines(ev.data.items);
+        if (lines === undefined) {
+          skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event\'s items are not order lines (sku, quantity, unit_price) of at most 10^12 minor units in all'));
+          continue;
+        }
         if (lines.length === 0) {
           skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no items'));
           continue;
@@ -421,7 +436,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
         base = { kind: 'rate', amount: total, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
       } else {
         if (amount === undefined) {
-          skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no amount'));
+          skipped.push(skipWith(rule.ruleId, 'no_amount', noAmount));
           continue;
         }
         baseExact = mul({ num: BigInt(amount), den: 1n }, rate);
@@ -440,10 +455,16 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       }
     }
     const stacking = def.stacking ?? 'multiply';
-    const combined = stack(values, stacking);
+    // add stacking can go below zero (0× and 0.5× together: 1 − 1 − 0.5): it then awards nothing
+    let combined = stack(values, stacking);
+    if (combined.num < 0n) combined = ZERO;
     const exact = mul(baseExact, combined);
     const rounding = effect.type === 'rate' ? (effect.rounding ?? 'floor') : 'floor';
-    const rounded = Number(round(exact, rounding));
+    const roundedExact = round(exact, rounding);
+    if (roundedExact > BigInt(MAX_TOTAL_POINTS)) {
+      throw awardLimit(`Rule ${rule.ruleId} would award ${roundedExact} points for this event before caps; a rule may award at most 2^53 − 1 (${MAX_TOTAL_POINTS}) before caps, and an event at most ${MAX_POINTS}`, roundedExact, [rule.ruleId]);
+    }
+    const rounded = Number(roundedExact);
 
     // Caps.
     const caps: CapCut[] = [];
@@ -493,12 +514,47 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       points,
       pending_days: def.pending_days ?? (ev.type === 'order.paid' ? program.pending_days : 0),
       explanation,
-      ...(budget ? { budget: { ...budget, period_start: budget.period === 'total' ? null : period(budget.period)[0].toISOString() } } : {}),
+      // a budget stored before budgets were bounded may be larger than any total: it never binds
+      ...(budget ? { budget: { period: budget.period, points: Math.min(budget.points, MAX_TOTAL_POINTS), period_start: budget.period === 'total' ? null : period(budget.period)[0].toISOString() } } : {}),
       ...(itemWeights ? { item_weights: itemWeights } : {}),
     });
     if (def.exclusive) excludedBy = rule.ruleId;
   }
-  return { awards, skipped, total: awards.reduce((s, a) => s + a.points, 0) };
+  const total = awards.reduce((s, a) => s + a.points, 0);
+  if (total > MAX_POINTS) {
+    const exact = awards.reduce((s, a) => s + BigInt(a.points), 0n);
+    throw awardLimit(`The event would award ${exact} points; one event may award at most ${MAX_POINTS}`, exact, awards.map((a) => a.rule_id));
+  }
+  return { awards, skipped, total };
+}
+
+function awardLimit(detail: string, points: bigint, ruleIds: string[]): DomainError {
+  // points as a decimal string: it may be beyond what a JSON number carries exactly
+  return new DomainError('AWARD_LIMIT_EXCEEDED', detail, { limit: MAX_POINTS, points: points.toString(), rule_ids: ruleIds });
+}
+
+function isAmount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_AMOUNT;
+}
+
+/**
+ * Item lines as order.paid has them (sku, quantity ≥ 1, unit_price, optional category), together at
+ * most 10^12 minor units; undefined when the event's items are anything else.
+ */
+function orderLines(items: unknown): EventItem[] | undefined {
+  if (items === undefined) return [];
+  if (!Array.isArray(items)) return undefined;
+  let total = 0;
+  for (const line of items as unknown[]) {
+    if (line === null || typeof line !== 'object') return undefined;
+    const l = line as Record<string, unknown>;
+    if (typeof l.sku !== 'string' || (l.category !== undefined && typeof l.category !== 'string')) return undefined;
+    if (!isAmount(l.quantity) || l.quantity < 1 || !isAmount(l.unit_price)) return undefined;
+    total += l.quantity * l.unit_price;
+    // each product is below 10^24 and the running total exact until it passes 10^12
+    if (total > MAX_AMOUNT) return undefined;
+  }
+  return items as EventItem[];
 }
 
 const rateTexts = new Map<string, string>();

@@ -1,7 +1,19 @@
 import { Type, type Static } from 'typebox';
-import { CONDITION_LIMITS, jsonLimits, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { CONDITION_LIMITS, jsonLimits, MAX_POINTS, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
-const Decimal = Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,4})?$', description: 'A decimal multiplier such as "1.5" or "0.8".', examples: ['1.5'] });
+/**
+ * The largest total the ledger keeps — a balance, held points, a lifetime total, a rule's budget or
+ * per-member cap: 2^53 − 1, the largest integer a JSON number carries exactly. Writes that would
+ * pass it are refused (BALANCE_LIMIT_EXCEEDED); one operation moves at most MAX_POINTS (10^12).
+ */
+export const MAX_TOTAL_POINTS = Number.MAX_SAFE_INTEGER;
+/**
+ * The largest amount rules count on, in minor units (an order's amount, its item lines together):
+ * 10^12, the bound of the built-in event types (a programme's own types beyond it earn nothing by amount).
+ */
+export const MAX_AMOUNT = 1_000_000_000_000;
+
+const Decimal = Type.String({ pattern: '^\\d{1,4}(\\.\\d{1,4})?$', description: 'A decimal multiplier such as "1.5" or "0.8": 0 to 9999.9999, at most 4 decimals.', examples: ['1.5'] });
 const Label = Type.String({ minLength: 1, maxLength: 60, description: 'Shown to members in the explanation, e.g. 金卡 or 会员日.' });
 /** JSONLogic expression; validated and compiled when the rule is saved. */
 const Logic = Type.Unsafe<unknown>({
@@ -17,8 +29,8 @@ export const ROUNDINGS = ['floor', 'half_up', 'ceil'] as const;
 export const Effect = Type.Object(
   {
     type: StringEnum(['fixed', 'rate'] as const, { description: 'fixed: `points` per event; rate: `points` per `per_amount` minor units of the order amount.' }),
-    points: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-    per_amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Minor units (fen): 100 = per ¥1.' })),
+    points: Type.Integer({ minimum: 1, maximum: 1_000_000, description: '1 to 10^6.' }),
+    per_amount: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Minor units (fen), 1 to 10^8: 100 = per ¥1.' })),
     rounding: Type.Optional(StringEnum(ROUNDINGS, { description: 'Applied once, after every multiplier and before caps. Default floor.' })),
     basis: Type.Optional(StringEnum(['order', 'items'] as const, { description: 'order: the order amount; items: each item line (so item multipliers apply). Default order, or items when item_multipliers are set.' })),
   },
@@ -56,6 +68,7 @@ export const Multiplier = Type.Object(
 );
 
 export const CAP_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
+const CapPoints = Type.Integer({ minimum: 1, maximum: MAX_TOTAL_POINTS, description: '1 to 2^53 − 1 points.' });
 export const RuleDefinition = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 120, examples: ['消费积分 Purchase points'] }),
@@ -68,16 +81,16 @@ export const RuleDefinition = Type.Object(
     stacking: Type.Optional(StringEnum(['multiply', 'add', 'highest'] as const, { description: 'How applicable multipliers combine: multiply (1.5 × 2 = 3), add (1 + 0.5 + 1 = 2.5) or highest (2). Default multiply.' })),
     priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000, description: 'Higher is evaluated first. Default 0.' })),
     exclusive: Type.Optional(Type.Boolean({ description: 'When this rule awards points, rules of lower priority are skipped.' })),
-    min_order_amount: Type.Optional(Type.Integer({ minimum: 0, description: 'Minor units; events without an amount never qualify.' })),
+    min_order_amount: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: 'Minor units, 0 to 10^12; events without an amount never qualify.' })),
     caps: Type.Optional(Type.Object(
       {
-        per_event: Type.Optional(Type.Integer({ minimum: 1 })),
+        per_event: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_POINTS, description: 'Points one event may earn from this rule, 1 to 10^12.' })),
         per_member: Type.Optional(Type.Object(
-          { day: Type.Optional(Type.Integer({ minimum: 1 })), week: Type.Optional(Type.Integer({ minimum: 1 })), month: Type.Optional(Type.Integer({ minimum: 1 })), lifetime: Type.Optional(Type.Integer({ minimum: 1 })) },
-          { additionalProperties: false, minProperties: 1 },
+          { day: Type.Optional(CapPoints), week: Type.Optional(CapPoints), month: Type.Optional(CapPoints), lifetime: Type.Optional(CapPoints) },
+          { additionalProperties: false, minProperties: 1, description: 'Points one member may earn from this rule per local day, ISO week, month or ever; each 1 to 2^53 − 1.' },
         )),
         budget: Type.Optional(Type.Object(
-          { period: StringEnum(['day', 'week', 'month', 'total'] as const), points: Type.Integer({ minimum: 1 }) },
+          { period: StringEnum(['day', 'week', 'month', 'total'] as const), points: CapPoints },
           { additionalProperties: false, description: 'Points this rule may award across the whole programme per period.' },
         )),
       },
