@@ -135,10 +135,10 @@ export function spawnServer(env: Record<string, string | undefined> = {}, args: 
   return server;
 }
 
-/** Spawns a server and waits until it listens (default 30 s; killed if it does not). */
+/** Spawns a server and waits until it listens (default 120 s: a first start on PGlite creates and migrates the database; killed if it does not). */
 export async function startServer(env: Record<string, string | undefined> = {}, options: { timeoutMs?: number } = {}): Promise<StartedServer> {
   const server = spawnServer(env);
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     const url = await Promise.race([
