@@ -4,7 +4,6 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
@@ -25,6 +24,7 @@ import { registerJsonBody } from './plugins/json-body.ts';
 import type { Clock } from './shared/clock.ts';
 import { type App, type AppDeps, emptyBodyIsObject } from './shared/http.ts';
 import { addJsonLimitsKeyword } from './shared/json-limits.ts';
+import { dateTimeFormat } from './shared/formats.ts';
 import { httpRequestDuration } from './shared/metrics.ts';
 import { declareHttpProblems } from './shared/schemas.ts';
 
@@ -46,9 +46,8 @@ function validators() {
   const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
   for (const ajv of [strict, lenient]) {
     addFormats(ajv);
-    // The database takes years 1–9999 only; keep to 1970–9999 so no timestamp can fail there.
-    const dateTime = fullFormats['date-time'] as { validate: (s: string) => boolean };
-    ajv.addFormat('date-time', { type: 'string', validate: (s: string) => dateTime.validate(s) && /^(19[7-9]\d|[2-9]\d\d\d)-/.test(s) });
+    // An instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z once normalised to UTC (src/shared/formats.ts)
+    ajv.addFormat('date-time', dateTimeFormat);
   }
   return { strict, lenient };
 }

@@ -7,6 +7,7 @@ import { insertMember } from '../modules/members/members.repository.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../modules/programs/time-zones.ts';
 import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, MAX_AMOUNT, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
 import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
+import { dateTimeFormat, timestampOf } from '../shared/formats.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
 import { periodOf } from '../shared/time.ts';
@@ -25,6 +26,8 @@ import { periodOf } from '../shared/time.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true, strict: false }));
+// the API's one date-time format (an instant within 1970–9999 once normalised to UTC) for payload fields too
+ajv.addFormat('date-time', dateTimeFormat);
 const builtIn = new Map(Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => [type, ajv.compile(schema)]));
 const customCache = new Map<string, ValidateFunction>();
 
@@ -334,7 +337,7 @@ async function writeBatch(q: Queryable, programId: string, rulesRevision: number
       const b = breakdown(a.explanation);
       awards.push({
         rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: entry.entry_id, lot_id: entry.lot_id,
-        available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(), text,
+        available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000), text,
         explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
       });
     });
@@ -631,7 +634,7 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
       rule_id: a.rule_id,
       rule_version: a.rule_version,
       points: a.points,
-      available_at: new Date(now.getTime() + a.pending_days * 86_400_000).toISOString(),
+      available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000),
       text: a.explanation.text,
       explanation: breakdown(a.explanation),
     })),

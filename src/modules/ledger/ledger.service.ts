@@ -2,6 +2,7 @@ import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
 import { type IdempotencyContext, idempotencyParams, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
+import { isDateTime, MAX_TIMESTAMP, MIN_TIMESTAMP, normalizeDateTime } from '../../shared/formats.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/access.ts';
@@ -72,7 +73,16 @@ async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction,
 
 export function credit(db: Queryable, memberId: string, req: CreditRequest, ctx: WriteContext) {
   if (req.available_at !== undefined && req.pending_days !== undefined) throw fieldError('/pending_days', 'cannot be combined with available_at');
-  return run<Static<typeof CreditResult>>(db, 'credit', 'ledger_credit', { ...req, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
+  // instants as the API writes them (UTC, milliseconds): what the database stores is what was validated
+  const times: { available_at?: string; expires_at?: string } = {};
+  if (req.available_at !== undefined) times.available_at = instant('/available_at', req.available_at);
+  if (typeof req.expires_at === 'string') times.expires_at = instant('/expires_at', req.expires_at);
+  return run<Static<typeof CreditResult>>(db, 'credit', 'ledger_credit', { ...req, ...times, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
+}
+
+function instant(path: string, given: string): string {
+  if (!isDateTime(given)) throw fieldError(path, `must be a date-time from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP}`);
+  return normalizeDateTime(given);
 }
 
 export function debit(db: Queryable, memberId: string, req: DebitRequest, ctx: WriteContext) {
