@@ -228,7 +228,8 @@ export async function startJifen(env: Record<string, string>, label: string): Pr
   for (const k of Object.keys(childEnv)) if (k.startsWith('JIFEN_') || k === 'DATABASE_URL') delete childEnv[k];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...childEnv, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JIFEN_DEMO: 'false', JIFEN_JOBS: 'false', ...env },
+    // benchmarks measure the engine, not the rate limiter: both limits off (0) unless a run sets them
+    env: { ...childEnv, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JIFEN_DEMO: 'false', JIFEN_JOBS: 'false', JIFEN_RATE_LIMIT_API_KEY: '0', JIFEN_RATE_LIMIT_MEMBER: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
