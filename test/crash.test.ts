@@ -275,6 +275,7 @@ for (const kind of DB_KINDS) {
         const exit = await victim.exited;
         assert.equal(exit.signal, 'SIGKILL', `${context}: the server was killed, it did not exit by itself`);
         counts.inFlight += inFlight.length;
+        assert.ok(inFlight.length > 0, `${context}: the kill came while writes were in flight`);
 
         // restart on the same database
         const t0 = Date.now();
