@@ -119,6 +119,26 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
     });
   });
 
+  it('answers with timestamps in range for a value stored before validation was fixed (year 10000, 1969)', async () => {
+    // what the bug wrote: a committed lot expiring in year 10000, one available since 1969 (in UTC)
+    const m = await createMember(t, program.id);
+    ok(await post(`/v1/members/${m.id}/credits`, { points: 7, expires_at: '9999-06-01T00:00:00Z' }), 201);
+    ok(await post(`/v1/members/${m.id}/credits`, { points: 3, expires_at: null }), 201);
+    await getDb().db.query(`UPDATE lot SET expires_at = '10000-01-01T13:59:59.999Z' WHERE member_id = $1 AND expires_at IS NOT NULL`, [m.id]);
+    await getDb().db.query(`UPDATE lot SET available_at = '1969-12-31T10:00:00Z' WHERE member_id = $1 AND expires_at IS NULL`, [m.id]);
+    const b = await balance(t, m.id);
+    assert.deepEqual(b.next_expiry, { at: MAX_TIMESTAMP, points: 7 });
+    assertTimestamps(b);
+    const all = await lots(m.id);
+    assert.deepEqual(all.map((l: Json) => l.expires_at).sort(), [MAX_TIMESTAMP, null].sort());
+    assert.ok(all.some((l: Json) => l.available_at === '1970-01-01T00:00:00.000Z'));
+    assertTimestamps(all);
+    // later writes answer normally
+    assertTimestamps(ok(await post(`/v1/members/${m.id}/credits`, { points: 1 }), 201));
+    assertTimestamps(ok(await post(`/v1/members/${m.id}/holds`, { points: 2 }), 201));
+    assert.equal((await balance(t, m.id)).available, 9);
+  });
+
   describe('the edges, just inside the range, end to end', () => {
     it(`credits a lot expiring at ${MAX_TIMESTAMP} (however written): balance, replay and, at that instant, the sweep`, async () => {
       const p = await createProgram(t, { name: 'Far future' });
