@@ -120,6 +120,20 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assertProblem(await t.call('POST', url, { key: null, body: { member_id: alice.id } }), 401, 'UNAUTHENTICATED');
     });
 
+    it('answers a key limited to other programmes as if the programme did not exist, on minting and on the settings', async () => {
+      const scoped = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'other brand only', scopes: ['admin'], program_ids: [other.id] } }), 201).secret;
+      const before = await settings(program.id);
+      assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-tokens`, { key: scoped, body: { member_id: alice.id } }), 404, 'PROGRAM_NOT_FOUND');
+      assertProblem(await t.call('GET', `/v1/programs/${program.id}/member-token-settings`, { key: scoped }), 404, 'PROGRAM_NOT_FOUND');
+      assertProblem(await t.call('PATCH', `/v1/programs/${program.id}/member-token-settings`, { key: scoped, body: { issuer: 'https://x.example' } }), 404, 'PROGRAM_NOT_FOUND');
+      assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-token-secrets`, { key: scoped, body: {}, idem: true }), 404, 'PROGRAM_NOT_FOUND');
+      assert.deepEqual(await settings(program.id), before);
+      // its own programme it may use
+      const twin = await createMember(t, other.id);
+      ok(await me((await mint(other.id, { member_id: twin.id }, scoped)).token), 200);
+      ok(await t.call('GET', `/v1/programs/${other.id}/member-token-settings`, { key: scoped }), 200);
+    });
+
     it('makes no secret for a refused request: a programme gets its first secret with its first token', async () => {
       const fresh = await createProgram(t, { name: 'No tokens yet' });
       const m = await createMember(t, fresh.id);

@@ -8,9 +8,9 @@ import * as service from './member-tokens.service.ts';
 const tags = ['Programmes'];
 const Params = IdParam('programId', 'prg');
 
-/** A key limited to programmes sees another programme as one that does not exist. */
+/** A key limited to programmes sees another programme as one that does not exist (as api-keys' requireProgram). */
 export function requireProgramAccess(request: FastifyRequest, programId: string): void {
-  const programIds = (request.apiKey as { programIds?: readonly string[] | null } | undefined)?.programIds ?? null;
+  const programIds = request.apiKey?.programIds ?? null;
   if (programIds !== null && !programIds.includes(programId)) {
     throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
   }
