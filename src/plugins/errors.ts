@@ -24,7 +24,11 @@ export function fieldErrors(errors: AjvError[], location: string): FieldError[] 
     if (e.propertyName !== undefined) continue;
     if (e.keyword === 'propertyNames') {
       const inner = errors.find((x) => x.propertyName === e.params.propertyName && x.instancePath === e.instancePath);
-      message = inner?.keyword === 'maxLength' ? `has a key longer than ${String(inner.params.limit)} characters` : 'has a key that is not allowed';
+      const limit = Number(inner?.params.limit);
+      message =
+        inner?.keyword === 'maxLength' ? `has a key longer than ${limit} characters`
+          : inner?.keyword === 'minLength' ? (limit === 1 ? 'has an empty key' : `has a key shorter than ${limit} characters`)
+            : 'has a key that is not allowed';
     } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params.additionalProperty)}`;
       message = 'is not a known field';

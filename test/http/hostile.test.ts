@@ -207,6 +207,13 @@ forEachDatabase('HTTP hostile input', (getDb) => {
         [`/v1/programs/${f.programId}/rules`, rule(bigIn), '/definition/condition'],
         [`/v1/rules/${f.ruleId}/versions`, rule(deepLogic(33)), `/definition/condition${repeat('/!', 32)}`],
       ];
+      // the keys of a multiplier's values and labels are tiers or channels: 1 to 64 characters
+      for (const values of [{ ['t'.repeat(65)]: '2' }, { '': '2' }]) {
+        const body = { definition: { name: 'keys', triggers: ['checkin'], effect: { type: 'fixed', points: 1 }, multipliers: [{ type: 'tier', values }] } };
+        cases.push([`/v1/programs/${f.programId}/rules`, body, '/definition/multipliers/0/values']);
+        const labels = { definition: { ...body.definition, multipliers: [{ type: 'tier', values: { gold: '2' }, labels: Object.fromEntries(Object.keys(values).map((k) => [k, 'x'])) }] } };
+        cases.push([`/v1/programs/${f.programId}/rules`, labels, '/definition/multipliers/0/labels']);
+      }
       for (const [url, body, path] of cases) {
         assertProblem(await t.call('POST', url, { body, idem: true }), 400, 'VALIDATION_FAILED', { path });
       }
@@ -296,6 +303,27 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       const good = await rawHttp(port, credit(`Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
       assert.equal(good.status, 201, good.body);
       assert.equal((await state()).world.members[0].balance.available, baseline.world.members[0].balance.available + 5);
+    });
+
+    it('reads bodies as UTF-8 JSON only: invalid UTF-8 is 400 INVALID_JSON, another charset or a Content-Encoding is 415', async () => {
+      const inject = (payload: string | Buffer, headers: Record<string, string>) =>
+        t.app.inject({ method: 'POST', url: `/v1/members/${f.memberId}/credits`, payload, headers: { authorization: `Bearer ${t.keys.admin}`, 'idempotency-key': unique('idem'), ...headers } });
+      const json = 'application/json';
+      // {"points":5,"reason":"<ff fe>"}: Node would read the bytes as U+FFFD and store that
+      const invalid = Buffer.concat([Buffer.from('{"points":5,"reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+      assertProblem(await inject(invalid, { 'content-type': json }), 400, 'INVALID_JSON');
+      assertProblem(await inject(Buffer.from([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d]), { 'content-type': json }), 400, 'INVALID_JSON');
+      for (const ct of ['application/json; charset=latin1', 'application/json; charset=utf-16', 'application/json;charset="iso-8859-1"']) {
+        assertProblem(await inject('{"points":5}', { 'content-type': ct }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      }
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        assertProblem(await inject('{"points":5}', { 'content-type': json, 'content-encoding': encoding }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      }
+      await assertUnchanged();
+      for (const ct of ['application/json; charset=utf-8', 'application/json; charset="UTF-8"', 'Application/JSON']) {
+        assert.equal((await inject('{"points":1,"reason":"积分"}', { 'content-type': ct })).statusCode, 201, ct);
+      }
+      assert.equal((await inject('{"points":1}', { 'content-type': json, 'content-encoding': 'identity' })).statusCode, 201);
     });
 
     it('refuses any body on POST /v1/jobs/sweep but none or {}', async () => {

@@ -55,8 +55,8 @@ export const Multiplier = Type.Object(
         'tier: by member tier (values); channel: by event.data.channel (values); date_window: from–to (double-points day, 618, 11.11); ' +
         'monthly_day: local days of the month (member day); weekday: ISO weekdays 1–7; birthday_month: in the member\'s birthday month; condition: when a JSONLogic condition holds.',
     }),
-    values: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Decimal, { minProperties: 1, maxProperties: 50, description: 'tier or channel → multiplier, e.g. {"gold": "1.5"}' })),
-    labels: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Label, { maxProperties: 50, description: 'tier or channel → name shown to members, e.g. {"gold": "金卡"}' })),
+    values: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Decimal, { minProperties: 1, maxProperties: 50, propertyNames: { minLength: 1, maxLength: 64 }, description: 'tier or channel (1 to 64 characters) → multiplier, e.g. {"gold": "1.5"}' })),
+    labels: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Label, { maxProperties: 50, propertyNames: { minLength: 1, maxLength: 64 }, description: 'tier or channel (1 to 64 characters) → name shown to members, e.g. {"gold": "金卡"}' })),
     multiplier: Type.Optional(Decimal),
     from: Type.Optional(Timestamp),
     to: Type.Optional(Timestamp),
