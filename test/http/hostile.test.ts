@@ -267,6 +267,15 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       assert.deepEqual(await state(), before);
     });
 
+    it('finds a member by the longest email the API takes (254 characters) with q', async () => {
+      const email = `${'u'.repeat(64)}@${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(58)}.cn`;
+      assert.equal(email.length, 254);
+      const m = await createMember(t, f.programId, { email });
+      const found = ok(await t.call('GET', `/v1/programs/${f.programId}/members?q=${encodeURIComponent(email)}`), 200);
+      assert.deepEqual(found.data.map((x: Json) => x.id), [m.id]);
+      assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members?q=${'q'.repeat(255)}`), 400, 'VALIDATION_FAILED', { path: '/q', location: 'querystring' });
+    });
+
     it('answers a path parameter over 1,024 characters with 414 URI_TOO_LONG problem+json, on reads and writes', async () => {
       assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members/by-external-id/${'e'.repeat(1025)}`), 414, 'URI_TOO_LONG');
       assertProblem(await t.call('GET', `/v1/members/mbr_${'a'.repeat(1100)}`), 414, 'URI_TOO_LONG');

@@ -64,7 +64,7 @@ export type Member = Static<typeof Member>;
 
 export const MemberListQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Matches external_id, phone or email exactly, or part of the name.' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Matches external_id, phone or email exactly, or part of the name (up to 254 characters: the longest email).' })),
     status: Type.Optional(StringEnum(MEMBER_STATUSES)),
     tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ...PageQuery,
