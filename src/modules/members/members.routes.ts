@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { type App, type AppDeps, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
 import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from './members.schemas.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
+import { rememberOwner, requireProgram, scopeOf } from '../api-keys/access.ts';
 import * as service from './members.service.ts';
 
 const tags = ['Members'];
@@ -20,8 +20,12 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    requireProgram(scopeOf(request), programId);
-    return sendResult(reply, await service.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember')));
+    const scope = scopeOf(request);
+    requireProgram(scope, programId);
+    const result = await service.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember'));
+    // a key limited to programmes checks the member's programme on every later call: known now
+    if (scope !== null) rememberOwner(result.body.id, result.body.program_id);
+    return sendResult(reply, result);
   });
 
   app.get('/v1/programs/:programId/members', {
