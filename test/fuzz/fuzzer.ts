@@ -43,7 +43,8 @@ export interface FuzzRequest {
 
 export interface FailureGroup {
   category: string;
-  op: string;
+  /** operationId → responses */
+  ops: Record<string, number>;
   signature: string;
   count: number;
   examples: { request: FuzzRequest; response: Response; message: string }[];
@@ -58,6 +59,7 @@ export interface FuzzReport {
   byOp: Record<string, [number, number]>;
   failures: FailureGroup[];
   ms: number;
+  timing?: { requestMs: number; fingerprintMs: number; fingerprints: number };
 }
 
 const PARAM_PREFIX: Record<string, string> = {
@@ -115,7 +117,17 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   // every operation in turn, in an order of the seed's
   const order = ops.map((o, k) => ({ o, k: Math.imul(k + 1, 2654435761) ^ options.seed })).sort((a, b) => (a.k >>> 0) - (b.k >>> 0)).map((x) => x.o);
   const world = await makeWorld(t);
-  const fingerprint = await fingerprinter(testDb.db);
+  const fingerprintOf = await fingerprinter(testDb.db);
+  let fingerprintMs = 0;
+  let fingerprints = 0;
+  const fingerprint = async () => {
+    const f0 = performance.now();
+    const fp = await fingerprintOf();
+    fingerprintMs += performance.now() - f0;
+    fingerprints++;
+    return fp;
+  };
+  let requestMs = 0;
   const keys = { ...t.keys, revoked: world.revokedKey };
   const report: FuzzReport = { seed: options.seed, runs: options.runs, requests: 0, byStatus: {}, byOp: {}, failures: [], ms: 0 };
   const groups = new Map<string, FailureGroup>();
@@ -125,14 +137,21 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
 
   const record = (request: FuzzRequest, response: Response, f: Finding) => {
     const code = /"code":"([A-Z_]+)"/.exec(response.body)?.[1] ?? '';
-    const signature = `${f.category} | ${request.op} | ${response.status} ${code} | ${kindOf(request.note)}`;
+    // a 5xx, a hang or a changed state is told apart by operation and input; the rest by what was answered
+    const byInput = ['5xx', 'hang', 'refused write changed state'].includes(f.category);
+    const signature = byInput
+      ? `${f.category} | ${request.op} | ${response.status} ${code} | ${kindOf(request.note)}`
+      : f.category === 'body does not match schema'
+        ? `${f.category} | ${response.status} ${code} | ${f.message.replace(/^\d{3}: /, '').slice(0, 160)}`
+        : `${f.category} | ${response.status} ${code}`;
     let g = groups.get(signature);
     if (!g) {
-      g = { category: f.category, op: request.op, signature, count: 0, examples: [] };
+      g = { category: f.category, ops: {}, signature, count: 0, examples: [] };
       groups.set(signature, g);
     }
     g.count++;
-    if (g.examples.length < 2) g.examples.push({ request, response, message: f.message });
+    g.ops[request.op] = (g.ops[request.op] ?? 0) + 1;
+    if (g.examples.length < 2 && !g.examples.some((e) => e.request.op === request.op)) g.examples.push({ request, response, message: f.message });
   };
 
   const first = options.only ?? 0;
@@ -148,7 +167,9 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     const request = buildRequest(op, i, ctx, world, keys, usedIdem, hugeLeft > 0);
     if (request.note.startsWith('10 MiB')) hugeLeft--;
     if (op.write && state === undefined) state = await fingerprint();
+    const r0 = performance.now();
     const response = await send(t, request, options.timeoutMs ?? 15_000);
+    requestMs += performance.now() - r0;
     report.requests++;
     report.byStatus[response.status] = (report.byStatus[response.status] ?? 0) + 1;
     const counts = (report.byOp[op.id] ??= [0, 0]);
@@ -184,8 +205,9 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       { category: 'audit fails after the run', message: truncate(audit.body, 600) },
     );
   }
-  report.failures = [...groups.values()].sort((a, b) => a.category.localeCompare(b.category) || a.op.localeCompare(b.op));
+  report.failures = [...groups.values()].sort((a, b) => a.category.localeCompare(b.category) || a.signature.localeCompare(b.signature));
   report.ms = performance.now() - t0;
+  report.timing = { requestMs, fingerprintMs, fingerprints };
   return report;
 }
 
@@ -404,9 +426,11 @@ export function formatReport(report: FuzzReport, label: string, replay: string):
     `${label}: ${report.requests} requests over ${ops.length} operations in ${(report.ms / 1000).toFixed(1)} s, seed ${report.seed}; ` +
       `by status ${JSON.stringify(report.byStatus)}; ${report.failures.length} distinct failures (${report.failures.reduce((n, g) => n + g.count, 0)} responses)`,
   );
+  if (report.timing) lines.push(`  time in requests ${(report.timing.requestMs / 1000).toFixed(1)} s, in ${report.timing.fingerprints} state fingerprints ${(report.timing.fingerprintMs / 1000).toFixed(1)} s`);
   if (unreached.length > 0) lines.push(`  operations never answered 2xx: ${unreached.join(', ')}`);
   for (const g of report.failures) {
-    lines.push(`\n[${g.category}] ${g.op} ×${g.count} — ${g.signature}`);
+    const opList = Object.entries(g.ops).map(([id, n]) => `${id} ×${n}`).join(', ');
+    lines.push(`\n[${g.category}] ×${g.count} — ${g.signature}\n  operations: ${truncate(opList, 600)}`);
     for (const e of g.examples) {
       lines.push(`  ${e.message}`);
       lines.push(describeRequest(e.request).replace(/^/gm, '  '));

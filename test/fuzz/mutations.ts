@@ -240,12 +240,22 @@ export function mutateValue(valid: unknown, ctx: GenContext): Mutated {
     target[name] = pick(ctx, [1, 'x', null, {}]);
     return { value: body, note: `unknown field ${JSON.stringify(name)} at ${pointer(p)}` };
   }
-  // a hostile value at a field, an existing one or a new key of an object
-  const [label, v] = pick(ctx, HOSTILE_VALUES);
+  // a hostile value at a field, an existing one or a new key of an object; mostly one of the
+  // field's own kind (a timestamp for a timestamp, a zone for a zone), so it gets past the type check
   if (inner.length > 0 && chance(ctx, 0.85)) {
     const p = pick(ctx, inner);
+    const current = getAt(body, p);
+    const key = String(p[p.length - 1]);
+    const own =
+      typeof current === 'string' && /^\d{4}-\d\d-\d\dT/.test(current) ? timestamps
+      : /zone/.test(key) ? zones
+      : typeof current === 'number' ? numbers
+      : typeof current === 'string' ? strings
+      : shapes;
+    const [label, v] = pick(ctx, chance(ctx, 0.7) ? own : HOSTILE_VALUES);
     return { value: setAt(body, p, v), note: `${label} at ${pointer(p)}` };
   }
+  const [label, v] = pick(ctx, HOSTILE_VALUES);
   if (objects.length > 0) {
     const p = pick(ctx, objects);
     (getAt(body, p) as Record<string, unknown>).metadata = v;

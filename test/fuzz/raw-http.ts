@@ -146,7 +146,7 @@ export async function runRawHttp(t: TestApp, options: { timeoutMs?: number } = {
   const report: RawReport = { cases: 0, byStatus: {}, failures: [], ms: 0 };
   const timeoutMs = options.timeoutMs ?? 3_000;
   for (const c of rawCases(t.keys.admin)) {
-    const r = await exchange(port, c.bytes, timeoutMs);
+    const r = await exchange(port, c.bytes, c.waits ? Math.min(timeoutMs, 1_000) : timeoutMs);
     report.cases++;
     const statusKey = r.status === undefined ? (r.closed ? 'closed' : 'no answer') : String(r.status);
     report.byStatus[statusKey] = (report.byStatus[statusKey] ?? 0) + 1;
