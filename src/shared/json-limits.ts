@@ -38,13 +38,16 @@ export function findTooDeep(text: string, max = MAX_BODY_DEPTH): string | undefi
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      const start = i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i += 2;
-        else if (d === 34) break;
-        else i++;
+      // the closing quote: the next one not escaped by an odd run of backslashes
+      const start = i;
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1) {
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 92 /* \ */) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
+      i = end === -1 ? n : end;
       if (expectKey && depth > 0) {
         keyStart[depth - 1] = start;
         keyEnd[depth - 1] = Math.min(i + 1, n);

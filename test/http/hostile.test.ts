@@ -63,6 +63,9 @@ describe('JSON limits (no database)', () => {
     assert.equal(findTooDeep('{"x\\"y":{"s/~":[[]]}}', 3), '/x"y/s~1~0/0');
     assert.equal(findTooDeep('{"a":1,"b":{"c":[0,{"d":{}}]}}', 4), '/b/c/1/d');
     assert.equal(findTooDeep('"[[[[[["', 1), undefined);
+    // a string ending in an escaped backslash ends there; an escaped quote does not end it
+    assert.equal(findTooDeep('["a\\\\",[[]]]', 2), '/1/0');
+    assert.equal(findTooDeep('["a\\"[[",[[]]]', 2), '/1/0');
     // not JSON at all: still bounded, still a pointer
     assert.equal(findTooDeep('[[[[', 2), '/0/0');
   });
