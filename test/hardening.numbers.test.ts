@@ -277,9 +277,28 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       ok(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 3 }, idem: true }), 201);
       assert.equal(ok(await t.call('GET', `/v1/members/${rich.id}/balance`)).available, MAX);
       await nothingChanges(programId, [rich.id], async () => {
-        assertProblem(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.balance' } });
+        assertProblem(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.balance_and_held' } });
         assertProblem(await t.call('POST', `/v1/members/${rich.id}/adjustments`, { body: { points: 1, reason_code: 'goodwill' }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED');
       });
+      assert.equal(ok(await t.call('GET', `/v1/audit?program_id=${programId}`)).ok, true);
+    });
+
+    it('bounds balance + held together, so a hold released by the timed job never passes 2^53 − 1', async () => {
+      const programId = await programWith([]);
+      const holder = await createMember(t, programId);
+      await grant(programId, holder.id, BigInt(MAX - 10));
+      const h = ok(await t.call('POST', `/v1/members/${holder.id}/holds`, { body: { points: 5, expires_in_seconds: 60 }, idem: true }), 201);
+      ok(await t.call('POST', `/v1/members/${holder.id}/credits`, { body: { points: 10 }, idem: true }), 201);
+      const b = ok(await t.call('GET', `/v1/members/${holder.id}/balance`));
+      assert.deepEqual([b.available, b.held], [MAX - 5, 5]);
+      await nothingChanges(programId, [holder.id], async () => {
+        assertProblem(await t.call('POST', `/v1/members/${holder.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.balance_and_held' } });
+      });
+      t.clock.advance(61_000);
+      assert.ok(ok(await t.call('POST', '/v1/jobs/sweep', { body: {} }), 200).holds_released >= 1);
+      assert.equal(ok(await t.call('GET', `/v1/holds/${h.hold.id}`)).status, 'expired');
+      const after = ok(await t.call('GET', `/v1/members/${holder.id}/balance`));
+      assert.deepEqual([after.available, after.held], [MAX, 0]);
       assert.equal(ok(await t.call('GET', `/v1/audit?program_id=${programId}`)).ok, true);
     });
   });

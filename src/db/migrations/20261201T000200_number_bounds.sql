@@ -5,14 +5,22 @@
 -- backstop on every path at once, whatever the operation: a member's balance, held points, debt and
 -- lifetime totals, a lot's and a hold's points, a rule's budget use, an event's net points.
 --
+-- The timed jobs cannot be stopped by a bound: a release keeps balance + held, expiry lowers the
+-- balance, and lifetime_expired stays below lifetime_earned (points expire only after they were
+-- earned; a reversal takes them off both).
+--
 -- NOT VALID: rows written before are not read (a deployment that already holds a larger total,
 -- possible only through the bug this fixes, still starts); every write from now on is checked, so
 -- such a row refuses further changes with BALANCE_LIMIT_EXCEEDED instead of answering 500 later.
 -- member_account_balance_check (balance <= 2^53 − 1) exists since the first migration.
 
+-- balance + held: what a member owns (a hold moves points from one to the other, a release back). Bounded
+-- together, so that releasing a hold — which the timed job does too, for many members in one batch —
+-- never takes the balance past the bound: a credit that would is refused instead.
 ALTER TABLE member_account
   ADD CONSTRAINT member_account_balance_points_bound CHECK (balance >= -9007199254740991) NOT VALID,
   ADD CONSTRAINT member_account_held_points_bound CHECK (held <= 9007199254740991) NOT VALID,
+  ADD CONSTRAINT member_account_balance_and_held_points_bound CHECK (balance + held <= 9007199254740991) NOT VALID,
   ADD CONSTRAINT member_account_debt_points_bound CHECK (debt <= 9007199254740991) NOT VALID,
   ADD CONSTRAINT member_account_lifetime_earned_points_bound CHECK (lifetime_earned BETWEEN -9007199254740991 AND 9007199254740991) NOT VALID,
   ADD CONSTRAINT member_account_lifetime_spent_points_bound CHECK (lifetime_spent BETWEEN -9007199254740991 AND 9007199254740991) NOT VALID,
