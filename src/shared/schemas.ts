@@ -119,15 +119,15 @@ export function problems(...statuses: number[]): Record<number, ProblemResponse>
 }
 
 /**
- * An onRoute hook: what the HTTP layer may answer on any /v1 operation, declared on each. A URL
- * or path parameter too long (414), headers too large (431), rate limited (429), overloaded
- * (503); with a body, too large (413) or not JSON (415).
+ * An onRoute hook: what the HTTP layer may answer on any /v1 operation, declared on each. The
+ * request not received in time (408), a URL or path parameter too long (414), headers too large
+ * (431), rate limited (429), overloaded (503); with a body, too large (413) or not JSON (415).
  */
 export function declareHttpProblems(route: { url: string; method: string | string[]; schema?: { response?: unknown } }): void {
   const response = route.schema?.response as Record<string, unknown> | undefined;
   if (!route.url.startsWith('/v1/') || !response) return;
   const methods = Array.isArray(route.method) ? route.method : [route.method];
-  const statuses = [414, 429, 431, 503];
+  const statuses = [408, 414, 429, 431, 503];
   if (methods.some((m) => m !== 'GET' && m !== 'HEAD')) statuses.push(413, 415);
   for (const status of statuses) response[status] ??= problemResponse(status);
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { clientErrorHandler } from '../../src/plugins/errors.ts';
 import { findTooDeep, jsonLimitProblem } from '../../src/shared/json-limits.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
@@ -77,6 +78,23 @@ describe('JSON limits (no database)', () => {
     assert.equal(jsonLimitProblem({ a: { b: [1] } }, { maxDepth: 3 }), undefined);
     assert.equal(jsonLimitProblem({ a: 'é'.repeat(5) }, { maxDepth: 1, maxBytes: 18 }), undefined);
     assert.equal(jsonLimitProblem({ a: 'é'.repeat(5) }, { maxDepth: 1, maxBytes: 17 })?.path, '');
+  });
+});
+
+describe('the client error handler (no database)', () => {
+  it('answers a request that timed out with 408 REQUEST_TIMEOUT problem+json, and writes nothing on a reset connection', () => {
+    let written = '';
+    let destroyed = 0;
+    const socket = { destroyed: false, writable: true, write: (s: string) => { written += s; return true; }, destroy: () => { destroyed++; } };
+    clientErrorHandler(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket as never);
+    const [head, body] = written.split('\r\n\r\n');
+    assert.match(head!, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.match(head!, /\r\nContent-Type: application\/problem\+json\r\n/);
+    assert.equal(JSON.parse(body!).code, 'REQUEST_TIMEOUT');
+    assert.equal(destroyed, 1);
+    written = '';
+    clientErrorHandler(Object.assign(new Error('reset'), { code: 'ECONNRESET' }), socket as never);
+    assert.equal(written, '');
   });
 });
 
@@ -384,10 +402,10 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       assert.ok(count > 300, `only ${count} error responses`);
     });
 
-    it('declares 414, 429, 431 and 503 on every /v1 operation (Retry-After on 429 and 503), and 413 and 415 on those that take a body', () => {
+    it('declares 408, 414, 429, 431 and 503 on every /v1 operation (Retry-After on 429 and 503), and 413 and 415 on those that take a body', () => {
       for (const [method, path, op] of operations().filter(([, p]) => p.startsWith('/v1/'))) {
         const statuses = Object.keys(op.responses);
-        for (const s of ['400', '401', '403', '414', '429', '431', '503']) assert.ok(statuses.includes(s), `${method} ${path} declares ${s}`);
+        for (const s of ['400', '401', '403', '408', '414', '429', '431', '503']) assert.ok(statuses.includes(s), `${method} ${path} declares ${s}`);
         if (method !== 'get') for (const s of ['413', '415']) assert.ok(statuses.includes(s), `${method} ${path} declares ${s}`);
         for (const s of ['429', '503']) assert.equal(op.responses[s].headers['Retry-After'].schema.type, 'integer', `${method} ${path} ${s}`);
         if (op.requestBody) assert.deepEqual(Object.keys(op.requestBody.content), ['application/json']);
