@@ -32,6 +32,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Revoke an API key', operationId: 'revokeApiKey',
+      description: 'A key limited to programmes revokes only keys limited to some of its own programmes (others are 404 API_KEY_NOT_FOUND).',
       params: IdParam('keyId', 'key'), response: { 200: ApiKey, ...problems(404) },
     },
   }, async (request) => {

@@ -177,7 +177,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'admin', deploymentWide: true },
     schema: {
       tags: ['Operations'], summary: 'Run the expiry sweep now', operationId: 'runSweep',
-      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}.',
+      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}. Needs a deployment-wide key (a key limited to programmes gets 403 FORBIDDEN).',
       body: Type.Object({}, { additionalProperties: false }),
       response: { 200: SweepResult, ...problems() },
     },

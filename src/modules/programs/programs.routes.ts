@@ -14,7 +14,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
     config: { scope: 'admin', deploymentWide: true },
     schema: {
       tags, summary: 'Create a programme', operationId: 'createProgram',
-      description: 'A programme is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy.',
+      description: 'A programme is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy. Needs a deployment-wide key (a key limited to programmes gets 403 FORBIDDEN).',
       headers: IdempotencyHeaders, body: ProgramCreate,
       response: { 201: Program, ...problems(409) },
     },
