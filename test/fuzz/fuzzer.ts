@@ -59,7 +59,7 @@ export interface FuzzReport {
   byOp: Record<string, [number, number]>;
   failures: FailureGroup[];
   ms: number;
-  timing?: { requestMs: number; fingerprintMs: number; fingerprints: number };
+  timing?: { setupMs: number; genMs: number; requestMs: number; fingerprintMs: number; fingerprints: number };
 }
 
 const PARAM_PREFIX: Record<string, string> = {
@@ -71,6 +71,9 @@ const PARAM_PREFIX: Record<string, string> = {
   ruleId: 'rul',
   eventId: 'evt',
 };
+
+/** Operations that use a thing up: they act on ids the world does not keep, while there are any. */
+const USES_UP = /close|freeze|capture|void|archive|revoke|delete|rotate/i;
 
 const CONTENT_TYPES = [
   'text/plain',
@@ -128,6 +131,8 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     return fp;
   };
   let requestMs = 0;
+  let genMs = 0;
+  const setupMs = performance.now() - t0;
   const keys = { ...t.keys, revoked: world.revokedKey };
   const report: FuzzReport = { seed: options.seed, runs: options.runs, requests: 0, byStatus: {}, byOp: {}, failures: [], ms: 0 };
   const groups = new Map<string, FailureGroup>();
@@ -161,11 +166,13 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       log(`time limit reached after ${i} cases`);
       break;
     }
+    const g0 = performance.now();
     const [draw] = fc.sample(fc.gen(), { seed: (options.seed + i) | 0, numRuns: 1 });
     const ctx: GenContext = { draw: draw!, ids: world.ids, hints: world.hints, include: world.include, now: t.clock.now() };
     const op = order[i % order.length]!;
     const request = buildRequest(op, i, ctx, world, keys, usedIdem, hugeLeft > 0);
     if (request.note.startsWith('10 MiB')) hugeLeft--;
+    genMs += performance.now() - g0;
     if (op.write && state === undefined) state = await fingerprint();
     const r0 = performance.now();
     const response = await send(t, request, options.timeoutMs ?? 15_000);
@@ -207,7 +214,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   }
   report.failures = [...groups.values()].sort((a, b) => a.category.localeCompare(b.category) || a.signature.localeCompare(b.signature));
   report.ms = performance.now() - t0;
-  report.timing = { requestMs, fingerprintMs, fingerprints };
+  report.timing = { setupMs, genMs, requestMs, fingerprintMs, fingerprints };
   return report;
 }
 
@@ -283,7 +290,8 @@ function buildRequest(
       }
       if (value === '') value = encodeParam(' ');
     } else if (prefix && world.ids[prefix]!.length > 0 && chance(ctx, 0.93)) {
-      value = encodeParam(pick(ctx, world.ids[prefix]!));
+      const spare = USES_UP.test(op.id) ? world.ids[prefix]!.filter((id) => !world.kept.has(id)) : [];
+      value = encodeParam(pick(ctx, spare.length > 0 ? spare : world.ids[prefix]!));
     } else if (p.name === 'externalId' && chance(ctx, 0.7)) {
       const ext = pick(ctx, world.externalIds);
       value = encodeParam(pick(ctx, op.path.includes('/events/') ? ext.events : ext.members));
@@ -426,7 +434,7 @@ export function formatReport(report: FuzzReport, label: string, replay: string):
     `${label}: ${report.requests} requests over ${ops.length} operations in ${(report.ms / 1000).toFixed(1)} s, seed ${report.seed}; ` +
       `by status ${JSON.stringify(report.byStatus)}; ${report.failures.length} distinct failures (${report.failures.reduce((n, g) => n + g.count, 0)} responses)`,
   );
-  if (report.timing) lines.push(`  time in requests ${(report.timing.requestMs / 1000).toFixed(1)} s, in ${report.timing.fingerprints} state fingerprints ${(report.timing.fingerprintMs / 1000).toFixed(1)} s`);
+  if (report.timing) lines.push(`  time in setup ${(report.timing.setupMs / 1000).toFixed(1)} s, generating ${(report.timing.genMs / 1000).toFixed(1)} s, requests ${(report.timing.requestMs / 1000).toFixed(1)} s, in ${report.timing.fingerprints} state fingerprints ${(report.timing.fingerprintMs / 1000).toFixed(1)} s`);
   if (unreached.length > 0) lines.push(`  operations never answered 2xx: ${unreached.join(', ')}`);
   for (const g of report.failures) {
     const opList = Object.entries(g.ops).map(([id, n]) => `${id} ×${n}`).join(', ');

@@ -23,6 +23,8 @@ export interface World {
   programs: { id: string; active: string[]; all: string[] }[];
   /** Member tokens (JWTs) for /v1/me, when the app mints them. */
   memberTokens: string[];
+  /** Ids that operations which use a thing up (close, freeze, capture, void, archive, revoke) leave alone while others exist, so the world stays usable. */
+  kept: Set<string>;
 }
 
 /** Valid bodies that need ids to agree (a member of the event's programme, data of the event's type), by operationId. */
@@ -60,6 +62,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
   const externalIds: World['externalIds'] = [];
   const members: string[] = [];
   const programs: World['programs'] = [];
+  const kept = new Set<string>();
   for (const [n, tz] of [
     [1, 'Asia/Shanghai'],
     [2, 'UTC'],
@@ -80,6 +83,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     }
     const [a, b, frozen, closed] = made as [string, string, string, string];
     programs.push({ id: p.id, active: [a, b], all: made });
+    kept.add(a).add(b);
     ids.ent!.push((await credit(t, a, 50, { pending_days: 5 })).entry.id);
     ids.ent!.push((await credit(t, a, 70, { pending_days: 0, expires_at: '2027-06-30T00:00:00Z' })).entry.id);
     const debit = ok(await t.call('POST', `/v1/members/${b}/debits`, { body: { points: 10 }, idem: true }), 201);
@@ -90,6 +94,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     const h2 = await hold(t, b, 20);
     const h3 = await hold(t, a, 5);
     ids.hld!.push(h1.hold.id, h2.hold.id, h3.hold.id);
+    kept.add(h1.hold.id);
     ok(await t.call('POST', `/v1/holds/${h2.hold.id}/capture`, { body: { points: 15 } }), 200);
     ok(await t.call('POST', `/v1/holds/${h3.hold.id}/void`, { body: {} }), 200);
     ok(await t.call('POST', `/v1/members/${frozen}/freeze`, { body: {}, idem: true }), 200);
@@ -117,6 +122,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     );
     ok(await t.call('POST', `/v1/rules/${r3.id}/archive`, { body: {} }), 200);
     ids.rul!.push(r1.id, r2.id, r3.id);
+    kept.add(r1.id).add(r2.id);
     ok(await t.call('POST', `/v1/programs/${p.id}/event-types`, { body: { type: 'custom.visit', schema: { type: 'object', properties: { store: { type: 'string' } } } } }), 201);
     for (const [id, type, data] of [
       [`fuzz-evt-${n}-1`, 'checkin', {}],
@@ -145,6 +151,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     ids,
     programs,
     memberTokens,
+    kept,
     externalIds,
     members,
     revokedKey: revoked.secret,
