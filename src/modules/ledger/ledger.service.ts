@@ -65,7 +65,7 @@ async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction,
     ledgerOperations.inc({ operation, outcome: result.replayed ? 'replayed' : 'ok' });
     return result;
   } catch (err) {
-    const domain = fromDatabaseError(err);
+    const domain = err instanceof DomainError ? err : fromDatabaseError(err);
     ledgerOperations.inc({ operation, outcome: domain?.code ?? 'error' });
     throw domain ?? err;
   }
