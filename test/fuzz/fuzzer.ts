@@ -6,6 +6,7 @@
  * and one case alone with FUZZ_ONLY=i.
  */
 import fc from 'fast-check';
+import { isDeepStrictEqual } from 'node:util';
 import type { TestApp } from '../helpers/app.ts';
 import type { TestDb } from '../helpers/db.ts';
 import { HOSTILE_URL_PARTS, HOSTILE_VALUES, RawJson, mutateValue, rawBody, serialize } from './mutations.ts';
@@ -39,6 +40,18 @@ export interface FuzzRequest {
   headers: Record<string, string>;
   payload?: string | Buffer;
   note: string;
+  /** The key's use by this request, and the earlier one it replays. */
+  idem?: IdemUse;
+  replayOf?: IdemUse;
+}
+
+/** A write sent with an Idempotency-Key, and its first 2xx answer. */
+interface IdemUse {
+  op: string;
+  key: string;
+  url: string;
+  payload?: string | Buffer;
+  first?: { status: number; body: string };
 }
 
 export interface FailureGroup {
@@ -136,7 +149,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   const keys = { ...t.keys, revoked: world.revokedKey };
   const report: FuzzReport = { seed: options.seed, runs: options.runs, requests: 0, byStatus: {}, byOp: {}, failures: [], ms: 0 };
   const groups = new Map<string, FailureGroup>();
-  const usedIdem: { op: string; key: string; payload?: string | Buffer }[] = [];
+  const usedIdem: IdemUse[] = [];
   let hugeLeft = options.hugeBodies ?? 2;
   let state: Record<string, string> | undefined;
 
@@ -193,6 +206,20 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       if (op.write) learnIds(world, response.body);
     }
     for (const f of checkResponse(op, response)) record(request, response, f);
+    // a replay answers what the key's first success answered
+    const ok2xx = response.status >= 200 && response.status < 300;
+    if (request.replayOf?.first) {
+      const first = request.replayOf.first;
+      let same = first.status === response.status;
+      try {
+        same &&= isDeepStrictEqual(JSON.parse(first.body), JSON.parse(response.body));
+      } catch {
+        same = false;
+      }
+      if (!same) record(request, response, { category: 'idempotent replay differs', message: `first answer ${first.status} ${truncate(first.body, 300)}` });
+      else if (response.headers['idempotent-replayed'] !== 'true') record(request, response, { category: 'idempotent replay differs', message: 'no Idempotent-Replayed: true header' });
+    }
+    if (request.idem && !request.idem.first && ok2xx) request.idem.first = { status: response.status, body: response.body };
     if (op.write) {
       if (response.status >= 400 && response.status < 500) {
         const after = await fingerprint();
@@ -257,7 +284,7 @@ function buildRequest(
   ctx: GenContext,
   world: World,
   keys: { admin: string; integration: string; read: string; revoked: string },
-  usedIdem: { op: string; key: string; payload?: string | Buffer }[],
+  usedIdem: IdemUse[],
   allowHuge: boolean,
 ): FuzzRequest {
   const notes: string[] = [];
@@ -320,7 +347,8 @@ function buildRequest(
     query.push(q);
     notes.push(`query ${truncate(q, 60)}`);
   }
-  const url = query.length > 0 ? `${path}?${query.join('&')}` : path;
+  let url = query.length > 0 ? `${path}?${query.join('&')}` : path;
+  let replayOf: IdemUse | undefined;
 
   // headers
   // operations for members take a member token, the rest an API key
@@ -382,6 +410,8 @@ function buildRequest(
         headers['idempotency-key'] = p.key;
         if (chance(ctx, 0.5) && p.payload !== undefined) {
           payload = p.payload;
+          url = p.url;
+          replayOf = p;
           notes.push('idempotent replay');
         } else notes.push('idempotency key reused');
       } else {
@@ -420,9 +450,13 @@ function buildRequest(
       }
     }
   }
-  if (headers['idempotency-key'] && op.write) usedIdem.push({ op: op.id, key: headers['idempotency-key'], payload });
+  let idem: IdemUse | undefined;
+  if (headers['idempotency-key'] && op.write) {
+    idem = { op: op.id, key: headers['idempotency-key'], url, payload };
+    usedIdem.push(idem);
+  }
   if (usedIdem.length > 500) usedIdem.splice(0, 100);
-  return { case: i, op: op.id, method: op.method, url, headers, payload, note: notes.join('; ') || 'valid' };
+  return { case: i, op: op.id, method: op.method, url, headers, payload, note: notes.join('; ') || 'valid', idem, replayOf };
 }
 
 /** The failures, grouped, with a reproduction each. */
