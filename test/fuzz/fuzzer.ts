@@ -12,7 +12,7 @@ import type { TestDb } from '../helpers/db.ts';
 import { HOSTILE_URL_PARTS, HOSTILE_VALUES, RawJson, mutateValue, rawBody, serialize } from './mutations.ts';
 import { type Finding, type Operation, type Response, checkResponse, fingerprinter, operationsOf, stateDiff } from './oracle.ts';
 import { type GenContext, chance, generate, int, matching, pick } from './schema-gen.ts';
-import { type World, makeWorld, templates } from './world.ts';
+import { type World, makeWorld, mintMemberTokens, templates } from './world.ts';
 
 export interface FuzzOptions {
   seed: number;
@@ -152,6 +152,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   const usedIdem: IdemUse[] = [];
   let hugeLeft = options.hugeBodies ?? 2;
   let state: Record<string, string> | undefined;
+  let advancedDays = 0;
 
   const record = (request: FuzzRequest, response: Response, f: Finding) => {
     const code = /"code":"([A-Z_]+)"/.exec(response.body)?.[1] ?? '';
@@ -183,6 +184,14 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     const [draw] = fc.sample(fc.gen(), { seed: (options.seed + i) | 0, numRuns: 1 });
     const ctx: GenContext = { draw: draw!, ids: world.ids, hints: world.hints, include: world.include, now: t.clock.now() };
     const op = order[i % order.length]!;
+    // now and then time passes (pending points come, holds and lots expire); at most a year and a half in all
+    if (chance(ctx, 0.015) && advancedDays < 540) {
+      const ms = pick(ctx, [60_000, 3_600_000, 86_400_000, 7 * 86_400_000, 40 * 86_400_000]);
+      t.clock.advance(ms);
+      advancedDays += ms / 86_400_000;
+      if (world.memberTokens.length > 0) world.memberTokens = await mintMemberTokens(t, world.programs);
+      ctx.now = t.clock.now();
+    }
     const request = buildRequest(op, i, ctx, world, keys, usedIdem, hugeLeft > 0);
     if (request.note.startsWith('10 MiB')) hugeLeft--;
     genMs += performance.now() - g0;
@@ -477,7 +486,7 @@ export function formatReport(report: FuzzReport, label: string, replay: string):
       lines.push(`  ${e.message}`);
       lines.push(describeRequest(e.request).replace(/^/gm, '  '));
       lines.push(describeResponse(e.response).replace(/^/gm, '  '));
-      if (e.request.case >= 0) lines.push(`    replay: ${replay.replace('{seed}', String(report.seed)).replace('{case}', String(e.request.case))}`);
+      if (e.request.case >= 0) lines.push(`    replay: ${replay.replaceAll('{seed}', String(report.seed)).replaceAll('{case}', String(e.request.case))}`);
     }
   }
   return lines.join('\n');

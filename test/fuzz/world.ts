@@ -27,6 +27,19 @@ export interface World {
   kept: Set<string>;
 }
 
+/** Member tokens for the first members of each programme, if the app mints them (POST …/member-tokens). Minting changes nothing. */
+export async function mintMemberTokens(t: TestApp, programs: World['programs']): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const p of programs) {
+    for (const m of p.all.slice(0, 2)) {
+      const res = await t.call('POST', `/v1/programs/${p.id}/member-tokens`, { body: { member_id: m } });
+      const token = res.statusCode === 201 ? (res.json() as { token?: unknown }).token : undefined;
+      if (typeof token === 'string') tokens.push(token);
+    }
+  }
+  return tokens;
+}
+
 /** Valid bodies that need ids to agree (a member of the event's programme, data of the event's type), by operationId. */
 export function templates(w: World, pick: <T>(values: readonly T[]) => T): Record<string, (() => unknown) | undefined> {
   const event = (withProgram: boolean) => {
@@ -138,15 +151,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
   const revoked = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz revoked', scopes: ['admin'] } }), 201);
   ok(await t.call('DELETE', `/v1/api-keys/${revoked.id}`), 200);
   ids.key!.push(spare.id, revoked.id);
-  // member tokens, if the app mints them (an operation POST …/member-tokens)
-  const memberTokens: string[] = [];
-  for (const p of programs) {
-    for (const m of p.all.slice(0, 2)) {
-      const res = await t.call('POST', `/v1/programs/${p.id}/member-tokens`, { body: { member_id: m } });
-      const token = res.statusCode === 201 ? (res.json() as { token?: unknown }).token : undefined;
-      if (typeof token === 'string') memberTokens.push(token);
-    }
-  }
+  const memberTokens = await mintMemberTokens(t, programs);
   return {
     ids,
     programs,
