@@ -259,6 +259,16 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
         assertProblem(await send({ id, type: 'checkin', program_id: programId, member_id: m.id }), 422, 'BALANCE_LIMIT_EXCEEDED');
         assertProblem(await t.call('GET', `/v1/programs/${programId}/events/by-external-id/${id}`), 404, 'EVENT_NOT_FOUND');
       });
+      // in a batch, only that member's event is refused; the others are processed, in order
+      const other = await createMember(t, programId);
+      const again = unique('n1');
+      const events = [again, unique('m'), unique('n2'), again].map((id, i) => ({ id, type: 'checkin', member_id: i === 1 ? m.id : other.id }));
+      const batch = await unchanged(t, [m.id], async () => ok(await t.call('POST', '/v1/events/batch', { body: { program_id: programId, events }, key: t.keys.integration }), 200));
+      assert.deepEqual(batch.results.map((r: Json) => r.status), [201, 422, 201, 200]);
+      assert.equal(batch.results[1].error.code, 'BALANCE_LIMIT_EXCEEDED');
+      assert.deepEqual(batch.results[3].result, batch.results[0].result);
+      assert.deepEqual([batch.processed, batch.rejected, batch.duplicates, batch.points], [2, 1, 1, 2]);
+      assert.equal(ok(await t.call('GET', `/v1/members/${other.id}/balance`)).available, 2);
       assert.equal(ok(await t.call('GET', '/v1/audit')).ok, true);
     });
 

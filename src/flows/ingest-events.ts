@@ -109,6 +109,20 @@ export async function ingestEvents(deps: IngestDeps, programId: string, inputs: 
       const e = err as { code?: string; constraint?: string; constraint_name?: string; message?: string };
       const domain = err instanceof DomainError ? err : fromDatabaseError(err);
       const stale = domain?.code === 'EVALUATION_STALE' || (e.code === '23505' && /event_program_id_external_id_key/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`));
+      const undecided = inputs.filter((i) => !outcomes.has(i.index) && valid.some((p) => p.index === i.index));
+      if (domain?.code === 'BALANCE_LIMIT_EXCEEDED' && undecided.length > 1) {
+        // a member's total would pass 2^53 − 1 (nothing of the batch was written): only the events
+        // that would take it there are refused — each remaining event on its own, in order (rare)
+        for (const one of undecided) {
+          try {
+            outcomes.set(one.index, (await ingestEvents(deps, programId, [one], now))[0]!);
+          } catch (refused) {
+            if (!(refused instanceof DomainError)) throw refused;
+            outcomes.set(one.index, { index: one.index, event_id: one.input.id, status: refused.status, error: refused });
+          }
+        }
+        break;
+      }
       if (!stale || attempt >= MAX_ATTEMPTS) throw fromDatabaseError(err) ?? err;
       // someone wrote for the same members or events meanwhile: start over from what is stored now
     }
