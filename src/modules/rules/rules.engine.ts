@@ -322,6 +322,8 @@ function skipWith(ruleId: string, reason: Skip['reason'], detail: string): Skip 
 
 const CAP_PERIODS = ['day', 'week', 'month', 'lifetime'] as const;
 
+const MAX_TOTAL_BIG = BigInt(MAX_TOTAL_POINTS);
+
 const CAP_LABELS: Record<string, string> = { per_event: 'per-event cap', day: 'daily cap', week: 'weekly cap', month: 'monthly cap', lifetime: 'lifetime cap' };
 
 /**
@@ -461,7 +463,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     const exact = mul(baseExact, combined);
     const rounding = effect.type === 'rate' ? (effect.rounding ?? 'floor') : 'floor';
     const roundedExact = round(exact, rounding);
-    if (roundedExact > BigInt(MAX_TOTAL_POINTS)) {
+    if (roundedExact > MAX_TOTAL_BIG) {
       throw awardLimit(`Rule ${rule.ruleId} would award ${roundedExact} points for this event before caps; a rule may award at most 2^53 − 1 (${MAX_TOTAL_POINTS}) before caps, and an event at most ${MAX_POINTS}`, roundedExact, [rule.ruleId]);
     }
     const rounded = Number(roundedExact);
