@@ -51,8 +51,11 @@ interface IdemUse {
   key: string;
   url: string;
   payload?: string | Buffer;
-  first?: { status: number; body: string };
+  first?: { status: number; body: string; at: number };
 }
+
+/** Idempotency keys are remembered 30 days (JIFEN_IDEMPOTENCY_RETENTION_DAYS); a replay is expected well within that. */
+const REPLAY_WITHIN_MS = 29 * 86_400_000;
 
 export interface FailureGroup {
   category: string;
@@ -143,6 +146,14 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     fingerprints++;
     return fp;
   };
+  // the fingerprint must see a write: one credit, before and after
+  {
+    const before = await fingerprintOf();
+    const res = await t.call('POST', `/v1/members/${world.programs[0]!.active[0]}/credits`, { body: { points: 1 }, idem: true });
+    if (res.statusCode !== 201) throw new Error(`fuzz world: a credit answered ${res.statusCode} ${res.body}`);
+    const changed = stateDiff(before, await fingerprintOf());
+    if (!changed.includes('ledger_entry')) throw new Error(`the state fingerprint did not see a credit (changed: ${changed.join(', ') || 'nothing'})`);
+  }
   let requestMs = 0;
   let genMs = 0;
   const setupMs = performance.now() - t0;
@@ -217,7 +228,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     for (const f of checkResponse(op, response)) record(request, response, f);
     // a replay answers what the key's first success answered
     const ok2xx = response.status >= 200 && response.status < 300;
-    if (request.replayOf?.first) {
+    if (request.replayOf?.first && t.clock.now().getTime() - request.replayOf.first.at < REPLAY_WITHIN_MS) {
       const first = request.replayOf.first;
       let same = first.status === response.status;
       try {
@@ -228,7 +239,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       if (!same) record(request, response, { category: 'idempotent replay differs', message: `first answer ${first.status} ${truncate(first.body, 300)}` });
       else if (response.headers['idempotent-replayed'] !== 'true') record(request, response, { category: 'idempotent replay differs', message: 'no Idempotent-Replayed: true header' });
     }
-    if (request.idem && !request.idem.first && ok2xx) request.idem.first = { status: response.status, body: response.body };
+    if (request.idem && !request.idem.first && ok2xx) request.idem.first = { status: response.status, body: response.body, at: t.clock.now().getTime() };
     if (op.write) {
       if (response.status >= 400 && response.status < 500) {
         const after = await fingerprint();
