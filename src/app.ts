@@ -19,7 +19,7 @@ import { systemRoutes } from './modules/system/system.routes.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerMemberAuth } from './plugins/member-auth.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
-import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerErrorHandling, registerQueryChecks, registerTextChecks } from './plugins/errors.ts';
+import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerErrorHandling, registerHostCheck, registerQueryChecks, registerTextChecks } from './plugins/errors.ts';
 import { registerJsonBody } from './plugins/json-body.ts';
 import type { Clock } from './shared/clock.ts';
 import { type App, type AppDeps, emptyBodyIsObject } from './shared/http.ts';
@@ -69,6 +69,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // What the router and Node's HTTP parser refuse is problem+json too.
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // a request without Host is refused by registerHostCheck, as problem+json, not by Node with a bare 400
+    http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const { strict, lenient } = validators();
@@ -79,6 +81,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.removeContentTypeParser('text/plain');
   registerJsonBody(app);
   registerErrorHandling(app);
+  registerHostCheck(app);
   registerTextChecks(app);
   registerQueryChecks(app);
   // Every /v1 operation declares what the HTTP layer may answer (before swagger reads the routes),

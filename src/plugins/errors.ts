@@ -165,7 +165,9 @@ function findUnstorable(value: unknown): (string | number)[] | undefined {
  */
 export function registerTextChecks(app: App) {
   app.addHook('preValidation', async (request) => {
-    for (const [location, part] of [['body', request.body], ['querystring', request.query], ['params', request.params]] as const) {
+    // a route without a query string schema ignores the query string: nothing of it is stored
+    const query = request.routeOptions.schema?.querystring ? request.query : undefined;
+    for (const [location, part] of [['body', request.body], ['querystring', query], ['params', request.params]] as const) {
       const path = unstorableText(part);
       if (path) {
         throw new DomainError('VALIDATION_FAILED', `${location} ${path} contains a NUL character or invalid Unicode`, {}, [
@@ -192,6 +194,19 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
   }
   request.log.error({ err }, 'framework error');
   return send(request, reply, 'INTERNAL', 'Something went wrong on our side. The request id helps us find it.');
+}
+
+/**
+ * HTTP/1.1 requires a Host header. Node refuses a request without one with a bare 400 (no body) unless
+ * told not to (http.requireHostHeader: false, in app.ts): then it is refused here, as problem+json.
+ */
+export function registerHostCheck(app: App) {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.httpVersion === '1.1' && !request.headers.host) {
+      reply.header('connection', 'close');
+      throw new DomainError('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header', {}, [{ path: '/Host', location: 'headers', message: 'is required' }]);
+    }
+  });
 }
 
 /** Longest path parameter the router takes (UTF-16 units, after percent-decoding). */

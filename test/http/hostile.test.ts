@@ -326,6 +326,9 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       assertRawProblem(await rawHttp(port, credit('Content-Length: abc\r\n\r\n{"points":5}')), 400, 'BAD_REQUEST');
       assertRawProblem(await rawHttp(port, credit(`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`)), 400, 'BAD_REQUEST');
       assertRawProblem(await rawHttp(port, credit(`Bad Header: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`)), 400, 'BAD_REQUEST');
+      // HTTP/1.1 without Host: Node's own answer would be a bare 400 without a body
+      assertRawProblem(await rawHttp(port, 'GET /healthz HTTP/1.1\r\n\r\n'), 400, 'BAD_REQUEST');
+      assertRawProblem(await rawHttp(port, credit(`Content-Length: ${body.length}\r\n\r\n${body}`).replace('Host: x\r\n', '')), 400, 'BAD_REQUEST');
       // over a real socket too, the router's refusals are problem+json
       assertRawProblem(await rawHttp(port, 'GET /v1/members/%C0%AF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), 400, 'INVALID_URL');
       await assertUnchanged();
@@ -354,6 +357,12 @@ forEachDatabase('HTTP hostile input', (getDb) => {
         assert.equal((await inject('{"points":1,"reason":"积分"}', { 'content-type': ct })).statusCode, 201, ct);
       }
       assert.equal((await inject('{"points":1}', { 'content-type': json, 'content-encoding': 'identity' })).statusCode, 201);
+    });
+
+    it('ignores the query string of a route that declares none, even with a NUL in it', async () => {
+      assert.equal((await t.call('GET', '/healthz?limit=%00', { key: null })).statusCode, 200);
+      assert.equal((await t.call('GET', `/v1/members/${f.memberId}?x=%00`)).statusCode, 200);
+      assertProblem(await t.call('GET', '/v1/programs?cursor=%00'), 400, 'VALIDATION_FAILED', { path: '/cursor', location: 'querystring' });
     });
 
     it('refuses any body on POST /v1/jobs/sweep but none or {}', async () => {
