@@ -226,6 +226,15 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       if (op.write) learnIds(world, response.body);
     }
     for (const f of checkResponse(op, response)) record(request, response, f);
+    // a key limited to one programme never reaches another programme's things
+    if (ok2xxOf(response) && world.scopedKey && request.headers.authorization === `Bearer ${world.scopedKey.secret}`) {
+      const text = `${request.url} ${request.payload === undefined ? '' : String(request.payload)}`;
+      const foreign = [...text.matchAll(/(?:prg|mbr|hld|ent|rul|evt)_[A-Za-z0-9_]{1,64}/g)].map((m) => m[0]).find((id) => {
+        const owner = world.owner.get(id);
+        return owner !== undefined && owner !== world.scopedKey!.programId;
+      });
+      if (foreign) record(request, response, { category: 'scoped key reached another programme', message: `${foreign} belongs to ${world.owner.get(foreign)}` });
+    }
     // a replay answers what the key's first success answered
     const ok2xx = response.status >= 200 && response.status < 300;
     if (request.replayOf?.first && t.clock.now().getTime() - request.replayOf.first.at < REPLAY_WITHIN_MS) {
@@ -264,6 +273,8 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   report.timing = { setupMs, genMs, requestMs, fingerprintMs, fingerprints };
   return report;
 }
+
+const ok2xxOf = (r: Response) => r.status >= 200 && r.status < 300;
 
 /** Ids that successful writes created join the pools (new members, holds, entries, …). */
 function learnIds(world: World, body: string) {
@@ -413,6 +424,8 @@ function buildRequest(
         ['read key', `Bearer ${keys.read}`],
         ['integration key', `Bearer ${keys.integration}`],
         ['revoked key', `Bearer ${keys.revoked}`],
+        ['key of another programme', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
+        ['key of another programme', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
         ['unknown key', 'Bearer jf_0000000000000000000000000000'],
         ['Bearer only', 'Bearer'],
         ['Basic', 'Basic YWRtaW46YWRtaW4='],

@@ -15,6 +15,10 @@ export interface World {
   /** Members whose balances are compared around every refused write. */
   members: string[];
   revokedKey: string;
+  /** An admin key limited to the second programme, if the app scopes keys (else undefined). */
+  scopedKey?: { secret: string; programId: string };
+  /** The programme of every id the world made. */
+  owner: Map<string, string>;
   /** Values the generator prefers for these property names. */
   hints: Record<string, unknown[]>;
   /** How often optional properties of these names are sent. */
@@ -76,6 +80,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
   const members: string[] = [];
   const programs: World['programs'] = [];
   const kept = new Set<string>();
+  const owner = new Map<string, string>();
   for (const [n, tz] of [
     [1, 'Asia/Shanghai'],
     [2, 'UTC'],
@@ -83,6 +88,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     const p = await createProgram(t, { name: `Fuzz programme ${n}`, time_zone: tz, currency: 'CNY' });
     ids.prg!.push(p.id);
     const ext = { programId: p.id as string, members: [] as string[], events: [] as string[] };
+    const lengths = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, v.length]));
     externalIds.push(ext);
     const made = [];
     for (let i = 0; i < 4; i++) {
@@ -146,7 +152,10 @@ export async function makeWorld(t: TestApp): Promise<World> {
       ids.evt!.push(e.id);
       ext.events.push(id);
     }
+    for (const [k, v] of Object.entries(ids)) for (const id of v.slice(lengths[k])) owner.set(id, p.id);
   }
+  const scoped = await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz scoped', scopes: ['admin'], program_ids: [ids.prg![1]] } });
+  const scopedKey = scoped.statusCode === 201 ? { secret: (scoped.json() as { secret: string }).secret, programId: ids.prg![1]! } : undefined;
   const spare = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz spare', scopes: ['read'] } }), 201);
   const revoked = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz revoked', scopes: ['admin'] } }), 201);
   ok(await t.call('DELETE', `/v1/api-keys/${revoked.id}`), 200);
@@ -160,6 +169,8 @@ export async function makeWorld(t: TestApp): Promise<World> {
     externalIds,
     members,
     revokedKey: revoked.secret,
+    scopedKey,
+    owner,
     hints: {
       type: ['checkin', 'order.paid', 'app.opened', 'custom.visit', 'order.refunded', 'referral'],
       triggers: ['checkin', 'order.paid', 'app.opened', 'custom.visit'],
