@@ -208,8 +208,31 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     genMs += performance.now() - g0;
     if (op.write && state === undefined) state = await fingerprint();
     const r0 = performance.now();
-    const response = await send(t, request, options.timeoutMs ?? 15_000);
+    // now and then a write is sent twice at once with the same Idempotency-Key: one effect, one answer
+    const twin = op.write && request.idem !== undefined && request.note === 'valid' && chance(ctx, 0.08);
+    const [response, second] = await Promise.all([
+      send(t, request, options.timeoutMs ?? 15_000),
+      twin ? send(t, request, options.timeoutMs ?? 15_000) : undefined,
+    ]);
     requestMs += performance.now() - r0;
+    if (second) {
+      report.requests++;
+      report.byStatus[second.status] = (report.byStatus[second.status] ?? 0) + 1;
+      const twinRequest = { ...request, note: 'the same write twice at once (second answer)' };
+      for (const f of checkResponse(op, second)) record(twinRequest, second, f);
+      const bothOk = ok2xxOf(response) && ok2xxOf(second);
+      const inProgress = [response, second].some((r) => r.status === 409 && r.body.includes('IDEMPOTENCY_KEY_IN_PROGRESS'));
+      let same = response.status === second.status;
+      try {
+        same &&= isDeepStrictEqual(JSON.parse(response.body), JSON.parse(second.body)) || !bothOk;
+      } catch {
+        same = false;
+      }
+      if (!same && !inProgress && (bothOk || ok2xxOf(response) !== ok2xxOf(second))) {
+        record(twinRequest, second, { category: 'concurrent twins differ', message: `first answer ${response.status} ${truncate(response.body, 300)}` });
+      }
+      state = undefined;
+    }
     report.requests++;
     report.byStatus[response.status] = (report.byStatus[response.status] ?? 0) + 1;
     const counts = (report.byOp[op.id] ??= [0, 0]);
@@ -250,7 +273,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
     }
     if (request.idem && !request.idem.first && ok2xx) request.idem.first = { status: response.status, body: response.body, at: t.clock.now().getTime() };
     if (op.write) {
-      if (response.status >= 400 && response.status < 500) {
+      if (response.status >= 400 && response.status < 500 && state !== undefined) {
         const after = await fingerprint();
         const changed = stateDiff(state!, after);
         if (changed.length > 0) record(request, response, { category: 'refused write changed state', message: `tables changed: ${changed.join(', ')}` });
