@@ -249,14 +249,20 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       if (op.write) learnIds(world, response.body);
     }
     for (const f of checkResponse(op, response)) record(request, response, f);
-    // a key limited to one programme never reaches another programme's things
+    // a key limited to one programme never sees another programme's things: a 2xx answer to it shows
+    // none of their ids (outside the error objects of a batch's results)
     if (ok2xxOf(response) && world.scopedKey && request.headers.authorization === `Bearer ${world.scopedKey.secret}`) {
-      const text = `${request.url} ${request.payload === undefined ? '' : String(request.payload)}`;
-      const foreign = [...text.matchAll(/(?:prg|mbr|hld|ent|rul|evt)_[A-Za-z0-9_]{1,64}/g)].map((m) => m[0]).find((id) => {
-        const owner = world.owner.get(id);
+      let shown = '';
+      try {
+        shown = JSON.stringify(JSON.parse(response.body), (k, v) => (k === 'error' ? undefined : v));
+      } catch {
+        shown = response.body;
+      }
+      const foreign = [...shown.matchAll(/(?:prg|mbr|hld|ent|rul|evt)_[A-Za-z0-9_]{1,64}/g)].map((m) => m[0]).find((id) => {
+        const owner = world.owner.get(id) ?? (world.ids.prg!.includes(id) ? id : undefined);
         return owner !== undefined && owner !== world.scopedKey!.programId;
       });
-      if (foreign) record(request, response, { category: 'scoped key reached another programme', message: `${foreign} belongs to ${world.owner.get(foreign)}` });
+      if (foreign) record(request, response, { category: 'scoped key saw another programme', message: `the answer shows ${foreign} of ${world.owner.get(foreign) ?? foreign}` });
     }
     // a replay answers what the key's first success answered
     const ok2xx = response.status >= 200 && response.status < 300;
