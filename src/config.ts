@@ -8,6 +8,13 @@ export interface Config {
   /** postgres://… when running on a PostgreSQL server; undefined for the embedded PGlite database. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /**
+   * How long a request waits for a database connection (PostgreSQL) or its turn (the embedded
+   * database) before it is answered 503 with Retry-After, having started nothing.
+   */
+  databaseAcquireTimeoutMs: number;
+  /** How many times a transaction that hit a deadlock or serialization failure is run again before 503. */
+  databaseConflictRetries: number;
   /** Where the embedded database keeps its files. */
   dataDir: string;
   host: string;
@@ -81,6 +88,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     databaseUrl,
     databasePoolSize: int('DATABASE_POOL_SIZE', 20, 1, 1000),
+    databaseAcquireTimeoutMs: int('DATABASE_ACQUIRE_TIMEOUT_MS', 5000, 0, 600_000),
+    databaseConflictRetries: int('DATABASE_CONFLICT_RETRIES', 4, 0, 20),
     dataDir: resolve(str('JIFEN_DATA_DIR') ?? 'data'),
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT', 3000, 0, 65535),

@@ -29,12 +29,13 @@ function lockDataDir(dataDir: string): DataDirLock {
 }
 
 export async function openConfiguredDb(config: Readonly<Config>) {
-  if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+  const tuning = { acquireTimeoutMs: config.databaseAcquireTimeoutMs, conflictRetries: config.databaseConflictRetries };
+  if (config.databaseUrl) return openDb({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, ...tuning });
   const dir = join(config.dataDir, 'pglite');
   const lock = lockDataDir(config.dataDir);
   try {
     await mkdir(dir, { recursive: true });
-    const db = await openDb({ dataDir: dir });
+    const db = await openDb({ dataDir: dir, ...tuning });
     const close = db.close;
     return { ...db, close: async () => { try { await close(); } finally { lock.release(); } } };
   } catch (err) {

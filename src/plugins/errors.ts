@@ -86,7 +86,12 @@ export function registerErrorHandling(app: App) {
       return send(request, reply, 'VALIDATION_FAILED', first ? `${first.location} ${first.path} ${first.message}` : err.message, {}, errors);
     }
     const domain = err instanceof DomainError ? err : fromDatabaseError(err);
-    if (domain) return send(request, reply, domain.code, domain.message, domain.details, domain.errors);
+    if (domain) {
+      // 503 (database busy, conflict, unavailable) and 429 say when to come back
+      const retryAfter = domain.details.retry_after_seconds;
+      if (typeof retryAfter === 'number' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(retryAfter));
+      return send(request, reply, domain.code, domain.message, domain.details, domain.errors);
+    }
     switch (err.code) {
       case 'FST_ERR_CTP_INVALID_JSON_BODY':
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
