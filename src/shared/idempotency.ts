@@ -46,6 +46,18 @@ export function isIdempotencyRace(err: unknown): boolean {
   return e?.code === '23505' && /idempotency_key_pkey/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`);
 }
 
+/**
+ * A write that failed with a domain error (409, 422: the hold was resolved, the credit reversed, the
+ * rule archived…) may have failed because a twin request with the same key committed the very change
+ * while this one waited for its lock. Its key is then stored: answer the first result, as a replay
+ * would, instead of an error the first request caused. Looked up after the failed transaction ended.
+ */
+export async function replayAfterConflict<T>(db: Queryable, ctx: IdempotencyContext | undefined, err: unknown): Promise<WriteResult<T> | undefined> {
+  if (!ctx || !(err instanceof DomainError) || (err.status !== 409 && err.status !== 422) || err.code.startsWith('IDEMPOTENCY_')) return undefined;
+  const [claim] = await db.query<{ r: WriteResult<T> | null }>('SELECT jf_idem_claim($1::text::jsonb) AS r', [JSON.stringify(idempotencyParams(ctx))]);
+  return claim?.r ?? undefined;
+}
+
 /** Runs an attempt again (once) when it lost an idempotency race. */
 export async function retryingIdempotencyRace<T>(attempt: () => Promise<T>): Promise<T> {
   try {
@@ -89,7 +101,10 @@ export async function withIdempotency<T>(
   try {
     return await retryingIdempotencyRace(attempt);
   } catch (err) {
-    throw fromDatabaseError(err) ?? err;
+    const domain = err instanceof DomainError ? err : (fromDatabaseError(err) ?? err);
+    const replay = await replayAfterConflict<T>(db, ctx, domain);
+    if (replay) return replay;
+    throw domain;
   }
 }
 

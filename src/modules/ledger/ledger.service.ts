@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
+import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
 import { isDateTime, MAX_TIMESTAMP, MIN_TIMESTAMP, normalizeDateTime } from '../../shared/formats.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
@@ -66,6 +66,11 @@ async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction,
     return result;
   } catch (err) {
     const domain = err instanceof DomainError ? err : fromDatabaseError(err);
+    const replay = await replayAfterConflict<T>(db, ctx.idempotency, domain);
+    if (replay) {
+      ledgerOperations.inc({ operation, outcome: 'replayed' });
+      return replay;
+    }
     ledgerOperations.inc({ operation, outcome: domain?.code ?? 'error' });
     throw domain ?? err;
   }
