@@ -2,10 +2,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
-import { createApiKey } from './modules/api-keys/index.ts';
+import { createApiKeyFor } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
 import { sweep } from './modules/ledger/index.ts';
 import { openConfiguredDb, StartupError, startServer } from './server.ts';
+import { DomainError } from './shared/errors.ts';
 import type { Scope } from './shared/http.ts';
 
 const HELP = `jifen — loyalty points engine
@@ -18,19 +19,23 @@ Commands:
   migrate                        Apply pending database migrations and exit.
   audit [--program prg_…]        Check every ledger invariant; exit 1 if any is broken.
   sweep                          Release timed-out holds and expire due lots now.
-  api-key --name N --scope S     Create an API key (scopes: admin, integration, read; repeat --scope).
+  api-key --name N --scope S [--program prg_…]
+                                 Create an API key (scopes: admin, integration, read; repeat --scope).
+                                 With --program (repeatable) the key acts on those programmes only;
+                                 without, on the whole deployment.
 
 Examples:
   npx jifen audit
   DATABASE_URL=postgres://localhost/jifen npx jifen migrate
   npx jifen api-key --name checkout --scope integration
+  npx jifen api-key --name coffee-pos --scope integration --program prg_demo
 `;
 
 async function main() {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
     options: {
-      program: { type: 'string' },
+      program: { type: 'string', multiple: true },
       name: { type: 'string' },
       scope: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
@@ -55,8 +60,12 @@ async function main() {
         return 0;
       }
       case 'audit': {
+        if ((values.program?.length ?? 0) > 1) {
+          process.stderr.write('audit takes at most one --program\n');
+          return 2;
+        }
         await migrate(db);
-        const report = await runAudit(db, new Date(), values.program ?? null);
+        const report = await runAudit(db, new Date(), values.program?.[0] ?? null);
         process.stdout.write(`${formatAudit(report)}\n`);
         return report.ok ? 0 : 1;
       }
@@ -73,7 +82,7 @@ async function main() {
           return 2;
         }
         await migrate(db);
-        const key = await createApiKey(db, values.name, scopes, new Date());
+        const key = await createApiKeyFor(db, null, { name: values.name, scopes, program_ids: values.program ?? null }, new Date());
         process.stdout.write(`${key.secret}\n`);
         return 0;
       }
@@ -91,7 +100,7 @@ main().then(
     if (code !== undefined) process.exit(code);
   },
   (err) => {
-    if (err instanceof ConfigError || err instanceof StartupError) {
+    if (err instanceof ConfigError || err instanceof StartupError || err instanceof DomainError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
