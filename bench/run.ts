@@ -1,6 +1,6 @@
 /**
- * npm run bench: bench/ledger then bench/sweep (and bench/rules-engine.ts when it is there), and
- * one summary at the end.
+ * npm run bench: bench/ledger then bench/sweep (and bench/rules-engine.ts when it is there), event
+ * ingestion, the server under overload (bench/load.ts), and one summary at the end.
  * Environment knobs are in bench/lib.ts (BENCH_SECONDS=5 for a quick check); see bench/README.md.
  */
 import { execFile } from 'node:child_process';
@@ -12,6 +12,7 @@ import { benchLedger, formatLedger, ledgerFailures } from './ledger.ts';
 import { fmt, log, settings } from './lib.ts';
 import { benchSweep, formatSweep, sweepFailures } from './sweep.ts';
 import { benchEvents, formatEvents } from './events.ts';
+import { benchLoad, formatLoad, type LoadResult, loadFailures } from './load.ts';
 
 const t0 = performance.now();
 log(`settings ${JSON.stringify(settings)}`);
@@ -38,6 +39,9 @@ const rules = await rulesEngine();
 log('bench/events.ts (against the ledger benchmark\'s pgbench baseline)');
 const eventsCoffee = await benchEvents(ledger.pgbench, 'coffee');
 const eventsResult = await benchEvents(ledger.pgbench, 'fifty');
+log('bench/load.ts (200 connections of writes, /healthz every 100 ms)');
+const load: LoadResult[] = [];
+for (const kind of settings.pglite ? (['pglite', 'postgres'] as const) : (['postgres'] as const)) load.push(await benchLoad(kind));
 const wall = (performance.now() - t0) / 1000;
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, PostgreSQL ${ledger.pgServer.server_version}` +
@@ -58,12 +62,14 @@ const out = [
   '',
   formatEvents(eventsResult),
   '',
+  formatLoad(load),
+  '',
   `wall time: ${fmt(wall, 0)} s (ledger ${fmt(tLedger, 0)} s, sweep ${fmt(tSweep - tLedger, 0)} s)`,
   '',
 ].filter((l, i, a) => l !== '' || a[i - 1] !== '');
 process.stdout.write(`${out.join('\n')}\n`);
 
-const failures = [...ledgerFailures(ledger), ...sweepFailures(sweepResult)];
+const failures = [...ledgerFailures(ledger), ...sweepFailures(sweepResult), ...loadFailures(load)];
 if (failures.length) {
   process.stderr.write(`FAILED:\n  ${failures.join('\n  ')}\n`);
   process.exitCode = 1;
