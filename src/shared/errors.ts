@@ -11,7 +11,7 @@ export const ERRORS = {
   JSON_TOO_DEEP: [400, 'The request body nests objects and arrays too deeply'],
   INVALID_URL: [400, 'The request URL is not valid'],
   BAD_REQUEST: [400, 'The request is not valid HTTP'],
-  UNAUTHENTICATED: [401, 'A valid API key is required'],
+  UNAUTHENTICATED: [401, 'A valid API key (or, on /v1/me, a member token) is required'],
   FORBIDDEN: [403, 'The API key does not have the scope this operation needs'],
   NOT_FOUND: [404, 'No such route'],
   PROGRAM_NOT_FOUND: [404, 'No such programme'],
