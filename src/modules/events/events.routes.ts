@@ -65,7 +65,15 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
         const error = programNotFound(programId);
         outcomes.push(...items.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error })));
       } else {
-        outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
+        try {
+          outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
+        } catch (err) {
+          // Programmes are written one after the other. Once one has committed, the answer must
+          // report it: a later programme that could not be written (overload) fails its own events
+          // (503, safe to send again), not the whole request.
+          if (!(err instanceof DomainError && err.status === 503) || !outcomes.some((o) => o.status === 201)) throw err;
+          outcomes.push(...items.map(({ index, input }) => ({ index, event_id: input.id, status: 503, error: err })));
+        }
       }
     }
     outcomes.sort((a, b) => a.index - b.index);
