@@ -101,8 +101,15 @@ export async function ingestEvents(deps: IngestDeps, programId: string, inputs: 
         // optimistic: evaluate outside any transaction; events_commit checks nothing moved
         await processValid(db, deps.rules, first, pending, inputs, outcomes, now, false, (fn) => db.transaction(fn));
       } else {
-        // contended: lock the members first, so this attempt cannot be overtaken
-        await db.transaction(async (tx) => processValid(tx, deps.rules, await read(tx), pending, inputs, outcomes, now, true, (fn) => fn(tx)));
+        // contended: lock the members first, so this attempt cannot be overtaken. db.transaction may
+        // run this again from the start (deadlock, serialization failure): each run starts from the
+        // outcomes decided before it, not from those of a run that was rolled back.
+        const decided = new Map(outcomes);
+        await db.transaction(async (tx) => {
+          outcomes.clear();
+          for (const [k, v] of decided) outcomes.set(k, v);
+          return processValid(tx, deps.rules, await read(tx), pending, inputs, outcomes, now, true, (fn) => fn(tx));
+        });
       }
       break;
     } catch (err) {
