@@ -98,6 +98,22 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal(missing.json().code, 'ORDER_NOT_FOUND');
   });
 
+  it('refuses a refund that names another member than the one who paid, and changes nothing', async () => {
+    const p = await programWith(coffeeChain);
+    const payer = await member(p, { tier: 'gold' });
+    const other = await member(p, { tier: 'gold' });
+    await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: payer, data: { order_id: 'X-1', amount: 10_000, currency: 'CNY' } });
+    await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: other, data: { order_id: 'X-2', amount: 2_000, currency: 'CNY' } });
+    const before = [await balance(payer), await balance(other)];
+    const wrong = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: other, data: { order_id: 'X-1' } });
+    assert.equal(wrong.statusCode, 422, wrong.body);
+    assert.equal(wrong.json().code, 'ORDER_NOT_FOUND');
+    assert.equal(wrong.json().errors[0].path, '/data/order_id');
+    assert.deepEqual([await balance(payer), await balance(other)], before);
+    const right = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: payer, data: { order_id: 'X-1' } });
+    assert.equal(right.json().points, -150);
+  });
+
   it('reverses exactly the refunded items, at their multiplier', async () => {
     const p = await programWith(beautyShop);
     const m = await member(p);

@@ -543,6 +543,12 @@ async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[]
       outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 422, error: new DomainError('ORDER_NOT_FOUND', `No order.paid event for order ${orderId}; send it first`, { order_id: orderId }, [{ path: `${prefix}/data/order_id`, location: 'body', message: 'has no order.paid event' }]) });
       continue;
     }
+    if (paid.result.member_id !== p.member!.id) {
+      // a refund reverses the points of the member who paid: naming another member is a mistake
+      // (it would record the refund on one member and take the points of another)
+      outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 422, error: new DomainError('ORDER_NOT_FOUND', `Order ${orderId} was not paid by member ${p.member!.id}`, { order_id: orderId, member_id: p.member!.id }, [{ path: `${prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member' }]) });
+      continue;
+    }
     const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId);
     const reversals: NonNullable<Prepared['reversals']> = [];
     // several awards can share one entry (one credit per event and pending period): bring each entry
