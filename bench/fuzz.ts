@@ -13,15 +13,9 @@
 import { createTestApp } from '../test/helpers/app.ts';
 import { type DbKind, DB_KINDS, createTestDb } from '../test/helpers/db.ts';
 import { formatReport, runFuzz } from '../test/fuzz/fuzzer.ts';
+import { envNumber } from './lib.ts';
 import { formatRawReport, runRawHttp } from '../test/fuzz/raw-http.ts';
 
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${JSON.stringify(raw)}: must be a non-negative number`);
-  return n;
-}
 
 const seed = process.env.FUZZ_SEED ? envNumber('FUZZ_SEED', 0) : Math.floor(Math.random() * 2 ** 31);
 const runs = envNumber('FUZZ_RUNS', 20_000);

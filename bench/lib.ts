@@ -19,7 +19,7 @@ const run = promisify(execFile);
 
 export const ROOT = join(import.meta.dirname, '..');
 
-function envNumber(name: string, fallback: number): number {
+export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);

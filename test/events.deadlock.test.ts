@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import postgres from 'postgres';
-import type { Db, Queryable } from '../src/db/db.ts';
+import { openDb } from '../src/db/db.ts';
 import { ingestEvents } from '../src/flows/ingest-events.ts';
 import { runAudit } from '../src/modules/audit/index.ts';
 import type { EventInput } from '../src/modules/events/events.schemas.ts';
@@ -16,42 +15,19 @@ import { makeMember, makeProgram, unique } from './helpers/factories.ts';
 // them (16 concurrent batches over the same 4 members: 29 of 480 events failed). Every write path
 // now locks members in one global order (member id, bytewise), then programme budgets.
 //
-// On PostgreSQL the batches run through a pool of their own with no retry of any kind around it
-// (a plain BEGIN/COMMIT per transaction): a deadlock, were one still possible, would fail the batch
-// here instead of being retried away. On PGlite the batches are serialised; the same checks hold.
+// On PostgreSQL the batches run through a pool of their own with conflict retries turned off
+// (conflictRetries: 0): a deadlock, were one still possible, would fail the batch here instead of
+// being retried away. On PGlite the batches are serialised; the same checks hold.
 
 const T0 = new Date('2026-03-01T00:00:00.000Z');
 const CLIENTS = 16;
 const BATCHES = 48;
 const EVENTS_PER_MEMBER = 8;
 
-/** A Db over its own postgres.js pool: transactions are BEGIN … COMMIT, nothing retried. */
-function plainPostgres(url: string, max: number): Db {
-  const sql = postgres(url, {
-    max,
-    onnotice: () => {},
-    connection: { TimeZone: 'UTC', application_name: 'jifen-deadlock-test' },
-    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
-  });
-  const wrap = (q: postgres.Sql | postgres.TransactionSql): Queryable => ({
-    async query<T>(text: string, params?: unknown[]) {
-      return (await q.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
-    },
-    async exec(text: string) {
-      await q.unsafe(text);
-    },
-  });
-  return {
-    kind: 'postgres',
-    ...wrap(sql),
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => sql.begin((tx) => fn(wrap(tx))) as Promise<T>,
-    close: () => sql.end({ timeout: 5 }),
-  };
-}
-
 /** What a failed batch threw: a PostgreSQL error with its code and where it happened. */
 function failureOf(reason: unknown): string {
-  const e = reason as { code?: string; message?: string; where?: string };
+  // with no retries allowed, a conflict is answered as 503 with the PostgreSQL error as its cause
+  const e = ((reason as { cause?: unknown })?.cause ?? reason) as { code?: string; message?: string; where?: string };
   return `${e?.code ?? ''} ${e?.message ?? String(reason)}${e?.where ? ` (${e.where.split('\n')[0]})` : ''}`;
 }
 
@@ -104,7 +80,7 @@ forEachDatabase('concurrent event batches over shared members', (getDb, kind) =>
       }
       return events;
     });
-    const db = kind === 'postgres' ? plainPostgres(testDb.url!, CLIENTS + 4) : testDb.db;
+    const db = kind === 'postgres' ? await openDb({ databaseUrl: testDb.url!, poolSize: CLIENTS + 4, conflictRetries: 0, acquireTimeoutMs: 60_000 }) : testDb.db;
     const deps = { db, rules: new RuleCache() };
     try {
       // CLIENTS importers at once, each sending its batches one after the other: first attempts
