@@ -31,6 +31,13 @@ describe('config', () => {
     );
   });
 
+  it('chooses the log format: pretty on a terminal by default, or as told', () => {
+    assert.equal(loadConfig({}).logFormat, 'auto');
+    assert.equal(loadConfig({ LOG_FORMAT: 'json' }).logFormat, 'json');
+    assert.equal(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+    assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), /LOG_FORMAT="xml": must be one of auto, pretty, json/);
+  });
+
   it('rejects out-of-range numbers', () => {
     assert.throws(() => loadConfig({ PORT: '70000' }), /PORT="70000": must be a whole number from 0 to 65535/);
     assert.throws(() => loadConfig({ DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/);

@@ -20,6 +20,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `pretty`: human-readable lines; `json`: one JSON object a line; `auto`: pretty on a terminal. */
+  logFormat: 'auto' | 'pretty' | 'json';
   /** Use this admin key instead of generating one on the first start. */
   bootstrapAdminKey: string | undefined;
   /** Create the demo programme on an empty database. */
@@ -80,6 +82,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (!levels.includes(logLevel as Config['logLevel'])) {
     problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${levels.join(', ')}`);
   }
+  const logFormat = str('LOG_FORMAT') ?? 'auto';
+  const formats = ['auto', 'pretty', 'json'] as const;
+  if (!formats.includes(logFormat as Config['logFormat'])) {
+    problems.push(`LOG_FORMAT=${JSON.stringify(logFormat)}: must be one of ${formats.join(', ')}`);
+  }
   const bootstrapAdminKey = str('JIFEN_BOOTSTRAP_ADMIN_KEY');
   if (bootstrapAdminKey !== undefined && !/^[A-Za-z0-9_\-]{24,128}$/.test(bootstrapAdminKey)) {
     problems.push('JIFEN_BOOTSTRAP_ADMIN_KEY: must be 24 to 128 letters, digits, _ or -');
@@ -94,6 +101,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host: str('HOST') ?? '127.0.0.1',
     port: int('PORT', 3000, 0, 65535),
     logLevel: logLevel as Config['logLevel'],
+    logFormat: logFormat as Config['logFormat'],
     bootstrapAdminKey,
     demo: bool('JIFEN_DEMO', databaseUrl === undefined),
     jobs: bool('JIFEN_JOBS', true),

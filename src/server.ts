@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import pinoPretty from 'pino-pretty';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { type DataDirLock, DataDirLockedError, lockDataDir as takeDataDirLock } from './db/data-dir-lock.ts';
@@ -49,7 +50,11 @@ export async function startServer(config: Readonly<Config>) {
   const db = await openConfiguredDb(config);
   const { applied } = await migrate(db);
   const clock = systemClock;
-  const app = await buildApp({ config, db, clock, logger: { level: config.logLevel } });
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+  const logger = pretty
+    ? { level: config.logLevel, stream: pinoPretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }) }
+    : { level: config.logLevel };
+  const app = await buildApp({ config, db, clock, logger });
   if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
 
   const bootstrap = await ensureBootstrapKey(db, config.bootstrapAdminKey, clock.now());
