@@ -1,5 +1,5 @@
 import { DomainError } from '../shared/errors.ts';
-import type { App } from '../shared/http.ts';
+import { type App, bearerOf } from '../shared/http.ts';
 import { allows, type ApiKeyVerifier, deploymentOnly } from '../modules/api-keys/index.ts';
 
 /**
@@ -11,10 +11,9 @@ export function registerAuth(app: App, verifier: ApiKeyVerifier) {
   app.addHook('onRequest', async (request) => {
     const needed = request.routeOptions.config?.scope;
     if (!needed) return;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new DomainError('UNAUTHENTICATED', 'Send Authorization: Bearer <API key>');
-    const principal = await verifier.verify(match[1]!);
+    const secret = bearerOf(request);
+    if (!secret) throw new DomainError('UNAUTHENTICATED', 'Send Authorization: Bearer <API key>');
+    const principal = await verifier.verify(secret);
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'The API key is unknown or revoked');
     if (!allows(principal.scopes, needed)) {
       throw new DomainError('FORBIDDEN', `This operation needs the ${needed} scope; the key has ${principal.scopes.join(', ')}`, { required_scope: needed });

@@ -1,8 +1,8 @@
 import type { Db } from '../db/db.ts';
-import { InvalidMemberToken, JwksUnavailable, type MemberPrincipal, MemberTokenVerifier } from '../modules/me/index.ts';
+import { InvalidMemberToken, type MemberPrincipal, MemberTokenVerifier } from '../modules/me/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { DomainError } from '../shared/errors.ts';
-import type { App } from '../shared/http.ts';
+import { type App, bearerOf } from '../shared/http.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -29,19 +29,17 @@ export function registerMemberAuth(app: App, db: Db, clock: Clock): MemberTokenV
   const verifier = new MemberTokenVerifier(db, clock);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.routeOptions.config?.member) return;
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) {
+    const token = bearerOf(request);
+    if (!token) {
       reply.header('www-authenticate', 'Bearer realm="jifen"');
       throw new DomainError('UNAUTHENTICATED', 'Send Authorization: Bearer <member token>');
     }
     try {
-      request.member = await verifier.verify(match[1]!);
+      request.member = await verifier.verify(token);
     } catch (err) {
+      // (a JWKS that cannot be fetched is a 503 whose Retry-After the error handler sets)
       if (err instanceof InvalidMemberToken) {
         reply.header('www-authenticate', `Bearer realm="jifen", error="invalid_token", error_description="${quoted(err.message)}"`);
-      } else if (err instanceof JwksUnavailable) {
-        reply.header('retry-after', String(err.details.retry_after_seconds));
       }
       throw err;
     }

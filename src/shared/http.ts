@@ -71,6 +71,12 @@ export function actorOf(request: FastifyRequest, given?: string): string {
   return given ? `${given} (${key})` : key;
 }
 
+/** The credential of `Authorization: Bearer <credential>`, or undefined (API keys and member tokens alike). */
+export function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+}
+
 /** For POSTs whose body is optional (capture, void, freeze, …): no body at all means {}. */
 export async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
   if (request.body === undefined) request.body = {};

@@ -47,6 +47,15 @@ export function isIdempotencyRace(err: unknown): boolean {
 }
 
 /**
+ * The stored answer of the context's key, as a replay, or undefined if the key is not stored
+ * (jf_idem_claim; a key stored for another request raises IDEMPOTENCY_KEY_REUSED).
+ */
+export async function storedResult<T>(q: Queryable, ctx: IdempotencyContext): Promise<WriteResult<T> | undefined> {
+  const [claim] = await q.query<{ r: WriteResult<T> | null }>('SELECT jf_idem_claim($1::text::jsonb) AS r', [JSON.stringify(idempotencyParams(ctx))]);
+  return claim?.r ?? undefined;
+}
+
+/**
  * A write that failed with a domain error (409, 422: the hold was resolved, the credit reversed, the
  * rule archived…) may have failed because a twin request with the same key committed the very change
  * while this one waited for its lock. Its key is then stored: answer the first result, as a replay
@@ -54,8 +63,7 @@ export function isIdempotencyRace(err: unknown): boolean {
  */
 export async function replayAfterConflict<T>(db: Queryable, ctx: IdempotencyContext | undefined, err: unknown): Promise<WriteResult<T> | undefined> {
   if (!ctx || !(err instanceof DomainError) || (err.status !== 409 && err.status !== 422) || err.code.startsWith('IDEMPOTENCY_')) return undefined;
-  const [claim] = await db.query<{ r: WriteResult<T> | null }>('SELECT jf_idem_claim($1::text::jsonb) AS r', [JSON.stringify(idempotencyParams(ctx))]);
-  return claim?.r ?? undefined;
+  return storedResult<T>(db, ctx);
 }
 
 /** Runs an attempt again (once) when it lost an idempotency race. */
@@ -83,11 +91,8 @@ export async function withIdempotency<T>(
   const attempt = () =>
     db.transaction(async (tx) => {
       if (ctx) {
-        const [claim] = await tx.query<{ r: WriteResult<T> | null }>(
-          'SELECT jf_idem_claim($1::text::jsonb) AS r',
-          [JSON.stringify({ ...idempotencyParams(ctx) })],
-        );
-        if (claim?.r) return claim.r;
+        const stored = await storedResult<T>(tx, ctx);
+        if (stored) return stored;
       }
       const result = await work(tx);
       if (ctx) {

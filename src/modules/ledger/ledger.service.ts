@@ -1,8 +1,8 @@
 import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
-import { isDateTime, MAX_TIMESTAMP, MIN_TIMESTAMP, normalizeDateTime } from '../../shared/formats.ts';
+import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryingIdempotencyRace, storedResult, type WriteResult } from '../../shared/idempotency.ts';
+import { normalizeDateTime } from '../../shared/formats.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/access.ts';
@@ -38,13 +38,11 @@ const NOT_FOUND = {
  * function answers an unknown one (jf_raise: the code's title, the id), after what the function
  * checks first, the idempotency key (a key reused with another request is 409 either way).
  */
-async function refuseOutOfScope<T>(db: Queryable, params: Record<string, unknown>, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[]): Promise<WriteResult<T> | undefined> {
+async function refuseOutOfScope<T>(db: Queryable, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[]): Promise<WriteResult<T> | undefined> {
   const refused = await firstOutOfScope(db, ctx.programs ?? null, resources);
   if (!refused) return undefined;
-  if (ctx.idempotency) {
-    const [claim] = await db.query<{ r: WriteResult<T> | null }>('SELECT jf_idem_claim($1::text::jsonb) AS r', [JSON.stringify(params)]);
-    if (claim?.r) return claim.r;
-  }
+  const stored = ctx.idempotency ? await storedResult<T>(db, ctx.idempotency) : undefined;
+  if (stored) return stored;
   throw NOT_FOUND[refused.kind](refused.id);
 }
 
@@ -59,7 +57,7 @@ function rememberWritten(body: unknown): void {
 async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[] = []): Promise<WriteResult<T>> {
   try {
     const params = { ...p, actor: p.actor ?? ctx.actor ?? null, now: ctx.now.toISOString(), ...idempotencyParams(ctx.idempotency) };
-    const refused = ctx.programs ? await refuseOutOfScope<T>(db, params, ctx, resources) : undefined;
+    const refused = ctx.programs ? await refuseOutOfScope<T>(db, ctx, resources) : undefined;
     const result = refused ?? await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params));
     if (ctx.programs) rememberWritten(result.body);
     ledgerOperations.inc({ operation, outcome: result.replayed ? 'replayed' : 'ok' });
@@ -80,14 +78,9 @@ export function credit(db: Queryable, memberId: string, req: CreditRequest, ctx:
   if (req.available_at !== undefined && req.pending_days !== undefined) throw fieldError('/pending_days', 'cannot be combined with available_at');
   // instants as the API writes them (UTC, milliseconds): what the database stores is what was validated
   const times: { available_at?: string; expires_at?: string } = {};
-  if (req.available_at !== undefined) times.available_at = instant('/available_at', req.available_at);
-  if (typeof req.expires_at === 'string') times.expires_at = instant('/expires_at', req.expires_at);
+  if (req.available_at !== undefined) times.available_at = normalizeDateTime(req.available_at);
+  if (typeof req.expires_at === 'string') times.expires_at = normalizeDateTime(req.expires_at);
   return run<Static<typeof CreditResult>>(db, 'credit', 'ledger_credit', { ...req, ...times, member_id: memberId }, ctx, [{ kind: 'member', id: memberId }]);
-}
-
-function instant(path: string, given: string): string {
-  if (!isDateTime(given)) throw fieldError(path, `must be a date-time from ${MIN_TIMESTAMP} to ${MAX_TIMESTAMP}`);
-  return normalizeDateTime(given);
 }
 
 export function debit(db: Queryable, memberId: string, req: DebitRequest, ctx: WriteContext) {

@@ -1,11 +1,12 @@
 import type { Queryable } from '../../db/db.ts';
 import type { Page } from '../../shared/pagination.ts';
-import { type EntryListQuery, type EntryView, listEntries, listLots, type LotView } from '../ledger/index.ts';
+import { type EntryListQuery, type EntryView, listEntries, listLots } from '../ledger/index.ts';
 import type { Member } from '../members/index.ts';
-import { getProgram } from '../programs/index.ts';
+import { localParts } from '../../shared/time.ts';
+import { getProgram, isIntlTimeZone } from '../programs/index.ts';
 import type { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
 
-/** Lots read for a forecast, 100 a page: enough for any real member (a lot is one credit). */
+/** Lots read for a forecast, at most: enough for any real member (a lot is one credit). */
 export const FORECAST_MAX_LOTS = 10_000;
 
 export async function profileOf(db: Queryable, member: Member): Promise<MeProfile> {
@@ -41,15 +42,11 @@ export async function historyOf(db: Queryable, memberId: string, query: EntryLis
 
 /** YYYY-MM-DD of an instant in a time zone (UTC if the zone is unknown to this runtime). */
 function localDate(timeZone: string): (at: Date) => string {
-  let format: Intl.DateTimeFormat;
-  try {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  } catch {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' });
-  }
+  const tz = isIntlTimeZone(timeZone) ? timeZone : 'UTC';
+  const two = (n: number) => String(n).padStart(2, '0');
   return (at) => {
-    const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
-    return `${parts.year}-${parts.month}-${parts.day}`;
+    const p = localParts(at, tz);
+    return `${String(p.year).padStart(4, '0')}-${two(p.month)}-${two(p.day)}`;
   };
 }
 
@@ -59,13 +56,7 @@ function localDate(timeZone: string): (at: Date) => string {
  */
 export async function expiryForecast(db: Queryable, member: Member, now: Date): Promise<ExpiryForecast> {
   const program = await getProgram(db, member.program_id);
-  const lots: LotView[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listLots(db, member.id, { state: 'open', limit: 100, cursor }, now);
-    lots.push(...page.data);
-    cursor = page.has_more && page.next_cursor ? page.next_cursor : undefined;
-  } while (cursor && lots.length < FORECAST_MAX_LOTS);
+  const { data: lots, has_more: incomplete } = await listLots(db, member.id, { state: 'open', limit: FORECAST_MAX_LOTS }, now);
 
   const dateOf = localDate(program.time_zone);
   const byDate = new Map<string, number>();
@@ -90,7 +81,7 @@ export async function expiryForecast(db: Queryable, member: Member, now: Date): 
     next_expiry: nextAt === undefined ? null : { at: nextAt, points: byAt.get(nextAt)! },
     by_month: [...byMonth].map(([month, points]) => ({ month, points })),
     by_date: dates.map((date) => ({ date, points: byDate.get(date)! })),
-    complete: cursor === undefined,
+    complete: !incomplete,
     as_of: now.toISOString(),
   };
 }

@@ -46,8 +46,3 @@ export async function updateProgram(db: Queryable, id: string, patch: ProgramUpd
   );
   return row;
 }
-
-export async function isKnownTimeZone(db: Queryable, tz: string): Promise<boolean> {
-  const rows = await db.query('SELECT 1 FROM pg_timezone_names WHERE name = $1', [tz]);
-  return rows.length > 0;
-}
