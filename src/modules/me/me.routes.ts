@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { App, AppDeps } from '../../shared/http.ts';
 import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
 import { Balance, EntryListQuery, getBalance, listLots, Lot, LotListQuery } from '../ledger/index.ts';
-import { MemberToken, MemberTokenCreate, requireProgramAccess } from '../programs/index.ts';
+import { requireProgram, scopeOf } from '../api-keys/access.ts';
+import { MemberToken, MemberTokenCreate } from '../programs/index.ts';
 import { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
 import * as service from './me.service.ts';
 import type { MemberPrincipal } from './me.tokens.ts';
@@ -76,7 +77,7 @@ export async function memberTokenRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    requireProgramAccess(request, programId);
+    requireProgram(scopeOf(request), programId);
     reply.header('cache-control', 'no-store');
     return reply.code(201).send(await mintMemberToken(db, programId, request.body, clock.now()));
   });

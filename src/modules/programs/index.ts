@@ -4,4 +4,4 @@ export * from './time-zones.ts';
 export { programRoutes } from './programs.routes.ts';
 export * from './member-tokens.service.ts';
 export * from './member-tokens.schemas.ts';
-export { memberTokenSettingsRoutes, requireProgramAccess } from './member-tokens.routes.ts';
+export { memberTokenSettingsRoutes } from './member-tokens.routes.ts';

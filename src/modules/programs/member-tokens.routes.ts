@@ -1,20 +1,11 @@
-import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../../shared/errors.ts';
 import { type App, type AppDeps, IdempotencyHeaders, emptyBodyIsObject, idempotencyOf, sendResult } from '../../shared/http.ts';
 import { IdParam, problems } from '../../shared/schemas.ts';
 import { MemberTokenSecret, MemberTokenSettings, MemberTokenSettingsUpdate, SecretRotation } from './member-tokens.schemas.ts';
 import * as service from './member-tokens.service.ts';
+import { requireProgram, scopeOf } from '../api-keys/access.ts';
 
 const tags = ['Programmes'];
 const Params = IdParam('programId', 'prg');
-
-/** A key limited to programmes sees another programme as one that does not exist (as api-keys' requireProgram). */
-export function requireProgramAccess(request: FastifyRequest, programId: string): void {
-  const programIds = request.apiKey?.programIds ?? null;
-  if (programIds !== null && !programIds.includes(programId)) {
-    throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
-  }
-}
 
 /** A programme's member-token settings: audience, issuer, JWKS URL and the HS256 secret. */
 export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps) {
@@ -26,7 +17,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
       params: Params, response: { 200: MemberTokenSettings, ...problems(404) },
     },
   }, async (request) => {
-    requireProgramAccess(request, request.params.programId);
+    requireProgram(scopeOf(request), request.params.programId);
     return service.getMemberTokenSettings(db, request.params.programId);
   });
 
@@ -40,7 +31,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    requireProgramAccess(request, programId);
+    requireProgram(scopeOf(request), programId);
     const result = await service.updateMemberTokenSettings(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateMemberTokenSettings'));
     return sendResult(reply, result);
   });
@@ -58,7 +49,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    requireProgramAccess(request, programId);
+    requireProgram(scopeOf(request), programId);
     const result = await service.rotateMemberTokenSecret(db, programId, request.body, clock.now(), idempotencyOf(request, 'rotateMemberTokenSecret'));
     reply.header('cache-control', 'no-store');
     return sendResult(reply, result);
