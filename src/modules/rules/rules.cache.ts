@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/db.ts';
-import { type CompiledRule, compileRule, orderRules } from './rules.engine.ts';
+import { type CompiledRule, compileRule, markNotInForce, type NotInForce, orderRules } from './rules.engine.ts';
 import type { RuleDefinition } from './rules.schemas.ts';
 import { allVersions } from './rules.repository.ts';
 
@@ -12,6 +12,8 @@ export class RuleSet {
   readonly #versions: { ruleId: string; from: number; until: number; rule: CompiledRule }[] = [];
   readonly #boundaries: number[];
   readonly #segments = new Map<number, CompiledRule[]>();
+  /** Per trigger, the versions listening to it (each in force somewhere in [from, until)). */
+  readonly #byTrigger = new Map<string, { ruleId: string; version: number; from: number; until: number }[]>();
 
   constructor(rows: Awaited<ReturnType<typeof allVersions>>) {
     const byRule = new Map<string, typeof rows>();
@@ -27,6 +29,7 @@ export class RuleSet {
         if (from >= until) return;
         const rule = compileRule({ rule_id: ruleId, version: v.version, created_at: v.rule_created_at, definition: v.definition });
         this.#versions.push({ ruleId, from, until, rule });
+        for (const t of v.definition.triggers) this.#byTrigger.set(t, [...(this.#byTrigger.get(t) ?? []), { ruleId, version: v.version, from, until }]);
         boundaries.add(from);
         if (until !== Infinity) boundaries.add(until);
       });
@@ -72,9 +75,39 @@ export class RuleSet {
     let rules = this.#segments.get(lo);
     if (!rules) {
       rules = orderRules(this.#versions.filter((v) => v.from <= t && t < v.until).map((v) => v.rule));
-      this.#segments.set(lo, rules);
+      this.#segments.set(lo, markNotInForce(rules, this.#notInForce(lo)));
     }
     return rules;
+  }
+
+  /**
+   * For the interval `lo` of at(): the rules listening to a type none of whose versions listening
+   * to it is in force in the interval (evaluate asks only when no rule in force listens to the
+   * event's type) — with the version taking effect for the type next, or when the rule last
+   * stopped applying to it. Upcoming first (soonest first), then the ones that stopped (latest first).
+   */
+  #notInForce(lo: number): (type: string) => readonly NotInForce[] {
+    const start = lo > 0 ? this.#boundaries[lo - 1]! : -Infinity;
+    const end = lo < this.#boundaries.length ? this.#boundaries[lo]! : Infinity;
+    const byType = new Map<string, NotInForce[]>();
+    return (type) => {
+      let out = byType.get(type);
+      if (out) return out;
+      const rules = new Map<string, { next?: { version: number; from: number }; until?: number }>();
+      for (const v of this.#byTrigger.get(type) ?? []) {
+        const r = rules.get(v.ruleId) ?? {};
+        if (v.from >= end && (!r.next || v.from < r.next.from)) r.next = { version: v.version, from: v.from };
+        if (v.until <= start && (r.until === undefined || v.until > r.until)) r.until = v.until;
+        rules.set(v.ruleId, r);
+      }
+      out = [...rules]
+        .filter(([, r]) => r.next || r.until !== undefined)
+        .sort(([, a], [, b]) => (a.next && b.next ? a.next.from - b.next.from : a.next ? -1 : b.next ? 1 : b.until! - a.until!))
+        .map(([ruleId, r]) => (r.next ? { ruleId, next: { version: r.next.version, from: new Date(r.next.from) } } : { ruleId, until: new Date(r.until!) }));
+      if (byType.size > 1000) byType.clear();
+      byType.set(type, out);
+      return out;
+    };
   }
 }
 

@@ -169,6 +169,37 @@ function byTrigger(rules: CompiledRule[], type: string): CompiledRule[] {
   return index.get(type) ?? [];
 }
 
+/**
+ * A rule listening to an event type while none listening to it is in force at an instant: the
+ * version of it that takes effect next for the type, or when it last stopped applying to the type
+ * (archived, or followed by a version that does not listen to it).
+ */
+export interface NotInForce {
+  ruleId: string;
+  next?: { version: number; from: Date };
+  until?: Date;
+}
+
+const notInForce = new WeakMap<CompiledRule[], (type: string) => readonly NotInForce[]>();
+
+/**
+ * Tells `evaluate` which rules exist outside the rules in force that `rules` is (RuleSet.at marks
+ * the lists it returns): an event whose type no rule in force listens to, while some rule of the
+ * programme listens to it at another time, is then skipped with `no_rule_in_force` and that rule,
+ * rather than earning nothing without a word (an import of old events, a late POS sync).
+ */
+export function markNotInForce(rules: CompiledRule[], lookup: (type: string) => readonly NotInForce[]): CompiledRule[] {
+  notInForce.set(rules, lookup);
+  return rules;
+}
+
+function notInForceSkip(ev: EvalEvent, r: NotInForce): Skip {
+  const when = r.next
+    ? `this rule applies to it from ${r.next.from.toISOString()} (version ${r.next.version})`
+    : `this rule stopped applying to it at ${r.until!.toISOString()}`;
+  return skipWith(r.ruleId, 'no_rule_in_force', `no rule for ${ev.type} was in force at ${ev.occurred_at.toISOString()}; ${when}`);
+}
+
 /** Sorts compiled rules into evaluation order. */
 export function orderRules(rules: CompiledRule[]): CompiledRule[] {
   return [...rules].sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1));
@@ -257,8 +288,12 @@ export interface Award {
 
 export interface Skip {
   rule_id: string;
-  /** budget: the programme budget was used up (applied when the event is written, not by the engine) */
-  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded' | 'budget';
+  /**
+   * budget: the programme budget was used up (applied when the event is written, not by the engine);
+   * no_rule_in_force: no rule listening to the event's type was in force at its occurred_at, and this
+   * one, listening to it, takes effect later or stopped before (rulesNotInForce)
+   */
+  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded' | 'budget' | 'no_rule_in_force';
   detail?: string;
 }
 
@@ -357,7 +392,10 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   const noAmount = rawAmount === undefined ? 'the event has no amount' : 'the event\'s amount is not a whole number of minor units from 0 to 10^12';
   let lines: EventItem[] | undefined | null = null;
 
-  for (const rule of byTrigger(rules, ev.type)) {
+  const listening = byTrigger(rules, ev.type);
+  if (listening.length === 0) for (const r of notInForce.get(rules)?.(ev.type) ?? []) skipped.push(notInForceSkip(ev, r));
+
+  for (const rule of listening) {
     const def = rule.def;
     if (excludedBy) {
       skipped.push(skipWith(rule.ruleId, 'excluded', `by exclusive rule ${excludedBy}`));
