@@ -2,8 +2,6 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { randomBytes } from 'node:crypto';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
@@ -23,33 +21,15 @@ import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerEr
 import { registerJsonBody } from './plugins/json-body.ts';
 import type { Clock } from './shared/clock.ts';
 import { type App, type AppDeps, emptyBodyIsObject } from './shared/http.ts';
-import { addJsonLimitsKeyword } from './shared/json-limits.ts';
-import { dateTimeFormat } from './shared/formats.ts';
+import { createAjv } from './shared/json-schema.ts';
 import { httpRequestDuration } from './shared/metrics.ts';
 import { declareHttpProblems } from './shared/schemas.ts';
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 export interface BuildOptions {
   config: Readonly<Config>;
   db: Db;
   clock: Clock;
   logger?: FastifyServerOptions['logger'];
-}
-
-/**
- * Bodies are validated strictly: no type coercion ("10" is not a number), unknown fields are an
- * error rather than silently dropped. Query strings and path parameters are text, so they coerce.
- */
-function validators() {
-  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
-  const lenient = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
-  for (const ajv of [strict, lenient]) {
-    addFormats(ajv);
-    // An instant from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z once normalised to UTC (src/shared/formats.ts)
-    ajv.addFormat('date-time', dateTimeFormat);
-  }
-  return { strict, lenient };
 }
 
 /** Builds the whole API as a Fastify instance, without listening (server.ts listens; tests inject). */
@@ -73,9 +53,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const { strict, lenient } = validators();
-  for (const ajv of [strict, lenient]) addJsonLimitsKeyword(ajv);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+  // bodies strictly (no coercion, unknown fields refused); query strings, params and headers are
+  // text, so they coerce (shared/json-schema.ts)
+  const body = createAjv('body');
+  const text = createAjv('text');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema));
 
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');

@@ -1,13 +1,13 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
-import { BUILT_IN_EVENT_TYPES, type EventInput, type EventResultView } from '../modules/events/events.schemas.ts';
+import type { EventInput, EventResultView } from '../modules/events/events.schemas.ts';
+import { payloadValidator } from '../modules/events/events.payloads.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../modules/programs/time-zones.ts';
 import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, MAX_AMOUNT, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
-import { DomainError, type FieldError, fromDatabaseError } from '../shared/errors.ts';
-import { dateTimeFormat, timestampOf } from '../shared/formats.ts';
+import { DomainError, fromDatabaseError } from '../shared/errors.ts';
+import { fieldErrors } from '../shared/json-schema.ts';
+import { timestampOf } from '../shared/formats.ts';
 import { newId } from '../shared/ids.ts';
 import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
 import { periodOf } from '../shared/time.ts';
@@ -23,24 +23,6 @@ import { periodOf } from '../shared/time.ts';
  *      versions under lock; if someone else awarded them meanwhile, evaluate again.
  * One bad event does not fail the others: each gets its own result.
  */
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: true, strict: false }));
-// the API's one date-time format (an instant within 1970–9999 once normalised to UTC) for payload fields too
-ajv.addFormat('date-time', dateTimeFormat);
-const builtIn = new Map(Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => [type, ajv.compile(schema)]));
-const customCache = new Map<string, ValidateFunction>();
-
-export function compileEventSchema(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let fn = customCache.get(key);
-  if (!fn) {
-    fn = ajv.compile(schema);
-    if (customCache.size > 1000) customCache.clear();
-    customCache.set(key, fn);
-  }
-  return fn;
-}
 
 export interface IngestDeps {
   db: Db;
@@ -138,19 +120,13 @@ export async function ingestEvents(deps: IngestDeps, programId: string, inputs: 
 }
 
 function validatePayload(input: EventInput, currency: string, custom: Map<string, events.EventTypeRow>, prefix: string): DomainError | undefined {
-  const validate = builtIn.get(input.type) ?? (custom.has(input.type) ? compileEventSchema(custom.get(input.type)!.schema) : undefined);
+  const validate = payloadValidator(input.type, custom);
   if (!validate) return fail(`${prefix}/type`, `is not a built-in event type or one declared by the programme`, 'UNKNOWN_EVENT_TYPE');
   if (!input.member_id && !input.external_member_id) return fail(`${prefix}/member_id`, 'is required (or external_member_id)');
   if (input.member_id && input.external_member_id) return fail(`${prefix}/external_member_id`, 'cannot be combined with member_id');
   const data = input.data ?? {};
   if (!validate(data)) {
-    const errors: FieldError[] = (validate.errors ?? []).map((e) => {
-      let path = `${prefix}/data${e.instancePath}`;
-      let message = e.message ?? 'is not valid';
-      if (e.keyword === 'additionalProperties') [path, message] = [`${path}/${String(e.params.additionalProperty)}`, 'is not a known field'];
-      if (e.keyword === 'required') [path, message] = [`${path}/${String(e.params.missingProperty)}`, 'is required'];
-      return { path, location: 'body', message };
-    });
+    const errors = fieldErrors(validate.errors ?? [], 'body', `${prefix}/data`);
     return new DomainError('VALIDATION_FAILED', `${errors[0]?.path} ${errors[0]?.message}`, {}, errors);
   }
   if (input.type === 'order.paid' && data.currency !== currency) {

@@ -4,47 +4,7 @@ import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { DomainError, ERRORS, type ErrorCode, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import type { App } from '../shared/http.ts';
-
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-  /** Set on the errors of a `propertyNames` schema: the key that failed it. */
-  propertyName?: string;
-}
-
-/** Ajv errors → one entry per field, with a JSON pointer to it. */
-export function fieldErrors(errors: AjvError[], location: string): FieldError[] {
-  const out: FieldError[] = [];
-  for (const e of errors) {
-    let path = e.instancePath || '';
-    let message = e.message ?? 'is not valid';
-    // a key's own errors are told once, by the propertyNames error that follows them
-    if (e.propertyName !== undefined) continue;
-    if (e.keyword === 'propertyNames') {
-      const inner = errors.find((x) => x.propertyName === e.params.propertyName && x.instancePath === e.instancePath);
-      const limit = Number(inner?.params.limit);
-      message =
-        inner?.keyword === 'maxLength' ? `has a key longer than ${limit} characters`
-          : inner?.keyword === 'minLength' ? (limit === 1 ? 'has an empty key' : `has a key shorter than ${limit} characters`)
-            : 'has a key that is not allowed';
-    } else if (e.keyword === 'additionalProperties') {
-      path = `${path}/${String(e.params.additionalProperty)}`;
-      message = 'is not a known field';
-    } else if (e.keyword === 'required') {
-      path = `${path}/${String(e.params.missingProperty)}`;
-      message = 'is required';
-    } else if (e.keyword === 'not' && e.instancePath.endsWith('/points')) {
-      message = 'must not be 0';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-    }
-    if (location === 'headers' && path.startsWith('/')) path = `/${path.slice(1).replace(/(^|-)([a-z])/g, (_m, d, c: string) => `${d}${c.toUpperCase()}`)}`;
-    if (!out.some((o) => o.path === (path || '/') && o.message === message)) out.push({ path: path || '/', location, message });
-  }
-  return out;
-}
+import { type AjvError, fieldErrors } from '../shared/json-schema.ts';
 
 /** The RFC 9457 body for an error (also used inside batch results). */
 export function problemBody(code: ErrorCode, detail: string, instance: string, requestId: string, extra: Record<string, unknown> = {}, errors?: FieldError[]) {
