@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import { migrate } from './db/migrate.ts';
+import { MigrationError, migrate } from './db/migrate.ts';
 import { createApiKeyFor } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
 import { sweep } from './modules/ledger/index.ts';
@@ -55,8 +55,9 @@ async function main() {
   try {
     switch (command) {
       case 'migrate': {
-        const { applied, total } = await migrate(db);
+        const { applied, functions, total } = await migrate(db);
         process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n  ${applied.join('\n  ')}\n` : `Up to date (${total} migrations).\n`);
+        if (functions.length) process.stdout.write(`Applied the SQL function files:\n  ${functions.join('\n  ')}\n`);
         return 0;
       }
       case 'audit': {
@@ -100,7 +101,7 @@ main().then(
     if (code !== undefined) process.exit(code);
   },
   (err) => {
-    if (err instanceof ConfigError || err instanceof StartupError || err instanceof DomainError) {
+    if (err instanceof ConfigError || err instanceof StartupError || err instanceof DomainError || err instanceof MigrationError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }

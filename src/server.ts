@@ -48,7 +48,7 @@ export async function openConfiguredDb(config: Readonly<Config>) {
 /** Opens the database, migrates, makes sure there is an admin key, listens, and runs the jobs. */
 export async function startServer(config: Readonly<Config>) {
   const db = await openConfiguredDb(config);
-  const { applied } = await migrate(db);
+  const { applied, functions } = await migrate(db);
   const clock = systemClock;
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const logger = pretty
@@ -56,6 +56,7 @@ export async function startServer(config: Readonly<Config>) {
     : { level: config.logLevel };
   const app = await buildApp({ config, db, clock, logger });
   if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+  if (functions.length > 0) app.log.info({ functions }, 'SQL function files applied');
 
   const bootstrap = await ensureBootstrapKey(db, config.bootstrapAdminKey, clock.now());
   if (bootstrap.secret) {

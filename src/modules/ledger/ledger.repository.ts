@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/db.ts';
 import type { WriteResult } from '../../shared/idempotency.ts';
 
-/** The ledger's write operations, each one PL/pgSQL function (see migrations/*_ledger_operations.sql). */
+/** The ledger's write operations, each one PL/pgSQL function (src/db/functions/11_ledger_operations.sql). */
 export type LedgerFunction =
   | 'ledger_credit' | 'ledger_debit' | 'ledger_hold' | 'ledger_hold_resolve' | 'ledger_reverse'
   | 'ledger_adjust' | 'ledger_transfer' | 'ledger_record_activity';

@@ -2,10 +2,11 @@
 -- claim the idempotency key, lock the member, check, move points between lots and accounts, write
 -- immutable entries, remember the result. Input is one JSON object `p`; see ledger.repository.ts.
 -- Result: {"status": <http status>, "body": <response>, "replayed": <bool>}.
+-- Ledger module (src/modules/ledger).
 
 -- Credit: earn points into a new lot (pending period and expiry from the programme's policy
 -- unless given explicitly).
-CREATE FUNCTION ledger_credit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_credit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   r jsonb;
@@ -32,7 +33,7 @@ BEGIN
 END $$;
 
 -- Debit: spend available points, soonest-expiring lots first. Never overdraws.
-CREATE FUNCTION ledger_debit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_debit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_points bigint := (p->>'points')::bigint;
@@ -59,8 +60,8 @@ BEGIN
 END $$;
 
 -- Hold: reserve points for a checkout. The points leave their lots into the hold (remembering
--- which lots), so a later capture cannot fail for lack of points.
-CREATE FUNCTION ledger_hold(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- which lots), so a later capture cannot fail for lack of points. Its deadline is at most jf_ts_max().
+CREATE OR REPLACE FUNCTION ledger_hold(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_points bigint := (p->>'points')::bigint;
@@ -80,7 +81,7 @@ BEGIN
   INSERT INTO hold (id, program_id, member_id, amount, status, reference, description, metadata, created_at, expires_at)
   VALUES (v_hold, c.program_id, c.member_id, v_points, 'open', p->>'reference', p->>'reason',
           coalesce(p->'metadata', '{}'), v_now,
-          v_now + make_interval(secs => coalesce((p->>'expires_in_seconds')::integer, c.hold_timeout_seconds)))
+          LEAST(v_now + make_interval(secs => coalesce((p->>'expires_in_seconds')::integer, c.hold_timeout_seconds)), jf_ts_max()))
   RETURNING * INTO h;
   INSERT INTO hold_allocation (hold_id, lot_id, amount)
   SELECT v_hold, t.lot_id, t.take FROM jf_take_lots(c.member_id, v_points, v_now) t;
@@ -95,7 +96,7 @@ END $$;
 
 -- Capture (full or partial) or void a hold. Exactly one resolution wins: the member lock serialises
 -- capture, void and the timeout job, and each checks the hold is still open.
-CREATE FUNCTION ledger_hold_resolve(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_hold_resolve(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_action text := p->>'action';
@@ -142,7 +143,7 @@ END $$;
 -- points of the lot that already expired are re-labelled (the member loses nothing twice); points
 -- already spent follow the programme's policy: allow_negative records a debt repaid from current
 -- and future points, write_off takes what the member has now and writes off the rest.
-CREATE FUNCTION ledger_reverse(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_reverse(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_txn text := jf_id('txn');
@@ -240,7 +241,7 @@ END $$;
 
 -- Manual adjustment by an operator: positive creates a lot (policy expiry, no pending period),
 -- negative draws from available lots like a debit. Frozen members can be adjusted.
-CREATE FUNCTION ledger_adjust(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_adjust(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_points bigint := (p->>'points')::bigint;
@@ -276,8 +277,9 @@ BEGIN
 END $$;
 
 -- Member-to-member transfer within a programme. The recipient's new lots keep the expiry of the
--- sender's lots they came from, so a transfer can never refresh expiry.
-CREATE FUNCTION ledger_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- sender's lots they came from, so a transfer can never refresh expiry. The two members are locked
+-- in bytewise id order, the order of every other write path (docs/ledger.md, lock order).
+CREATE OR REPLACE FUNCTION ledger_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_points bigint := (p->>'points')::bigint;
@@ -298,7 +300,7 @@ BEGIN
     PERFORM jf_raise('TRANSFER_TO_SELF', jsonb_build_object('field', 'to_member_id'));
   END IF;
   -- lock both members in id order so that opposite transfers cannot deadlock
-  IF v_from < v_to THEN
+  IF v_from COLLATE "C" < v_to COLLATE "C" THEN
     c_from := jf_lock_member(v_from, v_now);
     c_to := jf_lock_member(v_to, v_now);
   ELSE
@@ -332,7 +334,7 @@ BEGIN
 END $$;
 
 -- Qualifying activity without points (e.g. app login): extends expiry under activity_extended.
-CREATE FUNCTION ledger_record_activity(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_record_activity(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   c jf_member_ctx;
@@ -345,7 +347,7 @@ END $$;
 
 -- Freeze, unfreeze or close a member. Closing is final: open holds must be resolved first, the
 -- remaining points are forfeited and any debt is written off, so the account ends at zero.
-CREATE FUNCTION ledger_set_status(p jsonb) RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_set_status(p jsonb) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_status text := p->>'status';
@@ -380,7 +382,7 @@ END $$;
 -- Expiry sweep, one batch: set-based, safe with several instances. Members whose account row is
 -- locked by a concurrent write are skipped (SKIP LOCKED) and picked up by the next batch; every
 -- due lot gets exactly one expire entry (enforced by ledger_entry_one_sweep_expiry_per_lot).
-CREATE FUNCTION ledger_expire_due(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_expire_due(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_members text[];
   v_member text;
@@ -436,7 +438,7 @@ BEGIN
 END $$;
 
 -- Hold timeout, one batch: release holds past their deadline. SKIP LOCKED as above.
-CREATE FUNCTION ledger_release_due_holds(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_release_due_holds(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_members text[];
   v_hold text;
@@ -461,3 +463,4 @@ BEGIN
   END LOOP;
   RETURN v_count;
 END $$;
+

@@ -1,196 +1,86 @@
--- Issue 8: no deadlocks between writers that lock several members (item 3), and no instant outside
--- 1970-01-01T00:00:00.000Z … 9999-12-31T23:59:59.999Z that the API cannot represent (item 2).
---
--- Lock order. Every write path that locks more than one member locks them in one global order —
--- member id, bytewise (member_account.member_id is COLLATE "C") — and all of them before any
--- programme budget row (rule_budget, in (rule, period) order), so two writers can never wait on
--- each other in a cycle:
---   * events_commit locked the batch's members in the order its UPDATE's plan visited the rows (a
---     bitmap heap scan: the rows' physical order, which drifts from id order as rows move); 16
---     batches over the same 4 members deadlocked (40P01). It now locks them first with one
---     `SELECT … ORDER BY member_id FOR UPDATE` (one index scan), together with the members whose
---     credits its refunds reverse (ledger_reverse locks them later: they must be in the same order).
---   * events_reserve_budgets (called before events_commit in the same transaction) locked budget
---     rows first, while a batch retried under lock (ingest-events, lockAccounts) locked members first
---     and then budgets: it now locks the batch's members (and refunds' members) before its budgets.
---   * events_commit inserts a batch's events in external id order: two batches that carry the same
---     event id for different members wait on the unique key in one order (the second gets a unique
---     violation and replays the first), instead of deadlocking.
---   * ledger_transfer compared the two ids under the database's collation: now bytewise, the
---     order of the key column itself.
---   The sweep and the hold timeout job take members with SKIP LOCKED (never wait for a member), in
---   id order; every other ledger write locks one member.
---
--- Instants. What the API is given is validated after normalising to UTC (src/shared/formats.ts);
--- what is computed is clamped to 9999-12-31T23:59:59.999Z (jf_ts_max): expiry by policy and its
--- hard cap, the end of a pending period, a hold's deadline. jf_ts returns every stored value inside
--- the API's range, so a timestamp a response carries always matches its declared date-time format
--- (a value outside it, possibly stored before this migration, is shown at the nearest bound).
+-- Event ingestion (events module; src/flows/ingest-events): what the flow reads before evaluating
+-- and writes after, each in one round trip. The rule engine runs in the application between the two.
+-- Reads the rules module's rule_award and rule_budget, the members module's member and the ledger
+-- module's member_account and lots (the credit goes through jf_credit_locked, a refund through
+-- ledger_reverse's helpers).
 
--- The latest instant the API represents (RFC 3339 has four-digit years).
-CREATE FUNCTION jf_ts_max() RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT '9999-12-31 23:59:59.999+00'::timestamptz
+-- An event stores what only its processing knows — its awards (with their explanations), the
+-- reversals of a refund, the skips that cost the member points — and nothing its columns hold
+-- already: its result as the API returns it (the ids, type, member, times, points and the payload)
+-- is put together from the row when read (jf_event_view). Before, the stored result repeated the
+-- columns and the whole payload: 1,084 of the 1,348 bytes of a coffee-chain order's row, written,
+-- logged (WAL) and parsed once more for nothing (bench/README.md, "events").
+CREATE OR REPLACE FUNCTION jf_event_view(e event) RETURNS json LANGUAGE sql STABLE AS $$
+  SELECT json_build_object(
+    'object', 'event', 'id', e.id, 'event_id', e.external_id, 'program_id', e.program_id, 'type', e.type,
+    'member_id', e.member_id, 'occurred_at', jf_ts(e.occurred_at), 'processed_at', jf_ts(e.processed_at), 'points', e.points,
+    'awards', o->'awards', 'reversals', o->'reversals', 'skipped', o->'skipped', 'data', e.data)
+    FROM (SELECT e.result::json AS o) s
 $$;
 
--- ISO 8601 in UTC with milliseconds, the one timestamp format of the API, always within
--- 1970-01-01T00:00:00.000Z … 9999-12-31T23:59:59.999Z (NULL stays NULL). STABLE like to_char.
-CREATE OR REPLACE FUNCTION jf_ts(p_t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT to_char(CASE WHEN p_t < '1970-01-01 00:00:00+00'::timestamptz THEN '1970-01-01 00:00:00+00'::timestamptz
-                      WHEN p_t > '9999-12-31 23:59:59.999+00'::timestamptz THEN '9999-12-31 23:59:59.999+00'::timestamptz
-                      ELSE p_t END AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-$$;
-
--- Expiry policy arithmetic, in the programme's time zone; at most jf_ts_max().
-CREATE OR REPLACE FUNCTION jf_policy_expiry(p_policy jsonb, p_tz text, p_earned timestamptz) RETURNS timestamptz
-LANGUAGE plpgsql STABLE AS $$
+-- Everything event processing reads before evaluating, in one round trip: the programme, its
+-- custom event types, the events of the batch already processed, the members (with their account
+-- state), and, for the rules the caller expects to be in force, what they already awarded these
+-- members (recent awards for day/week/month caps, lifetime totals). Built as json from rows: for a
+-- batch of 500 events, jsonb objects cost 4× as much to build as the same json. Every lookup goes
+-- from the batch's ids into an index (LATERAL), so its cost follows the batch, not the tables.
+-- p = {program_id, external_ids, member_ids, external_member_ids, usage?: {rule_ids, since, lifetime}}
+CREATE OR REPLACE FUNCTION events_prepare(p jsonb) RETURNS json LANGUAGE plpgsql STABLE
+-- as events_commit: generic plans that reach every table from the batch through an index, whatever
+-- the tables held when they were made
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
-  v_unit text;
-  v_step interval;
+  v_program text := p->>'program_id';
+  v_members text[];
+  v_rules text[];
+  v_since timestamptz := (p->'usage'->>'since')::timestamptz;
+  v_tz text;
 BEGIN
-  CASE p_policy->>'type'
-    WHEN 'never' THEN
-      RETURN NULL;
-    WHEN 'rolling', 'activity_extended' THEN
-      RETURN LEAST(((p_earned AT TIME ZONE p_tz) + make_interval(months => (p_policy->>'months')::integer)) AT TIME ZONE p_tz, jf_ts_max());
-    WHEN 'end_of_period' THEN
-      v_unit := p_policy->>'unit';
-      v_step := CASE v_unit WHEN 'month' THEN interval '1 month' WHEN 'quarter' THEN interval '3 months'
-                            ELSE interval '1 year' END;
-      RETURN LEAST((date_trunc(v_unit, p_earned AT TIME ZONE p_tz)
-                    + v_step * (coalesce((p_policy->>'offset')::integer, 0) + 1)) AT TIME ZONE p_tz, jf_ts_max());
-    ELSE
-      PERFORM jf_raise('INVALID_EXPIRY_POLICY', jsonb_build_object('policy', p_policy));
-  END CASE;
+  SELECT time_zone INTO v_tz FROM program WHERE id = v_program;
+  IF NOT FOUND THEN
+    RETURN json_build_object('program', NULL);
+  END IF;
+  -- the members by id as sent (looked up below, with their programme checked), and by external id
+  v_members := ARRAY(
+    SELECT x.id FROM jsonb_array_elements_text(p->'member_ids') AS x(id)
+    UNION
+    SELECT m.id FROM jsonb_array_elements_text(p->'external_member_ids') AS x(external_id)
+     CROSS JOIN LATERAL (SELECT m.id FROM member m WHERE m.program_id = v_program AND m.external_id = x.external_id LIMIT 1) m);
+  v_rules := ARRAY(SELECT jsonb_array_elements_text(p->'usage'->'rule_ids'));
+  RETURN json_build_object(
+    'program', (SELECT row_to_json(s) FROM (SELECT id, time_zone, currency, pending_days, rules_revision FROM program WHERE id = v_program) s),
+    'custom_types', (SELECT coalesce(json_agg(s), '[]') FROM (SELECT type, description, schema FROM event_type WHERE program_id = v_program) s),
+    'existing', (SELECT coalesce(json_agg(e), '[]') FROM jsonb_array_elements_text(p->'external_ids') AS x(external_id)
+                  CROSS JOIN LATERAL (SELECT e.external_id, e.type, e.data, jf_event_view(e) AS result FROM event e
+                                       WHERE e.program_id = v_program AND e.external_id = x.external_id LIMIT 1) e),
+    'members', (SELECT coalesce(json_agg(m), '[]') FROM unnest(v_members) AS x(id)
+                 CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
+                                            m.status, a.award_version
+                                       FROM member m JOIN member_account a ON a.member_id = m.id
+                                      -- by primary key only (IS NOT DISTINCT FROM is no index condition: the programme's index is not an option)
+                                      WHERE m.id = x.id AND m.program_id IS NOT DISTINCT FROM v_program LIMIT 1) m),
+    -- per member, rule and local day: every cap and frequency window is whole local days
+    'recent', CASE WHEN cardinality(v_rules) = 0 OR cardinality(v_members) = 0 THEN '[]'::json ELSE (
+                SELECT coalesce(json_agg(r), '[]') FROM unnest(v_members) AS x(id)
+                 CROSS JOIN LATERAL (SELECT r.member_id, r.rule_id, sum(r.points)::bigint AS points, count(*)::int AS count,
+                                            jf_ts(date_trunc('day', r.awarded_at, v_tz)) AS at
+                                       FROM rule_award r
+                                      WHERE r.member_id = x.id AND r.awarded_at >= v_since AND r.rule_id = ANY (v_rules)
+                                      GROUP BY r.member_id, r.rule_id, date_trunc('day', r.awarded_at, v_tz)) r) END,
+    'lifetime', CASE WHEN cardinality(v_rules) = 0 OR cardinality(v_members) = 0 OR NOT coalesce((p->'usage'->>'lifetime')::boolean, false) THEN '[]'::json ELSE (
+                SELECT coalesce(json_agg(t), '[]') FROM unnest(v_members) AS x(id)
+                 CROSS JOIN LATERAL (SELECT r.member_id, r.rule_id, sum(r.points)::bigint AS points, count(*)::int AS count
+                                       FROM rule_award r WHERE r.member_id = x.id AND r.rule_id = ANY (v_rules)
+                                      GROUP BY r.member_id, r.rule_id) t) END);
 END $$;
 
-CREATE OR REPLACE FUNCTION jf_policy_cap(p_policy jsonb, p_tz text, p_earned timestamptz) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN p_policy->>'type' = 'activity_extended' AND p_policy ? 'hard_cap_months'
-              THEN LEAST(((p_earned AT TIME ZONE p_tz) + make_interval(months => (p_policy->>'hard_cap_months')::integer)) AT TIME ZONE p_tz, jf_ts_max())
-         END
-$$;
-
--- Credit a member whose row the caller has locked (as before); the end of the pending period is at
--- most jf_ts_max().
-CREATE OR REPLACE FUNCTION jf_credit_locked(c jf_member_ctx, p jsonb, p_now timestamptz) RETURNS lot LANGUAGE plpgsql AS $$
-DECLARE
-  v_points bigint := (p->>'points')::bigint;
-  v_lot text := jf_id('lot');
-  v_available timestamptz;
-  v_expires timestamptz;
-  e ledger_entry;
-BEGIN
-  v_available := coalesce((p->>'available_at')::timestamptz,
-                          LEAST(p_now + make_interval(days => coalesce((p->>'pending_days')::integer, c.pending_days)), jf_ts_max()));
-  v_expires := CASE WHEN p ? 'expires_at' THEN (p->>'expires_at')::timestamptz
-                    ELSE jf_policy_expiry(c.expiry_policy, c.time_zone, p_now) END;
-  IF v_expires IS NOT NULL AND v_expires <= greatest(p_now, v_available) THEN
-    PERFORM jf_raise('INVALID_EXPIRY', jsonb_build_object('field', 'expires_at', 'expires_at', jf_ts(v_expires),
-                                                          'available_at', jf_ts(v_available)));
-  END IF;
-  e := jf_post(c.program_id, c.member_id, coalesce(p->>'txn_id', jf_id('txn')), 'earn', 'issued', 'member', v_points, p_now, p, v_lot);
-  -- earning is activity; a rule award also tells concurrent evaluations their snapshot is stale
-  UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
-                            last_activity_at = p_now, award_version = award_version + (p ? 'rule_id')::integer,
-                            updated_at = p_now
-   WHERE member_id = c.member_id;
-  RETURN jf_new_lot(v_lot, c, e.id, v_points, p_now, v_available, v_expires,
-                    CASE WHEN p ? 'expires_at' THEN NULL ELSE jf_policy_cap(c.expiry_policy, c.time_zone, p_now) END);
-END $$;
-
--- Hold (as before); its deadline is at most jf_ts_max().
-CREATE OR REPLACE FUNCTION ledger_hold(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  v_now timestamptz := (p->>'now')::timestamptz;
-  v_points bigint := (p->>'points')::bigint;
-  v_hold text := jf_id('hld');
-  r jsonb;
-  c jf_member_ctx;
-  e ledger_entry;
-  h hold;
-BEGIN
-  r := jf_idem_claim(p);
-  IF r IS NOT NULL THEN
-    RETURN r;
-  END IF;
-  c := jf_lock_member(p->>'member_id', v_now);
-  PERFORM jf_require_status(c, false);
-  PERFORM jf_insufficient(c, v_points, v_now);
-  INSERT INTO hold (id, program_id, member_id, amount, status, reference, description, metadata, created_at, expires_at)
-  VALUES (v_hold, c.program_id, c.member_id, v_points, 'open', p->>'reference', p->>'reason',
-          coalesce(p->'metadata', '{}'), v_now,
-          LEAST(v_now + make_interval(secs => coalesce((p->>'expires_in_seconds')::integer, c.hold_timeout_seconds)), jf_ts_max()))
-  RETURNING * INTO h;
-  INSERT INTO hold_allocation (hold_id, lot_id, amount)
-  SELECT v_hold, t.lot_id, t.take FROM jf_take_lots(c.member_id, v_points, v_now) t;
-  UPDATE lot SET remaining = lot.remaining - ha.amount, held = lot.held + ha.amount
-    FROM hold_allocation ha WHERE ha.hold_id = v_hold AND lot.id = ha.lot_id;
-  e := jf_post(c.program_id, c.member_id, jf_id('txn'), 'hold', 'member', 'member_held', v_points, v_now, p, NULL, v_hold);
-  UPDATE member_account SET balance = balance - v_points, held = held + v_points, updated_at = v_now
-   WHERE member_id = c.member_id;
-  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
-    'hold', jf_hold_json(h, v_now), 'entry', jf_entry_json(e), 'balance', jf_balance(c.member_id, v_now))));
-END $$;
-
--- Transfer (as before); the two members are locked in bytewise id order, the order of every other
--- path (the comparison was under the database's collation).
-CREATE OR REPLACE FUNCTION ledger_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  v_now timestamptz := (p->>'now')::timestamptz;
-  v_points bigint := (p->>'points')::bigint;
-  v_from text := p->>'from_member_id';
-  v_to text := p->>'to_member_id';
-  v_txn text := jf_id('txn');
-  r jsonb;
-  c_from jf_member_ctx;
-  c_to jf_member_ctx;
-  e_out ledger_entry;
-  e_in ledger_entry;
-BEGIN
-  r := jf_idem_claim(p);
-  IF r IS NOT NULL THEN
-    RETURN r;
-  END IF;
-  IF v_from = v_to THEN
-    PERFORM jf_raise('TRANSFER_TO_SELF', jsonb_build_object('field', 'to_member_id'));
-  END IF;
-  -- lock both members in id order so that opposite transfers cannot deadlock
-  IF v_from COLLATE "C" < v_to COLLATE "C" THEN
-    c_from := jf_lock_member(v_from, v_now);
-    c_to := jf_lock_member(v_to, v_now);
-  ELSE
-    c_to := jf_lock_member(v_to, v_now);
-    c_from := jf_lock_member(v_from, v_now);
-  END IF;
-  IF c_from.program_id <> c_to.program_id THEN
-    PERFORM jf_raise('TRANSFER_ACROSS_PROGRAMS', jsonb_build_object('field', 'to_member_id'));
-  END IF;
-  PERFORM jf_require_status(c_from, false);
-  PERFORM jf_require_status(c_to, true);
-  PERFORM jf_insufficient(c_from, v_points, v_now);
-  e_out := jf_post(c_from.program_id, v_from, v_txn, 'transfer_out', 'member', 'transfer', v_points, v_now, p,
-                   NULL, NULL, NULL, v_to);
-  e_in := jf_post(c_to.program_id, v_to, v_txn, 'transfer_in', 'transfer', 'member', v_points, v_now, p,
-                  NULL, NULL, NULL, v_from);
-  WITH t AS (
-    SELECT * FROM jf_take_lots(v_from, v_points, v_now)
-  ), u AS (
-    UPDATE lot SET remaining = lot.remaining - t.take, spent = lot.spent + t.take FROM t WHERE lot.id = t.lot_id
-  )
-  INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at, expiry_cap)
-  SELECT jf_id('lot'), c_to.program_id, v_to, e_in.id, t.take, t.take, v_now, v_now, t.expires_at, t.expiry_cap FROM t;
-  UPDATE member_account SET balance = balance - v_points, updated_at = v_now WHERE member_id = v_from;
-  UPDATE member_account SET balance = balance + v_points, updated_at = v_now WHERE member_id = v_to;
-  PERFORM jf_settle_debt(v_to, v_now);
-  RETURN jf_idem_store(p, jsonb_build_object('status', 201, 'body', jsonb_build_object(
-    'object', 'transfer', 'id', v_txn, 'from_member_id', v_from, 'to_member_id', v_to, 'points', v_points,
-    'entries', jsonb_build_array(jf_entry_json(e_out), jf_entry_json(e_in)),
-    'from_balance', jf_balance(v_from, v_now), 'to_balance', jf_balance(v_to, v_now))));
-END $$;
-
--- Programme budgets (as before), after the members: p.members (the batch's member ids) and
--- p.reversal_entries (the credits its refunds reverse; their members) are locked first, in id order,
--- as events_commit locks them; then the budget rows in (rule, period) order.
+-- Programme budgets, before events_commit, in the same transaction. The batch's members
+-- (p.members) and the members of the credits its refunds reverse (p.reversal_entries) are locked
+-- first, in id order, as events_commit locks them; then the shared budget rows in (rule, period)
+-- order — the same order for every writer, so two batches cannot deadlock. Budgets are granted in
+-- award order: an award gets what is left of its budget, possibly nothing.
+-- p = {members?, reversal_entries?, awards: [{key, rule_id, points, period_start (null for a total budget), budget_limit}]}
+-- Returns {key: points granted}.
 CREATE OR REPLACE FUNCTION events_reserve_budgets(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_used jsonb := '{}';
@@ -238,9 +128,45 @@ BEGIN
   RETURN v_grants;
 END $$;
 
--- Write a batch of events (as in 20261124T000800_event_outcome.sql), with the members locked first
--- in id order (with the members of the credits its refunds reverse), the pending periods' ends at
--- most jf_ts_max(), and the events inserted in external id order.
+-- Write what the rule engine decided for a batch of events, in one round trip and a handful of
+-- set-based statements, whatever the batch size.
+--
+-- The engine runs in the application (rules.engine.ts) on a snapshot: the members, and what each
+-- rule already awarded them (for caps and frequency limits). This function locks the batch's
+-- members first, in id order (with the members of the credits its refunds reverse: ledger_reverse
+-- locks them later, and every writer locks members in one order, docs/ledger.md), and checks that
+-- snapshot is still true (member_account.award_version); if
+-- another writer recorded awards for one of them meanwhile (or closed one), it raises
+-- EVALUATION_STALE and the application evaluates again.
+--
+-- An event's awards with the same pending period are credited as one entry and one lot (an order
+-- earns one "earn" entry; its breakdown by rule is in the event's result and in rule_award). A
+-- pending period ends at most at jf_ts_max(). Events are inserted in external id order, so two
+-- batches carrying one event id for different members wait on the unique key in one order.
+--
+-- p = {now, program_id, rules_revision (of the rules the batch was evaluated with),
+--      members:   {member_id: [award_version expected, points credited, entries written, active (an event but a refund)]},
+--      events:    {id: [], external_id: [], type: [], member_id: [], occurred_at: [], data: [], metadata: [], points: []},
+--      entries:   {event: [], entry_id: [], pending_days: [], points: [], reason: [], rule_ids: []},
+--      awards:    {entry: [], rule_id: [], rule_version: [], points: []} (of rules with per-member caps or frequency limits),
+--      reversals: [{event, order_id, entry_id, rule_id, points}],
+--      active:    [member ids with an activity event]}
+-- Rows are sent as columns (one array per field, zipped back with ROWS FROM): parsing the argument
+-- into jsonb is then 2.5× cheaper than with one object per row, for 500 events 5 ms instead of 13.
+-- Nothing is sent twice: an entry names its event and an award its entry by position (from 0); an
+-- entry's lot and transaction ids are its own id with the prefix lot_ / txn_ (ids are unique per
+-- kind, so they can share their random part); an award is dated by its event.
+-- p_outcomes: what each event stores of its result (jf_event_view), one JSON text per line, in the
+-- order of p.events.
+-- Returns, for each refund event, its reversals with the ids of the entries they wrote (the stored
+-- result has them too).
+--
+-- Plans: one generic plan per statement (the batch reaches them only through p). They are made
+-- once per connection, possibly while the tables are still empty, and must stay right when the
+-- tables are large: so no statement joins the batch to a table (a plan made on an empty table
+-- would scan the table for each row of the batch). A table is reached from the batch's keys through
+-- an index — `key = ANY (array)` or a LATERAL lookup per key — with sequential scans off, and rows
+-- of the batch are zipped (ROWS FROM) or looked up in a jsonb object, not joined.
 CREATE OR REPLACE FUNCTION events_commit(p jsonb, p_outcomes text) RETURNS TABLE (i integer, reversals jsonb) LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 #variable_conflict use_column
