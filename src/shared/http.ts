@@ -1,18 +1,9 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/db.ts';
-import type { Clock } from './clock.ts';
 import { type IdempotencyContext, type WriteResult, requestHash } from './idempotency.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
-
-export interface AppDeps {
-  db: Db;
-  clock: Clock;
-  config: Readonly<Config>;
-}
 
 export type Scope = 'admin' | 'integration' | 'read';
 

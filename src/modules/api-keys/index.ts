@@ -1,3 +1,3 @@
 export * from './api-keys.service.ts';
+export * from './api-keys.schemas.ts';
 export * from './access.ts';
-export { apiKeyRoutes } from './api-keys.routes.ts';

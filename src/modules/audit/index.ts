@@ -1,2 +1,1 @@
 export * from './audit.service.ts';
-export { auditRoutes } from './audit.routes.ts';

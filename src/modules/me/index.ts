@@ -1,4 +1,3 @@
 export * from './me.tokens.ts';
 export * from './me.schemas.ts';
-export { expiryForecast, FORECAST_MAX_LOTS } from './me.service.ts';
-export { meRoutes, memberTokenRoutes } from './me.routes.ts';
+export { expiryForecast, FORECAST_MAX_LOTS, historyOf, profileOf } from './me.service.ts';

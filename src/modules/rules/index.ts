@@ -2,4 +2,3 @@ export * from './rules.engine.ts';
 export * from './rules.schemas.ts';
 export { isLimited, RuleCache, RuleSet } from './rules.cache.ts';
 export * from './rules.service.ts';
-export { ruleRoutes } from './rules.routes.ts';

@@ -1,13 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from 'typebox';
-import { type App, type AppDeps } from '../../shared/http.ts';
-import { registry } from '../../shared/metrics.ts';
+import type { App } from '../shared/http.ts';
+import { registry } from '../shared/metrics.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Operations'];
 
 export async function systemRoutes(app: App, { db }: AppDeps) {
-  const migrationFiles = (await readdir(join(import.meta.dirname, '../../db/migrations'))).filter((f) => f.endsWith('.sql')).length;
+  const migrationFiles = (await readdir(join(import.meta.dirname, '../db/migrations'))).filter((f) => f.endsWith('.sql')).length;
 
   app.get('/healthz', {
     schema: { tags, summary: 'Liveness', operationId: 'healthz', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },

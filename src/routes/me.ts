@@ -1,13 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import type { App, AppDeps } from '../../shared/http.ts';
-import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
-import { Balance, EntryListQuery, getBalance, listLots, Lot, LotListQuery } from '../ledger/index.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
-import { MemberToken, MemberTokenCreate } from '../programs/index.ts';
-import { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
-import * as service from './me.service.ts';
-import type { MemberPrincipal } from './me.tokens.ts';
-import { mintMemberToken } from './me.tokens.ts';
+import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import { Balance, EntryListQuery, getBalance, listLots, Lot, LotListQuery } from '../modules/ledger/index.ts';
+import * as me from '../modules/me/index.ts';
+import { ExpiryForecast, MeEntry, type MemberPrincipal, MeProfile, mintMemberToken } from '../modules/me/index.ts';
+import { MemberToken, MemberTokenCreate } from '../modules/programs/index.ts';
+import type { App } from '../shared/http.ts';
+import { IdParam, PageOf, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Members'];
 /** The member routes authenticate with a member token, not an API key. */
@@ -28,7 +27,7 @@ export async function meRoutes(app: App, { db, clock }: AppDeps) {
       description: 'For the member\'s app, with a member token. Everything under /v1/me is the token\'s member only, and read-only.',
       response: { 200: MeProfile, ...problems() },
     },
-  }, async (request) => service.profileOf(db, principal(request).member));
+  }, async (request) => me.profileOf(db, principal(request).member));
 
   app.get('/v1/me/balance', {
     config: member,
@@ -51,7 +50,7 @@ export async function meRoutes(app: App, { db, clock }: AppDeps) {
       description: 'Points that will expire unless spent first, by date and by month in the programme\'s time zone.',
       response: { 200: ExpiryForecast, ...problems() },
     },
-  }, async (request) => service.expiryForecast(db, principal(request).member, clock.now()));
+  }, async (request) => me.expiryForecast(db, principal(request).member, clock.now()));
 
   app.get('/v1/me/entries', {
     config: member,
@@ -60,7 +59,7 @@ export async function meRoutes(app: App, { db, clock }: AppDeps) {
       description: 'Newest first. `reason` says why, in words: for points earned from events, how they were computed.',
       response: { 200: PageOf(MeEntry, 'MyEntry'), ...problems() },
     },
-  }, async (request) => service.historyOf(db, principal(request).member.id, request.query));
+  }, async (request) => me.historyOf(db, principal(request).member.id, request.query));
 }
 
 /** Jifen mints a member token for the merchant's backend (an integration key) to hand to its app. */

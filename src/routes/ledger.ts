@@ -1,14 +1,15 @@
 import { Type } from 'typebox';
-import { requireKey } from '../../shared/idempotency.ts';
-import { type App, type AppDeps, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
-import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
+import { scopeOf } from '../modules/api-keys/index.ts';
+import * as ledger from '../modules/ledger/index.ts';
 import {
   ActivityRequest, AdjustRequest, AdjustResult, Balance, CaptureRequest, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry,
   EntryListQuery, Hold, HoldListQuery, HoldRequest, HoldResolveResult, HoldResult, Lot, LotListQuery, ReverseRequest, ReverseResult,
   SweepResult, TransferRequest, TransferResult, VoidRequest,
-} from './ledger.schemas.ts';
-import { scopeOf } from '../api-keys/access.ts';
-import * as service from './ledger.service.ts';
+} from '../modules/ledger/index.ts';
+import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { requireKey } from '../shared/idempotency.ts';
+import { IdParam, PageOf, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const MemberParams = IdParam('memberId', 'mbr');
 const HoldParams = IdParam('holdId', 'hld');
@@ -39,7 +40,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: MemberParams, headers: RequiredKey, body: CreditRequest,
       response: { 201: CreditResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.credit(db, request.params.memberId, request.body, ctx(request, 'credit', true))));
+  }, async (request, reply) => sendResult(reply, await ledger.credit(db, request.params.memberId, request.body, ctx(request, 'credit', true))));
 
   app.post('/v1/members/:memberId/debits', {
     config: { scope: 'integration' },
@@ -49,7 +50,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: MemberParams, headers: RequiredKey, body: DebitRequest,
       response: { 201: DebitResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.debit(db, request.params.memberId, request.body, ctx(request, 'debit', true))));
+  }, async (request, reply) => sendResult(reply, await ledger.debit(db, request.params.memberId, request.body, ctx(request, 'debit', true))));
 
   app.post('/v1/members/:memberId/holds', {
     config: { scope: 'integration' },
@@ -59,7 +60,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: MemberParams, headers: RequiredKey, body: HoldRequest,
       response: { 201: HoldResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.hold(db, request.params.memberId, request.body, ctx(request, 'hold', true))));
+  }, async (request, reply) => sendResult(reply, await ledger.hold(db, request.params.memberId, request.body, ctx(request, 'hold', true))));
 
   app.post('/v1/holds/:holdId/capture', {
     config: { scope: 'integration' },
@@ -70,7 +71,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: HoldParams, headers: IdempotencyHeaders, body: CaptureRequest,
       response: { 200: HoldResolveResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.capture(db, request.params.holdId, request.body ?? {}, ctx(request, 'capture', false))));
+  }, async (request, reply) => sendResult(reply, await ledger.capture(db, request.params.holdId, request.body ?? {}, ctx(request, 'capture', false))));
 
   app.post('/v1/holds/:holdId/void', {
     config: { scope: 'integration' },
@@ -81,12 +82,12 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: HoldParams, headers: IdempotencyHeaders, body: VoidRequest,
       response: { 200: HoldResolveResult, ...problems(404, 409) },
     },
-  }, async (request, reply) => sendResult(reply, await service.voidHold(db, request.params.holdId, request.body ?? {}, ctx(request, 'void', false))));
+  }, async (request, reply) => sendResult(reply, await ledger.voidHold(db, request.params.holdId, request.body ?? {}, ctx(request, 'void', false))));
 
   app.get('/v1/holds/:holdId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a hold', operationId: 'getHold', params: HoldParams, response: { 200: Hold, ...problems(404) } },
-  }, async (request) => service.getHold(db, request.params.holdId, clock.now(), scopeOf(request)));
+  }, async (request) => ledger.getHold(db, request.params.holdId, clock.now(), scopeOf(request)));
 
   app.get('/v1/members/:memberId/holds', {
     config: { scope: 'read' },
@@ -94,7 +95,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s holds', operationId: 'listHolds', params: MemberParams, querystring: HoldListQuery,
       response: { 200: PageOf(Hold, 'Hold'), ...problems(404) },
     },
-  }, async (request) => service.listHolds(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
+  }, async (request) => ledger.listHolds(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
 
   app.post('/v1/entries/:entryId/reversals', {
     config: { scope: 'integration' },
@@ -107,12 +108,12 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: EntryParams, headers: RequiredKey, body: ReverseRequest,
       response: { 201: ReverseResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.reverse(db, request.params.entryId, request.body ?? {}, ctx(request, 'reverse', true))));
+  }, async (request, reply) => sendResult(reply, await ledger.reverse(db, request.params.entryId, request.body ?? {}, ctx(request, 'reverse', true))));
 
   app.get('/v1/entries/:entryId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get an entry', operationId: 'getEntry', params: EntryParams, response: { 200: Entry, ...problems(404) } },
-  }, async (request) => service.getEntry(db, request.params.entryId, scopeOf(request)));
+  }, async (request) => ledger.getEntry(db, request.params.entryId, scopeOf(request)));
 
   app.post('/v1/members/:memberId/adjustments', {
     config: { scope: 'admin' },
@@ -124,7 +125,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     },
   }, async (request, reply) => {
     const context = { ...ctx(request, 'adjust', true), actor: actorOf(request, request.body.actor) };
-    return sendResult(reply, await service.adjust(db, request.params.memberId, { ...request.body, actor: context.actor }, context));
+    return sendResult(reply, await ledger.adjust(db, request.params.memberId, { ...request.body, actor: context.actor }, context));
   });
 
   app.post('/v1/transfers', {
@@ -135,7 +136,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       headers: RequiredKey, body: TransferRequest,
       response: { 201: TransferResult, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.transfer(db, request.body, ctx(request, 'transfer', true))));
+  }, async (request, reply) => sendResult(reply, await ledger.transfer(db, request.body, ctx(request, 'transfer', true))));
 
   app.post('/v1/members/:memberId/activity', {
     config: { scope: 'integration' },
@@ -146,7 +147,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       params: MemberParams, body: ActivityRequest,
       response: { 200: Balance, ...problems(404, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.recordActivity(db, request.params.memberId, ctx(request, 'activity', false))));
+  }, async (request, reply) => sendResult(reply, await ledger.recordActivity(db, request.params.memberId, ctx(request, 'activity', false))));
 
   app.get('/v1/members/:memberId/balance', {
     config: { scope: 'read' },
@@ -155,7 +156,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       description: 'Exact as of now: expired points are never available and pending points become available on time, whether or not a job has run.',
       params: MemberParams, response: { 200: Balance, ...problems(404) },
     },
-  }, async (request) => service.getBalance(db, request.params.memberId, clock.now(), scopeOf(request)));
+  }, async (request) => ledger.getBalance(db, request.params.memberId, clock.now(), scopeOf(request)));
 
   app.get('/v1/members/:memberId/entries', {
     config: { scope: 'read' },
@@ -163,7 +164,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s entries (history)', operationId: 'listEntries', params: MemberParams, querystring: EntryListQuery,
       response: { 200: PageOf(Entry, 'Entry'), ...problems(404) },
     },
-  }, async (request) => service.listEntries(db, request.params.memberId, request.query, scopeOf(request)));
+  }, async (request) => ledger.listEntries(db, request.params.memberId, request.query, scopeOf(request)));
 
   app.get('/v1/members/:memberId/lots', {
     config: { scope: 'read' },
@@ -171,7 +172,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       tags, summary: 'List a member\'s lots', operationId: 'listLots', params: MemberParams, querystring: LotListQuery,
       response: { 200: PageOf(Lot, 'Lot'), ...problems(404) },
     },
-  }, async (request) => service.listLots(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
+  }, async (request) => ledger.listLots(db, request.params.memberId, request.query, clock.now(), scopeOf(request)));
 
   app.post('/v1/jobs/sweep', {
     config: { scope: 'admin', deploymentWide: true },
@@ -182,5 +183,5 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
       response: { 200: SweepResult, ...problems() },
     },
     preValidation: emptyBodyIsObject,
-  }, async () => service.sweep(db, clock.now(), { idempotencyRetentionDays: config.idempotencyRetentionDays }));
+  }, async () => ledger.sweep(db, clock.now(), { idempotencyRetentionDays: config.idempotencyRetentionDays }));
 }

@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
-import { IdParam, PageOf, problems } from '../../shared/schemas.ts';
-import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from './members.schemas.ts';
-import { rememberOwner, requireProgram, scopeOf } from '../api-keys/access.ts';
-import * as service from './members.service.ts';
+import { rememberOwner, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import * as members from '../modules/members/index.ts';
+import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from '../modules/members/index.ts';
+import { type App, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { IdParam, PageOf, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Members'];
 const ProgramParams = IdParam('programId', 'prg');
@@ -22,7 +23,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     const { programId } = request.params;
     const scope = scopeOf(request);
     requireProgram(scope, programId);
-    const result = await service.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember'));
+    const result = await members.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember'));
     // a key limited to programmes checks the member's programme on every later call: known now
     if (scope !== null) rememberOwner(result.body.id, result.body.program_id);
     return sendResult(reply, result);
@@ -38,7 +39,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.listMembers(db, request.params.programId, request.query);
+    return members.listMembers(db, request.params.programId, request.query);
   });
 
   app.get('/v1/programs/:programId/members/by-external-id/:externalId', {
@@ -50,13 +51,13 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.getMemberByExternalId(db, request.params.programId, request.params.externalId);
+    return members.getMemberByExternalId(db, request.params.programId, request.params.externalId);
   });
 
   app.get('/v1/members/:memberId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a member', operationId: 'getMember', params: MemberParams, response: { 200: Member, ...problems(404) } },
-  }, async (request) => service.getMember(db, request.params.memberId, scopeOf(request)));
+  }, async (request) => members.getMember(db, request.params.memberId, scopeOf(request)));
 
   app.patch('/v1/members/:memberId', {
     config: { scope: 'integration' },
@@ -67,7 +68,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { memberId } = request.params;
-    return sendResult(reply, await service.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember'), scopeOf(request)));
+    return sendResult(reply, await members.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember'), scopeOf(request)));
   });
 
   const statusRoutes = [
@@ -86,7 +87,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       },
     }, async (request, reply) => {
       const { memberId } = request.params;
-      const result = await service.setMemberStatus(db, memberId, status, request.body?.reason, clock.now(), idempotencyOf(request, `${action}Member`), scopeOf(request));
+      const result = await members.setMemberStatus(db, memberId, status, request.body?.reason, clock.now(), idempotencyOf(request, `${action}Member`), scopeOf(request));
       return sendResult(reply, result);
     });
   }

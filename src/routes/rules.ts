@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
-import { IdParam, PageOf, problems, Timestamp } from '../../shared/schemas.ts';
-import { Rule, RuleCreate, RuleListQuery, RuleRevise } from './rules.schemas.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
-import * as service from './rules.service.ts';
+import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import * as rules from '../modules/rules/index.ts';
+import { Rule, RuleCreate, RuleListQuery, RuleRevise } from '../modules/rules/index.ts';
+import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { IdParam, PageOf, problems, Timestamp } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Rules'];
 const RuleParams = IdParam('ruleId', 'rul');
@@ -19,7 +20,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return sendResult(reply, await service.createRule(db, request.params.programId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'createRule')));
+    return sendResult(reply, await rules.createRule(db, request.params.programId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'createRule')));
   });
 
   app.get('/v1/programs/:programId/rules', {
@@ -30,13 +31,13 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.listRules(db, request.params.programId, request.query, clock.now());
+    return rules.listRules(db, request.params.programId, request.query, clock.now());
   });
 
   app.get('/v1/rules/:ruleId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a rule with all its versions', operationId: 'getRule', params: RuleParams, response: { 200: Rule, ...problems(404) } },
-  }, async (request) => service.getRule(db, request.params.ruleId, clock.now(), scopeOf(request)));
+  }, async (request) => rules.getRule(db, request.params.ruleId, clock.now(), scopeOf(request)));
 
   app.post('/v1/rules/:ruleId/versions', {
     config: { scope: 'admin' },
@@ -46,7 +47,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       params: RuleParams, headers: IdempotencyHeaders, body: RuleRevise,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'), scopeOf(request))));
+  }, async (request, reply) => sendResult(reply, await rules.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'), scopeOf(request))));
 
   app.post('/v1/rules/:ruleId/archive', {
     config: { scope: 'admin' },
@@ -58,5 +59,5 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       body: Type.Object({ effective_from: Type.Optional(Timestamp) }, { additionalProperties: false }),
       response: { 200: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await service.archiveRule(db, request.params.ruleId, request.body.effective_from, clock.now(), idempotencyOf(request, 'archiveRule'), scopeOf(request))));
+  }, async (request, reply) => sendResult(reply, await rules.archiveRule(db, request.params.ruleId, request.body.effective_from, clock.now(), idempotencyOf(request, 'archiveRule'), scopeOf(request))));
 }

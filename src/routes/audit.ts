@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps } from '../../shared/http.ts';
-import { problems } from '../../shared/schemas.ts';
-import { getProgram } from '../programs/index.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
-import { runAudit } from './audit.service.ts';
+import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import { runAudit } from '../modules/audit/index.ts';
+import { getProgram } from '../modules/programs/index.ts';
+import type { App } from '../shared/http.ts';
+import { problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 export const AuditReport = Type.Object({
   object: Type.Literal('audit'),

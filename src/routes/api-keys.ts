@@ -1,13 +1,13 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps } from '../../shared/http.ts';
-import { IdParam, problems } from '../../shared/schemas.ts';
-import { ApiKey, ApiKeyCreate, ApiKeyWithSecret } from './api-keys.schemas.ts';
-import { scopeOf } from './access.ts';
-import * as service from './api-keys.service.ts';
+import * as apiKeys from '../modules/api-keys/index.ts';
+import { ApiKey, ApiKeyCreate, ApiKeyWithSecret, scopeOf } from '../modules/api-keys/index.ts';
+import type { App } from '../shared/http.ts';
+import { IdParam, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['API keys'];
 
-export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: service.ApiKeyVerifier) {
+export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: apiKeys.ApiKeyVerifier) {
   app.post('/v1/api-keys', {
     config: { scope: 'admin' },
     schema: {
@@ -17,7 +17,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
         'some programmes (program_ids); an admin key limited to programmes creates keys only for some of its own programmes.',
       body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...problems(404) },
     },
-  }, async (request, reply) => reply.code(201).send(await service.createApiKeyFor(db, scopeOf(request), request.body, clock.now())));
+  }, async (request, reply) => reply.code(201).send(await apiKeys.createApiKeyFor(db, scopeOf(request), request.body, clock.now())));
 
   app.get('/v1/api-keys', {
     config: { scope: 'admin' },
@@ -26,7 +26,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
       description: 'A key limited to programmes lists only the keys limited to some of its own programmes.',
       response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ApiKey) }), ...problems() },
     },
-  }, async (request) => ({ object: 'list' as const, data: await service.listApiKeys(db, scopeOf(request)) }));
+  }, async (request) => ({ object: 'list' as const, data: await apiKeys.listApiKeys(db, scopeOf(request)) }));
 
   app.delete('/v1/api-keys/:keyId', {
     config: { scope: 'admin' },
@@ -36,7 +36,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: s
       params: IdParam('keyId', 'key'), response: { 200: ApiKey, ...problems(404) },
     },
   }, async (request) => {
-    const revoked = await service.revokeApiKey(db, request.params.keyId, clock.now(), scopeOf(request));
+    const revoked = await apiKeys.revokeApiKey(db, request.params.keyId, clock.now(), scopeOf(request));
     verifier.forget();
     return revoked;
   });

@@ -1,12 +1,13 @@
 import { Type } from 'typebox';
-import { type IngestDeps, ingestEvents, previewEvent } from '../../flows/ingest-events.ts';
-import { problemOf } from '../../plugins/errors.ts';
-import { DomainError } from '../../shared/errors.ts';
-import type { App, AppDeps } from '../../shared/http.ts';
-import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
-import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from './events.schemas.ts';
-import { inScope, programNotFound, requireProgram, scopeOf } from '../api-keys/access.ts';
-import * as service from './events.service.ts';
+import { type IngestDeps, ingestEvents, previewEvent } from '../flows/ingest-events.ts';
+import { inScope, programNotFound, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import * as events from '../modules/events/index.ts';
+import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from '../modules/events/index.ts';
+import { problemOf } from '../plugins/errors.ts';
+import { DomainError } from '../shared/errors.ts';
+import type { App } from '../shared/http.ts';
+import { IdParam, PageOf, PageQuery, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Events'];
 
@@ -111,7 +112,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
   app.get('/v1/events/:eventId', {
     config: { scope: 'read' },
     schema: { tags, summary: 'Get a processed event', operationId: 'getEvent', params: IdParam('eventId', 'evt'), response: { 200: EventResult, ...problems(404) } },
-  }, async (request) => service.getEvent(db, request.params.eventId, scopeOf(request)));
+  }, async (request) => events.getEvent(db, request.params.eventId, scopeOf(request)));
 
   app.get('/v1/programs/:programId/events/by-external-id/:externalId', {
     config: { scope: 'read' },
@@ -122,7 +123,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.getEventByExternalId(db, request.params.programId, request.params.externalId);
+    return events.getEventByExternalId(db, request.params.programId, request.params.externalId);
   });
 
   app.get('/v1/members/:memberId/events', {
@@ -133,7 +134,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       querystring: Type.Object({ type: Type.Optional(Type.String({ maxLength: 64 })), ...PageQuery }, { additionalProperties: false }),
       response: { 200: PageOf(EventResult, 'Event'), ...problems(404) },
     },
-  }, async (request) => service.listMemberEvents(db, request.params.memberId, request.query, scopeOf(request)));
+  }, async (request) => events.listMemberEvents(db, request.params.memberId, request.query, scopeOf(request)));
 
   app.get('/v1/programs/:programId/event-types', {
     config: { scope: 'read' },
@@ -144,7 +145,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.listEventTypes(db, request.params.programId);
+    return events.listEventTypes(db, request.params.programId);
   });
 
   app.post('/v1/programs/:programId/event-types', {
@@ -156,6 +157,6 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     },
   }, async (request, reply) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return reply.code(201).send(await service.createEventType(db, request.params.programId, request.body, clock.now()));
+    return reply.code(201).send(await events.createEventType(db, request.params.programId, request.body, clock.now()));
   });
 }

@@ -1,8 +1,9 @@
-import { type App, type AppDeps, IdempotencyHeaders, emptyBodyIsObject, idempotencyOf, sendResult } from '../../shared/http.ts';
-import { IdParam, problems } from '../../shared/schemas.ts';
-import { MemberTokenSecret, MemberTokenSettings, MemberTokenSettingsUpdate, SecretRotation } from './member-tokens.schemas.ts';
-import * as service from './member-tokens.service.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
+import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import * as programs from '../modules/programs/index.ts';
+import { MemberTokenSecret, MemberTokenSettings, MemberTokenSettingsUpdate, SecretRotation } from '../modules/programs/index.ts';
+import { type App, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { IdParam, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Programmes'];
 const Params = IdParam('programId', 'prg');
@@ -18,7 +19,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
     },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.getMemberTokenSettings(db, request.params.programId);
+    return programs.getMemberTokenSettings(db, request.params.programId);
   });
 
   app.patch('/v1/programs/:programId/member-token-settings', {
@@ -32,7 +33,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
   }, async (request, reply) => {
     const { programId } = request.params;
     requireProgram(scopeOf(request), programId);
-    const result = await service.updateMemberTokenSettings(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateMemberTokenSettings'));
+    const result = await programs.updateMemberTokenSettings(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateMemberTokenSettings'));
     return sendResult(reply, result);
   });
 
@@ -50,7 +51,7 @@ export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps
   }, async (request, reply) => {
     const { programId } = request.params;
     requireProgram(scopeOf(request), programId);
-    const result = await service.rotateMemberTokenSecret(db, programId, request.body, clock.now(), idempotencyOf(request, 'rotateMemberTokenSecret'));
+    const result = await programs.rotateMemberTokenSecret(db, programId, request.body, clock.now(), idempotencyOf(request, 'rotateMemberTokenSecret'));
     reply.header('cache-control', 'no-store');
     return sendResult(reply, result);
   });

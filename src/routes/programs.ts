@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
-import { type App, type AppDeps, IdempotencyHeaders, idempotencyOf, sendResult } from '../../shared/http.ts';
-import { decodeCursor, toPage } from '../../shared/pagination.ts';
-import { IdParam, PageOf, PageQuery, problems } from '../../shared/schemas.ts';
-import { Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
-import { requireProgram, scopeOf } from '../api-keys/access.ts';
-import * as service from './programs.service.ts';
+import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import * as programs from '../modules/programs/index.ts';
+import { Program, ProgramCreate, ProgramUpdate } from '../modules/programs/index.ts';
+import { type App, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { decodeCursor, toPage } from '../shared/pagination.ts';
+import { IdParam, PageOf, PageQuery, problems } from '../shared/schemas.ts';
+import type { AppDeps } from './deps.ts';
 
 const tags = ['Programmes'];
 const Params = IdParam('programId', 'prg');
@@ -19,7 +20,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
       response: { 201: Program, ...problems(409) },
     },
   }, async (request, reply) => {
-    const result = await service.createProgram(db, request.body, clock.now(), idempotencyOf(request, 'createProgram'));
+    const result = await programs.createProgram(db, request.body, clock.now(), idempotencyOf(request, 'createProgram'));
     return sendResult(reply, result);
   });
 
@@ -33,7 +34,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
   }, async (request) => {
     const limit = request.query.limit ?? 20;
     const [after] = (decodeCursor(request.query.cursor, ['id']) ?? []) as [string?];
-    return toPage(await service.listPrograms(db, limit, after, scopeOf(request)), limit, (p) => [p.id]);
+    return toPage(await programs.listPrograms(db, limit, after, scopeOf(request)), limit, (p) => [p.id]);
   });
 
   app.get('/v1/programs/:programId', {
@@ -41,7 +42,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
     schema: { tags, summary: 'Get a programme', operationId: 'getProgram', params: Params, response: { 200: Program, ...problems(404) } },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
-    return service.getProgram(db, request.params.programId);
+    return programs.getProgram(db, request.params.programId);
   });
 
   app.patch('/v1/programs/:programId', {
@@ -54,7 +55,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
     },
   }, async (request, reply) => {
     const { programId } = request.params;
-    const result = await service.updateProgram(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateProgram'), scopeOf(request));
+    const result = await programs.updateProgram(db, programId, request.body, clock.now(), idempotencyOf(request, 'updateProgram'), scopeOf(request));
     return sendResult(reply, result);
   });
 }
