@@ -1,4 +1,5 @@
 export * from './rules.engine.ts';
 export * from './rules.schemas.ts';
-export { isLimited, RuleCache, RuleSet } from './rules.cache.ts';
+export { RuleCache } from './rules.cache.ts';
+export { isLimited, RuleSet } from './rules.set.ts';
 export * from './rules.service.ts';

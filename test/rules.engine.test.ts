@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DomainError } from '../../shared/errors.ts';
-import { beautyShop, coffeeChain, fourTierLadder, offlineRatio } from '../../../test/fixtures/seed-programmes.ts';
-import { compileRule, type EvalEvent, type EvalMember, evaluate, orderRules, type Usage } from './rules.engine.ts';
-import type { RuleDefinition } from './rules.schemas.ts';
+import { compileRule, type EvalEvent, type EvalMember, evaluate, orderRules, type Usage } from '../src/modules/rules/rules.engine.ts';
+import type { RuleDefinition } from '../src/modules/rules/rules.schemas.ts';
+import { DomainError } from '../src/shared/errors.ts';
+import { beautyShop, coffeeChain, fourTierLadder, offlineRatio } from './fixtures/seed-programmes.ts';
 
 const program = { id: 'prg_t', time_zone: 'Asia/Shanghai', currency: 'CNY', pending_days: 7 };
 const member = (over: Partial<EvalMember> = {}): EvalMember => ({ id: 'mbr_t', tier: null, tags: [], birthday: null, attributes: {}, ...over });
