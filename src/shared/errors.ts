@@ -49,6 +49,7 @@ export const ERRORS = {
   TRANSFER_ACROSS_PROGRAMS: [422, 'Both members must belong to the same programme'],
   EFFECTIVE_FROM_IN_PAST: [422, 'A rule version cannot take effect in the past'],
   EFFECTIVE_FROM_BEFORE_LATEST: [422, 'A new rule version must take effect at or after the latest one'],
+  BACKDATE_LIMIT_EXCEEDED: [422, 'A rule version can be back-dated at most 366 days'],
   CURRENCY_MISMATCH: [422, 'The amount is not in the programme\'s currency'],
   ORDER_NOT_FOUND: [422, 'No order.paid event for this order'],
   BALANCE_LIMIT_EXCEEDED: [422, 'The balance would exceed the largest supported number of points'],

@@ -127,6 +127,7 @@ export const RuleVersion = Type.Object({
   definition: RuleDefinition,
   created_at: Timestamp,
   created_by: Type.Union([Type.String(), Type.Null()]),
+  backdated: Type.Boolean({ description: 'Published with backdate: true, taking effect before it was created (effective_from more than a minute before created_at). Events processed before created_at were evaluated without it and stay so.' }),
 });
 
 export const Rule = Type.Object({
@@ -140,9 +141,18 @@ export const Rule = Type.Object({
   created_at: Timestamp,
 });
 
+/** How far back `backdate: true` may set effective_from (BACKDATE_LIMIT_EXCEEDED beyond). */
+export const MAX_BACKDATE_DAYS = 366;
+
 export const RuleCreate = Type.Object(
-  { definition: RuleDefinition, effective_from: Type.Optional(Timestamp) },
-  { additionalProperties: false, description: 'effective_from defaults to now; a future date announces the rule in advance.' },
+  {
+    definition: RuleDefinition,
+    effective_from: Type.Optional(Timestamp),
+    backdate: Type.Optional(Type.Boolean({
+      description: `Allows an effective_from in the past, at most ${MAX_BACKDATE_DAYS} days back (imports, late POS syncs): events sent from now on with an earlier occurred_at are evaluated by this version. Events already processed are never evaluated again. Without it a past effective_from is EFFECTIVE_FROM_IN_PAST.`,
+    })),
+  },
+  { additionalProperties: false, description: 'effective_from defaults to now; a future date announces the rule in advance; a past one needs backdate: true.' },
 );
 export const RuleRevise = RuleCreate;
 export const RuleListQuery = Type.Object(

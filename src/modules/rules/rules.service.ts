@@ -5,11 +5,11 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
-import { isLimited } from './rules.set.ts';
+import { isLimited } from './rules.cache.ts';
 import { compileRule } from './rules.engine.ts';
 import { type ProgramScope, visible } from '../api-keys/access.ts';
 import * as repo from './rules.repository.ts';
-import type { Rule, RuleDefinition, RuleVersion } from './rules.schemas.ts';
+import { MAX_BACKDATE_DAYS, type Rule, type RuleDefinition, type RuleVersion } from './rules.schemas.ts';
 
 export type RuleView = Static<typeof Rule>;
 type VersionView = Static<typeof RuleVersion>;
@@ -30,27 +30,45 @@ function view(rule: repo.RuleRow, versions: repo.VersionRow[], now: Date): RuleV
     definition: v.definition,
     created_at: v.created_at,
     created_by: v.created_by,
+    // on record from the version's own instants: only backdate: true lets effective_from precede them by more than the leeway
+    backdated: Date.parse(v.effective_from) < Date.parse(v.created_at) - CLOCK_SKEW_MS,
   }));
   const current = archived ? null : (out.find((v) => Date.parse(v.effective_from) <= t && (v.effective_until === null || t < Date.parse(v.effective_until))) ?? null);
   return { id: rule.id, object: 'rule', program_id: rule.program_id, status: archived ? 'archived' : 'active', current, versions: out, created_at: rule.created_at };
 }
 
-function effectiveFrom(given: string | undefined, now: Date): Date {
+/** A minute of leeway for clock skew between the caller and us: an effective_from that recent is not "in the past". */
+const CLOCK_SKEW_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * When a new version (or rule) takes effect: now by default, or a given instant. A past one only
+ * with `backdate: true` and at most MAX_BACKDATE_DAYS back: it then applies to events processed
+ * from now on whose occurred_at falls after it; events already processed keep the result they got
+ * (nothing is evaluated again, so what a member was told stays true).
+ */
+function effectiveFrom(given: string | undefined, now: Date, backdate = false): Date {
   if (given === undefined) return now;
   const at = new Date(given);
-  // a minute of leeway for clock skew between the caller and us
-  if (at.getTime() < now.getTime() - 60_000) {
-    throw new DomainError('EFFECTIVE_FROM_IN_PAST', 'A rule version cannot take effect in the past: events already evaluated would not match it', { effective_from: given }, [
+  if (at.getTime() >= now.getTime() - CLOCK_SKEW_MS) return at;
+  if (!backdate) {
+    throw new DomainError('EFFECTIVE_FROM_IN_PAST', 'A rule version cannot take effect in the past: events already evaluated would not match it (send backdate: true to publish it for events still to come)', { effective_from: given }, [
       { path: '/effective_from', location: 'body', message: 'must not be in the past' },
+    ]);
+  }
+  const earliest = new Date(now.getTime() - MAX_BACKDATE_DAYS * DAY_MS);
+  if (at.getTime() < earliest.getTime()) {
+    throw new DomainError('BACKDATE_LIMIT_EXCEEDED', `A rule version can be back-dated at most ${MAX_BACKDATE_DAYS} days, to ${earliest.toISOString()}`, { effective_from: given, earliest_effective_from: earliest.toISOString(), max_days: MAX_BACKDATE_DAYS }, [
+      { path: '/effective_from', location: 'body', message: `must be at or after ${earliest.toISOString()} (${MAX_BACKDATE_DAYS} days back)` },
     ]);
   }
   return at;
 }
 
-export async function createRule(db: Db, programId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
+export async function createRule(db: Db, programId: string, input: { definition: RuleDefinition; effective_from?: string; backdate?: boolean }, now: Date, actor: string | null, idem?: IdempotencyContext): Promise<WriteResult<RuleView>> {
   await getProgram(db, programId);
   compileRule({ rule_id: 'rul_new', version: 1, created_at: now.toISOString(), definition: input.definition });
-  const from = effectiveFrom(input.effective_from, now);
+  const from = effectiveFrom(input.effective_from, now, input.backdate);
   return withIdempotency(db, idem, now, async (tx) => {
     const id = newId('rul');
     await repo.insertRule(tx, id, programId, now);
@@ -60,10 +78,13 @@ export async function createRule(db: Db, programId: string, input: { definition:
   });
 }
 
-/** Editing a rule adds a version taking effect at effective_from (now by default, or announced for later). */
-export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string }, now: Date, actor: string | null, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<RuleView>> {
+/**
+ * Editing a rule adds a version taking effect at effective_from (now by default, announced for
+ * later, or back-dated): never before the latest version's, so versions stay in order.
+ */
+export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string; backdate?: boolean }, now: Date, actor: string | null, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<RuleView>> {
   compileRule({ rule_id: ruleId, version: 1, created_at: now.toISOString(), definition: input.definition });
-  const from = effectiveFrom(input.effective_from, now);
+  const from = effectiveFrom(input.effective_from, now, input.backdate);
   return withIdempotency(db, idem, now, async (tx) => {
     const rule = await repo.lockRule(tx, ruleId);
     if (!rule || !visible(scope, ruleId, rule.program_id)) throw notFound(ruleId);
