@@ -5,7 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
-import { isLimited } from './rules.cache.ts';
+import { isLimited } from './rules.set.ts';
 import { compileRule } from './rules.engine.ts';
 import { type ProgramScope, visible } from '../api-keys/access.ts';
 import * as repo from './rules.repository.ts';
