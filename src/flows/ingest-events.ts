@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/db.ts';
 import * as events from '../modules/events/events.repository.ts';
 import type { EventInput, EventResultView } from '../modules/events/events.schemas.ts';
 import { payloadValidator } from '../modules/events/events.payloads.ts';
+import { type AwardLine, OrderRefunds, type PaidOrder, type RefundRequest } from '../modules/events/refunds.ts';
 import { insertMember } from '../modules/members/members.repository.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../modules/programs/time-zones.ts';
 import { type EvalMember, type Evaluation, evaluate, type Explanation, isLimited, MAX_AMOUNT, type RuleCache, type RuleSet, type Skip, type Usage } from '../modules/rules/index.ts';
@@ -9,7 +10,6 @@ import { DomainError, fromDatabaseError } from '../shared/errors.ts';
 import { fieldErrors } from '../shared/json-schema.ts';
 import { timestampOf } from '../shared/formats.ts';
 import { newId } from '../shared/ids.ts';
-import { parseDecimal, type Rational, rat, add, mul, cmp, ONE } from '../shared/rational.ts';
 import { periodOf } from '../shared/time.ts';
 
 /**
@@ -496,10 +496,9 @@ async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: R
 }
 
 /**
- * Refunds reverse what the order earned: in proportion to the refunded amount, or exactly for the
- * refunded items (by their weight in each award, so a 2× item takes back twice as much), never more
- * than was earned. Fractions accumulate over the order's refunds and each award is brought to
- * floor(points × refunded fraction), so several partial refunds add up to a full one exactly.
+ * Refunds reverse what the order earned (the arithmetic: the events module's OrderRefunds). Reads
+ * the orders' paid events, their earlier refunds and what was already reversed of their credits;
+ * refunds of the same order earlier in the batch count too.
  */
 async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[], prefixOf: Map<number, string>, outcomes: Map<number, ItemOutcome>) {
   const refunds = todo.filter((p) => p.input.type === 'order.refunded');
@@ -507,9 +506,8 @@ async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[]
   const orderIds = [...new Set(refunds.map((p) => String(p.data.order_id)))];
   const history = await events.orderEvents(db, programId, orderIds);
   const entryIds = history.filter((e) => e.type === 'order.paid').flatMap((e) => e.result.awards.flatMap((a) => (a.entry_id ? [a.entry_id] : [])));
-  const lots = new Map((await events.lotsOfEntries(db, entryIds)).map((l) => [l.entry_id, l]));
-  // refunds of the same order earlier in this batch count too
-  const pendingFractions = new Map<string, Rational>();
+  const reversed = new Map((await events.lotsOfEntries(db, entryIds)).map((l) => [l.entry_id, Number(l.reversal_total)]));
+  const orders = new Map<string, OrderRefunds>();
 
   for (const p of refunds) {
     const orderId = String(p.data.order_id);
@@ -525,73 +523,17 @@ async function prepareRefunds(db: Queryable, programId: string, todo: Prepared[]
       outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 422, error: new DomainError('ORDER_NOT_FOUND', `Order ${orderId} was not paid by member ${p.member!.id}`, { order_id: orderId, member_id: p.member!.id }, [{ path: `${prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member' }]) });
       continue;
     }
-    const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId);
-    const reversals: NonNullable<Prepared['reversals']> = [];
-    // several awards can share one entry (one credit per event and pending period): bring each entry
-    // to the sum of its awards' targets
-    const targets = new Map<string, { target: number; earned: number; rule_id: string }>();
-    let failed = false;
-    paid.result.awards.forEach((award, j) => {
-      if (failed || award.entry_id === null) return;
-      const key = `${orderId}/${paid.external_id}/${j}`;
-      let fraction = rat(0);
-      for (const r of earlier) fraction = add(fraction, refundFraction(paid.data, r.data, award.explanation as Record<string, unknown>));
-      fraction = add(fraction, pendingFractions.get(key) ?? rat(0));
-      let own: Rational;
-      try {
-        own = refundFraction(paid.data, p.data, award.explanation as Record<string, unknown>);
-      } catch (err) {
-        outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 400, error: fail(`${prefix}/data/items`, (err as Error).message) });
-        failed = true;
-        return;
-      }
-      pendingFractions.set(key, add(pendingFractions.get(key) ?? rat(0), own));
-      fraction = add(fraction, own);
-      if (cmp(fraction, ONE) > 0) fraction = ONE;
-      const t = targets.get(award.entry_id) ?? { target: 0, earned: 0, rule_id: award.rule_id };
-      t.target += Number((BigInt(award.points) * fraction.num) / fraction.den);
-      t.earned += award.points;
-      targets.set(award.entry_id, t);
-    });
-    for (const [entryId, t] of targets) {
-      const lot = lots.get(entryId);
-      const already = lot ? Number(lot.reversal_total) : 0;
-      const points = Math.min(t.target - already, t.earned - already);
-      if (points > 0) {
-        reversals.push({ entry_id: entryId, rule_id: targets.size === 1 && paid.result.awards.length === 1 ? t.rule_id : null, points });
-        if (lot) lot.reversal_total = already + points;
-      }
+    let order = orders.get(orderId);
+    if (!order) {
+      const awards = paid.result.awards.map((a) => ({ rule_id: a.rule_id, points: a.points, entry_id: a.entry_id, lines: (a.explanation as { items?: AwardLine[] }).items }));
+      const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId).map((e) => e.data as RefundRequest);
+      order = new OrderRefunds(paid.data as PaidOrder, awards, earlier, reversed);
+      orders.set(orderId, order);
     }
-    if (!outcomes.has(p.index)) p.reversals = reversals;
+    const plan = order.refund(p.data as RefundRequest);
+    if ('refused' in plan) outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 400, error: fail(`${prefix}/data/items`, plan.refused) });
+    else p.reversals = plan.reversals;
   }
-}
-
-interface PaidData { amount?: number; items?: { sku: string; quantity: number; unit_price: number }[] }
-interface RefundData { amount?: number; items?: { sku: string; quantity: number }[] }
-
-/** The share of an award one refund takes back, as an exact fraction. */
-function refundFraction(paidRaw: Record<string, unknown>, refundRaw: Record<string, unknown>, explanation: Record<string, unknown>): Rational {
-  const paid = paidRaw as PaidData;
-  const refund = refundRaw as RefundData;
-  if (refund.amount === undefined && refund.items === undefined) return ONE;
-  if (refund.amount !== undefined) return paid.amount ? rat(Math.min(refund.amount, paid.amount), paid.amount) : ONE;
-  const lines = (explanation.items as { sku: string; amount: number; multiplier: string }[] | undefined)
-    ?? (paid.items ?? []).map((i) => ({ sku: i.sku, amount: i.quantity * i.unit_price, multiplier: '1' }));
-  if (lines.length === 0) throw new Error('the order was paid without items: refund it by amount');
-  const quantities = new Map((paid.items ?? []).map((i) => [i.sku, i.quantity]));
-  let total = rat(0);
-  let refunded = rat(0);
-  for (const line of lines) {
-    const weight = mul(rat(line.amount), parseDecimal(line.multiplier));
-    total = add(total, weight);
-    const asked = refund.items!.filter((i) => i.sku === line.sku).reduce((s, i) => s + i.quantity, 0);
-    const bought = quantities.get(line.sku) ?? 0;
-    if (asked > 0 && bought > 0) refunded = add(refunded, mul(weight, rat(Math.min(asked, bought), bought)));
-  }
-  for (const item of refund.items!) {
-    if (!quantities.has(item.sku)) throw new Error(`sku ${item.sku} is not in the order`);
-  }
-  return total.num === 0n ? ONE : rat(refunded.num * total.den, refunded.den * total.num);
 }
 
 export type { Skip };

@@ -1,0 +1,153 @@
+import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, ZERO } from '../../shared/rational.ts';
+
+/**
+ * Refunds reverse what the order earned: in proportion to the refunded amount, or exactly for the
+ * refunded items (by their weight in each award, so a 2× item takes back twice as much), never
+ * more than was earned. Fractions accumulate over the order's refunds and each award is brought to
+ * floor(points × refunded fraction), so several partial refunds add up to a full one exactly.
+ *
+ * Pure: no I/O. The flow reads the order's paid event, its earlier refunds and what was already
+ * reversed of its credits, and writes the reversals this returns.
+ */
+
+/** An order as its order.paid event's data has it (amounts in minor units). */
+export interface PaidOrder {
+  amount?: number;
+  items?: { sku: string; quantity: number; unit_price: number }[];
+}
+
+/** What an order.refunded event's data asks back: an amount, items, or (neither) the whole order. */
+export interface RefundRequest {
+  amount?: number;
+  items?: { sku: string; quantity: number }[];
+}
+
+/** A line an award earned on: the amount, and the multiplier it had in the award (a decimal, "1.5"). */
+export interface AwardLine {
+  sku: string;
+  amount: number;
+  multiplier: string;
+}
+
+/** One award of the order.paid event, as its stored result has it. */
+export interface PaidAward {
+  rule_id: string;
+  points: number;
+  /** The credit it went into; null when nothing was credited (then there is nothing to reverse). */
+  entry_id: string | null;
+  /** The lines of an item-level award (its explanation's items); other awards weigh the order's items at their price. */
+  lines?: AwardLine[];
+}
+
+/** Points to take back from one credit. */
+export interface PlannedReversal {
+  entry_id: string;
+  /** The rule whose points these are, when the credit holds one award only; null otherwise. */
+  rule_id: string | null;
+  points: number;
+}
+
+export type RefundPlan =
+  | {
+    reversals: PlannedReversal[];
+    /** The order's refunds came to more than it (the fraction was brought back to the whole): nothing more was taken back than was earned. */
+    clamped: boolean;
+  }
+  | { refused: string };
+
+/** The lines an award without lines of its own weighs: the order's items at their price. */
+function orderLines(order: PaidOrder): AwardLine[] {
+  return (order.items ?? []).map((i) => ({ sku: i.sku, amount: i.quantity * i.unit_price, multiplier: '1' }));
+}
+
+/**
+ * The share of an award one refund takes back, an exact fraction in [0, 1]: the refunded amount
+ * over the paid amount (at most all of it), or the refunded items' weight (amount × multiplier)
+ * over all the award's lines' weight. Throws RangeError with what is wrong when a refund by items
+ * cannot apply to the order.
+ */
+export function refundFraction(order: PaidOrder, refund: RefundRequest, lines?: AwardLine[]): Rational {
+  if (refund.amount === undefined && refund.items === undefined) return ONE;
+  if (refund.amount !== undefined) return order.amount ? rat(Math.min(refund.amount, order.amount), order.amount) : ONE;
+  const weighed = lines ?? orderLines(order);
+  if (weighed.length === 0) throw new RangeError('the order was paid without items: refund it by amount');
+  const quantities = new Map((order.items ?? []).map((i) => [i.sku, i.quantity]));
+  let total = ZERO;
+  let refunded = ZERO;
+  for (const line of weighed) {
+    const weight = mul(rat(line.amount), parseDecimal(line.multiplier));
+    total = add(total, weight);
+    const asked = refund.items!.filter((i) => i.sku === line.sku).reduce((s, i) => s + i.quantity, 0);
+    const bought = quantities.get(line.sku) ?? 0;
+    if (asked > 0 && bought > 0) refunded = add(refunded, mul(weight, rat(Math.min(asked, bought), bought)));
+  }
+  for (const item of refund.items!) {
+    if (!quantities.has(item.sku)) throw new RangeError(`sku ${item.sku} is not in the order`);
+  }
+  return total.num === 0n ? ONE : rat(refunded.num * total.den, refunded.den * total.num);
+}
+
+/**
+ * The refunds of one order, one after the other: each `refund` plans the reversals of one
+ * order.refunded event on top of the refunds before it (those stored, given at construction, and
+ * those planned here since). A refused refund changes nothing.
+ */
+export class OrderRefunds {
+  readonly #order: PaidOrder;
+  readonly #awards: PaidAward[];
+  /** Per award (by position): the fraction the order's refunds took back so far, unclamped. */
+  readonly #fractions: Rational[];
+  /** Per credit: the points already taken back (the lot's reversal total). */
+  readonly #reversed: Map<string, number>;
+
+  /**
+   * `earlier`: the order's refunds already processed, oldest first. `reversed`: per credit of the
+   * order, the points already taken back; a credit missing from it is taken as 0 and not tracked.
+   */
+  constructor(order: PaidOrder, awards: PaidAward[], earlier: RefundRequest[], reversed: ReadonlyMap<string, number>) {
+    this.#order = order;
+    this.#awards = awards;
+    this.#fractions = awards.map((a) => (a.entry_id === null ? ZERO : earlier.reduce((f, r) => add(f, refundFraction(order, r, a.lines)), ZERO)));
+    this.#reversed = new Map(reversed);
+  }
+
+  refund(request: RefundRequest): RefundPlan {
+    const own: (Rational | undefined)[] = [];
+    for (const [j, award] of this.#awards.entries()) {
+      if (award.entry_id === null) continue;
+      try {
+        own[j] = refundFraction(this.#order, request, award.lines);
+      } catch (err) {
+        if (err instanceof RangeError) return { refused: err.message };
+        throw err;
+      }
+    }
+    // several awards can share one credit (one per event and pending period): each credit is
+    // brought to the sum of its awards' targets
+    const targets = new Map<string, { target: number; earned: number; rule_id: string }>();
+    let clamped = false;
+    this.#awards.forEach((award, j) => {
+      if (award.entry_id === null) return;
+      this.#fractions[j] = add(this.#fractions[j]!, own[j]!);
+      let fraction = this.#fractions[j]!;
+      if (cmp(fraction, ONE) > 0) {
+        fraction = ONE;
+        clamped = true;
+      }
+      const t = targets.get(award.entry_id) ?? { target: 0, earned: 0, rule_id: award.rule_id };
+      t.target += Number((BigInt(award.points) * fraction.num) / fraction.den);
+      t.earned += award.points;
+      targets.set(award.entry_id, t);
+    });
+    const reversals: PlannedReversal[] = [];
+    for (const [entryId, t] of targets) {
+      const already = this.#reversed.get(entryId) ?? 0;
+      const points = Math.min(t.target - already, t.earned - already);
+      if (points > 0) {
+        reversals.push({ entry_id: entryId, rule_id: targets.size === 1 && this.#awards.length === 1 ? t.rule_id : null, points });
+        if (this.#reversed.has(entryId)) this.#reversed.set(entryId, already + points);
+      }
+    }
+    return { reversals, clamped };
+  }
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type AwardLine, OrderRefunds, type PaidAward, type PaidOrder, type RefundRequest, refundFraction } from '../src/modules/events/refunds.ts';
+import { cmp, ONE, rat, ZERO } from '../src/shared/rational.ts';
+
+const order: PaidOrder = { amount: 10_000, items: [{ sku: 'A', quantity: 2, unit_price: 2_500 }, { sku: 'B', quantity: 1, unit_price: 5_000 }] };
+const award = (points: number, entry = 'ent_1', rule = 'rul_1', lines?: AwardLine[]): PaidAward => ({ rule_id: rule, points, entry_id: entry, ...(lines ? { lines } : {}) });
+const reversed = (plan: ReturnType<OrderRefunds['refund']>) => {
+  assert.ok('reversals' in plan, JSON.stringify(plan));
+  return plan.reversals;
+};
+
+describe('refund arithmetic (events module, pure)', () => {
+  it('takes back points in proportion to the refunded amount, never more than the order', () => {
+    assert.deepEqual(refundFraction(order, { amount: 2_500 }), rat(1, 4));
+    assert.deepEqual(refundFraction(order, { amount: 20_000 }), ONE);
+    assert.deepEqual(refundFraction(order, {}), ONE);
+    const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(refunds.refund({ amount: 2_500 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 25 }]);
+    assert.deepEqual(reversed(refunds.refund({ amount: 7_500 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 75 }]);
+    assert.deepEqual(reversed(refunds.refund({ amount: 1 })), []);
+  });
+
+  it('weighs refunded items by their amount and multiplier in the award, so a 2× item takes back twice as much', () => {
+    const lines = [{ sku: 'A', amount: 5_000, multiplier: '2' }, { sku: 'B', amount: 5_000, multiplier: '1' }];
+    assert.deepEqual(refundFraction(order, { items: [{ sku: 'A', quantity: 2 }] }, lines), rat(2, 3));
+    assert.deepEqual(refundFraction(order, { items: [{ sku: 'A', quantity: 1 }] }, lines), rat(1, 3));
+    // without lines of its own, an award weighs the order's items at their price
+    assert.deepEqual(refundFraction(order, { items: [{ sku: 'B', quantity: 1 }] }), rat(1, 2));
+    const refunds = new OrderRefunds(order, [award(300, 'ent_1', 'rul_1', lines)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(refunds.refund({ items: [{ sku: 'A', quantity: 2 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 200 }]);
+  });
+
+  it('brings each award to floor(points × refunded fraction): three thirds add up to the whole exactly', () => {
+    const third: PaidOrder = { amount: 3 };
+    const refunds = new OrderRefunds(third, [award(100)], [], new Map([['ent_1', 0]]));
+    const taken = [1, 1, 1].map((amount) => reversed(refunds.refund({ amount }))[0]!.points);
+    assert.deepEqual(taken, [33, 33, 34]);
+  });
+
+  it('counts the refunds processed before and what was already reversed of the credit', () => {
+    const refunds = new OrderRefunds(order, [award(100)], [{ amount: 5_000 }], new Map([['ent_1', 50]]));
+    assert.deepEqual(reversed(refunds.refund({ amount: 2_500 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 25 }]);
+    // reversed by other means already (a manual reversal): only what is left
+    const manual = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 90]]));
+    assert.deepEqual(reversed(manual.refund({})), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 10 }]);
+  });
+
+  it('clamps a refund beyond what remains of the order to the whole, and says so', () => {
+    const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(refunds.refund({ amount: 8_000 }), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 80 }], clamped: false });
+    assert.deepEqual(refunds.refund({ amount: 8_000 }), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 20 }], clamped: true });
+  });
+
+  it('names the rule only when the credit holds one award; a credit of several is brought to the sum of their targets', () => {
+    const refunds = new OrderRefunds(order, [award(100, 'ent_1', 'rul_a'), award(50, 'ent_1', 'rul_b'), award(10, 'ent_2', 'rul_c')], [], new Map([['ent_1', 0], ['ent_2', 0]]));
+    assert.deepEqual(reversed(refunds.refund({ amount: 5_000 })), [{ entry_id: 'ent_1', rule_id: null, points: 75 }, { entry_id: 'ent_2', rule_id: null, points: 5 }]);
+  });
+
+  it('skips awards without a credit', () => {
+    const refunds = new OrderRefunds(order, [{ rule_id: 'rul_1', points: 0, entry_id: null }, award(100)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: null, points: 100 }]);
+  });
+
+  it('refuses items not in the order, and items of an order paid without items; a refused refund changes nothing', () => {
+    const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(refunds.refund({ items: [{ sku: 'Z', quantity: 1 }] }), { refused: 'sku Z is not in the order' });
+    assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 100 }]);
+    const noItems = new OrderRefunds({ amount: 100 }, [award(100)], [], new Map());
+    assert.deepEqual(noItems.refund({ items: [{ sku: 'A', quantity: 1 }] }), { refused: 'the order was paid without items: refund it by amount' });
+  });
+});
+
+// ---- properties ---------------------------------------------------------------------------------
+
+const SKUS = ['A', 'B', 'C', 'D'];
+const arbOrder: fc.Arbitrary<PaidOrder> = fc
+  .uniqueArray(fc.record({ sku: fc.constantFrom(...SKUS), quantity: fc.integer({ min: 1, max: 5 }), unit_price: fc.integer({ min: 0, max: 10_000 }) }), { selector: (i) => i.sku, minLength: 1, maxLength: 4 })
+  .map((items) => ({ amount: items.reduce((s, i) => s + i.quantity * i.unit_price, 0), items }));
+const arbMultiplier = fc.constantFrom('0', '1', '1.5', '2', '0.25', '3.333');
+const arbLines = (o: PaidOrder) => fc.option(fc.tuple(...o.items!.map((i) => arbMultiplier.map((multiplier) => ({ sku: i.sku, amount: i.quantity * i.unit_price, multiplier })))), { nil: undefined });
+const arbRefund = (o: PaidOrder): fc.Arbitrary<RefundRequest> =>
+  fc.oneof(
+    fc.constant({}),
+    fc.integer({ min: 0, max: (o.amount ?? 0) * 2 + 1 }).map((amount) => ({ amount })),
+    fc.uniqueArray(fc.constantFrom(...o.items!.map((i) => i.sku)), { minLength: 1 }).chain((skus) =>
+      fc.tuple(...skus.map((sku) => fc.integer({ min: 1, max: 6 }).map((quantity) => ({ sku, quantity })))).map((items) => ({ items }))),
+  );
+const arbAwards = (o: PaidOrder) =>
+  fc.array(fc.record({ points: fc.integer({ min: 0, max: 1_000_000 }), entry: fc.constantFrom('ent_1', 'ent_2', null), lines: arbLines(o) }), { minLength: 1, maxLength: 4 })
+    .map((as) => as.map((a, j): PaidAward => ({ rule_id: `rul_${j}`, points: a.points, entry_id: a.entry, ...(a.lines ? { lines: a.lines } : {}) })));
+const earnedBy = (awards: PaidAward[]) => {
+  const earned = new Map<string, number>();
+  for (const a of awards) if (a.entry_id) earned.set(a.entry_id, (earned.get(a.entry_id) ?? 0) + a.points);
+  return earned;
+};
+
+describe('refund arithmetic: properties', () => {
+  it('a refund takes back a fraction between 0 and 1 of an award', () => {
+    fc.assert(fc.property(arbOrder.chain((o) => fc.tuple(fc.constant(o), arbRefund(o), arbLines(o))), ([o, refund, lines]) => {
+      const f = refundFraction(o, refund, lines);
+      assert.ok(f.den > 0n && cmp(f, ZERO) >= 0 && cmp(f, ONE) <= 0, `${f.num}/${f.den}`);
+    }), { numRuns: 500 });
+  });
+
+  it('partial refunds, however many and however large, never take back more than a credit earned', () => {
+    fc.assert(fc.property(arbOrder.chain((o) => fc.tuple(fc.constant(o), arbAwards(o), fc.array(arbRefund(o), { maxLength: 8 }))), ([o, awards, refunds]) => {
+      const earned = earnedBy(awards);
+      const refunder = new OrderRefunds(o, awards, [], new Map([...earned.keys()].map((e) => [e, 0])));
+      const taken = new Map<string, number>();
+      for (const r of refunds) {
+        for (const rv of reversed(refunder.refund(r))) {
+          assert.ok(Number.isInteger(rv.points) && rv.points > 0);
+          taken.set(rv.entry_id, (taken.get(rv.entry_id) ?? 0) + rv.points);
+        }
+      }
+      for (const [entry, points] of taken) assert.ok(points <= earned.get(entry)!, `${entry}: ${points} > ${earned.get(entry)}`);
+    }), { numRuns: 300 });
+  });
+
+  it('partial refunds that together refund the whole order take back exactly what it earned', () => {
+    const split = arbOrder.chain((o) =>
+      fc.tuple(fc.constant(o), arbAwards(o), fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, o.amount! - 1) }), { maxLength: 6 }), fc.boolean()));
+    fc.assert(fc.property(split, ([o, awards, cuts, byItems]) => {
+      const earned = earnedBy(awards);
+      const refunder = new OrderRefunds(o, awards, [], new Map([...earned.keys()].map((e) => [e, 0])));
+      // by amount: consecutive slices of the order's amount; by items: each unit on its own
+      const requests: RefundRequest[] = byItems
+        ? o.items!.flatMap((i) => Array.from({ length: i.quantity }, () => ({ items: [{ sku: i.sku, quantity: 1 }] })))
+        : [0, ...[...cuts].filter((c) => c < o.amount!).sort((a, b) => a - b), o.amount!].flatMap((c, k, all) => (k === 0 ? [] : [{ amount: c - all[k - 1]! }]));
+      const taken = new Map<string, number>();
+      for (const r of requests) for (const rv of reversed(refunder.refund(r))) taken.set(rv.entry_id, (taken.get(rv.entry_id) ?? 0) + rv.points);
+      for (const [entry, points] of earned) assert.equal(taken.get(entry) ?? 0, points, `${entry} of ${JSON.stringify({ o, awards, requests })}`);
+    }), { numRuns: 300 });
+  });
+});
