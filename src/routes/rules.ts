@@ -14,7 +14,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Create an earning rule', operationId: 'createRule',
-      description: 'The definition is validated and its JSONLogic compiled now: a bad expression is a 400 naming its path.',
+      description: 'The definition is validated and its JSONLogic compiled now: a bad expression is a 400 naming its path. effective_from may be in the past with backdate: true (at most 366 days; events already processed are not evaluated again).',
       params: IdParam('programId', 'prg'), headers: IdempotencyHeaders, body: RuleCreate,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
@@ -43,7 +43,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Edit a rule (new version)', operationId: 'reviseRule',
-      description: 'Adds a version with the full new definition, effective now or at a future effective_from (announced in advance). Events are evaluated by the version in force at their occurred_at.',
+      description: 'Adds a version with the full new definition, effective now, at a future effective_from (announced in advance), or back-dated (backdate: true, at most 366 days, not before the latest version; events already processed are not evaluated again). Events are evaluated by the version in force at their occurred_at.',
       params: RuleParams, headers: IdempotencyHeaders, body: RuleRevise,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
