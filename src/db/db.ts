@@ -2,14 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { messages } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { DomainError } from '../shared/errors.ts';
+import type { Queryable } from '../shared/sql.ts';
 import type { Reply, Request, SerializedError, WorkerData } from './pglite-worker.ts';
 
-/** A handle that can run SQL: the database itself or an open transaction. */
-export interface Queryable {
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
-  /** Several statements without parameters (migrations). */
-  exec(text: string): Promise<void>;
-}
+/** A handle that can run SQL: the database itself or an open transaction (defined in shared/, where idempotency needs it). */
+export type { Queryable } from '../shared/sql.ts';
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../db/db.ts';
 import { DomainError, fromDatabaseError } from './errors.ts';
+import type { Queryable, Transactional } from './sql.ts';
 
 export interface IdempotencyContext {
   /** Keys are unique per scope: the programme the write belongs to, or `deployment`. */
@@ -83,7 +83,7 @@ export async function retryingIdempotencyRace<T>(attempt: () => Promise<T>): Pro
  * nothing changed, so a retry with the same key runs again.
  */
 export async function withIdempotency<T>(
-  db: Db,
+  db: Transactional,
   ctx: IdempotencyContext | undefined,
   now: Date,
   work: (tx: Queryable) => Promise<{ status: number; body: T }>,
