@@ -115,6 +115,49 @@ forEachDatabase('time: pending, expiry policies, hold timeouts', (getDb) => {
     assert.equal((await ledger.listLots(db, member.id, {}, late)).data[0]!.expires_at, '2027-01-10T00:00:00.000Z');
   });
 
+  it('adds months to the current expiry at most once per quarter under activity_extended with extend_by_months (有效期12个月,每季度登录一次可延长3个月)', async () => {
+    const { db } = getDb();
+    const t0 = at('2026-01-10T00:00:00.000Z');
+    const program = await makeProgram(db, t0, {
+      time_zone: 'UTC',
+      expiry_policy: { type: 'activity_extended', months: 12, extend_by_months: 3, extend_once_per: 'quarter', hard_cap_months: 18 },
+    });
+    const member = await makeMember(db, program.id, t0);
+    // earning is activity too, but the lot it creates is not extended: it has just been given 12 months
+    const first = await ledger.credit(db, member.id, { points: 100 }, writeCtx(t0));
+    assert.equal(first.body.lot.expires_at, '2027-01-10T00:00:00.000Z');
+    assert.equal(first.body.lot.expiry_cap, '2027-07-10T00:00:00.000Z');
+    const expiry = async (now: Date) => (await ledger.listLots(db, member.id, {}, now)).data.map((l) => l.expires_at);
+
+    // the first login of Q1 (the credit above was Q1's first activity: it extended nothing, no lot was live)
+    await ledger.recordActivity(db, member.id, { now: at('2026-02-01T00:00:00.000Z') });
+    assert.deepEqual(await expiry(t0), ['2027-01-10T00:00:00.000Z'], 'Q1 already had its extension (the credit)');
+
+    // Q2: the first login adds 3 months; a second one in the same quarter adds nothing
+    await ledger.recordActivity(db, member.id, { now: at('2026-04-02T00:00:00.000Z') });
+    assert.deepEqual(await expiry(t0), ['2027-04-10T00:00:00.000Z']);
+    await ledger.debit(db, member.id, { points: 10 }, writeCtx(at('2026-06-30T23:59:59.000Z')));
+    assert.deepEqual(await expiry(t0), ['2027-04-10T00:00:00.000Z']);
+
+    // Q3: a credit is the quarter's first activity: the older lot gets 3 months, the new one its 12
+    const third = await ledger.credit(db, member.id, { points: 5 }, writeCtx(at('2026-07-01T00:00:00.000Z')));
+    assert.equal(third.body.lot.expires_at, '2027-07-01T00:00:00.000Z');
+    assert.deepEqual((await expiry(t0)).sort(), ['2027-07-01T00:00:00.000Z', '2027-07-10T00:00:00.000Z']);
+
+    // Q4: +3 months would pass the first lot's hard cap (18 months after earning): it stops there
+    await ledger.recordActivity(db, member.id, { now: at('2026-10-05T00:00:00.000Z') });
+    assert.deepEqual((await expiry(t0)).sort(), ['2027-07-10T00:00:00.000Z', '2027-10-01T00:00:00.000Z']);
+    assert.deepEqual((await runAudit(db, at('2026-10-05T00:00:00.000Z'), program.id)).ok, true);
+  });
+
+  it('refuses an add-months extension without its period, and a period without months', async () => {
+    const { db } = getDb();
+    const t0 = at('2026-01-10T00:00:00.000Z');
+    await rejects(makeProgram(db, t0, { expiry_policy: { type: 'activity_extended', months: 12, extend_by_months: 3 } }), 'VALIDATION_FAILED');
+    await rejects(makeProgram(db, t0, { expiry_policy: { type: 'activity_extended', months: 12, extend_once_per: 'year' } }), 'VALIDATION_FAILED');
+    await rejects(makeProgram(db, t0, { expiry_policy: { type: 'rolling', months: 12, extend_by_months: 3, extend_once_per: 'year' } }), 'VALIDATION_FAILED');
+  });
+
   it('never expires points under the never policy', async () => {
     const { db } = getDb();
     const t0 = at('2026-01-01T00:00:00.000Z');

@@ -20,7 +20,8 @@ CREATE OR REPLACE TRIGGER ledger_entry_no_truncate BEFORE TRUNCATE ON ledger_ent
 --   {"type":"never"}
 --   {"type":"rolling","months":12}                      earned_at + 12 months
 --   {"type":"end_of_period","unit":"year","offset":1}   end of the year after the year of earning
---   {"type":"activity_extended","months":12,"hard_cap_months":36}
+--   {"type":"activity_extended","months":12,"hard_cap_months":36}  earned_at + 12 months, extended by activity
+--   {"type":"activity_extended","months":12,"extend_by_months":3,"extend_once_per":"quarter"}  (jf_extend_lots)
 CREATE OR REPLACE FUNCTION jf_policy_expiry(p_policy jsonb, p_tz text, p_earned timestamptz) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -342,8 +343,14 @@ BEGIN
   END IF;
 END $$;
 
--- Activity-extended expiry: qualifying activity pushes every live lot to now + N months, never
--- shortening an expiry and never beyond a lot's hard cap. Already-expired lots stay expired.
+-- Activity-extended expiry. Qualifying activity (earning, spending, capturing a hold, an event
+-- but a refund, POST /v1/members/{id}/activity) extends the member's live lots, never beyond a
+-- lot's hard cap, and never shortening an expiry; expired lots stay expired. Two ways:
+--   reset (default): every live lot expires `months` after the activity;
+--   add (extend_by_months + extend_once_per): the first activity of each month / quarter / year (in
+--     the programme's time zone) adds extend_by_months to each live lot's current expiry; later
+--     activity in the same period adds nothing (member_account.extended_at). Lots earned by the
+--     activity itself (earned_at = now) are not extended: they have just been given their expiry.
 -- Writes that update the member's account row anyway set last_activity_at themselves and call
 -- jf_extend_lots; jf_extend_on_activity is for activity that writes nothing else.
 CREATE OR REPLACE FUNCTION jf_extend_on_activity(c jf_member_ctx, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
@@ -352,11 +359,38 @@ BEGIN
   PERFORM jf_extend_lots(c, p_now);
 END $$;
 
+-- The instant an activity at p_now extends a lot expiring at p_expires to under p_policy (mode add),
+-- capped at p_cap and at jf_ts_max().
+CREATE OR REPLACE FUNCTION jf_extended_expiry(p_policy jsonb, p_tz text, p_expires timestamptz, p_cap timestamptz)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+  SELECT LEAST(((p_expires AT TIME ZONE p_tz) + make_interval(months => (p_policy->>'extend_by_months')::integer)) AT TIME ZONE p_tz,
+               coalesce(p_cap, 'infinity'::timestamptz), jf_ts_max())
+$$;
+
+-- Whether an activity at p_now may extend under mode add: the member's lots were not extended
+-- that way yet in p_now's period.
+CREATE OR REPLACE FUNCTION jf_extension_due(p_policy jsonb, p_tz text, p_extended_at timestamptz, p_now timestamptz)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT p_extended_at IS NULL
+      OR date_trunc(p_policy->>'extend_once_per', p_extended_at AT TIME ZONE p_tz) <> date_trunc(p_policy->>'extend_once_per', p_now AT TIME ZONE p_tz)
+$$;
+
 CREATE OR REPLACE FUNCTION jf_extend_lots(c jf_member_ctx, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_until timestamptz;
 BEGIN
   IF c.expiry_policy->>'type' <> 'activity_extended' THEN
+    RETURN;
+  END IF;
+  IF c.expiry_policy ? 'extend_by_months' THEN
+    UPDATE member_account SET extended_at = p_now
+     WHERE member_id = c.member_id AND jf_extension_due(c.expiry_policy, c.time_zone, extended_at, p_now);
+    IF NOT FOUND THEN
+      RETURN;
+    END IF;
+    UPDATE lot SET expires_at = jf_extended_expiry(c.expiry_policy, c.time_zone, expires_at, expiry_cap)
+     WHERE member_id = c.member_id AND (remaining > 0 OR held > 0) AND expires_at > p_now AND earned_at < p_now
+       AND expires_at < jf_extended_expiry(c.expiry_policy, c.time_zone, expires_at, expiry_cap);
     RETURN;
   END IF;
   v_until := jf_policy_expiry(c.expiry_policy, c.time_zone, p_now);

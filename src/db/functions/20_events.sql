@@ -283,7 +283,19 @@ BEGIN
         AS x(entry, rule_id, rule_version, points);
 
   -- 3. activity (every event but a refund; marked above) extends expiry under activity_extended
-  IF v_policy->>'type' = 'activity_extended' THEN
+  IF v_policy->>'type' = 'activity_extended' AND v_policy ? 'extend_by_months' THEN
+    -- mode add: the first activity of the member in the period adds months to each live lot
+    -- (jf_extend_lots); lots this batch credited (earned now) keep the expiry just given
+    WITH due AS (
+      UPDATE member_account a SET extended_at = v_now
+       WHERE a.member_id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'active')))
+         AND jf_extension_due(v_policy, v_tz, a.extended_at, v_now)
+      RETURNING a.member_id)
+    UPDATE lot l SET expires_at = jf_extended_expiry(v_policy, v_tz, l.expires_at, l.expiry_cap)
+     WHERE l.member_id = ANY (ARRAY(SELECT member_id FROM due))
+       AND (l.remaining > 0 OR l.held > 0) AND l.expires_at > v_now AND l.earned_at < v_now
+       AND l.expires_at < jf_extended_expiry(v_policy, v_tz, l.expires_at, l.expiry_cap);
+  ELSIF v_policy->>'type' = 'activity_extended' THEN
     UPDATE lot l SET expires_at = LEAST(v_expires, coalesce(l.expiry_cap, 'infinity'::timestamptz))
      WHERE l.member_id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'active'))) AND (l.remaining > 0 OR l.held > 0) AND l.expires_at > v_now
        AND l.expires_at < LEAST(v_expires, coalesce(l.expiry_cap, 'infinity'::timestamptz));

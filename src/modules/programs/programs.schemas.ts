@@ -10,14 +10,30 @@ export const ExpiryPolicy = Type.Object(
       description:
         'never; rolling: each lot expires `months` after it was earned; end_of_period: at the end of the `unit` ' +
         '(month, quarter, year) `offset` periods after the one it was earned in (year + offset 1 = 31 Dec of the next ' +
-        'year); activity_extended: `months` after the last qualifying activity, never beyond `hard_cap_months` after earning.',
+        'year); activity_extended: `months` after earning, extended by qualifying activity (earning, spending, an event, ' +
+        'POST /v1/members/{id}/activity): each activity resets the expiry to `months` after it, or, with `extend_by_months` ' +
+        'and `extend_once_per`, the first activity of each period adds `extend_by_months` to the current expiry; never beyond ' +
+        '`hard_cap_months` after earning.',
     }),
     months: Type.Optional(Type.Integer({ minimum: 1, maximum: 240 })),
     unit: Type.Optional(StringEnum(['month', 'quarter', 'year'] as const)),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
     hard_cap_months: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
+    extend_by_months: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 120, description: 'activity_extended: months each extension adds to a lot\'s current expiry (with extend_once_per).' }),
+    ),
+    extend_once_per: Type.Optional(
+      StringEnum(['month', 'quarter', 'year'] as const, { description: 'activity_extended: at most one extension per this period, in the programme\'s time zone (with extend_by_months).' }),
+    ),
   },
-  { additionalProperties: false, examples: [{ type: 'rolling', months: 12 }, { type: 'end_of_period', unit: 'year', offset: 1 }] },
+  {
+    additionalProperties: false,
+    examples: [
+      { type: 'rolling', months: 12 },
+      { type: 'end_of_period', unit: 'year', offset: 1 },
+      { type: 'activity_extended', months: 12, extend_by_months: 3, extend_once_per: 'quarter', hard_cap_months: 36 },
+    ],
+  },
 );
 export type ExpiryPolicy = Static<typeof ExpiryPolicy>;
 

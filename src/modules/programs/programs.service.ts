@@ -25,7 +25,7 @@ export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy')
     never: { required: [], optional: [] },
     rolling: { required: ['months'], optional: [] },
     end_of_period: { required: ['unit'], optional: ['offset'] },
-    activity_extended: { required: ['months'], optional: ['hard_cap_months'] },
+    activity_extended: { required: ['months'], optional: ['hard_cap_months', 'extend_by_months', 'extend_once_per'] },
   };
   const rule = allowed[policy.type];
   for (const field of rule.required) {
@@ -38,6 +38,11 @@ export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy')
   }
   if (policy.type === 'activity_extended' && policy.hard_cap_months !== undefined && policy.hard_cap_months < policy.months!) {
     throw fieldError(`${path}/hard_cap_months`, 'must be at least months');
+  }
+  // adding months to the current expiry is bounded by the period: one without the other is a mistake
+  if ((policy.extend_by_months === undefined) !== (policy.extend_once_per === undefined)) {
+    const missing = policy.extend_by_months === undefined ? 'extend_by_months' : 'extend_once_per';
+    throw fieldError(`${path}/${missing}`, `is required with ${missing === 'extend_by_months' ? 'extend_once_per' : 'extend_by_months'}`);
   }
 }
 
