@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
-import { type ProgramScope, visible } from '../api-keys/access.ts';
+import { type ProgramScope, visible } from '../api-keys/index.ts';
 import { compileEventSchema } from './events.payloads.ts';
 import * as repo from './events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventResultView } from './events.schemas.ts';

@@ -5,7 +5,7 @@ import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryi
 import { normalizeDateTime } from '../../shared/formats.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
-import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/access.ts';
+import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/index.ts';
 import * as repo from './ledger.repository.ts';
 import type {
   AdjustRequest, AdjustResult, Balance, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry, EntryListQuery, Hold,

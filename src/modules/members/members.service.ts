@@ -4,7 +4,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
-import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/access.ts';
+import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/index.ts';
 import * as repo from './members.repository.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 

@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
-import { inScope, type ProgramScope } from '../api-keys/access.ts';
+import { inScope, type ProgramScope } from '../api-keys/index.ts';
 import * as repo from './programs.repository.ts';
 import { checkTimeZone } from './time-zones.ts';
 import type { ExpiryPolicy, Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';

@@ -7,7 +7,7 @@ import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
 import { isLimited } from './rules.set.ts';
 import { compileRule } from './rules.engine.ts';
-import { type ProgramScope, visible } from '../api-keys/access.ts';
+import { type ProgramScope, visible } from '../api-keys/index.ts';
 import * as repo from './rules.repository.ts';
 import { MAX_BACKDATE_DAYS, type Rule, type RuleDefinition, type RuleVersion } from './rules.schemas.ts';
 
