@@ -113,7 +113,7 @@ export function fromDatabaseError(err: unknown): DomainError | undefined {
     return new DomainError(e.message, undefined, details, errors);
   }
   if (e.code === '23514') {
-    // member_account_balance_check, and the *_points_bound constraints (migration 20261201T000200):
+    // member_account_balance_check, and the *_points_bound constraints (the baseline migration):
     // a stored total would pass 2^53 − 1
     const m = /\b(member_account)_(balance)_check\b|\b(member_account|lot|hold_allocation|hold|ledger_entry|rule_award|rule_budget|event)_([a-z_]+?)_points_bound\b/.exec(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`);
     if (m) {
