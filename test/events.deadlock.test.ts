@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { openDb } from '../src/db/db.ts';
-import { ingestEvents } from '../src/flows/ingest-events.ts';
+import { ingestEvents } from '../src/flows/ingest-events/index.ts';
 import { runAudit } from '../src/modules/audit/index.ts';
 import type { EventInput } from '../src/modules/events/events.schemas.ts';
 import * as ledger from '../src/modules/ledger/index.ts';

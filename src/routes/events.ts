@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { type IngestDeps, ingestEvents, previewEvent } from '../flows/ingest-events.ts';
+import { type IngestDeps, ingestEvents, previewEvent } from '../flows/ingest-events/index.ts';
 import { inScope, programNotFound, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as events from '../modules/events/index.ts';
 import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from '../modules/events/index.ts';

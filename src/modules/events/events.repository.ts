@@ -88,15 +88,130 @@ export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<
   );
 }
 
-export interface CommitReversal { entry_id: string; rule_id: string | null; points: number; reversal_entry_ids: string[] }
+/**
+ * A batch of processed events, as events_commit writes it in one round trip (members locked in id
+ * order; award versions and the rules revision re-checked under the lock, EVALUATION_STALE if
+ * they moved; entries, lots, rule awards, refunds' reversals, events). Positions (`event`,
+ * `entry`) index `events` and `entries`. `commitWire` maps it to what events_commit parses.
+ */
+export interface EventsCommit {
+  /** processed_at of the events, and the instant of every entry. */
+  now: string;
+  programId: string;
+  /** The programme's rules revision the batch was evaluated with. */
+  rulesRevision: number;
+  members: Map<string, CommitMember>;
+  events: CommitEvent[];
+  entries: CommitEntry[];
+  /** Awards of rules with per-member caps or frequency limits (what later evaluations count). */
+  awards: CommitAward[];
+  reversals: CommitReversal[];
+}
+
+/** What the batch does to one member's account. */
+export interface CommitMember {
+  /** The award version the evaluation saw: if it moved, someone else awarded the member meanwhile. */
+  awardVersion: number;
+  /** Points credited (balance and lifetime earned). */
+  points: number;
+  /** Entries written (the award version moves by as many). */
+  entries: number;
+  /** An event of theirs other than a refund: activity (extends expiry under activity_extended). */
+  active: boolean;
+}
+
+export interface CommitEvent {
+  id: string;
+  externalId: string;
+  type: string;
+  memberId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  points: number;
+  /** What the event stores of its result, as JSON: awards, reversals, skipped (jf_event_view adds the rest when read). */
+  outcome: string;
+}
+
+/** One credit (entry and lot; their ids share the entry's random part) of an event's awards with one pending period. */
+export interface CommitEntry {
+  event: number;
+  entryId: string;
+  pendingDays: number;
+  points: number;
+  reason: string;
+  ruleIds: string[];
+}
+
+export interface CommitAward {
+  entry: number;
+  ruleId: string;
+  ruleVersion: number;
+  points: number;
+}
+
+/** Points a refund takes back from one credit (through ledger_reverse). */
+export interface CommitReversal {
+  event: number;
+  orderId: string;
+  entryId: string;
+  ruleId: string | null;
+  points: number;
+}
+
+/** A reversal as written: the ids of the entries the database wrote for it. */
+export interface WrittenReversal { entry_id: string; rule_id: string | null; points: number; reversal_entry_ids: string[] }
 
 /**
- * Writes a batch (see events_commit): `outcomes` are what the events store of their results (awards,
- * reversals, skips; jf_event_view adds the rest when read), in the order of p.events, stored as they are. Returns the reversals of refund events by event position, with the ids of the
- * entries the database wrote for them.
+ * The arguments of events_commit(p jsonb, p_outcomes text): rows as columns, one array per field
+ * (cheaper to parse than objects); members as id → [award version, points, entries, active]; the
+ * stored results one per line, in the order of the events (JSON has no raw line breaks).
  */
-export async function commit(db: Queryable, p: Record<string, unknown>, outcomes: string): Promise<Map<number, CommitReversal[]>> {
-  const rows = await db.query<{ i: number; reversals: CommitReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)', [JSON.stringify(p), outcomes]);
+export function commitWire(c: EventsCommit): [string, string] {
+  const members: Record<string, [number, number, number, boolean]> = {};
+  const active: string[] = [];
+  for (const [id, m] of c.members) {
+    members[id] = [m.awardVersion, m.points, m.entries, m.active];
+    if (m.active) active.push(id);
+  }
+  const p = {
+    now: c.now,
+    program_id: c.programId,
+    rules_revision: c.rulesRevision,
+    members,
+    events: {
+      id: c.events.map((e) => e.id),
+      external_id: c.events.map((e) => e.externalId),
+      type: c.events.map((e) => e.type),
+      member_id: c.events.map((e) => e.memberId),
+      occurred_at: c.events.map((e) => e.occurredAt),
+      data: c.events.map((e) => e.data),
+      metadata: c.events.map((e) => e.metadata),
+      points: c.events.map((e) => e.points),
+    },
+    entries: {
+      event: c.entries.map((e) => e.event),
+      entry_id: c.entries.map((e) => e.entryId),
+      pending_days: c.entries.map((e) => e.pendingDays),
+      points: c.entries.map((e) => e.points),
+      reason: c.entries.map((e) => e.reason),
+      rule_ids: c.entries.map((e) => e.ruleIds),
+    },
+    awards: {
+      entry: c.awards.map((a) => a.entry),
+      rule_id: c.awards.map((a) => a.ruleId),
+      rule_version: c.awards.map((a) => a.ruleVersion),
+      points: c.awards.map((a) => a.points),
+    },
+    reversals: c.reversals.map((r) => ({ event: r.event, order_id: r.orderId, entry_id: r.entryId, rule_id: r.ruleId, points: r.points })),
+    active,
+  };
+  return [JSON.stringify(p), c.events.map((e) => e.outcome).join('\n')];
+}
+
+/** Writes a batch (see EventsCommit). Returns the reversals of refund events by event position. */
+export async function commit(db: Queryable, batch: EventsCommit): Promise<Map<number, WrittenReversal[]>> {
+  const rows = await db.query<{ i: number; reversals: WrittenReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)', commitWire(batch));
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
 

@@ -1,0 +1,122 @@
+import type { Queryable } from '../../db/db.ts';
+import * as events from '../../modules/events/events.repository.ts';
+import type { EventResultView } from '../../modules/events/index.ts';
+import type { Explanation, RuleSet, Skip } from '../../modules/rules/index.ts';
+import { timestampOf } from '../../shared/formats.ts';
+import { newId } from '../../shared/ids.ts';
+import type { Prepared } from './context.ts';
+
+/** What a commit gives back: each event's result, and the same as JSON (for storage, and reused by a batch response). */
+export interface Committed {
+  results: EventResultView[];
+  json: string[];
+}
+
+/**
+ * An award's explanation without what the award itself says (rule id and version, points, text):
+ * the breakdown — base, multipliers, stacking, rounding, caps.
+ */
+export function breakdown(e: Explanation): Record<string, unknown> {
+  const { rule_id: _r, rule_version: _v, points: _p, text: _t, ...rest } = e;
+  return rest;
+}
+
+/** The first n characters (code points, as PostgreSQL's left() counts them). */
+function leftChars(s: string, n: number): string {
+  return s.length <= n ? s : Array.from(s).slice(0, n).join('');
+}
+
+// rules whose condition, targeting or schedule did not match are noise in a stored event (a
+// preview lists them); skips that cost the member points (caps, limits, budget) are kept
+const KEPT_SKIP = (k: Skip) => k.reason !== 'condition' && k.reason !== 'targeting' && k.reason !== 'schedule';
+
+/**
+ * Step 6: builds every event's result (what the API returns and the event stores) and writes the
+ * batch in one round trip (events_commit). Awards of an event with the same pending period become
+ * one entry and one lot. Programme budgets, if any award has one, are taken first in the same
+ * transaction: an award gets what is left of its budget, possibly nothing (then it is a skip).
+ */
+export async function commitBatch(q: Queryable, programId: string, rulesRevision: number, ruleSet: RuleSet, todo: Prepared[], now: Date): Promise<Committed> {
+  const grants = await reserveBudgets(q, todo);
+  const batch: events.EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
+  const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
+  const written = await events.commit(q, batch);
+  // a refund's reversals carry the ids of the entries the database wrote for them
+  for (const [i, reversals] of written) results[i]!.reversals = reversals;
+  return { results, json: results.map((r) => JSON.stringify(r)) };
+}
+
+/** Budget grants by award (`event:award` positions), when an award of the batch has a programme budget. */
+async function reserveBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string, number> | undefined> {
+  const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
+  todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
+    if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
+  }));
+  if (budgetAwards.length === 0) return undefined;
+  return events.reserveBudgets(q, budgetAwards, {
+    members: [...new Set(todo.map((p) => p.member!.id))],
+    reversal_entries: todo.flatMap((p) => (p.reversals ?? []).map((r) => r.entry_id)),
+  });
+}
+
+/** One event's result; adds what it writes to `batch` (its row, entries, awards, reversals, its member's account). */
+function resultOf(batch: events.EventsCommit, ruleSet: RuleSet, p: Prepared, i: number, grants: Map<string, number> | undefined, now: Date): EventResultView {
+  const m = p.member!;
+  const id = newId('evt');
+  let account = batch.members.get(m.id);
+  if (!account) batch.members.set(m.id, (account = { awardVersion: Number(m.award_version), points: 0, entries: 0, active: false }));
+  // activity is every event but a refund
+  if (p.input.type !== 'order.refunded') account.active = true;
+
+  const awards: EventResultView['awards'] = [];
+  const budgetSkips: Skip[] = [];
+  const byPendingDays = new Map<number, { entry: events.CommitEntry; index: number; texts: string[]; lotId: string }>();
+  let points = 0;
+  p.evaluation!.awards.forEach((a, j) => {
+    const granted = grants?.get(`${i}:${j}`) ?? a.points;
+    if (granted <= 0) {
+      budgetSkips.push({ rule_id: a.rule_id, reason: 'budget', detail: 'the programme budget of this rule is used up' });
+      return;
+    }
+    let credit = byPendingDays.get(a.pending_days);
+    if (!credit) {
+      // the lot and the transaction share the entry's random part (events_commit derives them)
+      const entryId = newId('ent');
+      credit = { entry: { event: i, entryId, pendingDays: a.pending_days, points: 0, reason: '', ruleIds: [] }, index: batch.entries.length, texts: [], lotId: `lot_${entryId.slice(4)}` };
+      byPendingDays.set(a.pending_days, credit);
+      batch.entries.push(credit.entry);
+      account.entries += 1;
+    }
+    credit.entry.points += granted;
+    credit.entry.ruleIds.push(a.rule_id);
+    credit.texts.push(a.explanation.text);
+    account.points += granted;
+    points += granted;
+    // what later evaluations count: recorded for rules with per-member caps or frequency limits only
+    if (ruleSet.limitedIds.has(a.rule_id)) batch.awards.push({ entry: credit.index, ruleId: a.rule_id, ruleVersion: a.rule_version, points: granted });
+    const cut = granted < a.points;
+    const b = breakdown(a.explanation);
+    awards.push({
+      rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: credit.entry.entryId, lot_id: credit.lotId,
+      available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000),
+      text: cut ? `${a.explanation.text} → ${granted} (programme budget ${a.budget!.points})` : a.explanation.text,
+      explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
+    });
+  });
+  for (const c of byPendingDays.values()) c.entry.reason = leftChars(c.texts.join('; '), 500);
+
+  const reversals = (p.reversals ?? []).map((r) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points, reversal_entry_ids: [] as string[] }));
+  for (const r of reversals) {
+    batch.reversals.push({ event: i, orderId: String(p.data.order_id), entryId: r.entry_id, ruleId: r.rule_id, points: r.points });
+    points -= r.points;
+  }
+  const skipped = [...p.evaluation!.skipped.filter(KEPT_SKIP), ...budgetSkips];
+  const occurredAt = p.occurredAt.toISOString();
+  // stored: what only processing knows (jf_event_view adds the columns when read)
+  const outcome = JSON.stringify({ awards, reversals, skipped });
+  batch.events.push({ id, externalId: p.input.id, type: p.input.type, memberId: m.id, occurredAt, data: p.data, metadata: p.input.metadata ?? {}, points, outcome });
+  return {
+    object: 'event', id, event_id: p.input.id, program_id: batch.programId, type: p.input.type, member_id: m.id,
+    occurred_at: occurredAt, processed_at: batch.now, points, awards, reversals, skipped, data: p.data,
+  };
+}

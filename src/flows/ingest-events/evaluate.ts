@@ -1,0 +1,33 @@
+import { type EvalMember, evaluate, type RuleSet } from '../../modules/rules/index.ts';
+import { DomainError } from '../../shared/errors.ts';
+import { type Prepared, refuse, type Run } from './context.ts';
+import type { EventMember } from './snapshot.ts';
+import type { UsageBook } from './usage.ts';
+
+/** What the rule engine knows of a member. */
+export function evalMember(m: Pick<EventMember, 'id' | 'tier' | 'tags' | 'birthday' | 'attributes'>): EvalMember {
+  return { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes };
+}
+
+/**
+ * Step 5: every event with the rule versions in force at its occurred_at, in order, in process.
+ * An event's awards count for the member's next events of the batch (caps, frequency). An award
+ * beyond the limits (AWARD_LIMIT_EXCEEDED) refuses its event only. Returns the evaluated events.
+ */
+export function evaluateAll(run: Run, todo: Prepared[], ruleSet: RuleSet, usage: UsageBook): Prepared[] {
+  const evaluated: Prepared[] = [];
+  for (const p of todo) {
+    const m = p.member!;
+    const memberUsage = usage.of(m.id);
+    try {
+      p.evaluation = evaluate(ruleSet.at(p.occurredAt), { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data }, evalMember(m), run.program, run.now, memberUsage);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      refuse(run.outcomes, p, err);
+      continue;
+    }
+    for (const a of p.evaluation.awards) memberUsage.add(a.rule_id, p.occurredAt, a.points);
+    evaluated.push(p);
+  }
+  return evaluated;
+}

@@ -1,0 +1,55 @@
+import * as events from '../../modules/events/events.repository.ts';
+import { insertMember } from '../../modules/members/members.repository.ts';
+import { DomainError } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import { type Prepared, refuse, type Run } from './context.ts';
+import type { EventMember } from './snapshot.ts';
+
+/**
+ * Step 3: each event's member, by id or by external id. member.registered creates a member the
+ * programme does not know yet; an unknown member is 404, a closed one 422. On a contended retry
+ * the members' accounts (and those of the members whose orders the batch refunds) are locked
+ * first, in id order, and their award versions read under the lock.
+ */
+export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[]> {
+  const { db, program, now } = run;
+  let members = run.snapshot.members;
+  const registering = todo.filter((p) => p.input.type === 'member.registered' && p.input.external_member_id && !members.some((m) => m.external_id === p.input.external_member_id));
+  if (registering.length > 0) {
+    // in external id order: under lock (a retry), two batches registering the same members wait on
+    // the unique key in one order
+    registering.sort((a, b) => Buffer.compare(Buffer.from(a.input.external_member_id!), Buffer.from(b.input.external_member_id!)));
+    for (const p of registering) {
+      const d = p.data as { name?: string; phone?: string; email?: string; birthday?: string };
+      await insertMember(db, newId('mbr'), program.id, { external_id: p.input.external_member_id!, name: d.name, phone: d.phone, email: d.email, birthday: d.birthday }, now);
+    }
+    const ids = todo.flatMap((p) => (p.input.member_id ? [p.input.member_id] : []));
+    const externalIds = todo.flatMap((p) => (p.input.external_member_id ? [p.input.external_member_id] : []));
+    members = await events.loadMembers(db, program.id, ids, externalIds);
+  }
+  if (run.lockFirst && members.length > 0) members = await lockMembers(run, todo, members);
+
+  const byId = new Map(members.map((m) => [m.id, m]));
+  const byExternal = new Map(members.map((m) => [m.external_id, m]));
+  return todo.filter((p) => {
+    const m = p.input.member_id ? byId.get(p.input.member_id) : byExternal.get(p.input.external_member_id!);
+    if (!m) {
+      const field = p.input.member_id ? 'member_id' : 'external_member_id';
+      refuse(run.outcomes, p, new DomainError('MEMBER_NOT_FOUND', `No member ${p.input.member_id ?? p.input.external_member_id} in ${program.id}`, {}, [{ path: `${p.prefix}/${field}`, location: 'body', message: 'is not a member of the programme' }]));
+      return false;
+    }
+    if (m.status === 'closed') {
+      refuse(run.outcomes, p, new DomainError('MEMBER_CLOSED', `Member ${m.id} is closed`, { member_id: m.id }));
+      return false;
+    }
+    p.member = m;
+    return true;
+  });
+}
+
+/** Locks the accounts in id order (the order of every ledger write) and takes their award versions from under the lock. */
+async function lockMembers(run: Run, todo: Prepared[], members: EventMember[]): Promise<EventMember[]> {
+  const refunded = [...new Set(todo.filter((p) => p.input.type === 'order.refunded').map((p) => String(p.data.order_id)))];
+  const locked = new Map((await events.lockAccounts(run.db, members.map((m) => m.id), run.program.id, refunded)).map((a) => [a.member_id, a.award_version]));
+  return members.map((m) => ({ ...m, award_version: locked.get(m.id) ?? m.award_version }));
+}
