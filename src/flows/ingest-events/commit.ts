@@ -41,9 +41,27 @@ export async function commitBatch(q: Queryable, programId: string, rulesRevision
   const batch: events.EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
   const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
   const written = await events.commit(q, batch);
+  const json = results.map((r, i) => resultJson(r, batch.events[i]!.outcome));
   // a refund's reversals carry the ids of the entries the database wrote for them
-  for (const [i, reversals] of written) results[i]!.reversals = reversals;
-  return { results, json: results.map((r) => JSON.stringify(r)) };
+  for (const [i, reversals] of written) {
+    results[i]!.reversals = reversals;
+    json[i] = JSON.stringify(results[i]);
+  }
+  return { results, json };
+}
+
+/**
+ * JSON.stringify(result), reusing the stored part already serialized (`outcome`: awards, reversals,
+ * skipped), in EventResult's key order. Serializing the awards twice cost 9.0 µs an event against
+ * 4.9 µs this way (500 order.paid results of the 50-rule bench set, 3.9 awards each, measured in
+ * process), where the server spends some 35–60 µs an event in a batch (bench/events).
+ */
+function resultJson(r: EventResultView, outcome: string): string {
+  const head = JSON.stringify({
+    object: r.object, id: r.id, event_id: r.event_id, program_id: r.program_id, type: r.type, member_id: r.member_id,
+    occurred_at: r.occurred_at, processed_at: r.processed_at, points: r.points,
+  });
+  return `${head.slice(0, -1)},${outcome.slice(1, -1)},"data":${JSON.stringify(r.data)}}`;
 }
 
 /** Budget grants by award (`event:award` positions), when an award of the batch has a programme budget. */
