@@ -127,6 +127,38 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal((await balance(m)).available, 100);
   });
 
+  it('earns a discounted order\'s items on the amount paid, explains list and paid amounts, and refunds by items reverse the same amounts', async () => {
+    const p = await programWith(beautyShop);
+    const m = await member(p);
+    const items = [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum', category: 'new', quantity: 2, unit_price: 5_000 }];
+    // ¥180 of items, ¥18 off the order: ¥162 paid, allocated ¥72 and ¥90
+    const paid = await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'D-1', amount: 16_200, currency: 'CNY', items } });
+    assert.equal(paid.statusCode, 201, paid.body);
+    const award = paid.json().awards[0];
+    assert.equal(paid.json().points, 72 + 180);
+    assert.equal(award.text, '252 = (¥72 + ¥90 × 2 (新品尝鲜)) × 1 pt/¥ (paid ¥162 of ¥180)');
+    assert.deepEqual(award.explanation.items, [
+      { sku: 'lipstick', category: 'makeup', amount: 7_200, list_amount: 8_000, multiplier: '1', label: null },
+      { sku: 'serum', category: 'new', amount: 9_000, list_amount: 10_000, multiplier: '2', label: '新品尝鲜' },
+    ]);
+    assert.deepEqual([award.explanation.base.amount, award.explanation.base.list_amount], [16_200, 18_000]);
+    const [entry] = (await t.call('GET', `/v1/members/${m}/entries?limit=1`)).json().data;
+    assert.equal(entry.reason, award.text);
+    // one serum: ¥45 paid × 2; the lipstick: ¥72
+    const serum = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'D-1', items: [{ sku: 'serum', quantity: 1 }] } })).json();
+    assert.equal(serum.points, -90);
+    const lip = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'D-1', items: [{ sku: 'lipstick', quantity: 1 }] } })).json();
+    assert.equal(lip.points, -72);
+    assert.equal((await balance(m)).available, 90);
+    // shipping beside the items (the amount is more than they come to): the items earn at their price
+    const shipped = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'D-2', amount: 10_800, currency: 'CNY', items: [items[1]!] } })).json();
+    assert.equal(shipped.points, 200);
+    assert.equal(shipped.awards[0].explanation.base.list_amount, undefined);
+    // a preview says the same
+    const preview = await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: { id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'D-3', amount: 16_200, currency: 'CNY', items } } });
+    assert.equal(preview.json().awards[0].text, award.text);
+  });
+
   it('awards review points at most 5 a day and says why the sixth got none', async () => {
     const p = await programWith(beautyShop);
     const m = await member(p);

@@ -63,6 +63,33 @@ describe('refund arithmetic (events module, pure)', () => {
     assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: null, points: 100 }]);
   });
 
+  it('weighs the items of a discounted order by what was paid for them, as they earned', () => {
+    // ¥2 paid for three ¥1 lines: 67, 67 and 66 fen (largest remainder), so the first line weighs 67/200
+    const thirds: PaidOrder = { amount: 200, items: ['a', 'b', 'c'].map((sku) => ({ sku, quantity: 1, unit_price: 100 })) };
+    assert.deepEqual(refundFraction(thirds, { items: [{ sku: 'a', quantity: 1 }] }), rat(67, 200));
+    const byAmount = new OrderRefunds(thirds, [award(200)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(byAmount.refund({ items: [{ sku: 'a', quantity: 1 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 67 }]);
+    // an item-level award's lines are the allocated amounts the engine earned on (¥162 paid of ¥180)
+    const discounted: PaidOrder = { amount: 16_200, items: [{ sku: 'A', quantity: 1, unit_price: 8_000 }, { sku: 'B', quantity: 2, unit_price: 5_000 }] };
+    const lines = [{ sku: 'A', amount: 7_200, multiplier: '1' }, { sku: 'B', amount: 9_000, multiplier: '2' }];
+    const byItems = new OrderRefunds(discounted, [award(252, 'ent_1', 'rul_1', lines)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(byItems.refund({ items: [{ sku: 'B', quantity: 1 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 90 }]);
+  });
+
+  it('leaves what an order paid beyond its items (shipping) to refunds by amount or in full', () => {
+    const shipped: PaidOrder = { amount: 5_800, items: [{ sku: 'A', quantity: 1, unit_price: 5_000 }] };
+    assert.deepEqual(refundFraction(shipped, { items: [{ sku: 'A', quantity: 1 }] }), rat(50, 58));
+    const refunds = new OrderRefunds(shipped, [award(58)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(refunds.refund({ items: [{ sku: 'A', quantity: 1 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 50 }]);
+    assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 8 }]);
+  });
+
+  it('counts a SKU on several lines of the order as one: refunding some of its units takes the same share of each line', () => {
+    const twice: PaidOrder = { amount: 4_000, items: [{ sku: 'A', quantity: 1, unit_price: 1_000 }, { sku: 'A', quantity: 1, unit_price: 3_000 }] };
+    assert.deepEqual(refundFraction(twice, { items: [{ sku: 'A', quantity: 1 }] }), rat(1, 2));
+    assert.deepEqual(refundFraction(twice, { items: [{ sku: 'A', quantity: 2 }] }), ONE);
+  });
+
   it('refuses items not in the order, and items of an order paid without items; a refused refund changes nothing', () => {
     const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
     assert.deepEqual(refunds.refund({ items: [{ sku: 'Z', quantity: 1 }] }), { refused: 'sku Z is not in the order' });

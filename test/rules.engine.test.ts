@@ -25,7 +25,8 @@ describe('seed programmes', () => {
   });
 
   it('beauty shop: purchases with the new-product zone at 2×, reviews, photo reviews, shares, check-ins, streaks, invites', () => {
-    const basket = order(0, { items: [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 }] });
+    // the amount paid is what the items come to (a discounted order earns on what was paid: below)
+    const basket = order(18_000, { items: [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 }] });
     const purchase = run(beautyShop, basket);
     assert.equal(purchase.total, 80 + 200);
     assert.equal(purchase.awards[0]!.explanation.text, '280 = (¥80 + ¥100 × 2 (新品尝鲜)) × 1 pt/¥');
@@ -87,10 +88,35 @@ describe('rule engine', () => {
 
   it('applies item multipliers for one SKU at 3×, taking the highest match per item', () => {
     const def = rate({ effect: { type: 'rate', points: 1, per_amount: 100, basis: 'items' }, item_multipliers: [{ skus: ['hero'], multiplier: '3' }, { categories: ['new'], multiplier: '2' }] });
-    const ev = order(0, { items: [{ sku: 'hero', category: 'new', quantity: 1, unit_price: 1_000 }, { sku: 'other', quantity: 3, unit_price: 1_000 }] });
+    const ev = order(4_000, { items: [{ sku: 'hero', category: 'new', quantity: 1, unit_price: 1_000 }, { sku: 'other', quantity: 3, unit_price: 1_000 }] });
     const r = run([def], ev);
     assert.equal(r.total, 30 + 30);
     assert.deepEqual(r.awards[0]!.item_weights, [{ sku: 'hero', weight: '3000' }, { sku: 'other', weight: '3000' }]);
+  });
+
+  it('earns item-based effects of a discounted order on the amount paid, allocated over the lines by largest remainder', () => {
+    const items = [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 }];
+    // a ¥18 coupon on ¥180 of items: ¥162 paid, 90% of each line
+    const purchase = run(beautyShop, order(16_200, { items }));
+    assert.equal(purchase.total, 72 + 180);
+    const e = purchase.awards[0]!.explanation;
+    assert.equal(e.text, '252 = (¥72 + ¥90 × 2 (新品尝鲜)) × 1 pt/¥ (paid ¥162 of ¥180)');
+    assert.deepEqual(e.items!.map((i) => [i.sku, i.list_amount, i.amount]), [['lipstick', 8_000, 7_200], ['serum-new', 10_000, 9_000]]);
+    assert.deepEqual(e.base, { kind: 'rate', amount: 16_200, list_amount: 18_000, points: 1, per_amount: 100, value: '252' });
+    // ¥1 off three lines of ¥1: 200 fen over 300, the first two lines get the units left over
+    const thirds = run([rate({ effect: { type: 'rate', points: 1, per_amount: 1, basis: 'items' } })], order(200, { items: ['a', 'b', 'c'].map((sku) => ({ sku, quantity: 1, unit_price: 100 })) }));
+    assert.deepEqual(thirds.awards[0]!.explanation.items!.map((i) => i.amount), [67, 67, 66]);
+    assert.equal(thirds.total, 200);
+    // a rule on the order's amount is unchanged: it always earned on what was paid
+    assert.equal(run([rate()], order(16_200, { items })).total, 162);
+  });
+
+  it('earns items at their price when the order comes to more than its items (shipping, a fee): no upscaling', () => {
+    const items = [{ sku: 'serum-new', category: 'new', quantity: 1, unit_price: 5_000 }];
+    const r = run(beautyShop, order(5_800, { items }));
+    assert.equal(r.total, 100);
+    assert.equal(r.awards[0]!.explanation.text, '100 = (¥50 × 2 (新品尝鲜)) × 1 pt/¥');
+    assert.equal(r.awards[0]!.explanation.base.kind === 'rate' && r.awards[0]!.explanation.base.list_amount, undefined);
   });
 
   it('caps per event, and per member per day using what was already awarded', () => {

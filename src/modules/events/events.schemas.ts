@@ -26,7 +26,7 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
       order_id: Type.String({ minLength: 1, maxLength: 128 }),
       amount: Minor('Amount paid, minor units (fen): ¥100 = 10000.'),
       currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'Must be the programme\'s currency.' }),
-      items: Type.Optional(Type.Array(OrderItem, { maxItems: 500, description: 'The lines together (quantity × unit_price) come to at most 10^12 minor units.' })),
+      items: Type.Optional(Type.Array(OrderItem, { maxItems: 500, description: 'The lines together (quantity × unit_price) come to at most 10^12 minor units. When they come to more than amount (an order discount), item-based rules earn on amount, allocated over the lines in proportion to their price (largest remainder).' })),
       channel: Type.Optional(Channel),
       store_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     },
@@ -101,7 +101,7 @@ export const EventBatch = Type.Object(
   { additionalProperties: false },
 );
 
-const Explanation = Type.Object({}, { additionalProperties: true, description: 'The breakdown behind the award\'s text: rule_name, base, items (item-level rules), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it.' });
+const Explanation = Type.Object({}, { additionalProperties: true, description: 'The breakdown behind the award\'s text: rule_name, base, items (item-level rules; on a discounted order each with the amount it earned on beside its list_amount), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it.' });
 
 export const AwardView = Type.Object({
   rule_id: Type.String(),

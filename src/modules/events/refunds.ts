@@ -1,10 +1,13 @@
 import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, ZERO } from '../../shared/rational.ts';
+import { paidAmounts } from '../rules/index.ts';
 
 /**
  * Refunds reverse what the order earned: in proportion to the refunded amount, or exactly for the
  * refunded items (by their weight in each award, so a 2× item takes back twice as much), never
  * more than was earned. Fractions accumulate over the order's refunds and each award is brought to
  * floor(points × refunded fraction), so several partial refunds add up to a full one exactly.
+ * Items weigh what was paid for them: a discounted order's amount allocated over its lines, as the
+ * rule engine earned on them (paidAmounts).
  *
  * Pure: no I/O. The flow reads the order's paid event, its earlier refunds and what was already
  * reversed of its credits, and writes the reversals this returns.
@@ -22,7 +25,7 @@ export interface RefundRequest {
   items?: { sku: string; quantity: number }[];
 }
 
-/** A line an award earned on: the amount, and the multiplier it had in the award (a decimal, "1.5"). */
+/** A line an award earned on: the amount (paid, for a discounted order), and the multiplier it had in the award (a decimal, "1.5"). */
 export interface AwardLine {
   sku: string;
   amount: number;
@@ -35,7 +38,7 @@ export interface PaidAward {
   points: number;
   /** The credit it went into; null when nothing was credited (then there is nothing to reverse). */
   entry_id: string | null;
-  /** The lines of an item-level award (its explanation's items); other awards weigh the order's items at their price. */
+  /** The lines of an item-level award (its explanation's items); other awards weigh the order's lines by what was paid for them (orderLines). */
   lines?: AwardLine[];
 }
 
@@ -55,9 +58,21 @@ export type RefundPlan =
   }
   | { refused: string };
 
-/** The lines an award without lines of its own weighs: the order's items at their price. */
+/**
+ * The lines an award without lines of its own weighs (a rule on the order's amount, a fixed bonus):
+ * what was paid for each item — its price, or its share of a discounted order's amount — and, when
+ * the amount is more than the items (shipping, a fee), the rest as a line no refund by items names:
+ * refunding every item then takes back the items' share of the award, not the whole.
+ */
 function orderLines(order: PaidOrder): AwardLine[] {
-  return (order.items ?? []).map((i) => ({ sku: i.sku, amount: i.quantity * i.unit_price, multiplier: '1' }));
+  const items = order.items ?? [];
+  if (items.length === 0) return [];
+  const paid = paidAmounts(items, order.amount);
+  const lines = items.map((i, n) => ({ sku: i.sku, amount: paid ? paid[n]! : i.quantity * i.unit_price, multiplier: '1' }));
+  const rest = (order.amount ?? 0) - lines.reduce((s, l) => s + l.amount, 0);
+  // sku '' is no item's (an order line's sku has at least one character)
+  if (rest > 0) lines.push({ sku: '', amount: rest, multiplier: '1' });
+  return lines;
 }
 
 /**
@@ -71,7 +86,9 @@ export function refundFraction(order: PaidOrder, refund: RefundRequest, lines?: 
   if (refund.amount !== undefined) return order.amount ? rat(Math.min(refund.amount, order.amount), order.amount) : ONE;
   const weighed = lines ?? orderLines(order);
   if (weighed.length === 0) throw new RangeError('the order was paid without items: refund it by amount');
-  const quantities = new Map((order.items ?? []).map((i) => [i.sku, i.quantity]));
+  // a SKU on several lines: a refund of some of its units takes the same share of each line
+  const quantities = new Map<string, number>();
+  for (const i of order.items ?? []) quantities.set(i.sku, (quantities.get(i.sku) ?? 0) + i.quantity);
   let total = ZERO;
   let refunded = ZERO;
   for (const line of weighed) {

@@ -1,4 +1,5 @@
 import { LogicEngine } from 'json-logic-engine';
+import { allocate } from '../../shared/allocation.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
 import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, round, type Rounding, sub, toDecimalString, ZERO } from '../../shared/rational.ts';
 import { localParts, type Period, periodOf } from '../../shared/time.ts';
@@ -12,7 +13,9 @@ import { MAX_AMOUNT, MAX_TOTAL_POINTS, type Multiplier, type RuleDefinition } fr
  * Evaluation order, per rule in priority order (higher first, then oldest rule):
  *   trigger → schedule → targeting → minimum order → condition → frequency → base →
  *   multipliers (stacked) → rounding (once) → per-event cap → per-member caps → (budget, in SQL)
- * An exclusive rule that awards points stops rules of lower priority.
+ * An exclusive rule that awards points stops rules of lower priority. Item-based bases (basis items,
+ * item multipliers) earn on what was paid: a discounted order's amount is allocated over its lines
+ * (paidAmounts).
  *
  * Limits (AWARD_LIMIT_EXCEEDED, the event is refused and nothing is written): a rule's award before
  * caps must be at most 2^53 − 1 (every number of an explanation is exact in JSON), and an event's
@@ -261,8 +264,10 @@ export interface Explanation {
   rule_id: string;
   rule_version: number;
   rule_name: string;
-  base: { kind: 'fixed'; points: number } | { kind: 'rate'; amount: number; points: number; per_amount: number; value: string };
-  items?: { sku: string; category: string | null; amount: number; multiplier: string; label: string | null }[];
+  /** `amount`: what the points were earned on; `list_amount` (discounted orders only): the items at their price. */
+  base: { kind: 'fixed'; points: number } | { kind: 'rate'; amount: number; list_amount?: number; points: number; per_amount: number; value: string };
+  /** Item-level rules: each line's `amount` earned on — its share of the amount paid when the order is discounted, with `list_amount` (quantity × unit_price) beside it. */
+  items?: { sku: string; category: string | null; amount: number; list_amount?: number; multiplier: string; label: string | null }[];
   multipliers: AppliedMultiplier[];
   stacking: 'multiply' | 'add' | 'highest';
   combined_multiplier: string;
@@ -391,6 +396,8 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   const amount = isAmount(rawAmount) ? rawAmount : undefined;
   const noAmount = rawAmount === undefined ? 'the event has no amount' : 'the event\'s amount is not a whole number of minor units from 0 to 10^12';
   let lines: EventItem[] | undefined | null = null;
+  // a discounted order's lines: the amount paid allocated over them (paidAmounts), once per event
+  let paidLines: number[] | undefined | null = null;
 
   const listening = byTrigger(rules, ev.type);
   if (listening.length === 0) for (const r of notInForce.get(rules)?.(ev.type) ?? []) skipped.push(notInForceSkip(ev, r));
@@ -455,12 +462,15 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
           skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event has no items'));
           continue;
         }
+        if (paidLines === null) paidLines = paidAmounts(lines, amount);
         let weighted = rat(0);
         let total = 0;
+        let listTotal = 0;
         items = [];
         itemWeights = [];
-        for (const line of lines) {
-          const lineAmount = line.quantity * line.unit_price;
+        for (const [n, line] of lines.entries()) {
+          const listAmount = line.quantity * line.unit_price;
+          const lineAmount = paidLines ? paidLines[n]! : listAmount;
           let best: (typeof rule.itemMultipliers)[number] | undefined;
           for (const im of rule.itemMultipliers) {
             if ((im.skus.has(line.sku) || (line.category !== undefined && im.categories.has(line.category))) && (!best || cmp(im.value, best.value) > 0)) best = im;
@@ -469,11 +479,12 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
           const w = mul({ num: BigInt(lineAmount), den: 1n }, m);
           weighted = add(weighted, w);
           total += lineAmount;
-          items.push({ sku: line.sku, category: line.category ?? null, amount: lineAmount, multiplier: toDecimalString(m), label: best?.label ?? null });
+          listTotal += listAmount;
+          items.push({ sku: line.sku, category: line.category ?? null, amount: lineAmount, ...(paidLines ? { list_amount: listAmount } : {}), multiplier: toDecimalString(m), label: best?.label ?? null });
           itemWeights.push({ sku: line.sku, weight: toDecimalString(w) });
         }
         baseExact = mul(weighted, rate);
-        base = { kind: 'rate', amount: total, points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
+        base = { kind: 'rate', amount: total, ...(paidLines ? { list_amount: listTotal } : {}), points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
       } else {
         if (amount === undefined) {
           skipped.push(skipWith(rule.ruleId, 'no_amount', noAmount));
@@ -597,6 +608,22 @@ function orderLines(items: unknown): EventItem[] | undefined {
   return items as EventItem[];
 }
 
+/**
+ * What each line of an order earns on when the order is discounted: an order-level coupon or
+ * discount makes the lines (quantity × unit_price) add up to more than the amount paid, and then
+ * item-based effects earn on the amount paid, spread over the lines in proportion to their price by
+ * largest remainder (shared/allocation.ts: ⌊amount × line ÷ Σ lines⌋ each, the minor units left
+ * over one each to the largest remainders, ties to the earlier line), so the lines add up to the
+ * amount exactly. Undefined when the lines are earned on at their price: they add up to the amount,
+ * or to less (shipping, a fee or a tip is paid beside the items: it is no item's price, and spreading
+ * it over the items would earn item multipliers on it), or the event has no valid amount.
+ */
+export function paidAmounts(lines: readonly EventItem[], amount: number | undefined): number[] | undefined {
+  if (amount === undefined) return undefined;
+  const list = lines.map((l) => l.quantity * l.unit_price);
+  return list.reduce((s, a) => s + a, 0) > amount ? allocate(amount, list) : undefined;
+}
+
 const rateTexts = new Map<string, string>();
 
 /** "1 pt/¥" for 1 point per ¥1, "3 pt/¥5" for 3 points per ¥5. */
@@ -643,7 +670,9 @@ export function explain(e: Explanation, currency: string): string {
       text += ` × ${e.combined_multiplier} (${e.stacking === 'add' ? label : `highest of ${label}`})`;
     }
   }
-  return e.caps.length === 0 ? text : withCaps(text, e.caps);
+  if (e.caps.length > 0) text = withCaps(text, e.caps);
+  // a discounted order: the amounts above are the amount paid, allocated over the lines
+  return e.base.kind === 'fixed' || e.base.list_amount === undefined ? text : `${text} (paid ${money(e.base.amount, currency)} of ${money(e.base.list_amount, currency)})`;
 }
 
 function withCaps(text: string, caps: CapCut[]): string {
