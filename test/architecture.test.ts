@@ -42,7 +42,7 @@ describe('architecture', () => {
 
   it('reports each kind of violation in a tree built to break every rule once, and allows what the layers allow', async () => {
     const result = await cruiseSrc(fixture);
-    const found = result.summary.violations.filter((v) => v.rule.name !== 'no-cycles').map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
+    const found = result.summary.violations.filter((v) => v.rule.name !== 'no-cycles').map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*\/node_modules\//, 'node_modules/')}`).sort();
     assert.deepEqual(found, [
       'db-imports-only-below: src/db/db.ts → src/modules/a/index.ts',
       'module-through-index: src/modules/a/a.service.ts → src/modules/b/b.repository.ts',
@@ -52,7 +52,7 @@ describe('architecture', () => {
       'plugins-imports-only-below: src/plugins/p.ts → src/routes/r.ts',
       'resolvable: src/db/db.ts → ./missing.ts',
       'shared-imports-only-below: src/shared/util.ts → src/config.ts',
-      'src-not-dev-dependencies: src/modules/b/b.repository.ts → ../../../node_modules/fast-check/lib/fast-check.js',
+      'src-not-dev-dependencies: src/modules/b/b.repository.ts → node_modules/fast-check/lib/fast-check.js',
       'src-not-into-test-or-bench: src/routes/r.ts → test/helper.ts',
     ]);
     const cycles = result.summary.violations.filter((v) => v.rule.name === 'no-cycles');

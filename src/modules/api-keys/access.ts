@@ -33,20 +33,17 @@ export function deploymentOnly(what: string): DomainError {
   return new DomainError('FORBIDDEN', `${what} needs a deployment-wide key; this key is limited to its programmes`, { required_access: 'deployment' });
 }
 
-export type OwnedKind = 'member' | 'hold' | 'entry' | 'rule' | 'event';
-
-const OWNER_SQL: Record<OwnedKind, string> = {
-  member: 'SELECT program_id FROM member WHERE id = $1',
-  hold: 'SELECT program_id FROM hold WHERE id = $1',
-  entry: 'SELECT program_id FROM ledger_entry WHERE id = $1',
-  rule: 'SELECT program_id FROM rule WHERE id = $1',
-  event: 'SELECT program_id FROM event WHERE id = $1',
-};
+/**
+ * The programme of a resource, looked up by the module that owns the resource's table (undefined:
+ * no such resource). This module reads only api_key: callers say how to find their resources.
+ */
+export type ProgramOf<R> = (db: Queryable, resource: R) => Promise<string | undefined>;
 
 /**
- * id → programme of members, holds, entries, rules and events. A resource never changes programme
- * and ids are random (unique across databases), so an entry never goes stale; only ids that exist
- * are remembered (an unknown id may be created later). Bounded: the oldest entries go first.
+ * id → programme of the resources callers looked up or read (members, holds, entries, rules,
+ * events). A resource never changes programme and ids are random (unique across databases), so an
+ * entry never goes stale; only ids that exist are remembered (an unknown id may be created later).
+ * Bounded: the oldest entries go first.
  */
 const owners = new Map<string, string>();
 export const OWNER_CACHE_SIZE = 100_000;
@@ -58,12 +55,12 @@ export function rememberOwner(id: string, programId: string): void {
 }
 
 /** The programme of a resource, or undefined if there is no such resource. */
-export async function ownerOf(db: Queryable, kind: OwnedKind, id: string): Promise<string | undefined> {
-  const hit = owners.get(id);
+export async function ownerOf<R extends { id: string }>(db: Queryable, resource: R, programOf: ProgramOf<R>): Promise<string | undefined> {
+  const hit = owners.get(resource.id);
   if (hit !== undefined) return hit;
-  const [row] = await db.query<{ program_id: string }>(OWNER_SQL[kind], [id]);
-  if (row) rememberOwner(id, row.program_id);
-  return row?.program_id;
+  const programId = await programOf(db, resource);
+  if (programId !== undefined) rememberOwner(resource.id, programId);
+  return programId;
 }
 
 /**
@@ -71,10 +68,10 @@ export async function ownerOf(db: Queryable, kind: OwnedKind, id: string): Promi
  * which the operation looks them up), or undefined. A resource that does not exist at all ends the
  * search: the operation itself answers that one as not found, before it reaches the next.
  */
-export async function firstOutOfScope<R extends { kind: OwnedKind; id: string }>(db: Queryable, scope: ProgramScope, resources: readonly R[]): Promise<R | undefined> {
+export async function firstOutOfScope<R extends { id: string }>(db: Queryable, scope: ProgramScope, resources: readonly R[], programOf: ProgramOf<R>): Promise<R | undefined> {
   if (scope === null) return undefined;
   for (const r of resources) {
-    const owner = await ownerOf(db, r.kind, r.id);
+    const owner = await ownerOf(db, r, programOf);
     if (owner === undefined) return undefined;
     if (!scope.includes(owner)) return r;
   }

@@ -75,14 +75,30 @@ export async function listHolds<T>(db: Queryable, memberId: string, status: stri
   );
 }
 
-export async function memberExists(db: Queryable, memberId: string): Promise<boolean> {
-  return (await db.query('SELECT 1 FROM member WHERE id = $1', [memberId])).length > 0;
+/**
+ * The programme of a member, from the member's account (every member has one, made with it), or
+ * undefined if there is no such member: the ledger reads its own table, not members'.
+ */
+export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM member_account WHERE member_id = $1', [memberId]);
+  return row?.program_id;
 }
 
-/** The member's programme, or undefined if there is no such member. */
-export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {
-  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
+export async function programOfHold(db: Queryable, holdId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM hold WHERE id = $1', [holdId]);
   return row?.program_id;
+}
+
+export async function programOfEntry(db: Queryable, entryId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM ledger_entry WHERE id = $1', [entryId]);
+  return row?.program_id;
+}
+
+/** A member's status change, with what it does to the points (ledger_set_status: closing forfeits them). */
+export async function setStatus(db: Queryable, memberId: string, status: string, reason: string | undefined, now: Date): Promise<void> {
+  await db.query('SELECT ledger_set_status($1::text::jsonb)', [
+    JSON.stringify({ member_id: memberId, status, reason: reason ?? null, now: now.toISOString() }),
+  ]);
 }
 
 /** One batch of the expiry sweep; returns the number of lots expired. */
@@ -95,12 +111,4 @@ export async function expireDueLots(db: Queryable, now: Date, batch: number): Pr
 export async function releaseDueHolds(db: Queryable, now: Date, batch: number): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT ledger_release_due_holds($1, $2) AS n', [now.toISOString(), batch]);
   return row!.n;
-}
-
-export async function purgeIdempotencyKeys(db: Queryable, before: Date, batch: number): Promise<number> {
-  const rows = await db.query(
-    `DELETE FROM idempotency_key WHERE ctid IN (SELECT ctid FROM idempotency_key WHERE created_at < $1 LIMIT $2) RETURNING 1`,
-    [before.toISOString(), batch],
-  );
-  return rows.length;
 }

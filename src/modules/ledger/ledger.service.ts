@@ -1,11 +1,11 @@
 import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryingIdempotencyRace, storedResult, type WriteResult } from '../../shared/idempotency.ts';
+import { type IdempotencyContext, idempotencyParams, purgeIdempotencyKeys, replayAfterConflict, retryingIdempotencyRace, storedResult, type WriteResult } from '../../shared/idempotency.ts';
 import { normalizeDateTime } from '../../shared/formats.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
-import { firstOutOfScope, type ProgramScope, rememberOwner, visible } from '../api-keys/index.ts';
+import { firstOutOfScope, type ProgramOf, type ProgramScope, rememberOwner, visible } from '../api-keys/index.ts';
 import * as repo from './ledger.repository.ts';
 import type {
   AdjustRequest, AdjustResult, Balance, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry, EntryListQuery, Hold,
@@ -33,13 +33,19 @@ const NOT_FOUND = {
   entry: (id: string) => new DomainError('ENTRY_NOT_FOUND', undefined, { entry_id: id }),
 } as const;
 
+type LedgerResource = { kind: 'member' | 'hold' | 'entry'; id: string };
+
+/** The programme of a member (its account), hold or entry, from the ledger's own tables. */
+const programOf: ProgramOf<LedgerResource> = (db, r) =>
+  r.kind === 'member' ? repo.programOfMember(db, r.id) : r.kind === 'hold' ? repo.programOfHold(db, r.id) : repo.programOfEntry(db, r.id);
+
 /**
  * A key limited to programmes, on another programme's member, hold or entry: answered as the ledger
  * function answers an unknown one (jf_raise: the code's title, the id), after what the function
  * checks first, the idempotency key (a key reused with another request is 409 either way).
  */
-async function refuseOutOfScope<T>(db: Queryable, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[]): Promise<WriteResult<T> | undefined> {
-  const refused = await firstOutOfScope(db, ctx.programs ?? null, resources);
+async function refuseOutOfScope<T>(db: Queryable, ctx: WriteContext, resources: LedgerResource[]): Promise<WriteResult<T> | undefined> {
+  const refused = await firstOutOfScope(db, ctx.programs ?? null, resources, programOf);
   if (!refused) return undefined;
   const stored = ctx.idempotency ? await storedResult<T>(db, ctx.idempotency) : undefined;
   if (stored) return stored;
@@ -54,7 +60,7 @@ function rememberWritten(body: unknown): void {
   }
 }
 
-async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext, resources: { kind: 'member' | 'hold' | 'entry'; id: string }[] = []): Promise<WriteResult<T>> {
+async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext, resources: LedgerResource[] = []): Promise<WriteResult<T>> {
   try {
     const params = { ...p, actor: p.actor ?? ctx.actor ?? null, now: ctx.now.toISOString(), ...idempotencyParams(ctx.idempotency) };
     const refused = ctx.programs ? await refuseOutOfScope<T>(db, ctx, resources) : undefined;
@@ -114,6 +120,15 @@ export function transfer(db: Queryable, req: TransferRequest, ctx: WriteContext)
   return run<Static<typeof TransferResult>>(db, 'transfer', 'ledger_transfer', { ...req }, ctx, members);
 }
 
+/**
+ * Sets a member's status (members' setMemberStatus calls it in its transaction) with what it does
+ * to the points: closing a member forfeits what is left and writes off its debt; a closed member
+ * stays closed (MEMBER_CLOSED), and one with open holds cannot close (MEMBER_HAS_OPEN_HOLDS).
+ */
+export async function applyMemberStatus(db: Queryable, memberId: string, status: string, reason: string | undefined, now: Date): Promise<void> {
+  await repo.setStatus(db, memberId, status, reason, now);
+}
+
 /** Qualifying activity without points: extends expiry under the activity_extended policy. */
 export function recordActivity(db: Queryable, memberId: string, ctx: WriteContext) {
   return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined }, [{ kind: 'member', id: memberId }]);
@@ -130,7 +145,7 @@ function memberNotFound(memberId: string) {
 }
 
 export async function getBalance(db: Queryable, memberId: string, now: Date, scope: ProgramScope = null): Promise<BalanceView> {
-  if (await firstOutOfScope(db, scope, [{ kind: 'member', id: memberId }])) throw memberNotFound(memberId);
+  if (await firstOutOfScope(db, scope, [{ kind: 'member', id: memberId }], programOf)) throw memberNotFound(memberId);
   const balance = await repo.balanceOf<BalanceView>(db, memberId, now);
   if (!balance) throw memberNotFound(memberId);
   return balance;
@@ -192,6 +207,6 @@ export async function sweep(db: Db, now: Date, options: { batch?: number; idempo
   for (let n = await repo.releaseDueHolds(db, now, batch); n > 0; n = await repo.releaseDueHolds(db, now, batch)) report.holds_released += n;
   for (let n = await repo.expireDueLots(db, now, batch); n > 0; n = await repo.expireDueLots(db, now, batch)) report.lots_expired += n;
   const cutoff = new Date(now.getTime() - (options.idempotencyRetentionDays ?? 30) * 86_400_000);
-  for (let n = await repo.purgeIdempotencyKeys(db, cutoff, batch); n > 0; n = await repo.purgeIdempotencyKeys(db, cutoff, batch)) report.idempotency_keys_purged += n;
+  for (let n = await purgeIdempotencyKeys(db, cutoff, batch); n > 0; n = await purgeIdempotencyKeys(db, cutoff, batch)) report.idempotency_keys_purged += n;
   return report;
 }

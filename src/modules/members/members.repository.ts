@@ -5,7 +5,11 @@ const COLUMNS = `m.id, 'member' AS object, m.program_id, m.external_id, m.name, 
   to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.tier, m.tags, m.attributes, m.status, m.status_reason,
   jf_ts(m.created_at) AS created_at, jf_ts(m.updated_at) AS updated_at`;
 
-/** Inserts the member and its account row; returns nothing when the external id already exists. */
+/**
+ * Inserts the member and its account row; returns nothing when the external id already exists.
+ * The account (member_account) is the ledger's table: a member never exists without one, so both
+ * rows are made in one statement (the one write members makes into another module's table).
+ */
 export async function insertMember(db: Queryable, id: string, programId: string, input: MemberCreate, now: Date): Promise<Member | undefined> {
   const [row] = await db.query<Member>(
     `WITH m AS (
@@ -70,8 +74,8 @@ export async function updateMember(db: Queryable, id: string, patch: MemberUpdat
   return row;
 }
 
-export async function setMemberStatus(db: Queryable, memberId: string, status: Member['status'], reason: string | undefined, now: Date): Promise<void> {
-  await db.query('SELECT ledger_set_status($1::text::jsonb)', [
-    JSON.stringify({ member_id: memberId, status, reason: reason ?? null, now: now.toISOString() }),
-  ]);
+/** The member's programme, or undefined if there is no such member. */
+export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
+  return row?.program_id;
 }

@@ -5,6 +5,7 @@ import { type IdempotencyContext, type WriteResult, withIdempotency } from '../.
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
 import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/index.ts';
+import { applyMemberStatus } from '../ledger/index.ts';
 import * as repo from './members.repository.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 
@@ -55,8 +56,8 @@ export async function updateMember(db: Db, id: string, patch: MemberUpdate, now:
 export async function setMemberStatus(db: Db, id: string, status: Member['status'], reason: string | undefined, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
     // another programme's member: the not-found ledger_set_status gives for an unknown one
-    if (await firstOutOfScope(tx, scope, [{ kind: 'member', id }])) throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
-    await repo.setMemberStatus(tx, id, status, reason, now);
+    if (await firstOutOfScope(tx, scope, [{ id }], (q, r) => repo.programOfMember(q, r.id))) throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
+    await applyMemberStatus(tx, id, status, reason, now);
     return { status: 200, body: (await repo.findMember(tx, id))! };
   });
 }

@@ -46,3 +46,7 @@ export async function updateProgram(db: Queryable, id: string, patch: ProgramUpd
   );
   return row;
 }
+
+export async function bumpRulesRevision(db: Queryable, programId: string): Promise<void> {
+  await db.query('UPDATE program SET rules_revision = rules_revision + 1 WHERE id = $1', [programId]);
+}

@@ -72,4 +72,12 @@ export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, no
   });
 }
 
+/**
+ * The programme's rules changed (the rules module calls it, after waiting for the event batches
+ * evaluated with the old rules): every instance's compiled rules for it are stale from now on.
+ */
+export async function bumpRulesRevision(db: Queryable, programId: string): Promise<void> {
+  await repo.bumpRulesRevision(db, programId);
+}
+
 export { listPrograms } from './programs.repository.ts';

@@ -29,22 +29,21 @@ export async function insertVersion(db: Queryable, ruleId: string, version: numb
   );
 }
 
-/** Tells every instance its compiled rules for the programme are stale. */
 /**
- * The programme's rules changed. Waits for the event batches evaluated with the old rules that are
- * committing (events_commit holds the same advisory lock, shared, and refuses a batch evaluated
- * with another revision): after this, every batch is evaluated again with the new rules.
+ * The programme's rules are about to change. Waits for the event batches evaluated with the old
+ * rules that are committing (events_commit holds the same advisory lock, shared, and refuses a batch
+ * evaluated with another revision): once the revision has moved (programs' bumpRulesRevision, in
+ * the same transaction), every batch is evaluated again with the new rules.
  */
-export async function bumpRulesRevision(db: Queryable, programId: string): Promise<void> {
+export async function lockRulesRevision(db: Queryable, programId: string): Promise<void> {
   await db.query('SELECT pg_advisory_xact_lock(7262312, hashtext($1))', [programId]);
-  await db.query('UPDATE program SET rules_revision = rules_revision + 1 WHERE id = $1', [programId]);
 }
 
 /**
  * A rule gets its first per-member cap or frequency limit: from now on its awards are recorded in
  * rule_award (rules.cache, isLimited), and its past awards are copied there from the events'
  * results, so the new limit counts what the members earned before it. Runs after
- * bumpRulesRevision, in its transaction: every batch evaluated with the old rules has committed.
+ * rulesChanged (rules.service), in its transaction: every batch evaluated with the old rules has committed.
  */
 export async function backfillAwards(db: Queryable, programId: string, ruleId: string): Promise<void> {
   await db.query('DELETE FROM rule_award WHERE rule_id = $1', [ruleId]);

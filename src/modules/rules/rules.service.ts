@@ -4,12 +4,18 @@ import { DomainError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
-import { getProgram } from '../programs/index.ts';
+import { bumpRulesRevision, getProgram } from '../programs/index.ts';
 import { isLimited } from './rules.set.ts';
 import { compileRule } from './rules.engine.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
 import * as repo from './rules.repository.ts';
 import { MAX_BACKDATE_DAYS, type Rule, type RuleDefinition, type RuleVersion } from './rules.schemas.ts';
+
+/** Tells every instance its compiled rules for the programme are stale, once the batches evaluated with them have committed. */
+async function rulesChanged(tx: Queryable, programId: string): Promise<void> {
+  await repo.lockRulesRevision(tx, programId);
+  await bumpRulesRevision(tx, programId);
+}
 
 export type RuleView = Static<typeof Rule>;
 type VersionView = Static<typeof RuleVersion>;
@@ -73,7 +79,7 @@ export async function createRule(db: Db, programId: string, input: { definition:
     const id = newId('rul');
     await repo.insertRule(tx, id, programId, now);
     await repo.insertVersion(tx, id, 1, from, input.definition, now, actor);
-    await repo.bumpRulesRevision(tx, programId);
+    await rulesChanged(tx, programId);
     return { status: 201, body: view((await repo.findRule(tx, id))!, await repo.versionsOf(tx, [id]), now) };
   });
 }
@@ -99,7 +105,7 @@ export async function reviseRule(db: Db, ruleId: string, input: { definition: Ru
       ]);
     }
     await repo.insertVersion(tx, ruleId, latest.version + 1, from, input.definition, now, actor);
-    await repo.bumpRulesRevision(tx, rule.program_id);
+    await rulesChanged(tx, rule.program_id);
     // its first limit: the limit counts what members earned from the rule before
     if (isLimited(input.definition) && !versions.some((v) => isLimited(v.definition))) await repo.backfillAwards(tx, rule.program_id, ruleId);
     return { status: 201, body: view(rule, await repo.versionsOf(tx, [ruleId]), now) };
@@ -115,7 +121,7 @@ export async function archiveRule(db: Db, ruleId: string, at: string | undefined
       throw new DomainError('RULE_ARCHIVED', `Rule ${ruleId} is already archived`, { archived_at: rule.archived_at });
     }
     await repo.archiveRule(tx, ruleId, when);
-    await repo.bumpRulesRevision(tx, rule.program_id);
+    await rulesChanged(tx, rule.program_id);
     return { status: 200, body: view((await repo.findRule(tx, ruleId))!, await repo.versionsOf(tx, [ruleId]), now) };
   });
 }
