@@ -1,3 +1,12 @@
+/**
+ * Events: event types (built-in and a programme's own, with the JSON Schema of their payload),
+ * processed events and their stored results, and the pure refund arithmetic. Ingesting an event is
+ * a flow (src/flows/ingest-events/), which uses this module and the others through their index.ts.
+ *
+ * Owns: event, event_type.
+ *
+ * This file is the module's only way in (checked by test/architecture.test.ts).
+ */
 export * from './events.service.ts';
 export * from './events.schemas.ts';
 export * from './events.payloads.ts';

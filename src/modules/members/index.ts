@@ -1,2 +1,12 @@
+/**
+ * Members: the people in a programme, by our id or the merchant's external id: profile, tier,
+ * tags, attributes and status (active, frozen, closed).
+ *
+ * Owns: member. Creating a member also makes its ledger account (member_account, the ledger's), in
+ * the same statement: a member never exists without one. Status changes go through the ledger
+ * (applyMemberStatus), which forfeits a closed member's points.
+ *
+ * This file is the module's only way in (checked by test/architecture.test.ts).
+ */
 export * from './members.service.ts';
 export * from './members.schemas.ts';
