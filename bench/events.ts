@@ -20,7 +20,7 @@ import type { RuleDefinition } from '../src/modules/rules/index.ts';
 
 const BATCH = Number(process.env.BENCH_EVENT_BATCH ?? 500);
 
-/** The seed articles' coffee chain: ¥1 = 1 point, tier multipliers — one award per order, as most programmes. */
+/** The seed articles' coffee chain: ¥1 = 1 point, tier multipliers — one award per order, as most programs. */
 const COFFEE_CHAIN: RuleDefinition[] = [{
   name: '消费积分', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
   multipliers: [{ type: 'tier', values: { bronze: '1', silver: '1.2', gold: '1.5', diamond: '2' } }],
@@ -71,7 +71,7 @@ export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 
     const members = (await pool(Array.from({ length: settings.members }, (_, i) => i), settings.clients, (i) =>
       post(`/v1/programs/${program.id}/members`, { external_id: `ev-${i}`, tier: tiers[i % 4], tags: [...new Set([`seg${i % 7}`, `seg${(i * 3) % 7}`])] }),
     )).map((m) => m.id);
-    log(`events: programme ${program.id} with ${ruleSet === 'fifty' ? '50 rules' : 'the coffee-chain rule'}, ${members.length} members`);
+    log(`events: program ${program.id} with ${ruleSet === 'fifty' ? '50 rules' : 'the coffee-chain rule'}, ${members.length} members`);
 
     const runId = randomBytes(4).toString('hex');
     let n = 0;

@@ -50,7 +50,7 @@ async function expect201(p: Promise<{ status: number; body: string }>, what: str
 
 /**
  * A pgbench script that makes the same call the API makes for a credit or debit (the same JSON
- * parameter object, a fresh idempotency key each time) for a random member of the programme.
+ * parameter object, a fresh idempotency key each time) for a random member of the program.
  */
 function sqlScript(fn: 'ledger_credit' | 'ledger_debit', programId: string, points: number): string {
   return `\\set m random(0, ${settings.members - 1})
@@ -58,7 +58,7 @@ SELECT ${fn}(jsonb_build_object('member_id', (SELECT id FROM member WHERE progra
 `;
 }
 
-/** Programme, members and a seed credit each (unmeasured), warm-up, then the timed credit and debit phases. */
+/** Program, members and a seed credit each (unmeasured), warm-up, then the timed credit and debit phases. */
 async function httpWorkload(kind: HttpRun['kind'], env: Record<string, string>, database?: string): Promise<HttpRun> {
   const key = `bench_${randomBytes(18).toString('base64url')}`;
   const runId = randomBytes(4).toString('hex');
@@ -67,7 +67,7 @@ async function httpWorkload(kind: HttpRun['kind'], env: Record<string, string>, 
   const client = new HttpClient(server.url, key, settings.clients);
   try {
     const t0 = performance.now();
-    const program = await expect201(client.post('/v1/programs', { name: `bench ${runId}` }), 'create programme');
+    const program = await expect201(client.post('/v1/programs', { name: `bench ${runId}` }), 'create program');
     const indexes = Array.from({ length: settings.members }, (_, i) => i);
     const members = (
       await pool(indexes, settings.clients, (i) => expect201(client.post(`/v1/programs/${program.id}/members`, { external_id: `bench-${i}` }), 'create member'))
@@ -76,7 +76,7 @@ async function httpWorkload(kind: HttpRun['kind'], env: Record<string, string>, 
       expect201(client.post(`/v1/members/${m}/credits`, { points: SEED_POINTS, reason: 'bench seed' }, `${runId}-seed-${i}`), 'seed credit'),
     );
     const setupSeconds = (performance.now() - t0) / 1000;
-    log(`${kind}: programme ${program.id}, ${members.length} members seeded in ${fmt(setupSeconds, 1)} s`);
+    log(`${kind}: program ${program.id}, ${members.length} members seeded in ${fmt(setupSeconds, 1)} s`);
 
     const member = () => members[Math.floor(Math.random() * members.length)]!;
     const credit = (tag: string) => (w: number, seq: number) =>

@@ -114,7 +114,7 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
     const program = await created('/v1/programs', { name: 'load bench' });
     await created(`/v1/programs/${program.id}/rules`, { definition: { name: 'spend', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' } } });
     const members = (await pool(Array.from({ length: MEMBERS }, (_, i) => i), 16, (i) => created(`/v1/programs/${program.id}/members`, { external_id: `load-${i}` }))).map((m) => m.id);
-    log(`load ${kind}: programme ${program.id}, ${members.length} members; ${CLIENTS} clients for ${SECONDS} s (1 in ${BATCH_SHARE} sends batches of ${BATCH})`);
+    log(`load ${kind}: program ${program.id}, ${members.length} members; ${CLIENTS} clients for ${SECONDS} s (1 in ${BATCH_SHARE} sends batches of ${BATCH})`);
     await awaitQuiet();
 
     const runId = randomBytes(4).toString('hex');
@@ -181,7 +181,7 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
     await Promise.all([probing, ...Array.from({ length: CLIENTS }, (_, w) => client(w))]);
     const elapsed = (performance.now() - start) / 1000;
 
-    // what is stored: every member's lifetime earnings (nothing else earns in this programme)
+    // what is stored: every member's lifetime earnings (nothing else earns in this program)
     let stored = 0;
     await pool(members, 8, async (m) => {
       const res = await setup.get(`/v1/members/${m}/balance`);

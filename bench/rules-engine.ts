@@ -11,7 +11,7 @@ import { compileRule, type EvalEvent, type EvalMember, evaluate, orderRules, typ
 
 const EVENTS = Number(process.env.BENCH_RULES_EVENTS ?? 300_000);
 
-/** 50 rules a busy programme might have: 30 on orders, 20 on engagement events. */
+/** 50 rules a busy program might have: 30 on orders, 20 on engagement events. */
 export function fiftyRules(): RuleDefinition[] {
   const rules: RuleDefinition[] = [];
   rules.push({

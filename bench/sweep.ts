@@ -64,7 +64,7 @@ export async function loadDueLots(db: Db, members: number, perMember: number): P
     await db.query(sql, params);
     log(`  ${what} in ${fmt((performance.now() - t) / 1000, 1)} s`);
   };
-  await step('programme', `INSERT INTO program (id, name, expiry_policy, created_at, updated_at)
+  await step('program', `INSERT INTO program (id, name, expiry_policy, created_at, updated_at)
                            VALUES ($1, 'sweep bench', '{"type":"rolling","months":12}', $2, $2)`, [PROGRAM, EARN_FROM]);
   await step(`${fmt(members)} members`, `INSERT INTO member (id, program_id, external_id, created_at, updated_at)
                            SELECT ${hex('mbr', 'm')}, $1, 'sweep-' || m, $3, $3 FROM generate_series(1, $2::int) m`, [PROGRAM, members, EARN_FROM]);

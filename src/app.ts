@@ -105,11 +105,11 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       },
       components: { securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' },
-        memberToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the programme secret, or your JWKS).' },
+        memberToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the program secret, or your JWKS).' },
       } },
       security: [{ apiKey: [] }],
       tags: [
-        { name: 'Programmes', description: 'A brand\'s points programme and its policies.' },
+        { name: 'Programs', description: 'A brand\'s points program and its policies.' },
         { name: 'Members', description: 'Members, their profile and status.' },
         { name: 'Ledger', description: 'Balances, credits, debits, holds, reversals, adjustments, transfers, history.' },
         { name: 'Rules', description: 'Earning rules: conditions, effects, multipliers, caps, schedules, versions.' },

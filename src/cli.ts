@@ -21,7 +21,7 @@ Commands:
   sweep                          Release timed-out holds and expire due lots now.
   api-key --name N --scope S [--program prg_…]
                                  Create an API key (scopes: admin, integration, read; repeat --scope).
-                                 With --program (repeatable) the key acts on those programmes only;
+                                 With --program (repeatable) the key acts on those programs only;
                                  without, on the whole deployment.
 
 Examples:

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './config.ts';
 
 describe('config', () => {
-  it('defaults to the embedded database in ./data with the demo programme', () => {
+  it('defaults to the embedded database in ./data with the demo program', () => {
     const config = loadConfig({});
     assert.equal(config.databaseUrl, undefined);
     assert.match(config.dataDir, /\/data$/);

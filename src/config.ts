@@ -24,7 +24,7 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** Use this admin key instead of generating one on the first start. */
   bootstrapAdminKey: string | undefined;
-  /** Create the demo programme on an empty database. */
+  /** Create the demo program on an empty database. */
   demo: boolean;
   /** Run the background jobs (expiry sweep, hold timeouts, idempotency key purge) in this process. */
   jobs: boolean;

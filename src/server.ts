@@ -67,7 +67,7 @@ export async function startServer(config: Readonly<Config>) {
   } else if (bootstrap.created) {
     app.log.info('bootstrap admin key created from JIFEN_BOOTSTRAP_ADMIN_KEY');
   }
-  if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo programme prg_demo created');
+  if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo program prg_demo created');
 
   await app.listen({ host: config.host, port: config.port });
   const jobs = config.jobs

@@ -291,7 +291,7 @@ for (const kind of DB_KINDS) {
           counts.requests++;
           if (op.kind === 'batch') {
             assert.equal(res.status, 200, `${context}: retry: ${res.text}`);
-            // one batch of one programme is written in one statement: all of its events committed, or none
+            // one batch of one program is written in one statement: all of its events committed, or none
             const statuses = [...new Set(res.json.results.map((r: any) => r.status))];
             assert.ok(statuses.length === 1 && (statuses[0] === 200 || statuses[0] === 201), `${context}: retry of a batch, all or nothing: ${res.text}`);
             if (statuses[0] === 200) committedEarlier.push(op);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { coffeeChain } from './fixtures/seed-programmes.ts';
+import { coffeeChain } from './fixtures/seed-programs.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';

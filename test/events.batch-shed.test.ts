@@ -1,7 +1,7 @@
 /**
- * A batch naming several programmes writes them one after the other. If a later programme's write
+ * A batch naming several programs writes them one after the other. If a later program's write
  * is shed (503: overload) after an earlier one committed, the answer must say what committed: 200
- * with the later programme's events at 503 (safe to send again), not a 503 for the whole request.
+ * with the later program's events at 503 (safe to send again), not a 503 for the whole request.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -14,7 +14,7 @@ import { DomainError } from '../src/shared/errors.ts';
 import type { App } from '../src/shared/http.ts';
 import { forEachDatabase } from './helpers/db.ts';
 
-forEachDatabase('event batch across programmes under overload', (getDb) => {
+forEachDatabase('event batch across programs under overload', (getDb) => {
   let app: App;
   let key: string;
   /** How many more events_commit calls pass before one is shed. */
@@ -40,7 +40,7 @@ forEachDatabase('event batch across programmes under overload', (getDb) => {
   const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
     app.inject({ method, url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `k-${Math.random()}` }, payload: body === undefined ? undefined : JSON.stringify(body) });
 
-  it('reports the committed programme and fails only the shed one', async () => {
+  it('reports the committed program and fails only the shed one', async () => {
     const programs: string[] = [];
     const members: string[] = [];
     for (const name of ['A', 'B']) {

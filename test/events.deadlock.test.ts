@@ -6,14 +6,14 @@ import { runAudit } from '../src/modules/audit/index.ts';
 import type { EventInput } from '../src/modules/events/events.schemas.ts';
 import * as ledger from '../src/modules/ledger/index.ts';
 import { createRule, RuleCache, type RuleDefinition } from '../src/modules/rules/index.ts';
-import { coffeeChain } from './fixtures/seed-programmes.ts';
+import { coffeeChain } from './fixtures/seed-programs.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { makeMember, makeProgram, unique } from './helpers/factories.ts';
 
 // Issue 8, item 3: event batches that share members used to deadlock (40P01) on member_account
 // inside events_commit, whose UPDATE locked the batch's members in whatever order its plan visited
 // them (16 concurrent batches over the same 4 members: 29 of 480 events failed). Every write path
-// now locks members in one global order (member id, bytewise), then programme budgets.
+// now locks members in one global order (member id, bytewise), then program budgets.
 //
 // On PostgreSQL the batches run through a pool of their own with conflict retries turned off
 // (conflictRetries: 0): a deadlock, were one still possible, would fail the batch here instead of
@@ -126,7 +126,7 @@ forEachDatabase('concurrent event batches over shared members', (getDb, kind) =>
     }
   });
 
-  it('locks members, then the programme budget, in every path: a budgeted rule and refunds in the same concurrent batches, budget used exactly', async () => {
+  it('locks members, then the program budget, in every path: a budgeted rule and refunds in the same concurrent batches, budget used exactly', async () => {
     const budget = 1_000;
     const bonus: RuleDefinition = { name: 'launch bonus', triggers: ['order.paid'], effect: { type: 'fixed', points: 7 }, caps: { budget: { period: 'total', points: budget } } };
     const { balances } = await run([...coffeeChain, bonus], true);

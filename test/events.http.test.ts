@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { beautyShop, coffeeChain } from './fixtures/seed-programmes.ts';
+import { beautyShop, coffeeChain } from './fixtures/seed-programs.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
@@ -66,7 +66,7 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal((await balance(m)).available, 30);
   });
 
-  it('keeps order points pending for the programme\'s return window', async () => {
+  it('keeps order points pending for the program\'s return window', async () => {
     const p = await programWith(coffeeChain, { pending_days: 7 });
     const m = await member(p, { tier: 'silver' });
     const result = (await order(p, m, 5_000)).json();
@@ -235,7 +235,7 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
   });
 
   it('counts caps and frequency limits by local day, week and month across requests', async () => {
-    // its own clock: Monday 2026-11-02 in Asia/Shanghai (UTC+8), where the programme's days turn at 16:00 UTC
+    // its own clock: Monday 2026-11-02 in Asia/Shanghai (UTC+8), where the program's days turn at 16:00 UTC
     const c = await createTestApp(getDb(), '2026-11-02T00:00:00.000Z');
     try {
       const program = (await c.call('POST', '/v1/programs', { body: { name: 'caps', pending_days: 0 } })).json();
@@ -352,7 +352,7 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal((await balance(m)).available, 30);
   });
 
-  it('stops at the programme budget of a rule', async () => {
+  it('stops at the program budget of a rule', async () => {
     const p = await programWith([{ name: 'launch bonus', triggers: ['app.opened'], effect: { type: 'fixed', points: 100 }, caps: { budget: { period: 'total', points: 250 } } }]);
     const results = [];
     for (let i = 0; i < 4; i++) results.push((await send({ id: unique('e'), type: 'app.opened', program_id: p, member_id: await member(p), data: {} })).json());

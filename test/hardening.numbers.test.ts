@@ -50,7 +50,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
     for (const r of rules) await addRule(program.id, r);
     return program.id as string;
   }
-  /** The audit of a programme and of the whole deployment, without the clock. */
+  /** The audit of a program and of the whole deployment, without the clock. */
   async function audits(programId: string) {
     const strip = (res: Res) => {
       const { as_of: _, ...rest } = ok(res, 200);
@@ -108,7 +108,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       await addRule(programId, { ...base, multipliers: [{ ...allDays, multiplier: '9999.9999' }] });
     });
 
-    it('refuses programme numbers outside their ranges at their paths, and accepts the edges', async () => {
+    it('refuses program numbers outside their ranges at their paths, and accepts the edges', async () => {
       const programCases: [string, Record<string, unknown>, Record<string, unknown>][] = [
         ['/pending_days', { pending_days: 3651 }, { pending_days: 3650 }],
         ['/redemption_rate', { redemption_rate: 1_000_001 }, { redemption_rate: 1_000_000 }],
@@ -211,7 +211,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       assert.deepEqual(p.awards[0].explanation, e.awards[0].explanation);
     });
 
-    it('does not fail on amounts and items of a programme\'s own event type that rules cannot count: it skips them', async () => {
+    it('does not fail on amounts and items of a program\'s own event type that rules cannot count: it skips them', async () => {
       const programId = await programWith([]);
       ok(await t.call('POST', `/v1/programs/${programId}/event-types`, { body: { type: 'purchase.custom', schema: { type: 'object' } } }), 201);
       await addRule(programId, { name: 'amount', triggers: ['purchase.custom'], effect: { type: 'rate', points: 1, per_amount: 100 } });
@@ -314,7 +314,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   });
 
   describe('the audit, exact beyond 2^53', () => {
-    it('sums accounts past 2^53 exactly (strings beyond it), over the programme and the deployment', async () => {
+    it('sums accounts past 2^53 exactly (strings beyond it), over the program and the deployment', async () => {
       const programId = await programWith([]);
       const members = [await createMember(t, programId), await createMember(t, programId), await createMember(t, programId)];
       for (const m of members) await grant(programId, m.id, 4_000_000_000_000_000n);
@@ -330,7 +330,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       assert.ok(all.accounts.some((a: Json) => a.program_id === programId && a.balance === '12000000000000000'));
       for (const a of all.accounts) assert.ok(Number.isSafeInteger(a.balance) || (typeof a.balance === 'string' && Math.abs(Number(a.balance)) > MAX), JSON.stringify(a));
 
-      // one point too many in one stored balance: found, and the programme's totals differ by exactly 1
+      // one point too many in one stored balance: found, and the program's totals differ by exactly 1
       await sql('UPDATE member_account SET balance = balance + 1 WHERE member_id = $1', [members[0]!.id]);
       try {
         const bad = ok(await t.call('GET', `/v1/audit?program_id=${programId}`), 200);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runAudit } from '../src/modules/audit/index.ts';
 import { isDateTime, MAX_TIMESTAMP, normalizeDateTime, parseDateTime } from '../src/shared/formats.ts';
-import { coffeeChain } from './fixtures/seed-programmes.ts';
+import { coffeeChain } from './fixtures/seed-programs.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
@@ -239,7 +239,7 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
       }
     });
 
-    it('processes an event at 9999-12-31T23:59:59.999Z in a programme at UTC+14 with capped and budgeted rules', async () => {
+    it('processes an event at 9999-12-31T23:59:59.999Z in a program at UTC+14 with capped and budgeted rules', async () => {
       const p = await createProgram(t, { name: 'Line Islands', time_zone: 'Pacific/Kiritimati', pending_days: 0 });
       const capped = { ...coffeeChain[0], caps: { per_member: { day: 1_000, month: 5_000 } } };
       const budgeted = { name: 'launch', triggers: ['order.paid'], effect: { type: 'fixed', points: 5 }, caps: { budget: { period: 'month', points: 100 } } };

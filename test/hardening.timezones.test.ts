@@ -1,6 +1,6 @@
 /**
- * Issue 8, item 7: a programme's time zone is used by PostgreSQL (expiry, cap periods by local day)
- * and by Node's Intl (the rule engine). Only names both know are accepted; a programme that holds
+ * Issue 8, item 7: a program's time zone is used by PostgreSQL (expiry, cap periods by local day)
+ * and by Node's Intl (the rule engine). Only names both know are accepted; a program that holds
  * another one (accepted by an earlier version) has its events refused with a clear 422, never 500.
  */
 import assert from 'node:assert/strict';
@@ -35,7 +35,7 @@ forEachDatabase('time zones both sides agree on', (getDb, kind) => {
     assert.equal(await programCount(), before);
   });
 
-  it('refuses them on update too, leaving the programme as it was', async () => {
+  it('refuses them on update too, leaving the program as it was', async () => {
     const program = await createProgram(t, { time_zone: 'Asia/Shanghai' });
     for (const time_zone of refused) {
       assertProblem(await t.call('PATCH', `/v1/programs/${program.id}`, { body: { time_zone }, idem: true }), 400, 'VALIDATION_FAILED', { path: '/time_zone' });
@@ -56,7 +56,7 @@ forEachDatabase('time zones both sides agree on', (getDb, kind) => {
     }
   });
 
-  it('refuses events of a programme stored with a zone rules cannot use (422), writes nothing, replays what was processed, and recovers when the zone is fixed', async () => {
+  it('refuses events of a program stored with a zone rules cannot use (422), writes nothing, replays what was processed, and recovers when the zone is fixed', async () => {
     const program = await createProgram(t, { time_zone: 'Asia/Shanghai' });
     ok(await t.call('POST', `/v1/programs/${program.id}/rules`, { body: { definition: capped } }), 201);
     const m = await createMember(t, program.id);

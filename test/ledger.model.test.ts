@@ -4,8 +4,8 @@
  * freeze/unfreeze), runs each against the real ledger (PL/pgSQL through ledger.service.ts) and
  * against the in-memory reference model in helpers/ledger-model.ts, and after every step compares
  * every member's balance, every lot, the holds, the member statuses and the journal (entries per
- * member by kind and accounts, and the sum of their deltas), and runs the audit of the programme.
- * Each run gets a fresh programme (random expiry policy, pending days, hold timeout and
+ * member by kind and accounts, and the sum of their deltas), and runs the audit of the program.
+ * Each run gets a fresh program (random expiry policy, pending days, hold timeout and
  * negative_balance_policy), 2–3 fresh members and its own clock, in the suite's database; the suite
  * runs once on PGlite and once on PostgreSQL (see helpers/db.ts).
  *
@@ -724,7 +724,7 @@ forEachDatabase('ledger model', (getDb) => {
       async (rules, memberCount, start, opening, cmds) => {
         const clock = new ManualClock(new Date(start));
         const program = await makeProgram(db, clock.now(), {
-          name: 'Model programme', time_zone: 'UTC', expiry_policy: rules.expiryPolicy, pending_days: rules.pendingDays,
+          name: 'Model program', time_zone: 'UTC', expiry_policy: rules.expiryPolicy, pending_days: rules.pendingDays,
           negative_balance_policy: rules.negativeBalancePolicy, hold_timeout_seconds: rules.holdTimeoutSeconds,
         });
         const members: string[] = [];

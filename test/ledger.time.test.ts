@@ -39,7 +39,7 @@ forEachDatabase('time: pending, expiry policies, hold timeouts', (getDb) => {
     await ledger.debit(db, member.id, { points: 100 }, writeCtx(onTime));
   });
 
-  it('expires a rolling lot at earned_at + N months in the programme time zone, before any sweep', async () => {
+  it('expires a rolling lot at earned_at + N months in the program time zone, before any sweep', async () => {
     const { db } = getDb();
     // 10:00 in Shanghai on 15 March 2026 is 02:00 UTC
     const t0 = at('2026-03-15T02:00:00.000Z');

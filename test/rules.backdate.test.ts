@@ -107,7 +107,7 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     const current = ok(await createRule(p, { definition: perYuan }), 201);
     const m = (await createMember(t, p)).id;
     const earlyBody = orderBody(p, m, '2026-03-01T08:00:00.000Z');
-    // processed while no rule was in force at its occurred_at (and the programme's rules are compiled and cached)
+    // processed while no rule was in force at its occurred_at (and the program's rules are compiled and cached)
     const early = ok(await send(earlyBody), 201);
     assert.equal(early.points, 0);
 

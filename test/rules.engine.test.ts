@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compileRule, type EvalEvent, type EvalMember, evaluate, orderRules, type Usage } from '../src/modules/rules/rules.engine.ts';
 import type { RuleDefinition } from '../src/modules/rules/rules.schemas.ts';
 import { DomainError } from '../src/shared/errors.ts';
-import { beautyShop, coffeeChain, fourTierLadder, offlineRatio } from './fixtures/seed-programmes.ts';
+import { beautyShop, coffeeChain, fourTierLadder, offlineRatio } from './fixtures/seed-programs.ts';
 
 const program = { id: 'prg_t', time_zone: 'Asia/Shanghai', currency: 'CNY', pending_days: 7 };
 const member = (over: Partial<EvalMember> = {}): EvalMember => ({ id: 'mbr_t', tier: null, tags: [], birthday: null, attributes: {}, ...over });
@@ -15,7 +15,7 @@ const compile = (defs: RuleDefinition[]) => orderRules(defs.map((definition, i) 
 const run = (defs: RuleDefinition[], ev: EvalEvent, m = member(), usage?: Usage) => evaluate(compile(defs), ev, m, program, WED, usage);
 const rate = (over: Partial<RuleDefinition> = {}): RuleDefinition => ({ name: 'r', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 }, ...over });
 
-describe('seed programmes', () => {
+describe('seed programs', () => {
   it('coffee chain: ¥100 earns 100 for silver and 150 for gold, explained', () => {
     assert.equal(run(coffeeChain, order(10_000), member({ tier: 'silver' })).total, 100);
     const gold = run(coffeeChain, order(10_000), member({ tier: 'gold' }));
@@ -72,7 +72,7 @@ describe('rule engine', () => {
     assert.equal(run([rate({ multipliers, stacking: 'add' })], ev, member({ tier: 'gold' })).awards[0]!.explanation.text, '250 = ¥100 × 1 pt/¥ × 2.5 (周三双倍 2 + 金卡 1.5)');
   });
 
-  it('applies date windows, the monthly member day and the birthday month in the programme time zone', () => {
+  it('applies date windows, the monthly member day and the birthday month in the program time zone', () => {
     const multipliers: RuleDefinition['multipliers'] = [
       { type: 'date_window', from: '2026-06-17T16:00:00Z', to: '2026-06-18T16:00:00Z', multiplier: '3', label: '618' },
       { type: 'monthly_day', days: [8], multiplier: '2', label: '会员日' },
@@ -147,7 +147,7 @@ describe('rule engine', () => {
     assert.equal(run([rate({ min_order_amount: 20_000 })], ev).total, 0);
   });
 
-  it('evaluates JSONLogic conditions over event, member, programme and now', () => {
+  it('evaluates JSONLogic conditions over event, member, program and now', () => {
     const def = rate({ condition: { and: [{ '>=': [{ var: 'event.data.amount' }, 5_000] }, { in: ['vip', { var: 'member.tags' }] }] } });
     assert.equal(run([def], order(10_000), member({ tags: ['vip'] })).total, 100);
     assert.equal(run([def], order(10_000), member({ tags: [] })).total, 0);
@@ -161,7 +161,7 @@ describe('rule engine', () => {
     assert.equal(run([base, promo], order(10_000)).total, 100, 'not awarding, it excludes nothing');
   });
 
-  it('gives order points the programme pending period and other points none', () => {
+  it('gives order points the program pending period and other points none', () => {
     assert.equal(run(coffeeChain, order(100)).awards[0]!.pending_days, 7);
     assert.equal(run(beautyShop, { id: 'e', type: 'content.shared', occurred_at: WED, data: {} }).awards[0]!.pending_days, 0);
   });

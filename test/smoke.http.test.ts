@@ -10,7 +10,7 @@ forEachDatabase('smoke', (getDb) => {
   });
   after(() => t.close());
 
-  it('creates a programme and a member, credits and reads the balance', async () => {
+  it('creates a program and a member, credits and reads the balance', async () => {
     const program = (await t.call('POST', '/v1/programs', { body: { name: 'Coffee' } })).json();
     const member = (await t.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: 'u1' } })).json();
     const credit = await t.call('POST', `/v1/members/${member.id}/credits`, { body: { points: 100 }, idem: true });

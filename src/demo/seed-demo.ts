@@ -6,9 +6,9 @@ import { createRule } from '../modules/rules/index.ts';
 export const DEMO_PROGRAM_ID = 'prg_demo';
 
 /**
- * A small coffee-chain programme so a fresh install has something to look at: points expire 12
+ * A small coffee-chain program so a fresh install has something to look at: points expire 12
  * months after earning, order points are pending for 7 days (the return window), 100 points = ¥1.
- * Only runs on a database without programmes.
+ * Only runs on a database without programs.
  */
 export async function seedDemo(db: Db, now: Date): Promise<boolean> {
   const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM program')) as [{ n: number }];

@@ -4,8 +4,8 @@ import { allows, type ApiKeyVerifier, deploymentOnly } from '../modules/api-keys
 
 /**
  * Every route that declares a scope needs `Authorization: Bearer <key>` with that scope. Routes
- * without one (health, metrics, docs) are public. Routes marked deploymentWide (programme creation,
- * the sweep) also need a key that is not limited to programmes.
+ * without one (health, metrics, docs) are public. Routes marked deploymentWide (program creation,
+ * the sweep) also need a key that is not limited to programs.
  */
 export function registerAuth(app: App, verifier: ApiKeyVerifier) {
   app.addHook('onRequest', async (request) => {

@@ -22,7 +22,7 @@ function quoted(text: string): string {
 /**
  * Routes marked `config: { member: true }` need a member token; the API-key hook (auth.ts) leaves
  * them alone (they declare no scope). A missing, forged, expired, wrong-audience, wrong-issuer,
- * other-programme, unknown-member or closed-member token is 401 UNAUTHENTICATED with
+ * other-program, unknown-member or closed-member token is 401 UNAUTHENTICATED with
  * `WWW-Authenticate: Bearer … error="invalid_token"` (RFC 6750).
  */
 export function registerMemberAuth(app: App, db: Db, clock: Clock): MemberTokenVerifier {

@@ -14,7 +14,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: a
       tags, summary: 'Create an API key', operationId: 'createApiKey',
       description:
         'The secret is returned once, in this response. Only its hash is stored. A key is for the whole deployment or for ' +
-        'some programmes (program_ids); an admin key limited to programmes creates keys only for some of its own programmes.',
+        'some programs (program_ids); an admin key limited to programs creates keys only for some of its own programs.',
       body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...problems(404) },
     },
   }, async (request, reply) => reply.code(201).send(await apiKeys.createApiKeyFor(db, scopeOf(request), request.body, clock.now())));
@@ -23,7 +23,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: a
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'List API keys', operationId: 'listApiKeys',
-      description: 'A key limited to programmes lists only the keys limited to some of its own programmes.',
+      description: 'A key limited to programs lists only the keys limited to some of its own programs.',
       response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ApiKey) }), ...problems() },
     },
   }, async (request) => ({ object: 'list' as const, data: await apiKeys.listApiKeys(db, scopeOf(request)) }));
@@ -32,7 +32,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: a
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Revoke an API key', operationId: 'revokeApiKey',
-      description: 'A key limited to programmes revokes only keys limited to some of its own programmes (others are 404 API_KEY_NOT_FOUND).',
+      description: 'A key limited to programs revokes only keys limited to some of its own programs (others are 404 API_KEY_NOT_FOUND).',
       params: IdParam('keyId', 'key'), response: { 200: ApiKey, ...problems(404) },
     },
   }, async (request) => {

@@ -20,7 +20,7 @@ export const AuditReport = Type.Object({
     program_id: Type.String(),
     account: Type.String(),
     balance: Type.Union([Type.Integer(), Type.String({ pattern: '^-?[0-9]+$' })], {
-      description: 'Exact: a JSON number when it is at most 2^53 − 1 in magnitude, otherwise the decimal digits as a string (a sum over a programme may pass what a JSON number carries exactly).',
+      description: 'Exact: a JSON number when it is at most 2^53 − 1 in magnitude, otherwise the decimal digits as a string (a sum over a program may pass what a JSON number carries exactly).',
     }),
   })),
   as_of: Type.String({ format: 'date-time' }),
@@ -31,7 +31,7 @@ export async function auditRoutes(app: App, { db, clock }: AppDeps) {
     config: { scope: 'admin' },
     schema: {
       tags: ['Operations'], summary: 'Audit the ledger', operationId: 'auditLedger',
-      description: 'Checks every invariant of the ledger and lists what is wrong (ok: true when all holds). Also returns each account\'s balance. A key limited to programmes audits only its programmes.',
+      description: 'Checks every invariant of the ledger and lists what is wrong (ok: true when all holds). Also returns each account\'s balance. A key limited to programs audits only its programs.',
       querystring: Type.Object({ program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$' })) }, { additionalProperties: false }),
       response: { 200: AuditReport, ...problems(404) },
     },
@@ -42,7 +42,7 @@ export async function auditRoutes(app: App, { db, clock }: AppDeps) {
       await getProgram(db, request.query.program_id);
     }
     if (request.query.program_id || scope === null) return runAudit(db, clock.now(), request.query.program_id ?? null);
-    // a key limited to programmes audits its programmes: each one's report, put together
+    // a key limited to programs audits its programs: each one's report, put together
     const now = clock.now();
     const reports = [];
     for (const programId of [...scope].sort()) reports.push(await runAudit(db, now, programId));

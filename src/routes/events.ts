@@ -23,8 +23,8 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     schema: {
       tags, summary: 'Send an event', operationId: 'sendEvent',
       description:
-        'Evaluates the programme\'s rules for the event and credits (or, for order.refunded, reverses) the points. The event id is unique per ' +
-        'programme: sending it again returns the first result (200) and changes nothing. Every award carries its explanation.',
+        'Evaluates the program\'s rules for the event and credits (or, for order.refunded, reverses) the points. The event id is unique per ' +
+        'program: sending it again returns the first result (200) and changes nothing. Every award carries its explanation.',
       body: EventInput,
       response: { 200: EventResult, 201: EventResult, ...problems(404, 409, 422) },
     },
@@ -61,7 +61,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       }
     });
     for (const [programId, items] of groups) {
-      // another programme than the key's: what ingestEvents answers for an unknown one
+      // another program than the key's: what ingestEvents answers for an unknown one
       if (!inScope(scope, programId)) {
         const error = programNotFound(programId);
         outcomes.push(...items.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error })));
@@ -69,8 +69,8 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
         try {
           outcomes.push(...(await ingestEvents(ingest, programId, items, now)));
         } catch (err) {
-          // Programmes are written one after the other. Once one has committed, the answer must
-          // report it: a later programme that could not be written (overload) fails its own events
+          // Programs are written one after the other. Once one has committed, the answer must
+          // report it: a later program that could not be written (overload) fails its own events
           // (503, safe to send again), not the whole request.
           if (!(err instanceof DomainError && err.status === 503) || !outcomes.some((o) => o.status === 201)) throw err;
           outcomes.push(...items.map(({ index, input }) => ({ index, event_id: input.id, status: 503, error: err })));
@@ -139,7 +139,7 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
   app.get('/v1/programs/:programId/event-types', {
     config: { scope: 'read' },
     schema: {
-      tags, summary: 'List event types', operationId: 'listEventTypes', description: 'Built-in types and the programme\'s own, with the JSON Schema of each payload.',
+      tags, summary: 'List event types', operationId: 'listEventTypes', description: 'Built-in types and the program\'s own, with the JSON Schema of each payload.',
       params: IdParam('programId', 'prg'),
       response: { 200: Type.Object({ object: Type.Literal('list'), data: Type.Array(EventTypeView) }), ...problems(404) },
     },

@@ -36,7 +36,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'integration' },
     schema: {
       tags, summary: 'Credit points', operationId: 'creditPoints',
-      description: 'Creates a lot: pending for the programme\'s pending_days (or as given), expiring by its policy (or as given).',
+      description: 'Creates a lot: pending for the program\'s pending_days (or as given), expiring by its policy (or as given).',
       params: MemberParams, headers: RequiredKey, body: CreditRequest,
       response: { 201: CreditResult, ...problems(404, 409, 422) },
     },
@@ -56,7 +56,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'integration' },
     schema: {
       tags, summary: 'Hold points for a checkout', operationId: 'createHold',
-      description: 'Reserves points until captured, voided or timed out (expires_in_seconds, default the programme\'s hold_timeout_seconds).',
+      description: 'Reserves points until captured, voided or timed out (expires_in_seconds, default the program\'s hold_timeout_seconds).',
       params: MemberParams, headers: RequiredKey, body: HoldRequest,
       response: { 201: HoldResult, ...problems(404, 409, 422) },
     },
@@ -103,7 +103,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     schema: {
       tags, summary: 'Reverse a credit (refund)', operationId: 'reverseCredit',
       description:
-        'Takes back all or part of a credit. Points still unspent come back first; if they were spent, the programme\'s ' +
+        'Takes back all or part of a credit. Points still unspent come back first; if they were spent, the program\'s ' +
         'negative_balance_policy decides: allow_negative records a debt, write_off takes what the member has and writes off the rest.',
       params: EntryParams, headers: RequiredKey, body: ReverseRequest,
       response: { 201: ReverseResult, ...problems(404, 409, 422) },
@@ -132,7 +132,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'integration' },
     schema: {
       tags, summary: 'Transfer points between members', operationId: 'transferPoints',
-      description: 'Within one programme. The sender must be active; the received points keep the sender\'s expiry dates.',
+      description: 'Within one program. The sender must be active; the received points keep the sender\'s expiry dates.',
       headers: RequiredKey, body: TransferRequest,
       response: { 201: TransferResult, ...problems(404, 409, 422) },
     },
@@ -178,7 +178,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
     config: { scope: 'admin', deploymentWide: true },
     schema: {
       tags: ['Operations'], summary: 'Run the expiry sweep now', operationId: 'runSweep',
-      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}. Needs a deployment-wide key (a key limited to programmes gets 403 FORBIDDEN).',
+      description: 'Releases holds past their deadline, expires lots past their expiry and purges old idempotency keys. The server also runs this on a timer. Send no body or {}. Needs a deployment-wide key (a key limited to programs gets 403 FORBIDDEN).',
       body: Type.Object({}, { additionalProperties: false }),
       response: { 200: SweepResult, ...problems() },
     },

@@ -47,7 +47,7 @@ export async function meRoutes(app: App, { db, clock }: AppDeps) {
     config: member,
     schema: {
       tags, summary: 'When the member\'s points expire', operationId: 'getMyExpiryForecast', security,
-      description: 'Points that will expire unless spent first, by date and by month in the programme\'s time zone.',
+      description: 'Points that will expire unless spent first, by date and by month in the program\'s time zone.',
       response: { 200: ExpiryForecast, ...problems() },
     },
   }, async (request) => me.expiryForecast(db, principal(request).member, clock.now()));
@@ -69,8 +69,8 @@ export async function memberTokenRoutes(app: App, { db, clock }: AppDeps) {
     schema: {
       tags, summary: 'Mint a member token', operationId: 'createMemberToken',
       description:
-        'A short-lived JWT (HS256, signed with the programme\'s member-token secret) for one member, for `Authorization: Bearer` on /v1/me. ' +
-        'Claims: iss `jifen`, aud the programme\'s audience, sub the member\'s external_id, iat, exp. Minting changes nothing: no Idempotency-Key needed.',
+        'A short-lived JWT (HS256, signed with the program\'s member-token secret) for one member, for `Authorization: Bearer` on /v1/me. ' +
+        'Claims: iss `jifen`, aud the program\'s audience, sub the member\'s external_id, iat, exp. Minting changes nothing: no Idempotency-Key needed.',
       params: IdParam('programId', 'prg'), body: MemberTokenCreate,
       response: { 201: MemberToken, ...problems(404, 422) },
     },

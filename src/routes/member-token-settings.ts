@@ -5,16 +5,16 @@ import { type App, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendRes
 import { IdParam, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
 
-const tags = ['Programmes'];
+const tags = ['Programs'];
 const Params = IdParam('programId', 'prg');
 
-/** A programme's member-token settings: audience, issuer, JWKS URL and the HS256 secret. */
+/** A program's member-token settings: audience, issuer, JWKS URL and the HS256 secret. */
 export async function memberTokenSettingsRoutes(app: App, { db, clock }: AppDeps) {
   app.get('/v1/programs/:programId/member-token-settings', {
     config: { scope: 'admin' },
     schema: {
       tags, summary: 'Get the member-token settings', operationId: 'getMemberTokenSettings',
-      description: 'How members of this programme authenticate on /v1/me: the audience and issuer their tokens must carry, your JWKS URL, and the HS256 secret (its id, never its value).',
+      description: 'How members of this program authenticate on /v1/me: the audience and issuer their tokens must carry, your JWKS URL, and the HS256 secret (its id, never its value).',
       params: Params, response: { 200: MemberTokenSettings, ...problems(404) },
     },
   }, async (request) => {

@@ -24,7 +24,7 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     const scope = scopeOf(request);
     requireProgram(scope, programId);
     const result = await members.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember'));
-    // a key limited to programmes checks the member's programme on every later call: known now
+    // a key limited to programs checks the member's program on every later call: known now
     if (scope !== null) rememberOwner(result.body.id, result.body.program_id);
     return sendResult(reply, result);
   });

@@ -7,15 +7,15 @@ import { decodeCursor, toPage } from '../shared/pagination.ts';
 import { IdParam, PageOf, PageQuery, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
 
-const tags = ['Programmes'];
+const tags = ['Programs'];
 const Params = IdParam('programId', 'prg');
 
 export async function programRoutes(app: App, { db, clock }: AppDeps) {
   app.post('/v1/programs', {
     config: { scope: 'admin', deploymentWide: true },
     schema: {
-      tags, summary: 'Create a programme', operationId: 'createProgram',
-      description: 'A programme is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy. Needs a deployment-wide key (a key limited to programmes gets 403 FORBIDDEN).',
+      tags, summary: 'Create a program', operationId: 'createProgram',
+      description: 'A program is one brand\'s points scheme: its time zone, currency, point name, expiry policy, pending period and refund policy. Needs a deployment-wide key (a key limited to programs gets 403 FORBIDDEN).',
       headers: IdempotencyHeaders, body: ProgramCreate,
       response: { 201: Program, ...problems(409) },
     },
@@ -27,7 +27,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
   app.get('/v1/programs', {
     config: { scope: 'read' },
     schema: {
-      tags, summary: 'List programmes', operationId: 'listPrograms',
+      tags, summary: 'List programs', operationId: 'listPrograms',
       querystring: Type.Object(PageQuery, { additionalProperties: false }),
       response: { 200: PageOf(Program, 'Program'), ...problems() },
     },
@@ -39,7 +39,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
 
   app.get('/v1/programs/:programId', {
     config: { scope: 'read' },
-    schema: { tags, summary: 'Get a programme', operationId: 'getProgram', params: Params, response: { 200: Program, ...problems(404) } },
+    schema: { tags, summary: 'Get a program', operationId: 'getProgram', params: Params, response: { 200: Program, ...problems(404) } },
   }, async (request) => {
     requireProgram(scopeOf(request), request.params.programId);
     return programs.getProgram(db, request.params.programId);
@@ -48,7 +48,7 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
   app.patch('/v1/programs/:programId', {
     config: { scope: 'admin' },
     schema: {
-      tags, summary: 'Update a programme', operationId: 'updateProgram',
+      tags, summary: 'Update a program', operationId: 'updateProgram',
       description: 'Changes apply to what happens next: lots already earned keep their pending and expiry dates.',
       params: Params, headers: IdempotencyHeaders, body: ProgramUpdate,
       response: { 200: Program, ...problems(404, 409) },

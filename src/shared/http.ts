@@ -11,7 +11,7 @@ export interface ApiKeyPrincipal {
   id: string;
   name: string;
   scopes: Scope[];
-  /** The programmes the key may see and change; null = the whole deployment. */
+  /** The programs the key may see and change; null = the whole deployment. */
   programIds: string[] | null;
 }
 

@@ -7,7 +7,7 @@ import { DomainError, fromDatabaseError } from './errors.ts';
 import type { Queryable, Transactional } from './sql.ts';
 
 export interface IdempotencyContext {
-  /** Keys are unique per scope: the programme the write belongs to, or `deployment`. */
+  /** Keys are unique per scope: the program the write belongs to, or `deployment`. */
   scope: string;
   key: string;
   /** Hash of what the request asks for; the same key with another hash is IDEMPOTENCY_KEY_REUSED. */

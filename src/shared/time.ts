@@ -1,5 +1,5 @@
 /**
- * Calendar arithmetic in a programme's time zone, with Intl only (no tz database of our own). The
+ * Calendar arithmetic in a program's time zone, with Intl only (no tz database of our own). The
  * database does the same arithmetic for expiry (jf_policy_expiry); this is for rule schedules and
  * cap periods, evaluated in process.
  */

@@ -249,7 +249,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       if (op.write) learnIds(world, response.body);
     }
     for (const f of checkResponse(op, response)) record(request, response, f);
-    // a key limited to one programme never sees another programme's things: a 2xx answer to it shows
+    // a key limited to one program never sees another program's things: a 2xx answer to it shows
     // none of their ids (outside the error objects of a batch's results)
     if (ok2xxOf(response) && world.scopedKey && request.headers.authorization === `Bearer ${world.scopedKey.secret}`) {
       let shown = '';
@@ -262,7 +262,7 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
         const owner = world.owner.get(id) ?? (world.ids.prg!.includes(id) ? id : undefined);
         return owner !== undefined && owner !== world.scopedKey!.programId;
       });
-      if (foreign) record(request, response, { category: 'scoped key saw another programme', message: `the answer shows ${foreign} of ${world.owner.get(foreign) ?? foreign}` });
+      if (foreign) record(request, response, { category: 'scoped key saw another program', message: `the answer shows ${foreign} of ${world.owner.get(foreign) ?? foreign}` });
     }
     // a replay answers what the key's first success answered
     const ok2xx = response.status >= 200 && response.status < 300;
@@ -453,8 +453,8 @@ function buildRequest(
         ['read key', `Bearer ${keys.read}`],
         ['integration key', `Bearer ${keys.integration}`],
         ['revoked key', `Bearer ${keys.revoked}`],
-        ['key of another programme', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
-        ['key of another programme', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
+        ['key of another program', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
+        ['key of another program', world.scopedKey ? `Bearer ${world.scopedKey.secret}` : `Bearer ${keys.revoked}`],
         ['unknown key', 'Bearer jf_0000000000000000000000000000'],
         ['Bearer only', 'Bearer'],
         ['Basic', 'Basic YWRtaW46YWRtaW4='],

@@ -1,5 +1,5 @@
 /**
- * The world the fuzzer works in, made through the API: two programmes with rules, members with
+ * The world the fuzzer works in, made through the API: two programs with rules, members with
  * balances (one frozen, one closed), open and resolved holds, credits, a reversal, events and a custom
  * event type, and a spare and a revoked API key. Its ids fill path parameters and id fields, so that
  * requests reach the handlers.
@@ -10,20 +10,20 @@ import { createMember, createProgram, credit, hold, ok } from '../http/support.t
 export interface World {
   /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt. */
   ids: Record<string, string[]>;
-  /** Real external ids (members and events) by programme. */
+  /** Real external ids (members and events) by program. */
   externalIds: { programId: string; members: string[]; events: string[] }[];
   /** Members whose balances are compared around every refused write. */
   members: string[];
   revokedKey: string;
-  /** An admin key limited to the second programme, if the app scopes keys (else undefined). */
+  /** An admin key limited to the second program, if the app scopes keys (else undefined). */
   scopedKey?: { secret: string; programId: string };
-  /** The programme of every id the world made. */
+  /** The program of every id the world made. */
   owner: Map<string, string>;
   /** Values the generator prefers for these property names. */
   hints: Record<string, unknown[]>;
   /** How often optional properties of these names are sent. */
   include: Record<string, number>;
-  /** Each programme with its active members (not frozen, not closed) and all of them. */
+  /** Each program with its active members (not frozen, not closed) and all of them. */
   programs: { id: string; active: string[]; all: string[] }[];
   /** Member tokens (JWTs) for /v1/me, when the app mints them. */
   memberTokens: string[];
@@ -31,7 +31,7 @@ export interface World {
   kept: Set<string>;
 }
 
-/** Member tokens for the first members of each programme, if the app mints them (POST …/member-tokens). Minting changes nothing. */
+/** Member tokens for the first members of each program, if the app mints them (POST …/member-tokens). Minting changes nothing. */
 export async function mintMemberTokens(t: TestApp, programs: World['programs']): Promise<string[]> {
   const tokens: string[] = [];
   for (const p of programs) {
@@ -44,7 +44,7 @@ export async function mintMemberTokens(t: TestApp, programs: World['programs']):
   return tokens;
 }
 
-/** Valid bodies that need ids to agree (a member of the event's programme, data of the event's type), by operationId. */
+/** Valid bodies that need ids to agree (a member of the event's program, data of the event's type), by operationId. */
 export function templates(w: World, pick: <T>(values: readonly T[]) => T): Record<string, (() => unknown) | undefined> {
   const event = (withProgram: boolean) => {
     const p = pick(w.programs);
@@ -85,7 +85,7 @@ export async function makeWorld(t: TestApp): Promise<World> {
     [1, 'Asia/Shanghai'],
     [2, 'UTC'],
   ] as const) {
-    const p = await createProgram(t, { name: `Fuzz programme ${n}`, time_zone: tz, currency: 'CNY' });
+    const p = await createProgram(t, { name: `Fuzz program ${n}`, time_zone: tz, currency: 'CNY' });
     ids.prg!.push(p.id);
     const ext = { programId: p.id as string, members: [] as string[], events: [] as string[] };
     const lengths = Object.fromEntries(Object.entries(ids).map(([k, v]) => [k, v.length]));

@@ -10,7 +10,7 @@ export function unique(prefix = 'x'): string {
 }
 
 export async function makeProgram(db: Db, now: Date, overrides: Partial<ProgramCreate> = {}) {
-  const { body } = await createProgram(db, { name: 'Test programme', time_zone: 'UTC', ...overrides }, now);
+  const { body } = await createProgram(db, { name: 'Test program', time_zone: 'UTC', ...overrides }, now);
   return body;
 }
 

@@ -23,7 +23,7 @@ export type ExpiryPolicy =
 
 export type NegativeBalancePolicy = 'write_off' | 'allow_negative';
 
-/** The programme settings the ledger reads. The model assumes time_zone 'UTC'. */
+/** The program settings the ledger reads. The model assumes time_zone 'UTC'. */
 export interface ProgramRules {
   expiryPolicy: ExpiryPolicy;
   pendingDays: number;
@@ -456,7 +456,7 @@ export class LedgerModel {
 
   /**
    * Reverse a credit, whole or part: first what is left in its lot, then its expired points
-   * (re-labelled), then the spent rest by the programme's policy: debt under allow_negative (the
+   * (re-labelled), then the spent rest by the program's policy: debt under allow_negative (the
    * lot's spent points re-labelled as reversed), under write_off taken from the member's other
    * available points with the remainder written off.
    */

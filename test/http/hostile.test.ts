@@ -126,8 +126,8 @@ forEachDatabase('HTTP hostile input', (getDb) => {
     const cases = (): [string, string, string, string, string, boolean][] => [
       ['credit metadata 3,000 arrays deep', 'POST', `/v1/members/${f.memberId}/credits`, `{"points":5,"metadata":{"x":${arrays(3000)}}}`, `/metadata/x${repeat('/0', 62)}`, true],
       ['credit metadata 3,000 objects deep', 'POST', `/v1/members/${f.memberId}/credits`, `{"points":5,"metadata":{"x":${objects(3000)}}}`, `/metadata/x${repeat('/a', 62)}`, true],
-      ['programme metadata 3,000 deep', 'POST', '/v1/programs', `{"name":"deep","metadata":{"x":${arrays(3000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
-      ['programme update metadata 10,000 deep', 'PATCH', `/v1/programs/${f.programId}`, `{"metadata":{"x":${arrays(10_000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
+      ['program metadata 3,000 deep', 'POST', '/v1/programs', `{"name":"deep","metadata":{"x":${arrays(3000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
+      ['program update metadata 10,000 deep', 'PATCH', `/v1/programs/${f.programId}`, `{"metadata":{"x":${arrays(10_000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
       ['member attributes 3,000 deep', 'PATCH', `/v1/members/${f.memberId}`, `{"attributes":{"x":${objects(3000)}}}`, `/attributes/x${repeat('/a', 62)}`, false],
       ['event data 5,000 deep', 'POST', '/v1/events', `{"id":"deep-1","type":"app.opened","program_id":"${f.programId}","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}`, `/data/x${repeat('/0', 62)}`, false],
       ['a batch event 5,000 deep', 'POST', '/v1/events/batch', `{"program_id":"${f.programId}","events":[{"id":"deep-2","type":"app.opened","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}]}`, `/events/0/data/x${repeat('/0', 60)}`, false],

@@ -10,7 +10,7 @@ forEachDatabase('HTTP idempotency', (getDb) => {
   let programId: string;
   before(async () => {
     t = await createTestApp(getDb());
-    programId = (await createProgram(t, { name: 'Idempotency programme' })).id;
+    programId = (await createProgram(t, { name: 'Idempotency program' })).id;
   });
   after(() => t.close());
 

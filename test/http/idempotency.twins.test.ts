@@ -22,7 +22,7 @@ forEachDatabase('HTTP idempotency twins', (getDb) => {
   let programId: string;
   before(async () => {
     t = await createTestApp(getDb());
-    programId = (await createProgram(t, { name: 'Twins programme' })).id;
+    programId = (await createProgram(t, { name: 'Twins program' })).id;
   });
   after(() => t.close());
 

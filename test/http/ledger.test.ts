@@ -11,11 +11,11 @@ forEachDatabase('HTTP ledger', (getDb) => {
   let program: Json;
   before(async () => {
     t = await createTestApp(getDb());
-    program = await createProgram(t, { name: 'Ledger programme' });
+    program = await createProgram(t, { name: 'Ledger program' });
   });
   after(() => t.close());
 
-  /** A new member of the shared programme (or of `programId`), with `points` available. */
+  /** A new member of the shared program (or of `programId`), with `points` available. */
   const member = async (points = 0, programId = program.id): Promise<Json> => {
     const m = await createMember(t, programId);
     if (points > 0) await credit(t, m.id, points);
@@ -399,7 +399,7 @@ forEachDatabase('HTTP ledger', (getDb) => {
   });
 
   describe('transfers', () => {
-    it('moves points between two members of a programme, keeping the sender\'s expiry', async () => {
+    it('moves points between two members of a program, keeping the sender\'s expiry', async () => {
       const from = await member();
       const to = await member();
       const expiresAt = new Date(t.clock.now().getTime() + 40 * DAY).toISOString();
@@ -422,8 +422,8 @@ forEachDatabase('HTTP ledger', (getDb) => {
       });
     });
 
-    it('refuses a transfer across programmes (422 TRANSFER_ACROSS_PROGRAMS) and changes nothing', async () => {
-      const other = await createProgram(t, { name: 'Other programme' });
+    it('refuses a transfer across programs (422 TRANSFER_ACROSS_PROGRAMS) and changes nothing', async () => {
+      const other = await createProgram(t, { name: 'Other program' });
       const from = await member(100);
       const to = await member(0, other.id);
       await unchanged(t, [from.id, to.id], async () => {

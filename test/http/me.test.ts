@@ -44,7 +44,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
   let bob: Json;
   before(async () => {
     t = await createTestApp(getDb());
-    program = await createProgram(t, { name: 'Member app programme' });
+    program = await createProgram(t, { name: 'Member app program' });
     other = await createProgram(t, { name: 'Another brand' });
     alice = await createMember(t, program.id, { name: 'Alice', tags: ['vip'], attributes: { risk: 'low' } });
     bob = await createMember(t, program.id, { name: 'Bob' });
@@ -59,7 +59,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
   const settings = async (programId: string): Promise<Json> => ok(await t.call('GET', `/v1/programs/${programId}/member-token-settings`), 200);
   const rotate = async (programId: string, body: Json = {}): Promise<Json> =>
     ok(await t.call('POST', `/v1/programs/${programId}/member-token-secrets`, { body, idem: true }), 201);
-  /** A token as the merchant's backend signs it with the programme secret. */
+  /** A token as the merchant's backend signs it with the program secret. */
   const signHs = (secret: string, claims: JWTPayload, header: Record<string, unknown> = {}) => {
     const iat = epoch(t.clock.now());
     return new SignJWT({ iss: 'jifen', aud: `jifen:${program.id}`, sub: alice.external_id, iat, exp: iat + 600, ...claims })
@@ -92,7 +92,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assert.equal((await mint(program.id, { member_id: alice.id, expires_in_seconds: 86_400 })).expires_in, 86_400);
     });
 
-    it('refuses bad requests at the field, unknown members and programmes, closed members, and keys without the scope or the programme', async () => {
+    it('refuses bad requests at the field, unknown members and programs, closed members, and keys without the scope or the program', async () => {
       const url = `/v1/programs/${program.id}/member-tokens`;
       const key = t.keys.integration;
       for (const [body, path] of [
@@ -120,7 +120,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assertProblem(await t.call('POST', url, { key: null, body: { member_id: alice.id } }), 401, 'UNAUTHENTICATED');
     });
 
-    it('answers a key limited to other programmes as if the programme did not exist, on minting and on the settings', async () => {
+    it('answers a key limited to other programs as if the program did not exist, on minting and on the settings', async () => {
       const scoped = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'other brand only', scopes: ['admin'], program_ids: [other.id] } }), 201).secret;
       const before = await settings(program.id);
       assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-tokens`, { key: scoped, body: { member_id: alice.id } }), 404, 'PROGRAM_NOT_FOUND');
@@ -128,13 +128,13 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assertProblem(await t.call('PATCH', `/v1/programs/${program.id}/member-token-settings`, { key: scoped, body: { issuer: 'https://x.example' } }), 404, 'PROGRAM_NOT_FOUND');
       assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-token-secrets`, { key: scoped, body: {}, idem: true }), 404, 'PROGRAM_NOT_FOUND');
       assert.deepEqual(await settings(program.id), before);
-      // its own programme it may use
+      // its own program it may use
       const twin = await createMember(t, other.id);
       ok(await me((await mint(other.id, { member_id: twin.id }, scoped)).token), 200);
       ok(await t.call('GET', `/v1/programs/${other.id}/member-token-settings`, { key: scoped }), 200);
     });
 
-    it('makes no secret for a refused request: a programme gets its first secret with its first token', async () => {
+    it('makes no secret for a refused request: a program gets its first secret with its first token', async () => {
       const fresh = await createProgram(t, { name: 'No tokens yet' });
       const m = await createMember(t, fresh.id);
       assertProblem(await t.call('POST', `/v1/programs/${fresh.id}/member-tokens`, { key: t.keys.integration, body: { member_id: alice.id } }), 404, 'MEMBER_NOT_FOUND');
@@ -147,11 +147,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
   });
 
   describe('what a member sees', () => {
-    it('reads their own profile, balance, lots and history, and nothing of other members or programmes', async () => {
+    it('reads their own profile, balance, lots and history, and nothing of other members or programs', async () => {
       await t.call('POST', '/v1/transfers', { body: { from_member_id: alice.id, to_member_id: bob.id, points: 20, reason: 'gift' }, idem: true });
       const ta = (await mint(program.id, { member_id: alice.id })).token;
       const tb = (await mint(program.id, { member_id: bob.id })).token;
-      // the same external_id in another programme is another member: its token sees that member only
+      // the same external_id in another program is another member: its token sees that member only
       const twin = await createMember(t, other.id, { external_id: alice.external_id });
       await credit(t, twin.id, 999);
       const tt = (await mint(other.id, { external_id: alice.external_id })).token;
@@ -207,7 +207,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assert.match(entry.reason, /check-in bonus/);
     });
 
-    it('forecasts expiry by local date and month of the programme, agreeing with the balance', async () => {
+    it('forecasts expiry by local date and month of the program, agreeing with the balance', async () => {
       const p = await createProgram(t, { name: 'Expiring', time_zone: 'Asia/Shanghai' });
       const m = await createMember(t, p.id);
       // 2026-01-31T15:00Z is 23:00 on 31 January in Shanghai; 16:30Z is already 1 February
@@ -263,7 +263,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       secret = (await rotate(program.id)).secret;
     });
 
-    it('accepts a token the merchant signs with the programme secret (kid optional)', async () => {
+    it('accepts a token the merchant signs with the program secret (kid optional)', async () => {
       const s = await settings(program.id);
       assert.equal(ok(await me(await signHs(secret, {})), 200).id, alice.id);
       assert.equal(ok(await me(await signHs(secret, {}, { kid: s.secret.id, typ: 'JWT' })), 200).id, alice.id);
@@ -299,19 +299,19 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       for (const [token, detail] of cases) assertInvalidToken(await me(token), detail);
     });
 
-    it('refuses a token for another audience, from another issuer, or for another programme', async () => {
+    it('refuses a token for another audience, from another issuer, or for another program', async () => {
       const otherSecret = (await rotate(other.id)).secret;
       const cases: [string, RegExp][] = [
         [await signHs(secret, { aud: 'jifen:prg_doesnotexist' }), /audience/],
         [await signHs(secret, { aud: 'https://someone-else.example' }), /audience/],
         [await signHs(secret, { aud: [] }), /aud/],
         [await signHs(secret, { aud: undefined }), /aud/],
-        [await signHs(secret, { aud: [`jifen:${program.id}`, `jifen:${other.id}`] }), /several programmes/],
+        [await signHs(secret, { aud: [`jifen:${program.id}`, `jifen:${other.id}`] }), /several programs/],
         [await signHs(secret, { iss: 'https://evil.example' }), /issuer/],
         [await signHs(secret, { iss: undefined }), /iss/],
-        // signed with the other programme's secret, claiming this programme
+        // signed with the other program's secret, claiming this program
         [await signHs(otherSecret, {}), /signature/],
-        // this programme's secret, claiming the other programme (where alice's external_id is the twin's)
+        // this program's secret, claiming the other program (where alice's external_id is the twin's)
         [await signHs(secret, { aud: `jifen:${other.id}` }), /signature/],
       ];
       for (const [token, detail] of cases) assertInvalidToken(await me(token), detail);
@@ -434,7 +434,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
     });
     after(() => jwks.close());
 
-    it('validates the settings at the field and refuses an audience another programme uses', async () => {
+    it('validates the settings at the field and refuses an audience another program uses', async () => {
       const p = await createProgram(t, { name: 'Settings' });
       const url = `/v1/programs/${p.id}/member-token-settings`;
       const before = await settings(p.id);
@@ -486,7 +486,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
     });
 
     it('verifies RS256, ES256 and EdDSA tokens against the merchant JWKS, with its issuer', async () => {
-      const p = await createProgram(t, { name: 'JWKS programme' });
+      const p = await createProgram(t, { name: 'JWKS program' });
       const m = await createMember(t, p.id);
       const issuer = 'https://auth.merchant.example/';
       const configured = ok(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: jwks.url, issuer } }), 200);

@@ -10,7 +10,7 @@ forEachDatabase('HTTP members', (getDb) => {
   let program: Json;
   before(async () => {
     t = await createTestApp(getDb());
-    program = await createProgram(t, { name: 'Members programme' });
+    program = await createProgram(t, { name: 'Members program' });
   });
   after(() => t.close());
 
@@ -53,7 +53,7 @@ forEachDatabase('HTTP members', (getDb) => {
       assert.equal((await listAll()).length, count);
     });
 
-    it('treats the same external_id in another programme as another member', async () => {
+    it('treats the same external_id in another program as another member', async () => {
       const other = await createProgram(t, { name: 'Other' });
       const external_id = unique('user');
       const a = ok(await t.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id } }), 201);
@@ -76,7 +76,7 @@ forEachDatabase('HTTP members', (getDb) => {
       assert.equal((await listAll()).length, count);
     });
 
-    it('returns 404 PROGRAM_NOT_FOUND for an unknown programme', async () => {
+    it('returns 404 PROGRAM_NOT_FOUND for an unknown program', async () => {
       assertProblem(await t.call('POST', '/v1/programs/prg_doesnotexist/members', { body: { external_id: 'x' } }), 404, 'PROGRAM_NOT_FOUND');
     });
 
@@ -136,13 +136,13 @@ forEachDatabase('HTTP members', (getDb) => {
       }
     });
 
-    it('does not find a member by external id through another programme', async () => {
+    it('does not find a member by external id through another program', async () => {
       const other = await createProgram(t, { name: 'Elsewhere' });
       const m = await createMember(t, program.id);
       assertProblem(await t.call('GET', `/v1/programs/${other.id}/members/by-external-id/${m.external_id}`), 404, 'MEMBER_NOT_FOUND', { extra: { external_id: m.external_id } });
     });
 
-    it('returns 404 MEMBER_NOT_FOUND for an unknown external id and PROGRAM_NOT_FOUND for an unknown programme', async () => {
+    it('returns 404 MEMBER_NOT_FOUND for an unknown external id and PROGRAM_NOT_FOUND for an unknown program', async () => {
       assertProblem(await t.call('GET', `/v1/programs/${program.id}/members/by-external-id/nobody-${Date.now()}`), 404, 'MEMBER_NOT_FOUND');
       assertProblem(await t.call('GET', '/v1/programs/prg_doesnotexist/members/by-external-id/x'), 404, 'PROGRAM_NOT_FOUND');
       assertProblem(await t.call('GET', '/v1/programs/prg_doesnotexist/members'), 404, 'PROGRAM_NOT_FOUND');
@@ -153,7 +153,7 @@ forEachDatabase('HTTP members', (getDb) => {
     let p: Json;
     let people: Json[];
     before(async () => {
-      p = await createProgram(t, { name: 'Search programme' });
+      p = await createProgram(t, { name: 'Search program' });
       people = [];
       const rows = [
         { name: 'Li Wei', phone: '+8613800000001', email: 'li@example.com', tags: ['vip'] },

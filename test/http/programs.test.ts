@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { assertProblem, createMember, createProgram, forgeCursor, type Json, ok } from './support.ts';
 
-forEachDatabase('HTTP programmes', (getDb) => {
+forEachDatabase('HTTP programs', (getDb) => {
   let t: TestApp;
   before(async () => {
     t = await createTestApp(getDb());
@@ -15,7 +15,7 @@ forEachDatabase('HTTP programmes', (getDb) => {
   const getProgram = async (id: string): Promise<Json> => ok(await t.call('GET', `/v1/programs/${id}`), 200);
 
   describe('create and read', () => {
-    it('creates a programme with the documented defaults', async () => {
+    it('creates a program with the documented defaults', async () => {
       const res = await t.call('POST', '/v1/programs', { body: { name: 'Jifen Coffee' } });
       const p = ok(res, 201);
       assert.match(String(res.headers['content-type']), /^application\/json/);
@@ -35,7 +35,7 @@ forEachDatabase('HTTP programmes', (getDb) => {
       assert.equal(p.updated_at, '2026-01-01T00:00:00.000Z');
     });
 
-    it('creates a programme with every field given and returns them as sent', async () => {
+    it('creates a program with every field given and returns them as sent', async () => {
       const body = {
         name: 'Tea House',
         time_zone: 'Europe/Paris',
@@ -66,17 +66,17 @@ forEachDatabase('HTTP programmes', (getDb) => {
       }
     });
 
-    it('returns 404 PROGRAM_NOT_FOUND for an unknown programme', async () => {
+    it('returns 404 PROGRAM_NOT_FOUND for an unknown program', async () => {
       assertProblem(await t.call('GET', '/v1/programs/prg_doesnotexist'), 404, 'PROGRAM_NOT_FOUND', { extra: { program_id: 'prg_doesnotexist' } });
     });
 
-    it('rejects a malformed programme id with 400 naming the path parameter', async () => {
+    it('rejects a malformed program id with 400 naming the path parameter', async () => {
       assertProblem(await t.call('GET', '/v1/programs/not-an-id'), 400, 'VALIDATION_FAILED', { path: '/programId', location: 'params' });
     });
   });
 
   describe('list', () => {
-    it('pages through programmes with a cursor, each exactly once', async () => {
+    it('pages through programs with a cursor, each exactly once', async () => {
       for (let i = 0; i < 5; i++) await createProgram(t, { name: `Paged ${i}` });
       const expected = (await allPrograms()).map((p) => p.id);
       assert.ok(expected.length >= 5);
@@ -148,12 +148,12 @@ forEachDatabase('HTTP programmes', (getDb) => {
       assert.deepEqual(await getProgram(p.id), p);
     });
 
-    it('returns 404 PROGRAM_NOT_FOUND when patching an unknown programme', async () => {
+    it('returns 404 PROGRAM_NOT_FOUND when patching an unknown program', async () => {
       assertProblem(await t.call('PATCH', '/v1/programs/prg_doesnotexist', { body: { name: 'x' } }), 404, 'PROGRAM_NOT_FOUND');
     });
   });
 
-  describe('invalid programme input changes nothing', () => {
+  describe('invalid program input changes nothing', () => {
     const badCreates: [string, Record<string, unknown>, string][] = [
       ['an unknown time zone', { time_zone: 'Mars/Olympus_Mons' }, '/time_zone'],
       ['a time zone abbreviation that is not IANA', { time_zone: 'Not/AZone' }, '/time_zone'],
@@ -183,14 +183,14 @@ forEachDatabase('HTTP programmes', (getDb) => {
     ];
 
     for (const [what, patch, path] of badCreates) {
-      it(`refuses to create a programme with ${what} (400 at ${path})`, async () => {
+      it(`refuses to create a program with ${what} (400 at ${path})`, async () => {
         const before = await allPrograms();
         assertProblem(await t.call('POST', '/v1/programs', { body: { name: 'Bad', ...patch } }), 400, 'VALIDATION_FAILED', { path });
         assert.deepEqual(await allPrograms(), before);
       });
     }
 
-    it('refuses to create a programme without a name', async () => {
+    it('refuses to create a program without a name', async () => {
       const before = await allPrograms();
       assertProblem(await t.call('POST', '/v1/programs', { body: { time_zone: 'UTC' } }), 400, 'VALIDATION_FAILED', { path: '/name' });
       assert.deepEqual(await allPrograms(), before);
@@ -203,7 +203,7 @@ forEachDatabase('HTTP programmes', (getDb) => {
     });
 
     for (const [what, patch, path] of badCreates.filter(([, p]) => !('name' in p))) {
-      it(`refuses to update a programme to ${what} and leaves it as it was`, async () => {
+      it(`refuses to update a program to ${what} and leaves it as it was`, async () => {
         const p = await createProgram(t, { expiry_policy: { type: 'rolling', months: 12 } });
         assertProblem(await t.call('PATCH', `/v1/programs/${p.id}`, { body: patch }), 400, 'VALIDATION_FAILED', { path });
         assert.deepEqual(await getProgram(p.id), p);
@@ -211,8 +211,8 @@ forEachDatabase('HTTP programmes', (getDb) => {
     }
   });
 
-  describe('idempotency of programme writes', () => {
-    it('replays a create with the same key: same status, same programme, no second one', async () => {
+  describe('idempotency of program writes', () => {
+    it('replays a create with the same key: same status, same program, no second one', async () => {
       const key = `prog-create-${Date.now()}`;
       const first = await t.call('POST', '/v1/programs', { body: { name: 'Once' }, idem: key });
       const count = (await allPrograms()).length;

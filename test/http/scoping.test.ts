@@ -1,5 +1,5 @@
 /**
- * API keys limited to programmes (issue 8, item 11). Two programmes A and B and an admin key limited
+ * API keys limited to programs (issue 8, item 11). Two programs A and B and an admin key limited
  * to A: for every operation of the OpenAPI document, the call on B's resources is answered exactly as
  * the same call on resources that do not exist (same status, code, detail, errors) and changes
  * nothing of B; the same call on A's resources works. A new route without an expectation here fails.
@@ -64,18 +64,18 @@ const ON_B: Record<string, Expectation> = {
   listMemberEvents: [404, 'MEMBER_NOT_FOUND'],
   listEventTypes: [404, 'PROGRAM_NOT_FOUND'],
   createEventType: [404, 'PROGRAM_NOT_FOUND'],
-  // member tokens (H7): the programme's settings and secrets
+  // member tokens (H7): the program's settings and secrets
   getMemberTokenSettings: [404, 'PROGRAM_NOT_FOUND'],
   updateMemberTokenSettings: [404, 'PROGRAM_NOT_FOUND'],
   rotateMemberTokenSecret: [404, 'PROGRAM_NOT_FOUND'],
   createMemberToken: [404, 'PROGRAM_NOT_FOUND'],
 };
-/** Operations that only a deployment-wide key may call, whatever the programme. */
+/** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
-/** Two members (funded), an open hold, a credit entry, a rule, an event and a spare key, all in one programme. */
+/** Two members (funded), an open hold, a credit entry, a rule, an event and a spare key, all in one program. */
 async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> {
   const a = await createMember(t, programId);
   const b = await createMember(t, programId);
@@ -122,7 +122,7 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
   };
 }
 
-/** Everything of programme B an operation could change, as a deployment-wide admin key sees it. */
+/** Everything of program B an operation could change, as a deployment-wide admin key sees it. */
 async function stateOf(t: TestApp, f: ScopedFixture): Promise<Json> {
   const audit = ok(await t.call('GET', `/v1/audit?program_id=${f.programId}`), 200);
   delete audit.as_of;
@@ -135,7 +135,7 @@ async function stateOf(t: TestApp, f: ScopedFixture): Promise<Json> {
   };
 }
 
-forEachDatabase('programme-scoped API keys', (getDb) => {
+forEachDatabase('program-scoped API keys', (getDb) => {
   let t: TestApp;
   let A: ScopedFixture;
   let B: ScopedFixture;
@@ -171,12 +171,12 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
     assert.ok(ops.length >= 45, `only ${ops.length} operations`);
     const routes = routesOf(B);
     for (const [method, path, op] of ops) {
-      assert.ok(ON_B[op.operationId], `${method.toUpperCase()} ${path} (${op.operationId}): say here what a key of another programme gets`);
+      assert.ok(ON_B[op.operationId], `${method.toUpperCase()} ${path} (${op.operationId}): say here what a key of another program gets`);
       assert.ok(routes.has(op.operationId), `${op.operationId}: no request for it in v1Routes (test/http/support.ts)`);
     }
   });
 
-  describe('on programme B\'s resources, the key limited to A', () => {
+  describe('on program B\'s resources, the key limited to A', () => {
     // Every operation of the document, in the order of the document. Each checks that B is unchanged.
     it('gets what an unknown resource gets, for every operation, and changes nothing of B', async () => {
       const routes = routesOf(B);
@@ -219,9 +219,9 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
           assert.deepEqual(mine, normalised(ghostRes, rolesOf(ghost)), `${id}: differs from a deployment-wide key's not-found`);
         }
         // reads are checked together at the end
-        if (r.method !== 'GET') assert.deepEqual(await stateOf(t, B), baseline, `${id} changed programme B`);
+        if (r.method !== 'GET') assert.deepEqual(await stateOf(t, B), baseline, `${id} changed program B`);
       }
-      assert.deepEqual(await stateOf(t, B), baseline, 'the reads changed programme B');
+      assert.deepEqual(await stateOf(t, B), baseline, 'the reads changed program B');
     });
 
     it('cannot move points between A and B, either way, and the answer names B\'s member as unknown', async () => {
@@ -241,7 +241,7 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
       assert.deepEqual(afterA.world.members, before.world.members);
     });
 
-    it('gets a per-event 404 for B\'s events in a batch, as for an unknown programme, while A\'s are processed', async () => {
+    it('gets a per-event 404 for B\'s events in a batch, as for an unknown program, while A\'s are processed', async () => {
       const baseline = await stateOf(t, B);
       const events = [
         { id: unique('evt'), type: 'checkin', program_id: A.programId, member_id: A.memberId },
@@ -270,7 +270,7 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
       assert.deepEqual(await stateOf(t, B), baseline);
     });
 
-    it('audits only its programmes when it names none', async () => {
+    it('audits only its programs when it names none', async () => {
       const report = ok(await t.call('GET', '/v1/audit', { key: aKey.secret }), 200);
       assert.equal(report.ok, true);
       assert.equal(report.program_id, null);
@@ -284,7 +284,7 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
     });
   });
 
-  describe('on programme A\'s resources, the key limited to A', () => {
+  describe('on program A\'s resources, the key limited to A', () => {
     it('can do every operation (a fresh set of A\'s resources for each write)', async () => {
       for (const [, , op] of operations()) {
         const id: string = op.operationId;
@@ -301,30 +301,30 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
       }
     });
 
-    it('lists only A\'s programmes, page by page', async () => {
+    it('lists only A\'s programs, page by page', async () => {
       const page = ok(await t.call('GET', '/v1/programs?limit=1', { key: aKey.secret }), 200);
       assert.deepEqual(page.data.map((p: Json) => p.id), [A.programId]);
       assert.equal(page.has_more, false);
       const all = ok(await t.call('GET', '/v1/programs?limit=100'), 200);
-      assert.ok(all.data.some((p: Json) => p.id === B.programId), 'a deployment-wide key lists every programme');
+      assert.ok(all.data.some((p: Json) => p.id === B.programId), 'a deployment-wide key lists every program');
     });
   });
 
   describe('creating and listing keys', () => {
-    it('creates a key for some programmes, shows program_ids when listed, and old keys are deployment-wide', async () => {
+    it('creates a key for some programs, shows program_ids when listed, and old keys are deployment-wide', async () => {
       const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'two brands', scopes: ['integration'], program_ids: [B.programId, A.programId] } }), 201);
       assert.deepEqual(key.program_ids, [B.programId, A.programId]);
       const listed = ok(await t.call('GET', '/v1/api-keys'), 200).data;
       assert.deepEqual(listed.find((k: Json) => k.id === key.id).program_ids, [B.programId, A.programId]);
       assert.equal(listed.find((k: Json) => k.name === 'test admin').program_ids, null);
-      // it works on both programmes, and not on a third
+      // it works on both programs, and not on a third
       ok(await t.call('GET', `/v1/members/${A.memberId}/balance`, { key: key.secret }), 200);
       ok(await t.call('POST', `/v1/members/${B.memberId}/credits`, { key: key.secret, body: { points: 1 }, idem: true }), 201);
       const other = await createProgram(t, { name: 'Brand C' });
       const m = await createMember(t, other.id);
       assertProblem(await t.call('GET', `/v1/members/${m.id}/balance`, { key: key.secret }), 404, 'MEMBER_NOT_FOUND');
       assertProblem(await t.call('GET', `/v1/programs/${other.id}`, { key: key.secret }), 404, 'PROGRAM_NOT_FOUND');
-      // scopes stay what they were: an integration key cannot adjust, in its programmes or not
+      // scopes stay what they were: an integration key cannot adjust, in its programs or not
       assertProblem(await t.call('POST', `/v1/members/${A.memberId}/adjustments`, { key: key.secret, body: { points: 1, reason_code: 'x' }, idem: true }), 403, 'FORBIDDEN');
     });
 
@@ -339,7 +339,7 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
       }
     });
 
-    it('refuses unknown programmes (404 at the field) and malformed program_ids (400), creating no key', async () => {
+    it('refuses unknown programs (404 at the field) and malformed program_ids (400), creating no key', async () => {
       const before = ok(await t.call('GET', '/v1/api-keys'), 200);
       assertProblem(await t.call('POST', '/v1/api-keys', { body: { name: 'x', scopes: ['read'], program_ids: [A.programId, 'prg_doesnotexist'] } }), 404, 'PROGRAM_NOT_FOUND', {
         path: '/program_ids/1', extra: { program_id: 'prg_doesnotexist' },
@@ -347,7 +347,7 @@ forEachDatabase('programme-scoped API keys', (getDb) => {
       const cases: [unknown, string][] = [
         [[], '/program_ids'],
         [[A.programId, A.programId], '/program_ids'],
-        [['mbr_notaprogramme'], '/program_ids/0'],
+        [['mbr_notaprogram'], '/program_ids/0'],
         [A.programId, '/program_ids'],
         [Array.from({ length: 101 }, (_, i) => `prg_${i}`), '/program_ids'],
       ];

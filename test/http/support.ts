@@ -64,7 +64,7 @@ export function assertProblem(res: Res, status: number, code: string, expect: Pr
 }
 
 export async function createProgram(t: TestApp, body: Record<string, unknown> = {}): Promise<Json> {
-  return ok(await t.call('POST', '/v1/programs', { body: { name: 'Test programme', time_zone: 'UTC', ...body } }), 201);
+  return ok(await t.call('POST', '/v1/programs', { body: { name: 'Test program', time_zone: 'UTC', ...body } }), 201);
 }
 
 export async function createMember(t: TestApp, programId: string, body: Record<string, unknown> = {}): Promise<Json> {
@@ -229,9 +229,9 @@ export async function worldState(t: TestApp, f: Fixture): Promise<Json> {
   };
 }
 
-/** A programme with two funded members, an open hold, a credit entry and a spare API key. */
+/** A program with two funded members, an open hold, a credit entry and a spare API key. */
 export async function makeFixture(t: TestApp): Promise<Fixture> {
-  const p = await createProgram(t, { name: 'Fixture programme' });
+  const p = await createProgram(t, { name: 'Fixture program' });
   const a = await createMember(t, p.id);
   const b = await createMember(t, p.id);
   const c = await credit(t, a.id, 100);

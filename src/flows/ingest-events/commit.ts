@@ -33,7 +33,7 @@ const KEPT_SKIP = (k: Skip) => k.reason !== 'condition' && k.reason !== 'targeti
 /**
  * Step 6: builds every event's result (what the API returns and the event stores) and writes the
  * batch in one round trip (events_commit). Awards of an event with the same pending period become
- * one entry and one lot. Programme budgets, if any award has one, are taken first in the same
+ * one entry and one lot. Program budgets, if any award has one, are taken first in the same
  * transaction: an award gets what is left of its budget, possibly nothing (then it is a skip).
  */
 export async function commitBatch(q: Queryable, programId: string, rulesRevision: number, ruleSet: RuleSet, todo: Prepared[], now: Date): Promise<Committed> {
@@ -64,7 +64,7 @@ function resultJson(r: EventResultView, outcome: string): string {
   return `${head.slice(0, -1)},${outcome.slice(1, -1)},"data":${JSON.stringify(r.data)}}`;
 }
 
-/** Budget grants by award (`event:award` positions), when an award of the batch has a programme budget. */
+/** Budget grants by award (`event:award` positions), when an award of the batch has a program budget. */
 async function reserveBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string, number> | undefined> {
   const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
   todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
@@ -93,7 +93,7 @@ function resultOf(batch: events.EventsCommit, ruleSet: RuleSet, p: Prepared, i: 
   p.evaluation!.awards.forEach((a, j) => {
     const granted = grants?.get(`${i}:${j}`) ?? a.points;
     if (granted <= 0) {
-      budgetSkips.push({ rule_id: a.rule_id, reason: 'budget', detail: 'the programme budget of this rule is used up' });
+      budgetSkips.push({ rule_id: a.rule_id, reason: 'budget', detail: 'the program budget of this rule is used up' });
       return;
     }
     let credit = byPendingDays.get(a.pending_days);
@@ -117,7 +117,7 @@ function resultOf(batch: events.EventsCommit, ruleSet: RuleSet, p: Prepared, i: 
     awards.push({
       rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: credit.entry.entryId, lot_id: credit.lotId,
       available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000),
-      text: cut ? `${a.explanation.text} → ${granted} (programme budget ${a.budget!.points})` : a.explanation.text,
+      text: cut ? `${a.explanation.text} → ${granted} (program budget ${a.budget!.points})` : a.explanation.text,
       explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
     });
   });

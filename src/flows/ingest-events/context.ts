@@ -5,7 +5,7 @@ import type { Evaluation, RuleCache } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import type { EventMember, Snapshot } from './snapshot.ts';
 
-/** What ingestion needs: the database and the compiled rules of every programme. */
+/** What ingestion needs: the database and the compiled rules of every program. */
 export interface IngestDeps {
   db: Db;
   rules: RuleCache;

@@ -12,9 +12,9 @@ import { usageOf } from './usage.ts';
 import { validateAll } from './validate.ts';
 
 /**
- * Events in, points out. For a batch of events of one programme (after one read, snapshot.ts):
- *   1. validate each payload against its type (built-in or the programme's custom schema);
- *   2. replay events already processed (an event id is processed once per programme);
+ * Events in, points out. For a batch of events of one program (after one read, snapshot.ts):
+ *   1. validate each payload against its type (built-in or the program's custom schema);
+ *   2. replay events already processed (an event id is processed once per program);
  *   3. find the members (member.registered creates an unknown one);
  *   4. read what each rule already awarded them (caps, frequency) and, for refunds, what the order earned;
  *   5. evaluate every event with the rule versions in force at its occurred_at (in process);
@@ -29,12 +29,12 @@ export type { Skip } from '../../modules/rules/index.ts';
 
 const MAX_ATTEMPTS = 5;
 
-/** Processes the events of one programme. `prefix` is the JSON pointer of each event in the request. */
+/** Processes the events of one program. `prefix` is the JSON pointer of each event in the request. */
 export async function ingestEvents(deps: IngestDeps, programId: string, items: IngestItem[], now: Date): Promise<ItemOutcome[]> {
   const { db } = deps;
   const first = await readSnapshot(db, deps.rules, programId, items, now);
   if (!first.program) {
-    const err = new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+    const err = new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
     return items.map(({ index, input }) => ({ index, event_id: input.id, status: 404, error: err }));
   }
   const outcomes = new Map<number, ItemOutcome>();
@@ -113,7 +113,7 @@ async function process(run: Run, valid: Prepared[]): Promise<void> {
   todo = evaluateAll(run, todo, ruleSet, usage);
   if (todo.length === 0) return resolveRepeats(run, replayed);
 
-  // 6. write (with programme budgets, which need a transaction of their own unless already in one)
+  // 6. write (with program budgets, which need a transaction of their own unless already in one)
   const write = (q: Queryable) => commitBatch(q, program.id, Number(program.rules_revision), ruleSet, todo, run.now);
   const budgeted = todo.some((p) => p.evaluation!.awards.some((a) => a.budget));
   const { results, json } = budgeted ? await run.begin(write) : await write(run.db);

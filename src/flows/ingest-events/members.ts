@@ -7,7 +7,7 @@ import type { EventMember } from './snapshot.ts';
 
 /**
  * Step 3: each event's member, by id or by external id. member.registered creates a member the
- * programme does not know yet; an unknown member is 404, a closed one 422. On a contended retry
+ * program does not know yet; an unknown member is 404, a closed one 422. On a contended retry
  * the members' accounts (and those of the members whose orders the batch refunds) are locked
  * first, in id order, and their award versions read under the lock.
  */
@@ -35,7 +35,7 @@ export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[
     const m = p.input.member_id ? byId.get(p.input.member_id) : byExternal.get(p.input.external_member_id!);
     if (!m) {
       const field = p.input.member_id ? 'member_id' : 'external_member_id';
-      refuse(run.outcomes, p, new DomainError('MEMBER_NOT_FOUND', `No member ${p.input.member_id ?? p.input.external_member_id} in ${program.id}`, {}, [{ path: `${p.prefix}/${field}`, location: 'body', message: 'is not a member of the programme' }]));
+      refuse(run.outcomes, p, new DomainError('MEMBER_NOT_FOUND', `No member ${p.input.member_id ?? p.input.external_member_id} in ${program.id}`, {}, [{ path: `${p.prefix}/${field}`, location: 'body', message: 'is not a member of the program' }]));
       return false;
     }
     if (m.status === 'closed') {

@@ -19,13 +19,13 @@ export interface Preview {
 
 /**
  * "You will earn N points": evaluates an event as if it were processed now, writing nothing. The
- * member is optional (a guest checkout is evaluated as a member without tier or tags). Programme
+ * member is optional (a guest checkout is evaluated as a member without tier or tags). Program
  * budgets are not applied: they depend on everyone else's awards at the time.
  */
 export async function previewEvent(deps: IngestDeps, programId: string, input: EventInput, now: Date): Promise<Preview> {
   const { db } = deps;
   const program = await events.loadProgram(db, programId);
-  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
   if (!isIntlTimeZone(program.time_zone)) throw unsupportedTimeZone(program.id, program.time_zone);
   const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
   const anonymous = !input.member_id && !input.external_member_id;

@@ -8,7 +8,7 @@ export interface Replay {
 }
 
 /**
- * Step 2: an event id is processed once per programme. An event processed before answers its
+ * Step 2: an event id is processed once per program. An event processed before answers its
  * first result (200); the same id twice in one batch: the second answers what the first got.
  */
 export function replay(run: Run, valid: Prepared[]): Replay {

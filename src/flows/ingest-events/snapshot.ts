@@ -7,14 +7,14 @@ export type EventMember = events.EventMember;
 
 /** What a run starts from: everything read before evaluating. */
 export interface Snapshot extends events.Snapshot {
-  /** The rule set whose limited rules `recent` and `lifetime` cover, if one was compiled for the programme before. */
+  /** The rule set whose limited rules `recent` and `lifetime` cover, if one was compiled for the program before. */
   usageFor?: RuleSet;
 }
 
 /**
- * One round trip (events_prepare): the programme, its custom event types, the batch's events
+ * One round trip (events_prepare): the program, its custom event types, the batch's events
  * already processed, its members with their award versions, and — for the rules last compiled
- * for the programme — what those rules already awarded these members. Usage is read with the
+ * for the program — what those rules already awarded these members. Usage is read with the
  * award versions it belongs to, so events_commit's version check covers it.
  */
 export async function readSnapshot(db: Queryable, rules: RuleCache, programId: string, items: IngestItem[], now: Date): Promise<Snapshot> {

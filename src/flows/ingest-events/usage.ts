@@ -11,7 +11,7 @@ export interface LifetimeRow { member_id: string; rule_id: string; points: numbe
 
 /**
  * What rules already awarded one member: per rule, the points and number of awards of each local
- * day (the database sums them by day in the programme's time zone; every cap and frequency window
+ * day (the database sums them by day in the program's time zone; every cap and frequency window
  * is whole local days), plus lifetime totals. Evaluation adds the awards of the batch as it goes.
  */
 class MemberUsage implements Usage {

@@ -6,7 +6,7 @@ import { fieldProblem, type IngestItem, type ItemOutcome, type Prepared, refuse 
 
 /**
  * Step 1: each event against its type — the payload against the type's JSON Schema (built-in, or
- * the programme's own), then what a schema cannot say (one member reference, the programme's
+ * the program's own), then what a schema cannot say (one member reference, the program's
  * currency, an order's total). Refused events get their outcome; the others go on.
  */
 export function validateAll(items: IngestItem[], currency: string, customTypes: EventTypeRow[], now: Date, outcomes: Map<number, ItemOutcome>): Prepared[] {
@@ -23,7 +23,7 @@ export function validateAll(items: IngestItem[], currency: string, customTypes: 
 /** Why the event cannot be processed, if it cannot; `prefix` is where it sits in the request. */
 export function validateEvent(input: EventInput, currency: string, custom: ReadonlyMap<string, EventTypeRow>, prefix: string): DomainError | undefined {
   const validate = payloadValidator(input.type, custom);
-  if (!validate) return fieldProblem(`${prefix}/type`, `is not a built-in event type or one declared by the programme`, 'UNKNOWN_EVENT_TYPE');
+  if (!validate) return fieldProblem(`${prefix}/type`, `is not a built-in event type or one declared by the program`, 'UNKNOWN_EVENT_TYPE');
   if (!input.member_id && !input.external_member_id) return fieldProblem(`${prefix}/member_id`, 'is required (or external_member_id)');
   if (input.member_id && input.external_member_id) return fieldProblem(`${prefix}/external_member_id`, 'cannot be combined with member_id');
   const data = input.data ?? {};
@@ -32,7 +32,7 @@ export function validateEvent(input: EventInput, currency: string, custom: Reado
     return new DomainError('VALIDATION_FAILED', `${errors[0]?.path} ${errors[0]?.message}`, {}, errors);
   }
   if (input.type === 'order.paid' && data.currency !== currency) {
-    return new DomainError('CURRENCY_MISMATCH', `The programme counts in ${currency}`, { expected: currency }, [{ path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` }]);
+    return new DomainError('CURRENCY_MISMATCH', `The program counts in ${currency}`, { expected: currency }, [{ path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` }]);
   }
   if (input.type === 'order.refunded' && data.amount !== undefined && data.items !== undefined) return fieldProblem(`${prefix}/data/items`, 'cannot be combined with amount');
   if (input.type === 'order.paid' && Array.isArray(data.items)) {

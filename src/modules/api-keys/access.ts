@@ -3,8 +3,8 @@ import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 
 /**
- * Which programmes a request may see and change: the programme ids of its API key, or null for a
- * deployment-wide key (every key made before keys had programmes). A resource of another programme
+ * Which programs a request may see and change: the program ids of its API key, or null for a
+ * deployment-wide key (every key made before keys had programs). A resource of another program
  * is answered exactly as one that does not exist: same status, code, detail and order of checks.
  * Deployment-wide keys skip every check here (nothing to look up, nothing cached).
  */
@@ -18,30 +18,30 @@ export function inScope(scope: ProgramScope, programId: string): boolean {
   return scope === null || scope.includes(programId);
 }
 
-/** The not-found of an unknown programme (the same as getProgram's). */
+/** The not-found of an unknown program (the same as getProgram's). */
 export function programNotFound(programId: string): DomainError {
-  return new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  return new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
 }
 
-/** For routes addressed by programme id: another programme is not found. */
+/** For routes addressed by program id: another program is not found. */
 export function requireProgram(scope: ProgramScope, programId: string): void {
   if (!inScope(scope, programId)) throw programNotFound(programId);
 }
 
-/** What a key limited to programmes may not do: operations on the whole deployment. */
+/** What a key limited to programs may not do: operations on the whole deployment. */
 export function deploymentOnly(what: string): DomainError {
-  return new DomainError('FORBIDDEN', `${what} needs a deployment-wide key; this key is limited to its programmes`, { required_access: 'deployment' });
+  return new DomainError('FORBIDDEN', `${what} needs a deployment-wide key; this key is limited to its programs`, { required_access: 'deployment' });
 }
 
 /**
- * The programme of a resource, looked up by the module that owns the resource's table (undefined:
+ * The program of a resource, looked up by the module that owns the resource's table (undefined:
  * no such resource). This module reads only api_key: callers say how to find their resources.
  */
 export type ProgramOf<R> = (db: Queryable, resource: R) => Promise<string | undefined>;
 
 /**
- * id → programme of the resources callers looked up or read (members, holds, entries, rules,
- * events). A resource never changes programme and ids are random (unique across databases), so an
+ * id → program of the resources callers looked up or read (members, holds, entries, rules,
+ * events). A resource never changes program and ids are random (unique across databases), so an
  * entry never goes stale; only ids that exist are remembered (an unknown id may be created later).
  * Bounded: the oldest entries go first.
  */
@@ -54,7 +54,7 @@ export function rememberOwner(id: string, programId: string): void {
   owners.set(id, programId);
 }
 
-/** The programme of a resource, or undefined if there is no such resource. */
+/** The program of a resource, or undefined if there is no such resource. */
 export async function ownerOf<R extends { id: string }>(db: Queryable, resource: R, programOf: ProgramOf<R>): Promise<string | undefined> {
   const hit = owners.get(resource.id);
   if (hit !== undefined) return hit;
@@ -64,7 +64,7 @@ export async function ownerOf<R extends { id: string }>(db: Queryable, resource:
 }
 
 /**
- * The first of these resources that exists in another programme, in the order given (the order in
+ * The first of these resources that exists in another program, in the order given (the order in
  * which the operation looks them up), or undefined. A resource that does not exist at all ends the
  * search: the operation itself answers that one as not found, before it reaches the next.
  */
@@ -78,7 +78,7 @@ export async function firstOutOfScope<R extends { id: string }>(db: Queryable, s
   return undefined;
 }
 
-/** Whether a resource read with its programme may be shown (and remembers its programme). */
+/** Whether a resource read with its program may be shown (and remembers its program). */
 export function visible(scope: ProgramScope, id: string, programId: string): boolean {
   if (scope === null) return true;
   rememberOwner(id, programId);

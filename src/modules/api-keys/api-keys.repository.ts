@@ -26,7 +26,7 @@ export async function findActiveByHash(db: Queryable, hash: string): Promise<Api
   return row;
 }
 
-/** A key limited to programmes manages only keys limited to some of its programmes. */
+/** A key limited to programs manages only keys limited to some of its programs. */
 const MANAGEABLE = `($1::text[] IS NULL OR (program_ids IS NOT NULL AND program_ids <@ $1::text[]))`;
 
 export async function listApiKeys(db: Queryable, scope: readonly string[] | null = null): Promise<ApiKeyRow[]> {
@@ -41,7 +41,7 @@ export async function revokeApiKey(db: Queryable, id: string, now: Date, scope: 
   return row;
 }
 
-/** Which of these programme ids exist. */
+/** Which of these program ids exist. */
 export async function existingPrograms(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
   const rows = await db.query<{ id: string }>('SELECT id FROM program WHERE id = ANY ($1::text[])', [ids]);
   return new Set(rows.map((r) => r.id));

@@ -19,8 +19,8 @@ export function generateSecret(): string {
 }
 
 /**
- * Makes a key for the whole deployment (programIds null) or for these programmes. Callers check the
- * programmes first (createApiKeyFor does, for the API).
+ * Makes a key for the whole deployment (programIds null) or for these programs. Callers check the
+ * programs first (createApiKeyFor does, for the API).
  */
 export async function createApiKey(db: Queryable, name: string, scopes: Scope[], now: Date, secret = generateSecret(), programIds: readonly string[] | null = null) {
   const row = await repo.insertApiKey(db, { id: newId('key'), name, prefix: secret.slice(0, 10), hash: hashSecret(secret), scopes, programIds }, now);
@@ -28,10 +28,10 @@ export async function createApiKey(db: Queryable, name: string, scopes: Scope[],
 }
 
 /**
- * POST /v1/api-keys. A deployment-wide admin key makes any key. An admin key limited to programmes
- * makes keys limited to some of its own programmes only: asking for a deployment-wide key is 403
- * FORBIDDEN, and a programme outside its own is 404 PROGRAM_NOT_FOUND, as an unknown one is (for
- * any key). Scopes are independent of programmes: any admin key may give any scope.
+ * POST /v1/api-keys. A deployment-wide admin key makes any key. An admin key limited to programs
+ * makes keys limited to some of its own programs only: asking for a deployment-wide key is 403
+ * FORBIDDEN, and a program outside its own is 404 PROGRAM_NOT_FOUND, as an unknown one is (for
+ * any key). Scopes are independent of programs: any admin key may give any scope.
  */
 export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input: { name: string; scopes: Scope[]; program_ids?: string[] | null }, now: Date) {
   const programIds = input.program_ids ?? null;
@@ -41,7 +41,7 @@ export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input
     const index = programIds.findIndex((id) => !existing.has(id) || !inScope(caller, id));
     if (index >= 0) {
       const id = programIds[index]!;
-      throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id }, [{ path: `/program_ids/${index}`, location: 'body', message: 'is not a known programme' }]);
+      throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id }, [{ path: `/program_ids/${index}`, location: 'body', message: 'is not a known program' }]);
     }
   }
   return createApiKey(db, input.name, input.scopes, now, undefined, programIds);
@@ -85,7 +85,7 @@ export class ApiKeyVerifier {
   }
 }
 
-/** A key limited to programmes sees (lists, revokes) only keys limited to some of its programmes. */
+/** A key limited to programs sees (lists, revokes) only keys limited to some of its programs. */
 export async function listApiKeys(db: Queryable, caller: ProgramScope = null) {
   return repo.listApiKeys(db, caller);
 }

@@ -81,12 +81,12 @@ export async function lotAndHoldViolations(db: Queryable, programId: string | nu
 export interface AccountBalance {
   program_id: string;
   account: string;
-  /** Exact, as decimal digits (a sum over a programme may pass what a JSON number carries). */
+  /** Exact, as decimal digits (a sum over a program may pass what a JSON number carries). */
   balance: string;
 }
 
 /**
- * Every account's balance from the entries (credits minus debits), per programme. Member accounts
+ * Every account's balance from the entries (credits minus debits), per program. Member accounts
  * are summed over members. The whole ledger sums to zero.
  */
 export async function accountBalances(db: Queryable, programId: string | null): Promise<AccountBalance[]> {
@@ -100,7 +100,7 @@ export async function accountBalances(db: Queryable, programId: string | null): 
   );
 }
 
-/** Sum of the stored member balances and held points, per programme (exact, as decimal digits). */
+/** Sum of the stored member balances and held points, per program (exact, as decimal digits). */
 export async function storedTotals(db: Queryable, programId: string | null): Promise<{ program_id: string; balance: string; held: string; members: number }[]> {
   return db.query(
     `SELECT program_id, sum(balance)::text AS balance, sum(held)::text AS held, count(*)::float8 AS members

@@ -21,7 +21,7 @@ export interface AuditReport {
   program_id: string | null;
   checked: { members: number; lots: number; entries: number; holds: number };
   violations: repo.Violation[];
-  /** Per programme: each account's balance from the entries. System accounts show the economics. */
+  /** Per program: each account's balance from the entries. System accounts show the economics. */
   accounts: AccountTotal[];
   as_of: string;
 }
@@ -71,7 +71,7 @@ export async function runAudit(db: Queryable, now: Date, programId: string | nul
 /** Human-readable lines for the CLI. */
 export function formatAudit(report: AuditReport): string {
   const c = report.checked;
-  const scope = report.program_id ? `programme ${report.program_id}` : 'all programmes';
+  const scope = report.program_id ? `program ${report.program_id}` : 'all programs';
   const lines = [`Audit of ${scope}: ${c.members} members, ${c.lots} lots, ${c.entries} entries, ${c.holds} holds.`];
   if (report.ok) {
     lines.push('All invariants hold: balance = entries = lots for every member, held = holds, every lot adds up, transfers clear, the ledger sums to zero.');

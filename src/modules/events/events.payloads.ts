@@ -4,7 +4,7 @@ import { BUILT_IN_EVENT_TYPES } from './events.schemas.ts';
 
 /**
  * Validators of event payloads (`data`): the built-in types' schemas, compiled once, and the
- * programmes' custom types' schemas, compiled when first met (and when a type is declared, to
+ * programs' custom types' schemas, compiled when first met (and when a type is declared, to
  * refuse a schema Ajv cannot compile). Made by the API's one JSON Schema setup (shared/json-schema.ts).
  */
 const ajv = createAjv('payload');
@@ -23,7 +23,7 @@ export function compileEventSchema(schema: Record<string, unknown>): ValidateFun
   return fn;
 }
 
-/** The validator of a type's payload: built-in first, then the programme's own type; undefined for an unknown type. */
+/** The validator of a type's payload: built-in first, then the program's own type; undefined for an unknown type. */
 export function payloadValidator(type: string, custom: ReadonlyMap<string, { schema: Record<string, unknown> }>): ValidateFunction | undefined {
   const known = builtIn.get(type);
   if (known) return known;

@@ -98,7 +98,7 @@ export interface EventsCommit {
   /** processed_at of the events, and the instant of every entry. */
   now: string;
   programId: string;
-  /** The programme's rules revision the batch was evaluated with. */
+  /** The program's rules revision the batch was evaluated with. */
   rulesRevision: number;
   members: Map<string, CommitMember>;
   events: CommitEvent[];
@@ -216,7 +216,7 @@ export async function commit(db: Queryable, batch: EventsCommit): Promise<Map<nu
 }
 
 /**
- * Takes awards out of their programme budgets, in order; returns the points granted by award key (see
+ * Takes awards out of their program budgets, in order; returns the points granted by award key (see
  * events_reserve_budgets). The batch's members and those of the credits its refunds reverse are
  * locked first, in id order: every writer locks members before budgets.
  */

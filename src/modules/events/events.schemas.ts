@@ -3,7 +3,7 @@ import { EVENT_DATA_LIMITS, EVENT_SCHEMA_LIMITS, jsonLimits, Metadata, StringEnu
 
 /**
  * Built-in event types and their payloads (`data`). Amounts are integer minor units (fen) in the
- * programme's currency. Programmes may declare more types with their own JSON Schema.
+ * program's currency. Programs may declare more types with their own JSON Schema.
  */
 const Sku = Type.String({ minLength: 1, maxLength: 64 });
 const Minor = (description: string) => Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, description });
@@ -25,7 +25,7 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
     {
       order_id: Type.String({ minLength: 1, maxLength: 128 }),
       amount: Minor('Amount paid, minor units (fen): ¥100 = 10000.'),
-      currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'Must be the programme\'s currency.' }),
+      currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'Must be the program\'s currency.' }),
       items: Type.Optional(Type.Array(OrderItem, { maxItems: 500, description: 'The lines together (quantity × unit_price) come to at most 10^12 minor units. When they come to more than amount (an order discount), item-based rules earn on amount, allocated over the lines in proportion to their price (largest remainder).' })),
       channel: Type.Optional(Channel),
       store_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -80,7 +80,7 @@ export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
 
 export const EventInput = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the event, unique in the programme: sending it again returns the first result.', examples: ['order-10086-paid'] }),
+    id: Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the event, unique in the program: sending it again returns the first result.', examples: ['order-10086-paid'] }),
     type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['order.paid'] }),
     program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Required unless the batch gives it.' })),
     member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
@@ -95,7 +95,7 @@ export type EventInput = Static<typeof EventInput>;
 
 export const EventBatch = Type.Object(
   {
-    program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Default programme of the events.' })),
+    program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Default program of the events.' })),
     events: Type.Array(EventInput, { minItems: 1, maxItems: 1000 }),
   },
   { additionalProperties: false },

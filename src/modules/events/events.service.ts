@@ -52,6 +52,6 @@ export async function createEventType(db: Queryable, programId: string, input: {
     throw new DomainError('VALIDATION_FAILED', `/schema is not a valid JSON Schema: ${(err as Error).message}`, {}, [{ path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}` }]);
   }
   const created = await repo.insertEventType(db, programId, { type: input.type, description: input.description ?? null, schema: input.schema }, now);
-  if (!created) throw new DomainError('EVENT_TYPE_EXISTS', `The programme already has ${input.type}`, { type: input.type }, [{ path: '/type', location: 'body', message: 'already exists' }]);
+  if (!created) throw new DomainError('EVENT_TYPE_EXISTS', `The program already has ${input.type}`, { type: input.type }, [{ path: '/type', location: 'body', message: 'already exists' }]);
   return { object: 'event_type' as const, type: input.type, built_in: false, description: input.description ?? null, schema: input.schema };
 }

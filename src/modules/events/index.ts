@@ -1,5 +1,5 @@
 /**
- * Events: event types (built-in and a programme's own, with the JSON Schema of their payload),
+ * Events: event types (built-in and a program's own, with the JSON Schema of their payload),
  * processed events and their stored results, and the pure refund arithmetic. Ingesting an event is
  * a flow (src/flows/ingest-events/), which uses this module and the others through their index.ts.
  *

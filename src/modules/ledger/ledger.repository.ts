@@ -76,7 +76,7 @@ export async function listHolds<T>(db: Queryable, memberId: string, status: stri
 }
 
 /**
- * The programme of a member, from the member's account (every member has one, made with it), or
+ * The program of a member, from the member's account (every member has one, made with it), or
  * undefined if there is no such member: the ledger reads its own table, not members'.
  */
 export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {

@@ -91,7 +91,7 @@ export const CreditRequest = Type.Object(
   {
     points: Points,
     ...movement,
-    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Overrides the programme\'s pending period.' })),
+    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Overrides the program\'s pending period.' })),
     available_at: Type.Optional(Type.String({ format: 'date-time', description: 'When the points become available; overrides pending_days.' })),
     expires_at: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'Overrides the expiry policy; null never expires.' })),
   },
@@ -106,7 +106,7 @@ export const HoldRequest = Type.Object(
   {
     points: Points,
     ...movement,
-    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_592_000, description: 'Defaults to the programme\'s hold_timeout_seconds.' })),
+    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_592_000, description: 'Defaults to the program\'s hold_timeout_seconds.' })),
   },
   { additionalProperties: false },
 );

@@ -23,7 +23,7 @@ export interface WriteContext {
   now: Date;
   actor?: string;
   idempotency?: IdempotencyContext;
-  /** The API key's programmes (absent or null: the whole deployment). */
+  /** The API key's programs (absent or null: the whole deployment). */
   programs?: ProgramScope;
 }
 
@@ -35,12 +35,12 @@ const NOT_FOUND = {
 
 type LedgerResource = { kind: 'member' | 'hold' | 'entry'; id: string };
 
-/** The programme of a member (its account), hold or entry, from the ledger's own tables. */
+/** The program of a member (its account), hold or entry, from the ledger's own tables. */
 const programOf: ProgramOf<LedgerResource> = (db, r) =>
   r.kind === 'member' ? repo.programOfMember(db, r.id) : r.kind === 'hold' ? repo.programOfHold(db, r.id) : repo.programOfEntry(db, r.id);
 
 /**
- * A key limited to programmes, on another programme's member, hold or entry: answered as the ledger
+ * A key limited to programs, on another program's member, hold or entry: answered as the ledger
  * function answers an unknown one (jf_raise: the code's title, the id), after what the function
  * checks first, the idempotency key (a key reused with another request is 409 either way).
  */
@@ -52,7 +52,7 @@ async function refuseOutOfScope<T>(db: Queryable, ctx: WriteContext, resources: 
   throw NOT_FOUND[refused.kind](refused.id);
 }
 
-/** A key limited to programmes will likely use the hold or entry it just made: remember their programme. */
+/** A key limited to programs will likely use the hold or entry it just made: remember their program. */
 function rememberWritten(body: unknown): void {
   for (const key of ['hold', 'entry'] as const) {
     const o = (body as Record<string, { id?: unknown; program_id?: unknown } | undefined> | null)?.[key];
@@ -134,7 +134,7 @@ export function recordActivity(db: Queryable, memberId: string, ctx: WriteContex
   return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined }, [{ kind: 'member', id: memberId }]);
 }
 
-/** The member exists and is one of the key's programmes' (one query, as memberExists was). */
+/** The member exists and is one of the key's programs' (one query, as memberExists was). */
 async function memberVisible(db: Queryable, memberId: string, scope: ProgramScope): Promise<boolean> {
   const programId = await repo.programOfMember(db, memberId);
   return programId !== undefined && visible(scope, memberId, programId);

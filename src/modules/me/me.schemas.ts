@@ -49,7 +49,7 @@ export type MeEntry = Static<typeof MeEntry>;
 export const ExpiryForecast = Type.Object({
   object: Type.Literal('expiry_forecast'),
   member_id: Type.String(),
-  time_zone: Type.String({ description: 'Dates and months are in the programme\'s time zone.' }),
+  time_zone: Type.String({ description: 'Dates and months are in the program\'s time zone.' }),
   total: Type.Integer({ description: 'Points that will expire (if not spent first), from every lot with an expiry.' }),
   next_expiry: Type.Union([Type.Object({ at: Timestamp, points: Type.Integer() }), Type.Null()]),
   by_month: Type.Array(Type.Object({ month: Type.String({ examples: ['2027-01'] }), points: Type.Integer() }), { description: 'Soonest first.' }),

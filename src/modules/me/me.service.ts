@@ -51,7 +51,7 @@ function localDate(timeZone: string): (at: Date) => string {
 }
 
 /**
- * Points that will expire, by local date and month of the programme, from the member's open lots
+ * Points that will expire, by local date and month of the program, from the member's open lots
  * (what is left of each lot, as the balance counts it; held points are not, they may be spent).
  */
 export async function expiryForecast(db: Queryable, member: Member, now: Date): Promise<ExpiryForecast> {

@@ -46,22 +46,22 @@ function explain(err: unknown): string {
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.reason === 'missing') return `The token has no ${err.claim} claim`;
     if (err.claim === 'aud') return 'The token is for another audience';
-    if (err.claim === 'iss') return 'The token is from an issuer this programme does not accept';
+    if (err.claim === 'iss') return 'The token is from an issuer this program does not accept';
     if (err.claim === 'nbf') return 'The token is not valid yet';
     if (err.claim === 'iat') return 'The token is issued in the future';
     return `The token's ${err.claim} claim is not valid`;
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is not valid';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'The token algorithm is not accepted';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'No key of the programme\'s JWKS matches the token';
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return 'Several keys of the programme\'s JWKS match the token; give it a kid';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'No key of the program\'s JWKS matches the token';
+  if (err instanceof errors.JWKSMultipleMatchingKeys) return 'Several keys of the program\'s JWKS match the token; give it a kid';
   return 'The token is not a valid JWT';
 }
 
 /**
- * Verifies member tokens: finds the programme by the token's audience, checks the signature with
- * the programme's HS256 secrets (current, then previous) or its JWKS, then the claims, then that
- * the member exists in that programme and is not closed.
+ * Verifies member tokens: finds the program by the token's audience, checks the signature with
+ * the program's HS256 secrets (current, then previous) or its JWKS, then the claims, then that
+ * the member exists in that program and is not closed.
  */
 export class MemberTokenVerifier {
   readonly #db: Queryable;
@@ -90,8 +90,8 @@ export class MemberTokenVerifier {
     if (audiences.length === 0) throw new InvalidMemberToken('The token has no aud claim');
     if (audiences.length > MAX_AUDIENCES) throw new InvalidMemberToken(`The token names more than ${MAX_AUDIENCES} audiences`);
     const configs = await this.#configsFor(audiences);
-    if (configs.length === 0) throw new InvalidMemberToken('No programme has the token\'s audience');
-    if (configs.length > 1) throw new InvalidMemberToken('The token names the audiences of several programmes');
+    if (configs.length === 0) throw new InvalidMemberToken('No program has the token\'s audience');
+    if (configs.length > 1) throw new InvalidMemberToken('The token names the audiences of several programs');
     const config = configs[0]!;
     const now = this.#clock.now();
     const options = {
@@ -108,7 +108,7 @@ export class MemberTokenVerifier {
       payload = await this.#verifyWithSecrets(token, header.kid, config, { ...options, algorithms: ['HS256'], issuer: config.issuer ? [JIFEN_ISSUER, config.issuer] : [JIFEN_ISSUER] });
     } else if ((JWKS_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
       via = 'jwks';
-      if (!config.jwks_url || !config.issuer) throw new InvalidMemberToken(`The programme accepts ${String(header.alg)} tokens only with a JWKS URL in its member-token settings`);
+      if (!config.jwks_url || !config.issuer) throw new InvalidMemberToken(`The program accepts ${String(header.alg)} tokens only with a JWKS URL in its member-token settings`);
       try {
         payload = (await jwtVerify(token, this.#remote(config.jwks_url), { ...options, algorithms: [...JWKS_ALGORITHMS], issuer: config.issuer })).payload;
       } catch (err) {
@@ -128,7 +128,7 @@ export class MemberTokenVerifier {
     try {
       member = await getMemberByExternalId(this.#db, config.program_id, sub);
     } catch (err) {
-      if (err instanceof DomainError && (err.code === 'MEMBER_NOT_FOUND' || err.code === 'PROGRAM_NOT_FOUND')) throw new InvalidMemberToken('The token names no member of the programme');
+      if (err instanceof DomainError && (err.code === 'MEMBER_NOT_FOUND' || err.code === 'PROGRAM_NOT_FOUND')) throw new InvalidMemberToken('The token names no member of the program');
       throw err;
     }
     if (member.status === 'closed') throw new InvalidMemberToken('The member is closed');
@@ -141,7 +141,7 @@ export class MemberTokenVerifier {
       { id: config.previous_secret_id, secret: config.previous_secret },
     ].filter((s): s is { id: string; secret: string } => typeof s.secret === 'string' && (kid === undefined || s.id === kid));
     if (secrets.length === 0) {
-      throw new InvalidMemberToken(kid === undefined ? 'The programme has no member-token secret' : 'The token\'s kid names no current or previous secret of the programme');
+      throw new InvalidMemberToken(kid === undefined ? 'The program has no member-token secret' : 'The token\'s kid names no current or previous secret of the program');
     }
     let last: unknown;
     for (const s of secrets) {
@@ -166,7 +166,7 @@ export class MemberTokenVerifier {
           return await set(header, token);
         } catch (err) {
           if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-          throw new JwksUnavailable('The programme\'s JWKS could not be fetched or read; try again later');
+          throw new JwksUnavailable('The program\'s JWKS could not be fetched or read; try again later');
         }
       };
       this.#jwks.set(url, remote);
@@ -199,7 +199,7 @@ export interface MintInput {
 
 /**
  * A token Jifen signs for a member, for the merchant's backend to hand to its app: HS256 with the
- * programme's current secret (made on first use), iss `jifen`, aud the programme's audience, sub
+ * program's current secret (made on first use), iss `jifen`, aud the program's audience, sub
  * the member's external_id, kid the secret's id.
  */
 export async function mintMemberToken(db: Queryable, programId: string, input: MintInput, now: Date) {
@@ -208,7 +208,7 @@ export async function mintMemberToken(db: Queryable, programId: string, input: M
   }
   // checks first, in the order of the not-founds; the secret is made only for a token that will be minted
   let config = await findMemberTokenConfig(db, programId);
-  if (!config) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  if (!config) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
   let member: Member;
   if (input.member_id !== undefined) {
     member = await getMember(db, input.member_id);

@@ -1,5 +1,5 @@
 /**
- * Members: the people in a programme, by our id or the merchant's external id: profile, tier,
+ * Members: the people in a program, by our id or the merchant's external id: profile, tier,
  * tags, attributes and status (active, frozen, closed).
  *
  * Owns: member. Creating a member also makes its ledger account (member_account, the ledger's), in

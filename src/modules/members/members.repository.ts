@@ -52,7 +52,7 @@ export async function listMembers(db: Queryable, programId: string, query: Membe
   );
 }
 
-/** scope: the API key's programmes (null: all); a member of another programme is not updated (not found). */
+/** scope: the API key's programs (null: all); a member of another program is not updated (not found). */
 export async function updateMember(db: Queryable, id: string, patch: MemberUpdate, now: Date, scope: readonly string[] | null = null): Promise<Member | undefined> {
   // A field absent from the patch keeps its value; a field sent as null is cleared.
   const has = (k: keyof MemberUpdate) => Object.hasOwn(patch, k);
@@ -74,7 +74,7 @@ export async function updateMember(db: Queryable, id: string, patch: MemberUpdat
   return row;
 }
 
-/** The member's programme, or undefined if there is no such member. */
+/** The member's program, or undefined if there is no such member. */
 export async function programOfMember(db: Queryable, memberId: string): Promise<string | undefined> {
   const [row] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
   return row?.program_id;

@@ -55,7 +55,7 @@ export async function updateMember(db: Db, id: string, patch: MemberUpdate, now:
 /** Freeze, unfreeze or close (see ledger_set_status for what closing does to the points). */
 export async function setMemberStatus(db: Db, id: string, status: Member['status'], reason: string | undefined, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
-    // another programme's member: the not-found ledger_set_status gives for an unknown one
+    // another program's member: the not-found ledger_set_status gives for an unknown one
     if (await firstOutOfScope(tx, scope, [{ id }], (q, r) => repo.programOfMember(q, r.id))) throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
     await applyMemberStatus(tx, id, status, reason, now);
     return { status: 200, body: (await repo.findMember(tx, id))! };

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/db.ts';
 
-/** A programme's member-token configuration, as stored (secrets included: only the service reads them). */
+/** A program's member-token configuration, as stored (secrets included: only the service reads them). */
 export interface MemberTokenConfigRow {
   program_id: string;
   audience: string | null;
@@ -21,7 +21,7 @@ const COLUMNS = `p.id AS program_id, c.audience, c.issuer, c.jwks_url, c.secret_
   jf_ts(c.previous_secret_created_at) AS previous_secret_created_at,
   jf_ts(c.previous_secret_retired_at) AS previous_secret_retired_at, jf_ts(c.updated_at) AS updated_at`;
 
-/** The configuration of a programme that exists (all nulls if it has none yet); undefined if there is no such programme. */
+/** The configuration of a program that exists (all nulls if it has none yet); undefined if there is no such program. */
 export async function findConfig(db: Queryable, programId: string): Promise<MemberTokenConfigRow | undefined> {
   const [row] = await db.query<MemberTokenConfigRow>(
     `SELECT ${COLUMNS} FROM program p LEFT JOIN member_token_config c ON c.program_id = p.id WHERE p.id = $1`,
@@ -31,7 +31,7 @@ export async function findConfig(db: Queryable, programId: string): Promise<Memb
 }
 
 /**
- * The programmes a token's audiences name: `jifen:<id>` for programmes on the default audience,
+ * The programs a token's audiences name: `jifen:<id>` for programs on the default audience,
  * or a configured audience. At most a few audiences are looked up (the caller bounds them).
  */
 export async function findConfigsByAudience(db: Queryable, audiences: string[]): Promise<MemberTokenConfigRow[]> {
@@ -87,7 +87,7 @@ export async function rotateSecret(db: Queryable, programId: string, id: string,
   );
 }
 
-/** Gives a programme its first secret if it has none (for minting); a no-op otherwise. */
+/** Gives a program its first secret if it has none (for minting); a no-op otherwise. */
 export async function ensureSecret(db: Queryable, programId: string, id: string, secret: string, now: Date): Promise<void> {
   await db.query(
     `INSERT INTO member_token_config (program_id, secret_id, secret, secret_created_at, created_at, updated_at)

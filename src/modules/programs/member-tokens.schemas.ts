@@ -9,14 +9,14 @@ export const MEMBER_TOKEN_DEFAULT_SECONDS = 900;
 export const MEMBER_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 /** The `iss` of tokens Jifen mints. */
 export const JIFEN_ISSUER = 'jifen';
-/** Signature algorithms accepted from a JWKS (HS256 is for the programme secret). */
+/** Signature algorithms accepted from a JWKS (HS256 is for the program secret). */
 export const JWKS_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
 
 const Audience = Type.String({
   minLength: 1,
   maxLength: 200,
   pattern: '^[\\x21-\\x7e]+$',
-  description: 'The `aud` member tokens must carry. Default (null): `jifen:<program_id>`. Unique across programmes; `jifen:…` is reserved.',
+  description: 'The `aud` member tokens must carry. Default (null): `jifen:<program_id>`. Unique across programs; `jifen:…` is reserved.',
   examples: ['https://loyalty.example.com'],
 });
 const Issuer = Type.String({

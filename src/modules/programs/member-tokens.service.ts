@@ -17,7 +17,7 @@ export function memberTokenConfigVersion(): number {
   return configVersion;
 }
 
-/** The `aud` a programme's member tokens carry. */
+/** The `aud` a program's member tokens carry. */
 export function effectiveAudience(row: Pick<repo.MemberTokenConfigRow, 'program_id' | 'audience'>): string {
   return row.audience ?? `jifen:${row.program_id}`;
 }
@@ -28,7 +28,7 @@ function newSecret(): string {
 }
 
 function notFound(programId: string): DomainError {
-  return new DomainError('PROGRAM_NOT_FOUND', `No programme ${programId}`, { program_id: programId });
+  return new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
 }
 
 function view(row: repo.MemberTokenConfigRow): MemberTokenSettings {
@@ -50,7 +50,7 @@ export async function findMemberTokenConfig(db: Queryable, programId: string): P
   return repo.findConfig(db, programId);
 }
 
-/** The programmes (at most two are returned: more than one is ambiguous) whose audience is one of these. */
+/** The programs (at most two are returned: more than one is ambiguous) whose audience is one of these. */
 export async function findMemberTokenConfigsByAudience(db: Queryable, audiences: string[]): Promise<repo.MemberTokenConfigRow[]> {
   return repo.findConfigsByAudience(db, audiences);
 }
@@ -75,17 +75,17 @@ export async function updateMemberTokenSettings(db: Db, programId: string, patch
       throw fieldError('/issuer', 'is required while jwks_url is set');
     }
     if (audience && (await repo.audienceTaken(tx, programId, audience))) {
-      throw new DomainError('AUDIENCE_IN_USE', `Another programme already uses the audience ${audience}`, { audience }, [
-        { path: '/audience', location: 'body', message: 'is used by another programme' },
+      throw new DomainError('AUDIENCE_IN_USE', `Another program already uses the audience ${audience}`, { audience }, [
+        { path: '/audience', location: 'body', message: 'is used by another program' },
       ]);
     }
     try {
       await repo.upsertSettings(tx, programId, { audience: audience === undefined ? before.audience : audience, issuer, jwks_url: jwksUrl }, now);
     } catch (err) {
-      // two programmes claiming the same audience at once: the second one loses here
+      // two programs claiming the same audience at once: the second one loses here
       if ((err as { code?: string }).code === '23505') {
-        throw new DomainError('AUDIENCE_IN_USE', `Another programme already uses the audience ${audience}`, { audience }, [
-          { path: '/audience', location: 'body', message: 'is used by another programme' },
+        throw new DomainError('AUDIENCE_IN_USE', `Another program already uses the audience ${audience}`, { audience }, [
+          { path: '/audience', location: 'body', message: 'is used by another program' },
         ]);
       }
       throw err;
@@ -121,7 +121,7 @@ export async function rotateMemberTokenSecret(db: Db, programId: string, input: 
   });
 }
 
-/** The configuration with a current secret, making the programme's first one if it has none (for minting). */
+/** The configuration with a current secret, making the program's first one if it has none (for minting). */
 export async function ensureMemberTokenSecret(db: Queryable, programId: string, now: Date): Promise<repo.MemberTokenConfigRow> {
   const row = await repo.findConfig(db, programId);
   if (!row) throw notFound(programId);

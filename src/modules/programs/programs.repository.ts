@@ -22,7 +22,7 @@ export async function findProgram(db: Queryable, id: string): Promise<Program | 
   return row;
 }
 
-/** scope: the API key's programmes (null: all of them). */
+/** scope: the API key's programs (null: all of them). */
 export async function listPrograms(db: Queryable, limit: number, after: string | undefined, scope: readonly string[] | null = null): Promise<Program[]> {
   return db.query<Program>(
     `SELECT ${COLUMNS} FROM program WHERE ($1::text IS NULL OR id > $1) AND ($3::text[] IS NULL OR id = ANY ($3::text[])) ORDER BY id LIMIT $2`,

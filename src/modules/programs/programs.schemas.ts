@@ -23,7 +23,7 @@ export const ExpiryPolicy = Type.Object(
       Type.Integer({ minimum: 1, maximum: 120, description: 'activity_extended: months each extension adds to a lot\'s current expiry (with extend_once_per).' }),
     ),
     extend_once_per: Type.Optional(
-      StringEnum(['month', 'quarter', 'year'] as const, { description: 'activity_extended: at most one extension per this period, in the programme\'s time zone (with extend_by_months).' }),
+      StringEnum(['month', 'quarter', 'year'] as const, { description: 'activity_extended: at most one extension per this period, in the program\'s time zone (with extend_by_months).' }),
     ),
   },
   {

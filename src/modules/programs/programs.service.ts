@@ -57,7 +57,7 @@ export async function createProgram(db: Db, input: ProgramCreate, now: Date, ide
 
 export async function getProgram(db: Queryable, id: string): Promise<Program> {
   const program = await repo.findProgram(db, id);
-  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id });
+  if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id });
   return program;
 }
 
@@ -65,15 +65,15 @@ export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, no
   if (patch.expiry_policy) checkExpiryPolicy(patch.expiry_policy);
   await checkTimeZone(db, patch.time_zone);
   return withIdempotency(db, idem, now, async (tx) => {
-    // another programme than the key's: as if there were none, after the same checks
+    // another program than the key's: as if there were none, after the same checks
     const program = inScope(scope, id) ? await repo.updateProgram(tx, id, patch, now) : undefined;
-    if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No programme ${id}`, { program_id: id });
+    if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id });
     return { status: 200, body: program };
   });
 }
 
 /**
- * The programme's rules changed (the rules module calls it, after waiting for the event batches
+ * The program's rules changed (the rules module calls it, after waiting for the event batches
  * evaluated with the old rules): every instance's compiled rules for it are stale from now on.
  */
 export async function bumpRulesRevision(db: Queryable, programId: string): Promise<void> {

@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/db.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
 
 /**
- * A programme's time zone is used on both sides: by PostgreSQL (expiry dates, cap periods summed by
+ * A program's time zone is used on both sides: by PostgreSQL (expiry dates, cap periods summed by
  * local day) and by Node's Intl (rule schedules and cap periods in the rule engine). Only zones both
  * agree on are accepted: IANA names (Asia/Shanghai, UTC, America/Argentina/Buenos_Aires, and the
  * aliases both know, such as Asia/Calcutta), never PostgreSQL's extras — posix/… and right/… copies,
@@ -62,13 +62,13 @@ export async function checkTimeZone(db: Queryable, tz: string | undefined, path 
 }
 
 /**
- * A programme stored with a zone the rule engine cannot use (accepted by an earlier version):
- * its events are refused with a clear 422 until the programme's time zone is updated.
+ * A program stored with a zone the rule engine cannot use (accepted by an earlier version):
+ * its events are refused with a clear 422 until the program's time zone is updated.
  */
 export function unsupportedTimeZone(programId: string, tz: string): DomainError {
   return new DomainError(
     'PROGRAM_TIME_ZONE_UNSUPPORTED',
-    `Programme ${programId} has the time zone ${JSON.stringify(tz)}, which rules cannot be evaluated in; set an IANA time zone (PATCH /v1/programs/${programId})`,
+    `Program ${programId} has the time zone ${JSON.stringify(tz)}, which rules cannot be evaluated in; set an IANA time zone (PATCH /v1/programs/${programId})`,
     { program_id: programId, time_zone: tz },
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Rules: earning rules and their versions (created, revised, back-dated, archived), the pure
  * engine that evaluates an event against them (rules.engine.ts), the set of rules in force at an
- * instant (rules.set.ts) and its cache per programme (rules.cache.ts).
+ * instant (rules.set.ts) and its cache per program (rules.cache.ts).
  *
  * Owns: rule, rule_version, rule_budget, rule_award. Reads event once: when a rule gets its first
  * per-member limit, its past awards are copied from the events' results into rule_award

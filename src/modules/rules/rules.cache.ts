@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/db.ts';
 import { allVersions } from './rules.repository.ts';
 import { RuleSet } from './rules.set.ts';
 
-/** Compiled rule sets per programme, refreshed when the programme's rules_revision moves. */
+/** Compiled rule sets per program, refreshed when the program's rules_revision moves. */
 export class RuleCache {
   readonly #sets = new Map<string, { revision: number; set: Promise<RuleSet>; ready?: RuleSet }>();
 
@@ -18,7 +18,7 @@ export class RuleCache {
     return entry.set;
   }
 
-  /** The rule set last compiled for the programme, whatever its revision, if any. */
+  /** The rule set last compiled for the program, whatever its revision, if any. */
   peek(programId: string): RuleSet | undefined {
     return this.#sets.get(programId)?.ready;
   }

@@ -188,7 +188,7 @@ const notInForce = new WeakMap<CompiledRule[], (type: string) => readonly NotInF
 /**
  * Tells `evaluate` which rules exist outside the rules in force that `rules` is (RuleSet.at marks
  * the lists it returns): an event whose type no rule in force listens to, while some rule of the
- * programme listens to it at another time, is then skipped with `no_rule_in_force` and that rule,
+ * program listens to it at another time, is then skipped with `no_rule_in_force` and that rule,
  * rather than earning nothing without a word (an import of old events, a late POS sync).
  */
 export function markNotInForce(rules: CompiledRule[], lookup: (type: string) => readonly NotInForce[]): CompiledRule[] {
@@ -237,7 +237,7 @@ export interface EvalProgram {
   pending_days: number;
 }
 
-/** How much each rule already awarded this member (and the programme, for budgets). */
+/** How much each rule already awarded this member (and the program, for budgets). */
 export interface Usage {
   /** Points this rule awarded the member in [from, to) (whole history when from is undefined). */
   points(ruleId: string, from?: Date, to?: Date): number;
@@ -285,7 +285,7 @@ export interface Award {
   points: number;
   pending_days: number;
   explanation: Explanation;
-  /** Budget to apply in the database (programme-wide, so it cannot be checked here). */
+  /** Budget to apply in the database (program-wide, so it cannot be checked here). */
   budget?: { period: 'day' | 'week' | 'month' | 'total'; points: number; period_start: string | null };
   /** Per-item weights for exact refunds by item: points are reversed in proportion to these. */
   item_weights?: { sku: string; weight: string }[];
@@ -294,7 +294,7 @@ export interface Award {
 export interface Skip {
   rule_id: string;
   /**
-   * budget: the programme budget was used up (applied when the event is written, not by the engine);
+   * budget: the program budget was used up (applied when the event is written, not by the engine);
    * no_rule_in_force: no rule listening to the event's type was in force at its occurred_at, and this
    * one, listening to it, takes effect later or stopped before (rulesNotInForce)
    */
@@ -391,7 +391,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   };
   let excludedBy: string | undefined;
   // the amount and item lines as rules use them: whole minor units from 0 to 10^12 (built-in types
-  // are validated so; a programme's own types may send anything, and then no rule counts on it)
+  // are validated so; a program's own types may send anything, and then no rule counts on it)
   const rawAmount = ev.data.amount;
   const amount = isAmount(rawAmount) ? rawAmount : undefined;
   const noAmount = rawAmount === undefined ? 'the event has no amount' : 'the event\'s amount is not a whole number of minor units from 0 to 10^12';

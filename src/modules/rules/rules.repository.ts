@@ -30,7 +30,7 @@ export async function insertVersion(db: Queryable, ruleId: string, version: numb
 }
 
 /**
- * The programme's rules are about to change. Waits for the event batches evaluated with the old
+ * The program's rules are about to change. Waits for the event batches evaluated with the old
  * rules that are committing (events_commit holds the same advisory lock, shared, and refuses a batch
  * evaluated with another revision): once the revision has moved (programs' bumpRulesRevision, in
  * the same transaction), every batch is evaluated again with the new rules.
@@ -100,7 +100,7 @@ export interface RuleSetRow {
   definition: RuleDefinition;
 }
 
-/** Every version of every rule of a programme: what the engine compiles. */
+/** Every version of every rule of a program: what the engine compiles. */
 export async function allVersions(db: Queryable, programId: string): Promise<RuleSetRow[]> {
   return db.query<RuleSetRow>(
     `SELECT r.id AS rule_id, jf_ts(r.created_at) AS rule_created_at, jf_ts(r.archived_at) AS archived_at,

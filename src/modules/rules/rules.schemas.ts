@@ -9,7 +9,7 @@ import { CONDITION_LIMITS, jsonLimits, MAX_POINTS, NullableTimestamp, PageQuery,
 export const MAX_TOTAL_POINTS = Number.MAX_SAFE_INTEGER;
 /**
  * The largest amount rules count on, in minor units (an order's amount, its item lines together):
- * 10^12, the bound of the built-in event types (a programme's own types beyond it earn nothing by amount).
+ * 10^12, the bound of the built-in event types (a program's own types beyond it earn nothing by amount).
  */
 export const MAX_AMOUNT = 1_000_000_000_000;
 
@@ -91,7 +91,7 @@ export const RuleDefinition = Type.Object(
         )),
         budget: Type.Optional(Type.Object(
           { period: StringEnum(['day', 'week', 'month', 'total'] as const), points: CapPoints },
-          { additionalProperties: false, description: 'Points this rule may award across the whole programme per period.' },
+          { additionalProperties: false, description: 'Points this rule may award across the whole program per period.' },
         )),
       },
       { additionalProperties: false, minProperties: 1 },
@@ -107,13 +107,13 @@ export const RuleDefinition = Type.Object(
         days_of_week: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1, maxItems: 7, uniqueItems: true })),
         hours: Type.Optional(Type.Object({ from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), to: Type.String({ pattern: '^([01]\\d|2[0-4]):[0-5]\\d$' }) }, { additionalProperties: false })),
       },
-      { additionalProperties: false, description: 'When the rule applies, in the programme\'s time zone, by the event\'s occurred_at.' },
+      { additionalProperties: false, description: 'When the rule applies, in the program\'s time zone, by the event\'s occurred_at.' },
     )),
     targeting: Type.Optional(Type.Object(
       { tiers: Type.Optional(Strings()), tags_any: Type.Optional(Strings()), tags_all: Type.Optional(Strings()), exclude_tags: Type.Optional(Strings()) },
       { additionalProperties: false },
     )),
-    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Default: the programme\'s pending period for order.paid, 0 for other events.' })),
+    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Default: the program\'s pending period for order.paid, 0 for other events.' })),
   },
   { additionalProperties: false },
 );

@@ -11,7 +11,7 @@ import { type ProgramScope, visible } from '../api-keys/index.ts';
 import * as repo from './rules.repository.ts';
 import { MAX_BACKDATE_DAYS, type Rule, type RuleDefinition, type RuleVersion } from './rules.schemas.ts';
 
-/** Tells every instance its compiled rules for the programme are stale, once the batches evaluated with them have committed. */
+/** Tells every instance its compiled rules for the program are stale, once the batches evaluated with them have committed. */
 async function rulesChanged(tx: Queryable, programId: string): Promise<void> {
   await repo.lockRulesRevision(tx, programId);
   await bumpRulesRevision(tx, programId);

@@ -3,7 +3,7 @@ import type { RuleSetRow } from './rules.repository.ts';
 import type { RuleDefinition } from './rules.schemas.ts';
 
 /**
- * A programme's rules, compiled once, with the set in force at any instant. Versions change what
+ * A program's rules, compiled once, with the set in force at any instant. Versions change what
  * is in force only at a few instants (effective_from, archived_at); between two of them the
  * ordered list of compiled rules is the same, so it is computed once per interval.
  */
