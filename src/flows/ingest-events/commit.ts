@@ -1,6 +1,5 @@
 import type { Queryable } from '../../db/db.ts';
-import * as events from '../../modules/events/events.repository.ts';
-import type { EventResultView } from '../../modules/events/index.ts';
+import { type CommitEntry, commitEvents, type EventResultView, type EventsCommit, reserveBudgets } from '../../modules/events/index.ts';
 import type { Explanation, RuleSet, Skip } from '../../modules/rules/index.ts';
 import { timestampOf } from '../../shared/formats.ts';
 import { newId } from '../../shared/ids.ts';
@@ -37,10 +36,10 @@ const KEPT_SKIP = (k: Skip) => k.reason !== 'condition' && k.reason !== 'targeti
  * transaction: an award gets what is left of its budget, possibly nothing (then it is a skip).
  */
 export async function commitBatch(q: Queryable, programId: string, rulesRevision: number, ruleSet: RuleSet, todo: Prepared[], now: Date): Promise<Committed> {
-  const grants = await reserveBudgets(q, todo);
-  const batch: events.EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
+  const grants = await grantBudgets(q, todo);
+  const batch: EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
   const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
-  const written = await events.commit(q, batch);
+  const written = await commitEvents(q, batch);
   const json = results.map((r, i) => resultJson(r, batch.events[i]!.outcome));
   // a refund's reversals carry the ids of the entries the database wrote for them
   for (const [i, reversals] of written) {
@@ -65,20 +64,20 @@ function resultJson(r: EventResultView, outcome: string): string {
 }
 
 /** Budget grants by award (`event:award` positions), when an award of the batch has a program budget. */
-async function reserveBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string, number> | undefined> {
+async function grantBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string, number> | undefined> {
   const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
   todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
     if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
   }));
   if (budgetAwards.length === 0) return undefined;
-  return events.reserveBudgets(q, budgetAwards, {
+  return reserveBudgets(q, budgetAwards, {
     members: [...new Set(todo.map((p) => p.member!.id))],
     reversal_entries: todo.flatMap((p) => (p.reversals ?? []).map((r) => r.entry_id)),
   });
 }
 
 /** One event's result; adds what it writes to `batch` (its row, entries, awards, reversals, its member's account). */
-function resultOf(batch: events.EventsCommit, ruleSet: RuleSet, p: Prepared, i: number, grants: Map<string, number> | undefined, now: Date): EventResultView {
+function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number, grants: Map<string, number> | undefined, now: Date): EventResultView {
   const m = p.member!;
   const id = newId('evt');
   let account = batch.members.get(m.id);
@@ -88,7 +87,7 @@ function resultOf(batch: events.EventsCommit, ruleSet: RuleSet, p: Prepared, i: 
 
   const awards: EventResultView['awards'] = [];
   const budgetSkips: Skip[] = [];
-  const byPendingDays = new Map<number, { entry: events.CommitEntry; index: number; texts: string[]; lotId: string }>();
+  const byPendingDays = new Map<number, { entry: CommitEntry; index: number; texts: string[]; lotId: string }>();
   let points = 0;
   p.evaluation!.awards.forEach((a, j) => {
     const granted = grants?.get(`${i}:${j}`) ?? a.points;

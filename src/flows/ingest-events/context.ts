@@ -1,9 +1,8 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import type { EventInput, EventResultView } from '../../modules/events/index.ts';
-import type { PlannedReversal } from '../../modules/events/index.ts';
-import type { Evaluation, RuleCache } from '../../modules/rules/index.ts';
+import type { EventInput, EventResultView, EventsSnapshot, PlannedReversal } from '../../modules/events/index.ts';
+import type { MemberProfile } from '../../modules/members/index.ts';
+import type { Evaluation, RuleCache, RuleSet } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
-import type { EventMember, Snapshot } from './snapshot.ts';
 
 /** What ingestion needs: the database and the compiled rules of every program. */
 export interface IngestDeps {
@@ -27,6 +26,17 @@ export interface ItemOutcome {
   /** The result as JSON, when it was serialized already (for storage): a batch response reuses it. */
   json?: string;
   error?: DomainError;
+}
+
+/** A member as a run works with them: the profile evaluation needs, and the account's award version (what the commit checks). */
+export interface EventMember extends MemberProfile {
+  award_version: number;
+}
+
+/** What a run starts from: everything read before evaluating. */
+export interface Snapshot extends EventsSnapshot {
+  /** The rule set whose limited rules `recent` and `lifetime` cover, if one was compiled for the program before. */
+  usageFor?: RuleSet;
 }
 
 /** A valid event on its way through the steps: each step fills in what it found out. */

@@ -1,8 +1,7 @@
-import { type EvalMember, evaluate, type RuleSet } from '../../modules/rules/index.ts';
+import { type EvalMember, evaluate, type RuleSet, type UsageBook } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { type Prepared, refuse, type Run } from './context.ts';
-import type { EventMember } from './snapshot.ts';
-import type { UsageBook } from './usage.ts';
+import type { EventMember } from './context.ts';
 
 /** What the rule engine knows of a member. */
 export function evalMember(m: Pick<EventMember, 'id' | 'tier' | 'tags' | 'birthday' | 'attributes'>): EvalMember {

@@ -2,12 +2,12 @@ import type { Queryable } from '../../db/db.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
 import { DomainError, fromDatabaseError } from '../../shared/errors.ts';
 import { commitBatch } from './commit.ts';
-import { type IngestDeps, type IngestItem, type ItemOutcome, type Prepared, refuse, type Run } from './context.ts';
+import { type IngestDeps, type IngestItem, type ItemOutcome, type Prepared, refuse, type Run, type Snapshot } from './context.ts';
 import { evaluateAll } from './evaluate.ts';
 import { findMembers } from './members.ts';
 import { planRefunds } from './refunds.ts';
 import { replay, resolveRepeats } from './replay.ts';
-import { readSnapshot, type Snapshot } from './snapshot.ts';
+import { readSnapshot } from './snapshot.ts';
 import { usageOf } from './usage.ts';
 import { validateAll } from './validate.ts';
 

@@ -1,9 +1,10 @@
-import * as events from '../../modules/events/events.repository.ts';
-import { insertMember } from '../../modules/members/members.repository.ts';
+import { payersOfOrders } from '../../modules/events/index.ts';
+import { awardVersions, lockAwardVersions } from '../../modules/ledger/index.ts';
+import { findMemberProfiles, insertMember } from '../../modules/members/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { type Prepared, refuse, type Run } from './context.ts';
-import type { EventMember } from './snapshot.ts';
+import type { EventMember } from './context.ts';
 
 /**
  * Step 3: each event's member, by id or by external id. member.registered creates a member the
@@ -25,7 +26,7 @@ export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[
     }
     const ids = todo.flatMap((p) => (p.input.member_id ? [p.input.member_id] : []));
     const externalIds = todo.flatMap((p) => (p.input.external_member_id ? [p.input.external_member_id] : []));
-    members = await events.loadMembers(db, program.id, ids, externalIds);
+    members = await loadMembers(run, ids, externalIds);
   }
   if (run.lockFirst && members.length > 0) members = await lockMembers(run, todo, members);
 
@@ -47,9 +48,22 @@ export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[
   });
 }
 
-/** Locks the accounts in id order (the order of every ledger write) and takes their award versions from under the lock. */
+/** The members with these ids or external ids, with their accounts' award versions. */
+async function loadMembers(run: Run, ids: string[], externalIds: string[]): Promise<EventMember[]> {
+  const profiles = await findMemberProfiles(run.db, run.program.id, ids, externalIds);
+  const versions = new Map((await awardVersions(run.db, profiles.map((m) => m.id))).map((a) => [a.member_id, a.award_version]));
+  // every member has an account (made with it); one without would not be written for
+  return profiles.flatMap((m) => (versions.has(m.id) ? [{ ...m, award_version: versions.get(m.id)! }] : []));
+}
+
+/**
+ * Locks the accounts in id order (the order of every ledger write), with those of the members who
+ * paid the orders the batch refunds (their credits are reversed in the same transaction), and
+ * takes the award versions from under the lock.
+ */
 async function lockMembers(run: Run, todo: Prepared[], members: EventMember[]): Promise<EventMember[]> {
   const refunded = [...new Set(todo.filter((p) => p.input.type === 'order.refunded').map((p) => String(p.data.order_id)))];
-  const locked = new Map((await events.lockAccounts(run.db, members.map((m) => m.id), run.program.id, refunded)).map((a) => [a.member_id, a.award_version]));
+  const payers = await payersOfOrders(run.db, run.program.id, refunded);
+  const locked = new Map((await lockAwardVersions(run.db, [...new Set([...members.map((m) => m.id), ...payers])])).map((a) => [a.member_id, a.award_version]));
   return members.map((m) => ({ ...m, award_version: locked.get(m.id) ?? m.award_version }));
 }

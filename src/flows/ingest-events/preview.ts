@@ -1,6 +1,6 @@
-import * as events from '../../modules/events/events.repository.ts';
-import type { EventInput } from '../../modules/events/index.ts';
-import { isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
+import { customTypes, type EventInput } from '../../modules/events/index.ts';
+import { findMemberProfiles } from '../../modules/members/index.ts';
+import { findProgramForEvaluation, isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
 import { type EvalMember, evaluate, type Skip } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { timestampOf } from '../../shared/formats.ts';
@@ -24,10 +24,10 @@ export interface Preview {
  */
 export async function previewEvent(deps: IngestDeps, programId: string, input: EventInput, now: Date): Promise<Preview> {
   const { db } = deps;
-  const program = await events.loadProgram(db, programId);
+  const program = await findProgramForEvaluation(db, programId);
   if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
   if (!isIntlTimeZone(program.time_zone)) throw unsupportedTimeZone(program.id, program.time_zone);
-  const custom = new Map((await events.customTypes(db, programId)).map((t) => [t.type, t]));
+  const custom = new Map((await customTypes(db, programId)).map((t) => [t.type, t]));
   const anonymous = !input.member_id && !input.external_member_id;
   const error = validateEvent(anonymous ? { ...input, member_id: 'mbr_preview' } : input, program.currency, custom, '');
   if (error) throw error;
@@ -36,10 +36,11 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
   let member: EvalMember = { id: 'guest', tier: null, tags: [], birthday: null, attributes: {} };
   const prepared: Prepared = { index: 0, input, prefix: '', occurredAt, data };
   if (!anonymous) {
-    const [m] = await events.loadMembers(db, programId, input.member_id ? [input.member_id] : [], input.external_member_id ? [input.external_member_id] : []);
+    const [m] = await findMemberProfiles(db, programId, input.member_id ? [input.member_id] : [], input.external_member_id ? [input.external_member_id] : []);
     if (!m) throw new DomainError('MEMBER_NOT_FOUND', `No member ${input.member_id ?? input.external_member_id} in ${programId}`);
     member = evalMember(m);
-    prepared.member = m;
+    // usage is read for the member (no award version: nothing is written)
+    prepared.member = { ...m, award_version: 0 };
   }
   const ruleSet = await deps.rules.get(db, programId, Number(program.rules_revision));
   const usage = prepared.member ? (await loadUsage(db, program.time_zone, [prepared], ruleSet)).of(member.id) : undefined;

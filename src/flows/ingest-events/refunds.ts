@@ -1,5 +1,5 @@
-import * as events from '../../modules/events/events.repository.ts';
-import { type AwardLine, OrderRefunds, type PaidOrder, type RefundRequest } from '../../modules/events/index.ts';
+import { type AwardLine, OrderRefunds, orderEvents, type PaidOrder, type RefundRequest } from '../../modules/events/index.ts';
+import { creditReversals } from '../../modules/ledger/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { fieldProblem, type Prepared, refuse, type Run } from './context.ts';
 
@@ -13,9 +13,9 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
   const refunds = todo.filter((p) => p.input.type === 'order.refunded');
   if (refunds.length === 0) return;
   const orderIds = [...new Set(refunds.map((p) => String(p.data.order_id)))];
-  const history = await events.orderEvents(run.db, run.program.id, orderIds);
+  const history = await orderEvents(run.db, run.program.id, orderIds);
   const entryIds = history.filter((e) => e.type === 'order.paid').flatMap((e) => e.result.awards.flatMap((a) => (a.entry_id ? [a.entry_id] : [])));
-  const reversed = new Map((await events.lotsOfEntries(run.db, entryIds)).map((l) => [l.entry_id, Number(l.reversal_total)]));
+  const reversed = new Map((await creditReversals(run.db, entryIds)).map((l) => [l.entry_id, Number(l.reversal_total)]));
   const orders = new Map<string, OrderRefunds>();
 
   for (const p of refunds) {

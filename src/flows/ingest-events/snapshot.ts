@@ -1,28 +1,20 @@
 import type { Queryable } from '../../db/db.ts';
-import * as events from '../../modules/events/events.repository.ts';
-import type { RuleCache, RuleSet } from '../../modules/rules/index.ts';
-import type { IngestItem } from './context.ts';
-
-export type EventMember = events.EventMember;
-
-/** What a run starts from: everything read before evaluating. */
-export interface Snapshot extends events.Snapshot {
-  /** The rule set whose limited rules `recent` and `lifetime` cover, if one was compiled for the program before. */
-  usageFor?: RuleSet;
-}
+import * as events from '../../modules/events/index.ts';
+import type { RuleCache } from '../../modules/rules/index.ts';
+import type { IngestItem, Snapshot } from './context.ts';
 
 /**
- * One round trip (events_prepare): the program, its custom event types, the batch's events
- * already processed, its members with their award versions, and — for the rules last compiled
- * for the program — what those rules already awarded these members. Usage is read with the
- * award versions it belongs to, so events_commit's version check covers it.
+ * One round trip (events_prepare, see the events module): the program, its custom event types,
+ * the batch's events already processed, its members with their award versions, and — for the
+ * rules last compiled for the program — what those rules already awarded these members. Usage
+ * is read with the award versions it belongs to, so events_commit's version check covers it.
  */
 export async function readSnapshot(db: Queryable, rules: RuleCache, programId: string, items: IngestItem[], now: Date): Promise<Snapshot> {
   const inputs = items.map((i) => i.input);
   const known = rules.peek(programId);
   const limited = known?.limited();
   const earliest = Math.min(now.getTime(), ...inputs.map((i) => (i.occurred_at ? Date.parse(i.occurred_at) : now.getTime())).filter(Number.isFinite));
-  const snap = await events.prepare(db, {
+  const snap = await events.prepareEvents(db, {
     program_id: programId,
     external_ids: [...new Set(inputs.map((i) => i.id))],
     member_ids: [...new Set(inputs.flatMap((i) => (i.member_id ? [i.member_id] : [])))],

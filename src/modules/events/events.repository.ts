@@ -1,5 +1,8 @@
 import type { EventResultView } from './events.schemas.ts';
 import type { Queryable } from '../../db/db.ts';
+import type { MemberProfile } from '../members/index.ts';
+import type { EvaluationProgram } from '../programs/index.ts';
+import type { AwardDayRow, AwardTotalRow } from '../rules/index.ts';
 
 export interface StoredEvent {
   external_id: string;
@@ -28,48 +31,6 @@ export async function listMemberEvents(db: Queryable, memberId: string, type: st
   );
 }
 
-export interface EventMember {
-  id: string;
-  external_id: string;
-  tier: string | null;
-  tags: string[];
-  birthday: string | null;
-  attributes: Record<string, unknown>;
-  status: 'active' | 'frozen' | 'closed';
-  award_version: number;
-}
-
-export async function loadMembers(db: Queryable, programId: string, ids: string[], externalIds: string[]): Promise<EventMember[]> {
-  return db.query<EventMember>(
-    `SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes, m.status, a.award_version
-       FROM member m JOIN member_account a ON a.member_id = m.id
-      WHERE m.program_id = $1 AND (m.id = ANY ($2::text[]) OR m.external_id = ANY ($3::text[]))`,
-    [programId, ids, externalIds],
-  );
-}
-
-/** Points and number of awards of a rule to a member on one local day (`at`: the day's start). */
-export interface AwardRow { member_id: string; rule_id: string; points: number; count: number; at: string }
-
-/** Awards of these rules to these members since `since`, by local day in `tz` (for day/week/month caps and frequency). */
-export async function recentAwards(db: Queryable, memberIds: string[], ruleIds: string[], since: Date, tz: string): Promise<AwardRow[]> {
-  return db.query<AwardRow>(
-    `SELECT member_id, rule_id, sum(points)::bigint AS points, count(*)::int AS count, jf_ts(date_trunc('day', awarded_at, $4)) AS at
-       FROM rule_award
-      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) AND awarded_at >= $3
-      GROUP BY member_id, rule_id, date_trunc('day', awarded_at, $4)`,
-    [memberIds, ruleIds, since.toISOString(), tz],
-  );
-}
-
-export async function lifetimeAwards(db: Queryable, memberIds: string[], ruleIds: string[]): Promise<{ member_id: string; rule_id: string; points: number; count: number }[]> {
-  return db.query(
-    `SELECT member_id, rule_id, sum(points)::bigint AS points, count(*)::int AS count FROM rule_award
-      WHERE member_id = ANY ($1::text[]) AND rule_id = ANY ($2::text[]) GROUP BY member_id, rule_id`,
-    [memberIds, ruleIds],
-  );
-}
-
 /** The order.paid and earlier order.refunded events of these orders, oldest first. */
 export async function orderEvents(db: Queryable, programId: string, orderIds: string[]): Promise<StoredEvent[]> {
   return db.query<StoredEvent>(
@@ -77,14 +38,6 @@ export async function orderEvents(db: Queryable, programId: string, orderIds: st
       WHERE program_id = $1 AND data ? 'order_id' AND data->>'order_id' = ANY ($2::text[]) AND type IN ('order.paid', 'order.refunded')
       ORDER BY processed_at, id`,
     [programId, orderIds],
-  );
-}
-
-export async function lotsOfEntries(db: Queryable, entryIds: string[]): Promise<{ entry_id: string; amount: number; reversal_total: number }[]> {
-  if (entryIds.length === 0) return [];
-  return db.query(
-    'SELECT l.entry_id, l.amount, l.reversal_total FROM ledger_entry e JOIN lot l ON l.id = e.lot_id WHERE e.id = ANY ($1::text[])',
-    [entryIds],
   );
 }
 
@@ -210,7 +163,7 @@ export function commitWire(c: EventsCommit): [string, string] {
 }
 
 /** Writes a batch (see EventsCommit). Returns the reversals of refund events by event position. */
-export async function commit(db: Queryable, batch: EventsCommit): Promise<Map<number, WrittenReversal[]>> {
+export async function commitEvents(db: Queryable, batch: EventsCommit): Promise<Map<number, WrittenReversal[]>> {
   const rows = await db.query<{ i: number; reversals: WrittenReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)', commitWire(batch));
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
@@ -244,49 +197,46 @@ export async function insertEventType(db: Queryable, programId: string, row: Eve
   return rows.length > 0;
 }
 
-export interface EventProgram { id: string; time_zone: string; currency: string; pending_days: number; rules_revision: number }
-
-export async function loadProgram(db: Queryable, programId: string): Promise<EventProgram | undefined> {
-  const [row] = await db.query<EventProgram>('SELECT id, time_zone, currency, pending_days, rules_revision FROM program WHERE id = $1', [programId]);
-  return row;
+/**
+ * The members who paid these orders (their order.paid events): a refund reverses their credits,
+ * so a batch that refunds them locks their accounts too.
+ */
+export async function payersOfOrders(db: Queryable, programId: string, orderIds: string[]): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const rows = await db.query<{ member_id: string }>(
+    `SELECT DISTINCT e.member_id FROM event e
+      WHERE e.program_id = $1 AND e.data ? 'order_id' AND e.data->>'order_id' = ANY ($2::text[]) AND e.type = 'order.paid'`,
+    [programId, orderIds],
+  );
+  return rows.map((r) => r.member_id);
 }
 
 /**
- * Locks member accounts in id order (the order every ledger write uses) and returns their award
- * versions: these members, and those who paid the orders `refundedOrders` refunds (their credits are
- * reversed in the same transaction, so they are locked now, in the same order).
+ * What events_prepare answers. Its parts are the owning modules' data, in their shapes: the
+ * program (programs' EvaluationProgram), the members (members' MemberProfile with the ledger's
+ * award version), usage (rules' award rows).
  */
-export async function lockAccounts(db: Queryable, memberIds: string[], programId: string, refundedOrders: string[] = []): Promise<{ member_id: string; award_version: number }[]> {
-  if (refundedOrders.length === 0) {
-    return db.query(
-      'SELECT member_id, award_version FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id FOR UPDATE',
-      [memberIds],
-    );
-  }
-  return db.query(
-    `SELECT member_id, award_version FROM member_account
-      WHERE member_id = ANY (ARRAY(SELECT x COLLATE "C" FROM unnest($1::text[]) x
-                                   UNION SELECT e.member_id FROM event e
-                                          WHERE e.program_id = $2 AND e.data ? 'order_id' AND e.data->>'order_id' = ANY ($3::text[]) AND e.type = 'order.paid'))
-      ORDER BY member_id FOR UPDATE`,
-    [memberIds, programId, refundedOrders],
-  );
-}
-
-export interface Snapshot {
-  program: EventProgram | null;
+export interface EventsSnapshot {
+  program: EvaluationProgram | null;
   custom_types: EventTypeRow[];
   existing: StoredEvent[];
-  members: EventMember[];
-  recent: AwardRow[];
-  lifetime: { member_id: string; rule_id: string; points: number; count: number }[];
+  members: (MemberProfile & { award_version: number })[];
+  recent: AwardDayRow[];
+  lifetime: AwardTotalRow[];
 }
 
-/** Everything event processing reads before evaluating, in one round trip (see events_prepare). */
-export async function prepare(
+/**
+ * Everything event processing reads before evaluating, in one round trip (events_prepare, the
+ * events module's SQL function): the one read of this module that spans other modules' tables
+ * (program, member, member_account, rule_award) besides its own. It is one statement, so the
+ * members' award versions and their usage are read at the same instant — events_commit's version
+ * check then covers the usage — and a batch costs one round trip whatever its size. Reads of
+ * those tables outside the snapshot go through their modules (members, ledger, programs, rules).
+ */
+export async function prepareEvents(
   db: Queryable,
   p: { program_id: string; external_ids: string[]; member_ids: string[]; external_member_ids: string[]; usage?: { rule_ids: string[]; since: string; lifetime: boolean } },
-): Promise<Snapshot> {
-  const [row] = await db.query<{ s: Snapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);
+): Promise<EventsSnapshot> {
+  const [row] = await db.query<{ s: EventsSnapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);
   return row!.s;
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
+import { getMember } from '../members/index.ts';
 import { getProgram } from '../programs/index.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
 import { compileEventSchema } from './events.payloads.ts';
@@ -21,10 +22,8 @@ export async function getEventByExternalId(db: Queryable, programId: string, ext
 }
 
 export async function listMemberEvents(db: Queryable, memberId: string, query: { type?: string; limit?: number; cursor?: string }, scope: ProgramScope = null): Promise<Page<EventResultView>> {
-  const [member] = await db.query<{ program_id: string }>('SELECT program_id FROM member WHERE id = $1', [memberId]);
-  if (!member || !visible(scope, memberId, member.program_id)) {
-    throw new DomainError('MEMBER_NOT_FOUND', `No member ${memberId}`, { member_id: memberId });
-  }
+  // MEMBER_NOT_FOUND for an unknown member, or one of a program the key does not reach
+  await getMember(db, memberId, scope);
   const limit = query.limit ?? 20;
   const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
   const rows = await repo.listMemberEvents(db, memberId, query.type, limit, before);

@@ -12,3 +12,4 @@
  */
 export * from './ledger.service.ts';
 export * from './ledger.schemas.ts';
+export * from './ledger.accounts.ts';

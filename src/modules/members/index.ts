@@ -10,3 +10,5 @@
  */
 export * from './members.service.ts';
 export * from './members.schemas.ts';
+export * from './members.profiles.ts';
+export { insertMember } from './members.repository.ts';

@@ -12,3 +12,4 @@ export * from './programs.schemas.ts';
 export * from './time-zones.ts';
 export * from './member-tokens.service.ts';
 export * from './member-tokens.schemas.ts';
+export * from './programs.evaluation.ts';

@@ -14,3 +14,4 @@ export * from './rules.schemas.ts';
 export { RuleCache } from './rules.cache.ts';
 export { isLimited, RuleSet } from './rules.set.ts';
 export * from './rules.service.ts';
+export * from './rules.awards.ts';
