@@ -90,12 +90,58 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.deepEqual((await t.call('GET', `/v1/events/${partial.json().id}`)).json(), partial.json());
     const rest = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1' } })).json();
     assert.equal(rest.points, -90);
-    const again = (await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 1_000 } })).json();
-    assert.equal(again.points, 0, 'nothing left to reverse');
+    // issue 9 (over-refunds): this refund answered 201 with 0 points, clamped silently ('nothing left to reverse')
+    const again = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'A-1', amount: 1_000 } });
+    assert.equal(again.statusCode, 422, again.body);
+    assert.equal(again.json().code, 'REFUND_EXCEEDS_ORDER');
+    assert.deepEqual(again.json().refundable, { amount: 0 });
     assert.equal((await balance(m)).available, 0);
     const missing = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'nope' } });
     assert.equal(missing.statusCode, 422);
     assert.equal(missing.json().code, 'ORDER_NOT_FOUND');
+  });
+
+  it('refuses a refund that asks more than is left of the order, says what is left, and writes nothing', async () => {
+    const p = await programWith(beautyShop);
+    const m = await member(p);
+    const items = [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum', category: 'new', quantity: 2, unit_price: 5_000 }];
+    await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'R-1', amount: 18_000, currency: 'CNY', items } });
+    const refund = (data: Record<string, unknown>, id = unique('e')) => send({ id, type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'R-1', ...data } });
+    const first = await refund({ items: [{ sku: 'serum', quantity: 1 }] });
+    assert.equal(first.json().points, -100);
+    const before = await balance(m);
+    // more than the amount left (¥130), more serums than are left (1), and by id: nothing is written, the id stays free
+    const id = unique('e');
+    const tooMuch = await refund({ amount: 13_001 }, id);
+    assert.equal(tooMuch.statusCode, 422, tooMuch.body);
+    assert.deepEqual([tooMuch.json().code, tooMuch.json().order_id, tooMuch.json().errors[0].path], ['REFUND_EXCEEDS_ORDER', 'R-1', '/data/amount']);
+    assert.deepEqual(tooMuch.json().refundable, { amount: 13_000, items: [{ sku: 'lipstick', quantity: 1 }, { sku: 'serum', quantity: 1 }] });
+    const serums = await refund({ items: [{ sku: 'lipstick', quantity: 1 }, { sku: 'serum', quantity: 2 }] });
+    assert.deepEqual([serums.statusCode, serums.json().errors[0].path], [422, '/data/items/1/quantity']);
+    assert.deepEqual(await balance(m), before);
+    assert.equal((await t.call('GET', `/v1/programs/${p}/events/by-external-id/${id}`)).statusCode, 404);
+    // the same id with the right numbers
+    const right = await refund({ amount: 13_000 }, id);
+    assert.deepEqual([right.statusCode, right.json().points], [201, -180]);
+    // in a batch: that event alone is refused; a refund in full of an order refunded in full asks too much
+    const batch = await t.call('POST', '/v1/events/batch', { key: t.keys.integration, body: { program_id: p, events: [
+      { id: unique('e'), type: 'order.refunded', member_id: m, data: { order_id: 'R-1' } },
+      { id: unique('e'), type: 'checkin', member_id: m, data: {} },
+    ] } });
+    assert.equal(batch.statusCode, 200, batch.body);
+    const [full, checkin] = batch.json().results;
+    assert.deepEqual([full.status, full.error.code, full.error.errors[0].path, checkin.status], [422, 'REFUND_EXCEEDS_ORDER', '/events/0/data/order_id', 201]);
+  });
+
+  it('accepts a refund after an operator reversed part of the credit by hand, taking back only what is left of it', async () => {
+    const p = await programWith(coffeeChain);
+    const m = await member(p, { tier: 'gold' });
+    const paid = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'M-1', amount: 10_000, currency: 'CNY' } })).json();
+    const manual = await t.call('POST', `/v1/entries/${paid.awards[0].entry_id}/reversals`, { key: t.keys.integration, idem: true, body: { points: 100, reason: 'goodwill correction' } });
+    assert.equal(manual.statusCode, 201, manual.body);
+    const refund = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'M-1' } });
+    assert.deepEqual([refund.statusCode, refund.json().points], [201, -50]);
+    assert.equal((await balance(m)).available, 0);
   });
 
   it('refuses a refund that names another member than the one who paid, and changes nothing', async () => {

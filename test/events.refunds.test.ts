@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type AwardLine, OrderRefunds, type PaidAward, type PaidOrder, type RefundRequest, refundFraction } from '../src/modules/events/refunds.ts';
+import { type AwardLine, OrderRefunds, type PaidAward, type PaidOrder, type PlannedReversal, type RefundRequest, refundFraction } from '../src/modules/events/refunds.ts';
 import { cmp, ONE, rat, ZERO } from '../src/shared/rational.ts';
 
 const order: PaidOrder = { amount: 10_000, items: [{ sku: 'A', quantity: 2, unit_price: 2_500 }, { sku: 'B', quantity: 1, unit_price: 5_000 }] };
 const award = (points: number, entry = 'ent_1', rule = 'rul_1', lines?: AwardLine[]): PaidAward => ({ rule_id: rule, points, entry_id: entry, ...(lines ? { lines } : {}) });
+// a reversal's credit, rule and points
+const short = (r: PlannedReversal) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points });
 const reversed = (plan: ReturnType<OrderRefunds['refund']>) => {
   assert.ok('reversals' in plan, JSON.stringify(plan));
-  return plan.reversals;
+  return plan.reversals.map(short);
 };
+const planned = (plan: ReturnType<OrderRefunds['refund']>) => ('reversals' in plan ? { reversals: plan.reversals.map(short), clamped: plan.clamped } : plan);
 
 describe('refund arithmetic (events module, pure)', () => {
   it('takes back points in proportion to the refunded amount, never more than the order', () => {
@@ -19,7 +22,8 @@ describe('refund arithmetic (events module, pure)', () => {
     const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
     assert.deepEqual(reversed(refunds.refund({ amount: 2_500 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 25 }]);
     assert.deepEqual(reversed(refunds.refund({ amount: 7_500 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 75 }]);
-    assert.deepEqual(reversed(refunds.refund({ amount: 1 })), []);
+    // issue 9 (over-refunds): was [] (clamped silently); a refund beyond the order is refused now
+    assert.ok('exceeds' in refunds.refund({ amount: 1 }));
   });
 
   it('weighs refunded items by their amount and multiplier in the award, so a 2× item takes back twice as much', () => {
@@ -47,10 +51,53 @@ describe('refund arithmetic (events module, pure)', () => {
     assert.deepEqual(reversed(manual.refund({})), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 10 }]);
   });
 
-  it('clamps a refund beyond what remains of the order to the whole, and says so', () => {
+  // issue 9 (over-refunds): a refund beyond what remains of the order was clamped to the whole, silently
+  it('refuses a refund beyond what is left of the order, saying what is left, and changes nothing', () => {
     const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
-    assert.deepEqual(refunds.refund({ amount: 8_000 }), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 80 }], clamped: false });
-    assert.deepEqual(refunds.refund({ amount: 8_000 }), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 20 }], clamped: true });
+    assert.deepEqual(planned(refunds.refund({ amount: 8_000 })), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 80 }], clamped: false });
+    const left = { amount: 2_000, items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] };
+    assert.deepEqual(refunds.refund({ amount: 8_000 }), { exceeds: { path: '/data/amount', message: 'is more than what is left to refund of the order (2000 minor units)', refundable: left } });
+    assert.deepEqual(refunds.refundable, left);
+    assert.deepEqual(reversed(refunds.refund({ amount: 2_000 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 20 }]);
+    // nothing is left: a refund in full, by amount or by items asks too much
+    const none = { amount: 0, items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] };
+    assert.deepEqual(refunds.refund({}), { exceeds: { path: '/data/order_id', message: 'has nothing left to refund', refundable: none } });
+    assert.equal((refunds.refund({ amount: 1 }) as { exceeds: { path: string } }).exceeds.path, '/data/amount');
+    assert.equal((refunds.refund({ items: [{ sku: 'B', quantity: 1 }] }) as { exceeds: { path: string } }).exceeds.path, '/data/items');
+    // a refund in full after one: nothing of any kind is left
+    const full = new OrderRefunds(order, [award(100)], [{}], new Map([['ent_1', 100]]));
+    assert.deepEqual(full.refundable, { amount: 0, items: [{ sku: 'A', quantity: 0 }, { sku: 'B', quantity: 0 }] });
+    assert.ok('exceeds' in full.refund({}));
+  });
+
+  it('refuses units beyond those bought and not refunded yet, naming the line; items count what was paid for them', () => {
+    const refunds = new OrderRefunds(order, [award(100)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(reversed(refunds.refund({ items: [{ sku: 'A', quantity: 1 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 25 }]);
+    assert.deepEqual(refunds.refund({ items: [{ sku: 'B', quantity: 1 }, { sku: 'A', quantity: 2 }] }), {
+      exceeds: { path: '/data/items/1/quantity', message: 'is more than what is left to refund of sku A (1 units)', refundable: { amount: 7_500, items: [{ sku: 'A', quantity: 1 }, { sku: 'B', quantity: 1 }] } },
+    });
+    // the same SKU on two lines of the refund counts once
+    assert.ok('exceeds' in refunds.refund({ items: [{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 1 }] }));
+    // by amount, then items paid more than what is left of the amount
+    assert.deepEqual(reversed(refunds.refund({ amount: 4_000 })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 40 }]);
+    assert.equal((refunds.refund({ items: [{ sku: 'B', quantity: 1 }] }) as { exceeds: { message: string } }).exceeds.message, 'were paid 5000 minor units, more than what is left to refund of the order (3500)');
+    assert.deepEqual(reversed(refunds.refund({ items: [{ sku: 'A', quantity: 1 }] })), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 25 }]);
+    assert.deepEqual(refunds.refundable, { amount: 1_000, items: [{ sku: 'A', quantity: 0 }, { sku: 'B', quantity: 1 }] });
+  });
+
+  it('counts the refunds stored before as they were accepted, at most what was left', () => {
+    // stored before refusals: a refund of more than the order
+    const refunds = new OrderRefunds(order, [award(100)], [{ amount: 20_000 }], new Map([['ent_1', 100]]));
+    assert.deepEqual(refunds.refundable, { amount: 0, items: [{ sku: 'A', quantity: 2 }, { sku: 'B', quantity: 1 }] });
+    assert.ok('exceeds' in refunds.refund({ amount: 1 }));
+  });
+
+  it('brings an award to the whole when refunds by amount and by items of one order weigh it differently, and says so', () => {
+    const lines = [{ sku: 'A', amount: 5_000, multiplier: '2' }, { sku: 'B', amount: 5_000, multiplier: '1' }];
+    const refunds = new OrderRefunds(order, [award(150, 'ent_1', 'rul_1', lines)], [], new Map([['ent_1', 0]]));
+    assert.deepEqual(planned(refunds.refund({ amount: 5_000 })), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 75 }], clamped: false });
+    // A earned 100 of the 150: ½ + ⅔ of the award is more than all of it
+    assert.deepEqual(planned(refunds.refund({ items: [{ sku: 'A', quantity: 2 }] })), { reversals: [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 75 }], clamped: true });
   });
 
   it('names the rule only when the credit holds one award; a credit of several is brought to the sum of their targets', () => {
@@ -137,12 +184,40 @@ describe('refund arithmetic: properties', () => {
       const refunder = new OrderRefunds(o, awards, [], new Map([...earned.keys()].map((e) => [e, 0])));
       const taken = new Map<string, number>();
       for (const r of refunds) {
-        for (const rv of reversed(refunder.refund(r))) {
+        // a refund beyond what is left of the order is refused, and takes back nothing
+        const plan = refunder.refund(r);
+        if ('exceeds' in plan) continue;
+        for (const rv of reversed(plan)) {
           assert.ok(Number.isInteger(rv.points) && rv.points > 0);
           taken.set(rv.entry_id, (taken.get(rv.entry_id) ?? 0) + rv.points);
         }
       }
       for (const [entry, points] of taken) assert.ok(points <= earned.get(entry)!, `${entry}: ${points} > ${earned.get(entry)}`);
+    }), { numRuns: 300 });
+  });
+
+  it('a refund is refused exactly when it asks more than is left of the order, and what is left never goes below nothing', () => {
+    fc.assert(fc.property(arbOrder.chain((o) => fc.tuple(fc.constant(o), arbAwards(o), fc.array(arbRefund(o), { maxLength: 8 }))), ([o, awards, refunds]) => {
+      const refunder = new OrderRefunds(o, awards, [], new Map());
+      let left = o.amount!;
+      const units = new Map(o.items!.map((i) => [i.sku, i.quantity]));
+      for (const r of refunds) {
+        const before = refunder.refundable;
+        assert.equal(before.amount, left);
+        const plan = refunder.refund(r);
+        const tooMuch = r.amount !== undefined && o.amount! > 0 ? r.amount > left
+          : r.items !== undefined ? r.items.some((i) => i.quantity > units.get(i.sku)!)
+          : left === 0 && o.amount! > 0;
+        if (tooMuch) assert.ok('exceeds' in plan, JSON.stringify({ r, before }));
+        if ('exceeds' in plan) {
+          assert.deepEqual(refunder.refundable, before, 'a refused refund changes nothing');
+          continue;
+        }
+        assert.ok('reversals' in plan);
+        left = refunder.refundable.amount;
+        for (const i of refunder.refundable.items!) units.set(i.sku, i.quantity);
+        assert.ok(left >= 0 && [...units.values()].every((q) => q >= 0));
+      }
     }), { numRuns: 300 });
   });
 

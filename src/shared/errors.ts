@@ -52,6 +52,7 @@ export const ERRORS = {
   BACKDATE_LIMIT_EXCEEDED: [422, 'A rule version can be back-dated at most 366 days'],
   CURRENCY_MISMATCH: [422, 'The amount is not in the program\'s currency'],
   ORDER_NOT_FOUND: [422, 'No order.paid event for this order'],
+  REFUND_EXCEEDS_ORDER: [422, 'The refund asks more than is left to refund of the order'],
   BALANCE_LIMIT_EXCEEDED: [422, 'The balance would exceed the largest supported number of points'],
   AWARD_LIMIT_EXCEEDED: [422, 'The event would award more points than one operation may move'],
   PROGRAM_TIME_ZONE_UNSUPPORTED: [422, 'The program\'s time zone is not one rules can be evaluated in; update it'],

@@ -7,7 +7,8 @@ import { fieldProblem, type Prepared, refuse, type Run } from './context.ts';
  * Step 4, for refunds: what each refunded order earned, and so what each refund takes back (the
  * arithmetic is the events module's OrderRefunds). Reads the orders' paid events, their earlier
  * refunds and what was already reversed of their credits; refunds of the same order earlier in
- * the batch count too. A refund of an order never paid, or paid by another member, is 422.
+ * the batch count too. A refund of an order never paid, or paid by another member, is 422
+ * ORDER_NOT_FOUND; one asking more than is left of the order, 422 REFUND_EXCEEDS_ORDER.
  */
 export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
   const refunds = todo.filter((p) => p.input.type === 'order.refunded');
@@ -40,6 +41,9 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
     }
     const plan = order.refund(p.data as RefundRequest);
     if ('refused' in plan) refuse(run.outcomes, p, fieldProblem(`${p.prefix}/data/items`, plan.refused));
-    else p.reversals = plan.reversals;
+    else if ('exceeds' in plan) {
+      const { path, message, refundable } = plan.exceeds;
+      refuse(run.outcomes, p, new DomainError('REFUND_EXCEEDS_ORDER', `Order ${orderId}: ${path} ${message}`, { order_id: orderId, refundable }, [{ path: `${p.prefix}${path}`, location: 'body', message }]));
+    } else p.reversals = plan.reversals;
   }
 }

@@ -50,13 +50,27 @@ export interface PlannedReversal {
   points: number;
 }
 
+/** What is left to refund of an order: the amount (minor units), and per SKU the units not refunded by items. */
+export interface Refundable {
+  amount: number;
+  /** Only for an order paid with items. */
+  items?: { sku: string; quantity: number }[];
+}
+
 export type RefundPlan =
   | {
     reversals: PlannedReversal[];
-    /** The order's refunds came to more than it (the fraction was brought back to the whole): nothing more was taken back than was earned. */
+    /**
+     * The fraction of an award came to more than the whole and was brought back to it: refunds by
+     * amount and by items of one order weigh its awards differently (an item that earned 2×). No
+     * more was taken back than was earned.
+     */
     clamped: boolean;
   }
-  | { refused: string };
+  /** The refund cannot apply to the order (a SKU it does not have, items of an order paid without items). */
+  | { refused: string }
+  /** The refund asks more than is left to refund of the order (see Refundable); nothing is taken back. */
+  | { exceeds: { path: string; message: string; refundable: Refundable } };
 
 /**
  * The lines an award without lines of its own weighs (a rule on the order's amount, a fixed bonus):
@@ -105,9 +119,91 @@ export function refundFraction(order: PaidOrder, refund: RefundRequest, lines?: 
 }
 
 /**
+ * What one refund takes of what is left to refund of an order: its amount (by amount; by items,
+ * what was paid for the units — their share of their SKU's paid amount, ⌊cumulative⌋ so the units
+ * refunded one by one add up to the SKU's amount; in full, all that is left) and its units.
+ */
+class OrderBalance {
+  readonly #amount: number;
+  readonly #skus: Map<string, { paid: bigint; quantity: number }>;
+  #refunded = 0;
+  readonly #units = new Map<string, number>();
+  /** Refunded in full (a refund without amount or items): nothing is left. */
+  #full = false;
+
+  constructor(order: PaidOrder) {
+    this.#amount = order.amount ?? 0;
+    const items = order.items ?? [];
+    const paid = paidAmounts(items, order.amount);
+    this.#skus = new Map();
+    items.forEach((i, n) => {
+      const s = this.#skus.get(i.sku) ?? { paid: 0n, quantity: 0 };
+      s.paid += BigInt(paid ? paid[n]! : i.quantity * i.unit_price);
+      s.quantity += i.quantity;
+      this.#skus.set(i.sku, s);
+    });
+  }
+
+  get left(): Refundable {
+    const amount = this.#full ? 0 : Math.max(this.#amount - this.#refunded, 0);
+    if (this.#skus.size === 0) return { amount };
+    return { amount, items: [...this.#skus].map(([sku, s]) => ({ sku, quantity: this.#full ? 0 : Math.max(s.quantity - (this.#units.get(sku) ?? 0), 0) })) };
+  }
+
+  /**
+   * Takes the request off what is left. `strict`: a request that asks more is refused (and changes
+   * nothing); otherwise it takes at most what is left (the refunds stored before, once accepted).
+   */
+  take(request: RefundRequest, strict: boolean): Exceeds | undefined {
+    const left = this.left;
+    // an order paid with amount 0 is refunded by amount in full (as refundFraction has it)
+    if ((request.amount === undefined && request.items === undefined) || (request.amount !== undefined && this.#amount === 0)) {
+      if (strict && (this.#full || (this.#amount > 0 && left.amount === 0))) return exceeds('/data/order_id', 'has nothing left to refund', left);
+      this.#full = true;
+      return undefined;
+    }
+    if (request.amount !== undefined) {
+      if (strict && request.amount > left.amount) return exceeds('/data/amount', `is more than what is left to refund of the order (${left.amount} minor units)`, left);
+      this.#refunded += Math.min(request.amount, left.amount);
+      return undefined;
+    }
+    // by items (the order has every SKU asked: checked before); a SKU may be asked on several lines
+    const asked = new Map<string, { units: number; line: number }>();
+    for (const [line, i] of request.items!.entries()) {
+      const a = asked.get(i.sku);
+      if (a) a.units += i.quantity;
+      else asked.set(i.sku, { units: i.quantity, line });
+    }
+    let amount = 0;
+    const after = new Map<string, number>();
+    for (const [sku, a] of asked) {
+      const s = this.#skus.get(sku)!;
+      const before = this.#full ? s.quantity : (this.#units.get(sku) ?? 0);
+      if (strict && before + a.units > s.quantity) return exceeds(`/data/items/${a.line}/quantity`, `is more than what is left to refund of sku ${sku} (${s.quantity - before} units)`, left);
+      const units = Math.min(before + a.units, s.quantity);
+      after.set(sku, units);
+      amount += Number((s.paid * BigInt(units)) / BigInt(s.quantity) - (s.paid * BigInt(before)) / BigInt(s.quantity));
+    }
+    if (strict && amount > left.amount) return exceeds('/data/items', `were paid ${amount} minor units, more than what is left to refund of the order (${left.amount})`, left);
+    for (const [sku, units] of after) this.#units.set(sku, units);
+    this.#refunded += Math.min(amount, left.amount);
+    return undefined;
+  }
+}
+
+type Exceeds = Extract<RefundPlan, { exceeds: unknown }>;
+
+function exceeds(path: string, message: string, refundable: Refundable): Exceeds {
+  return { exceeds: { path, message, refundable } };
+}
+
+/**
  * The refunds of one order, one after the other: each `refund` plans the reversals of one
  * order.refunded event on top of the refunds before it (those stored, given at construction, and
- * those planned here since). A refused refund changes nothing.
+ * those planned here since). A refund that asks more than is left of the order — an amount beyond
+ * what is left of the amount, units beyond those bought and not refunded yet, items paid more than
+ * what is left, an order refunded in full already — is refused (`exceeds`, with what is left).
+ * A refused refund changes nothing.
  */
 export class OrderRefunds {
   readonly #order: PaidOrder;
@@ -116,6 +212,7 @@ export class OrderRefunds {
   readonly #fractions: Rational[];
   /** Per credit: the points already taken back (the lot's reversal total). */
   readonly #reversed: Map<string, number>;
+  readonly #balance: OrderBalance;
 
   /**
    * `earlier`: the order's refunds already processed, oldest first. `reversed`: per credit of the
@@ -126,9 +223,23 @@ export class OrderRefunds {
     this.#awards = awards;
     this.#fractions = awards.map((a) => (a.entry_id === null ? ZERO : earlier.reduce((f, r) => add(f, refundFraction(order, r, a.lines)), ZERO)));
     this.#reversed = new Map(reversed);
+    this.#balance = new OrderBalance(order);
+    for (const r of earlier) this.#balance.take(r, false);
+  }
+
+  /** What is left to refund of the order after the refunds so far. */
+  get refundable(): Refundable {
+    return this.#balance.left;
   }
 
   refund(request: RefundRequest): RefundPlan {
+    if (request.items !== undefined) {
+      if (!this.#order.items?.length) return { refused: 'the order was paid without items: refund it by amount' };
+      const unknown = request.items.find((i) => !this.#order.items!.some((o) => o.sku === i.sku));
+      if (unknown) return { refused: `sku ${unknown.sku} is not in the order` };
+    }
+    const exceeds = this.#balance.take(request, true);
+    if (exceeds) return exceeds;
     const own: (Rational | undefined)[] = [];
     for (const [j, award] of this.#awards.entries()) {
       if (award.entry_id === null) continue;
@@ -168,3 +279,4 @@ export class OrderRefunds {
     return { reversals, clamped };
   }
 }
+
