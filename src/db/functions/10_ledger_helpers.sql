@@ -15,7 +15,7 @@ CREATE OR REPLACE TRIGGER ledger_entry_no_update BEFORE UPDATE OR DELETE ON ledg
 CREATE OR REPLACE TRIGGER ledger_entry_no_truncate BEFORE TRUNCATE ON ledger_entry
   FOR EACH STATEMENT EXECUTE FUNCTION jf_entry_immutable();
 
--- Expiry policy arithmetic, in the programme's time zone; at most jf_ts_max() (computed instants
+-- Expiry policy arithmetic, in the program's time zone; at most jf_ts_max() (computed instants
 -- are clamped to what the API can represent).
 --   {"type":"never"}
 --   {"type":"rolling","months":12}                      earned_at + 12 months
@@ -348,7 +348,7 @@ END $$;
 -- lot's hard cap, and never shortening an expiry; expired lots stay expired. Two ways:
 --   reset (default): every live lot expires `months` after the activity;
 --   add (extend_by_months + extend_once_per): the first activity of each month / quarter / year (in
---     the programme's time zone) adds extend_by_months to each live lot's current expiry; later
+--     the program's time zone) adds extend_by_months to each live lot's current expiry; later
 --     activity in the same period adds nothing (member_account.extended_at). Lots earned by the
 --     activity itself (earned_at = now) are not extended: they have just been given their expiry.
 -- Writes that update the member's account row anyway set last_activity_at themselves and call
@@ -422,7 +422,7 @@ BEGIN
 END $$;
 
 -- Credit a member whose row the caller has locked: one earn entry and its lot, pending and expiry
--- from p (available_at / pending_days / expires_at) or else the programme; the end of the pending
+-- from p (available_at / pending_days / expires_at) or else the program; the end of the pending
 -- period is at most jf_ts_max(). Shared by ledger_credit and event processing.
 CREATE OR REPLACE FUNCTION jf_credit_locked(c jf_member_ctx, p jsonb, p_now timestamptz) RETURNS lot LANGUAGE plpgsql AS $$
 DECLARE

@@ -4,7 +4,7 @@
 -- Result: {"status": <http status>, "body": <response>, "replayed": <bool>}.
 -- Ledger module (src/modules/ledger).
 
--- Credit: earn points into a new lot (pending period and expiry from the programme's policy
+-- Credit: earn points into a new lot (pending period and expiry from the program's policy
 -- unless given explicitly).
 CREATE OR REPLACE FUNCTION ledger_credit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -141,7 +141,7 @@ END $$;
 
 -- Reverse a credit (refund claw-back), whole or part. Points still in the lot come back first;
 -- points of the lot that already expired are re-labelled (the member loses nothing twice); points
--- already spent follow the programme's policy: allow_negative records a debt repaid from current
+-- already spent follow the program's policy: allow_negative records a debt repaid from current
 -- and future points, write_off takes what the member has now and writes off the rest.
 CREATE OR REPLACE FUNCTION ledger_reverse(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -276,7 +276,7 @@ BEGIN
     'balance', jf_balance(c.member_id, v_now))));
 END $$;
 
--- Member-to-member transfer within a programme. The recipient's new lots keep the expiry of the
+-- Member-to-member transfer within a program. The recipient's new lots keep the expiry of the
 -- sender's lots they came from, so a transfer can never refresh expiry. The two members are locked
 -- in bytewise id order, the order of every other write path (docs/ledger.md, lock order).
 CREATE OR REPLACE FUNCTION ledger_transfer(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$

@@ -81,9 +81,9 @@ CREATE TABLE api_key (
   scopes       text[] NOT NULL CHECK (scopes <@ ARRAY['admin', 'integration', 'read']::text[] AND cardinality(scopes) > 0),
   created_at   timestamptz NOT NULL,
   revoked_at   timestamptz,
-  -- NULL: the whole deployment. Otherwise the key sees and changes only these programmes'
-  -- resources; the ids are checked against program when the key is created (programmes are never
-  -- deleted). The programmes of a key never change.
+  -- NULL: the whole deployment. Otherwise the key sees and changes only these programs'
+  -- resources; the ids are checked against program when the key is created (programs are never
+  -- deleted). The programs of a key never change.
   program_ids  text[]
                CHECK (program_ids IS NULL OR (cardinality(program_ids) BETWEEN 1 AND 100 AND array_position(program_ids, NULL) IS NULL))
 );
@@ -106,7 +106,7 @@ CREATE INDEX idempotency_key_created_at_idx ON idempotency_key (created_at);
 
 -- ── ledger module: accounts, immutable entries, lots (one per credit), holds ────────────────────
 
--- One row per member: the only row a ledger write locks. There is deliberately no per-programme
+-- One row per member: the only row a ledger write locks. There is deliberately no per-program
 -- balance row: system accounts (issued, redeemed, expired, ...) are sums over ledger_entry.
 CREATE TABLE member_account (
   member_id        text COLLATE "C" PRIMARY KEY REFERENCES member (id),
@@ -152,7 +152,7 @@ CREATE TABLE ledger_entry (
   kind                   text NOT NULL CHECK (kind IN ('earn', 'spend', 'hold', 'capture', 'release', 'expire',
                            'reverse', 'adjust', 'transfer_out', 'transfer_in', 'forfeit', 'write_off')),
   -- double entry: amount moves from debit_account to credit_account. 'member' and 'member_held' are
-  -- the accounts of member_id; the others are the programme's system accounts.
+  -- the accounts of member_id; the others are the program's system accounts.
   debit_account          text NOT NULL,
   credit_account         text NOT NULL,
   amount                 bigint NOT NULL CHECK (amount > 0),
@@ -217,7 +217,7 @@ CREATE TABLE lot (
 );
 CREATE INDEX lot_member_open_idx ON lot (member_id, expires_at, earned_at) WHERE remaining > 0;
 -- Lots that never expire are never due: the sweep's index leaves them out (one index entry less per
--- credit in a programme whose points do not expire; `expires_at <= now` implies NOT NULL).
+-- credit in a program whose points do not expire; `expires_at <= now` implies NOT NULL).
 CREATE INDEX lot_due_idx ON lot (expires_at) WHERE remaining > 0 AND expires_at IS NOT NULL;
 -- The members' lots with points in open holds (few): with lot_member_open_idx, a member's lots with
 -- remaining or held points are found through indexes (activity extension).
@@ -250,7 +250,7 @@ CREATE TABLE hold_allocation (
   CONSTRAINT hold_allocation_amount_points_bound CHECK (amount <= 9007199254740991)
 );
 
--- A locked member with what a ledger write needs of their programme (jf_lock_member).
+-- A locked member with what a ledger write needs of their program (jf_lock_member).
 CREATE TYPE jf_member_ctx AS (
   member_id text, program_id text, status text, balance bigint, held bigint, debt bigint,
   time_zone text, expiry_policy jsonb, pending_days integer, negative_balance_policy text,
@@ -258,7 +258,7 @@ CREATE TYPE jf_member_ctx AS (
 );
 
 
--- ── rules module: rules with versions, what they awarded, programme budgets ─────────────────────
+-- ── rules module: rules with versions, what they awarded, program budgets ─────────────────────
 
 CREATE TABLE rule (
   id          text COLLATE "C" PRIMARY KEY,
@@ -301,7 +301,7 @@ CREATE TABLE rule_award (
 -- caps) instead of one index descent per member and rule.
 CREATE INDEX rule_award_member_time_idx ON rule_award (member_id, awarded_at) INCLUDE (rule_id, points);
 
--- Programme-wide budget use per rule and period: the one shared counter, touched only by rules
+-- Program-wide budget use per rule and period: the one shared counter, touched only by rules
 -- that have a budget.
 CREATE TABLE rule_budget (
   rule_id      text COLLATE "C" NOT NULL,
@@ -323,12 +323,12 @@ CREATE TABLE event_type (
   PRIMARY KEY (program_id, type)
 );
 
--- No foreign key to program: every insert would check the programme row and take a KEY SHARE lock
--- on it, shared by every concurrent batch of the programme (the hot ledger tables have none either).
+-- No foreign key to program: every insert would check the program row and take a KEY SHARE lock
+-- on it, shared by every concurrent batch of the program (the hot ledger tables have none either).
 CREATE TABLE event (
   id           text COLLATE "C" PRIMARY KEY,
   program_id   text COLLATE "C" NOT NULL,
-  -- the sender's id: an event is processed once per programme
+  -- the sender's id: an event is processed once per program
   external_id  text COLLATE "C" NOT NULL,
   type         text COLLATE "C" NOT NULL,
   member_id    text COLLATE "C" NOT NULL,
@@ -351,8 +351,8 @@ CREATE INDEX event_order_idx ON event (program_id, (data->>'order_id'), type) WH
 
 -- ── programs module: member tokens ──────────────────────────────────────────────────────────────
 
--- How a programme's members authenticate on /v1/me (JWTs signed by the merchant's backend, or
--- minted by Jifen). One row per programme that has configured or used them. The HS256 secret is
+-- How a program's members authenticate on /v1/me (JWTs signed by the merchant's backend, or
+-- minted by Jifen). One row per program that has configured or used them. The HS256 secret is
 -- symmetric, so it is kept as it is (it must verify); the previous one stays valid until the next
 -- rotation, so a merchant can roll its backends over without downtime.
 CREATE TABLE member_token_config (
