@@ -144,6 +144,57 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.equal((await balance(m)).available, 0);
   });
 
+  it('says which rule\'s points each reversal takes back, award by award, with the rule\'s name', async () => {
+    const spend: RuleDefinition = { name: '消费积分', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 } };
+    const bonus: RuleDefinition = { name: '下单有礼', triggers: ['order.paid'], effect: { type: 'fixed', points: 20 } };
+    const later: RuleDefinition = { name: '满额返积分', triggers: ['order.paid'], effect: { type: 'fixed', points: 10 }, pending_days: 7 };
+    const p = await programWith([spend, bonus, later]);
+    const m = await member(p);
+    const paid = (await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'N-1', amount: 10_000, currency: 'CNY' } })).json();
+    const [s, b, l] = paid.awards as { rule_id: string; entry_id: string; rule_version: number }[];
+    assert.equal(s!.entry_id, b!.entry_id, 'one credit for the awards available now');
+    const half = await send({ id: unique('e'), type: 'order.refunded', program_id: p, member_id: m, data: { order_id: 'N-1', amount: 5_000 } });
+    assert.equal(half.statusCode, 201, half.body);
+    const [now, pending] = half.json().reversals;
+    assert.deepEqual({ ...now, reversal_entry_ids: [] }, {
+      entry_id: s!.entry_id, rule_id: null, rule_name: null, points: 60,
+      awards: [{ rule_id: s!.rule_id, rule_version: 1, rule_name: '消费积分', points: 50 }, { rule_id: b!.rule_id, rule_version: 1, rule_name: '下单有礼', points: 10 }],
+      taken_back: 60, expired: 0, on_hold: 0, written_off: 0, reversal_entry_ids: [],
+    });
+    assert.deepEqual([pending.entry_id, pending.rule_id, pending.rule_name, pending.points], [l!.entry_id, l!.rule_id, '满额返积分', 5]);
+    assert.equal(half.json().points, -65);
+    assert.deepEqual((await t.call('GET', `/v1/events/${half.json().id}`)).json(), half.json());
+  });
+
+  it('reports the part of a refund written off as a write-off: the event\'s points are what the member lost', async () => {
+    for (const policy of ['write_off', 'allow_negative'] as const) {
+      const p = await programWith([{ name: 'spend', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 } }], { negative_balance_policy: policy });
+      const m = await member(p);
+      await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'W-1', amount: 10_000, currency: 'CNY' } });
+      assert.equal((await t.call('POST', `/v1/members/${m}/debits`, { key: t.keys.integration, idem: true, body: { points: 80 } })).statusCode, 201);
+      await send({ id: unique('e'), type: 'order.paid', program_id: p, member_id: m, data: { order_id: 'W-2', amount: 3_000, currency: 'CNY' } });
+      // docs/ledger.md's example: 20 left of the order's lot, 30 from the other, 50 written off (or owed as debt)
+      const res = await t.call('POST', '/v1/events/batch', { key: t.keys.integration, body: { program_id: p, events: [{ id: unique('e'), type: 'order.refunded', member_id: m, data: { order_id: 'W-1' } }] } });
+      assert.equal(res.statusCode, 200, res.body);
+      const { result } = res.json().results[0];
+      const [r] = result.reversals;
+      if (policy === 'write_off') {
+        assert.deepEqual([r.points, r.taken_back, r.written_off, r.expired, r.on_hold], [100, 50, 50, 0, 0]);
+        assert.equal(result.points, -50);
+        assert.equal((await balance(m)).available, 0);
+      } else {
+        assert.deepEqual([r.points, r.taken_back, r.written_off], [100, 100, 0]);
+        assert.equal(result.points, -100);
+        assert.deepEqual([(await balance(m)).available, (await balance(m)).debt], [-50, 50]);
+      }
+      assert.equal(res.json().points, result.points);
+      const stored = (await t.call('GET', `/v1/events/${result.id}`)).json();
+      assert.deepEqual(stored, result);
+      const [row] = await getDb().db.query<{ points: string }>('SELECT points::text FROM event WHERE id = $1', [result.id]);
+      assert.equal(Number(row!.points), result.points);
+    }
+  });
+
   it('refuses a refund that names another member than the one who paid, and changes nothing', async () => {
     const p = await programWith(coffeeChain);
     const payer = await member(p, { tier: 'gold' });

@@ -6,7 +6,8 @@ import { cmp, ONE, rat, ZERO } from '../src/shared/rational.ts';
 
 const order: PaidOrder = { amount: 10_000, items: [{ sku: 'A', quantity: 2, unit_price: 2_500 }, { sku: 'B', quantity: 1, unit_price: 5_000 }] };
 const award = (points: number, entry = 'ent_1', rule = 'rul_1', lines?: AwardLine[]): PaidAward => ({ rule_id: rule, points, entry_id: entry, ...(lines ? { lines } : {}) });
-// a reversal's credit, rule and points
+// a reversal's credit, rule (when the credit holds one award) and points; whose points they are,
+// award by award (rule_name, awards), is asserted on its own below
 const short = (r: PlannedReversal) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points });
 const reversed = (plan: ReturnType<OrderRefunds['refund']>) => {
   assert.ok('reversals' in plan, JSON.stringify(plan));
@@ -102,12 +103,34 @@ describe('refund arithmetic (events module, pure)', () => {
 
   it('names the rule only when the credit holds one award; a credit of several is brought to the sum of their targets', () => {
     const refunds = new OrderRefunds(order, [award(100, 'ent_1', 'rul_a'), award(50, 'ent_1', 'rul_b'), award(10, 'ent_2', 'rul_c')], [], new Map([['ent_1', 0], ['ent_2', 0]]));
-    assert.deepEqual(reversed(refunds.refund({ amount: 5_000 })), [{ entry_id: 'ent_1', rule_id: null, points: 75 }, { entry_id: 'ent_2', rule_id: null, points: 5 }]);
+    // issue 9 (refund results): ent_2 holds rul_c's award only; its rule_id was null because the order had several awards
+    assert.deepEqual(reversed(refunds.refund({ amount: 5_000 })), [{ entry_id: 'ent_1', rule_id: null, points: 75 }, { entry_id: 'ent_2', rule_id: 'rul_c', points: 5 }]);
+  });
+
+  it('says whose points each reversal takes back, award by award, with the rule\'s name and version', () => {
+    const named = (points: number, entry: string, rule: string): PaidAward => ({ ...award(points, entry, rule), rule_version: 2, rule_name: `name ${rule}` });
+    const refunds = new OrderRefunds(order, [named(100, 'ent_1', 'rul_a'), named(50, 'ent_1', 'rul_b'), named(10, 'ent_2', 'rul_c')], [], new Map([['ent_1', 0], ['ent_2', 0]]));
+    const plan = refunds.refund({ amount: 3_333 });
+    assert.ok('reversals' in plan);
+    assert.deepEqual(plan.reversals, [
+      { entry_id: 'ent_1', rule_id: null, rule_name: null, points: 49, awards: [{ rule_id: 'rul_a', rule_version: 2, rule_name: 'name rul_a', points: 33 }, { rule_id: 'rul_b', rule_version: 2, rule_name: 'name rul_b', points: 16 }] },
+      { entry_id: 'ent_2', rule_id: 'rul_c', rule_name: 'name rul_c', points: 3, awards: [{ rule_id: 'rul_c', rule_version: 2, rule_name: 'name rul_c', points: 3 }] },
+    ]);
+    // the rest: each award's own remainder (67 and 34), whatever the credit's rounding did before
+    const rest = refunds.refund({});
+    assert.ok('reversals' in rest);
+    assert.deepEqual(rest.reversals[0]!.awards.map((a) => a.points), [67, 34]);
+    // a credit reversed by other means before: the smaller reversal is spread over the awards' shares
+    const manual = new OrderRefunds(order, [named(100, 'ent_1', 'rul_a'), named(50, 'ent_1', 'rul_b')], [], new Map([['ent_1', 120]]));
+    const left = manual.refund({});
+    assert.ok('reversals' in left);
+    assert.deepEqual(left.reversals.map((r) => [r.points, r.awards.map((a) => a.points)]), [[30, [20, 10]]]);
   });
 
   it('skips awards without a credit', () => {
     const refunds = new OrderRefunds(order, [{ rule_id: 'rul_1', points: 0, entry_id: null }, award(100)], [], new Map([['ent_1', 0]]));
-    assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: null, points: 100 }]);
+    // issue 9 (refund results): ent_1 holds one award; its rule_id was null because the order had another (uncredited) award
+    assert.deepEqual(reversed(refunds.refund({})), [{ entry_id: 'ent_1', rule_id: 'rul_1', points: 100 }]);
   });
 
   it('weighs the items of a discounted order by what was paid for them, as they earned', () => {
@@ -187,6 +210,8 @@ describe('refund arithmetic: properties', () => {
         // a refund beyond what is left of the order is refused, and takes back nothing
         const plan = refunder.refund(r);
         if ('exceeds' in plan) continue;
+        assert.ok('reversals' in plan);
+        for (const rv of plan.reversals) assert.equal(rv.awards.reduce((sum, a) => sum + a.points, 0), rv.points, 'the awards add up to the reversal');
         for (const rv of reversed(plan)) {
           assert.ok(Number.isInteger(rv.points) && rv.points > 0);
           taken.set(rv.entry_id, (taken.get(rv.entry_id) ?? 0) + rv.points);

@@ -149,7 +149,7 @@ END $$;
 --      events:    {id: [], external_id: [], type: [], member_id: [], occurred_at: [], data: [], metadata: [], points: []},
 --      entries:   {event: [], entry_id: [], pending_days: [], points: [], reason: [], rule_ids: []},
 --      awards:    {entry: [], rule_id: [], rule_version: [], points: []} (of rules with per-member caps or frequency limits),
---      reversals: [{event, order_id, entry_id, rule_id, points}],
+--      reversals: [{event, order_id, entry_id, rule_id, rule_name, points, awards}] (awards: [{rule_id, rule_version, rule_name, points}]),
 --      active:    [member ids with an activity event]}
 -- Rows are sent as columns (one array per field, zipped back with ROWS FROM): parsing the argument
 -- into jsonb is then 2.5× cheaper than with one object per row, for 500 events 5 ms instead of 13.
@@ -158,8 +158,12 @@ END $$;
 -- kind, so they can share their random part); an award is dated by its event.
 -- p_outcomes: what each event stores of its result (jf_event_view), one JSON text per line, in the
 -- order of p.events.
--- Returns, for each refund event, its reversals with the ids of the entries they wrote (the stored
--- result has them too).
+-- Returns, for each refund event, its reversals with the ids of the entries they wrote and what
+-- became of the points (the stored result has them too): taken_back from the member (the balance
+-- went down by it: from the credit's lot, from the member's other points, or as debt), expired
+-- (had expired already), on_hold (in an open hold: owed when it resolves) and written_off (spent
+-- already and not recoverable, under write_off). An event's points (its column) are the member's
+-- net change: the awards' points less what its reversals took back.
 --
 -- Plans: one generic plan per statement (the batch reaches them only through p). They are made
 -- once per connection, possibly while the tables are still empty, and must stay right when the
@@ -194,6 +198,9 @@ DECLARE
   v_entry_id text[] := ARRAY(SELECT jsonb_array_elements_text(p->'entries'->'entry_id'));
   v_special text;
   v_reversals jsonb := '[]';
+  -- event position → points of its reversals not taken back from the member (expired, on hold, written off)
+  v_not_taken jsonb := '{}';
+  v_taken bigint;
   rv record;
   r jsonb;
 BEGIN
@@ -303,17 +310,25 @@ BEGIN
 
   -- 4. refunds, through the ledger's reversal (the programme's negative-balance policy applies)
   FOR rv IN
-    SELECT (x.r->>'event')::integer AS event, x.r->>'order_id' AS order_id, x.r->>'entry_id' AS entry_id, x.r->>'rule_id' AS rule_id,
-           (x.r->>'points')::bigint AS points, v_event_id[(x.r->>'event')::integer + 1] AS event_id,
-           v_event_external[(x.r->>'event')::integer + 1] AS external_id
+    SELECT (x.r->>'event')::integer AS event, x.r->>'order_id' AS order_id, x.r->>'entry_id' AS entry_id, x.r->'rule_id' AS rule_id,
+           x.r->'rule_name' AS rule_name, (x.r->>'points')::bigint AS points, coalesce(x.r->'awards', '[]') AS awards,
+           v_event_id[(x.r->>'event')::integer + 1] AS event_id, v_event_external[(x.r->>'event')::integer + 1] AS external_id
       FROM jsonb_array_elements(p->'reversals') WITH ORDINALITY AS x(r, n)
      ORDER BY x.n
   LOOP
     r := ledger_reverse(jsonb_build_object(
            'now', v_now, 'entry_id', rv.entry_id, 'points', rv.points, 'reason', 'refund ' || rv.order_id,
            'reference', rv.external_id, 'event_id', rv.event_id, 'actor', 'rules'));
+    v_taken := (r->'body'->'reversal'->>'from_lot')::bigint + (r->'body'->'reversal'->>'from_balance')::bigint
+             + (r->'body'->'reversal'->>'to_debt')::bigint;
+    IF v_taken < rv.points THEN
+      v_not_taken := v_not_taken || jsonb_build_object(rv.event::text, coalesce((v_not_taken->>(rv.event::text))::bigint, 0) + rv.points - v_taken);
+    END IF;
     v_reversals := v_reversals || jsonb_build_array(jsonb_build_object(
-      'event', rv.event, 'entry_id', rv.entry_id, 'rule_id', rv.rule_id, 'points', rv.points,
+      'event', rv.event, 'entry_id', rv.entry_id, 'rule_id', coalesce(rv.rule_id, 'null'), 'rule_name', coalesce(rv.rule_name, 'null'),
+      'points', rv.points, 'awards', rv.awards, 'taken_back', v_taken,
+      'expired', (r->'body'->'reversal'->>'from_expired')::bigint, 'on_hold', (r->'body'->'reversal'->>'on_hold')::bigint,
+      'written_off', (r->'body'->'reversal'->>'written_off')::bigint,
       'reversal_entry_ids', (SELECT coalesce(jsonb_agg(e->'id'), '[]') FROM jsonb_array_elements(r->'body'->'entries') e)));
   END LOOP;
   FOR v_special IN
@@ -331,7 +346,7 @@ BEGIN
   END IF;
   INSERT INTO event (id, program_id, external_id, type, member_id, occurred_at, processed_at, data, metadata, points, result)
   SELECT x.id, v_program, x.external_id, x.type, x.member_id, x.occurred_at::timestamptz, v_now, x.data, coalesce(x.metadata, '{}'),
-         x.points::bigint,
+         x.points::bigint + coalesce((v_not_taken->>((x.n - 1)::text))::bigint, 0),
          CASE WHEN v_reversals ? (x.n - 1)::text THEN (x.result::jsonb || jsonb_build_object('reversals', v_reversals->((x.n - 1)::text)))::text
               ELSE x.result END
     FROM ROWS FROM (jsonb_array_elements_text(p->'events'->'id'), jsonb_array_elements_text(p->'events'->'external_id'),

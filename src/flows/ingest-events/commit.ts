@@ -41,9 +41,11 @@ export async function commitBatch(q: Queryable, programId: string, rulesRevision
   const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
   const written = await commitEvents(q, batch);
   const json = results.map((r, i) => resultJson(r, batch.events[i]!.outcome));
-  // a refund's reversals carry the ids of the entries the database wrote for them
+  // a refund's reversals carry the ids of the entries the database wrote for them and what became
+  // of their points: the event's points are what the member lost, not what was written off
   for (const [i, reversals] of written) {
     results[i]!.reversals = reversals;
+    results[i]!.points += reversals.reduce((s, r) => s + r.points - r.taken_back, 0);
     json[i] = JSON.stringify(results[i]);
   }
   return { results, json };
@@ -122,9 +124,10 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
   });
   for (const c of byPendingDays.values()) c.entry.reason = leftChars(c.texts.join('; '), 500);
 
-  const reversals = (p.reversals ?? []).map((r) => ({ entry_id: r.entry_id, rule_id: r.rule_id, points: r.points, reversal_entry_ids: [] as string[] }));
+  // what became of the reversals' points, and their entries, events_commit says (see commitBatch)
+  const reversals = (p.reversals ?? []).map((r) => ({ ...r, taken_back: r.points, expired: 0, on_hold: 0, written_off: 0, reversal_entry_ids: [] as string[] }));
   for (const r of reversals) {
-    batch.reversals.push({ event: i, orderId: String(p.data.order_id), entryId: r.entry_id, ruleId: r.rule_id, points: r.points });
+    batch.reversals.push({ event: i, orderId: String(p.data.order_id), entryId: r.entry_id, ruleId: r.rule_id, ruleName: r.rule_name, points: r.points, awards: r.awards });
     points -= r.points;
   }
   const skipped = [...p.evaluation!.skipped.filter(KEPT_SKIP), ...budgetSkips];

@@ -34,7 +34,10 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
     }
     let order = orders.get(orderId);
     if (!order) {
-      const awards = paid.result.awards.map((a) => ({ rule_id: a.rule_id, points: a.points, entry_id: a.entry_id, lines: (a.explanation as { items?: AwardLine[] }).items }));
+      const awards = paid.result.awards.map((a) => {
+        const e = a.explanation as { items?: AwardLine[]; rule_name?: string };
+        return { rule_id: a.rule_id, rule_version: a.rule_version, rule_name: e.rule_name, points: a.points, entry_id: a.entry_id, lines: e.items };
+      });
       const earlier = history.filter((e) => e.type === 'order.refunded' && e.data.order_id === orderId).map((e) => e.data as RefundRequest);
       order = new OrderRefunds(paid.data as PaidOrder, awards, earlier, reversed);
       orders.set(orderId, order);

@@ -109,11 +109,26 @@ export interface CommitReversal {
   orderId: string;
   entryId: string;
   ruleId: string | null;
+  ruleName: string | null;
   points: number;
+  /** Whose points, award by award (stored with the reversal as they are). */
+  awards: { rule_id: string; rule_version: number | null; rule_name: string | null; points: number }[];
 }
 
 /** A reversal as written: the ids of the entries the database wrote for it. */
-export interface WrittenReversal { entry_id: string; rule_id: string | null; points: number; reversal_entry_ids: string[] }
+export interface WrittenReversal {
+  entry_id: string;
+  rule_id: string | null;
+  rule_name: string | null;
+  points: number;
+  awards: CommitReversal['awards'];
+  /** What became of `points` (they add up to it): taken from the member, expired already, owed by an open hold, written off. */
+  taken_back: number;
+  expired: number;
+  on_hold: number;
+  written_off: number;
+  reversal_entry_ids: string[];
+}
 
 /**
  * The arguments of events_commit(p jsonb, p_outcomes text): rows as columns, one array per field
@@ -156,7 +171,7 @@ export function commitWire(c: EventsCommit): [string, string] {
       rule_version: c.awards.map((a) => a.ruleVersion),
       points: c.awards.map((a) => a.points),
     },
-    reversals: c.reversals.map((r) => ({ event: r.event, order_id: r.orderId, entry_id: r.entryId, rule_id: r.ruleId, points: r.points })),
+    reversals: c.reversals.map((r) => ({ event: r.event, order_id: r.orderId, entry_id: r.entryId, rule_id: r.ruleId, rule_name: r.ruleName, points: r.points, awards: r.awards })),
     active,
   };
   return [JSON.stringify(p), c.events.map((e) => e.outcome).join('\n')];

@@ -114,10 +114,23 @@ export const AwardView = Type.Object({
   explanation: Explanation,
 });
 
+export const ReversedAwardView = Type.Object({
+  rule_id: Type.String(),
+  rule_version: Type.Union([Type.Integer(), Type.Null()]),
+  rule_name: Type.Union([Type.String(), Type.Null()], { description: 'The rule\'s name when it awarded.' }),
+  points: Type.Integer({ description: 'Of the reversal\'s points, those of this award.' }),
+});
+
 export const ReversalView = Type.Object({
   entry_id: Type.String({ description: 'The credit that was reversed.' }),
-  rule_id: Type.Union([Type.String(), Type.Null()]),
-  points: Type.Integer(),
+  rule_id: Type.Union([Type.String(), Type.Null()], { description: 'The rule whose points these are, when the credit holds one award (else see awards).' }),
+  rule_name: Type.Union([Type.String(), Type.Null()]),
+  points: Type.Integer({ description: 'Points reversed of the credit: taken_back + expired + on_hold + written_off.' }),
+  awards: Type.Array(ReversedAwardView, { description: 'Whose points these are, award by award of the credit; they add up to points.' }),
+  taken_back: Type.Integer({ description: 'Taken from the member: the balance went down by it (from the credit, from the member\'s other points, or as debt under allow_negative).' }),
+  expired: Type.Integer({ description: 'Had expired already: the member loses nothing twice.' }),
+  on_hold: Type.Integer({ description: 'In an open hold (write_off policy): taken back when the hold releases them, written off if it captures them.' }),
+  written_off: Type.Integer({ description: 'Spent already and not recoverable (write_off policy): written off, not taken back.' }),
   reversal_entry_ids: Type.Array(Type.String()),
 });
 
@@ -132,7 +145,7 @@ export const EventResult = Type.Object({
   member_id: Type.String(),
   occurred_at: Timestamp,
   processed_at: Timestamp,
-  points: Type.Integer({ description: 'Net points of this event (negative for refunds).' }),
+  points: Type.Integer({ description: 'The member\'s net change from this event: its awards less what its reversals took back (negative for refunds; points written off are not taken back).' }),
   awards: Type.Array(AwardView),
   reversals: Type.Array(ReversalView),
   skipped: Type.Array(SkipView, { description: 'Rules that were considered and did not award, with why.' }),

@@ -1,3 +1,4 @@
+import { allocate } from '../../shared/allocation.ts';
 import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, ZERO } from '../../shared/rational.ts';
 import { paidAmounts } from '../rules/index.ts';
 
@@ -35,6 +36,9 @@ export interface AwardLine {
 /** One award of the order.paid event, as its stored result has it. */
 export interface PaidAward {
   rule_id: string;
+  rule_version?: number;
+  /** The rule's name when it awarded (its explanation's rule_name). */
+  rule_name?: string;
   points: number;
   /** The credit it went into; null when nothing was credited (then there is nothing to reverse). */
   entry_id: string | null;
@@ -45,8 +49,19 @@ export interface PaidAward {
 /** Points to take back from one credit. */
 export interface PlannedReversal {
   entry_id: string;
-  /** The rule whose points these are, when the credit holds one award only; null otherwise. */
+  /** The rule whose points these are, when they are one award's (the credit holds one); null otherwise. */
   rule_id: string | null;
+  rule_name: string | null;
+  points: number;
+  /** Whose points these are, award by award of the credit (in the order's award order); they add up to `points`. */
+  awards: ReversedAward[];
+}
+
+/** The part of a reversal that takes back one award's points. */
+export interface ReversedAward {
+  rule_id: string;
+  rule_version: number | null;
+  rule_name: string | null;
   points: number;
 }
 
@@ -251,32 +266,51 @@ export class OrderRefunds {
       }
     }
     // several awards can share one credit (one per event and pending period): each credit is
-    // brought to the sum of its awards' targets
-    const targets = new Map<string, { target: number; earned: number; rule_id: string }>();
+    // brought to the sum of its awards' targets, ⌊points × fraction⌋ each
+    const credits = new Map<string, { target: number; earned: number; awards: { award: PaidAward; before: number; after: number }[] }>();
     let clamped = false;
+    const targetOf = (award: PaidAward, f: Rational) => Number((BigInt(award.points) * f.num) / f.den);
     this.#awards.forEach((award, j) => {
       if (award.entry_id === null) return;
+      const before = targetOf(award, cmp(this.#fractions[j]!, ONE) > 0 ? ONE : this.#fractions[j]!);
       this.#fractions[j] = add(this.#fractions[j]!, own[j]!);
       let fraction = this.#fractions[j]!;
       if (cmp(fraction, ONE) > 0) {
         fraction = ONE;
         clamped = true;
       }
-      const t = targets.get(award.entry_id) ?? { target: 0, earned: 0, rule_id: award.rule_id };
-      t.target += Number((BigInt(award.points) * fraction.num) / fraction.den);
-      t.earned += award.points;
-      targets.set(award.entry_id, t);
+      const c = credits.get(award.entry_id) ?? { target: 0, earned: 0, awards: [] };
+      const after = targetOf(award, fraction);
+      c.target += after;
+      c.earned += award.points;
+      c.awards.push({ award, before, after });
+      credits.set(award.entry_id, c);
     });
     const reversals: PlannedReversal[] = [];
-    for (const [entryId, t] of targets) {
+    for (const [entryId, c] of credits) {
       const already = this.#reversed.get(entryId) ?? 0;
-      const points = Math.min(t.target - already, t.earned - already);
-      if (points > 0) {
-        reversals.push({ entry_id: entryId, rule_id: targets.size === 1 && this.#awards.length === 1 ? t.rule_id : null, points });
-        if (this.#reversed.has(entryId)) this.#reversed.set(entryId, already + points);
-      }
+      const points = Math.min(c.target - already, c.earned - already);
+      if (points <= 0) continue;
+      if (this.#reversed.has(entryId)) this.#reversed.set(entryId, already + points);
+      const awards = attribute(points, c.awards).flatMap((taken, k): ReversedAward[] => {
+        const a = c.awards[k]!.award;
+        return taken > 0 ? [{ rule_id: a.rule_id, rule_version: a.rule_version ?? null, rule_name: a.rule_name ?? null, points: taken }] : [];
+      });
+      const one = c.awards.length === 1 ? c.awards[0]!.award : undefined;
+      reversals.push({ entry_id: entryId, rule_id: one?.rule_id ?? null, rule_name: one?.rule_name ?? null, points, awards });
     }
     return { reversals, clamped };
   }
 }
 
+/**
+ * A credit's reversal, award by award: what this refund moved each award's target by (its share of
+ * the refund), which is the reversal itself unless the credit was reversed by other means before
+ * (then the reversal is smaller, and is spread over the awards in proportion to those shares by
+ * largest remainder, or to what they earned).
+ */
+function attribute(points: number, awards: { award: PaidAward; before: number; after: number }[]): number[] {
+  const moved = awards.map((a) => Math.max(a.after - a.before, 0));
+  if (moved.some((m) => m > 0)) return allocate(points, moved);
+  return allocate(points, awards.map((a) => (a.after > 0 ? a.after : a.award.points)));
+}
