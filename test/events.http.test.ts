@@ -54,6 +54,30 @@ forEachDatabase('events and rules over HTTP', (getDb, kind) => {
     assert.deepEqual((await t.call('GET', `/v1/events/${result.id}`)).json(), result);
   });
 
+  it('warns when the member\'s tier is one no rule in force knows (it earns as no tier), in results, stored events, batches and previews', async () => {
+    const p = await programWith(coffeeChain);
+    const typo = await member(p, { tier: 'platinum' });
+    const res = await order(p, typo, 10_000);
+    assert.equal(res.statusCode, 201, res.body);
+    const warning = { code: 'unknown_tier', tier: 'platinum', message: 'The member\'s tier "platinum" is not one the rules in force know (gold, silver): it earns as no tier' };
+    assert.deepEqual([res.json().points, res.json().warnings], [100, [warning]]);
+    assert.deepEqual((await t.call('GET', `/v1/events/${res.json().id}`)).json(), res.json());
+    const preview = await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: { id: unique('e'), type: 'order.paid', program_id: p, member_id: typo, data: { order_id: 'x', amount: 100, currency: 'CNY' } } });
+    assert.deepEqual(preview.json().warnings, [warning]);
+    const batch = await t.call('POST', '/v1/events/batch', { key: t.keys.integration, body: { program_id: p, events: [
+      { id: unique('e'), type: 'checkin', member_id: typo, data: {} },
+      { id: unique('e'), type: 'checkin', member_id: await member(p, { tier: 'gold' }), data: {} },
+    ] } });
+    assert.deepEqual(batch.json().results.map((r: { result: { warnings: unknown[] } }) => r.result.warnings), [[warning], []]);
+    // a known tier, or none: nothing to say (and nothing stored)
+    const gold = (await order(p, await member(p, { tier: 'gold' }), 10_000)).json();
+    assert.deepEqual([gold.points, gold.warnings], [150, []]);
+    assert.deepEqual((await t.call('GET', `/v1/events/${gold.id}`)).json().warnings, []);
+    const [stored] = await getDb().db.query<{ result: string }>('SELECT result::text AS result FROM event WHERE id = $1', [gold.id]);
+    assert.ok(!stored!.result.includes('warnings'), stored!.result);
+    assert.deepEqual((await order(p, await member(p), 10_000)).json().warnings, []);
+  });
+
   it('processes an event id once: a repeat returns the first result and changes nothing', async () => {
     const p = await programWith(coffeeChain);
     const m = await member(p, { tier: 'gold' });

@@ -119,6 +119,21 @@ describe('rule engine', () => {
     assert.equal(r.awards[0]!.explanation.base.kind === 'rate' && r.awards[0]!.explanation.base.list_amount, undefined);
   });
 
+  it('warns when the member\'s tier is one no rule in force knows, which earns as no tier', () => {
+    const gold = run(coffeeChain, order(10_000), member({ tier: 'platinum' }));
+    assert.equal(gold.total, 100);
+    assert.deepEqual(gold.warnings, [{ code: 'unknown_tier', tier: 'platinum', message: 'The member\'s tier "platinum" is not one the rules in force know (gold, silver): it earns as no tier' }]);
+    // known tiers, no tier, and rules that know no tiers at all: nothing to say
+    assert.deepEqual(run(coffeeChain, order(10_000), member({ tier: 'gold' })).warnings, []);
+    assert.deepEqual(run(coffeeChain, order(10_000), member()).warnings, []);
+    assert.deepEqual(run([rate()], order(10_000), member({ tier: 'platinum' })).warnings, []);
+    // targeting's tiers count, and so do the strings of a condition on member.tier; on every event type
+    assert.deepEqual(run([rate({ targeting: { tiers: ['vip'] } })], order(10_000), member({ tier: 'vip' })).warnings, []);
+    const byCondition = [rate({ condition: { in: [{ var: 'member.tier' }, ['vip', 'staff']] } })];
+    assert.deepEqual(run(byCondition, order(10_000), member({ tier: 'staff' })).warnings, []);
+    assert.equal(run(byCondition, { id: 'e', type: 'checkin', occurred_at: WED, data: {} }, member({ tier: 'VIP' })).warnings[0]?.tier, 'VIP');
+  });
+
   it('caps per event, and per member per day using what was already awarded', () => {
     assert.equal(run([rate({ caps: { per_event: 50 } })], order(10_000)).total, 50);
     const usage: Usage = { points: (_r, from) => (from ? 70 : 500), count: () => 0 };

@@ -5,7 +5,8 @@
 -- ledger_reverse's helpers).
 
 -- An event stores what only its processing knows — its awards (with their explanations), the
--- reversals of a refund, the skips that cost the member points — and nothing its columns hold
+-- reversals of a refund, the skips that cost the member points, its warnings (only when it has
+-- some: most have none, and the view says [] for them) — and nothing its columns hold
 -- already: its result as the API returns it (the ids, type, member, times, points and the payload)
 -- is put together from the row when read (jf_event_view). Before, the stored result repeated the
 -- columns and the whole payload: 1,084 of the 1,348 bytes of a coffee-chain order's row, written,
@@ -14,7 +15,8 @@ CREATE OR REPLACE FUNCTION jf_event_view(e event) RETURNS json LANGUAGE sql STAB
   SELECT json_build_object(
     'object', 'event', 'id', e.id, 'event_id', e.external_id, 'program_id', e.program_id, 'type', e.type,
     'member_id', e.member_id, 'occurred_at', jf_ts(e.occurred_at), 'processed_at', jf_ts(e.processed_at), 'points', e.points,
-    'awards', o->'awards', 'reversals', o->'reversals', 'skipped', o->'skipped', 'data', e.data)
+    'awards', o->'awards', 'reversals', o->'reversals', 'skipped', o->'skipped',
+    'warnings', coalesce(o->'warnings', '[]'::json), 'data', e.data)
     FROM (SELECT e.result::json AS o) s
 $$;
 

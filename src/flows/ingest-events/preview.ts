@@ -1,7 +1,7 @@
 import { customTypes, type EventInput } from '../../modules/events/index.ts';
 import { findMemberProfiles } from '../../modules/members/index.ts';
 import { findProgramForEvaluation, isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
-import { type EvalMember, evaluate, type Skip } from '../../modules/rules/index.ts';
+import { type EvalMember, evaluate, type Skip, type Warning } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { timestampOf } from '../../shared/formats.ts';
 import { breakdown } from './commit.ts';
@@ -15,6 +15,7 @@ export interface Preview {
   points: number;
   awards: { rule_id: string; rule_version: number; points: number; available_at: string | null; text: string; explanation: Record<string, unknown> }[];
   skipped: Skip[];
+  warnings: Warning[];
 }
 
 /**
@@ -57,5 +58,6 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
       explanation: breakdown(a.explanation),
     })),
     skipped: evaluation.skipped,
+    warnings: evaluation.warnings,
   };
 }

@@ -82,7 +82,7 @@ export interface CommitEvent {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
   points: number;
-  /** What the event stores of its result, as JSON: awards, reversals, skipped (jf_event_view adds the rest when read). */
+  /** What the event stores of its result, as JSON: awards, reversals, skipped, warnings if any (jf_event_view adds the rest when read). */
   outcome: string;
 }
 

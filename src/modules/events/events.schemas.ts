@@ -136,6 +136,13 @@ export const ReversalView = Type.Object({
 
 export const SkipView = Type.Object({ rule_id: Type.String(), reason: Type.String(), detail: Type.Optional(Type.String()) });
 
+export const WarningView = Type.Object({
+  code: Type.String({ description: 'unknown_tier: the member\'s tier is one no rule in force knows (no tier multiplier value, targeting tier or condition names it), so it earned as no tier.', examples: ['unknown_tier'] }),
+  message: Type.String(),
+  tier: Type.Optional(Type.String({ description: 'unknown_tier: the member\'s tier.' })),
+});
+const Warnings = Type.Array(WarningView, { description: 'What the sender should know that did not stop the event (empty when nothing).' });
+
 export const EventResult = Type.Object({
   object: Type.Literal('event'),
   id: Type.String({ description: 'Jifen\'s id (evt_…).' }),
@@ -149,6 +156,7 @@ export const EventResult = Type.Object({
   awards: Type.Array(AwardView),
   reversals: Type.Array(ReversalView),
   skipped: Type.Array(SkipView, { description: 'Rules that were considered and did not award, with why.' }),
+  warnings: Warnings,
   data: Type.Record(Type.String(), Type.Unknown()),
 });
 
@@ -176,6 +184,7 @@ export const PreviewResult = Type.Object({
   points: Type.Integer(),
   awards: Type.Array(Type.Omit(AwardView, ['entry_id', 'lot_id'])),
   skipped: Type.Array(SkipView),
+  warnings: Warnings,
 });
 
 export const EventTypeCreate = Type.Object(

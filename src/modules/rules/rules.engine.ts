@@ -203,6 +203,62 @@ function notInForceSkip(ev: EvalEvent, r: NotInForce): Skip {
   return skipWith(r.ruleId, 'no_rule_in_force', `no rule for ${ev.type} was in force at ${ev.occurred_at.toISOString()}; ${when}`);
 }
 
+const tierIndex = new WeakMap<CompiledRule[], ReadonlySet<string>>();
+
+/**
+ * The tiers the rules of a list know: the keys of their tier multipliers' `values`, their
+ * targeting's `tiers`, and — when a condition reads `member.tier` — the strings it compares with
+ * (a condition may name tiers too; counting every string it holds can only silence a warning).
+ */
+export function knownTiers(rules: CompiledRule[]): ReadonlySet<string> {
+  let known = tierIndex.get(rules);
+  if (!known) {
+    const tiers = new Set<string>();
+    const fromCondition = (expr: unknown) => {
+      if (expr !== undefined && readsTier(expr)) strings(expr, tiers);
+    };
+    for (const r of rules) {
+      for (const m of r.def.multipliers ?? []) {
+        if (m.type === 'tier') for (const t of Object.keys(m.values ?? {})) tiers.add(t);
+        fromCondition(m.condition);
+      }
+      for (const t of r.def.targeting?.tiers ?? []) tiers.add(t);
+      fromCondition(r.def.condition);
+    }
+    tierIndex.set(rules, (known = tiers));
+  }
+  return known;
+}
+
+function readsTier(expr: unknown): boolean {
+  if (Array.isArray(expr)) return expr.some(readsTier);
+  if (expr === null || typeof expr !== 'object') return false;
+  const v = (expr as Record<string, unknown>).var;
+  if (v === 'member.tier' || (Array.isArray(v) && v[0] === 'member.tier')) return true;
+  return Object.values(expr).some(readsTier);
+}
+
+function strings(expr: unknown, into: Set<string>): void {
+  if (typeof expr === 'string') into.add(expr);
+  else if (Array.isArray(expr)) for (const e of expr) strings(e, into);
+  else if (expr !== null && typeof expr === 'object') for (const e of Object.values(expr)) strings(e, into);
+}
+
+/**
+ * A member's tier that no rule in force knows earns as no tier (1×, and targeting by tier misses):
+ * most likely a code the rules do not use (a new tier no rule was given, "golden" for "gold"); the
+ * tiers issue replaces the free-text attribute with real tiers. Said once per event, when the
+ * rules in force know some tiers (a programme whose rules use none gives tiers no meaning here).
+ */
+function tierWarning(rules: CompiledRule[], tier: string | null): Warning | undefined {
+  if (tier === null || tier === '') return undefined;
+  const known = knownTiers(rules);
+  if (known.size === 0 || known.has(tier)) return undefined;
+  const names = [...known].sort();
+  const list = names.length > 10 ? `${names.slice(0, 10).join(', ')}, …` : names.join(', ');
+  return { code: 'unknown_tier', tier, message: `The member's tier ${JSON.stringify(tier)} is not one the rules in force know (${list}): it earns as no tier` };
+}
+
 /** Sorts compiled rules into evaluation order. */
 export function orderRules(rules: CompiledRule[]): CompiledRule[] {
   return [...rules].sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1));
@@ -302,10 +358,18 @@ export interface Skip {
   detail?: string;
 }
 
+/** Something the sender should know about an event that did not stop it (unknown_tier: see tierWarning). */
+export interface Warning {
+  code: 'unknown_tier';
+  message: string;
+  tier: string;
+}
+
 export interface Evaluation {
   awards: Award[];
   skipped: Skip[];
   total: number;
+  warnings: Warning[];
 }
 
 const SYMBOLS: Record<string, string> = { CNY: '¥', USD: '$', EUR: '€', GBP: '£', JPY: '¥', HKD: 'HK$', TWD: 'NT$', SGD: 'S$' };
@@ -576,7 +640,8 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     const exact = awards.reduce((s, a) => s + BigInt(a.points), 0n);
     throw awardLimit(`The event would award ${exact} points; one event may award at most ${MAX_POINTS}`, exact, awards.map((a) => a.rule_id));
   }
-  return { awards, skipped, total };
+  const warning = tierWarning(rules, member.tier);
+  return { awards, skipped, total, warnings: warning ? [warning] : [] };
 }
 
 function awardLimit(detail: string, points: bigint, ruleIds: string[]): DomainError {
