@@ -1,8 +1,7 @@
 import { payersOfOrders } from '../../modules/events/index.ts';
 import { awardVersions, lockAwardVersions } from '../../modules/ledger/index.ts';
-import { findMemberProfiles, insertMember } from '../../modules/members/index.ts';
+import { addMembers, findMemberProfiles } from '../../modules/members/index.ts';
 import { DomainError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
 import { type Prepared, refuse, type Run } from './context.ts';
 import type { EventMember } from './context.ts';
 
@@ -13,17 +12,18 @@ import type { EventMember } from './context.ts';
  * first, in id order, and their award versions read under the lock.
  */
 export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[]> {
-  const { db, program, now } = run;
+  const { program, now } = run;
   let members = run.snapshot.members;
   const registering = todo.filter((p) => p.input.type === 'member.registered' && p.input.external_member_id && !members.some((m) => m.external_id === p.input.external_member_id));
   if (registering.length > 0) {
     // in external id order: under lock (a retry), two batches registering the same members wait on
     // the unique key in one order
     registering.sort((a, b) => Buffer.compare(Buffer.from(a.input.external_member_id!), Buffer.from(b.input.external_member_id!)));
-    for (const p of registering) {
+    // all of them at once, with their accounts (in a transaction: the first attempt runs outside one)
+    await run.begin((tx) => addMembers(tx, program.id, registering.map((p) => {
       const d = p.data as { name?: string; phone?: string; email?: string; birthday?: string };
-      await insertMember(db, newId('mbr'), program.id, { external_id: p.input.external_member_id!, name: d.name, phone: d.phone, email: d.email, birthday: d.birthday }, now);
-    }
+      return { external_id: p.input.external_member_id!, name: d.name, phone: d.phone, email: d.email, birthday: d.birthday };
+    }), now));
     const ids = todo.flatMap((p) => (p.input.member_id ? [p.input.member_id] : []));
     const externalIds = todo.flatMap((p) => (p.input.external_member_id ? [p.input.external_member_id] : []));
     members = await loadMembers(run, ids, externalIds);

@@ -3,10 +3,10 @@
  * transfers, expiry and the sweep. The operations themselves are PL/pgSQL, one round trip per write
  * (src/db/functions/, docs/ledger.md); this module calls them and reads what they wrote.
  *
- * Owns: member_account, lot, ledger_entry, hold, hold_allocation. A member's account is made with
- * the member (members' insert). The SQL operations read member.status and set it when a member's
- * status changes (applyMemberStatus), because closing a member forfeits its points. Idempotency
- * keys are shared/idempotency.ts's.
+ * Owns: member_account, lot, ledger_entry, hold, hold_allocation. A member's account is opened with
+ * the member, in its transaction (openAccounts, called by members' addMembers). The SQL operations
+ * read member.status and set it when a member's status changes (applyMemberStatus), because closing
+ * a member forfeits its points. Idempotency keys are shared/idempotency.ts's.
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */

@@ -1,6 +1,18 @@
 import type { Queryable } from '../../db/db.ts';
 
 /**
+ * Opens the accounts of members just made, in one statement (members' addMembers calls it in the
+ * transaction that inserts them: a member never exists without an account). Empty, it does nothing.
+ */
+export async function openAccounts(db: Queryable, accounts: { member_id: string; program_id: string }[], now: Date): Promise<void> {
+  if (accounts.length === 0) return;
+  await db.query(
+    'INSERT INTO member_account (member_id, program_id, updated_at) SELECT unnest($1::text[]), unnest($2::text[]), $3',
+    [accounts.map((a) => a.member_id), accounts.map((a) => a.program_id), now.toISOString()],
+  );
+}
+
+/**
  * What event ingestion reads of accounts and credits. An account's award version counts the
  * credits rules gave the member: evaluation reads it with the member's usage, and events_commit
  * writes only if it has not moved since (someone else awarded the member meanwhile).

@@ -6,25 +6,32 @@ const COLUMNS = `m.id, 'member' AS object, m.program_id, m.external_id, m.name, 
   jf_ts(m.created_at) AS created_at, jf_ts(m.updated_at) AS updated_at`;
 
 /**
- * Inserts the member and its account row; returns nothing when the external id already exists.
- * The account (member_account) is the ledger's table: a member never exists without one, so both
- * rows are made in one statement (the one write members makes into another module's table).
+ * Inserts these members in one statement, in the order given (two writers of the same external ids
+ * wait on the unique key in one order); returns those inserted. An external id the program already
+ * has is skipped (so is a repeat of one earlier in the list). Their ledger accounts are the
+ * ledger's to open (members.service's addMembers does both, in one transaction).
  */
-export async function insertMember(db: Queryable, id: string, programId: string, input: MemberCreate, now: Date): Promise<Member | undefined> {
-  const [row] = await db.query<Member>(
+export async function insertMembers(db: Queryable, programId: string, rows: { id: string; input: MemberCreate }[], now: Date): Promise<Member[]> {
+  if (rows.length === 0) return [];
+  const json = rows.map(({ id, input }) => ({
+    id, external_id: input.external_id, name: input.name ?? null, phone: input.phone ?? null, email: input.email ?? null,
+    birthday: input.birthday ?? null, tier: input.tier ?? null, tags: input.tags ?? [], attributes: input.attributes ?? {},
+  }));
+  return db.query<Member>(
     `WITH m AS (
        INSERT INTO member (id, program_id, external_id, name, phone, email, birthday, tags, attributes, created_at, updated_at, tier)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::text[], $9::text::jsonb, $10, $10, $11)
+       SELECT r.id, $1, r.external_id, r.name, r.phone, r.email, r.birthday::date,
+              ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.attributes, $3, $3, r.tier
+         FROM ROWS FROM (jsonb_to_recordset($2::text::jsonb)
+                AS (id text, external_id text, name text, phone text, email text, birthday text, tier text, tags jsonb, attributes jsonb))
+              WITH ORDINALITY AS r
+        ORDER BY r.ordinality
        ON CONFLICT (program_id, external_id) DO NOTHING
        RETURNING *
-     ), a AS (
-       INSERT INTO member_account (member_id, program_id, updated_at) SELECT id, program_id, updated_at FROM m
      )
      SELECT ${COLUMNS} FROM m`,
-    [id, programId, input.external_id, input.name ?? null, input.phone ?? null, input.email ?? null, input.birthday ?? null,
-      input.tags ?? [], JSON.stringify(input.attributes ?? {}), now.toISOString(), input.tier ?? null],
+    [programId, JSON.stringify(json), now.toISOString()],
   );
-  return row;
 }
 
 export async function findMember(db: Queryable, id: string): Promise<Member | undefined> {

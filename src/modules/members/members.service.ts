@@ -5,7 +5,7 @@ import { type IdempotencyContext, type WriteResult, withIdempotency } from '../.
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { getProgram } from '../programs/index.ts';
 import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/index.ts';
-import { applyMemberStatus } from '../ledger/index.ts';
+import { applyMemberStatus, openAccounts } from '../ledger/index.ts';
 import * as repo from './members.repository.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 
@@ -13,11 +13,22 @@ function notFound(id: string): DomainError {
   return new DomainError('MEMBER_NOT_FOUND', `No member ${id}`, { member_id: id });
 }
 
+/**
+ * Makes these members of the program, each with its ledger account (the ledger's openAccounts), in
+ * the caller's transaction: two statements however many members. Returns those made; an external
+ * id the program already has is skipped. Every path that creates members goes through here.
+ */
+export async function addMembers(tx: Queryable, programId: string, inputs: MemberCreate[], now: Date): Promise<Member[]> {
+  const created = await repo.insertMembers(tx, programId, inputs.map((input) => ({ id: newId('mbr'), input })), now);
+  await openAccounts(tx, created.map((m) => ({ member_id: m.id, program_id: m.program_id })), now);
+  return created;
+}
+
 /** Creates a member, or returns the existing one with the same external_id (200 instead of 201). */
 export async function createMember(db: Db, programId: string, input: MemberCreate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Member>> {
   await getProgram(db, programId);
   return withIdempotency(db, idem, now, async (tx) => {
-    const created = await repo.insertMember(tx, newId('mbr'), programId, input, now);
+    const [created] = await addMembers(tx, programId, [input], now);
     if (created) return { status: 201, body: created };
     return { status: 200, body: (await repo.findMemberByExternalId(tx, programId, input.external_id))! };
   });
