@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import { awardsOfRule } from '../modules/events/index.ts';
 import * as rules from '../modules/rules/index.ts';
 import { Rule, RuleCreate, RuleListQuery, RuleRevise } from '../modules/rules/index.ts';
 import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
@@ -47,7 +48,7 @@ export async function ruleRoutes(app: App, { db, clock }: AppDeps) {
       params: RuleParams, headers: IdempotencyHeaders, body: RuleRevise,
       response: { 201: Rule, ...problems(404, 409, 422) },
     },
-  }, async (request, reply) => sendResult(reply, await rules.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'), scopeOf(request))));
+  }, async (request, reply) => sendResult(reply, await rules.reviseRule(db, request.params.ruleId, request.body, clock.now(), actorOf(request), idempotencyOf(request, 'reviseRule'), scopeOf(request), { pastAwards: awardsOfRule })));
 
   app.post('/v1/rules/:ruleId/archive', {
     config: { scope: 'admin' },

@@ -11,6 +11,7 @@ export * from './events.service.ts';
 export * from './events.schemas.ts';
 export * from './events.payloads.ts';
 export * from './refunds.ts';
+export { awardsOfRule } from './events.awards.ts';
 export {
   type CommitAward, type CommitEntry, type CommitEvent, type CommitMember, type CommitReversal, commitEvents, commitWire, customTypes,
   type EventsCommit, type EventTypeRow, orderEvents, payersOfOrders, prepareEvents, reserveBudgets, type EventsSnapshot, type StoredEvent,

@@ -8,6 +8,24 @@ import type { Usage } from './rules.engine.ts';
  * window is whole local days), plus lifetime totals.
  */
 
+/** A rule's award as an event's stored result has it: the rule_award row it makes. */
+export interface PastAward {
+  member_id: string;
+  rule_version: number;
+  event_id: string;
+  entry_id: string;
+  points: number;
+  /** The event's occurred_at, as the database wrote it (microseconds kept). */
+  awarded_at: string;
+}
+
+/**
+ * Reads a rule's past awards from the events' results, page by page, in the caller's transaction:
+ * the events module's awardsOfRule. Rules does not read event (the events module's table) and
+ * cannot import the events module (which imports rules), so the caller hands it in.
+ */
+export type PastAwards = (db: Queryable, programId: string, ruleId: string) => AsyncIterable<PastAward[]>;
+
 /** Points and number of awards of a rule to a member on one local day (`at`: the day's start). */
 export interface AwardDayRow { member_id: string; rule_id: string; points: number | string; count: number | string; at: string }
 /** Points and number of all awards of a rule to a member. */

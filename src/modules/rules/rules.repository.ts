@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/db.ts';
+import type { PastAwards } from './rules.awards.ts';
 import type { RuleDefinition } from './rules.schemas.ts';
 
 export interface RuleRow {
@@ -42,18 +43,23 @@ export async function lockRulesRevision(db: Queryable, programId: string): Promi
 /**
  * A rule gets its first per-member cap or frequency limit: from now on its awards are recorded in
  * rule_award (rules.cache, isLimited), and its past awards are copied there from the events'
- * results, so the new limit counts what the members earned before it. Runs after
- * rulesChanged (rules.service), in its transaction: every batch evaluated with the old rules has committed.
+ * results (read by the events module: pastAwards), so the new limit counts what the members earned
+ * before it. Runs after rulesChanged (rules.service), in its transaction: every batch evaluated
+ * with the old rules has committed, and no event of the program commits until this transaction
+ * ends (events_commit waits on the advisory lock), so the pages read are one consistent whole.
  */
-export async function backfillAwards(db: Queryable, programId: string, ruleId: string): Promise<void> {
+export async function backfillAwards(db: Queryable, programId: string, ruleId: string, pastAwards: PastAwards): Promise<void> {
   await db.query('DELETE FROM rule_award WHERE rule_id = $1', [ruleId]);
-  await db.query(
-    `INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at)
-     SELECT e.program_id, e.member_id, a->>'rule_id', (a->>'rule_version')::integer, e.id, a->>'entry_id', (a->>'points')::bigint, e.occurred_at
-       FROM event e CROSS JOIN LATERAL json_array_elements(e.result::json->'awards') a
-      WHERE e.program_id = $1 AND a->>'rule_id' = $2 AND (a->>'points')::bigint > 0`,
-    [programId, ruleId],
-  );
+  for await (const page of pastAwards(db, programId, ruleId)) {
+    if (page.length === 0) continue;
+    await db.query(
+      `INSERT INTO rule_award (program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at)
+       SELECT $1, a.member_id, $2, a.rule_version, a.event_id, a.entry_id, a.points, a.awarded_at::timestamptz
+         FROM jsonb_to_recordset($3::text::jsonb)
+           AS a(member_id text, rule_version integer, event_id text, entry_id text, points bigint, awarded_at text)`,
+      [programId, ruleId, JSON.stringify(page)],
+    );
+  }
 }
 
 export async function lockRule(db: Queryable, ruleId: string): Promise<RuleRow | undefined> {

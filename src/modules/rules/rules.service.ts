@@ -5,6 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { bumpRulesRevision, getProgram } from '../programs/index.ts';
+import type { PastAwards } from './rules.awards.ts';
 import { isLimited } from './rules.set.ts';
 import { compileRule } from './rules.engine.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
@@ -84,11 +85,17 @@ export async function createRule(db: Db, programId: string, input: { definition:
   });
 }
 
+/** What revising a rule needs of modules rules cannot import (the events module imports rules). */
+export interface ReviseRuleSources {
+  /** A rule's past awards, for its first per-member limit (the events module's awardsOfRule). */
+  pastAwards: PastAwards;
+}
+
 /**
  * Editing a rule adds a version taking effect at effective_from (now by default, announced for
  * later, or back-dated): never before the latest version's, so versions stay in order.
  */
-export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string; backdate?: boolean }, now: Date, actor: string | null, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<RuleView>> {
+export async function reviseRule(db: Db, ruleId: string, input: { definition: RuleDefinition; effective_from?: string; backdate?: boolean }, now: Date, actor: string | null, idem: IdempotencyContext | undefined, scope: ProgramScope, sources: ReviseRuleSources): Promise<WriteResult<RuleView>> {
   compileRule({ rule_id: ruleId, version: 1, created_at: now.toISOString(), definition: input.definition });
   const from = effectiveFrom(input.effective_from, now, input.backdate);
   return withIdempotency(db, idem, now, async (tx) => {
@@ -107,7 +114,7 @@ export async function reviseRule(db: Db, ruleId: string, input: { definition: Ru
     await repo.insertVersion(tx, ruleId, latest.version + 1, from, input.definition, now, actor);
     await rulesChanged(tx, rule.program_id);
     // its first limit: the limit counts what members earned from the rule before
-    if (isLimited(input.definition) && !versions.some((v) => isLimited(v.definition))) await repo.backfillAwards(tx, rule.program_id, ruleId);
+    if (isLimited(input.definition) && !versions.some((v) => isLimited(v.definition))) await repo.backfillAwards(tx, rule.program_id, ruleId, sources.pastAwards);
     return { status: 201, body: view(rule, await repo.versionsOf(tx, [ruleId]), now) };
   });
 }
