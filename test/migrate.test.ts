@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { type Db, openDb } from '../src/db/db.ts';
-import { checksumOf, FUNCTIONS_DIR, MIGRATIONS_DIR, MigrationError, migrate } from '../src/db/migrate.ts';
+import { checksumOf, FUNCTIONS_DIR, MIGRATIONS_DIR, MigrationError, migrate, readSchemaFiles, schemaStatus } from '../src/db/migrate.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { schemaFingerprint } from './helpers/schema-fingerprint.ts';
 
@@ -102,7 +102,73 @@ forEachDatabase('migrations', (getDb, kind) => {
     }
   });
 
+  it('reports pending migrations and stale function files as migrate would find them, reading only', async () => {
+    const { db } = getDb();
+    const ids = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+    /** The status from inside a read-only transaction, with the advisory locks it took (none). */
+    const readOnly = (files?: Awaited<ReturnType<typeof readSchemaFiles>>) =>
+      db.transaction(async (tx) => {
+        await tx.exec('SET TRANSACTION READ ONLY');
+        const status = await schemaStatus(tx, files);
+        const [locks] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
+        return { ...status, advisoryLocks: locks!.n };
+      });
+    const sql = await sqlCopy();
+    try {
+      // never migrated: everything pending, and no table made
+      await reset(db);
+      assert.deepEqual(await readOnly(), { pending: ids, functionsStale: true, advisoryLocks: 0 });
+      const [made] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`);
+      assert.equal(made!.n, 0);
+
+      // part way, without the function files
+      await migrate(db, { until: ids[0], functions: false });
+      assert.deepEqual(await readOnly(), { pending: ids.slice(1), functionsStale: true, advisoryLocks: 0 });
+
+      await migrate(db);
+      assert.deepEqual(await readOnly(), { pending: [], functionsStale: false, advisoryLocks: 0 });
+
+      // another version's files: a new migration, a function file changed, added or gone
+      await writeFile(join(sql.migrations, '29991231T000000_fixture.sql'), 'CREATE TABLE fixture_thing (id text PRIMARY KEY);\n');
+      assert.deepEqual(await readOnly(await readSchemaFiles({ migrationsDir: sql.migrations })), { pending: ['29991231T000000_fixture'], functionsStale: false, advisoryLocks: 0 });
+      const events = join(sql.functions, '20_events.sql');
+      const text = await readFile(events, 'utf8');
+      await writeFile(events, `${text}\n-- an edit\n`);
+      assert.equal((await readOnly(await readSchemaFiles({ functionsDir: sql.functions }))).functionsStale, true);
+      await writeFile(events, text.replace(/\n/g, '\r\n'));
+      assert.equal((await readOnly(await readSchemaFiles({ functionsDir: sql.functions }))).functionsStale, false, 'CRLF line endings are the same file');
+      await writeFile(join(sql.functions, '90_fixture.sql'), 'SELECT 1;\n');
+      assert.equal((await readOnly(await readSchemaFiles({ functionsDir: sql.functions }))).functionsStale, true);
+      await rm(join(sql.functions, '90_fixture.sql'));
+      await rm(events);
+      assert.equal((await readOnly(await readSchemaFiles({ functionsDir: sql.functions }))).functionsStale, true);
+
+      // what migrate finds is what the status said: it applies the pending migration, then nothing
+      assert.deepEqual((await migrate(db, { migrationsDir: sql.migrations })).applied, ['29991231T000000_fixture']);
+      assert.deepEqual((await schemaStatus(db, await readSchemaFiles({ migrationsDir: sql.migrations }))).pending, []);
+      // a migration this version lacks is not pending (a newer instance applied it)
+      assert.deepEqual(await schemaStatus(db), { pending: [], functionsStale: false });
+    } finally {
+      await sql.done();
+      await reset(db);
+      await migrate(db);
+    }
+  });
+
   if (kind === 'postgres') {
+    it('reports the status while another instance holds the migration lock', async () => {
+      const { url } = getDb();
+      const other = await openDb({ databaseUrl: url!, poolSize: 1 });
+      try {
+        await other.transaction(async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock(7262311)');
+          assert.deepEqual(await schemaStatus(getDb().db), { pending: [], functionsStale: false });
+        });
+      } finally {
+        await other.close();
+      }
+    });
+
     it('applies each migration once when several instances start together', async () => {
       const { db, url } = getDb();
       await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');

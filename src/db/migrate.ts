@@ -99,6 +99,59 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
   });
 }
 
+/** What the database has of this version's SQL, as migrate would find it. */
+export interface SchemaStatus {
+  /** This version's migrations the database has not applied, in the order migrate would apply them. */
+  pending: string[];
+  /** The function files last applied are not this version's (a file new, changed or gone): migrate would apply them again. */
+  functionsStale: boolean;
+}
+
+/** This version's SQL files, read once (their names and checksums are all schemaStatus needs). */
+export interface SchemaFiles {
+  migrations: { id: string; checksum: string }[];
+  functions: { file: string; checksum: string }[];
+}
+
+export async function readSchemaFiles(options: Pick<MigrateOptions, 'migrationsDir' | 'functionsDir'> = {}): Promise<SchemaFiles> {
+  const [migrations, functions] = await Promise.all([sqlFiles(options.migrationsDir ?? MIGRATIONS_DIR), sqlFiles(options.functionsDir ?? FUNCTIONS_DIR)]);
+  return { migrations: migrations.map(({ id, checksum }) => ({ id, checksum })), functions: functions.map(({ file, checksum }) => ({ file, checksum })) };
+}
+
+/**
+ * Compares the database with this version's SQL files (`files`, or those of this version read now)
+ * without changing anything: no advisory lock, no write, no table created (a database never
+ * migrated has every migration pending). For /readyz: an instance is not ready on a database that
+ * migrate has not brought to its version. A migration applied that this version lacks is not
+ * pending (a newer instance may have applied it); one changed after it was applied is migrate's to
+ * refuse, at start.
+ */
+export async function schemaStatus(db: Queryable, files?: SchemaFiles): Promise<SchemaStatus> {
+  const ours = files ?? (await readSchemaFiles());
+  const [tables] = await db.query<{ migrations: boolean; functions: boolean }>(
+    `SELECT to_regclass('schema_migration') IS NOT NULL AS migrations, to_regclass('schema_function_file') IS NOT NULL AS functions`,
+  );
+  let applied = new Set<string>();
+  let stored = new Map<string, string>();
+  if (tables?.migrations || tables?.functions) {
+    const [row] = await db.query<{ ids: string[] | null; functions: Record<string, string> | null }>(
+      `SELECT ${tables.migrations ? '(SELECT json_agg(id) FROM schema_migration)' : 'NULL::json'} AS ids,
+              ${tables.functions ? '(SELECT json_object_agg(file, checksum) FROM schema_function_file)' : 'NULL::json'} AS functions`,
+    );
+    applied = new Set(row?.ids ?? []);
+    stored = new Map(Object.entries(row?.functions ?? {}));
+  }
+  return {
+    pending: ours.migrations.filter((m) => !applied.has(m.id)).map((m) => m.id),
+    functionsStale: !sameFunctions(stored, ours.functions),
+  };
+}
+
+/** The function files stored as applied are exactly these (same names, same checksums). */
+function sameFunctions(stored: Map<string, string>, files: { file: string; checksum: string }[]): boolean {
+  return stored.size === files.length && files.every((f) => stored.get(f.file) === f.checksum);
+}
+
 function verifyApplied(migrations: SqlFile[], done: Map<string, string | null>) {
   const ours = new Map(migrations.map((m) => [m.id, m]));
   const unknown = [...done.keys()].filter((id) => !ours.has(id));
@@ -125,8 +178,7 @@ function verifyApplied(migrations: SqlFile[], done: Map<string, string | null>) 
 
 async function applyFunctions(tx: Queryable, files: SqlFile[]): Promise<string[]> {
   const stored = new Map((await tx.query<{ file: string; checksum: string }>('SELECT file, checksum FROM schema_function_file')).map((r) => [r.file, r.checksum]));
-  const same = stored.size === files.length && files.every((f) => stored.get(f.file) === f.checksum);
-  if (same) return [];
+  if (sameFunctions(stored, files)) return [];
   for (const f of files) await tx.exec(f.text);
   await tx.query('DELETE FROM schema_function_file');
   for (const f of files) await tx.query('INSERT INTO schema_function_file (file, checksum) VALUES ($1, $2)', [f.file, f.checksum]);

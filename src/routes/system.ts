@@ -1,6 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Type } from 'typebox';
+import { readSchemaFiles, schemaStatus } from '../db/migrate.ts';
 import type { App } from '../shared/http.ts';
 import { registry } from '../shared/metrics.ts';
 import type { AppDeps } from './deps.ts';
@@ -8,7 +7,8 @@ import type { AppDeps } from './deps.ts';
 const tags = ['Operations'];
 
 export async function systemRoutes(app: App, { db }: AppDeps) {
-  const migrationFiles = (await readdir(join(import.meta.dirname, '../db/migrations'))).filter((f) => f.endsWith('.sql')).length;
+  // this version's SQL, read once: the files do not change under a running server
+  const schemaFiles = await readSchemaFiles();
 
   app.get('/healthz', {
     schema: { tags, summary: 'Liveness', operationId: 'healthz', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
@@ -24,8 +24,9 @@ export async function systemRoutes(app: App, { db }: AppDeps) {
     },
   }, async (_request, reply) => {
     try {
-      const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migration');
-      if (row!.n < migrationFiles) return reply.code(503).send({ status: 'unavailable', database: db.kind, reason: 'migrations pending' });
+      const schema = await schemaStatus(db, schemaFiles);
+      if (schema.pending.length > 0) return reply.code(503).send({ status: 'unavailable', database: db.kind, reason: 'migrations pending' });
+      if (schema.functionsStale) return reply.code(503).send({ status: 'unavailable', database: db.kind, reason: 'SQL functions out of date' });
       return { status: 'ready' as const, database: db.kind };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', database: db.kind, reason: (err as Error).message });

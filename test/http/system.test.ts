@@ -29,6 +29,29 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
     assert.deepEqual(ok(await t.call('GET', '/readyz', { key: null }), 200), { status: 'ready', database: kind });
   });
 
+  it('answers /readyz 503 while a migration is pending or the SQL functions are not this version\'s', async () => {
+    const { db } = getDb();
+    const readyz = async () => {
+      const res = await t.call('GET', '/readyz', { key: null });
+      return [res.statusCode, res.json()];
+    };
+    const [last] = await db.query<{ id: string; checksum: string; applied_at: string }>('SELECT id, checksum, applied_at FROM schema_migration ORDER BY id DESC LIMIT 1');
+    await db.query('DELETE FROM schema_migration WHERE id = $1', [last!.id]);
+    try {
+      assert.deepEqual(await readyz(), [503, { status: 'unavailable', database: kind, reason: 'migrations pending' }]);
+    } finally {
+      await db.query('INSERT INTO schema_migration (id, checksum, applied_at) VALUES ($1, $2, $3)', [last!.id, last!.checksum, last!.applied_at]);
+    }
+    const [file] = await db.query<{ file: string; checksum: string }>('SELECT file, checksum FROM schema_function_file ORDER BY file DESC LIMIT 1');
+    await db.query(`UPDATE schema_function_file SET checksum = 'another version' WHERE file = $1`, [file!.file]);
+    try {
+      assert.deepEqual(await readyz(), [503, { status: 'unavailable', database: kind, reason: 'SQL functions out of date' }]);
+    } finally {
+      await db.query('UPDATE schema_function_file SET checksum = $2 WHERE file = $1', [file!.file, file!.checksum]);
+    }
+    assert.deepEqual(await readyz(), [200, { status: 'ready', database: kind }]);
+  });
+
   it('serves Prometheus metrics without a key, including request durations by route', async () => {
     ok(await t.call('GET', '/v1/programs'), 200);
     const res = await t.call('GET', '/metrics', { key: null });
