@@ -248,7 +248,7 @@ function strings(expr: unknown, into: Set<string>): void {
  * A member's tier that no rule in force knows earns as no tier (1×, and targeting by tier misses):
  * most likely a code the rules do not use (a new tier no rule was given, "golden" for "gold"); the
  * tiers issue replaces the free-text attribute with real tiers. Said once per event, when the
- * rules in force know some tiers (a programme whose rules use none gives tiers no meaning here).
+ * rules in force know some tiers (a program whose rules use none gives tiers no meaning here).
  */
 function tierWarning(rules: CompiledRule[], tier: string | null): Warning | undefined {
   if (tier === null || tier === '') return undefined;
