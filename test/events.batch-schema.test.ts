@@ -25,14 +25,14 @@ function closed(schema: unknown): unknown {
 
 forEachDatabase('the batch route answers what it declares', (getDb) => {
   let t: TestApp;
-  let validateBatch: ValidateFunction;
+  let validateBatch: ValidateFunction<Json>;
   let validateProblem: ValidateFunction;
   before(async () => {
     t = await createTestApp(getDb(), '2026-06-10T06:00:00.000Z');
     const spec = (await t.call('GET', '/openapi.json', { key: null })).json();
     const op = spec.paths['/v1/events/batch'].post;
     const ajv = addFormats(new Ajv({ strict: false, allErrors: true }));
-    validateBatch = ajv.compile(closed(op.responses['200'].content['application/json'].schema) as object);
+    validateBatch = ajv.compile<Json>(closed(op.responses['200'].content['application/json'].schema) as object);
     // the per-event errors are problem documents, as the operation's own errors
     validateProblem = ajv.compile(op.responses['422'].content['application/problem+json'].schema);
   });
@@ -64,7 +64,7 @@ forEachDatabase('the batch route answers what it declares', (getDb) => {
     const res = await t.call('POST', '/v1/events/batch', { body: { program_id: program, events }, key: t.keys.integration });
     assert.equal(res.statusCode, 200, res.body);
     assert.match(String(res.headers['content-type']), /^application\/json/);
-    const body = res.json();
+    const body: Json = res.json();
     assert.deepEqual(body.results.map((r: Json) => r.status), [201, 200, 400, 201, 422, 404, 200, 404, 201]);
     assert.deepEqual(body.results.map((r: Json) => r.error?.code ?? null), [null, null, 'VALIDATION_FAILED', null, 'ORDER_NOT_FOUND', 'MEMBER_NOT_FOUND', null, 'PROGRAM_NOT_FOUND', null]);
     assert.ok(body.results[3].result.points < 0 && body.results[3].result.reversals.length === 1, JSON.stringify(body.results[3]));
