@@ -5,6 +5,7 @@ import { MigrationError, migrate } from './db/migrate.ts';
 import { createApiKeyFor } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
 import { sweep } from './modules/ledger/index.ts';
+import { existingPrograms } from './modules/programs/index.ts';
 import { openConfiguredDb, StartupError, startServer } from './server.ts';
 import { DomainError } from './shared/errors.ts';
 import type { Scope } from './shared/http.ts';
@@ -83,7 +84,7 @@ async function main() {
           return 2;
         }
         await migrate(db);
-        const key = await createApiKeyFor(db, null, { name: values.name, scopes, program_ids: values.program ?? null }, new Date());
+        const key = await createApiKeyFor(db, null, { name: values.name, scopes, program_ids: values.program ?? null }, new Date(), { existingPrograms });
         process.stdout.write(`${key.secret}\n`);
         return 0;
       }

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import * as apiKeys from '../modules/api-keys/index.ts';
 import { ApiKey, ApiKeyCreate, ApiKeyWithSecret, scopeOf } from '../modules/api-keys/index.ts';
+import { existingPrograms } from '../modules/programs/index.ts';
 import type { App } from '../shared/http.ts';
 import { IdParam, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
@@ -17,7 +18,7 @@ export async function apiKeyRoutes(app: App, { db, clock }: AppDeps, verifier: a
         'some programs (program_ids); an admin key limited to programs creates keys only for some of its own programs.',
       body: ApiKeyCreate, response: { 201: ApiKeyWithSecret, ...problems(404) },
     },
-  }, async (request, reply) => reply.code(201).send(await apiKeys.createApiKeyFor(db, scopeOf(request), request.body, clock.now())));
+  }, async (request, reply) => reply.code(201).send(await apiKeys.createApiKeyFor(db, scopeOf(request), request.body, clock.now(), { existingPrograms })));
 
   app.get('/v1/api-keys', {
     config: { scope: 'admin' },

@@ -41,12 +41,6 @@ export async function revokeApiKey(db: Queryable, id: string, now: Date, scope: 
   return row;
 }
 
-/** Which of these program ids exist. */
-export async function existingPrograms(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
-  const rows = await db.query<{ id: string }>('SELECT id FROM program WHERE id = ANY ($1::text[])', [ids]);
-  return new Set(rows.map((r) => r.id));
-}
-
 export async function countApiKeys(db: Queryable): Promise<number> {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_key');
   return row!.n;

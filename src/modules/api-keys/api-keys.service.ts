@@ -28,16 +28,25 @@ export async function createApiKey(db: Queryable, name: string, scopes: Scope[],
 }
 
 /**
+ * What creating a key needs of the programs module, which imports this one (so this one cannot
+ * import it): the caller hands in programs' existingPrograms.
+ */
+export interface ApiKeySources {
+  /** Which of these program ids exist. */
+  existingPrograms: (db: Queryable, ids: readonly string[]) => Promise<Set<string>>;
+}
+
+/**
  * POST /v1/api-keys. A deployment-wide admin key makes any key. An admin key limited to programs
  * makes keys limited to some of its own programs only: asking for a deployment-wide key is 403
  * FORBIDDEN, and a program outside its own is 404 PROGRAM_NOT_FOUND, as an unknown one is (for
  * any key). Scopes are independent of programs: any admin key may give any scope.
  */
-export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input: { name: string; scopes: Scope[]; program_ids?: string[] | null }, now: Date) {
+export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input: { name: string; scopes: Scope[]; program_ids?: string[] | null }, now: Date, sources: ApiKeySources) {
   const programIds = input.program_ids ?? null;
   if (programIds === null && caller !== null) throw deploymentOnly('A deployment-wide key');
   if (programIds !== null) {
-    const existing = await repo.existingPrograms(db, programIds);
+    const existing = await sources.existingPrograms(db, programIds);
     const index = programIds.findIndex((id) => !existing.has(id) || !inScope(caller, id));
     if (index >= 0) {
       const id = programIds[index]!;

@@ -23,6 +23,12 @@ export async function findProgram(db: Queryable, id: string): Promise<Program | 
 }
 
 /** scope: the API key's programs (null: all of them). */
+/** Which of these program ids exist. */
+export async function existingPrograms(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>('SELECT id FROM program WHERE id = ANY ($1::text[])', [ids]);
+  return new Set(rows.map((r) => r.id));
+}
+
 export async function listPrograms(db: Queryable, limit: number, after: string | undefined, scope: readonly string[] | null = null): Promise<Program[]> {
   return db.query<Program>(
     `SELECT ${COLUMNS} FROM program WHERE ($1::text IS NULL OR id > $1) AND ($3::text[] IS NULL OR id = ANY ($3::text[])) ORDER BY id LIMIT $2`,

@@ -80,4 +80,4 @@ export async function bumpRulesRevision(db: Queryable, programId: string): Promi
   await repo.bumpRulesRevision(db, programId);
 }
 
-export { listPrograms } from './programs.repository.ts';
+export { existingPrograms, listPrograms } from './programs.repository.ts';
