@@ -3,7 +3,11 @@
  * processed events and their stored results, and the pure refund arithmetic. Ingesting an event is
  * a flow (src/flows/ingest-events/), which uses this module and the others through their index.ts.
  *
- * Owns: event, event_type.
+ * Owns: event, event_type. Rules' backfill reads its events' awards through awardsOfRule. On
+ * purpose, its SQL functions cross owners: events_prepare reads what evaluation needs of the
+ * program, members, accounts and rule awards in one round trip, events_commit writes a batch's
+ * events, ledger rows (through the ledger's SQL helpers) and rule awards in one, and
+ * events_reserve_budgets grants rule budgets (docs/architecture.md, "Who owns which table").
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */

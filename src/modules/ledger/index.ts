@@ -4,9 +4,11 @@
  * (src/db/functions/, docs/ledger.md); this module calls them and reads what they wrote.
  *
  * Owns: member_account, lot, ledger_entry, hold, hold_allocation. A member's account is opened with
- * the member, in its transaction (openAccounts, called by members' addMembers). The SQL operations
- * read member.status and set it when a member's status changes (applyMemberStatus), because closing
- * a member forfeits its points. Idempotency keys are shared/idempotency.ts's.
+ * the member, in its transaction (openAccounts, called by members' addMembers). On purpose, its SQL
+ * reads other owners' rows: jf_lock_member, under every write's lock, reads member.status and the
+ * program's policies; ledger_set_status sets member.status when a member's status changes
+ * (applyMemberStatus), because closing a member forfeits its points (docs/architecture.md, "Who
+ * owns which table"). Idempotency keys are shared/idempotency.ts's.
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
