@@ -20,7 +20,7 @@ CREATE OR REPLACE FUNCTION jf_event_view(e event) RETURNS json LANGUAGE sql STAB
     FROM (SELECT e.result::json AS o) s
 $$;
 
--- Everything event processing reads before evaluating, in one round trip: the programme, its
+-- Everything event processing reads before evaluating, in one round trip: the program, its
 -- custom event types, the events of the batch already processed, the members (with their account
 -- state), and, for the rules the caller expects to be in force, what they already awarded these
 -- members (recent awards for day/week/month caps, lifetime totals). Built as json from rows: for a
@@ -42,7 +42,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN json_build_object('program', NULL);
   END IF;
-  -- the members by id as sent (looked up below, with their programme checked), and by external id
+  -- the members by id as sent (looked up below, with their program checked), and by external id
   v_members := ARRAY(
     SELECT x.id FROM jsonb_array_elements_text(p->'member_ids') AS x(id)
     UNION
@@ -59,7 +59,7 @@ BEGIN
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
                                             m.status, a.award_version
                                        FROM member m JOIN member_account a ON a.member_id = m.id
-                                      -- by primary key only (IS NOT DISTINCT FROM is no index condition: the programme's index is not an option)
+                                      -- by primary key only (IS NOT DISTINCT FROM is no index condition: the program's index is not an option)
                                       WHERE m.id = x.id AND m.program_id IS NOT DISTINCT FROM v_program LIMIT 1) m),
     -- per member, rule and local day: every cap and frequency window is whole local days
     'recent', CASE WHEN cardinality(v_rules) = 0 OR cardinality(v_members) = 0 THEN '[]'::json ELSE (
@@ -76,7 +76,7 @@ BEGIN
                                       GROUP BY r.member_id, r.rule_id) t) END);
 END $$;
 
--- Programme budgets, before events_commit, in the same transaction. The batch's members
+-- Program budgets, before events_commit, in the same transaction. The batch's members
 -- (p.members) and the members of the credits its refunds reverse (p.reversal_entries) are locked
 -- first, in id order, as events_commit locks them; then the shared budget rows in (rule, period)
 -- order — the same order for every writer, so two batches cannot deadlock. Budgets are granted in
@@ -208,7 +208,7 @@ DECLARE
 BEGIN
   -- 0. first the members, in id order: every member this batch writes for, its own and those whose
   --    credits its refunds reverse (ledger_reverse below). Every writer locks members in this order
-  --    and before anything else (programme budgets, the rules' advisory lock); an UPDATE's plan
+  --    and before anything else (program budgets, the rules' advisory lock); an UPDATE's plan
   --    would visit them in their physical order.
   v_members := ARRAY(SELECT jsonb_object_keys(v_m));
   v_lock := v_members;
@@ -218,7 +218,7 @@ BEGIN
   END IF;
   PERFORM 1 FROM member_account a WHERE a.member_id = ANY (v_lock) ORDER BY a.member_id FOR UPDATE;
 
-  -- the rules the batch was evaluated with must still be the programme's until it commits: changing
+  -- the rules the batch was evaluated with must still be the program's until it commits: changing
   -- them (bumpRulesRevision) takes this lock exclusively, so a rule that starts recording its awards
   -- (rule_award, for caps) sees every batch evaluated without it committed first
   PERFORM pg_advisory_xact_lock_shared(7262312, hashtext(v_program));
@@ -310,7 +310,7 @@ BEGIN
        AND l.expires_at < LEAST(v_expires, coalesce(l.expiry_cap, 'infinity'::timestamptz));
   END IF;
 
-  -- 4. refunds, through the ledger's reversal (the programme's negative-balance policy applies)
+  -- 4. refunds, through the ledger's reversal (the program's negative-balance policy applies)
   FOR rv IN
     SELECT (x.r->>'event')::integer AS event, x.r->>'order_id' AS order_id, x.r->>'entry_id' AS entry_id, x.r->'rule_id' AS rule_id,
            x.r->'rule_name' AS rule_name, (x.r->>'points')::bigint AS points, coalesce(x.r->'awards', '[]') AS awards,
