@@ -10,21 +10,40 @@
  * Target (issue 3): batch ingestion ≥ 5× pgbench TPC-B tps.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  awaitQuiet, checkpoint, cpuLine, dropDatabase, fmt, freshDatabase, HttpClient, log, type PhaseResult, pool, prepareSchema, runPhase, runTpcb, settings, startJifen, table,
-  type TpcbResult,
-} from './lib.ts';
 import { openDb } from '../src/db/db.ts';
-import { fiftyRules } from './rules-engine.ts';
 import type { RuleDefinition } from '../src/modules/rules/index.ts';
+import {
+  awaitQuiet,
+  checkpoint,
+  cpuLine,
+  dropDatabase,
+  fmt,
+  freshDatabase,
+  HttpClient,
+  log,
+  type PhaseResult,
+  pool,
+  prepareSchema,
+  runPhase,
+  runTpcb,
+  settings,
+  startJifen,
+  type TpcbResult,
+  table,
+} from './lib.ts';
+import { fiftyRules } from './rules-engine.ts';
 
 const BATCH = Number(process.env.BENCH_EVENT_BATCH ?? 500);
 
 /** The seed articles' coffee chain: ¥1 = 1 point, tier multipliers — one award per order, as most programs. */
-const COFFEE_CHAIN: RuleDefinition[] = [{
-  name: '消费积分', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
-  multipliers: [{ type: 'tier', values: { bronze: '1', silver: '1.2', gold: '1.5', diamond: '2' } }],
-}];
+const COFFEE_CHAIN: RuleDefinition[] = [
+  {
+    name: '消费积分',
+    triggers: ['order.paid'],
+    effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
+    multipliers: [{ type: 'tier', values: { bronze: '1', silver: '1.2', gold: '1.5', diamond: '2' } }],
+  },
+];
 
 export type RuleSetName = 'coffee' | 'fifty';
 const BATCH_CLIENTS = Number(process.env.BENCH_EVENT_BATCH_CLIENTS ?? 4);
@@ -68,9 +87,14 @@ export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 
     const program = await post('/v1/programs', { name: 'events bench', pending_days: 7 });
     for (const definition of ruleSet === 'fifty' ? fiftyRules() : COFFEE_CHAIN) await post(`/v1/programs/${program.id}/rules`, { definition });
     const tiers = ['bronze', 'silver', 'gold', 'diamond'];
-    const members = (await pool(Array.from({ length: settings.members }, (_, i) => i), settings.clients, (i) =>
-      post(`/v1/programs/${program.id}/members`, { external_id: `ev-${i}`, tier: tiers[i % 4], tags: [...new Set([`seg${i % 7}`, `seg${(i * 3) % 7}`])] }),
-    )).map((m) => m.id);
+    const members = (
+      await pool(
+        Array.from({ length: settings.members }, (_, i) => i),
+        settings.clients,
+        (i) =>
+          post(`/v1/programs/${program.id}/members`, { external_id: `ev-${i}`, tier: tiers[i % 4], tags: [...new Set([`seg${i % 7}`, `seg${(i * 3) % 7}`])] }),
+      )
+    ).map((m) => m.id);
     log(`events: program ${program.id} with ${ruleSet === 'fifty' ? '50 rules' : 'the coffee-chain rule'}, ${members.length} members`);
 
     const runId = randomBytes(4).toString('hex');
@@ -91,7 +115,9 @@ export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 
       for (let k = 0; k < BATCH; k++) {
         const member = members[(Math.floor(Math.random() * (members.length / BATCH_CLIENTS)) * BATCH_CLIENTS + w) % members.length]!;
         const i = n++;
-        items.push(`{"id":"${runId}-${i}","type":"order.paid","member_id":"${member}","data":{"order_id":"${runId}-o${i + 1}","amount":${500 + (((i + 1) * 7919) % 60_000)},"currency":"CNY","channel":"${(i + 1) % 3 === 0 ? 'store' : 'online'}"}}`);
+        items.push(
+          `{"id":"${runId}-${i}","type":"order.paid","member_id":"${member}","data":{"order_id":"${runId}-o${i + 1}","amount":${500 + (((i + 1) * 7919) % 60_000)},"currency":"CNY","channel":"${(i + 1) % 3 === 0 ? 'store' : 'online'}"}}`,
+        );
       }
       // the count is at the start of the body: the load generator does not decode 600 KB of results
       // per batch (pgbench does not parse either)
@@ -114,9 +140,13 @@ export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 
     await checkpoint();
     await awaitQuiet();
     log(`events: batch of ${BATCH}, ${settings.seconds} s with ${BATCH_CLIENTS} clients`);
-    const b = PHASES.has('batch') ? await runPhase('batch', BATCH_CLIENTS, settings.seconds, 200, batch, { pids: [server.pid], database: dbName }) : skipped(BATCH_CLIENTS);
+    const b = PHASES.has('batch')
+      ? await runPhase('batch', BATCH_CLIENTS, settings.seconds, 200, batch, { pids: [server.pid], database: dbName })
+      : skipped(BATCH_CLIENTS);
     const eventsPerSecond = b.rps * BATCH;
-    log(`events: batch ${fmt(eventsPerSecond, 0)} events/s (${fmt(b.rps, 1)} batches/s), p50 ${fmt(b.p50Ms, 0)} ms, errors ${b.errors}${b.firstError ? `, first ${b.firstError}` : ''}`);
+    log(
+      `events: batch ${fmt(eventsPerSecond, 0)} events/s (${fmt(b.rps, 1)} batches/s), p50 ${fmt(b.p50Ms, 0)} ms, errors ${b.errors}${b.firstError ? `, first ${b.firstError}` : ''}`,
+    );
     const audit = JSON.parse((await client.get(`/v1/audit?program_id=${program.id}`)).body) as { ok: boolean };
     return { rules: ruleSet, pgbench: tpcb, single: s, batch: { ...b, eventsPerSecond, batchSize: BATCH }, auditOk: audit.ok };
   } finally {
@@ -130,13 +160,40 @@ export function formatEvents(r: EventsResult): string {
   const tps = r.pgbench.tps;
   const rows = [
     ['pgbench TPC-B', fmt(tps, 0), '1.00×', '', '', '', 0],
-    ['HTTP POST /v1/events (16 clients)', fmt(r.single.rps, 0), `${fmt(r.single.rps / tps, 2)}×`, fmt(r.single.p50Ms, 1), fmt(r.single.p99Ms, 1), fmt(r.single.requests), r.single.errors],
-    [`HTTP POST /v1/events/batch ×${r.batch.batchSize} (${r.batch.clients} clients)`, fmt(r.batch.eventsPerSecond, 0), `${fmt(r.batch.eventsPerSecond / tps, 2)}×`, fmt(r.batch.p50Ms, 0), fmt(r.batch.p99Ms, 0), fmt(r.batch.requests), r.batch.errors],
+    [
+      'HTTP POST /v1/events (16 clients)',
+      fmt(r.single.rps, 0),
+      `${fmt(r.single.rps / tps, 2)}×`,
+      fmt(r.single.p50Ms, 1),
+      fmt(r.single.p99Ms, 1),
+      fmt(r.single.requests),
+      r.single.errors,
+    ],
+    [
+      `HTTP POST /v1/events/batch ×${r.batch.batchSize} (${r.batch.clients} clients)`,
+      fmt(r.batch.eventsPerSecond, 0),
+      `${fmt(r.batch.eventsPerSecond / tps, 2)}×`,
+      fmt(r.batch.p50Ms, 0),
+      fmt(r.batch.p99Ms, 0),
+      fmt(r.batch.requests),
+      r.batch.errors,
+    ],
   ];
   const ratio = r.batch.eventsPerSecond / tps;
   return [
     ...(settings.sqlPatch ? [`EXPERIMENT: ${settings.sqlPatch} applied after migrating (not the shipped schema)`] : []),
-    table([`order.paid events, ${r.rules === 'fifty' ? '50 rules (5.4 awards/order)' : 'coffee-chain rule (1 award/order)'}, PostgreSQL`, 'events/s', 'vs pgbench', 'p50 ms', 'p99 ms', 'requests', 'errors'], rows),
+    table(
+      [
+        `order.paid events, ${r.rules === 'fifty' ? '50 rules (5.4 awards/order)' : 'coffee-chain rule (1 award/order)'}, PostgreSQL`,
+        'events/s',
+        'vs pgbench',
+        'p50 ms',
+        'p99 ms',
+        'requests',
+        'errors',
+      ],
+      rows,
+    ),
     '',
     `target: batch ingestion ≥ 5× pgbench TPC-B tps: ${ratio >= 5 ? 'MET' : 'NOT MET'} (${fmt(ratio, 2)}×)`,
     `single ${cpuLine(r.single.cpu, r.single.ok)}`,

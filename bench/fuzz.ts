@@ -10,17 +10,19 @@
  * FUZZ_SEED defaults to a random seed (printed); the same seed and FUZZ_RUNS replay a run.
  * FUZZ_RAW=false leaves out the raw malformed HTTP cases. TEST_DATABASE_URL as in the tests.
  */
-import { createTestApp } from '../test/helpers/app.ts';
-import { type DbKind, DB_KINDS, createTestDb } from '../test/helpers/db.ts';
-import { formatReport, runFuzz } from '../test/fuzz/fuzzer.ts';
-import { envNumber } from './lib.ts';
-import { formatRawReport, runRawHttp } from '../test/fuzz/raw-http.ts';
 
+import { formatReport, runFuzz } from '../test/fuzz/fuzzer.ts';
+import { formatRawReport, runRawHttp } from '../test/fuzz/raw-http.ts';
+import { createTestApp } from '../test/helpers/app.ts';
+import { createTestDb, DB_KINDS, type DbKind } from '../test/helpers/db.ts';
+import { envNumber } from './lib.ts';
 
 const seed = process.env.FUZZ_SEED ? envNumber('FUZZ_SEED', 0) : Math.floor(Math.random() * 2 ** 31);
 const runs = envNumber('FUZZ_RUNS', 20_000);
 const minutes = envNumber('FUZZ_MINUTES', 10);
-const ops = process.env.FUZZ_OPS?.split(',').map((s) => s.trim()).filter(Boolean);
+const ops = process.env.FUZZ_OPS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const raw = (process.env.FUZZ_RAW ?? 'true') !== 'false';
 const kinds = (process.env.FUZZ_DATABASES?.split(',').map((s) => s.trim()) ?? DB_KINDS).filter((k): k is DbKind => DB_KINDS.includes(k as DbKind));
 
@@ -40,7 +42,11 @@ for (const kind of kinds) {
       hugeBodies: Math.max(2, Math.floor(runs / 5_000)),
       log: (l) => process.stdout.write(`${l}\n`),
     });
-    const text = formatReport(report, `fuzz [${kind}]`, `FUZZ_SEED={seed} FUZZ_RUNS=${runs} FUZZ_DATABASES=${kind} node bench/fuzz.ts   (or alone: FUZZ_SEED={seed} FUZZ_ONLY={case} node --test test/fuzz/openapi.fuzz.test.ts)`);
+    const text = formatReport(
+      report,
+      `fuzz [${kind}]`,
+      `FUZZ_SEED={seed} FUZZ_RUNS=${runs} FUZZ_DATABASES=${kind} node bench/fuzz.ts   (or alone: FUZZ_SEED={seed} FUZZ_ONLY={case} node --test test/fuzz/openapi.fuzz.test.ts)`,
+    );
     process.stdout.write(`${text}\n`);
     summary.push(text.split('\n')[0]!);
     failed += report.failures.length;

@@ -14,8 +14,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../src/db/db.ts';
 import {
-  awaitQuiet, checkpoint, cpuLine, dropDatabase, fmt, freshDatabase, HttpClient, log, type PgbenchResult, type PhaseResult, pool, pgbench, runTpcb, type TpcbResult,
-  prepareSchema, runPhase, serverInfo, settings, startJifen, table,
+  awaitQuiet,
+  checkpoint,
+  cpuLine,
+  dropDatabase,
+  fmt,
+  freshDatabase,
+  HttpClient,
+  log,
+  type PgbenchResult,
+  type PhaseResult,
+  pgbench,
+  pool,
+  prepareSchema,
+  runPhase,
+  runTpcb,
+  serverInfo,
+  settings,
+  startJifen,
+  type TpcbResult,
+  table,
 } from './lib.ts';
 
 export interface HttpRun {
@@ -171,9 +189,27 @@ export function formatLedger(r: LedgerResult): string {
   const ratio = (x: number) => `${fmt(x / tps, 2)}×`;
   const pgCpu = (c: PgbenchResult['cpu'] | undefined, n: number) => (c && n ? fmt((1000 * c.postgres) / n, 2) : '');
   const httpRow = (db: string, p: PhaseResult) => [
-    `HTTP ${db} ${p.name}`, fmt(p.rps, 0), ratio(p.rps), fmt(p.meanMs, 1), fmt(p.p50Ms, 1), fmt(p.p99Ms, 1), fmt(p.requests), p.errors, pgCpu(p.cpu, p.ok),
+    `HTTP ${db} ${p.name}`,
+    fmt(p.rps, 0),
+    ratio(p.rps),
+    fmt(p.meanMs, 1),
+    fmt(p.p50Ms, 1),
+    fmt(p.p99Ms, 1),
+    fmt(p.requests),
+    p.errors,
+    pgCpu(p.cpu, p.ok),
   ];
-  const benchRow = (label: string, p: PgbenchResult) => [label, fmt(p.tps, 0), ratio(p.tps), fmt(p.latencyAvgMs, 1), '', '', fmt(p.transactions), p.failed, pgCpu(p.cpu, p.transactions)];
+  const benchRow = (label: string, p: PgbenchResult) => [
+    label,
+    fmt(p.tps, 0),
+    ratio(p.tps),
+    fmt(p.latencyAvgMs, 1),
+    '',
+    '',
+    fmt(p.transactions),
+    p.failed,
+    pgCpu(p.cpu, p.transactions),
+  ];
   const rows: (string | number)[][] = [
     benchRow(`pgbench TPC-B (-s ${r.pgbench.scale} -c ${r.pgbench.clients} -j ${r.pgbench.threads} -T ${r.pgbench.seconds})`, r.pgbench),
     httpRow('PostgreSQL', r.postgres.credits),
@@ -206,7 +242,8 @@ export function ledgerFailures(r: LedgerResult): string[] {
   const f: string[] = [];
   for (const run of [r.postgres, r.pglite]) {
     if (!run) continue;
-    for (const p of [run.credits, run.debits]) if (p.errors) f.push(`${run.kind} ${p.name}: ${p.errors} errors (${JSON.stringify(p.errorKinds)}), first: ${p.firstError}`);
+    for (const p of [run.credits, run.debits])
+      if (p.errors) f.push(`${run.kind} ${p.name}: ${p.errors} errors (${JSON.stringify(p.errorKinds)}), first: ${p.firstError}`);
     if (!run.auditOk) f.push(`${run.kind}: audit failed: ${run.auditSummary}`);
   }
   return f;

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -229,7 +229,17 @@ export async function startJifen(env: Record<string, string>, label: string): Pr
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: ROOT,
     // benchmarks measure the engine, not the rate limiter: both limits off (0) unless a run sets them
-    env: { ...childEnv, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JIFEN_DEMO: 'false', JIFEN_JOBS: 'false', JIFEN_RATE_LIMIT_API_KEY: '0', JIFEN_RATE_LIMIT_MEMBER: '0', ...env },
+    env: {
+      ...childEnv,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      JIFEN_DEMO: 'false',
+      JIFEN_JOBS: 'false',
+      JIFEN_RATE_LIMIT_API_KEY: '0',
+      JIFEN_RATE_LIMIT_MEMBER: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -589,7 +599,11 @@ export function startCpu(pids: number[], database?: string) {
         server: server / TICKS,
         postgres,
         postgresOther,
-        others: [...groups].filter(([, t]) => t >= 10).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([comm, t]) => ({ comm, seconds: t / TICKS })),
+        others: [...groups]
+          .filter(([, t]) => t >= 10)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([comm, t]) => ({ comm, seconds: t / TICKS })),
       };
     },
   };
@@ -635,7 +649,12 @@ export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimu
 export function cpuLine(c: CpuReport | undefined, requests?: number): string {
   if (!c) return '';
   const pct = (x: number) => `${Math.round((100 * x) / c.wall)}%`;
-  const parts = [`machine ${pct(c.machine)}${c.steal >= 0.01 * c.wall ? ` (of which stolen by the hypervisor ${pct(c.steal)})` : ''}`, `postgres ${pct(c.postgres)}`, `jifen server ${pct(c.server)}`, `load generator ${pct(c.loadgen)}`];
+  const parts = [
+    `machine ${pct(c.machine)}${c.steal >= 0.01 * c.wall ? ` (of which stolen by the hypervisor ${pct(c.steal)})` : ''}`,
+    `postgres ${pct(c.postgres)}`,
+    `jifen server ${pct(c.server)}`,
+    `load generator ${pct(c.loadgen)}`,
+  ];
   for (const o of c.others) parts.push(`${o.comm} ${pct(o.seconds)}`);
   if (c.postgresOther >= 0.1) parts.push(`other postgres ${pct(c.postgresOther)}`);
   let line = `cpu (100% = one core of ${c.cores}): ${parts.join(', ')}`;

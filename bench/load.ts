@@ -37,7 +37,12 @@ const BATCH_SHARE = num('BENCH_LOAD_BATCH_SHARE', 4);
 const POOL = num('BENCH_LOAD_POOL', 20);
 const PROBE_MS = 100;
 const CREDIT_POINTS = 10;
-const EXTRA_ENV = Object.fromEntries((process.env.BENCH_LOAD_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const EXTRA_ENV = Object.fromEntries(
+  (process.env.BENCH_LOAD_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 export interface LoadResult {
   kind: 'pglite' | 'postgres';
@@ -74,7 +79,14 @@ function probe(baseUrl: string): Promise<number> {
 }
 
 /** A POST on a keep-alive agent of CLIENTS sockets, with the Retry-After header of the answer. */
-function post(agent: http.Agent, baseUrl: string, key: string, path: string, body: string, idem?: string): Promise<{ status: number; body: string; retryAfter?: string }> {
+function post(
+  agent: http.Agent,
+  baseUrl: string,
+  key: string,
+  path: string,
+  body: string,
+  idem?: string,
+): Promise<{ status: number; body: string; retryAfter?: string }> {
   const u = new URL(baseUrl);
   const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (idem) headers['idempotency-key'] = idem;
@@ -112,8 +124,16 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
       return JSON.parse(res.body) as { id: string };
     };
     const program = await created('/v1/programs', { name: 'load bench' });
-    await created(`/v1/programs/${program.id}/rules`, { definition: { name: 'spend', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' } } });
-    const members = (await pool(Array.from({ length: MEMBERS }, (_, i) => i), 16, (i) => created(`/v1/programs/${program.id}/members`, { external_id: `load-${i}` }))).map((m) => m.id);
+    await created(`/v1/programs/${program.id}/rules`, {
+      definition: { name: 'spend', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' } },
+    });
+    const members = (
+      await pool(
+        Array.from({ length: MEMBERS }, (_, i) => i),
+        16,
+        (i) => created(`/v1/programs/${program.id}/members`, { external_id: `load-${i}` }),
+      )
+    ).map((m) => m.id);
     log(`load ${kind}: program ${program.id}, ${members.length} members; ${CLIENTS} clients for ${SECONDS} s (1 in ${BATCH_SHARE} sends batches of ${BATCH})`);
     await awaitQuiet();
 
@@ -147,11 +167,13 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
         const t0 = performance.now();
         let status: string;
         try {
-          let res;
+          let res: Awaited<ReturnType<typeof post>>;
           if (batches) {
             const items: string[] = [];
             for (let k = 0; k < BATCH; k++) {
-              items.push(`{"id":"${runId}-${i}-${k}","type":"order.paid","member_id":"${pick()}","data":{"order_id":"${runId}-${i}-${k}","amount":${500 + ((i * 31 + k * 7919) % 60_000)},"currency":"CNY"}}`);
+              items.push(
+                `{"id":"${runId}-${i}-${k}","type":"order.paid","member_id":"${pick()}","data":{"order_id":"${runId}-${i}-${k}","amount":${500 + ((i * 31 + k * 7919) % 60_000)},"currency":"CNY"}}`,
+              );
             }
             res = await post(agent, server.url, key, '/v1/events/batch', `{"program_id":${programJson},"events":[${items.join(',')}]}`);
             if (res.status === 200) {
@@ -191,7 +213,9 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
     const sortedProbes = probes.sort((a, b) => a - b);
     const sortedLat = latencies.sort((a, b) => a - b);
     const ok = (statuses['200'] ?? 0) + (statuses['201'] ?? 0);
-    const status5xx = Object.entries(statuses).filter(([s]) => /^5/.test(s)).reduce((n, [, c]) => n + c, 0);
+    const status5xx = Object.entries(statuses)
+      .filter(([s]) => /^5/.test(s))
+      .reduce((n, [, c]) => n + c, 0);
     return {
       kind,
       clients: CLIENTS,
@@ -205,7 +229,15 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
         over2s: probes.filter((p) => p > 2000).length,
         failed: probesFailed,
       },
-      writes: { requests: latencies.length, ok, rps: ok / elapsed, eventsPerSecond: events / elapsed, p50Ms: pct(sortedLat, 50), p99Ms: pct(sortedLat, 99), maxMs: sortedLat.at(-1) ?? 0 },
+      writes: {
+        requests: latencies.length,
+        ok,
+        rps: ok / elapsed,
+        eventsPerSecond: events / elapsed,
+        p50Ms: pct(sortedLat, 50),
+        p99Ms: pct(sortedLat, 99),
+        maxMs: sortedLat.at(-1) ?? 0,
+      },
       statuses,
       status5xx,
       status503: statuses['503'] ?? 0,
@@ -226,16 +258,45 @@ export async function benchLoad(kind: LoadResult['kind']): Promise<LoadResult> {
 
 export function formatLoad(results: LoadResult[]): string {
   const rows = results.map((r) => [
-    r.kind, fmt(r.healthz.p50Ms, 1), fmt(r.healthz.p99Ms, 0), fmt(r.healthz.maxMs, 0), `${r.healthz.over1s}/${r.healthz.over2s}/${r.healthz.failed} of ${r.healthz.probes}`,
-    fmt(r.writes.rps, 0), fmt(r.writes.eventsPerSecond, 0), fmt(r.writes.p50Ms, 0), fmt(r.writes.p99Ms, 0), r.status5xx - r.status503, r.status503, r.missingRetryAfter,
-    r.acknowledgedPoints === r.storedPoints ? 'yes' : `NO (${r.storedPoints} stored, ${r.acknowledgedPoints} acknowledged)`, r.auditOk ? 'ok' : 'FAILED',
+    r.kind,
+    fmt(r.healthz.p50Ms, 1),
+    fmt(r.healthz.p99Ms, 0),
+    fmt(r.healthz.maxMs, 0),
+    `${r.healthz.over1s}/${r.healthz.over2s}/${r.healthz.failed} of ${r.healthz.probes}`,
+    fmt(r.writes.rps, 0),
+    fmt(r.writes.eventsPerSecond, 0),
+    fmt(r.writes.p50Ms, 0),
+    fmt(r.writes.p99Ms, 0),
+    r.status5xx - r.status503,
+    r.status503,
+    r.missingRetryAfter,
+    r.acknowledgedPoints === r.storedPoints ? 'yes' : `NO (${r.storedPoints} stored, ${r.acknowledgedPoints} acknowledged)`,
+    r.auditOk ? 'ok' : 'FAILED',
   ]);
   return [
-    table([
-      `overload: ${results[0]?.clients ?? CLIENTS} connections of writes, /healthz every ${PROBE_MS} ms`, 'healthz p50 ms', 'p99 ms', 'max ms', '>1s/>2s/failed',
-      'writes/s', 'credits+events/s', 'write p50 ms', 'p99 ms', '5xx (not 503)', '503', '503 w/o Retry-After', 'stored = acknowledged', 'audit',
-    ], rows),
-    ...results.map((r) => `${r.kind}: statuses ${JSON.stringify(r.statuses)} in ${fmt(r.seconds, 1)} s${r.firstError ? `; first non-2xx: ${r.firstError.replace(/\s+/g, ' ').slice(0, 240)}` : ''}`),
+    table(
+      [
+        `overload: ${results[0]?.clients ?? CLIENTS} connections of writes, /healthz every ${PROBE_MS} ms`,
+        'healthz p50 ms',
+        'p99 ms',
+        'max ms',
+        '>1s/>2s/failed',
+        'writes/s',
+        'credits+events/s',
+        'write p50 ms',
+        'p99 ms',
+        '5xx (not 503)',
+        '503',
+        '503 w/o Retry-After',
+        'stored = acknowledged',
+        'audit',
+      ],
+      rows,
+    ),
+    ...results.map(
+      (r) =>
+        `${r.kind}: statuses ${JSON.stringify(r.statuses)} in ${fmt(r.seconds, 1)} s${r.firstError ? `; first non-2xx: ${r.firstError.replace(/\s+/g, ' ').slice(0, 240)}` : ''}`,
+    ),
   ].join('\n');
 }
 

@@ -22,7 +22,7 @@ function where(url: string): string {
   if (!url) return '(native)';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
-  if (url.startsWith('node:')) return 'node:' + url.slice(5).split('/')[0];
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`;
   const src = /\/(src|bench)\/(.*)$/.exec(url);
   return src ? `${src[1]}/${src[2]}` : url;
 }
@@ -31,7 +31,9 @@ export async function summarise(file: string, top = 25): Promise<string> {
   const p = JSON.parse(await readFile(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  p.samples.forEach((id, i) => {
+    self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const fn = new Map<string, number>();
   const pkg = new Map<string, number>();
@@ -47,9 +49,17 @@ export async function summarise(file: string, top = 25): Promise<string> {
   const busy = total - (fn.get('(idle)') ?? 0);
   const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
   const lines = [`${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (percentages of busy)`, '', 'by package / area:'];
-  for (const [k, us] of [...pkg].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(us)}  ${k}`);
+  for (const [k, us] of [...pkg]
+    .filter(([k]) => k !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 15))
+    lines.push(`  ${pct(us)}  ${k}`);
   lines.push('', `top ${top} functions (self time):`);
-  for (const [k, us] of [...fn].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${k}`);
+  for (const [k, us] of [...fn]
+    .filter(([k]) => k !== '(idle)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    lines.push(`  ${pct(us)}  ${k}`);
   return lines.join('\n');
 }
 

@@ -15,7 +15,9 @@ const EVENTS = Number(process.env.BENCH_RULES_EVENTS ?? 300_000);
 export function fiftyRules(): RuleDefinition[] {
   const rules: RuleDefinition[] = [];
   rules.push({
-    name: 'base', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
+    name: 'base',
+    triggers: ['order.paid'],
+    effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
     multipliers: [
       { type: 'tier', values: { bronze: '1', silver: '1.2', gold: '1.5', diamond: '2' } },
       { type: 'channel', values: { store: '0.8' } },
@@ -30,7 +32,10 @@ export function fiftyRules(): RuleDefinition[] {
       triggers: ['order.paid'],
       condition: { and: [{ '>=': [{ var: 'event.data.amount' }, 1_000 * (i + 1)] }, { in: [`seg${i % 7}`, { var: 'member.tags' }] }] },
       effect: i % 3 === 0 ? { type: 'fixed', points: 10 + i } : { type: 'rate', points: 1, per_amount: 1_000, rounding: 'half_up' },
-      multipliers: [{ type: 'date_window', from: '2026-06-17T16:00:00Z', to: '2026-06-18T16:00:00Z', multiplier: '3', label: '618' }, { type: 'weekday', days: [6, 7], multiplier: '1.5' }],
+      multipliers: [
+        { type: 'date_window', from: '2026-06-17T16:00:00Z', to: '2026-06-18T16:00:00Z', multiplier: '3', label: '618' },
+        { type: 'weekday', days: [6, 7], multiplier: '1.5' },
+      ],
       stacking: (['multiply', 'add', 'highest'] as const)[i % 3],
       caps: { per_member: { day: 500, month: 5_000 } },
       frequency: i % 4 === 0 ? { max: 3, per: 'day' } : undefined,
@@ -53,11 +58,19 @@ export function fiftyRules(): RuleDefinition[] {
 }
 
 function main() {
-  const compiled = orderRules(fiftyRules().map((definition, i) => compileRule({ rule_id: `rul_${String(i).padStart(2, '0')}`, version: 1, created_at: '2026-01-01T00:00:00Z', definition })));
+  const compiled = orderRules(
+    fiftyRules().map((definition, i) =>
+      compileRule({ rule_id: `rul_${String(i).padStart(2, '0')}`, version: 1, created_at: '2026-01-01T00:00:00Z', definition }),
+    ),
+  );
   const program = { id: 'prg_bench', time_zone: 'Asia/Shanghai', currency: 'CNY', pending_days: 7 };
   const tiers = ['bronze', 'silver', 'gold', 'diamond'];
   const members: EvalMember[] = Array.from({ length: 1000 }, (_, i) => ({
-    id: `mbr_${i}`, tier: tiers[i % 4]!, tags: [`seg${i % 7}`, `seg${(i * 3) % 7}`], birthday: i % 12 === 0 ? '1990-06-01' : null, attributes: {},
+    id: `mbr_${i}`,
+    tier: tiers[i % 4]!,
+    tags: [`seg${i % 7}`, `seg${(i * 3) % 7}`],
+    birthday: i % 12 === 0 ? '1990-06-01' : null,
+    attributes: {},
   }));
   const usage: Usage = { points: (ruleId) => (ruleId.length % 3) * 40, count: (ruleId) => ruleId.charCodeAt(ruleId.length - 1) % 3 };
   const base = Date.parse('2026-06-10T00:00:00Z');
@@ -65,7 +78,14 @@ function main() {
     id: `e${i}`,
     type: i % 10 < 8 ? 'order.paid' : ['checkin', 'review.posted'][i % 2]!,
     occurred_at: new Date(base + (i % 1000) * 3_600_000),
-    data: { order_id: `o${i}`, amount: 500 + ((i * 7919) % 60_000), currency: 'CNY', channel: i % 3 === 0 ? 'store' : 'online', has_photo: i % 2 === 0, review_id: `r${i}` },
+    data: {
+      order_id: `o${i}`,
+      amount: 500 + ((i * 7919) % 60_000),
+      currency: 'CNY',
+      channel: i % 3 === 0 ? 'store' : 'online',
+      has_photo: i % 2 === 0,
+      review_id: `r${i}`,
+    },
   }));
   const now = new Date(base);
 
@@ -100,7 +120,9 @@ function main() {
     checksum_points: points,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.stderr.write(`rules-engine: ${result.evaluations_per_second.toLocaleString('en')} evaluations/s with ${result.rules} rules on one thread (target 100,000): ${result.meets_target ? 'met' : 'NOT met'}${result.stolen_seconds > 0.05 ? ` (the hypervisor took ${result.stolen_seconds} core-seconds meanwhile)` : ''}\n`);
+  process.stderr.write(
+    `rules-engine: ${result.evaluations_per_second.toLocaleString('en')} evaluations/s with ${result.rules} rules on one thread (target 100,000): ${result.meets_target ? 'met' : 'NOT met'}${result.stolen_seconds > 0.05 ? ` (the hypervisor took ${result.stolen_seconds} core-seconds meanwhile)` : ''}\n`,
+  );
 }
 
 /** Steal ticks of the whole machine (/proc/stat), 0 where there is no such file. */

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { benchEvents, formatEvents } from './events.ts';
 import { benchLedger, formatLedger, ledgerFailures } from './ledger.ts';
 import { fmt, log, settings } from './lib.ts';
-import { benchSweep, formatSweep, sweepFailures } from './sweep.ts';
-import { benchEvents, formatEvents } from './events.ts';
 import { benchLoad, formatLoad, type LoadResult, loadFailures } from './load.ts';
+import { benchSweep, formatSweep, sweepFailures } from './sweep.ts';
 
 const t0 = performance.now();
 log(`settings ${JSON.stringify(settings)}`);
@@ -29,14 +29,16 @@ async function rulesEngine(): Promise<string | undefined> {
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [file], { maxBuffer: 1 << 20 });
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-    return `rule engine (bench/rules-engine.ts, one thread, no database): ${fmt(Number(r.evaluations_per_second))} evaluations/s with ${r.rules} rules` +
-      ` (target ${fmt(Number(r.target))}: ${r.meets_target ? 'met' : 'NOT met'})`;
+    return (
+      `rule engine (bench/rules-engine.ts, one thread, no database): ${fmt(Number(r.evaluations_per_second))} evaluations/s with ${r.rules} rules` +
+      ` (target ${fmt(Number(r.target))}: ${r.meets_target ? 'met' : 'NOT met'})`
+    );
   } catch (err) {
     return `rule engine (bench/rules-engine.ts): failed: ${String(err).split('\n')[0]}`;
   }
 }
 const rules = await rulesEngine();
-log('bench/events.ts (against the ledger benchmark\'s pgbench baseline)');
+log("bench/events.ts (against the ledger benchmark's pgbench baseline)");
 const eventsCoffee = await benchEvents(ledger.pgbench, 'coffee');
 const eventsResult = await benchEvents(ledger.pgbench, 'fifty');
 log('bench/load.ts (200 connections of writes, /healthz every 100 ms)');
@@ -44,7 +46,8 @@ const load: LoadResult[] = [];
 for (const kind of settings.pglite ? (['pglite', 'postgres'] as const) : (['postgres'] as const)) load.push(await benchLoad(kind));
 const wall = (performance.now() - t0) / 1000;
 
-const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, PostgreSQL ${ledger.pgServer.server_version}` +
+const machine =
+  `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}, PostgreSQL ${ledger.pgServer.server_version}` +
   ` (shared_buffers ${ledger.pgServer.shared_buffers}, synchronous_commit ${ledger.pgServer.synchronous_commit}, fsync ${ledger.pgServer.fsync})`;
 const out = [
   '',

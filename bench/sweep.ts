@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { type Db, openDb } from '../src/db/db.ts';
 import { runAudit } from '../src/modules/audit/index.ts';
 import { sweep } from '../src/modules/ledger/index.ts';
-import { awaitQuiet, checkpoint, cpuLine, type CpuReport, dropDatabase, fmt, freshDatabase, log, prepareSchema, settings, startCpu, table } from './lib.ts';
+import { awaitQuiet, type CpuReport, checkpoint, cpuLine, dropDatabase, fmt, freshDatabase, log, prepareSchema, settings, startCpu, table } from './lib.ts';
 
 export interface SweepRun {
   kind: 'postgres' | 'pglite';
@@ -64,21 +64,39 @@ export async function loadDueLots(db: Db, members: number, perMember: number): P
     await db.query(sql, params);
     log(`  ${what} in ${fmt((performance.now() - t) / 1000, 1)} s`);
   };
-  await step('program', `INSERT INTO program (id, name, expiry_policy, created_at, updated_at)
-                           VALUES ($1, 'sweep bench', '{"type":"rolling","months":12}', $2, $2)`, [PROGRAM, EARN_FROM]);
-  await step(`${fmt(members)} members`, `INSERT INTO member (id, program_id, external_id, created_at, updated_at)
-                           SELECT ${hex('mbr', 'm')}, $1, 'sweep-' || m, $3, $3 FROM generate_series(1, $2::int) m`, [PROGRAM, members, EARN_FROM]);
-  await step(`${fmt(lots)} earn entries`, `INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount, lot_id, actor, occurred_at)
+  await step(
+    'program',
+    `INSERT INTO program (id, name, expiry_policy, created_at, updated_at)
+                           VALUES ($1, 'sweep bench', '{"type":"rolling","months":12}', $2, $2)`,
+    [PROGRAM, EARN_FROM],
+  );
+  await step(
+    `${fmt(members)} members`,
+    `INSERT INTO member (id, program_id, external_id, created_at, updated_at)
+                           SELECT ${hex('mbr', 'm')}, $1, 'sweep-' || m, $3, $3 FROM generate_series(1, $2::int) m`,
+    [PROGRAM, members, EARN_FROM],
+  );
+  await step(
+    `${fmt(lots)} earn entries`,
+    `INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount, lot_id, actor, occurred_at)
                            SELECT entry_id, $4, member_id, txn_id, 'earn', 'issued', 'member', amount, lot_id, 'bench', earned_at FROM (${lotRows}) x`,
-  [lots, perMember, EARN_FROM, PROGRAM]);
-  await step(`${fmt(lots)} lots`, `INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at)
+    [lots, perMember, EARN_FROM, PROGRAM],
+  );
+  await step(
+    `${fmt(lots)} lots`,
+    `INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at)
                            SELECT lot_id, $4, member_id, entry_id, amount, amount, earned_at, earned_at,
                                   ((earned_at AT TIME ZONE 'Asia/Shanghai') + interval '12 months') AT TIME ZONE 'Asia/Shanghai'
                              FROM (${lotRows}) x`,
-  [lots, perMember, EARN_FROM, PROGRAM]);
-  await step(`${fmt(members)} member accounts`, `INSERT INTO member_account (member_id, program_id, balance, lifetime_earned, last_activity_at, updated_at)
+    [lots, perMember, EARN_FROM, PROGRAM],
+  );
+  await step(
+    `${fmt(members)} member accounts`,
+    `INSERT INTO member_account (member_id, program_id, balance, lifetime_earned, last_activity_at, updated_at)
                            SELECT member_id, program_id, sum(amount), sum(amount), max(earned_at), max(earned_at)
-                             FROM lot WHERE program_id = $1 GROUP BY member_id, program_id`, [PROGRAM]);
+                             FROM lot WHERE program_id = $1 GROUP BY member_id, program_id`,
+    [PROGRAM],
+  );
   // Autovacuum would long since have visited these tables (and is off on the bench server): give
   // the planner statistics and the visibility map as a database a year old would have them.
   await step('vacuum analyze', 'VACUUM ANALYZE', []);
@@ -113,7 +131,8 @@ async function sweepOn(kind: SweepRun['kind'], db: Db, members: number, perMembe
   t = performance.now();
   const audit = await runAudit(db, SWEEP_AT);
   const auditSeconds = (performance.now() - t) / 1000;
-  const auditSummary = `ok=${audit.ok} checked=${JSON.stringify(audit.checked)} violations=${audit.violations.length}` +
+  const auditSummary =
+    `ok=${audit.ok} checked=${JSON.stringify(audit.checked)} violations=${audit.violations.length}` +
     ` expired=${audit.accounts.find((a) => a.account === 'expired')?.balance ?? 0} points (lots hold ${counts!.lot_points})`;
   log(`${kind}: audit in ${fmt(auditSeconds, 1)} s: ${auditSummary}`);
   if (!audit.ok) log(`${kind}: violations ${JSON.stringify(audit.violations.slice(0, 5))}`);
@@ -163,10 +182,19 @@ export async function benchSweep(): Promise<SweepResult> {
 }
 
 export function formatSweep(r: SweepResult): string {
-  const rows = [r.postgres, r.pglite].filter((x) => x !== undefined).map((s) => [
-    s.kind === 'postgres' ? 'PostgreSQL' : 'PGlite', fmt(s.lots), fmt(s.seconds, 1), fmt(s.rowsPerSecond), fmt(s.expireEntries), s.openLotsAfter,
-    s.secondSweepExpired, s.auditOk ? 'ok' : 'FAILED', fmt(s.loadSeconds, 0),
-  ]);
+  const rows = [r.postgres, r.pglite]
+    .filter((x) => x !== undefined)
+    .map((s) => [
+      s.kind === 'postgres' ? 'PostgreSQL' : 'PGlite',
+      fmt(s.lots),
+      fmt(s.seconds, 1),
+      fmt(s.rowsPerSecond),
+      fmt(s.expireEntries),
+      s.openLotsAfter,
+      s.secondSweepExpired,
+      s.auditOk ? 'ok' : 'FAILED',
+      fmt(s.loadSeconds, 0),
+    ]);
   const lines = [table(['expiry sweep', 'due lots', 'seconds', 'rows/s', 'expire entries', 'open after', '2nd sweep', 'audit', 'load s'], rows)];
   for (const s of [r.postgres, r.pglite]) if (s) lines.push(`${s.kind} sweep ${cpuLine(s.cpu, s.lotsExpired)}`);
   return lines.join('\n');

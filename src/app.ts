@@ -1,33 +1,41 @@
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
 import { ApiKeyVerifier } from './modules/api-keys/index.ts';
 import { RuleCache } from './modules/rules/index.ts';
 import { registerAuth } from './plugins/auth.ts';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  MAX_PARAM_LENGTH,
+  registerErrorHandling,
+  registerHostCheck,
+  registerQueryChecks,
+  registerTextChecks,
+} from './plugins/errors.ts';
+import { registerJsonBody } from './plugins/json-body.ts';
 import { registerMemberAuth } from './plugins/member-auth.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
-import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, registerErrorHandling, registerHostCheck, registerQueryChecks, registerTextChecks } from './plugins/errors.ts';
-import { registerJsonBody } from './plugins/json-body.ts';
-import type { Clock } from './shared/clock.ts';
-import { type App, emptyBodyIsObject } from './shared/http.ts';
-import { createAjv } from './shared/json-schema.ts';
-import { httpRequestDuration } from './shared/metrics.ts';
-import { declareHttpProblems } from './shared/schemas.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AppDeps } from './routes/deps.ts';
 import { eventRoutes } from './routes/events.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
-import { meRoutes, memberTokenRoutes } from './routes/me.ts';
+import { memberTokenRoutes, meRoutes } from './routes/me.ts';
 import { memberTokenSettingsRoutes } from './routes/member-token-settings.ts';
 import { memberRoutes } from './routes/members.ts';
 import { programRoutes } from './routes/programs.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { systemRoutes } from './routes/system.ts';
+import type { Clock } from './shared/clock.ts';
+import { type App, emptyBodyIsObject } from './shared/http.ts';
+import { createAjv } from './shared/json-schema.ts';
+import { httpRequestDuration } from './shared/metrics.ts';
+import { declareHttpProblems } from './shared/schemas.ts';
 
 export interface BuildOptions {
   config: Readonly<Config>;
@@ -103,13 +111,21 @@ export async function buildApp(options: BuildOptions): Promise<App> {
           'Jifen (积分) is a loyalty points engine. Every write is idempotent (send an Idempotency-Key), points are whole ' +
           'numbers, and errors are RFC 9457 problem+json with a stable `code`. Authenticate with `Authorization: Bearer <API key>`.',
       },
-      components: { securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' },
-        memberToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the program secret, or your JWKS).' },
-      } },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (jf_…) with the scope the operation needs.' },
+          memberToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the program secret, or your JWKS).',
+          },
+        },
+      },
       security: [{ apiKey: [] }],
       tags: [
-        { name: 'Programs', description: 'A brand\'s points program and its policies.' },
+        { name: 'Programs', description: "A brand's points program and its policies." },
         { name: 'Members', description: 'Members, their profile and status.' },
         { name: 'Ledger', description: 'Balances, credits, debits, holds, reversals, adjustments, transfers, history.' },
         { name: 'Rules', description: 'Earning rules: conditions, effects, multipliers, caps, schedules, versions.' },

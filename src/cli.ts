@@ -74,7 +74,9 @@ async function main() {
       case 'sweep': {
         await migrate(db);
         const report = await sweep(db, new Date(), { idempotencyRetentionDays: config.idempotencyRetentionDays });
-        process.stdout.write(`Released ${report.holds_released} hold(s), expired ${report.lots_expired} lot(s), purged ${report.idempotency_keys_purged} idempotency key(s).\n`);
+        process.stdout.write(
+          `Released ${report.holds_released} hold(s), expired ${report.lots_expired} lot(s), purged ${report.idempotency_keys_purged} idempotency key(s).\n`,
+        );
         return 0;
       }
       case 'api-key': {

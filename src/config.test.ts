@@ -24,7 +24,10 @@ describe('config', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'JIFEN_JOBS', 'JIFEN_BOOTSTRAP_ADMIN_KEY']) {
-          assert.ok(err.problems.some((p) => p.startsWith(name)), `names ${name}`);
+          assert.ok(
+            err.problems.some((p) => p.startsWith(name)),
+            `names ${name}`,
+          );
         }
         return true;
       },

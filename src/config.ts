@@ -88,7 +88,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     problems.push(`LOG_FORMAT=${JSON.stringify(logFormat)}: must be one of ${formats.join(', ')}`);
   }
   const bootstrapAdminKey = str('JIFEN_BOOTSTRAP_ADMIN_KEY');
-  if (bootstrapAdminKey !== undefined && !/^[A-Za-z0-9_\-]{24,128}$/.test(bootstrapAdminKey)) {
+  if (bootstrapAdminKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(bootstrapAdminKey)) {
     problems.push('JIFEN_BOOTSTRAP_ADMIN_KEY: must be 24 to 128 letters, digits, _ or -');
   }
 

@@ -38,7 +38,16 @@ export async function openConfiguredDb(config: Readonly<Config>) {
     await mkdir(dir, { recursive: true });
     const db = await openDb({ dataDir: dir, ...tuning });
     const close = db.close;
-    return { ...db, close: async () => { try { await close(); } finally { lock.release(); } } };
+    return {
+      ...db,
+      close: async () => {
+        try {
+          await close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
   } catch (err) {
     lock.release();
     throw err;
@@ -61,8 +70,7 @@ export async function startServer(config: Readonly<Config>) {
   const bootstrap = await ensureBootstrapKey(db, config.bootstrapAdminKey, clock.now());
   if (bootstrap.secret) {
     process.stdout.write(
-      `\n  Jifen bootstrap admin API key (shown once, store it now):\n\n    ${bootstrap.secret}\n\n` +
-        `  export JIFEN_KEY=${bootstrap.secret}\n\n`,
+      `\n  Jifen bootstrap admin API key (shown once, store it now):\n\n    ${bootstrap.secret}\n\n` + `  export JIFEN_KEY=${bootstrap.secret}\n\n`,
     );
   } else if (bootstrap.created) {
     app.log.info('bootstrap admin key created from JIFEN_BOOTSTRAP_ADMIN_KEY');
@@ -74,7 +82,9 @@ export async function startServer(config: Readonly<Config>) {
     ? startJobs(db, clock, { intervalSeconds: config.jobIntervalSeconds, idempotencyRetentionDays: config.idempotencyRetentionDays }, app.log)
     : undefined;
   const where = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(app.server.address() as { port: number }).port}`;
-  process.stdout.write(`  Jifen is running on ${db.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n  API ${where}/v1   docs ${where}/docs\n\n`);
+  process.stdout.write(
+    `  Jifen is running on ${db.kind === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}\n  API ${where}/v1   docs ${where}/docs\n\n`,
+  );
 
   let closing = false;
   const close = async () => {
@@ -87,10 +97,13 @@ export async function startServer(config: Readonly<Config>) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       app.log.info({ signal }, 'shutting down');
-      close().then(() => process.exit(0), (err) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
+      close().then(
+        () => process.exit(0),
+        (err) => {
+          app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
     });
   }
   return { app, db, close, url: where };

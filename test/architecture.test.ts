@@ -35,14 +35,22 @@ describe('architecture', () => {
     const result = await cruiseSrc(root);
     // a parser that silently skipped .ts files would pass every rule: every file must have been read
     const cruised = new Set(result.modules.map((m) => m.source));
-    assert.deepEqual(tsFiles(join(root, 'src')).filter((f) => !cruised.has(f)), [], 'every .ts file in src/ is cruised');
+    assert.deepEqual(
+      tsFiles(join(root, 'src')).filter((f) => !cruised.has(f)),
+      [],
+      'every .ts file in src/ is cruised',
+    );
     const violations = result.summary.violations.map(describeViolation);
-    if (violations.length) assert.fail(`${violations.length} layer violations (the rules: .dependency-cruiser.cjs, docs/architecture.md):\n  ${violations.join('\n  ')}`);
+    if (violations.length)
+      assert.fail(`${violations.length} layer violations (the rules: .dependency-cruiser.cjs, docs/architecture.md):\n  ${violations.join('\n  ')}`);
   });
 
   it('reports each kind of violation in a tree built to break every rule once, and allows what the layers allow', async () => {
     const result = await cruiseSrc(fixture);
-    const found = result.summary.violations.filter((v) => v.rule.name !== 'no-cycles').map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*\/node_modules\//, 'node_modules/')}`).sort();
+    const found = result.summary.violations
+      .filter((v) => v.rule.name !== 'no-cycles')
+      .map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*\/node_modules\//, 'node_modules/')}`)
+      .sort();
     assert.deepEqual(found, [
       'db-imports-only-below: src/db/db.ts → src/modules/a/index.ts',
       'module-through-index: src/modules/a/a.service.ts → src/modules/b/b.repository.ts',

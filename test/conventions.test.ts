@@ -16,7 +16,9 @@ function textFiles(): string[] {
   const files = ['README.md'];
   for (const dir of ['src', 'test', 'bench', 'docs']) {
     for (const f of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
-      const path = relative(root, join(root, dir, f)).split('\\').join('/');
+      const path = relative(root, join(root, dir, f))
+        .split('\\')
+        .join('/');
       if (TEXT.test(path) && !SKIP.test(path)) files.push(path);
     }
   }
@@ -27,9 +29,11 @@ describe('conventions', () => {
   it('spells program one way in code, tests, benchmarks and docs', () => {
     const found: string[] = [];
     for (const file of textFiles()) {
-      readFileSync(join(root, file), 'utf8').split('\n').forEach((line, i) => {
-        if (OTHER_SPELLING.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
-      });
+      readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (OTHER_SPELLING.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 120)}`);
+        });
     }
     if (found.length) assert.fail(`"program" is spelled one way (docs/conventions.md):\n  ${found.join('\n  ')}`);
   });

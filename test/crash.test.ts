@@ -164,7 +164,7 @@ for (const kind of DB_KINDS) {
     let env: Record<string, string>;
     let server: StartedServer | undefined;
     let programId = '';
-    let members: string[] = [];
+    const members: string[] = [];
     /** Writes known to be committed, with the answer that counts. */
     const acked: Outcome[] = [];
     /** Writes sent whose answer was lost to the crash (or never reached the server). */
@@ -208,9 +208,14 @@ for (const kind of DB_KINDS) {
       counts.startMs.push(Date.now() - t0);
       const program = await ok('POST', '/v1/programs', { name: 'Crash test', time_zone: 'UTC' }, `crash-${SEED}-program`);
       programId = program.id;
-      await ok('POST', `/v1/programs/${programId}/rules`, {
-        definition: { name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: EVENT_POINTS } },
-      }, `crash-${SEED}-rule`);
+      await ok(
+        'POST',
+        `/v1/programs/${programId}/rules`,
+        {
+          definition: { name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: EVENT_POINTS } },
+        },
+        `crash-${SEED}-rule`,
+      );
       for (let i = 0; i < MEMBERS; i++) {
         members.push((await ok('POST', `/v1/programs/${programId}/members`, { external_id: `crash-${SEED}-${randomBytes(4).toString('hex')}` })).id);
       }
@@ -244,7 +249,11 @@ for (const kind of DB_KINDS) {
         let killed = false;
         let killing: Promise<unknown> | undefined;
         const kill = () => {
-          if (!killing) killing = new Promise((resolve) => setTimeout(resolve, killDelayMs)).then(() => { killed = true; return victim.kill('SIGKILL'); });
+          if (!killing)
+            killing = new Promise((resolve) => setTimeout(resolve, killDelayMs)).then(() => {
+              killed = true;
+              return victim.kill('SIGKILL');
+            });
         };
         let next = 0;
         const worker = async () => {
@@ -304,25 +313,34 @@ for (const kind of DB_KINDS) {
         }
         counts.committedInFlight += committedEarlier.length;
         const expectedBefore = totals([...acked.filter((o) => !inFlight.includes(o.op)).map((o) => o.op), ...committedEarlier], members);
-        assert.deepEqual(before, expectedBefore, `${context}: after the crash, balances are the acknowledged writes plus the in-flight ones that committed (${committedEarlier.length} of ${inFlight.length})`);
+        assert.deepEqual(
+          before,
+          expectedBefore,
+          `${context}: after the crash, balances are the acknowledged writes plus the in-flight ones that committed (${committedEarlier.length} of ${inFlight.length})`,
+        );
         inFlight = [];
 
         // every write is now applied exactly once
-        const expected = totals(acked.map((o) => o.op), members);
+        const expected = totals(
+          acked.map((o) => o.op),
+          members,
+        );
         assert.deepEqual(await balances(), expected, `${context}: balances after the retries`);
 
         // every acknowledged write replays its original answer and changes nothing (each once, after
         // the first crash that followed it; CONCURRENCY at a time)
         const toReplay = acked.slice(replayed);
         replayed = acked.length;
-        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-          for (let original = toReplay.shift(); original; original = toReplay.shift()) {
-            const res = await send(server!, original.op);
-            counts.requests++;
-            counts.replays++;
-            assertReplay(original, res, `${context}: replay of ${original.op.kind} ${original.op.idem ?? original.op.body.events[0].id}`);
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            for (let original = toReplay.shift(); original; original = toReplay.shift()) {
+              const res = await send(server!, original.op);
+              counts.requests++;
+              counts.replays++;
+              assertReplay(original, res, `${context}: replay of ${original.op.kind} ${original.op.idem ?? original.op.body.events[0].id}`);
+            }
+          }),
+        );
         assert.deepEqual(await balances(), expected, `${context}: replays change nothing`);
         await audit(`${context}, after the replays`);
 

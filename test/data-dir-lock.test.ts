@@ -9,13 +9,14 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DataDirLockedError, LOCK_FILE, lockDataDir, PID_FILE } from '../src/db/data-dir-lock.ts';
 import { killAllServers, type ServerProcess, spawnServer, startServer } from './helpers/server-process.ts';
 
 const SLOW_PID_FILE = fileURLToPath(new URL('./helpers/slow-pid-file.ts', import.meta.url));
-const REFUSAL = /The embedded database in .+ is in use by (process \d+|another process)\. Stop it first, or use its API \(e\.g\. GET \/v1\/audit\), or set DATABASE_URL/;
+const REFUSAL =
+  /The embedded database in .+ is in use by (process \d+|another process)\. Stop it first, or use its API \(e\.g\. GET \/v1\/audit\), or set DATABASE_URL/;
 
 /** The pid of a process that has exited (the kernel may hand it out again later: that is the point). */
 async function deadPid(): Promise<number> {
@@ -50,7 +51,10 @@ describe('data directory lock (in process)', () => {
     const first = lockDataDir(dir);
     assert.equal(await pidFile(dir), String(process.pid));
     const t0 = Date.now();
-    assert.throws(() => lockDataDir(dir), (err) => err instanceof DataDirLockedError && REFUSAL.test(err.message));
+    assert.throws(
+      () => lockDataDir(dir),
+      (err) => err instanceof DataDirLockedError && REFUSAL.test(err.message),
+    );
     assert.ok(Date.now() - t0 < 1000, 'no waiting for the holder');
     first.release();
     first.release(); // twice is harmless

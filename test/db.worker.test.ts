@@ -11,7 +11,24 @@ import { DomainError, fromDatabaseError } from '../src/shared/errors.ts';
 import { createTestDb, DB_KINDS, type TestDb } from './helpers/db.ts';
 
 /** The fields of a database error that callers read (fromDatabaseError, isIdempotencyRace, logs). */
-const FIELDS = ['name', 'message', 'severity', 'code', 'detail', 'hint', 'position', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine', 'query', 'params'] as const;
+const FIELDS = [
+  'name',
+  'message',
+  'severity',
+  'code',
+  'detail',
+  'hint',
+  'position',
+  'where',
+  'schema',
+  'table',
+  'column',
+  'dataType',
+  'constraint',
+  'routine',
+  'query',
+  'params',
+] as const;
 
 async function failure(p: Promise<unknown>): Promise<Record<string, unknown>> {
   try {
@@ -62,12 +79,7 @@ describe('PGlite in a worker thread', () => {
   });
 
   it('returns errors with every PostgreSQL field, as a DatabaseError, as PGlite throws them in process', async () => {
-    const cases: [string, unknown[]?][] = [
-      ['SELECT 1/0'],
-      ['INSERT INTO w (id, v) VALUES (1, $1)', ['']],
-      ['SELECT nope FROM w'],
-      ['SELECT raise_domain()'],
-    ];
+    const cases: [string, unknown[]?][] = [['SELECT 1/0'], ['INSERT INTO w (id, v) VALUES (1, $1)', ['']], ['SELECT nope FROM w'], ['SELECT raise_domain()']];
     await db.query(`INSERT INTO w (id, v) VALUES (100, 'x')`);
     await local.query(`INSERT INTO w (id, v) VALUES (100, 'x')`);
     cases.push([`INSERT INTO w (id, v) VALUES (100, 'y')`]);
@@ -88,7 +100,7 @@ describe('PGlite in a worker thread', () => {
     assert.deepEqual(domain.details, { available: 5, requested: 9, field: 'points' });
   });
 
-  it('commits a transaction when fn resolves, rolls it back when fn throws (with fn\'s own error)', async () => {
+  it("commits a transaction when fn resolves, rolls it back when fn throws (with fn's own error)", async () => {
     const value = await db.transaction(async (tx) => {
       await tx.query(`INSERT INTO w (id, v, n) VALUES (1, 'one', 1)`);
       const [row] = await tx.query<{ n: number }>('SELECT n FROM w WHERE id = 1');
@@ -106,10 +118,12 @@ describe('PGlite in a worker thread', () => {
     );
     assert.deepEqual(await db.query('SELECT id, v FROM w WHERE id IN (1, 2) ORDER BY id'), [{ id: 1, v: 'one' }]);
     // a failed statement that fn swallows: COMMIT rolls back, as PGlite says in process
-    const aborted = await failure(db.transaction(async (tx) => {
-      await tx.query(`INSERT INTO w (id, v) VALUES (3, 'three')`);
-      await tx.query('SELECT 1/0').catch(() => {});
-    }));
+    const aborted = await failure(
+      db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO w (id, v) VALUES (3, 'three')`);
+        await tx.query('SELECT 1/0').catch(() => {});
+      }),
+    );
     assert.equal(aborted.code, '25P02');
     assert.deepEqual(await db.query('SELECT id FROM w WHERE id = 3'), []);
     // a handle kept past its transaction is closed
@@ -147,7 +161,10 @@ describe('PGlite in a worker thread', () => {
 
   it('runs queries of one transaction issued together (Promise.all) one after the other', async () => {
     const rows = await db.transaction((tx) => Promise.all([1, 2, 3].map((i) => tx.query<{ i: number }>('SELECT $1::int AS i', [i]))));
-    assert.deepEqual(rows.map((r) => r[0]!.i), [1, 2, 3]);
+    assert.deepEqual(
+      rows.map((r) => r[0]!.i),
+      [1, 2, 3],
+    );
   });
 
   it('keeps the event loop free while a long query runs in the worker', async () => {
@@ -174,7 +191,11 @@ describe('PGlite in a worker thread', () => {
     const other = await openDb({});
     const running = other.query('SELECT pg_sleep(0.2), 1 AS one');
     const closing = other.close();
-    assert.deepEqual((await running).map((r) => r.one), [1], 'what was in flight finishes');
+    assert.deepEqual(
+      (await running).map((r) => r.one),
+      [1],
+      'what was in flight finishes',
+    );
     await closing;
     await other.close();
     const err = await failure(other.query('SELECT 1'));
@@ -190,7 +211,7 @@ describe('PGlite in a worker thread', () => {
 // The same worker path is what every PGlite test of the suite runs on (createTestDb opens it):
 // one check that the helpers' database is the worker's.
 if (DB_KINDS.includes('pglite')) {
-  describe('the test helpers\' PGlite', () => {
+  describe("the test helpers' PGlite", () => {
     let t: TestDb;
     before(async () => {
       t = await createTestDb('pglite');

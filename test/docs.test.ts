@@ -22,5 +22,9 @@ it('documents every configuration variable in the README', async () => {
   const variables = new Set([...config.matchAll(/\b(?:str|int|bool)\('([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]!));
   assert.ok(variables.size > 10, 'the configuration reads its variables through str/int/bool');
   const rows = readme.split('\n').filter((l) => l.startsWith('| `'));
-  for (const v of variables) assert.ok(rows.some((r) => r.split('|')[1]!.includes(`\`${v}\``)), `${v} in the README's configuration table`);
+  for (const v of variables)
+    assert.ok(
+      rows.some((r) => r.split('|')[1]!.includes(`\`${v}\``)),
+      `${v} in the README's configuration table`,
+    );
 });

@@ -18,14 +18,26 @@ forEachDatabase('activity extension through events', (getDb) => {
     t.clock.set('2026-03-01T00:00:00.000Z');
     const program = (
       await t.call('POST', '/v1/programs', {
-        body: { name: 'Airline', time_zone: 'UTC', pending_days: 0, expiry_policy: { type: 'activity_extended', months: 12, extend_by_months: 6, extend_once_per: 'month', hard_cap_months: 24 } },
+        body: {
+          name: 'Airline',
+          time_zone: 'UTC',
+          pending_days: 0,
+          expiry_policy: { type: 'activity_extended', months: 12, extend_by_months: 6, extend_once_per: 'month', hard_cap_months: 24 },
+        },
       })
     ).json();
     assert.equal((await t.call('POST', `/v1/programs/${program.id}/rules`, { body: { definition: coffeeChain[0] } })).statusCode, 201);
     const memberId = (await t.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: unique('m') } })).json().id as string;
     const send = (type: string, data: Record<string, unknown>) =>
-      t.call('POST', '/v1/events', { body: { id: unique('ev'), type, program_id: program.id, member_id: memberId, occurred_at: t.clock.now().toISOString(), data }, key: t.keys.integration });
-    const expiries = async () => (await t.call('GET', `/v1/members/${memberId}/lots`)).json().data.map((l: { expires_at: string }) => l.expires_at).sort();
+      t.call('POST', '/v1/events', {
+        body: { id: unique('ev'), type, program_id: program.id, member_id: memberId, occurred_at: t.clock.now().toISOString(), data },
+        key: t.keys.integration,
+      });
+    const expiries = async () =>
+      (await t.call('GET', `/v1/members/${memberId}/lots`))
+        .json()
+        .data.map((l: { expires_at: string }) => l.expires_at)
+        .sort();
 
     assert.equal((await send('order.paid', { order_id: unique('o'), amount: 10_000, currency: 'CNY' })).statusCode, 201);
     assert.deepEqual(await expiries(), ['2027-03-01T00:00:00.000Z'], 'a lot is not extended by the event that earned it');

@@ -18,8 +18,11 @@ type Json = Record<string, any>;
 function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (!schema || typeof schema !== 'object') return schema;
-  const out: Json = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, closed(s)])) : closed(v)]));
-  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && out.patternProperties === undefined) out.additionalProperties = false;
+  const out: Json = Object.fromEntries(
+    Object.entries(schema).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, closed(s)])) : closed(v)]),
+  );
+  if (out.type === 'object' && out.properties && out.additionalProperties === undefined && out.patternProperties === undefined)
+    out.additionalProperties = false;
   return out;
 }
 
@@ -43,8 +46,19 @@ forEachDatabase('the batch route answers what it declares', (getDb) => {
     for (const definition of coffeeChain) assert.equal((await t.call('POST', `/v1/programs/${program}/rules`, { body: { definition } })).statusCode, 201);
     const gold = (await t.call('POST', `/v1/programs/${program}/members`, { body: { external_id: unique('m'), tier: 'gold' } })).json().id as string;
     const paidBefore = {
-      id: unique('ord'), type: 'order.paid', program_id: program, member_id: gold,
-      data: { order_id: unique('o'), amount: 10_000, currency: 'CNY', items: [{ sku: 'latte', quantity: 2, unit_price: 3_000 }, { sku: 'cake', quantity: 1, unit_price: 4_000 }] },
+      id: unique('ord'),
+      type: 'order.paid',
+      program_id: program,
+      member_id: gold,
+      data: {
+        order_id: unique('o'),
+        amount: 10_000,
+        currency: 'CNY',
+        items: [
+          { sku: 'latte', quantity: 2, unit_price: 3_000 },
+          { sku: 'cake', quantity: 1, unit_price: 4_000 },
+        ],
+      },
       metadata: { till: '7' },
     };
     assert.equal((await t.call('POST', '/v1/events', { body: paidBefore, key: t.keys.integration })).statusCode, 201);
@@ -65,8 +79,14 @@ forEachDatabase('the batch route answers what it declares', (getDb) => {
     assert.equal(res.statusCode, 200, res.body);
     assert.match(String(res.headers['content-type']), /^application\/json/);
     const body: Json = res.json();
-    assert.deepEqual(body.results.map((r: Json) => r.status), [201, 200, 400, 201, 422, 404, 200, 404, 201]);
-    assert.deepEqual(body.results.map((r: Json) => r.error?.code ?? null), [null, null, 'VALIDATION_FAILED', null, 'ORDER_NOT_FOUND', 'MEMBER_NOT_FOUND', null, 'PROGRAM_NOT_FOUND', null]);
+    assert.deepEqual(
+      body.results.map((r: Json) => r.status),
+      [201, 200, 400, 201, 422, 404, 200, 404, 201],
+    );
+    assert.deepEqual(
+      body.results.map((r: Json) => r.error?.code ?? null),
+      [null, null, 'VALIDATION_FAILED', null, 'ORDER_NOT_FOUND', 'MEMBER_NOT_FOUND', null, 'PROGRAM_NOT_FOUND', null],
+    );
     assert.ok(body.results[3].result.points < 0 && body.results[3].result.reversals.length === 1, JSON.stringify(body.results[3]));
 
     assert.ok(validateBatch(body), JSON.stringify(validateBatch.errors));
@@ -85,7 +105,10 @@ forEachDatabase('the batch route answers what it declares', (getDb) => {
     }
     assert.deepEqual(body.results[6].result, body.results[0].result);
     assert.deepEqual([body.processed, body.duplicates, body.rejected], [3, 2, 4]);
-    assert.equal(body.points, body.results.reduce((s: number, r: Json) => s + (r.status === 201 ? r.result.points : 0), 0));
+    assert.equal(
+      body.points,
+      body.results.reduce((s: number, r: Json) => s + (r.status === 201 ? r.result.points : 0), 0),
+    );
   });
 
   it('would notice an answer that strays from the schema', () => {

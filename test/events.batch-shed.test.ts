@@ -38,7 +38,12 @@ forEachDatabase('event batch across programs under overload', (getDb) => {
   after(() => app.close());
 
   const call = (method: 'GET' | 'POST', url: string, body?: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `k-${Math.random()}` }, payload: body === undefined ? undefined : JSON.stringify(body) });
+    app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `k-${Math.random()}` },
+      payload: body === undefined ? undefined : JSON.stringify(body),
+    });
 
   it('reports the committed program and fails only the shed one', async () => {
     const programs: string[] = [];
@@ -56,14 +61,20 @@ forEachDatabase('event batch across programs under overload', (getDb) => {
     passes = Number.POSITIVE_INFINITY;
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json();
-    assert.deepEqual(body.results.map((r: { status: number }) => r.status), [201, 503]);
+    assert.deepEqual(
+      body.results.map((r: { status: number }) => r.status),
+      [201, 503],
+    );
     assert.equal(body.results[1].error.code, 'SERVICE_UNAVAILABLE');
     assert.equal(body.processed, 1);
     assert.equal(body.rejected, 1);
 
     // sent again: A is a duplicate, B is processed now
     const again = (await call('POST', '/v1/events/batch', { events })).json();
-    assert.deepEqual(again.results.map((r: { status: number }) => r.status), [200, 201]);
+    assert.deepEqual(
+      again.results.map((r: { status: number }) => r.status),
+      [200, 201],
+    );
     for (const m of members) assert.equal((await call('GET', `/v1/members/${m}/balance`)).json().available, 7);
   });
 

@@ -42,9 +42,15 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   const sql = <T = Json>(text: string, params: unknown[] = []) => getDb().db.query<T>(text, params);
   const send = (body: Record<string, unknown>) => t.call('POST', '/v1/events', { body, key: t.keys.integration });
   const preview = (body: Record<string, unknown>) => t.call('POST', '/v1/events/preview', { body, key: t.keys.integration });
-  const orderBody = (programId: string, memberId: string, amount: number, extra: Record<string, unknown> = {}) =>
-    ({ id: unique('ord'), type: 'order.paid', program_id: programId, member_id: memberId, data: { order_id: unique('o'), amount, currency: 'CNY', ...extra } });
-  const addRule = async (programId: string, definition: Record<string, unknown>) => ok(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition } }), 201);
+  const orderBody = (programId: string, memberId: string, amount: number, extra: Record<string, unknown> = {}) => ({
+    id: unique('ord'),
+    type: 'order.paid',
+    program_id: programId,
+    member_id: memberId,
+    data: { order_id: unique('o'), amount, currency: 'CNY', ...extra },
+  });
+  const addRule = async (programId: string, definition: Record<string, unknown>) =>
+    ok(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition } }), 201);
   async function programWith(rules: Record<string, unknown>[], settings: Record<string, unknown> = {}) {
     const program = await createProgram(t, { pending_days: 0, ...settings });
     for (const r of rules) await addRule(program.id, r);
@@ -69,11 +75,20 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   async function grant(programId: string, memberId: string, points: bigint) {
     const id = unique('g').replace(/[^A-Za-z0-9]/g, '');
     const at = t.clock.now().toISOString();
-    await sql(`INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount, lot_id, occurred_at)
-               VALUES ($1, $2, $3, $4, 'earn', 'issued', 'member', $5::text::bigint, $6, $7)`, [`ent_${id}`, programId, memberId, `txn_${id}`, points.toString(), `lot_${id}`, at]);
-    await sql(`INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at)
-               VALUES ($1, $2, $3, $4, $5::text::bigint, $5::text::bigint, $6, $6)`, [`lot_${id}`, programId, memberId, `ent_${id}`, points.toString(), at]);
-    await sql(`UPDATE member_account SET balance = balance + $2::text::bigint, lifetime_earned = lifetime_earned + $2::text::bigint WHERE member_id = $1`, [memberId, points.toString()]);
+    await sql(
+      `INSERT INTO ledger_entry (id, program_id, member_id, txn_id, kind, debit_account, credit_account, amount, lot_id, occurred_at)
+               VALUES ($1, $2, $3, $4, 'earn', 'issued', 'member', $5::text::bigint, $6, $7)`,
+      [`ent_${id}`, programId, memberId, `txn_${id}`, points.toString(), `lot_${id}`, at],
+    );
+    await sql(
+      `INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at)
+               VALUES ($1, $2, $3, $4, $5::text::bigint, $5::text::bigint, $6, $6)`,
+      [`lot_${id}`, programId, memberId, `ent_${id}`, points.toString(), at],
+    );
+    await sql(`UPDATE member_account SET balance = balance + $2::text::bigint, lifetime_earned = lifetime_earned + $2::text::bigint WHERE member_id = $1`, [
+      memberId,
+      points.toString(),
+    ]);
   }
 
   describe('configured numbers', () => {
@@ -97,14 +112,22 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
     it('refuses every rule number outside its range at its path, and accepts the edge', async () => {
       const programId = await programWith([]);
       for (const [path, def, outside, inside] of cases) {
-        for (const v of outside) assertProblem(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition: def(v) } }), 400, 'VALIDATION_FAILED', { path });
+        for (const v of outside)
+          assertProblem(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition: def(v) } }), 400, 'VALIDATION_FAILED', { path });
         await addRule(programId, def(inside));
       }
       // a new version is held to the same ranges
       const rule = await addRule(programId, base);
-      assertProblem(await t.call('POST', `/v1/rules/${rule.id}/versions`, { body: { definition: cases[0]![1](1e19) }, idem: true }), 400, 'VALIDATION_FAILED', { path: cases[0]![0] });
+      assertProblem(await t.call('POST', `/v1/rules/${rule.id}/versions`, { body: { definition: cases[0]![1](1e19) }, idem: true }), 400, 'VALIDATION_FAILED', {
+        path: cases[0]![0],
+      });
       // multipliers: at most 9999.9999
-      assertProblem(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition: { ...base, multipliers: [{ ...allDays, multiplier: '10000' }] } } }), 400, 'VALIDATION_FAILED', { path: '/definition/multipliers/0/multiplier' });
+      assertProblem(
+        await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition: { ...base, multipliers: [{ ...allDays, multiplier: '10000' }] } } }),
+        400,
+        'VALIDATION_FAILED',
+        { path: '/definition/multipliers/0/multiplier' },
+      );
       await addRule(programId, { ...base, multipliers: [{ ...allDays, multiplier: '9999.9999' }] });
     });
 
@@ -115,8 +138,16 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
         ['/redemption_rate', { redemption_rate: 0 }, { redemption_rate: 1 }],
         ['/hold_timeout_seconds', { hold_timeout_seconds: 2_592_001 }, { hold_timeout_seconds: 2_592_000 }],
         ['/expiry_policy/months', { expiry_policy: { type: 'rolling', months: 241 } }, { expiry_policy: { type: 'rolling', months: 240 } }],
-        ['/expiry_policy/offset', { expiry_policy: { type: 'end_of_period', unit: 'year', offset: 21 } }, { expiry_policy: { type: 'end_of_period', unit: 'year', offset: 20 } }],
-        ['/expiry_policy/hard_cap_months', { expiry_policy: { type: 'activity_extended', months: 12, hard_cap_months: 601 } }, { expiry_policy: { type: 'activity_extended', months: 12, hard_cap_months: 600 } }],
+        [
+          '/expiry_policy/offset',
+          { expiry_policy: { type: 'end_of_period', unit: 'year', offset: 21 } },
+          { expiry_policy: { type: 'end_of_period', unit: 'year', offset: 20 } },
+        ],
+        [
+          '/expiry_policy/hard_cap_months',
+          { expiry_policy: { type: 'activity_extended', months: 12, hard_cap_months: 601 } },
+          { expiry_policy: { type: 'activity_extended', months: 12, hard_cap_months: 600 } },
+        ],
       ];
       for (const [path, outside, inside] of programCases) {
         assertProblem(await t.call('POST', '/v1/programs', { body: { name: 'P', ...outside } }), 400, 'VALIDATION_FAILED', { path });
@@ -129,11 +160,39 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       const m = await createMember(t, programId);
       await nothingChanges(programId, [m.id], async () => {
         assertProblem(await send(orderBody(programId, m.id, 1e12 + 1)), 400, 'VALIDATION_FAILED', { path: '/data/amount' });
-        assertProblem(await send(orderBody(programId, m.id, 0, { items: [{ sku: 'a', quantity: 2, unit_price: 6e11 }] })), 400, 'VALIDATION_FAILED', { path: '/data/items' });
-        assertProblem(await preview(orderBody(programId, m.id, 0, { items: [{ sku: 'a', quantity: 1_000_000, unit_price: 1e12 }] })), 400, 'VALIDATION_FAILED', { path: '/data/items' });
-        assertProblem(await send({ id: unique('rv'), type: 'review.posted', program_id: programId, member_id: m.id, data: { review_id: 'r', has_photo: false, length: 1e300 } }), 400, 'VALIDATION_FAILED', { path: '/data/length' });
+        assertProblem(await send(orderBody(programId, m.id, 0, { items: [{ sku: 'a', quantity: 2, unit_price: 6e11 }] })), 400, 'VALIDATION_FAILED', {
+          path: '/data/items',
+        });
+        assertProblem(
+          await preview(orderBody(programId, m.id, 0, { items: [{ sku: 'a', quantity: 1_000_000, unit_price: 1e12 }] })),
+          400,
+          'VALIDATION_FAILED',
+          { path: '/data/items' },
+        );
+        assertProblem(
+          await send({
+            id: unique('rv'),
+            type: 'review.posted',
+            program_id: programId,
+            member_id: m.id,
+            data: { review_id: 'r', has_photo: false, length: 1e300 },
+          }),
+          400,
+          'VALIDATION_FAILED',
+          { path: '/data/length' },
+        );
       });
-      const edge = ok(await send(orderBody(programId, m.id, 1e12, { items: [{ sku: 'a', quantity: 1, unit_price: 5e11 }, { sku: 'b', quantity: 5, unit_price: 1e11 }] })), 201);
+      const edge = ok(
+        await send(
+          orderBody(programId, m.id, 1e12, {
+            items: [
+              { sku: 'a', quantity: 1, unit_price: 5e11 },
+              { sku: 'b', quantity: 5, unit_price: 1e11 },
+            ],
+          }),
+        ),
+        201,
+      );
       assert.equal(edge.points, 1e10);
     });
 
@@ -153,7 +212,12 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   });
 
   describe('the award limit: at most 10^12 points per event', () => {
-    const perFen = (name: string, extra: Record<string, unknown> = {}) => ({ name, triggers: ['order.paid'], effect: { type: 'rate', points: 1_000_000, per_amount: 1 }, ...extra });
+    const perFen = (name: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      triggers: ['order.paid'],
+      effect: { type: 'rate', points: 1_000_000, per_amount: 1 },
+      ...extra,
+    });
 
     it('credits exactly 10^12 for an event, and refuses 10^12 + 10^6 (event and preview alike), writing nothing', async () => {
       const programId = await programWith([perFen('a'), { name: 'b', triggers: ['order.paid'], effect: { type: 'fixed', points: 1_000_000 } }]);
@@ -173,7 +237,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       assertProblem(await send(outside), 422, 'AWARD_LIMIT_EXCEEDED');
     });
 
-    it('refuses the issue\'s 5 × 10^12 from five rules, and an award past 2^63, in events, previews and batches', async () => {
+    it("refuses the issue's 5 × 10^12 from five rules, and an award past 2^63, in events, previews and batches", async () => {
       const five = await programWith(['a', 'b', 'c', 'd', 'e'].map((n) => perFen(n)));
       const huge = await programWith([perFen('x', { multipliers: [{ ...allDays, multiplier: '9999' }], caps: { per_event: 10 } })]);
       const m5 = await createMember(t, five);
@@ -189,8 +253,17 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
         assertProblem(await preview(body), 422, 'AWARD_LIMIT_EXCEEDED', { extra: { points: '9999000000000000000000' } });
       });
       // in a batch, only that event is refused
-      const batch = ok(await t.call('POST', '/v1/events/batch', { body: { program_id: five, events: [orderBody(five, m5.id, 1_000_000), orderBody(five, m5.id, 100)] }, key: t.keys.integration }), 200);
-      assert.deepEqual(batch.results.map((r: Json) => r.status), [422, 201]);
+      const batch = ok(
+        await t.call('POST', '/v1/events/batch', {
+          body: { program_id: five, events: [orderBody(five, m5.id, 1_000_000), orderBody(five, m5.id, 100)] },
+          key: t.keys.integration,
+        }),
+        200,
+      );
+      assert.deepEqual(
+        batch.results.map((r: Json) => r.status),
+        [422, 201],
+      );
       assert.equal(batch.results[0].error.code, 'AWARD_LIMIT_EXCEEDED');
       assert.equal(batch.points, 5 * 100 * 1_000_000);
       assert.equal(ok(await t.call('GET', `/v1/members/${m5.id}/balance`)).available, 5 * 100 * 1_000_000);
@@ -211,7 +284,7 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       assert.deepEqual(p.awards[0].explanation, e.awards[0].explanation);
     });
 
-    it('does not fail on amounts and items of a program\'s own event type that rules cannot count: it skips them', async () => {
+    it("does not fail on amounts and items of a program's own event type that rules cannot count: it skips them", async () => {
       const programId = await programWith([]);
       ok(await t.call('POST', `/v1/programs/${programId}/event-types`, { body: { type: 'purchase.custom', schema: { type: 'object' } } }), 201);
       await addRule(programId, { name: 'amount', triggers: ['purchase.custom'], effect: { type: 'rate', points: 1, per_amount: 100 } });
@@ -220,16 +293,28 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       const m = await createMember(t, programId);
       const custom = (data: Record<string, unknown>) => ({ id: unique('c'), type: 'purchase.custom', program_id: programId, member_id: m.id, data });
       const weird: Record<string, unknown>[] = [
-        { amount: 1.5 }, { amount: -5 }, { amount: 1e300 }, { amount: TWO_53 }, { amount: '10000' },
-        { items: 'x' }, { items: [1] }, { items: [{ sku: 1, quantity: 1, unit_price: 1 }] }, { items: [{ sku: 'a', quantity: 1.5, unit_price: 100 }] },
-        { items: [{ sku: 'a', quantity: 0, unit_price: 100 }] }, { items: [{ sku: 'a', quantity: 1_000_000, unit_price: 1e12 }] }, { items: [{ sku: 'a', quantity: 1, unit_price: -1 }] },
+        { amount: 1.5 },
+        { amount: -5 },
+        { amount: 1e300 },
+        { amount: TWO_53 },
+        { amount: '10000' },
+        { items: 'x' },
+        { items: [1] },
+        { items: [{ sku: 1, quantity: 1, unit_price: 1 }] },
+        { items: [{ sku: 'a', quantity: 1.5, unit_price: 100 }] },
+        { items: [{ sku: 'a', quantity: 0, unit_price: 100 }] },
+        { items: [{ sku: 'a', quantity: 1_000_000, unit_price: 1e12 }] },
+        { items: [{ sku: 'a', quantity: 1, unit_price: -1 }] },
       ];
       for (const data of weird) {
         const p = ok(await preview(custom(data)), 200);
         const e = ok(await send(custom(data)), 201);
         assert.equal(e.points, 0, JSON.stringify(data));
         assert.equal(p.points, 0, JSON.stringify(data));
-        assert.ok(e.skipped.some((s: Json) => s.reason === 'no_amount' || s.reason === 'min_order_amount'), JSON.stringify(e.skipped));
+        assert.ok(
+          e.skipped.some((s: Json) => s.reason === 'no_amount' || s.reason === 'min_order_amount'),
+          JSON.stringify(e.skipped),
+        );
       }
       // what they can count, they count
       assert.equal(ok(await send(custom({ amount: 1e12, items: [{ sku: 'a', quantity: 2, unit_price: 5e11 }] })), 201).points, 1e10 + 1e10 + 1);
@@ -237,14 +322,21 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   });
 
   describe('stored totals at most 2^53 − 1', () => {
-    it('refuses a credit past 2^53 − 1 lifetime earned (the issue\'s 9,007 credits of 10^12), writing nothing', async () => {
+    it("refuses a credit past 2^53 − 1 lifetime earned (the issue's 9,007 credits of 10^12), writing nothing", async () => {
       const programId = await programWith([{ name: 'chk', triggers: ['checkin'], effect: { type: 'fixed', points: 1 } }]);
       const m = await createMember(t, programId);
       // as after 9,006 credits of 10^12 spent as they came
-      await sql('UPDATE member_account SET lifetime_earned = $2::text::bigint, lifetime_spent = $2::text::bigint WHERE member_id = $1', [m.id, String(9006n * 10n ** 12n)]);
+      await sql('UPDATE member_account SET lifetime_earned = $2::text::bigint, lifetime_spent = $2::text::bigint WHERE member_id = $1', [
+        m.id,
+        String(9006n * 10n ** 12n),
+      ]);
       ok(await t.call('POST', `/v1/members/${m.id}/credits`, { body: { points: MAX_POINTS }, idem: true }), 201);
       await nothingChanges(programId, [m.id], async () => {
-        const problem = assertProblem(await t.call('POST', `/v1/members/${m.id}/credits`, { body: { points: MAX_POINTS }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED');
+        const problem = assertProblem(
+          await t.call('POST', `/v1/members/${m.id}/credits`, { body: { points: MAX_POINTS }, idem: true }),
+          422,
+          'BALANCE_LIMIT_EXCEEDED',
+        );
         assert.equal(problem.total, 'member_account.lifetime_earned');
         assert.equal(problem.limit, MAX);
       });
@@ -263,8 +355,13 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       const other = await createMember(t, programId);
       const again = unique('n1');
       const events = [again, unique('m'), unique('n2'), again].map((id, i) => ({ id, type: 'checkin', member_id: i === 1 ? m.id : other.id }));
-      const batch = await unchanged(t, [m.id], async () => ok(await t.call('POST', '/v1/events/batch', { body: { program_id: programId, events }, key: t.keys.integration }), 200));
-      assert.deepEqual(batch.results.map((r: Json) => r.status), [201, 422, 201, 200]);
+      const batch = await unchanged(t, [m.id], async () =>
+        ok(await t.call('POST', '/v1/events/batch', { body: { program_id: programId, events }, key: t.keys.integration }), 200),
+      );
+      assert.deepEqual(
+        batch.results.map((r: Json) => r.status),
+        [201, 422, 201, 200],
+      );
       assert.equal(batch.results[1].error.code, 'BALANCE_LIMIT_EXCEEDED');
       assert.deepEqual(batch.results[3].result, batch.results[0].result);
       assert.deepEqual([batch.processed, batch.rejected, batch.duplicates, batch.points], [2, 1, 1, 2]);
@@ -279,7 +376,9 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       await sql('UPDATE member_account SET lifetime_spent = $2::text::bigint WHERE member_id = $1', [spender.id, String(MAX - 5)]);
       ok(await t.call('POST', `/v1/members/${spender.id}/debits`, { body: { points: 5 }, idem: true }), 201);
       await nothingChanges(programId, [spender.id], async () => {
-        assertProblem(await t.call('POST', `/v1/members/${spender.id}/debits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.lifetime_spent' } });
+        assertProblem(await t.call('POST', `/v1/members/${spender.id}/debits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', {
+          extra: { total: 'member_account.lifetime_spent' },
+        });
       });
 
       const rich = await createMember(t, programId);
@@ -287,8 +386,14 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       ok(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 3 }, idem: true }), 201);
       assert.equal(ok(await t.call('GET', `/v1/members/${rich.id}/balance`)).available, MAX);
       await nothingChanges(programId, [rich.id], async () => {
-        assertProblem(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.balance_and_held' } });
-        assertProblem(await t.call('POST', `/v1/members/${rich.id}/adjustments`, { body: { points: 1, reason_code: 'goodwill' }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED');
+        assertProblem(await t.call('POST', `/v1/members/${rich.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', {
+          extra: { total: 'member_account.balance_and_held' },
+        });
+        assertProblem(
+          await t.call('POST', `/v1/members/${rich.id}/adjustments`, { body: { points: 1, reason_code: 'goodwill' }, idem: true }),
+          422,
+          'BALANCE_LIMIT_EXCEEDED',
+        );
       });
       assert.equal(ok(await t.call('GET', `/v1/audit?program_id=${programId}`)).ok, true);
     });
@@ -302,7 +407,9 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       const b = ok(await t.call('GET', `/v1/members/${holder.id}/balance`));
       assert.deepEqual([b.available, b.held], [MAX - 5, 5]);
       await nothingChanges(programId, [holder.id], async () => {
-        assertProblem(await t.call('POST', `/v1/members/${holder.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', { extra: { total: 'member_account.balance_and_held' } });
+        assertProblem(await t.call('POST', `/v1/members/${holder.id}/credits`, { body: { points: 1 }, idem: true }), 422, 'BALANCE_LIMIT_EXCEEDED', {
+          extra: { total: 'member_account.balance_and_held' },
+        });
       });
       t.clock.advance(61_000);
       assert.ok(ok(await t.call('POST', '/v1/jobs/sweep', { body: {} }), 200).holds_released >= 1);
@@ -328,7 +435,8 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
       const all = ok(await t.call('GET', '/v1/audit'), 200);
       assert.equal(all.ok, true, JSON.stringify(all.violations));
       assert.ok(all.accounts.some((a: Json) => a.program_id === programId && a.balance === '12000000000000000'));
-      for (const a of all.accounts) assert.ok(Number.isSafeInteger(a.balance) || (typeof a.balance === 'string' && Math.abs(Number(a.balance)) > MAX), JSON.stringify(a));
+      for (const a of all.accounts)
+        assert.ok(Number.isSafeInteger(a.balance) || (typeof a.balance === 'string' && Math.abs(Number(a.balance)) > MAX), JSON.stringify(a));
 
       // one point too many in one stored balance: found, and the program's totals differ by exactly 1
       await sql('UPDATE member_account SET balance = balance + 1 WHERE member_id = $1', [members[0]!.id]);
@@ -336,10 +444,22 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
         const bad = ok(await t.call('GET', `/v1/audit?program_id=${programId}`), 200);
         assert.equal(bad.ok, false);
         const byCheck = (check: string) => bad.violations.filter((v: Json) => v.check === check);
-        assert.deepEqual(byCheck('balance_equals_entries').map((v: Json) => v.detail), [{ stored: 4_000_000_000_000_001, entries: 4_000_000_000_000_000 }]);
-        assert.deepEqual(byCheck('stored_balances_equal_member_accounts').map((v: Json) => v.detail), [{
-          program_id: programId, stored_balance: '12000000000000001', member_account: '12000000000000000', stored_held: 0, member_held_account: 0,
-        }]);
+        assert.deepEqual(
+          byCheck('balance_equals_entries').map((v: Json) => v.detail),
+          [{ stored: 4_000_000_000_000_001, entries: 4_000_000_000_000_000 }],
+        );
+        assert.deepEqual(
+          byCheck('stored_balances_equal_member_accounts').map((v: Json) => v.detail),
+          [
+            {
+              program_id: programId,
+              stored_balance: '12000000000000001',
+              member_account: '12000000000000000',
+              stored_held: 0,
+              member_held_account: 0,
+            },
+          ],
+        );
       } finally {
         await sql('UPDATE member_account SET balance = balance - 1 WHERE member_id = $1', [members[0]!.id]);
       }
@@ -348,89 +468,133 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
   });
 
   it('previews answer what the event would, for random rules near the limits (property)', async () => {
-    const decimal = fc.oneof(fc.constantFrom('1', '1.5', '2', '9999', '9999.9999', '0.0001', '0'), fc.integer({ min: 0, max: 99_999_999 }).map((n) => (n / 10_000).toFixed(4)));
+    const decimal = fc.oneof(
+      fc.constantFrom('1', '1.5', '2', '9999', '9999.9999', '0.0001', '0'),
+      fc.integer({ min: 0, max: 99_999_999 }).map((n) => (n / 10_000).toFixed(4)),
+    );
     const rule = fc.record({
       points: fc.oneof(fc.constant(1_000_000), fc.integer({ min: 1, max: 1_000_000 })),
       per_amount: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 100_000_000 })),
       multiplier: fc.option(decimal, { nil: undefined }),
       per_event: fc.option(fc.oneof(fc.constant(MAX_POINTS), fc.integer({ min: 1, max: MAX_POINTS })), { nil: undefined }),
     });
-    await fc.assert(fc.asyncProperty(fc.array(rule, { minLength: 1, maxLength: 3 }), fc.oneof(fc.constant(1e12), fc.integer({ min: 0, max: 1e12 })), async (rules, amount) => {
-      const programId = await programWith(rules.map((r, i) => ({
-        name: `r${i}`, triggers: ['order.paid'], effect: { type: 'rate', points: r.points, per_amount: r.per_amount },
-        ...(r.multiplier ? { multipliers: [{ ...allDays, multiplier: r.multiplier }] } : {}),
-        ...(r.per_event ? { caps: { per_event: r.per_event } } : {}),
-      })));
-      const m = await createMember(t, programId);
-      const body = orderBody(programId, m.id, amount);
-      const p = await preview(body);
-      const before = await audits(programId);
-      const e = await send(body);
-      if (p.statusCode === 422) {
-        assertProblem(e, 422, 'AWARD_LIMIT_EXCEEDED');
-        assert.deepEqual(await audits(programId), before);
-      } else {
-        const pv = ok(p, 200);
-        const ev = ok(e, 201);
-        assert.equal(ev.points, pv.points);
-        assert.ok(ev.points <= MAX_POINTS);
-        assertSafe(pv, 'preview');
-        assertSafe(ev, 'event');
-      }
-    }), { numRuns: kind === 'pglite' ? 12 : 12, seed: 8_2026 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(rule, { minLength: 1, maxLength: 3 }),
+        fc.oneof(fc.constant(1e12), fc.integer({ min: 0, max: 1e12 })),
+        async (rules, amount) => {
+          const programId = await programWith(
+            rules.map((r, i) => ({
+              name: `r${i}`,
+              triggers: ['order.paid'],
+              effect: { type: 'rate', points: r.points, per_amount: r.per_amount },
+              ...(r.multiplier ? { multipliers: [{ ...allDays, multiplier: r.multiplier }] } : {}),
+              ...(r.per_event ? { caps: { per_event: r.per_event } } : {}),
+            })),
+          );
+          const m = await createMember(t, programId);
+          const body = orderBody(programId, m.id, amount);
+          const p = await preview(body);
+          const before = await audits(programId);
+          const e = await send(body);
+          if (p.statusCode === 422) {
+            assertProblem(e, 422, 'AWARD_LIMIT_EXCEEDED');
+            assert.deepEqual(await audits(programId), before);
+          } else {
+            const pv = ok(p, 200);
+            const ev = ok(e, 201);
+            assert.equal(ev.points, pv.points);
+            assert.ok(ev.points <= MAX_POINTS);
+            assertSafe(pv, 'preview');
+            assertSafe(ev, 'event');
+          }
+        },
+      ),
+      { numRuns: kind === 'pglite' ? 12 : 12, seed: 8_2026 },
+    );
   });
 });
 
 describe('rule engine limits (property)', () => {
   const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
   const validDefinition = addFormats(new Ajv({ strict: false })).compile(RuleDefinitionSchema);
-  const decimal = fc.oneof(fc.constantFrom('1', '1.5', '9999.9999', '0.5'), fc.integer({ min: 0, max: 99_999_999 }).map((n) => (n / 10_000).toString()));
+  const decimal = fc.oneof(
+    fc.constantFrom('1', '1.5', '9999.9999', '0.5'),
+    fc.integer({ min: 0, max: 99_999_999 }).map((n) => (n / 10_000).toString()),
+  );
   const capPoints = fc.oneof(fc.constant(Number.MAX_SAFE_INTEGER), fc.constant(1), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }));
-  const definition: fc.Arbitrary<RuleDefinition> = fc.record({
-    fixed: fc.boolean(),
-    points: fc.oneof(fc.constant(1_000_000), fc.integer({ min: 1, max: 1_000_000 })),
-    per_amount: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 100_000_000 })),
-    items: fc.boolean(),
-    rounding: fc.constantFrom('floor', 'half_up', 'ceil'),
-    stacking: fc.constantFrom('multiply', 'add', 'highest'),
-    multipliers: fc.array(decimal, { maxLength: 20 }),
-    item_multiplier: fc.option(decimal, { nil: undefined }),
-    per_event: fc.option(fc.oneof(fc.constant(MAX_POINTS), fc.integer({ min: 1, max: MAX_POINTS })), { nil: undefined }),
-    day: fc.option(capPoints, { nil: undefined }),
-    lifetime: fc.option(capPoints, { nil: undefined }),
-  }).map((r) => ({
-    name: 'r', triggers: ['order.paid'],
-    effect: r.fixed ? { type: 'fixed', points: r.points } : { type: 'rate', points: r.points, per_amount: r.per_amount, rounding: r.rounding, ...(r.items ? { basis: 'items' } : {}) },
-    ...(!r.fixed && r.items && r.item_multiplier ? { item_multipliers: [{ categories: ['c'], multiplier: r.item_multiplier }] } : {}),
-    ...(r.multipliers.length ? { multipliers: r.multipliers.map((multiplier) => ({ ...allDays, multiplier })), stacking: r.stacking } : {}),
-    ...(r.per_event || r.day || r.lifetime ? { caps: { ...(r.per_event ? { per_event: r.per_event } : {}), ...(r.day || r.lifetime ? { per_member: { ...(r.day ? { day: r.day } : {}), ...(r.lifetime ? { lifetime: r.lifetime } : {}) } } : {}) } } : {}),
-  }) as RuleDefinition);
-  const line = fc.record({ sku: fc.constantFrom('a', 'b'), category: fc.constantFrom('c', 'd'), quantity: fc.integer({ min: 1, max: 1_000_000 }), unit_price: fc.integer({ min: 0, max: 1e12 }) });
-  const event = fc.record({ amount: fc.oneof(fc.constant(1e12), fc.integer({ min: 0, max: 1e12 })), items: fc.array(line, { maxLength: 5 }) })
+  const definition: fc.Arbitrary<RuleDefinition> = fc
+    .record({
+      fixed: fc.boolean(),
+      points: fc.oneof(fc.constant(1_000_000), fc.integer({ min: 1, max: 1_000_000 })),
+      per_amount: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 100_000_000 })),
+      items: fc.boolean(),
+      rounding: fc.constantFrom('floor', 'half_up', 'ceil'),
+      stacking: fc.constantFrom('multiply', 'add', 'highest'),
+      multipliers: fc.array(decimal, { maxLength: 20 }),
+      item_multiplier: fc.option(decimal, { nil: undefined }),
+      per_event: fc.option(fc.oneof(fc.constant(MAX_POINTS), fc.integer({ min: 1, max: MAX_POINTS })), { nil: undefined }),
+      day: fc.option(capPoints, { nil: undefined }),
+      lifetime: fc.option(capPoints, { nil: undefined }),
+    })
+    .map(
+      (r) =>
+        ({
+          name: 'r',
+          triggers: ['order.paid'],
+          effect: r.fixed
+            ? { type: 'fixed', points: r.points }
+            : { type: 'rate', points: r.points, per_amount: r.per_amount, rounding: r.rounding, ...(r.items ? { basis: 'items' } : {}) },
+          ...(!r.fixed && r.items && r.item_multiplier ? { item_multipliers: [{ categories: ['c'], multiplier: r.item_multiplier }] } : {}),
+          ...(r.multipliers.length ? { multipliers: r.multipliers.map((multiplier) => ({ ...allDays, multiplier })), stacking: r.stacking } : {}),
+          ...(r.per_event || r.day || r.lifetime
+            ? {
+                caps: {
+                  ...(r.per_event ? { per_event: r.per_event } : {}),
+                  ...(r.day || r.lifetime ? { per_member: { ...(r.day ? { day: r.day } : {}), ...(r.lifetime ? { lifetime: r.lifetime } : {}) } } : {}),
+                },
+              }
+            : {}),
+        }) as RuleDefinition,
+    );
+  const line = fc.record({
+    sku: fc.constantFrom('a', 'b'),
+    category: fc.constantFrom('c', 'd'),
+    quantity: fc.integer({ min: 1, max: 1_000_000 }),
+    unit_price: fc.integer({ min: 0, max: 1e12 }),
+  });
+  const event = fc
+    .record({ amount: fc.oneof(fc.constant(1e12), fc.integer({ min: 0, max: 1e12 })), items: fc.array(line, { maxLength: 5 }) })
     .filter((d) => d.items.reduce((s, l) => s + l.quantity * l.unit_price, 0) <= 1e12);
 
-  it('random rules within the schema\'s bounds give safe integers and at most 10^12 per event, or refuse with AWARD_LIMIT_EXCEEDED', () => {
+  it("random rules within the schema's bounds give safe integers and at most 10^12 per event, or refuse with AWARD_LIMIT_EXCEEDED", () => {
     const program = { id: 'prg_t', time_zone: 'Asia/Shanghai', currency: 'CNY', pending_days: 0 };
     const member = { id: 'mbr_t', tier: null, tags: [], birthday: null, attributes: {} };
-    fc.assert(fc.property(fc.array(definition, { minLength: 1, maxLength: 4 }), event, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (defs, data, used) => {
-      for (const d of defs) assert.ok(validDefinition(d), JSON.stringify(validDefinition.errors));
-      const rules = orderRules(defs.map((definition, i) => compileRule({ rule_id: `rul_${i}`, version: 1, created_at: '2026-01-01', definition })));
-      const ev: EvalEvent = { id: 'e', type: 'order.paid', occurred_at: new Date('2026-06-10T06:00:00Z'), data };
-      const usage = { points: () => used, count: () => 0 };
-      let result;
-      try {
-        result = evaluate(rules, ev, member, program, ev.occurred_at, usage);
-      } catch (err) {
-        assert.ok(err instanceof DomainError, String(err));
-        assert.equal(err.code, 'AWARD_LIMIT_EXCEEDED');
-        assert.equal(err.status, 422);
-        assert.ok(BigInt(err.details.points as string) > BigInt(MAX_POINTS), String(err.details.points));
-        return;
-      }
-      assertSafe(result, 'evaluation');
-      assert.ok(result.total <= MAX_POINTS);
-      assert.equal(result.total, result.awards.reduce((s, a) => s + a.points, 0));
-      for (const a of result.awards) assert.ok(a.points >= 1 && a.points <= MAX_POINTS);
-    }), { numRuns: 500, seed: 8_2026 });
+    fc.assert(
+      fc.property(fc.array(definition, { minLength: 1, maxLength: 4 }), event, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (defs, data, used) => {
+        for (const d of defs) assert.ok(validDefinition(d), JSON.stringify(validDefinition.errors));
+        const rules = orderRules(defs.map((definition, i) => compileRule({ rule_id: `rul_${i}`, version: 1, created_at: '2026-01-01', definition })));
+        const ev: EvalEvent = { id: 'e', type: 'order.paid', occurred_at: new Date('2026-06-10T06:00:00Z'), data };
+        const usage = { points: () => used, count: () => 0 };
+        let result: ReturnType<typeof evaluate>;
+        try {
+          result = evaluate(rules, ev, member, program, ev.occurred_at, usage);
+        } catch (err) {
+          assert.ok(err instanceof DomainError, String(err));
+          assert.equal(err.code, 'AWARD_LIMIT_EXCEEDED');
+          assert.equal(err.status, 422);
+          assert.ok(BigInt(err.details.points as string) > BigInt(MAX_POINTS), String(err.details.points));
+          return;
+        }
+        assertSafe(result, 'evaluation');
+        assert.ok(result.total <= MAX_POINTS);
+        assert.equal(
+          result.total,
+          result.awards.reduce((s, a) => s + a.points, 0),
+        );
+        for (const a of result.awards) assert.ok(a.points >= 1 && a.points <= MAX_POINTS);
+      }),
+      { numRuns: 500, seed: 8_2026 },
+    );
   });
 });

@@ -20,7 +20,9 @@ function assertTimestamps(body: unknown, where = ''): void {
   if (typeof body === 'string') {
     if (/^[+-]?\d{4,}-\d\d-\d\d[Tt]/.test(body)) assert.ok(isDateTime(body), `${where}: ${body} is not an API date-time`);
   } else if (Array.isArray(body)) {
-    body.forEach((v, i) => assertTimestamps(v, `${where}/${i}`));
+    body.forEach((v, i) => {
+      assertTimestamps(v, `${where}/${i}`);
+    });
   } else if (body && typeof body === 'object') {
     for (const [k, v] of Object.entries(body)) assertTimestamps(v, `${where}/${k}`);
   }
@@ -46,12 +48,30 @@ describe('the date-time format', () => {
 
   it('refuses instants outside the range once in UTC, and what Date cannot represent exactly', () => {
     for (const s of [
-      YEAR_10000, YEAR_10000_S, '1969-12-31T23:59:59.999Z', '1970-01-01T00:00:00+00:01', '0001-01-01T00:00:00Z',
-      '2026-01-01T23:59:60Z', '2016-12-31T23:59:60Z', // leap seconds
-      '2026-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z',
-      '2026-01-01T00:00:00+14:01', '2026-01-01T00:00:00-23:59', '2026-01-01T00:00:00+05:60', '2026-01-01T00:00:00+0800',
-      '2026-01-01 00:00:00Z', '2026-01-01T00:00:00', '2026-01-01', '+010000-01-01T00:00:00.000Z', '2026-01-01T00:00:00.Z',
-      '2026-01-01T00:00:00.1234567891Z', ' 2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z ',
+      YEAR_10000,
+      YEAR_10000_S,
+      '1969-12-31T23:59:59.999Z',
+      '1970-01-01T00:00:00+00:01',
+      '0001-01-01T00:00:00Z',
+      '2026-01-01T23:59:60Z',
+      '2016-12-31T23:59:60Z', // leap seconds
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+      '2026-01-01T00:60:00Z',
+      '2026-01-01T00:00:00+14:01',
+      '2026-01-01T00:00:00-23:59',
+      '2026-01-01T00:00:00+05:60',
+      '2026-01-01T00:00:00+0800',
+      '2026-01-01 00:00:00Z',
+      '2026-01-01T00:00:00',
+      '2026-01-01',
+      '+010000-01-01T00:00:00.000Z',
+      '2026-01-01T00:00:00.Z',
+      '2026-01-01T00:00:00.1234567891Z',
+      ' 2026-01-01T00:00:00Z',
+      '2026-01-01T00:00:00Z ',
     ]) {
       assert.equal(parseDateTime(s), undefined, s);
       assert.equal(isDateTime(s), false, s);
@@ -73,7 +93,7 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
   const entries = async (memberId: string) => (await get(`/v1/members/${memberId}/entries`)).data as Json[];
   const lots = async (memberId: string, state = 'all') => (await get(`/v1/members/${memberId}/lots?state=${state}`)).data as Json[];
 
-  describe('the issue\'s reproductions', () => {
+  describe("the issue's reproductions", () => {
     it(`refuses a credit expiring at ${YEAR_10000} (year 10000 in UTC) with 400, writes nothing, and the member stays healthy`, async () => {
       const m = await createMember(t, program.id);
       ok(await post(`/v1/members/${m.id}/credits`, { points: 200 }), 201);
@@ -82,7 +102,9 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
       assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, expires_at: YEAR_10000 }, key), 400, 'VALIDATION_FAILED', { path: '/expires_at' });
       // the replay is refused the same way: nothing was stored under the key
       assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, expires_at: YEAR_10000 }, key), 400, 'VALIDATION_FAILED', { path: '/expires_at' });
-      assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, available_at: YEAR_10000, expires_at: null }), 400, 'VALIDATION_FAILED', { path: '/available_at' });
+      assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, available_at: YEAR_10000, expires_at: null }), 400, 'VALIDATION_FAILED', {
+        path: '/available_at',
+      });
       assert.equal((await entries(m.id)).length, 1);
       assert.deepEqual(await balance(t, m.id), before);
       // and everything else still works for this member
@@ -95,24 +117,53 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
 
     it(`refuses an event and a rule at ${YEAR_10000_S} with 400`, async () => {
       const m = await createMember(t, program.id);
-      const event = { id: unique('evt'), type: 'order.paid', program_id: program.id, member_id: m.id, occurred_at: YEAR_10000_S, data: { order_id: unique('o'), amount: 100, currency: 'CNY' } };
+      const event = {
+        id: unique('evt'),
+        type: 'order.paid',
+        program_id: program.id,
+        member_id: m.id,
+        occurred_at: YEAR_10000_S,
+        data: { order_id: unique('o'), amount: 100, currency: 'CNY' },
+      };
       assertProblem(await t.call('POST', '/v1/events', { body: event, key: t.keys.integration }), 400, 'VALIDATION_FAILED', { path: '/occurred_at' });
-      assertProblem(await t.call('POST', '/v1/events/batch', { body: { events: [event] }, key: t.keys.integration }), 400, 'VALIDATION_FAILED', { path: '/events/0/occurred_at' });
+      assertProblem(await t.call('POST', '/v1/events/batch', { body: { events: [event] }, key: t.keys.integration }), 400, 'VALIDATION_FAILED', {
+        path: '/events/0/occurred_at',
+      });
       assertProblem(await t.call('POST', '/v1/events/preview', { body: event, key: t.keys.integration }), 400, 'VALIDATION_FAILED', { path: '/occurred_at' });
-      assertProblem(await post(`/v1/programs/${program.id}/rules`, { definition: coffeeChain[0], effective_from: YEAR_10000_S }), 400, 'VALIDATION_FAILED', { path: '/effective_from' });
+      assertProblem(await post(`/v1/programs/${program.id}/rules`, { definition: coffeeChain[0], effective_from: YEAR_10000_S }), 400, 'VALIDATION_FAILED', {
+        path: '/effective_from',
+      });
       const rule = ok(await post(`/v1/programs/${program.id}/rules`, { definition: coffeeChain[0] }), 201);
-      assertProblem(await post(`/v1/rules/${rule.id}/versions`, { definition: coffeeChain[0], effective_from: YEAR_10000_S }), 400, 'VALIDATION_FAILED', { path: '/effective_from' });
+      assertProblem(await post(`/v1/rules/${rule.id}/versions`, { definition: coffeeChain[0], effective_from: YEAR_10000_S }), 400, 'VALIDATION_FAILED', {
+        path: '/effective_from',
+      });
       assertProblem(await post(`/v1/rules/${rule.id}/archive`, { effective_from: YEAR_10000_S }), 400, 'VALIDATION_FAILED', { path: '/effective_from' });
-      assertProblem(await post(`/v1/programs/${program.id}/rules`, { definition: { ...coffeeChain[0], schedule: { start: YEAR_10000_S } } }), 400, 'VALIDATION_FAILED', { path: '/definition/schedule/start' });
+      assertProblem(
+        await post(`/v1/programs/${program.id}/rules`, { definition: { ...coffeeChain[0], schedule: { start: YEAR_10000_S } } }),
+        400,
+        'VALIDATION_FAILED',
+        { path: '/definition/schedule/start' },
+      );
       assert.equal((await get(`/v1/members/${m.id}/events`)).data.length, 0);
       ok(await post(`/v1/rules/${rule.id}/archive`, {}), 200);
     });
 
     it('checks date-times inside event payloads (custom event types) the same way', async () => {
       const p = await createProgram(t, { name: 'Payload dates' });
-      ok(await post(`/v1/programs/${p.id}/event-types`, { type: 'trip.booked', schema: { type: 'object', properties: { departs_at: { type: 'string', format: 'date-time' } }, required: ['departs_at'] } }, true), 201);
+      ok(
+        await post(
+          `/v1/programs/${p.id}/event-types`,
+          { type: 'trip.booked', schema: { type: 'object', properties: { departs_at: { type: 'string', format: 'date-time' } }, required: ['departs_at'] } },
+          true,
+        ),
+        201,
+      );
       const m = await createMember(t, p.id);
-      const send = (departs_at: string) => t.call('POST', '/v1/events', { body: { id: unique('trip'), type: 'trip.booked', program_id: p.id, member_id: m.id, data: { departs_at } }, key: t.keys.integration });
+      const send = (departs_at: string) =>
+        t.call('POST', '/v1/events', {
+          body: { id: unique('trip'), type: 'trip.booked', program_id: p.id, member_id: m.id, data: { departs_at } },
+          key: t.keys.integration,
+        });
       assertProblem(await send(YEAR_10000_S), 400, 'VALIDATION_FAILED', { path: '/data/departs_at' });
       assertProblem(await send('2026-06-10T23:59:60Z'), 400, 'VALIDATION_FAILED', { path: '/data/departs_at' });
       assert.equal((await send('9999-12-31T09:59:59.999-14:00')).statusCode, 201);
@@ -222,10 +273,28 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
 
         // events: an order.paid earning with a 10-year pending period
         ok(await post(`/v1/programs/${never.id}/rules`, { definition: { ...coffeeChain[0], pending_days: 3650 } }), 201);
-        const ev = ok(await t.call('POST', '/v1/events', { key: t.keys.integration, body: { id: unique('late'), type: 'order.paid', program_id: never.id, member_id: n.id, data: { order_id: unique('o'), amount: 1_000, currency: 'CNY' } } }), 201);
+        const ev = ok(
+          await t.call('POST', '/v1/events', {
+            key: t.keys.integration,
+            body: {
+              id: unique('late'),
+              type: 'order.paid',
+              program_id: never.id,
+              member_id: n.id,
+              data: { order_id: unique('o'), amount: 1_000, currency: 'CNY' },
+            },
+          }),
+          201,
+        );
         assert.equal(ev.awards[0].available_at, MAX_TIMESTAMP);
         assert.equal((await get(`/v1/events/${ev.id}`)).awards[0].available_at, MAX_TIMESTAMP);
-        const preview = ok(await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: { id: unique('preview'), type: 'order.paid', program_id: never.id, member_id: n.id, data: { order_id: 'x', amount: 1_000, currency: 'CNY' } } }), 200);
+        const preview = ok(
+          await t.call('POST', '/v1/events/preview', {
+            key: t.keys.integration,
+            body: { id: unique('preview'), type: 'order.paid', program_id: never.id, member_id: n.id, data: { order_id: 'x', amount: 1_000, currency: 'CNY' } },
+          }),
+          200,
+        );
         assert.equal(preview.awards[0].available_at, MAX_TIMESTAMP);
         for (const id of [m.id, y.id, a.id, n.id]) {
           assertTimestamps(await balance(t, id));
@@ -244,18 +313,37 @@ forEachDatabase('timestamps within 1970–9999', (getDb) => {
       const capped = { ...coffeeChain[0], caps: { per_member: { day: 1_000, month: 5_000 } } };
       const budgeted = { name: 'launch', triggers: ['order.paid'], effect: { type: 'fixed', points: 5 }, caps: { budget: { period: 'month', points: 100 } } };
       for (const definition of [capped, budgeted]) ok(await post(`/v1/programs/${p.id}/rules`, { definition }), 201);
-      ok(await post(`/v1/programs/${p.id}/rules`, { definition: { name: 'announced', triggers: ['order.paid'], effect: { type: 'fixed', points: 1 } }, effective_from: '9999-12-31T23:59:59.999Z' }), 201);
+      ok(
+        await post(`/v1/programs/${p.id}/rules`, {
+          definition: { name: 'announced', triggers: ['order.paid'], effect: { type: 'fixed', points: 1 } },
+          effective_from: '9999-12-31T23:59:59.999Z',
+        }),
+        201,
+      );
       const m = await createMember(t, p.id);
-      const body = { id: unique('last'), type: 'order.paid', program_id: p.id, member_id: m.id, occurred_at: '9999-12-31T23:59:59.999Z', data: { order_id: unique('o'), amount: 10_000, currency: 'CNY' } };
+      const body = {
+        id: unique('last'),
+        type: 'order.paid',
+        program_id: p.id,
+        member_id: m.id,
+        occurred_at: '9999-12-31T23:59:59.999Z',
+        data: { order_id: unique('o'), amount: 10_000, currency: 'CNY' },
+      };
       const first = ok(await t.call('POST', '/v1/events', { body, key: t.keys.integration }), 201);
       assert.equal(first.occurred_at, MAX_TIMESTAMP);
       assert.equal(first.points, 100 + 5 + 1);
       assertTimestamps(first);
       const replay = ok(await t.call('POST', '/v1/events', { body, key: t.keys.integration }), 200);
       assert.deepEqual(replay, first);
-      const second = ok(await t.call('POST', '/v1/events', { body: { ...body, id: unique('last'), occurred_at: '9999-12-31T09:59:59.999-14:00' }, key: t.keys.integration }), 201);
+      const second = ok(
+        await t.call('POST', '/v1/events', { body: { ...body, id: unique('last'), occurred_at: '9999-12-31T09:59:59.999-14:00' }, key: t.keys.integration }),
+        201,
+      );
       assert.equal(second.points, 100 + 5 + 1);
-      const early = ok(await t.call('POST', '/v1/events', { body: { ...body, id: unique('first'), occurred_at: '1970-01-01T00:00:00Z' }, key: t.keys.integration }), 201);
+      const early = ok(
+        await t.call('POST', '/v1/events', { body: { ...body, id: unique('first'), occurred_at: '1970-01-01T00:00:00Z' }, key: t.keys.integration }),
+        201,
+      );
       assert.equal(early.occurred_at, '1970-01-01T00:00:00.000Z');
       assert.equal(early.points, 0, 'no rule was in force in 1970');
       assertTimestamps((await get(`/v1/members/${m.id}/events`)).data);

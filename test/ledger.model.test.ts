@@ -34,8 +34,18 @@ import { requestHash, type WriteResult } from '../src/shared/idempotency.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { makeMember, makeProgram, unique } from './helpers/factories.ts';
 import {
-  type BalanceFields, DAY_MS, type EntryTotals, type EventKind, type ExpiryPolicy, IDEMPOTENCY_RETENTION_MS, LedgerModel, ModelError, type ModelLot,
-  type MemberStatus, type ProgramRules, type ReversalSummary,
+  type BalanceFields,
+  DAY_MS,
+  type EntryTotals,
+  type EventKind,
+  type ExpiryPolicy,
+  IDEMPOTENCY_RETENTION_MS,
+  LedgerModel,
+  type MemberStatus,
+  ModelError,
+  type ModelLot,
+  type ProgramRules,
+  type ReversalSummary,
 } from './helpers/ledger-model.ts';
 
 const RUNS = Number(process.env.JIFEN_MODEL_RUNS ?? 200);
@@ -91,9 +101,21 @@ type WriteCall =
   | { op: 'transfer'; body: { from_member_id: string; to_member_id: string; points: number } };
 
 // Response bodies, as far as the test reads them.
-interface EntryBody { id: string; kind: string; amount: number }
-interface LotBody { id: string; entry_id: string }
-interface HoldBody { id: string; amount: number; captured: number; status: string }
+interface EntryBody {
+  id: string;
+  kind: string;
+  amount: number;
+}
+interface LotBody {
+  id: string;
+  entry_id: string;
+}
+interface HoldBody {
+  id: string;
+  amount: number;
+  captured: number;
+  status: string;
+}
 interface AnyBody {
   entry?: EntryBody;
   entries?: EntryBody[];
@@ -107,14 +129,22 @@ interface AnyBody {
 
 function send(db: Db, call: WriteCall, ctx: ledger.WriteContext): Promise<WriteResult<unknown>> {
   switch (call.op) {
-    case 'credit': return ledger.credit(db, call.member, call.body, ctx);
-    case 'debit': return ledger.debit(db, call.member, call.body, ctx);
-    case 'hold': return ledger.hold(db, call.member, call.body, ctx);
-    case 'capture': return ledger.capture(db, call.holdId, call.body, ctx);
-    case 'void': return ledger.voidHold(db, call.holdId, call.body, ctx);
-    case 'reverse': return ledger.reverse(db, call.entryId, call.body, ctx);
-    case 'adjust': return ledger.adjust(db, call.member, call.body, ctx);
-    case 'transfer': return ledger.transfer(db, call.body, ctx);
+    case 'credit':
+      return ledger.credit(db, call.member, call.body, ctx);
+    case 'debit':
+      return ledger.debit(db, call.member, call.body, ctx);
+    case 'hold':
+      return ledger.hold(db, call.member, call.body, ctx);
+    case 'capture':
+      return ledger.capture(db, call.holdId, call.body, ctx);
+    case 'void':
+      return ledger.voidHold(db, call.holdId, call.body, ctx);
+    case 'reverse':
+      return ledger.reverse(db, call.entryId, call.body, ctx);
+    case 'adjust':
+      return ledger.adjust(db, call.member, call.body, ctx);
+    case 'transfer':
+      return ledger.transfer(db, call.body, ctx);
   }
 }
 
@@ -141,12 +171,20 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 function lotView(l: ModelLot, now: number) {
   return {
-    id: l.id, member_id: l.member, entry_id: l.entryId, amount: l.amount,
-    remaining: l.remaining, held: l.held, spent: l.spent, expired: l.expired, reversed: l.reversed,
-    earned_at: iso(l.earnedAt), available_at: iso(l.availableAt), expires_at: iso(l.expiresAt),
-    state: l.remaining === 0 && l.held === 0 ? 'consumed'
-      : l.expiresAt !== null && l.expiresAt <= now ? 'expired'
-      : l.availableAt > now ? 'pending' : 'available',
+    id: l.id,
+    member_id: l.member,
+    entry_id: l.entryId,
+    amount: l.amount,
+    remaining: l.remaining,
+    held: l.held,
+    spent: l.spent,
+    expired: l.expired,
+    reversed: l.reversed,
+    earned_at: iso(l.earnedAt),
+    available_at: iso(l.availableAt),
+    expires_at: iso(l.expiresAt),
+    state:
+      l.remaining === 0 && l.held === 0 ? 'consumed' : l.expiresAt !== null && l.expiresAt <= now ? 'expired' : l.availableAt > now ? 'pending' : 'available',
   };
 }
 type LotView = ReturnType<typeof lotView>;
@@ -154,9 +192,19 @@ type LotView = ReturnType<typeof lotView>;
 /** The fields of a lot (API shape) that the model predicts. */
 function projectLot(l: LotView): LotView {
   return {
-    id: l.id, member_id: l.member_id, entry_id: l.entry_id, amount: l.amount,
-    remaining: l.remaining, held: l.held, spent: l.spent, expired: l.expired, reversed: l.reversed,
-    earned_at: l.earned_at, available_at: l.available_at, expires_at: l.expires_at, state: l.state,
+    id: l.id,
+    member_id: l.member_id,
+    entry_id: l.entry_id,
+    amount: l.amount,
+    remaining: l.remaining,
+    held: l.held,
+    spent: l.spent,
+    expired: l.expired,
+    reversed: l.reversed,
+    earned_at: l.earned_at,
+    available_at: l.available_at,
+    expires_at: l.expires_at,
+    state: l.state,
   };
 }
 
@@ -206,12 +254,21 @@ async function verify(w: World, r: Real): Promise<void> {
        FROM hold WHERE program_id = $1 ORDER BY id`,
     [r.programId],
   );
-  const expectedHolds = [...m.holds].sort((a, b) => (a.id < b.id ? -1 : 1))
+  const expectedHolds = [...m.holds]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
     .map((h) => ({ id: h.id, member_id: h.member, amount: h.amount, captured: h.captured, status: h.status, expires_at: iso(h.expiresAt) }));
-  assert.deepEqual(holds.map((h) => ({ ...h })), expectedHolds, 'holds');
+  assert.deepEqual(
+    holds.map((h) => ({ ...h })),
+    expectedHolds,
+    'holds',
+  );
 
   const statuses = await r.db.query<{ id: string; status: string }>('SELECT id, status FROM member WHERE program_id = $1 ORDER BY id', [r.programId]);
-  assert.deepEqual(statuses.map((s) => ({ ...s })), [...m.members].sort((a, b) => (a.id < b.id ? -1 : 1)).map((x) => ({ id: x.id, status: x.status })), 'member statuses');
+  assert.deepEqual(
+    statuses.map((s) => ({ ...s })),
+    [...m.members].sort((a, b) => (a.id < b.id ? -1 : 1)).map((x) => ({ id: x.id, status: x.status })),
+    'member statuses',
+  );
 
   for (const x of m.members) {
     if (x.debt > 0) count('state: member in debt');
@@ -232,7 +289,10 @@ async function verify(w: World, r: Real): Promise<void> {
  * and may return a check of the response body.
  */
 async function write(
-  w: World, r: Real, call: WriteCall,
+  w: World,
+  r: Real,
+  call: WriteCall,
+  // biome-ignore lint/suspicious/noConfusingVoidType: apply is a model step that may return nothing, sync or async
   apply: (m: LedgerModel, body: AnyBody | undefined, now: number) => Promise<((body: AnyBody) => void) | void> | ((body: AnyBody) => void) | void,
 ): Promise<void> {
   const now = r.clock.now();
@@ -248,9 +308,10 @@ async function write(
   }
   const next = w.ledger.clone();
   let expected: string | undefined;
-  let checkBody: ((body: AnyBody) => void) | void = undefined;
+  let checkBody: ((body: AnyBody) => void) | undefined;
   try {
-    checkBody = await apply(next, result?.body as AnyBody | undefined, now.getTime());
+    // a step that returns nothing has no body check
+    checkBody = (await apply(next, result?.body as AnyBody | undefined, now.getTime())) as ((body: AnyBody) => void) | undefined;
   } catch (err) {
     if (!(err instanceof ModelError)) throw err;
     expected = err.code;
@@ -275,10 +336,15 @@ async function write(
 
 function memberOf(call: WriteCall, m: LedgerModel): string {
   switch (call.op) {
-    case 'capture': case 'void': return m.holdById(call.holdId).member;
-    case 'reverse': return m.credits.find((c) => c.entryId === call.entryId)!.member;
-    case 'transfer': return call.body.from_member_id;
-    default: return call.member;
+    case 'capture':
+    case 'void':
+      return m.holdById(call.holdId).member;
+    case 'reverse':
+      return m.credits.find((c) => c.entryId === call.entryId)!.member;
+    case 'transfer':
+      return call.body.from_member_id;
+    default:
+      return call.member;
   }
 }
 
@@ -328,8 +394,12 @@ class Earn extends Step {
     this.points = points;
     this.pendingDays = pendingDays;
   }
-  check() { return true; }
-  toString() { return `earn(m${this.m}, ${this.points}${this.pendingDays === undefined ? '' : `, pending ${this.pendingDays}d`})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `earn(m${this.m}, ${this.points}${this.pendingDays === undefined ? '' : `, pending ${this.pendingDays}d`})`;
+  }
   exec(w: World, r: Real) {
     const member = pick(w.members, this.m);
     const body = this.pendingDays === undefined ? { points: this.points } : { points: this.points, pending_days: this.pendingDays };
@@ -348,8 +418,12 @@ class Spend extends Step {
     this.m = m;
     this.amount = amount;
   }
-  check() { return true; }
-  toString() { return `spend(m${this.m}, ${showAmount(this.amount)})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `spend(m${this.m}, ${showAmount(this.amount)})`;
+  }
   exec(w: World, r: Real) {
     const member = pick(w.members, this.m);
     const points = resolveAmount(this.amount, w.ledger.available(member, w.now));
@@ -367,8 +441,12 @@ class Hold extends Step {
     this.amount = amount;
     this.expiresIn = expiresIn;
   }
-  check() { return true; }
-  toString() { return `hold(m${this.m}, ${showAmount(this.amount)}${this.expiresIn === undefined ? '' : `, ${this.expiresIn}s`})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `hold(m${this.m}, ${showAmount(this.amount)}${this.expiresIn === undefined ? '' : `, ${this.expiresIn}s`})`;
+  }
   exec(w: World, r: Real) {
     const member = pick(w.members, this.m);
     const points = resolveAmount(this.amount, w.ledger.available(member, w.now));
@@ -398,19 +476,34 @@ class Capture extends Step {
     this.preferOpen = preferOpen;
     this.how = how;
   }
-  check(w: Readonly<World>) { return w.ledger.holds.length > 0; }
-  toString() { return `capture(hold#${this.i}${this.preferOpen ? ' open' : ''}, ${this.how.mode}${'percent' in this.how ? ` ${this.how.percent}%` : ''}${'extra' in this.how ? ` +${this.how.extra}` : ''})`; }
+  check(w: Readonly<World>) {
+    return w.ledger.holds.length > 0;
+  }
+  toString() {
+    return `capture(hold#${this.i}${this.preferOpen ? ' open' : ''}, ${this.how.mode}${'percent' in this.how ? ` ${this.how.percent}%` : ''}${'extra' in this.how ? ` +${this.how.extra}` : ''})`;
+  }
   exec(w: World, r: Real) {
     const h = pickHold(w, this.i, this.preferOpen);
-    const points = this.how.mode === 'omit' ? undefined
-      : this.how.mode === 'full' ? h.amount
-      : this.how.mode === 'partial' ? Math.max(1, Math.floor((h.amount * this.how.percent) / 100))
-      : h.amount + this.how.extra;
+    const points =
+      this.how.mode === 'omit'
+        ? undefined
+        : this.how.mode === 'full'
+          ? h.amount
+          : this.how.mode === 'partial'
+            ? Math.max(1, Math.floor((h.amount * this.how.percent) / 100))
+            : h.amount + this.how.extra;
     return write(w, r, { op: 'capture', holdId: h.id, body: points === undefined ? {} : { points } }, (m, _res, now) => {
       const after = m.capture(h.id, points, now);
       if (after.allocations.length > 1 && after.captured < after.amount) count('capture: partial across several lots');
-      if (after.allocations.some((a) => { const l = m.lotById(a.lotId); return l.expiresAt !== null && l.expiresAt <= now; })) count('capture: from a lot that expired meanwhile');
-      return (b) => assert.deepEqual({ captured: b.hold!.captured, status: b.hold!.status }, { captured: after.captured, status: 'captured' }, 'hold in the response');
+      if (
+        after.allocations.some((a) => {
+          const l = m.lotById(a.lotId);
+          return l.expiresAt !== null && l.expiresAt <= now;
+        })
+      )
+        count('capture: from a lot that expired meanwhile');
+      return (b) =>
+        assert.deepEqual({ captured: b.hold!.captured, status: b.hold!.status }, { captured: after.captured, status: 'captured' }, 'hold in the response');
     });
   }
 }
@@ -423,8 +516,12 @@ class Void extends Step {
     this.i = i;
     this.preferOpen = preferOpen;
   }
-  check(w: Readonly<World>) { return w.ledger.holds.length > 0; }
-  toString() { return `void(hold#${this.i}${this.preferOpen ? ' open' : ''})`; }
+  check(w: Readonly<World>) {
+    return w.ledger.holds.length > 0;
+  }
+  toString() {
+    return `void(hold#${this.i}${this.preferOpen ? ' open' : ''})`;
+  }
   exec(w: World, r: Real) {
     const h = pickHold(w, this.i, this.preferOpen);
     return write(w, r, { op: 'void', holdId: h.id, body: {} }, (m, _res, now) => {
@@ -444,15 +541,22 @@ class Reverse extends Step {
     this.i = i;
     this.how = how;
   }
-  check(w: Readonly<World>) { return w.ledger.credits.length > 0; }
-  toString() { return `reverse(credit#${this.i}, ${this.how.mode}${'percent' in this.how ? ` ${this.how.percent}%` : ''}${'extra' in this.how ? ` +${this.how.extra}` : ''})`; }
+  check(w: Readonly<World>) {
+    return w.ledger.credits.length > 0;
+  }
+  toString() {
+    return `reverse(credit#${this.i}, ${this.how.mode}${'percent' in this.how ? ` ${this.how.percent}%` : ''}${'extra' in this.how ? ` +${this.how.extra}` : ''})`;
+  }
   exec(w: World, r: Real) {
     const c = pick(w.ledger.credits, this.i);
     const lot = c.lotId === null ? undefined : w.ledger.lotById(c.lotId);
     const reversible = lot ? lot.amount - lot.reversalTotal : 1;
-    const points = this.how.mode === 'whole' ? undefined
-      : this.how.mode === 'partial' ? Math.max(1, Math.floor((reversible * this.how.percent) / 100))
-      : reversible + this.how.extra;
+    const points =
+      this.how.mode === 'whole'
+        ? undefined
+        : this.how.mode === 'partial'
+          ? Math.max(1, Math.floor((reversible * this.how.percent) / 100))
+          : reversible + this.how.extra;
     return write(w, r, { op: 'reverse', entryId: c.entryId, body: points === undefined ? {} : { points } }, (m, _res, now) => {
       const summary = m.reverse(c.entryId, points, now);
       for (const [k, v] of Object.entries(summary)) if (k !== 'requested' && v > 0) count(`reverse part: ${k}`);
@@ -475,8 +579,12 @@ class Transfer extends Step {
     this.to = to;
     this.amount = amount;
   }
-  check() { return true; }
-  toString() { return `transfer(m${this.from} -> m${this.from}+${this.to}, ${showAmount(this.amount)})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `transfer(m${this.from} -> m${this.from}+${this.to}, ${showAmount(this.amount)})`;
+  }
   exec(w: World, r: Real) {
     const from = pick(w.members, this.from);
     const to = pick(w.members, this.from + (this.to % w.members.length === 0 && this.to > 0 ? 1 : this.to));
@@ -486,7 +594,9 @@ class Transfer extends Step {
       // the real lots created for the recipient, matched to the model's parts by amount and expiry
       const created = res
         ? await r.db.query<{ id: string; amount: number; expires_at: string | null }>(
-          'SELECT id, amount::int AS amount, jf_ts(expires_at) AS expires_at FROM lot WHERE entry_id = $1 ORDER BY id', [entryIn])
+            'SELECT id, amount::int AS amount, jf_ts(expires_at) AS expires_at FROM lot WHERE entry_id = $1 ORDER BY id',
+            [entryIn],
+          )
         : [];
       const lots = m.transfer(from, to, points, now, entryIn, (part) => {
         const i = created.findIndex((c) => c.amount === part.amount && c.expires_at === iso(part.expiresAt));
@@ -515,8 +625,12 @@ class Adjust extends Step {
     this.points = points;
     this.amount = amount;
   }
-  check() { return true; }
-  toString() { return `adjust(m${this.m}, ${this.add ? `+${this.points}` : `-${showAmount(this.amount)}`})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `adjust(m${this.m}, ${this.add ? `+${this.points}` : `-${showAmount(this.amount)}`})`;
+  }
   exec(w: World, r: Real) {
     const member = pick(w.members, this.m);
     const points = this.add ? this.points : -resolveAmount(this.amount, w.ledger.available(member, w.now));
@@ -537,8 +651,12 @@ class Replay extends Step {
     this.i = i;
     this.same = same;
   }
-  check(w: Readonly<World>) { return retained(w).length > 0; }
-  toString() { return `replay(write#${this.i}, ${this.same ? 'same payload' : 'different payload'})`; }
+  check(w: Readonly<World>) {
+    return retained(w).length > 0;
+  }
+  toString() {
+    return `replay(write#${this.i}, ${this.same ? 'same payload' : 'different payload'})`;
+  }
   async exec(w: World, r: Real) {
     const rec = pick(retained(w), this.i);
     const now = r.clock.now();
@@ -566,7 +684,9 @@ class Advance extends Step {
     super();
     this.ms = ms;
   }
-  check() { return true; }
+  check() {
+    return true;
+  }
   toString() {
     const ms = this.ms;
     return `advance(${ms >= DAY_MS ? `${(ms / DAY_MS).toFixed(2)}d` : ms >= HOUR_MS ? `${(ms / HOUR_MS).toFixed(2)}h` : `${ms / 1000}s`})`;
@@ -592,8 +712,12 @@ class AdvanceToEvent extends Step {
     this.i = i;
     this.offset = offset;
   }
-  check(w: Readonly<World>) { return w.ledger.events(w.now).length > 0; }
-  toString() { return `advanceToEvent(${this.kind} #${this.i}${this.offset === 0 ? '' : this.offset > 0 ? ' +1ms' : ' -1ms'})`; }
+  check(w: Readonly<World>) {
+    return w.ledger.events(w.now).length > 0;
+  }
+  toString() {
+    return `advanceToEvent(${this.kind} #${this.i}${this.offset === 0 ? '' : this.offset > 0 ? ' +1ms' : ' -1ms'})`;
+  }
   async exec(w: World, r: Real) {
     const all = w.ledger.events(w.now);
     const ofKind = all.filter((e) => e.kind === this.kind);
@@ -606,8 +730,12 @@ class AdvanceToEvent extends Step {
 }
 
 class Sweep extends Step {
-  check() { return true; }
-  toString() { return 'sweep()'; }
+  check() {
+    return true;
+  }
+  toString() {
+    return 'sweep()';
+  }
   async exec(w: World, r: Real) {
     await ledger.sweep(r.db, r.clock.now());
     const done = w.ledger.sweep(w.now);
@@ -625,8 +753,12 @@ class SetStatus extends Step {
     this.m = m;
     this.status = status;
   }
-  check() { return true; }
-  toString() { return `${this.status === 'frozen' ? 'freeze' : 'unfreeze'}(m${this.m})`; }
+  check() {
+    return true;
+  }
+  toString() {
+    return `${this.status === 'frozen' ? 'freeze' : 'unfreeze'}(m${this.m})`;
+  }
   async exec(w: World, r: Real) {
     const member = pick(w.members, this.m);
     await setMemberStatus(r.db, member, this.status, 'model test', r.clock.now());
@@ -640,44 +772,70 @@ class SetStatus extends Step {
 const memberArb = fc.nat({ max: 2 });
 const preferOpenArb = fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
 
-const earnArb = fc.tuple(memberArb, fc.integer({ min: 1, max: 500 }),
-  fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 3, 7, 30, 45, 62) }))
+const earnArb = fc
+  .tuple(
+    memberArb,
+    fc.integer({ min: 1, max: 500 }),
+    fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 3, 7, 30, 45, 62) }),
+  )
   .map(([m, points, pending]) => new Earn(m, points, pending));
 const spendArb = fc.tuple(memberArb, amountArb).map(([m, a]) => new Spend(m, a));
-const holdArb = fc.tuple(memberArb, amountArb, fc.oneof(
-  { weight: 1, arbitrary: fc.constant(undefined) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3600 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 3600, max: 5 * 86_400 }) },
-  // long holds, so that lots expire while their points are held
-  { weight: 1, arbitrary: fc.integer({ min: 5 * 86_400, max: 30 * 86_400 }) },
-)).map(([m, a, s]) => new Hold(m, a, s));
-const captureArb = fc.tuple(fc.nat(), preferOpenArb, fc.oneof(
-  { weight: 2, arbitrary: fc.constant<CaptureMode>({ mode: 'omit' }) },
-  { weight: 1, arbitrary: fc.constant<CaptureMode>({ mode: 'full' }) },
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 99 }).map((percent): CaptureMode => ({ mode: 'partial', percent })) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 10 }).map((extra): CaptureMode => ({ mode: 'over', extra })) },
-)).map(([i, open, how]) => new Capture(i, open, how));
+const holdArb = fc
+  .tuple(
+    memberArb,
+    amountArb,
+    fc.oneof(
+      { weight: 1, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 3600 }) },
+      { weight: 2, arbitrary: fc.integer({ min: 3600, max: 5 * 86_400 }) },
+      // long holds, so that lots expire while their points are held
+      { weight: 1, arbitrary: fc.integer({ min: 5 * 86_400, max: 30 * 86_400 }) },
+    ),
+  )
+  .map(([m, a, s]) => new Hold(m, a, s));
+const captureArb = fc
+  .tuple(
+    fc.nat(),
+    preferOpenArb,
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant<CaptureMode>({ mode: 'omit' }) },
+      { weight: 1, arbitrary: fc.constant<CaptureMode>({ mode: 'full' }) },
+      { weight: 4, arbitrary: fc.integer({ min: 1, max: 99 }).map((percent): CaptureMode => ({ mode: 'partial', percent })) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 10 }).map((extra): CaptureMode => ({ mode: 'over', extra })) },
+    ),
+  )
+  .map(([i, open, how]) => new Capture(i, open, how));
 const voidArb = fc.tuple(fc.nat(), preferOpenArb).map(([i, open]) => new Void(i, open));
-const reverseArb = fc.tuple(fc.nat(), fc.oneof(
-  { weight: 2, arbitrary: fc.constant<ReverseMode>({ mode: 'whole' }) },
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 100 }).map((percent): ReverseMode => ({ mode: 'partial', percent })) },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }).map((extra): ReverseMode => ({ mode: 'over', extra })) },
-)).map(([i, how]) => new Reverse(i, how));
+const reverseArb = fc
+  .tuple(
+    fc.nat(),
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant<ReverseMode>({ mode: 'whole' }) },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 100 }).map((percent): ReverseMode => ({ mode: 'partial', percent })) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }).map((extra): ReverseMode => ({ mode: 'over', extra })) },
+    ),
+  )
+  .map(([i, how]) => new Reverse(i, how));
 // to: another member (offset 1 or 2 from the sender), rarely the sender itself (TRANSFER_TO_SELF)
-const transferArb = fc.tuple(memberArb, fc.oneof({ weight: 12, arbitrary: fc.constantFrom(1, 2) }, { weight: 1, arbitrary: fc.constant(0) }), amountArb)
+const transferArb = fc
+  .tuple(memberArb, fc.oneof({ weight: 12, arbitrary: fc.constantFrom(1, 2) }, { weight: 1, arbitrary: fc.constant(0) }), amountArb)
   .map(([a, d, x]) => new Transfer(a, d, x));
 const adjustArb = fc.tuple(memberArb, fc.boolean(), fc.integer({ min: 1, max: 300 }), amountArb).map(([m, add, p, a]) => new Adjust(m, add, p, a));
-const replayArb = fc.tuple(fc.nat(), fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }))
+const replayArb = fc
+  .tuple(fc.nat(), fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }))
   .map(([i, same]) => new Replay(i, same));
 // odd milliseconds so that instants do not all fall on whole seconds
-const advanceArb = fc.oneof(
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 7200 }).map((s) => s * 1000) },
-  { weight: 3, arbitrary: fc.integer({ min: 1, max: 48 }).map((h) => h * HOUR_MS + 17) },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 10 }).map((d) => d * DAY_MS - 3) },
-  { weight: 1, arbitrary: fc.integer({ min: 11, max: 45 }).map((d) => d * DAY_MS) },
-  { weight: 1, arbitrary: fc.integer({ min: 46, max: 120 }).map((d) => d * DAY_MS + 1) },
-).map((ms) => new Advance(ms));
-const advanceToEventArb = fc.tuple(fc.constantFrom<EventKind | 'any'>('any', 'available', 'expiry', 'held-expiry', 'hold-deadline'), fc.nat(), fc.constantFrom<-1 | 0 | 1>(-1, 0, 1))
+const advanceArb = fc
+  .oneof(
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 7200 }).map((s) => s * 1000) },
+    { weight: 3, arbitrary: fc.integer({ min: 1, max: 48 }).map((h) => h * HOUR_MS + 17) },
+    { weight: 2, arbitrary: fc.integer({ min: 1, max: 10 }).map((d) => d * DAY_MS - 3) },
+    { weight: 1, arbitrary: fc.integer({ min: 11, max: 45 }).map((d) => d * DAY_MS) },
+    { weight: 1, arbitrary: fc.integer({ min: 46, max: 120 }).map((d) => d * DAY_MS + 1) },
+  )
+  .map((ms) => new Advance(ms));
+const advanceToEventArb = fc
+  .tuple(fc.constantFrom<EventKind | 'any'>('any', 'available', 'expiry', 'held-expiry', 'hold-deadline'), fc.nat(), fc.constantFrom<-1 | 0 | 1>(-1, 0, 1))
   .map(([kind, i, o]) => new AdvanceToEvent(kind, i, o));
 const sweepArb = fc.constant(new Sweep());
 const statusArb = fc.tuple(memberArb, fc.constantFrom<MemberStatus>('frozen', 'active', 'active')).map(([m, s]) => new SetStatus(m, s));
@@ -685,16 +843,30 @@ const statusArb = fc.tuple(memberArb, fc.constantFrom<MemberStatus>('frozen', 'a
 /** fc.commands picks uniformly among its arbitraries: repeat one to make it more frequent. */
 const times = <T>(n: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T>[] => Array.from({ length: n }, () => arb);
 const commandArbs: fc.Arbitrary<Step>[] = [
-  ...times(4, earnArb), ...times(2, spendArb), ...times(3, holdArb), ...times(4, captureArb), ...times(2, voidArb),
-  ...times(3, reverseArb), ...times(2, transferArb), ...times(1, adjustArb), ...times(2, replayArb), ...times(3, advanceArb),
-  ...times(2, advanceToEventArb), ...times(2, sweepArb), ...times(1, statusArb),
+  ...times(4, earnArb),
+  ...times(2, spendArb),
+  ...times(3, holdArb),
+  ...times(4, captureArb),
+  ...times(2, voidArb),
+  ...times(3, reverseArb),
+  ...times(2, transferArb),
+  ...times(1, adjustArb),
+  ...times(2, replayArb),
+  ...times(3, advanceArb),
+  ...times(2, advanceToEventArb),
+  ...times(2, sweepArb),
+  ...times(1, statusArb),
 ];
 
 const expiryPolicyArb: fc.Arbitrary<ExpiryPolicy> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(1, 1, 2, 3, 6, 12).map((months): ExpiryPolicy => ({ type: 'rolling', months })) },
   { weight: 1, arbitrary: fc.constant<ExpiryPolicy>({ type: 'never' }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('month' as const, 'quarter' as const, 'year' as const), fc.integer({ min: 0, max: 1 }))
-    .map(([unit, offset]): ExpiryPolicy => ({ type: 'end_of_period', unit, offset })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom('month' as const, 'quarter' as const, 'year' as const), fc.integer({ min: 0, max: 1 }))
+      .map(([unit, offset]): ExpiryPolicy => ({ type: 'end_of_period', unit, offset })),
+  },
 );
 
 const rulesArb: fc.Arbitrary<ProgramRules> = fc.record({
@@ -707,7 +879,8 @@ const rulesArb: fc.Arbitrary<ProgramRules> = fc.record({
 /** Where the run's clock starts: anywhere in 2026–2027, often on the last days of a month (month arithmetic). */
 const startArb = fc.oneof(
   fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2028, 0, 1) }),
-  fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: DAY_MS - 1 }))
+  fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: DAY_MS - 1 }))
     .map(([month, back, ms]) => Date.UTC(2026, month + 1, 1) - (back + 1) * DAY_MS + ms),
 );
 
@@ -717,15 +890,21 @@ forEachDatabase('ledger model', (getDb) => {
   it(`agrees with the reference model (${RUNS} runs of up to ${MAX_COMMANDS} commands)`, async () => {
     const { db } = getDb();
     const property = fc.asyncProperty(
-      rulesArb, fc.integer({ min: 2, max: 3 }), startArb,
+      rulesArb,
+      fc.integer({ min: 2, max: 3 }),
+      startArb,
       // an opening credit per member, so that the commands have points to work with
       fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 3, maxLength: 3 }),
       fc.commands(commandArbs, { maxCommands: MAX_COMMANDS, size: 'max', replayPath: REPLAY_PATH }),
       async (rules, memberCount, start, opening, cmds) => {
         const clock = new ManualClock(new Date(start));
         const program = await makeProgram(db, clock.now(), {
-          name: 'Model program', time_zone: 'UTC', expiry_policy: rules.expiryPolicy, pending_days: rules.pendingDays,
-          negative_balance_policy: rules.negativeBalancePolicy, hold_timeout_seconds: rules.holdTimeoutSeconds,
+          name: 'Model program',
+          time_zone: 'UTC',
+          expiry_policy: rules.expiryPolicy,
+          pending_days: rules.pendingDays,
+          negative_balance_policy: rules.negativeBalancePolicy,
+          hold_timeout_seconds: rules.holdTimeoutSeconds,
         });
         const members: string[] = [];
         for (let i = 0; i < memberCount; i += 1) members.push((await makeMember(db, program.id, clock.now())).id);
@@ -737,6 +916,12 @@ forEachDatabase('ledger model', (getDb) => {
     );
     stats.clear();
     await fc.assert(property, { numRuns: RUNS, seed: SEED, path: PATH });
-    if (process.env.JIFEN_MODEL_STATS) console.log([...stats].sort().map(([k, n]) => `${k}: ${n}`).join('\n'));
+    if (process.env.JIFEN_MODEL_STATS)
+      console.log(
+        [...stats]
+          .sort()
+          .map(([k, n]) => `${k}: ${n}`)
+          .join('\n'),
+      );
   });
 });

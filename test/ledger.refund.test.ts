@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import * as ledger from '../src/modules/ledger/index.ts';
 import { runAudit } from '../src/modules/audit/index.ts';
+import * as ledger from '../src/modules/ledger/index.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { makeMember, makeProgram, writeCtx } from './helpers/factories.ts';
 
@@ -22,13 +22,25 @@ forEachDatabase('refunds', (getDb) => {
   it('takes back what is left, then other points, and writes off the rest under write_off', async () => {
     const { db } = getDb();
     const { program, member, refund } = await scenario(db, 'write_off');
-    assert.deepEqual(refund.body.reversal, { entry_id: refund.body.reversal.entry_id, requested: 100, from_lot: 20, from_expired: 0, from_balance: 30, to_debt: 0, on_hold: 0, written_off: 50 });
+    assert.deepEqual(refund.body.reversal, {
+      entry_id: refund.body.reversal.entry_id,
+      requested: 100,
+      from_lot: 20,
+      from_expired: 0,
+      from_balance: 30,
+      to_debt: 0,
+      on_hold: 0,
+      written_off: 50,
+    });
     assert.equal(refund.body.balance.available, 0);
     assert.equal(refund.body.balance.debt, 0);
-    assert.deepEqual(refund.body.entries.map((e) => [e.kind, e.debit_account, e.credit_account, e.amount]), [
-      ['reverse', 'member', 'reversed', 50],
-      ['write_off', 'written_off', 'reversed', 50],
-    ]);
+    assert.deepEqual(
+      refund.body.entries.map((e) => [e.kind, e.debit_account, e.credit_account, e.amount]),
+      [
+        ['reverse', 'member', 'reversed', 50],
+        ['write_off', 'written_off', 'reversed', 50],
+      ],
+    );
     assert.ok((await runAudit(db, t0, program.id)).ok);
     assert.equal(member.program_id, program.id);
   });
@@ -57,7 +69,10 @@ forEachDatabase('refunds', (getDb) => {
     assert.equal(refund.body.reversal.from_expired, 60);
     assert.equal(refund.body.balance.available, 40, 'the member keeps the points they earned since');
     assert.equal(refund.body.balance.lifetime_expired, 40);
-    await assert.rejects(ledger.reverse(db, order.body.entry.id, { points: 41 }, writeCtx(later)), (e: { code?: string }) => e.code === 'REVERSAL_EXCEEDS_CREDIT');
+    await assert.rejects(
+      ledger.reverse(db, order.body.entry.id, { points: 41 }, writeCtx(later)),
+      (e: { code?: string }) => e.code === 'REVERSAL_EXCEEDS_CREDIT',
+    );
     assert.ok((await runAudit(db, later, program.id)).ok);
   });
 });
@@ -73,7 +88,10 @@ forEachDatabase('refunds of held points', (getDb) => {
     assert.equal(refund.body.reversal.on_hold, 100);
     assert.equal(refund.body.reversal.written_off, 0);
     const voided = await ledger.voidHold(db, hold.body.hold.id, {}, writeCtx(t0));
-    assert.deepEqual(voided.body.entries.map((e) => [e.kind, e.debit_account, e.credit_account, e.amount]), [['reverse', 'member_held', 'reversed', 100]]);
+    assert.deepEqual(
+      voided.body.entries.map((e) => [e.kind, e.debit_account, e.credit_account, e.amount]),
+      [['reverse', 'member_held', 'reversed', 100]],
+    );
     assert.equal(voided.body.balance.available, 0, 'a fully refunded credit does not come back with its hold');
     assert.ok((await runAudit(db, t0, program.id)).ok);
 
@@ -81,7 +99,14 @@ forEachDatabase('refunds of held points', (getDb) => {
     const h2 = await ledger.hold(db, member.id, { points: 50 }, writeCtx(t0));
     await ledger.reverse(db, second.body.entry.id, { points: 30 }, writeCtx(t0));
     const captured = await ledger.capture(db, h2.body.hold.id, { points: 40 }, writeCtx(t0));
-    assert.deepEqual(captured.body.entries.map((e) => [e.kind, e.amount]), [['capture', 40], ['reverse', 10], ['write_off', 20]]);
+    assert.deepEqual(
+      captured.body.entries.map((e) => [e.kind, e.amount]),
+      [
+        ['capture', 40],
+        ['reverse', 10],
+        ['write_off', 20],
+      ],
+    );
     assert.equal(captured.body.balance.available, 0);
     assert.ok((await runAudit(db, t0, program.id)).ok);
   });

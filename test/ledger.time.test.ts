@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import * as ledger from '../src/modules/ledger/index.ts';
 import { runAudit } from '../src/modules/audit/index.ts';
+import * as ledger from '../src/modules/ledger/index.ts';
 import { DomainError } from '../src/shared/errors.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { makeMember, makeProgram, writeCtx } from './helpers/factories.ts';
@@ -26,10 +26,10 @@ forEachDatabase('time: pending, expiry policies, hold timeouts', (getDb) => {
     assert.equal(body.lot.state, 'pending');
 
     const justBefore = plus(t0, 7 * DAY - 1);
-    assert.deepEqual(
-      (({ available, pending }) => ({ available, pending }))(await ledger.getBalance(db, member.id, justBefore)),
-      { available: 0, pending: 100 },
-    );
+    assert.deepEqual((({ available, pending }) => ({ available, pending }))(await ledger.getBalance(db, member.id, justBefore)), {
+      available: 0,
+      pending: 100,
+    });
     await rejects(ledger.debit(db, member.id, { points: 1 }, writeCtx(justBefore)), 'INSUFFICIENT_POINTS');
 
     const onTime = plus(t0, 7 * DAY);
@@ -178,7 +178,12 @@ forEachDatabase('time: pending, expiry policies, hold timeouts', (getDb) => {
     const t0 = at('2026-01-01T00:00:00.000Z');
     const program = await makeProgram(db, t0, { expiry_policy: { type: 'never' } });
     const member = await makeMember(db, program.id, t0);
-    for (const [points, days] of [[1, 10], [2, 45], [4, 80], [8, 200]] as const) {
+    for (const [points, days] of [
+      [1, 10],
+      [2, 45],
+      [4, 80],
+      [8, 200],
+    ] as const) {
       await ledger.credit(db, member.id, { points, expires_at: plus(t0, days * DAY).toISOString() }, writeCtx(t0));
     }
     const balance = await ledger.getBalance(db, member.id, t0);
@@ -231,7 +236,13 @@ forEachDatabase('time: pending, expiry policies, hold timeouts', (getDb) => {
     const { body } = await ledger.hold(db, member.id, { points: 100, expires_in_seconds: 2 * 86_400 }, writeCtx(t0));
     const later = plus(t0, DAY + 1000);
     const voided = await ledger.voidHold(db, body.hold.id, {}, writeCtx(later));
-    assert.deepEqual(voided.body.entries.map((e) => [e.kind, e.amount]), [['release', 100], ['expire', 100]]);
+    assert.deepEqual(
+      voided.body.entries.map((e) => [e.kind, e.amount]),
+      [
+        ['release', 100],
+        ['expire', 100],
+      ],
+    );
     assert.equal(voided.body.balance.available, 0);
     assert.equal(voided.body.balance.lifetime_expired, 100);
     assert.equal((await ledger.sweep(db, later)).lots_expired, 0);

@@ -30,8 +30,12 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
   after(() => t.close());
 
   const accountsOf = async (ids: string[]) =>
-    (await getDb().db.query<{ member_id: string; program_id: string }>('SELECT member_id, program_id FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id', [ids]))
-      .map((a) => ({ ...a }));
+    (
+      await getDb().db.query<{ member_id: string; program_id: string }>(
+        'SELECT member_id, program_id FROM member_account WHERE member_id = ANY ($1::text[]) ORDER BY member_id',
+        [ids],
+      )
+    ).map((a) => ({ ...a }));
 
   it('makes members with their accounts in two statements however many, skipping external ids the program has', async () => {
     const { db } = getDb();
@@ -40,13 +44,18 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
     const [existing] = await db.transaction((tx) => addMembers(tx, program.id, [{ external_id: 'known' }], now));
     const counted = await db.transaction(async (tx) => {
       const q = counting(tx);
-      const made = await addMembers(q, program.id, [
-        { external_id: 'b', name: 'B', tags: ['z', 'a'], attributes: { k: [1] }, birthday: '1990-05-20', tier: 'gold' },
-        { external_id: 'known' },
-        { external_id: 'a' },
-        { external_id: 'b', name: 'a repeat' },
-        { external_id: 'c' },
-      ], now);
+      const made = await addMembers(
+        q,
+        program.id,
+        [
+          { external_id: 'b', name: 'B', tags: ['z', 'a'], attributes: { k: [1] }, birthday: '1990-05-20', tier: 'gold' },
+          { external_id: 'known' },
+          { external_id: 'a' },
+          { external_id: 'b', name: 'a repeat' },
+          { external_id: 'c' },
+        ],
+        now,
+      );
       return { made, statements: q.count };
     });
     assert.equal(counted.statements, 2);
@@ -54,7 +63,10 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
     const b = counted.made.find((m) => m.external_id === 'b')!;
     assert.deepEqual([b.name, b.tags, b.attributes, b.birthday, b.tier], ['B', ['z', 'a'], { k: [1] }, '1990-05-20', 'gold']);
     const ids = [existing!.id, ...counted.made.map((m) => m.id)];
-    assert.deepEqual(await accountsOf(ids), ids.sort().map((id) => ({ member_id: id, program_id: program.id })));
+    assert.deepEqual(
+      await accountsOf(ids),
+      ids.sort().map((id) => ({ member_id: id, program_id: program.id })),
+    );
     // nothing new: no statement for the accounts
     const again = await db.transaction(async (tx) => {
       const q = counting(tx);
@@ -69,12 +81,26 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
     const registered = (external: string, name: string) => ({ id: unique('e'), type: 'member.registered', external_member_id: external, data: { name } });
     const res = await t.call('POST', '/v1/events/batch', {
       key: t.keys.integration,
-      body: { program_id: program, events: [registered('reg-2', 'Two'), registered('reg-1', 'One'), registered('reg-known', 'Known'), registered('reg-2', 'Two again')] },
+      body: {
+        program_id: program,
+        events: [registered('reg-2', 'Two'), registered('reg-1', 'One'), registered('reg-known', 'Known'), registered('reg-2', 'Two again')],
+      },
     });
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json().results.map((r: { status: number }) => r.status), [201, 201, 201, 201]);
-    const members = (await t.call('GET', `/v1/programs/${program}/members?limit=100`)).json().data as { id: string; external_id: string; name: string | null }[];
-    assert.deepEqual(members.map((m) => [m.external_id, m.name]).sort(), [['reg-1', 'One'], ['reg-2', 'Two'], ['reg-known', null]]);
+    assert.deepEqual(
+      res.json().results.map((r: { status: number }) => r.status),
+      [201, 201, 201, 201],
+    );
+    const members = (await t.call('GET', `/v1/programs/${program}/members?limit=100`)).json().data as {
+      id: string;
+      external_id: string;
+      name: string | null;
+    }[];
+    assert.deepEqual(members.map((m) => [m.external_id, m.name]).sort(), [
+      ['reg-1', 'One'],
+      ['reg-2', 'Two'],
+      ['reg-known', null],
+    ]);
     assert.ok(members.some((m) => m.id === known));
     assert.deepEqual((await accountsOf(members.map((m) => m.id))).length, 3);
     for (const m of members) assert.equal((await t.call('GET', `/v1/members/${m.id}/balance`)).statusCode, 200);

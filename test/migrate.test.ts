@@ -41,7 +41,10 @@ forEachDatabase('migrations', (getDb, kind) => {
     // every migration in a run of its own, the function files applied only by the last run (an
     // older database had the function files of its own time; today's are applied once it is current)
     await reset(db);
-    const ids = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+    const ids = (await readdir(MIGRATIONS_DIR))
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => f.replace(/\.sql$/, ''));
     for (const id of ids) assert.deepEqual((await migrate(db, { until: id, functions: false })).applied, [id]);
     assert.deepEqual((await migrate(db)).applied, []);
     assert.deepEqual(await schemaFingerprint(db), fresh);
@@ -51,7 +54,10 @@ forEachDatabase('migrations', (getDb, kind) => {
     try {
       const events = join(sql.functions, '20_events.sql');
       const text = await readFile(events, 'utf8');
-      const older = text.replace(/CREATE OR REPLACE FUNCTION jf_event_view\(e event\) RETURNS json LANGUAGE sql STABLE AS \$\$[\s\S]*?\$\$;/, () => 'CREATE OR REPLACE FUNCTION jf_event_view(e event) RETURNS json LANGUAGE sql STABLE AS $$ SELECT NULL::json $$;');
+      const older = text.replace(
+        /CREATE OR REPLACE FUNCTION jf_event_view\(e event\) RETURNS json LANGUAGE sql STABLE AS \$\$[\s\S]*?\$\$;/,
+        () => 'CREATE OR REPLACE FUNCTION jf_event_view(e event) RETURNS json LANGUAGE sql STABLE AS $$ SELECT NULL::json $$;',
+      );
       assert.notEqual(older, text);
       await writeFile(events, older);
       await reset(db);
@@ -104,7 +110,10 @@ forEachDatabase('migrations', (getDb, kind) => {
 
   it('reports pending migrations and stale function files as migrate would find them, reading only', async () => {
     const { db } = getDb();
-    const ids = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort().map((f) => f.replace(/\.sql$/, ''));
+    const ids = (await readdir(MIGRATIONS_DIR))
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => f.replace(/\.sql$/, ''));
     /** The status from inside a read-only transaction, with the advisory locks it took (none). */
     const readOnly = (files?: Awaited<ReturnType<typeof readSchemaFiles>>) =>
       db.transaction(async (tx) => {
@@ -130,7 +139,11 @@ forEachDatabase('migrations', (getDb, kind) => {
 
       // another version's files: a new migration, a function file changed, added or gone
       await writeFile(join(sql.migrations, '29991231T000000_fixture.sql'), 'CREATE TABLE fixture_thing (id text PRIMARY KEY);\n');
-      assert.deepEqual(await readOnly(await readSchemaFiles({ migrationsDir: sql.migrations })), { pending: ['29991231T000000_fixture'], functionsStale: false, advisoryLocks: 0 });
+      assert.deepEqual(await readOnly(await readSchemaFiles({ migrationsDir: sql.migrations })), {
+        pending: ['29991231T000000_fixture'],
+        functionsStale: false,
+        advisoryLocks: 0,
+      });
       const events = join(sql.functions, '20_events.sql');
       const text = await readFile(events, 'utf8');
       await writeFile(events, `${text}\n-- an edit\n`);

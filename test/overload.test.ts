@@ -27,7 +27,9 @@ async function tunedDb(kind: DbKind, options: { poolSize?: number; acquireTimeou
   const base = await createTestDb('postgres', { poolSize: 1 });
   const db = await openDb({ databaseUrl: base.url, ...options });
   return {
-    kind, db, url: base.url,
+    kind,
+    db,
+    url: base.url,
     async close() {
       await db.close();
       await base.close();
@@ -119,7 +121,11 @@ for (const kind of DB_KINDS) {
       assertUnavailable(shedTx, 'database_busy');
       release();
       await holder;
-      assert.deepEqual((await db.query<{ what: string }>(`SELECT what FROM h2_probe ORDER BY id`)).map((r) => r.what), ['holder'], 'nothing of the shed ones ran');
+      assert.deepEqual(
+        (await db.query<{ what: string }>(`SELECT what FROM h2_probe ORDER BY id`)).map((r) => r.what),
+        ['holder'],
+        'nothing of the shed ones ran',
+      );
       await db.query('DELETE FROM h2_probe');
     });
 
@@ -136,18 +142,24 @@ for (const kind of DB_KINDS) {
         assert.equal(value, 3);
         assert.equal(attempts, 3);
       }
-      assert.deepEqual((await db.query<{ what: string }>('SELECT what FROM h2_probe ORDER BY id')).map((r) => r.what), ['40001 attempt 3', '40P01 attempt 3'], 'only the last attempts were kept');
+      assert.deepEqual(
+        (await db.query<{ what: string }>('SELECT what FROM h2_probe ORDER BY id')).map((r) => r.what),
+        ['40001 attempt 3', '40P01 attempt 3'],
+        'only the last attempts were kept',
+      );
       await db.query('DELETE FROM h2_probe');
     });
 
     it('gives up after 1 + DATABASE_CONFLICT_RETRIES attempts with 503 conflict, nothing written', async () => {
       const { db } = t;
       let attempts = 0;
-      const err = await rejection(db.transaction(async (tx) => {
-        attempts++;
-        await tx.query(`INSERT INTO h2_probe (what) VALUES ('doomed')`);
-        await tx.exec(FORCE('40P01'));
-      }));
+      const err = await rejection(
+        db.transaction(async (tx) => {
+          attempts++;
+          await tx.query(`INSERT INTO h2_probe (what) VALUES ('doomed')`);
+          await tx.exec(FORCE('40P01'));
+        }),
+      );
       const domain = assertUnavailable(err, 'conflict');
       assert.equal(attempts, 3);
       assert.equal((domain.cause as { code?: string }).code, '40P01');
@@ -170,10 +182,12 @@ for (const kind of DB_KINDS) {
     it('does not run again what is not a conflict (a constraint violation stays as it is)', async () => {
       const { db } = t;
       let attempts = 0;
-      const err = await rejection(db.transaction(async (tx) => {
-        attempts++;
-        await tx.query('INSERT INTO h2_probe (what) VALUES (NULL)');
-      }));
+      const err = await rejection(
+        db.transaction(async (tx) => {
+          attempts++;
+          await tx.query('INSERT INTO h2_probe (what) VALUES (NULL)');
+        }),
+      );
       assert.equal(attempts, 1);
       assert.equal((err as { code?: string }).code, '23502');
     });
@@ -204,9 +218,14 @@ for (const kind of DB_KINDS) {
         members.push((res.json() as Json).id);
       }
       const keys = Array.from({ length: 40 }, (_, i) => `burst-${kind}-${i}`);
-      const burst = await Promise.all(keys.map((key, i) => api.call('POST', `/v1/members/${members[i % members.length]}/credits`, { body: { points: 10 }, idem: key })));
+      const burst = await Promise.all(
+        keys.map((key, i) => api.call('POST', `/v1/members/${members[i % members.length]}/credits`, { body: { points: 10 }, idem: key })),
+      );
       const statuses = burst.map((r) => r.statusCode);
-      assert.ok(statuses.every((s) => s === 201 || s === 503), `only 201 and 503: ${statuses.join(' ')}`);
+      assert.ok(
+        statuses.every((s) => s === 201 || s === 503),
+        `only 201 and 503: ${statuses.join(' ')}`,
+      );
       const shed = burst.filter((r) => r.statusCode === 503);
       assert.ok(shed.length > 0, 'the burst overloaded one connection with a 5 ms wait');
       for (const res of shed) {
@@ -218,7 +237,8 @@ for (const kind of DB_KINDS) {
       const okCount = statuses.filter((s) => s === 201).length;
       const total = async () => {
         let sum = 0;
-        for (const m of members) sum += (await patiently(() => patient.query<{ n: number }>('SELECT coalesce(sum(amount), 0)::int8 AS n FROM lot WHERE member_id = $1', [m])))[0]!.n;
+        for (const m of members)
+          sum += (await patiently(() => patient.query<{ n: number }>('SELECT coalesce(sum(amount), 0)::int8 AS n FROM lot WHERE member_id = $1', [m])))[0]!.n;
         return sum;
       };
       assert.equal(await total(), 10 * okCount, 'exactly the acknowledged credits were written');
@@ -239,16 +259,28 @@ for (const kind of DB_KINDS) {
       const member = (await callPatiently(api, 'POST', `/v1/programs/${programId}/members`, { external_id: 'batcher' })).json() as Json;
       const batches = Array.from({ length: 20 }, (_, b) => ({
         program_id: programId,
-        events: Array.from({ length: 3 }, (_, k) => ({ id: `b${b}-e${k}`, type: 'order.paid', member_id: member.id, data: { order_id: `o${b}-${k}`, amount: 1000, currency: 'CNY' } })),
+        events: Array.from({ length: 3 }, (_, k) => ({
+          id: `b${b}-e${k}`,
+          type: 'order.paid',
+          member_id: member.id,
+          data: { order_id: `o${b}-${k}`, amount: 1000, currency: 'CNY' },
+        })),
       }));
       const answers = await Promise.all(batches.map((body) => api.call('POST', '/v1/events/batch', { body })));
       const statuses = answers.map((r) => r.statusCode);
-      assert.ok(statuses.every((s) => s === 200 || s === 503), statuses.join(' '));
+      assert.ok(
+        statuses.every((s) => s === 200 || s === 503),
+        statuses.join(' '),
+      );
       for (const res of answers.filter((r) => r.statusCode === 503)) {
         assertProblem(res, 503, 'SERVICE_UNAVAILABLE');
         assert.equal(res.headers['retry-after'], '1');
       }
-      const stored = new Set((await patiently(() => patient.query<{ external_id: string }>('SELECT external_id FROM event WHERE program_id = $1', [programId]))).map((r) => r.external_id));
+      const stored = new Set(
+        (await patiently(() => patient.query<{ external_id: string }>('SELECT external_id FROM event WHERE program_id = $1', [programId]))).map(
+          (r) => r.external_id,
+        ),
+      );
       answers.forEach((res, b) => {
         for (let k = 0; k < 3; k++) assert.equal(stored.has(`b${b}-e${k}`), res.statusCode === 200, `batch ${b} (${res.statusCode}) event ${k}`);
       });
@@ -281,17 +313,21 @@ if (DB_KINDS.includes('postgres')) {
       let bothIn!: () => void;
       const barrier = new Promise<void>((r) => (bothIn = r));
       let attempts = 0;
-      const cross = (first: number, second: number) => db.transaction(async (tx) => {
-        attempts++;
-        await tx.query(`SET LOCAL deadlock_timeout = '50ms'`);
-        await tx.query('UPDATE h2_pair SET n = n + 1 WHERE id = $1', [first]);
-        if (++arrived === 2) bothIn();
-        await barrier;
-        await tx.query('UPDATE h2_pair SET n = n + 10 WHERE id = $1', [second]);
-      });
+      const cross = (first: number, second: number) =>
+        db.transaction(async (tx) => {
+          attempts++;
+          await tx.query(`SET LOCAL deadlock_timeout = '50ms'`);
+          await tx.query('UPDATE h2_pair SET n = n + 1 WHERE id = $1', [first]);
+          if (++arrived === 2) bothIn();
+          await barrier;
+          await tx.query('UPDATE h2_pair SET n = n + 10 WHERE id = $1', [second]);
+        });
       await Promise.all([cross(1, 2), cross(2, 1)]);
       assert.equal(attempts, 3, 'one of the two ran again');
-      assert.deepEqual(await rows(db.query('SELECT id, n FROM h2_pair ORDER BY id')), [{ id: 1, n: 11 }, { id: 2, n: 11 }]);
+      assert.deepEqual(await rows(db.query('SELECT id, n FROM h2_pair ORDER BY id')), [
+        { id: 1, n: 11 },
+        { id: 2, n: 11 },
+      ]);
     });
 
     it('answers 503 when the server ends the connection (57P01 admin shutdown)', async () => {
@@ -300,7 +336,9 @@ if (DB_KINDS.includes('postgres')) {
       const killer = await openDb({ databaseUrl: t.url, poolSize: 1 });
       try {
         for (let i = 0; i < 100; i++) {
-          const [row] = await killer.query<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'h2_victim'`);
+          const [row] = await killer.query<{ n: number }>(
+            `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'h2_victim'`,
+          );
           if (row!.n > 0) break;
           await new Promise((r) => setTimeout(r, 20));
         }
@@ -330,10 +368,11 @@ if (DB_KINDS.includes('postgres')) {
       const port = (proxy.address() as net.AddressInfo).port;
       const url = new URL(t.url!);
       url.host = `127.0.0.1:${port}`;
-      const stop = () => new Promise<void>((r) => {
-        proxy.close(() => r());
-        for (const s of sockets) s.destroy();
-      });
+      const stop = () =>
+        new Promise<void>((r) => {
+          proxy.close(() => r());
+          for (const s of sockets) s.destroy();
+        });
       const db = await openDb({ databaseUrl: url.toString(), poolSize: 1, acquireTimeoutMs: 1000 }).catch(async (err) => {
         await stop();
         throw err;

@@ -15,8 +15,14 @@ const perYuan: RuleDefinition = { name: 'purchase', triggers: ['order.paid'], ef
 const doubled: RuleDefinition = { name: 'purchase ×2', triggers: ['order.paid'], effect: { type: 'rate', points: 2, per_amount: 100 } };
 
 describe('rules not in force at an instant', () => {
-  const row = (rule_id: string, version: number, effective_from: string, definition: RuleDefinition, archived_at: string | null = null) =>
-    ({ rule_id, rule_created_at: '2026-01-01T00:00:00.000Z', archived_at, version, effective_from, definition });
+  const row = (rule_id: string, version: number, effective_from: string, definition: RuleDefinition, archived_at: string | null = null) => ({
+    rule_id,
+    rule_created_at: '2026-01-01T00:00:00.000Z',
+    archived_at,
+    version,
+    effective_from,
+    definition,
+  });
   const program = { id: 'prg_t', time_zone: 'UTC', currency: 'CNY', pending_days: 0 };
   const member = { id: 'mbr_t', tier: null, tags: [], birthday: null, attributes: {} };
   const set = new RuleSet([
@@ -31,13 +37,24 @@ describe('rules not in force at an instant', () => {
 
   it('names every rule listening to the type: the ones that apply later (soonest first), then the ones that stopped (latest first)', () => {
     assert.deepEqual(run('order.paid', '2025-12-01T00:00:00Z').skipped, [
-      { rule_id: 'rul_b', reason: 'no_rule_in_force', detail: 'no rule for order.paid was in force at 2025-12-01T00:00:00.000Z; this rule applies to it from 2026-01-01T00:00:00.000Z (version 1)' },
-      { rule_id: 'rul_a', reason: 'no_rule_in_force', detail: 'no rule for order.paid was in force at 2025-12-01T00:00:00.000Z; this rule applies to it from 2026-06-01T00:00:00.000Z (version 1)' },
+      {
+        rule_id: 'rul_b',
+        reason: 'no_rule_in_force',
+        detail: 'no rule for order.paid was in force at 2025-12-01T00:00:00.000Z; this rule applies to it from 2026-01-01T00:00:00.000Z (version 1)',
+      },
+      {
+        rule_id: 'rul_a',
+        reason: 'no_rule_in_force',
+        detail: 'no rule for order.paid was in force at 2025-12-01T00:00:00.000Z; this rule applies to it from 2026-06-01T00:00:00.000Z (version 1)',
+      },
     ]);
-    assert.deepEqual(run('order.paid', '2026-04-01T00:00:00Z').skipped.map((s) => [s.rule_id, s.detail]), [
-      ['rul_a', 'no rule for order.paid was in force at 2026-04-01T00:00:00.000Z; this rule applies to it from 2026-06-01T00:00:00.000Z (version 1)'],
-      ['rul_b', 'no rule for order.paid was in force at 2026-04-01T00:00:00.000Z; this rule stopped applying to it at 2026-03-01T00:00:00.000Z'],
-    ]);
+    assert.deepEqual(
+      run('order.paid', '2026-04-01T00:00:00Z').skipped.map((s) => [s.rule_id, s.detail]),
+      [
+        ['rul_a', 'no rule for order.paid was in force at 2026-04-01T00:00:00.000Z; this rule applies to it from 2026-06-01T00:00:00.000Z (version 1)'],
+        ['rul_b', 'no rule for order.paid was in force at 2026-04-01T00:00:00.000Z; this rule stopped applying to it at 2026-03-01T00:00:00.000Z'],
+      ],
+    );
   });
 
   it('says nothing when a rule listening to the type is in force, or when no rule ever listens to it', () => {
@@ -48,10 +65,17 @@ describe('rules not in force at an instant', () => {
   });
 
   it('names the version that starts listening to the type when an earlier one of the rule listens to another', () => {
-    const s = new RuleSet([row('rul_x', 1, '2026-01-01T00:00:00.000Z', { ...perYuan, triggers: ['checkin'] }), row('rul_x', 2, '2026-05-01T00:00:00.000Z', perYuan)]);
+    const s = new RuleSet([
+      row('rul_x', 1, '2026-01-01T00:00:00.000Z', { ...perYuan, triggers: ['checkin'] }),
+      row('rul_x', 2, '2026-05-01T00:00:00.000Z', perYuan),
+    ]);
     const at = new Date('2026-02-01T00:00:00Z');
     assert.deepEqual(evaluate(s.at(at), { id: 'e', type: 'order.paid', occurred_at: at, data: {} }, member, program, at).skipped, [
-      { rule_id: 'rul_x', reason: 'no_rule_in_force', detail: 'no rule for order.paid was in force at 2026-02-01T00:00:00.000Z; this rule applies to it from 2026-05-01T00:00:00.000Z (version 2)' },
+      {
+        rule_id: 'rul_x',
+        reason: 'no_rule_in_force',
+        detail: 'no rule for order.paid was in force at 2026-02-01T00:00:00.000Z; this rule applies to it from 2026-05-01T00:00:00.000Z (version 2)',
+      },
     ]);
   });
 });
@@ -66,8 +90,14 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
 
   const createRule = (programId: string, body: Record<string, unknown>) => t.call('POST', `/v1/programs/${programId}/rules`, { body });
   const revise = (ruleId: string, body: Record<string, unknown>) => t.call('POST', `/v1/rules/${ruleId}/versions`, { body });
-  const orderBody = (programId: string, memberId: string, occurredAt: string, amount = 1_000) =>
-    ({ id: unique('ord'), type: 'order.paid', program_id: programId, member_id: memberId, occurred_at: occurredAt, data: { order_id: unique('o'), amount, currency: 'CNY' } });
+  const orderBody = (programId: string, memberId: string, occurredAt: string, amount = 1_000) => ({
+    id: unique('ord'),
+    type: 'order.paid',
+    program_id: programId,
+    member_id: memberId,
+    occurred_at: occurredAt,
+    data: { order_id: unique('o'), amount, currency: 'CNY' },
+  });
   const send = (body: Record<string, unknown>) => t.call('POST', '/v1/events', { body, key: t.keys.integration });
 
   it('answers an event from before any rule was in force with 201, 0 points and a no_rule_in_force skip; a preview shows the same', async () => {
@@ -76,7 +106,11 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     const m = (await createMember(t, p)).id;
     const body = orderBody(p, m, '2026-03-01T08:00:00.000Z');
     const res = ok(await send(body), 201);
-    const skip = { rule_id: rule.id, reason: 'no_rule_in_force', detail: `no rule for order.paid was in force at 2026-03-01T08:00:00.000Z; this rule applies to it from ${NOW} (version 1)` };
+    const skip = {
+      rule_id: rule.id,
+      reason: 'no_rule_in_force',
+      detail: `no rule for order.paid was in force at 2026-03-01T08:00:00.000Z; this rule applies to it from ${NOW} (version 1)`,
+    };
     assert.deepEqual([res.points, res.awards, res.skipped], [0, [], [skip]]);
     assert.deepEqual(ok(await t.call('GET', `/v1/events/${res.id}`), 200), res, 'stored with its skip');
     const pre = ok(await t.call('POST', '/v1/events/preview', { body: { ...body, id: unique('basket') }, key: t.keys.integration }), 200);
@@ -95,9 +129,19 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     t.clock.set('2026-06-12T06:00:00.000Z');
     const m = (await createMember(t, p)).id;
     const res = ok(await send(orderBody(p, m, '2026-06-12T06:00:00.000Z')), 201);
-    assert.deepEqual([res.points, res.skipped], [0, [
-      { rule_id: rule.id, reason: 'no_rule_in_force', detail: 'no rule for order.paid was in force at 2026-06-12T06:00:00.000Z; this rule stopped applying to it at 2026-06-11T06:00:00.000Z' },
-    ]]);
+    assert.deepEqual(
+      [res.points, res.skipped],
+      [
+        0,
+        [
+          {
+            rule_id: rule.id,
+            reason: 'no_rule_in_force',
+            detail: 'no rule for order.paid was in force at 2026-06-12T06:00:00.000Z; this rule stopped applying to it at 2026-06-11T06:00:00.000Z',
+          },
+        ],
+      ],
+    );
     // while it was in force, it earned
     assert.equal(ok(await send(orderBody(p, m, '2026-06-10T12:00:00.000Z')), 201).points, 10);
   });
@@ -112,7 +156,10 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     assert.equal(early.points, 0);
 
     const imported = ok(await createRule(p, { definition: { ...perYuan, name: 'imported' }, effective_from: '2026-02-01T00:00:00.000Z', backdate: true }), 201);
-    assert.deepEqual([imported.versions[0].effective_from, imported.versions[0].created_at, imported.versions[0].backdated], ['2026-02-01T00:00:00.000Z', NOW, true]);
+    assert.deepEqual(
+      [imported.versions[0].effective_from, imported.versions[0].created_at, imported.versions[0].backdated],
+      ['2026-02-01T00:00:00.000Z', NOW, true],
+    );
     assert.equal(imported.current.version, 1);
     // on record: who published it, when, and that it took effect before
     const stored = ok(await t.call('GET', `/v1/rules/${imported.id}`), 200);
@@ -131,7 +178,16 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     assert.deepEqual([pre.points, pre.skipped], [10, []]);
     // before the back-dated rule there is still nothing, and it says so
     const older = ok(await send(orderBody(p, m, '2026-01-15T00:00:00.000Z')), 201);
-    assert.deepEqual([older.points, older.skipped.map((s: Json) => [s.rule_id, s.reason])], [0, [[imported.id, 'no_rule_in_force'], [current.id, 'no_rule_in_force']]]);
+    assert.deepEqual(
+      [older.points, older.skipped.map((s: Json) => [s.rule_id, s.reason])],
+      [
+        0,
+        [
+          [imported.id, 'no_rule_in_force'],
+          [current.id, 'no_rule_in_force'],
+        ],
+      ],
+    );
     assert.equal((await balance(t, m)).available, 10, 'only the event processed after the publication earned');
   });
 
@@ -145,10 +201,13 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
     assert.deepEqual([july.points, july.awards[0].rule_version], [10, 1]);
 
     const v2 = ok(await revise(rule.id, { definition: doubled, effective_from: '2026-06-20T00:00:00.000Z', backdate: true }), 201);
-    assert.deepEqual(v2.versions.map((v: Json) => [v.version, v.effective_from, v.effective_until, v.backdated]), [
-      [2, '2026-06-20T00:00:00.000Z', null, true],
-      [1, NOW, '2026-06-20T00:00:00.000Z', false],
-    ]);
+    assert.deepEqual(
+      v2.versions.map((v: Json) => [v.version, v.effective_from, v.effective_until, v.backdated]),
+      [
+        [2, '2026-06-20T00:00:00.000Z', null, true],
+        [1, NOW, '2026-06-20T00:00:00.000Z', false],
+      ],
+    );
     assert.equal(v2.current.version, 2);
     const replay = await send(julyBody);
     assert.equal(replay.statusCode, 200, replay.body);
@@ -162,19 +221,47 @@ forEachDatabase('back-dated events and rule versions over HTTP', (getDb) => {
   it('refuses a past effective_from without backdate, beyond 366 days, or before the latest version, with stable codes at /effective_from, writing nothing', async () => {
     const p = (await createProgram(t)).id;
     const rule = ok(await createRule(p, { definition: perYuan }), 201);
-    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z' }), 422, 'EFFECTIVE_FROM_IN_PAST', { path: '/effective_from' });
-    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z', backdate: false }), 422, 'EFFECTIVE_FROM_IN_PAST', { path: '/effective_from' });
-    assertProblem(await revise(rule.id, { definition: doubled, effective_from: '2026-06-10T05:00:00.000Z' }), 422, 'EFFECTIVE_FROM_IN_PAST', { path: '/effective_from' });
+    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z' }), 422, 'EFFECTIVE_FROM_IN_PAST', {
+      path: '/effective_from',
+    });
+    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z', backdate: false }), 422, 'EFFECTIVE_FROM_IN_PAST', {
+      path: '/effective_from',
+    });
+    assertProblem(await revise(rule.id, { definition: doubled, effective_from: '2026-06-10T05:00:00.000Z' }), 422, 'EFFECTIVE_FROM_IN_PAST', {
+      path: '/effective_from',
+    });
     // at most 366 days back: the last millisecond allowed, and the one before
     const earliest = '2025-06-09T06:00:00.000Z';
-    const tooOld = assertProblem(await createRule(p, { definition: perYuan, effective_from: '2025-06-09T05:59:59.999Z', backdate: true }), 422, 'BACKDATE_LIMIT_EXCEEDED', { path: '/effective_from', extra: { earliest_effective_from: earliest, max_days: 366 } });
+    const tooOld = assertProblem(
+      await createRule(p, { definition: perYuan, effective_from: '2025-06-09T05:59:59.999Z', backdate: true }),
+      422,
+      'BACKDATE_LIMIT_EXCEEDED',
+      { path: '/effective_from', extra: { earliest_effective_from: earliest, max_days: 366 } },
+    );
     assert.match(tooOld.detail, /366 days/);
-    assertProblem(await revise(rule.id, { definition: doubled, effective_from: '2024-01-01T00:00:00.000Z', backdate: true }), 422, 'BACKDATE_LIMIT_EXCEEDED', { path: '/effective_from' });
+    assertProblem(await revise(rule.id, { definition: doubled, effective_from: '2024-01-01T00:00:00.000Z', backdate: true }), 422, 'BACKDATE_LIMIT_EXCEEDED', {
+      path: '/effective_from',
+    });
     // versions stay in order: a back-dated version cannot start before the latest one
-    assertProblem(await revise(rule.id, { definition: doubled, effective_from: '2026-06-01T00:00:00.000Z', backdate: true }), 422, 'EFFECTIVE_FROM_BEFORE_LATEST', { path: '/effective_from', extra: { latest_effective_from: NOW } });
-    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z', backdate: 'yes' }), 400, 'VALIDATION_FAILED', { path: '/backdate' });
-    assertProblem(await t.call('POST', `/v1/rules/${rule.id}/archive`, { body: { effective_from: '2026-05-01T00:00:00.000Z', backdate: true } }), 400, 'VALIDATION_FAILED');
-    assert.deepEqual(ok(await t.call('GET', `/v1/rules/${rule.id}`), 200).versions.map((v: Json) => v.version), [1], 'no version was added');
+    assertProblem(
+      await revise(rule.id, { definition: doubled, effective_from: '2026-06-01T00:00:00.000Z', backdate: true }),
+      422,
+      'EFFECTIVE_FROM_BEFORE_LATEST',
+      { path: '/effective_from', extra: { latest_effective_from: NOW } },
+    );
+    assertProblem(await createRule(p, { definition: perYuan, effective_from: '2026-05-01T00:00:00.000Z', backdate: 'yes' }), 400, 'VALIDATION_FAILED', {
+      path: '/backdate',
+    });
+    assertProblem(
+      await t.call('POST', `/v1/rules/${rule.id}/archive`, { body: { effective_from: '2026-05-01T00:00:00.000Z', backdate: true } }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assert.deepEqual(
+      ok(await t.call('GET', `/v1/rules/${rule.id}`), 200).versions.map((v: Json) => v.version),
+      [1],
+      'no version was added',
+    );
     assert.equal(ok(await t.call('GET', `/v1/programs/${p}/rules`), 200).data.length, 1, 'no rule was created');
 
     const oldest = ok(await createRule(p, { definition: perYuan, effective_from: earliest, backdate: true }), 201);

@@ -11,7 +11,7 @@ const ONE_STATEMENT = `
     FROM event e CROSS JOIN LATERAL json_array_elements(e.result::json->'awards') a
    WHERE e.program_id = $1 AND a->>'rule_id' = $2 AND (a->>'points')::bigint > 0`;
 
-forEachDatabase('rules: backfilling a rule\'s past awards', (getDb) => {
+forEachDatabase("rules: backfilling a rule's past awards", (getDb) => {
   it('copies the same awards as one statement over the events would, read page by page', async () => {
     const { db } = getDb();
     const award = (rule: string, points: number, entry: string, version = 1) => ({ rule_id: rule, rule_version: version, points, entry_id: entry });
@@ -26,7 +26,10 @@ forEachDatabase('rules: backfilling a rule\'s past awards', (getDb) => {
       ['e-06', 'mbr_a', '2026-03-07 10:00:00+00', [award('rul_x', -4, 'ent_8')]],
       ['e-08', 'mbr_d', '2026-03-08 10:00:00+00', [award('rul_x', 1, 'ent_9')]],
     ];
-    for (const [program, prefix] of [['prg_backfill', 'evt_'], ['prg_other', 'evt_o']] as const) {
+    for (const [program, prefix] of [
+      ['prg_backfill', 'evt_'],
+      ['prg_other', 'evt_o'],
+    ] as const) {
       for (const [external, member, at, awards] of events) {
         await db.query(
           `INSERT INTO event (id, program_id, external_id, type, member_id, occurred_at, processed_at, data, points, result)
@@ -35,8 +38,14 @@ forEachDatabase('rules: backfilling a rule\'s past awards', (getDb) => {
         );
       }
     }
-    const sorted = <T extends { event_id: string; entry_id: string }>(rows: T[]) => [...rows].sort((a, b) => `${a.event_id} ${a.entry_id}`.localeCompare(`${b.event_id} ${b.entry_id}`));
-    const expected = sorted(await db.query<{ event_id: string; entry_id: string }>(`SELECT program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at::text FROM (${ONE_STATEMENT}) x`, ['prg_backfill', 'rul_x']));
+    const sorted = <T extends { event_id: string; entry_id: string }>(rows: T[]) =>
+      [...rows].sort((a, b) => `${a.event_id} ${a.entry_id}`.localeCompare(`${b.event_id} ${b.entry_id}`));
+    const expected = sorted(
+      await db.query<{ event_id: string; entry_id: string }>(
+        `SELECT program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at::text FROM (${ONE_STATEMENT}) x`,
+        ['prg_backfill', 'rul_x'],
+      ),
+    );
     assert.equal(expected.length, 5);
 
     for (const pageEvents of [1, 2, 3, 5_000]) {
@@ -50,10 +59,19 @@ forEachDatabase('rules: backfilling a rule\'s past awards', (getDb) => {
             yield page;
           }
         });
-        const copied = await tx.query<{ event_id: string; entry_id: string }>(`SELECT program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at::text FROM rule_award WHERE rule_id = 'rul_x'`);
-        assert.deepEqual(sorted(copied).map((r) => ({ ...r })), expected.map((r) => ({ ...r })), `pages of ${pageEvents} events`);
+        const copied = await tx.query<{ event_id: string; entry_id: string }>(
+          `SELECT program_id, member_id, rule_id, rule_version, event_id, entry_id, points, awarded_at::text FROM rule_award WHERE rule_id = 'rul_x'`,
+        );
+        assert.deepEqual(
+          sorted(copied).map((r) => ({ ...r })),
+          expected.map((r) => ({ ...r })),
+          `pages of ${pageEvents} events`,
+        );
       });
-      assert.equal(pages.reduce((a, b) => a + b, 0), 5);
+      assert.equal(
+        pages.reduce((a, b) => a + b, 0),
+        5,
+      );
       if (pageEvents === 1) assert.deepEqual(pages, [1, 2, 1, 1], 'one event a page: those without awards of the rule yield nothing');
       if (pageEvents === 5_000) assert.deepEqual(pages, [5]);
     }

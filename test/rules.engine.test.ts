@@ -10,10 +10,21 @@ const member = (over: Partial<EvalMember> = {}): EvalMember => ({ id: 'mbr_t', t
 const at = (iso: string) => new Date(iso);
 // Wednesday 10 June 2026, 14:00 in Shanghai
 const WED = at('2026-06-10T06:00:00Z');
-const order = (amount: number, extra: Record<string, unknown> = {}, occurred = WED): EvalEvent => ({ id: 'e1', type: 'order.paid', occurred_at: occurred, data: { amount, ...extra } });
-const compile = (defs: RuleDefinition[]) => orderRules(defs.map((definition, i) => compileRule({ rule_id: `rul_${i}`, version: 1, created_at: `2026-01-0${i + 1}`, definition })));
+const order = (amount: number, extra: Record<string, unknown> = {}, occurred = WED): EvalEvent => ({
+  id: 'e1',
+  type: 'order.paid',
+  occurred_at: occurred,
+  data: { amount, ...extra },
+});
+const compile = (defs: RuleDefinition[]) =>
+  orderRules(defs.map((definition, i) => compileRule({ rule_id: `rul_${i}`, version: 1, created_at: `2026-01-0${i + 1}`, definition })));
 const run = (defs: RuleDefinition[], ev: EvalEvent, m = member(), usage?: Usage) => evaluate(compile(defs), ev, m, program, WED, usage);
-const rate = (over: Partial<RuleDefinition> = {}): RuleDefinition => ({ name: 'r', triggers: ['order.paid'], effect: { type: 'rate', points: 1, per_amount: 100 }, ...over });
+const rate = (over: Partial<RuleDefinition> = {}): RuleDefinition => ({
+  name: 'r',
+  triggers: ['order.paid'],
+  effect: { type: 'rate', points: 1, per_amount: 100 },
+  ...over,
+});
 
 describe('seed programs', () => {
   it('coffee chain: ¥100 earns 100 for silver and 150 for gold, explained', () => {
@@ -26,7 +37,12 @@ describe('seed programs', () => {
 
   it('beauty shop: purchases with the new-product zone at 2×, reviews, photo reviews, shares, check-ins, streaks, invites', () => {
     // the amount paid is what the items come to (a discounted order earns on what was paid: below)
-    const basket = order(18_000, { items: [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 }] });
+    const basket = order(18_000, {
+      items: [
+        { sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 },
+        { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 },
+      ],
+    });
     const purchase = run(beautyShop, basket);
     assert.equal(purchase.total, 80 + 200);
     assert.equal(purchase.awards[0]!.explanation.text, '280 = (¥80 + ¥100 × 2 (新品尝鲜)) × 1 pt/¥');
@@ -40,7 +56,10 @@ describe('seed programs', () => {
   });
 
   it('four-tier ladder: 1× / 1.2× / 1.5× / 2×', () => {
-    assert.deepEqual(['bronze', 'silver', 'gold', 'diamond'].map((tier) => run(fourTierLadder, order(10_000), member({ tier })).total), [100, 120, 150, 200]);
+    assert.deepEqual(
+      ['bronze', 'silver', 'gold', 'diamond'].map((tier) => run(fourTierLadder, order(10_000), member({ tier })).total),
+      [100, 120, 150, 200],
+    );
   });
 
   it('offline 0.8×: ¥100 in store earns 80, online 100', () => {
@@ -53,8 +72,15 @@ describe('seed programs', () => {
 describe('rule engine', () => {
   it('rounds once, after all multipliers, by the named policy', () => {
     // ¥99.99 × 0.8 = 79.992
-    for (const [rounding, expected] of [['floor', 79], ['half_up', 80], ['ceil', 80]] as const) {
-      const r = run(offlineRatio.map((d) => ({ ...d, effect: { ...d.effect, rounding } })), order(9_999, { channel: 'store' }));
+    for (const [rounding, expected] of [
+      ['floor', 79],
+      ['half_up', 80],
+      ['ceil', 80],
+    ] as const) {
+      const r = run(
+        offlineRatio.map((d) => ({ ...d, effect: { ...d.effect, rounding } })),
+        order(9_999, { channel: 'store' }),
+      );
       assert.equal(r.total, expected, rounding);
       assert.equal(r.awards[0]!.explanation.exact, '79.992');
     }
@@ -69,7 +95,10 @@ describe('rule engine', () => {
     assert.equal(run([rate({ multipliers })], ev, member({ tier: 'gold' })).total, 300);
     assert.equal(run([rate({ multipliers, stacking: 'add' })], ev, member({ tier: 'gold' })).total, 250);
     assert.equal(run([rate({ multipliers, stacking: 'highest' })], ev, member({ tier: 'gold' })).total, 200);
-    assert.equal(run([rate({ multipliers, stacking: 'add' })], ev, member({ tier: 'gold' })).awards[0]!.explanation.text, '250 = ¥100 × 1 pt/¥ × 2.5 (周三双倍 2 + 金卡 1.5)');
+    assert.equal(
+      run([rate({ multipliers, stacking: 'add' })], ev, member({ tier: 'gold' })).awards[0]!.explanation.text,
+      '250 = ¥100 × 1 pt/¥ × 2.5 (周三双倍 2 + 金卡 1.5)',
+    );
   });
 
   it('applies date windows, the monthly member day and the birthday month in the program time zone', () => {
@@ -87,25 +116,54 @@ describe('rule engine', () => {
   });
 
   it('applies item multipliers for one SKU at 3×, taking the highest match per item', () => {
-    const def = rate({ effect: { type: 'rate', points: 1, per_amount: 100, basis: 'items' }, item_multipliers: [{ skus: ['hero'], multiplier: '3' }, { categories: ['new'], multiplier: '2' }] });
-    const ev = order(4_000, { items: [{ sku: 'hero', category: 'new', quantity: 1, unit_price: 1_000 }, { sku: 'other', quantity: 3, unit_price: 1_000 }] });
+    const def = rate({
+      effect: { type: 'rate', points: 1, per_amount: 100, basis: 'items' },
+      item_multipliers: [
+        { skus: ['hero'], multiplier: '3' },
+        { categories: ['new'], multiplier: '2' },
+      ],
+    });
+    const ev = order(4_000, {
+      items: [
+        { sku: 'hero', category: 'new', quantity: 1, unit_price: 1_000 },
+        { sku: 'other', quantity: 3, unit_price: 1_000 },
+      ],
+    });
     const r = run([def], ev);
     assert.equal(r.total, 30 + 30);
-    assert.deepEqual(r.awards[0]!.item_weights, [{ sku: 'hero', weight: '3000' }, { sku: 'other', weight: '3000' }]);
+    assert.deepEqual(r.awards[0]!.item_weights, [
+      { sku: 'hero', weight: '3000' },
+      { sku: 'other', weight: '3000' },
+    ]);
   });
 
   it('earns item-based effects of a discounted order on the amount paid, allocated over the lines by largest remainder', () => {
-    const items = [{ sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 }, { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 }];
+    const items = [
+      { sku: 'lipstick', category: 'makeup', quantity: 1, unit_price: 8_000 },
+      { sku: 'serum-new', category: 'new', quantity: 2, unit_price: 5_000 },
+    ];
     // a ¥18 coupon on ¥180 of items: ¥162 paid, 90% of each line
     const purchase = run(beautyShop, order(16_200, { items }));
     assert.equal(purchase.total, 72 + 180);
     const e = purchase.awards[0]!.explanation;
     assert.equal(e.text, '252 = (¥72 + ¥90 × 2 (新品尝鲜)) × 1 pt/¥ (paid ¥162 of ¥180)');
-    assert.deepEqual(e.items!.map((i) => [i.sku, i.list_amount, i.amount]), [['lipstick', 8_000, 7_200], ['serum-new', 10_000, 9_000]]);
+    assert.deepEqual(
+      e.items!.map((i) => [i.sku, i.list_amount, i.amount]),
+      [
+        ['lipstick', 8_000, 7_200],
+        ['serum-new', 10_000, 9_000],
+      ],
+    );
     assert.deepEqual(e.base, { kind: 'rate', amount: 16_200, list_amount: 18_000, points: 1, per_amount: 100, value: '252' });
     // ¥1 off three lines of ¥1: 200 fen over 300, the first two lines get the units left over
-    const thirds = run([rate({ effect: { type: 'rate', points: 1, per_amount: 1, basis: 'items' } })], order(200, { items: ['a', 'b', 'c'].map((sku) => ({ sku, quantity: 1, unit_price: 100 })) }));
-    assert.deepEqual(thirds.awards[0]!.explanation.items!.map((i) => i.amount), [67, 67, 66]);
+    const thirds = run(
+      [rate({ effect: { type: 'rate', points: 1, per_amount: 1, basis: 'items' } })],
+      order(200, { items: ['a', 'b', 'c'].map((sku) => ({ sku, quantity: 1, unit_price: 100 })) }),
+    );
+    assert.deepEqual(
+      thirds.awards[0]!.explanation.items!.map((i) => i.amount),
+      [67, 67, 66],
+    );
     assert.equal(thirds.total, 200);
     // a rule on the order's amount is unchanged: it always earned on what was paid
     assert.equal(run([rate()], order(16_200, { items })).total, 162);
@@ -119,10 +177,16 @@ describe('rule engine', () => {
     assert.equal(r.awards[0]!.explanation.base.kind === 'rate' && r.awards[0]!.explanation.base.list_amount, undefined);
   });
 
-  it('warns when the member\'s tier is one no rule in force knows, which earns as no tier', () => {
+  it("warns when the member's tier is one no rule in force knows, which earns as no tier", () => {
     const gold = run(coffeeChain, order(10_000), member({ tier: 'platinum' }));
     assert.equal(gold.total, 100);
-    assert.deepEqual(gold.warnings, [{ code: 'unknown_tier', tier: 'platinum', message: 'The member\'s tier "platinum" is not one the rules in force know (gold, silver): it earns as no tier' }]);
+    assert.deepEqual(gold.warnings, [
+      {
+        code: 'unknown_tier',
+        tier: 'platinum',
+        message: 'The member\'s tier "platinum" is not one the rules in force know (gold, silver): it earns as no tier',
+      },
+    ]);
     // known tiers, no tier, and rules that know no tiers at all: nothing to say
     assert.deepEqual(run(coffeeChain, order(10_000), member({ tier: 'gold' })).warnings, []);
     assert.deepEqual(run(coffeeChain, order(10_000), member()).warnings, []);
@@ -141,7 +205,10 @@ describe('rule engine', () => {
     assert.equal(r.total, 30);
     assert.equal(r.awards[0]!.explanation.text, '100 = ¥100 × 1 pt/¥ → 30 (daily cap 100)');
     const full: Usage = { points: () => 100, count: () => 0 };
-    assert.deepEqual(run([rate({ caps: { per_member: { day: 100 } } })], order(10_000), member(), full).skipped.map((s) => s.reason), ['capped']);
+    assert.deepEqual(
+      run([rate({ caps: { per_member: { day: 100 } } })], order(10_000), member(), full).skipped.map((s) => s.reason),
+      ['capped'],
+    );
   });
 
   it('limits frequency: review points at most 5 a day', () => {
@@ -172,7 +239,10 @@ describe('rule engine', () => {
     const promo = rate({ name: 'promo', priority: 10, exclusive: true, effect: { type: 'fixed', points: 500 }, min_order_amount: 50_000 });
     const base = rate({ name: 'base' });
     assert.equal(run([base, promo], order(60_000)).total, 500);
-    assert.deepEqual(run([base, promo], order(60_000)).skipped.map((s) => s.reason), ['excluded']);
+    assert.deepEqual(
+      run([base, promo], order(60_000)).skipped.map((s) => s.reason),
+      ['excluded'],
+    );
     assert.equal(run([base, promo], order(10_000)).total, 100, 'not awarding, it excludes nothing');
   });
 
@@ -183,7 +253,10 @@ describe('rule engine', () => {
 
   it('refuses invalid rules at save time with the path of the problem', () => {
     const bad = (definition: RuleDefinition, path: string) =>
-      assert.throws(() => compileRule({ rule_id: 'rul_x', version: 1, created_at: '', definition }), (e: unknown) => e instanceof DomainError && e.errors?.[0]?.path === path);
+      assert.throws(
+        () => compileRule({ rule_id: 'rul_x', version: 1, created_at: '', definition }),
+        (e: unknown) => e instanceof DomainError && e.errors?.[0]?.path === path,
+      );
     bad(rate({ condition: { and: [{ '>=': [1, 2] }, { frobnicate: [1] }] } }), '/definition/condition/and/1/frobnicate');
     bad(rate({ condition: { '>': [1, 2], '<': [1, 2] } }), '/definition/condition');
     bad({ name: 'x', triggers: ['order.paid'], effect: { type: 'rate', points: 1 } }, '/definition/effect/per_amount');

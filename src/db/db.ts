@@ -64,13 +64,27 @@ export function isConflict(err: unknown): boolean {
 
 const CONNECTION_CODES = new Set([
   // postgres.js
-  'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT',
   // the socket
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
   // PostgreSQL: admin shutdown, crash shutdown, cannot connect now (starting up, shutting down)
-  '57P01', '57P02', '57P03',
+  '57P01',
+  '57P02',
+  '57P03',
   // the embedded database's worker is gone, or the database was closed
-  'PGLITE_WORKER_EXITED', 'DATABASE_CLOSED',
+  'PGLITE_WORKER_EXITED',
+  'DATABASE_CLOSED',
 ]);
 
 /**
@@ -263,7 +277,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** The error as PGlite threw it in the worker: a DatabaseError with every PostgreSQL field. */
 function toError(e: SerializedError): Error {
   const { name, message, stack, ...fields } = e;
-  const err: Error = typeof fields.severity === 'string' ? new messages.DatabaseError(message, Number(fields.length ?? 0), name as 'error') : new Error(message);
+  const err: Error =
+    typeof fields.severity === 'string' ? new messages.DatabaseError(message, Number(fields.length ?? 0), name as 'error') : new Error(message);
   Object.assign(err, fields, { name });
   if (stack) err.stack = stack;
   return err;

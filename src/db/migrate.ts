@@ -82,7 +82,9 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
                    ALTER TABLE schema_migration ADD COLUMN IF NOT EXISTS checksum text;
                    CREATE TABLE IF NOT EXISTS schema_function_file (
                      file text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());`);
-    const done = new Map((await tx.query<{ id: string; checksum: string | null }>('SELECT id, checksum FROM schema_migration ORDER BY id')).map((r) => [r.id, r.checksum]));
+    const done = new Map(
+      (await tx.query<{ id: string; checksum: string | null }>('SELECT id, checksum FROM schema_migration ORDER BY id')).map((r) => [r.id, r.checksum]),
+    );
     verifyApplied(migrations, done);
 
     const applied: string[] = [];
@@ -177,7 +179,9 @@ function verifyApplied(migrations: SqlFile[], done: Map<string, string | null>) 
 }
 
 async function applyFunctions(tx: Queryable, files: SqlFile[]): Promise<string[]> {
-  const stored = new Map((await tx.query<{ file: string; checksum: string }>('SELECT file, checksum FROM schema_function_file')).map((r) => [r.file, r.checksum]));
+  const stored = new Map(
+    (await tx.query<{ file: string; checksum: string }>('SELECT file, checksum FROM schema_function_file')).map((r) => [r.file, r.checksum]),
+  );
   if (sameFunctions(stored, files)) return [];
   for (const f of files) await tx.exec(f.text);
   await tx.query('DELETE FROM schema_function_file');

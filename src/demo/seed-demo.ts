@@ -21,17 +21,29 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     [DEMO_PROGRAM_ID, now.toISOString()],
   );
   // the seed articles' coffee chain: ¥1 = 1 point, gold members 1.5×
-  await createRule(db, DEMO_PROGRAM_ID, {
-    definition: {
-      name: '消费积分',
-      triggers: ['order.paid'],
-      effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
-      multipliers: [{ type: 'tier', values: { silver: '1', gold: '1.5' }, labels: { silver: '银卡', gold: '金卡' } }],
+  await createRule(
+    db,
+    DEMO_PROGRAM_ID,
+    {
+      definition: {
+        name: '消费积分',
+        triggers: ['order.paid'],
+        effect: { type: 'rate', points: 1, per_amount: 100, rounding: 'floor' },
+        multipliers: [{ type: 'tier', values: { silver: '1', gold: '1.5' }, labels: { silver: '银卡', gold: '金卡' } }],
+      },
     },
-  }, now, 'demo seed');
-  await createRule(db, DEMO_PROGRAM_ID, {
-    definition: { name: '每日签到', triggers: ['checkin'], effect: { type: 'fixed', points: 5 }, frequency: { max: 1, per: 'day' } },
-  }, now, 'demo seed');
+    now,
+    'demo seed',
+  );
+  await createRule(
+    db,
+    DEMO_PROGRAM_ID,
+    {
+      definition: { name: '每日签到', triggers: ['checkin'], effect: { type: 'fixed', points: 5 }, frequency: { max: 1, per: 'day' } },
+    },
+    now,
+    'demo seed',
+  );
   const people = [
     { external_id: 'demo-lin', name: '林小雨', phone: '+8613800000001', tier: 'gold', tags: ['coffee-lover'] },
     { external_id: 'demo-zhao', name: '赵子墨', phone: '+8613800000002', tier: 'silver', tags: [] },
@@ -41,7 +53,12 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
   for (const person of people) {
     const { body: member } = await createMember(db, DEMO_PROGRAM_ID, person, now);
     // an older purchase, already past its return window
-    await ledger.credit(db, member.id, { points: 1500, reason: '消费 ¥100 × 1.5 (金卡)', reference: `order-${person.external_id}-1`, pending_days: 0 }, ctx(`${member.id}-1`));
+    await ledger.credit(
+      db,
+      member.id,
+      { points: 1500, reason: '消费 ¥100 × 1.5 (金卡)', reference: `order-${person.external_id}-1`, pending_days: 0 },
+      ctx(`${member.id}-1`),
+    );
     // a recent purchase still in its 7-day return window
     await ledger.credit(db, member.id, { points: 320, reason: '消费 ¥32', reference: `order-${person.external_id}-2` }, ctx(`${member.id}-2`));
     await ledger.debit(db, member.id, { points: 500, reason: '兑换 中杯拿铁', reference: `redeem-${person.external_id}-1` }, ctx(`${member.id}-3`));

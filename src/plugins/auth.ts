@@ -1,6 +1,6 @@
+import { type ApiKeyVerifier, allows, deploymentOnly } from '../modules/api-keys/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { type App, bearerOf } from '../shared/http.ts';
-import { allows, type ApiKeyVerifier, deploymentOnly } from '../modules/api-keys/index.ts';
 
 /**
  * Every route that declares a scope needs `Authorization: Bearer <key>` with that scope. Routes

@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ERRORS, type ErrorCode, type FieldError, fromDatabaseError } from '../shared/errors.ts';
 import type { App } from '../shared/http.ts';
 import { type AjvError, fieldErrors } from '../shared/json-schema.ts';
@@ -41,7 +41,14 @@ export function registerErrorHandling(app: App) {
       const errors = fieldErrors(err.validation, err.validationContext ?? 'body');
       const first = errors[0];
       if (err.validationContext === 'headers' && errors.every((e) => e.path === '/Idempotency-Key' && e.message === 'is required')) {
-        return send(request, reply, 'IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (any unique string, e.g. a UUID) so this write is safe to retry', {}, errors);
+        return send(
+          request,
+          reply,
+          'IDEMPOTENCY_KEY_REQUIRED',
+          'Send an Idempotency-Key header (any unique string, e.g. a UUID) so this write is safe to retry',
+          {},
+          errors,
+        );
       }
       return send(request, reply, 'VALIDATION_FAILED', first ? `${first.location} ${first.path} ${first.message}` : err.message, {}, errors);
     }
@@ -132,7 +139,11 @@ export function registerTextChecks(app: App) {
   app.addHook('preValidation', async (request) => {
     // a route without a query string schema ignores the query string: nothing of it is stored
     const query = request.routeOptions.schema?.querystring ? request.query : undefined;
-    for (const [location, part] of [['body', request.body], ['querystring', query], ['params', request.params]] as const) {
+    for (const [location, part] of [
+      ['body', request.body],
+      ['querystring', query],
+      ['params', request.params],
+    ] as const) {
       const path = unstorableText(part);
       if (path) {
         throw new DomainError('VALIDATION_FAILED', `${location} ${path} contains a NUL character or invalid Unicode`, {}, [
@@ -155,7 +166,12 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
     case 'FST_ERR_BAD_URL':
       return send(request, reply, 'INVALID_URL', 'The URL path is not valid percent-encoded UTF-8');
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return send(request, reply, 'URI_TOO_LONG', `A path parameter of ${path.length > 200 ? `${path.slice(0, 200)}…` : path} is longer than ${MAX_PARAM_LENGTH} characters`);
+      return send(
+        request,
+        reply,
+        'URI_TOO_LONG',
+        `A path parameter of ${path.length > 200 ? `${path.slice(0, 200)}…` : path} is longer than ${MAX_PARAM_LENGTH} characters`,
+      );
   }
   request.log.error({ err }, 'framework error');
   return send(request, reply, 'INTERNAL', 'Something went wrong on our side. The request id helps us find it.');
@@ -213,7 +229,9 @@ function numericFieldsOf(schema: unknown): string[] {
   let names = numericFields.get(schema);
   if (!names) {
     const props = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
-    names = Object.entries(props).filter(([, p]) => p.type === 'integer' || p.type === 'number').map(([name]) => name);
+    names = Object.entries(props)
+      .filter(([, p]) => p.type === 'integer' || p.type === 'number')
+      .map(([name]) => name);
     numericFields.set(schema, names);
   }
   return names;

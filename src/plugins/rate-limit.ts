@@ -37,11 +37,11 @@ export async function registerRateLimit(app: App, config: Readonly<Config>): Pro
     max: (request) => (request.apiKey ? rateLimitApiKey : rateLimitMember),
     errorResponseBuilder: (_request, context) => {
       const retryAfter = Math.max(1, Math.ceil(context.ttl / 1000));
-      return new DomainError(
-        'RATE_LIMITED',
-        `More than ${context.max} requests in ${rateLimitWindowSeconds} seconds; retry in ${retryAfter} s`,
-        { limit: context.max, window_seconds: rateLimitWindowSeconds, retry_after_seconds: retryAfter },
-      );
+      return new DomainError('RATE_LIMITED', `More than ${context.max} requests in ${rateLimitWindowSeconds} seconds; retry in ${retryAfter} s`, {
+        limit: context.max,
+        window_seconds: rateLimitWindowSeconds,
+        retry_after_seconds: retryAfter,
+      });
     },
   });
 }

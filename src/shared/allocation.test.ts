@@ -25,15 +25,24 @@ describe('largest remainder allocation', () => {
   });
 
   it('always adds up to the total, each part within one unit of its exact share', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e12 }), fc.array(fc.integer({ min: 0, max: 1e12 }), { minLength: 1, maxLength: 20 }).filter((w) => w.some((x) => x > 0)), (total, weights) => {
-      const parts = allocate(total, weights);
-      assert.equal(parts.reduce((s, p) => s + p, 0), total);
-      const sum = BigInt(weights.reduce((s, w) => s + w, 0));
-      parts.forEach((p, i) => {
-        const exact = BigInt(total) * BigInt(weights[i]!);
-        // ⌊exact share⌋ ≤ part ≤ ⌊exact share⌋ + 1
-        assert.ok(BigInt(p) * sum <= exact + sum && BigInt(p) * sum + sum > exact, `${p} of ${total} for ${weights[i]}`);
-      });
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1e12 }),
+        fc.array(fc.integer({ min: 0, max: 1e12 }), { minLength: 1, maxLength: 20 }).filter((w) => w.some((x) => x > 0)),
+        (total, weights) => {
+          const parts = allocate(total, weights);
+          assert.equal(
+            parts.reduce((s, p) => s + p, 0),
+            total,
+          );
+          const sum = BigInt(weights.reduce((s, w) => s + w, 0));
+          parts.forEach((p, i) => {
+            const exact = BigInt(total) * BigInt(weights[i]!);
+            // ⌊exact share⌋ ≤ part ≤ ⌊exact share⌋ + 1
+            assert.ok(BigInt(p) * sum <= exact + sum && BigInt(p) * sum + sum > exact, `${p} of ${total} for ${weights[i]}`);
+          });
+        },
+      ),
+    );
   });
 });

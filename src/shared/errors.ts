@@ -31,7 +31,7 @@ export const ERRORS = {
   RULE_ARCHIVED: [409, 'The rule is archived'],
   EVENT_TYPE_EXISTS: [409, 'The program already has this event type'],
   AUDIENCE_IN_USE: [409, 'Another program already uses this member-token audience'],
-  EVALUATION_STALE: [409, 'The member\'s points changed while the event was evaluated; send it again'],
+  EVALUATION_STALE: [409, "The member's points changed while the event was evaluated; send it again"],
   REQUEST_TIMEOUT: [408, 'The request was not received in time'],
   PAYLOAD_TOO_LARGE: [413, 'The request body is too large'],
   URI_TOO_LONG: [414, 'A path parameter or the URL is too long'],
@@ -50,12 +50,12 @@ export const ERRORS = {
   EFFECTIVE_FROM_IN_PAST: [422, 'A rule version cannot take effect in the past'],
   EFFECTIVE_FROM_BEFORE_LATEST: [422, 'A new rule version must take effect at or after the latest one'],
   BACKDATE_LIMIT_EXCEEDED: [422, 'A rule version can be back-dated at most 366 days'],
-  CURRENCY_MISMATCH: [422, 'The amount is not in the program\'s currency'],
+  CURRENCY_MISMATCH: [422, "The amount is not in the program's currency"],
   ORDER_NOT_FOUND: [422, 'No order.paid event for this order'],
   REFUND_EXCEEDS_ORDER: [422, 'The refund asks more than is left to refund of the order'],
   BALANCE_LIMIT_EXCEEDED: [422, 'The balance would exceed the largest supported number of points'],
   AWARD_LIMIT_EXCEEDED: [422, 'The event would award more points than one operation may move'],
-  PROGRAM_TIME_ZONE_UNSUPPORTED: [422, 'The program\'s time zone is not one rules can be evaluated in; update it'],
+  PROGRAM_TIME_ZONE_UNSUPPORTED: [422, "The program's time zone is not one rules can be evaluated in; update it"],
   INTERNAL: [500, 'Internal error'],
   SERVICE_UNAVAILABLE: [503, 'Service unavailable'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -116,10 +116,17 @@ export function fromDatabaseError(err: unknown): DomainError | undefined {
   if (e.code === '23514') {
     // member_account_balance_check, and the *_points_bound constraints (the baseline migration):
     // a stored total would pass 2^53 − 1
-    const m = /\b(member_account)_(balance)_check\b|\b(member_account|lot|hold_allocation|hold|ledger_entry|rule_award|rule_budget|event)_([a-z_]+?)_points_bound\b/.exec(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`);
+    const m =
+      /\b(member_account)_(balance)_check\b|\b(member_account|lot|hold_allocation|hold|ledger_entry|rule_award|rule_budget|event)_([a-z_]+?)_points_bound\b/.exec(
+        `${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`,
+      );
     if (m) {
       const total = `${m[1] ?? m[3]}.${m[2] ?? m[4]}`;
-      return new DomainError('BALANCE_LIMIT_EXCEEDED', `The write would take ${total} past ${Number.MAX_SAFE_INTEGER} points (2^53 − 1), the largest total kept exactly; nothing was written`, { limit: Number.MAX_SAFE_INTEGER, total });
+      return new DomainError(
+        'BALANCE_LIMIT_EXCEEDED',
+        `The write would take ${total} past ${Number.MAX_SAFE_INTEGER} points (2^53 − 1), the largest total kept exactly; nothing was written`,
+        { limit: Number.MAX_SAFE_INTEGER, total },
+      );
     }
   }
   return undefined;

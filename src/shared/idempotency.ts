@@ -118,15 +118,18 @@ export async function withIdempotency<T>(
 }
 
 export function requireKey(ctx: IdempotencyContext | undefined): IdempotencyContext {
-  if (!ctx) throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {}, [{ path: '/Idempotency-Key', location: 'headers', message: 'is required for this operation' }]);
+  if (!ctx)
+    throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {}, [
+      { path: '/Idempotency-Key', location: 'headers', message: 'is required for this operation' },
+    ]);
   return ctx;
 }
 
 /** Forgets keys stored before `before`, at most `batch` of them; returns how many (the sweep job repeats it). */
 export async function purgeIdempotencyKeys(db: Queryable, before: Date, batch: number): Promise<number> {
-  const rows = await db.query(
-    `DELETE FROM idempotency_key WHERE ctid IN (SELECT ctid FROM idempotency_key WHERE created_at < $1 LIMIT $2) RETURNING 1`,
-    [before.toISOString(), batch],
-  );
+  const rows = await db.query(`DELETE FROM idempotency_key WHERE ctid IN (SELECT ctid FROM idempotency_key WHERE created_at < $1 LIMIT $2) RETURNING 1`, [
+    before.toISOString(),
+    batch,
+  ]);
   return rows.length;
 }

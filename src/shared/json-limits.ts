@@ -128,7 +128,9 @@ export function addJsonLimitsKeyword(ajv: Ajv): void {
   const validate: SchemaValidateFunction = function checkJsonLimits(limits: JsonLimits, data: unknown, _parent, cxt) {
     const problem = jsonLimitProblem(data, limits);
     if (!problem) return true;
-    validate.errors = [{ keyword: JSON_LIMITS_KEYWORD, instancePath: `${cxt?.instancePath ?? ''}${problem.path}`, message: problem.message, params: { ...limits } }];
+    validate.errors = [
+      { keyword: JSON_LIMITS_KEYWORD, instancePath: `${cxt?.instancePath ?? ''}${problem.path}`, message: problem.message, params: { ...limits } },
+    ];
     return false;
   };
   ajv.addKeyword({ keyword: JSON_LIMITS_KEYWORD, schemaType: 'object', errors: true, validate });

@@ -62,8 +62,12 @@ export function fieldErrors(errors: readonly AjvError[], location: string, prefi
       const inner = errors.find((x) => x.propertyName === e.params.propertyName && x.instancePath === e.instancePath);
       const limit = Number(inner?.params.limit);
       message =
-        inner?.keyword === 'maxLength' ? `has a key longer than ${limit} characters`
-          : inner?.keyword === 'minLength' ? (limit === 1 ? 'has an empty key' : `has a key shorter than ${limit} characters`)
+        inner?.keyword === 'maxLength'
+          ? `has a key longer than ${limit} characters`
+          : inner?.keyword === 'minLength'
+            ? limit === 1
+              ? 'has an empty key'
+              : `has a key shorter than ${limit} characters`
             : 'has a key that is not allowed';
     } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params.additionalProperty)}`;

@@ -10,7 +10,10 @@ export type CursorPart = 'id' | 'timestamp' | 'seq';
 
 const PART_CHECKS: Record<CursorPart, (v: unknown) => boolean> = {
   id: (v) => typeof v === 'string' && /^[a-z]{2,4}_[A-Za-z0-9_]{1,64}$/.test(v),
-  timestamp: (v) => typeof v === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.test(v) && !Number.isNaN(Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))),
+  timestamp: (v) =>
+    typeof v === 'string' &&
+    /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d{1,6})?([+-]\d\d(:?\d\d)?|Z)$/.test(v) &&
+    !Number.isNaN(Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'))),
   seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
 };
 

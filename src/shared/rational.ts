@@ -36,8 +36,10 @@ export function parseDecimal(s: string): Rational {
 // Products and sums are not reduced: the few multipliers of a rule keep numbers small, and
 // rounding and formatting do not need lowest terms. Reducing on every step costs more than it saves.
 export const mul = (a: Rational, b: Rational): Rational => (b.den === 1n && b.num === 1n ? a : { num: a.num * b.num, den: a.den * b.den });
-export const add = (a: Rational, b: Rational): Rational => (a.den === b.den ? { num: a.num + b.num, den: a.den } : { num: a.num * b.den + b.num * a.den, den: a.den * b.den });
-export const sub = (a: Rational, b: Rational): Rational => (a.den === b.den ? { num: a.num - b.num, den: a.den } : { num: a.num * b.den - b.num * a.den, den: a.den * b.den });
+export const add = (a: Rational, b: Rational): Rational =>
+  a.den === b.den ? { num: a.num + b.num, den: a.den } : { num: a.num * b.den + b.num * a.den, den: a.den * b.den };
+export const sub = (a: Rational, b: Rational): Rational =>
+  a.den === b.den ? { num: a.num - b.num, den: a.den } : { num: a.num * b.den - b.num * a.den, den: a.den * b.den };
 export const cmp = (a: Rational, b: Rational) => {
   const d = a.num * b.den - b.num * a.den;
   return d < 0n ? -1 : d > 0n ? 1 : 0;
@@ -66,7 +68,9 @@ export function toDecimalString(r: Rational, digits = 4): string {
     if (n % d === 0) return String(n / d);
     const scaled = Math.floor((n * 20_000 + d) / (2 * d));
     const whole = Math.floor(scaled / 10_000);
-    const frac = String(scaled % 10_000).padStart(4, '0').replace(/0+$/, '');
+    const frac = String(scaled % 10_000)
+      .padStart(4, '0')
+      .replace(/0+$/, '');
     return frac ? `${whole}.${frac}` : `${whole}`;
   }
   if (r.num % r.den === 0n) return (r.num / r.den).toString();

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Type, type Static, type TSchema, type TString } from 'typebox';
+import { type Static, type TSchema, type TString, Type } from 'typebox';
 import { ERRORS } from './errors.ts';
 import { JSON_LIMITS_KEYWORD, type JsonLimits } from './json-limits.ts';
 
@@ -104,7 +104,9 @@ const RETRY_AFTER = { 'Retry-After': { type: 'integer', minimum: 0, description:
 
 /** An error response as OpenAPI (and Fastify) read it: problem+json, with the codes of that status. */
 export function problemResponse(status: number): ProblemResponse {
-  const codes = Object.entries(ERRORS).filter(([, [s]]) => s === status).map(([code]) => code);
+  const codes = Object.entries(ERRORS)
+    .filter(([, [s]]) => s === status)
+    .map(([code]) => code);
   const response: ProblemResponse = {
     description: `${STATUS_CODES[status] ?? 'Error'}${codes.length > 0 ? `: ${codes.join(', ')}` : ''}`,
     content: { 'application/problem+json': { schema: Problem } },

@@ -5,14 +5,15 @@
  * fast-check with the seed (seed + i), so a run is replayed with the same FUZZ_SEED and FUZZ_RUNS,
  * and one case alone with FUZZ_ONLY=i.
  */
-import fc from 'fast-check';
+
 import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
 import type { TestApp } from '../helpers/app.ts';
 import type { TestDb } from '../helpers/db.ts';
-import { HOSTILE_URL_PARTS, HOSTILE_VALUES, RawJson, mutateValue, rawBody, serialize } from './mutations.ts';
-import { type Finding, type Operation, type Response, checkResponse, fingerprinter, operationsOf, stateDiff } from './oracle.ts';
-import { type GenContext, chance, generate, int, matching, pick } from './schema-gen.ts';
-import { type World, makeWorld, mintMemberTokens, templates } from './world.ts';
+import { HOSTILE_URL_PARTS, HOSTILE_VALUES, mutateValue, RawJson, rawBody, serialize } from './mutations.ts';
+import { checkResponse, type Finding, fingerprinter, type Operation, operationsOf, type Response, stateDiff } from './oracle.ts';
+import { chance, type GenContext, generate, int, matching, pick } from './schema-gen.ts';
+import { makeWorld, mintMemberTokens, templates, type World } from './world.ts';
 
 export interface FuzzOptions {
   seed: number;
@@ -112,7 +113,12 @@ function truncate(s: string, n: number): string {
 }
 
 export function describeRequest(r: FuzzRequest): string {
-  const body = r.payload === undefined ? '' : Buffer.isBuffer(r.payload) ? `\n  body (hex) ${truncate(r.payload.toString('hex'), 400)}` : `\n  body ${truncate(r.payload, 400)}`;
+  const body =
+    r.payload === undefined
+      ? ''
+      : Buffer.isBuffer(r.payload)
+        ? `\n  body (hex) ${truncate(r.payload.toString('hex'), 400)}`
+        : `\n  body ${truncate(r.payload, 400)}`;
   return `#${r.case} ${r.op}: ${r.note}\n  ${r.method} ${truncate(r.url, 300)}\n  headers ${truncate(JSON.stringify(r.headers), 400)}${body}`;
 }
 
@@ -122,7 +128,11 @@ export function describeResponse(r: Response): string {
 
 /** A short, stable name for a mutation (without paths and values), to group failures by. */
 function kindOf(note: string): string {
-  return note.replace(/ at \/\S*/g, '').replace(/ as \/\S*/g, '').replace(/: .*$/, '').replace(/\d{4,}/g, 'N');
+  return note
+    .replace(/ at \/\S*/g, '')
+    .replace(/ as \/\S*/g, '')
+    .replace(/: .*$/, '')
+    .replace(/\d{4,}/g, 'N');
 }
 
 export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions): Promise<FuzzReport> {
@@ -134,7 +144,10 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
   if (options.ops?.length) ops = ops.filter((o) => options.ops!.includes(o.id));
   if (ops.length === 0) throw new Error('no operations to fuzz');
   // every operation in turn, in an order of the seed's
-  const order = ops.map((o, k) => ({ o, k: Math.imul(k + 1, 2654435761) ^ options.seed })).sort((a, b) => (a.k >>> 0) - (b.k >>> 0)).map((x) => x.o);
+  const order = ops
+    .map((o, k) => ({ o, k: Math.imul(k + 1, 2654435761) ^ options.seed }))
+    .sort((a, b) => (a.k >>> 0) - (b.k >>> 0))
+    .map((x) => x.o);
   const world = await makeWorld(t);
   const fingerprintOf = await fingerprinter(testDb.db);
   let fingerprintMs = 0;
@@ -258,11 +271,17 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
       } catch {
         shown = response.body;
       }
-      const foreign = [...shown.matchAll(/(?:prg|mbr|hld|ent|rul|evt)_[A-Za-z0-9_]{1,64}/g)].map((m) => m[0]).find((id) => {
-        const owner = world.owner.get(id) ?? (world.ids.prg!.includes(id) ? id : undefined);
-        return owner !== undefined && owner !== world.scopedKey!.programId;
-      });
-      if (foreign) record(request, response, { category: 'scoped key saw another program', message: `the answer shows ${foreign} of ${world.owner.get(foreign) ?? foreign}` });
+      const foreign = [...shown.matchAll(/(?:prg|mbr|hld|ent|rul|evt)_[A-Za-z0-9_]{1,64}/g)]
+        .map((m) => m[0])
+        .find((id) => {
+          const owner = world.owner.get(id) ?? (world.ids.prg!.includes(id) ? id : undefined);
+          return owner !== undefined && owner !== world.scopedKey!.programId;
+        });
+      if (foreign)
+        record(request, response, {
+          category: 'scoped key saw another program',
+          message: `the answer shows ${foreign} of ${world.owner.get(foreign) ?? foreign}`,
+        });
     }
     // a replay answers what the key's first success answered
     const ok2xx = response.status >= 200 && response.status < 300;
@@ -275,7 +294,8 @@ export async function runFuzz(t: TestApp, testDb: TestDb, options: FuzzOptions):
         same = false;
       }
       if (!same) record(request, response, { category: 'idempotent replay differs', message: `first answer ${first.status} ${truncate(first.body, 300)}` });
-      else if (response.headers['idempotent-replayed'] !== 'true') record(request, response, { category: 'idempotent replay differs', message: 'no Idempotent-Replayed: true header' });
+      else if (response.headers['idempotent-replayed'] !== 'true')
+        record(request, response, { category: 'idempotent replay differs', message: 'no Idempotent-Replayed: true header' });
     }
     if (request.idem && !request.idem.first && ok2xx) request.idem.first = { status: response.status, body: response.body, at: t.clock.now().getTime() };
     if (op.write) {
@@ -365,7 +385,10 @@ function buildRequest(
         value = pick(ctx, HOSTILE_URL_PARTS);
         notes.push(`hostile ${p.name} ${truncate(value, 40)}`);
       } else if (how === 1) {
-        const other = pick(ctx, Object.values(PARAM_PREFIX).filter((x) => x !== prefix && world.ids[x]!.length > 0));
+        const other = pick(
+          ctx,
+          Object.values(PARAM_PREFIX).filter((x) => x !== prefix && world.ids[x]!.length > 0),
+        );
         value = pick(ctx, world.ids[other]!);
         notes.push(`${p.name} of another kind`);
       } else if (how === 2) {
@@ -401,8 +424,10 @@ function buildRequest(
     const how = int(ctx, 0, 3);
     let q: string;
     if (how === 0) q = `${name}=${pick(ctx, HOSTILE_URL_PARTS)}`;
-    else if (how === 1) q = `${name}=${pick(ctx, ['0x10', '-0', '1e2', '', '0', '-1', '101', '1.5', '9007199254740993', 'NaN', 'true', '[]', '1&limit=2', 'a&' + name + '=b'])}`;
-    else if (how === 2) q = `cursor=${pick(ctx, ['garbage', Buffer.from('{"id":1}').toString('base64url'), Buffer.from('[]').toString('base64url'), Buffer.from('null').toString('base64url'), Buffer.from('{"k":"\\u0000"}').toString('base64url'), '%ZZ', 'x'.repeat(5000)])}`;
+    else if (how === 1)
+      q = `${name}=${pick(ctx, ['0x10', '-0', '1e2', '', '0', '-1', '101', '1.5', '9007199254740993', 'NaN', 'true', '[]', '1&limit=2', `a&${name}=b`])}`;
+    else if (how === 2)
+      q = `cursor=${pick(ctx, ['garbage', Buffer.from('{"id":1}').toString('base64url'), Buffer.from('[]').toString('base64url'), Buffer.from('null').toString('base64url'), Buffer.from('{"k":"\\u0000"}').toString('base64url'), '%ZZ', 'x'.repeat(5000)])}`;
     else q = `${name}[a]=1&${name}[]=2&${'q'.repeat(int(ctx, 1, 3) * 3000)}=1`;
     query.push(q);
     notes.push(`query ${truncate(q, 60)}`);
@@ -530,10 +555,15 @@ export function formatReport(report: FuzzReport, label: string, replay: string):
     `${label}: ${report.requests} requests over ${ops.length} operations in ${(report.ms / 1000).toFixed(1)} s, seed ${report.seed}; ` +
       `by status ${JSON.stringify(report.byStatus)}; ${report.failures.length} distinct failures (${report.failures.reduce((n, g) => n + g.count, 0)} responses)`,
   );
-  if (report.timing) lines.push(`  time in setup ${(report.timing.setupMs / 1000).toFixed(1)} s, generating ${(report.timing.genMs / 1000).toFixed(1)} s, requests ${(report.timing.requestMs / 1000).toFixed(1)} s, in ${report.timing.fingerprints} state fingerprints ${(report.timing.fingerprintMs / 1000).toFixed(1)} s`);
+  if (report.timing)
+    lines.push(
+      `  time in setup ${(report.timing.setupMs / 1000).toFixed(1)} s, generating ${(report.timing.genMs / 1000).toFixed(1)} s, requests ${(report.timing.requestMs / 1000).toFixed(1)} s, in ${report.timing.fingerprints} state fingerprints ${(report.timing.fingerprintMs / 1000).toFixed(1)} s`,
+    );
   if (unreached.length > 0) lines.push(`  operations never answered 2xx: ${unreached.join(', ')}`);
   for (const g of report.failures) {
-    const opList = Object.entries(g.ops).map(([id, n]) => `${id} ×${n}`).join(', ');
+    const opList = Object.entries(g.ops)
+      .map(([id, n]) => `${id} ×${n}`)
+      .join(', ');
     lines.push(`\n[${g.category}] ×${g.count} — ${g.signature}\n  operations: ${truncate(opList, 600)}`);
     for (const e of g.examples) {
       lines.push(`  ${e.message}`);

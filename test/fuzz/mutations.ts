@@ -4,7 +4,7 @@
  * surrogates (as JSON escapes), invalid UTF-8 bytes, deep nesting, non-object bodies, malformed JSON,
  * far-off timestamps, time zones only one side knows, and huge bodies.
  */
-import { type GenContext, chance, int, pick } from './schema-gen.ts';
+import { chance, type GenContext, int, pick } from './schema-gen.ts';
 
 /** Text put into the JSON as is (numbers JSON.stringify cannot write, nested structures). */
 export class RawJson {
@@ -52,7 +52,7 @@ const numbers: [string, unknown][] = [
   ['-2^63-1', raw('-9223372036854775809')],
   ['10^12+1', 1_000_000_000_001],
   ['10^16', 1e16],
-  ['huge literal', raw('1' + '0'.repeat(400))],
+  ['huge literal', raw(`1${'0'.repeat(400)}`)],
 ];
 
 const strings: [string, unknown][] = [
@@ -76,6 +76,7 @@ const strings: [string, unknown][] = [
   ['long 100k', 'y'.repeat(100_000)],
   ['long astral', '😀'.repeat(2_000)],
   ['SQL', "'; DROP TABLE member; --"],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as it is
   ['template', '${jndi:ldap://127.0.0.1/x}{{7*7}}'],
   ['path', '../../../etc/passwd'],
   ['percent', '%00%ZZ%C0%AF'],
@@ -176,7 +177,10 @@ type Path = (string | number)[];
 function paths(value: unknown, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
   if (prefix.length > 8) return out;
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
+  if (Array.isArray(value))
+    value.forEach((v, i) => {
+      paths(v, [...prefix, i], out);
+    });
   else if (value && typeof value === 'object' && !(value instanceof RawJson)) for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out);
   return out;
 }
@@ -236,7 +240,11 @@ export function mutateValue(valid: unknown, ctx: GenContext): Mutated {
     const p = pick(ctx, objects);
     const name = pick(ctx, ['zz_unknown', '', 'Points', 'points ', 'id', 'status', 'balance', 'program_id', '__proto__']);
     const target = getAt(body, p) as Record<string, unknown>;
-    if (name === '__proto__') return { value: setAt(body, p, raw(serialize(target).replace(/^\{/, '{"__proto__":{"x":1},').replace(',}', '}'))), note: `__proto__ key at ${pointer(p)}` };
+    if (name === '__proto__')
+      return {
+        value: setAt(body, p, raw(serialize(target).replace(/^\{/, '{"__proto__":{"x":1},').replace(',}', '}'))),
+        note: `__proto__ key at ${pointer(p)}`,
+      };
     target[name] = pick(ctx, [1, 'x', null, {}]);
     return { value: body, note: `unknown field ${JSON.stringify(name)} at ${pointer(p)}` };
   }
@@ -247,11 +255,15 @@ export function mutateValue(valid: unknown, ctx: GenContext): Mutated {
     const current = getAt(body, p);
     const key = String(p[p.length - 1]);
     const own =
-      typeof current === 'string' && /^\d{4}-\d\d-\d\dT/.test(current) ? timestamps
-      : /zone/.test(key) ? zones
-      : typeof current === 'number' ? numbers
-      : typeof current === 'string' ? strings
-      : shapes;
+      typeof current === 'string' && /^\d{4}-\d\d-\d\dT/.test(current)
+        ? timestamps
+        : /zone/.test(key)
+          ? zones
+          : typeof current === 'number'
+            ? numbers
+            : typeof current === 'string'
+              ? strings
+              : shapes;
     // the first few of each kind are the ones found in the wild (issue 8): more often
     const [label, v] = pick(ctx, chance(ctx, 0.7) ? (chance(ctx, 0.4) ? own.slice(0, 3) : own) : HOSTILE_VALUES);
     return { value: setAt(body, p, v), note: `${label} at ${pointer(p)}` };
@@ -277,7 +289,17 @@ export function rawBody(valid: unknown, ctx: GenContext, allowHuge: boolean): Ra
   const kind = int(ctx, 0, allowHuge ? 9 : 8);
   switch (kind) {
     case 0: {
-      const [label, v] = pick(ctx, [['null', 'null'], ['123', '123'], ['[]', '[]'], ['"x"', '"x"'], ['true', 'true'], ['[body]', `[${text}]`], ['empty', ''], ['spaces', '   '], ['-0', '-0']] as const);
+      const [label, v] = pick(ctx, [
+        ['null', 'null'],
+        ['123', '123'],
+        ['[]', '[]'],
+        ['"x"', '"x"'],
+        ['true', 'true'],
+        ['[body]', `[${text}]`],
+        ['empty', ''],
+        ['spaces', '   '],
+        ['-0', '-0'],
+      ] as const);
       return { payload: v, note: `non-object body ${label}` };
     }
     case 1: {
@@ -322,9 +344,12 @@ export function rawBody(valid: unknown, ctx: GenContext, allowHuge: boolean): Ra
     case 6:
       return { payload: inner ? `{${inner},"metadata":{"s":"${'z'.repeat(1_048_576)}"}}` : `{"s":"${'z'.repeat(1_048_576)}"}`, note: 'body just over 1 MiB' };
     case 7:
-      return { payload: `{${inner}${inner ? ',' : ''}"metadata":{"a":"\\ud800","b":"\\u0000","c":"\\udfff\\ud800"}}`, note: 'escaped lone surrogates and NUL in /metadata' };
+      return {
+        payload: `{${inner}${inner ? ',' : ''}"metadata":{"a":"\\ud800","b":"\\u0000","c":"\\udfff\\ud800"}}`,
+        note: 'escaped lone surrogates and NUL in /metadata',
+      };
     case 8:
-      return { payload: `{"points":1,"points":-1,"__proto__":{"admin":true}${inner ? ',' + inner : ''}}`, note: 'duplicate points and __proto__' };
+      return { payload: `{"points":1,"points":-1,"__proto__":{"admin":true}${inner ? `,${inner}` : ''}}`, note: 'duplicate points and __proto__' };
     default:
       return { payload: `{${inner}${inner ? ',' : ''}"metadata":{"s":"${'m'.repeat(10 * 1024 * 1024)}"}}`, note: '10 MiB body' };
   }

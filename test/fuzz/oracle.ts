@@ -53,7 +53,16 @@ export function operationsOf(doc: any): Operation[] {
       for (const [status, r] of Object.entries<any>(op.responses ?? {})) {
         responses[status] = Object.fromEntries(Object.entries<any>(r.content ?? {}).map(([ct, c]) => [ct, c.schema]));
       }
-      out.push({ id: op.operationId ?? `${method} ${path}`, method: method.toUpperCase(), path, params, body, responses, write: method !== 'get', security: op.security });
+      out.push({
+        id: op.operationId ?? `${method} ${path}`,
+        method: method.toUpperCase(),
+        path,
+        params,
+        body,
+        responses,
+        write: method !== 'get',
+        security: op.security,
+      });
     }
   }
   return out;
@@ -82,7 +91,11 @@ function validator(schema: Schema): ValidateFunction {
   return v;
 }
 
-const baseType = (ct: unknown) => String(ct ?? '').split(';')[0]!.trim().toLowerCase();
+const baseType = (ct: unknown) =>
+  String(ct ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
 
 /** Everything wrong with one response, by the document and the error contract. */
 export function checkResponse(op: Operation, res: Response): Finding[] {
@@ -111,7 +124,8 @@ export function checkResponse(op: Operation, res: Response): Finding[] {
         const expected = ERRORS[code as keyof typeof ERRORS][0];
         if (expected !== status) found.push({ category: 'code/status mismatch', message: `${code} is ${expected}, answered ${status}` });
         if (json.status !== status) found.push({ category: 'code/status mismatch', message: `body status ${json.status}, answered ${status}` });
-        if (json.type !== `urn:jifen:problem:${code.toLowerCase().replaceAll('_', '-')}`) found.push({ category: 'bad problem document', message: `type ${json.type}` });
+        if (json.type !== `urn:jifen:problem:${code.toLowerCase().replaceAll('_', '-')}`)
+          found.push({ category: 'bad problem document', message: `type ${json.type}` });
       }
     } else if (!parsed) found.push({ category: 'error not problem+json', message: 'no JSON body' });
   }
@@ -125,7 +139,9 @@ export function checkResponse(op: Operation, res: Response): Finding[] {
     if (schema && parsed) {
       const v = validator(schema);
       if (!v(json)) {
-        const errs = (v.errors ?? []).slice(0, 3).map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+        const errs = (v.errors ?? [])
+          .slice(0, 3)
+          .map((e) => `${e.instancePath || '/'} ${e.message}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
         found.push({ category: 'body does not match schema', message: `${status}: ${errs.join('; ')}` });
       }
     }

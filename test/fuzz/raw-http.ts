@@ -5,8 +5,8 @@
  * a 5xx — and the server must still answer /healthz afterwards.
  */
 import net from 'node:net';
-import type { TestApp } from '../helpers/app.ts';
 import { ERRORS } from '../../src/shared/errors.ts';
+import type { TestApp } from '../helpers/app.ts';
 
 export interface RawCase {
   name: string;
@@ -45,7 +45,7 @@ export function rawCases(key: string): RawCase[] {
     { name: 'empty lines only', bytes: b('\r\n\r\n\r\n'), waits: true },
     { name: 'HTTP/9.9', bytes: b('GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n'), allow: [505] },
     { name: 'HTTP/2 preface', bytes: b('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), allow: [505] },
-    { name: 'TLS ClientHello', bytes: Buffer.from('16030100a5010000a10303' + '00'.repeat(40), 'hex') },
+    { name: 'TLS ClientHello', bytes: Buffer.from(`16030100a5010000a10303${'00'.repeat(40)}`, 'hex') },
     { name: 'double space in request line', bytes: b('GET  /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), allow: ok },
     { name: 'no version (HTTP/0.9 form)', bytes: b('GET /healthz\r\nHost: x\r\n\r\n'), allow: ok },
     { name: 'lower-case method', bytes: b('get /healthz HTTP/1.1\r\nHost: x\r\n\r\n') },
@@ -73,7 +73,10 @@ export function rawCases(key: string): RawCase[] {
     { name: 'oversize header', bytes: b(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`) },
     { name: 'oversize Authorization', bytes: b(`GET /v1/programs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'k'.repeat(70_000)}\r\n\r\n`) },
     { name: '3,000 headers', bytes: b(`GET /healthz HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 3_000 }, (_, i) => `X-${i}: ${i}\r\n`).join('')}\r\n`) },
-    { name: 'Content-Length and Transfer-Encoding', bytes: post('Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n') },
+    {
+      name: 'Content-Length and Transfer-Encoding',
+      bytes: post('Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'),
+    },
     { name: 'two Content-Lengths', bytes: post('Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 3\r\n', '{}') },
     { name: 'Content-Length not a number', bytes: post('Content-Type: application/json\r\nContent-Length: abc\r\n', '{}') },
     { name: 'negative Content-Length', bytes: post('Content-Type: application/json\r\nContent-Length: -1\r\n', '{}') },
@@ -82,13 +85,37 @@ export function rawCases(key: string): RawCase[] {
     { name: 'body shorter than Content-Length', bytes: post('Content-Type: application/json\r\nContent-Length: 100\r\n', '{"name":'), waits: true },
     { name: 'bad chunk size', bytes: post('Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n', 'zz\r\n{}\r\n0\r\n\r\n') },
     { name: 'chunked, identity', bytes: post('Content-Type: application/json\r\nTransfer-Encoding: chunked, identity\r\n', '2\r\n{}\r\n0\r\n\r\n') },
-    { name: 'huge chunk extension', bytes: post('Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n', `2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`) },
-    { name: 'invalid UTF-8 body', bytes: post('Content-Type: application/json\r\nContent-Length: 14\r\n', Buffer.concat([b('{"name":"'), Buffer.from('c0afff', 'hex'), b('"}')])), allow: [201] },
+    {
+      name: 'huge chunk extension',
+      bytes: post('Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n', `2;${'e'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`),
+    },
+    {
+      name: 'invalid UTF-8 body',
+      bytes: post('Content-Type: application/json\r\nContent-Length: 14\r\n', Buffer.concat([b('{"name":"'), Buffer.from('c0afff', 'hex'), b('"}')])),
+      allow: [201],
+    },
     { name: 'gzip claimed, not gzip', bytes: post('Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n', '{}') },
     { name: 'Expect 100-continue without a body', bytes: post('Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 0\r\n', '') },
-    { name: 'websocket upgrade', bytes: b('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'), allow: ok },
-    { name: 'h2c upgrade', bytes: b('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n'), allow: ok },
-    { name: 'non-ASCII Idempotency-Key', bytes: Buffer.concat([b(`POST /v1/programs HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nIdempotency-Key: `), Buffer.from('积分\u0000'), b('\r\nContent-Length: 2\r\n\r\n{}')]) },
+    {
+      name: 'websocket upgrade',
+      bytes: b(
+        'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      ),
+      allow: ok,
+    },
+    {
+      name: 'h2c upgrade',
+      bytes: b('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n'),
+      allow: ok,
+    },
+    {
+      name: 'non-ASCII Idempotency-Key',
+      bytes: Buffer.concat([
+        b(`POST /v1/programs HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nIdempotency-Key: `),
+        Buffer.from('积分\u0000'),
+        b('\r\nContent-Length: 2\r\n\r\n{}'),
+      ]),
+    },
     { name: 'pipelined valid then garbage', bytes: b('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n'), allow: ok },
   ];
 }
@@ -185,7 +212,9 @@ export async function runRawHttp(t: TestApp, options: { timeoutMs?: number } = {
 }
 
 export function formatRawReport(report: RawReport, label: string): string {
-  const lines = [`${label}: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s; by status ${JSON.stringify(report.byStatus)}; ${report.failures.length} failures`];
+  const lines = [
+    `${label}: ${report.cases} cases in ${(report.ms / 1000).toFixed(1)} s; by status ${JSON.stringify(report.byStatus)}; ${report.failures.length} failures`,
+  ];
   for (const f of report.failures) lines.push(`  [raw HTTP] ${f.name}: ${f.message}\n    sent ${f.request}\n    got  ${f.response}`);
   return lines.join('\n');
 }

@@ -54,7 +54,12 @@ export function templates(w: World, pick: <T>(values: readonly T[]) => T): Recor
       ['order.paid', { order_id: `o-${pick([1, 2, 3, 4, 5, 6, 7, 8, 9])}`, amount: pick([1, 99, 12_345, 1_000_000]), currency: 'CNY' }],
       ['custom.visit', { store: pick(['A1', 'B2']) }],
     ] as const);
-    const e: Record<string, unknown> = { id: `fz-evt-${pick(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])}${pick([1, 2, 3, 4, 5, 6, 7, 8, 9])}`, type, member_id: pick(p.all), data };
+    const e: Record<string, unknown> = {
+      id: `fz-evt-${pick(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])}${pick([1, 2, 3, 4, 5, 6, 7, 8, 9])}`,
+      type,
+      member_id: pick(p.all),
+      data,
+    };
     if (withProgram) e.program_id = p.id;
     return { p, e };
   };
@@ -119,7 +124,9 @@ export async function makeWorld(t: TestApp): Promise<World> {
     ok(await t.call('POST', `/v1/members/${frozen}/freeze`, { body: {}, idem: true }), 200);
     ok(await t.call('POST', `/v1/members/${closed}/close`, { body: {}, idem: true }), 200);
     const r1 = ok(
-      await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } } }),
+      await t.call('POST', `/v1/programs/${p.id}/rules`, {
+        body: { definition: { name: 'check-in', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } },
+      }),
       201,
     );
     const r2 = ok(
@@ -136,13 +143,20 @@ export async function makeWorld(t: TestApp): Promise<World> {
       201,
     );
     const r3 = ok(
-      await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'archived', triggers: ['app.opened'], effect: { type: 'fixed', points: 1 } } } }),
+      await t.call('POST', `/v1/programs/${p.id}/rules`, {
+        body: { definition: { name: 'archived', triggers: ['app.opened'], effect: { type: 'fixed', points: 1 } } },
+      }),
       201,
     );
     ok(await t.call('POST', `/v1/rules/${r3.id}/archive`, { body: {} }), 200);
     ids.rul!.push(r1.id, r2.id, r3.id);
     kept.add(r1.id).add(r2.id);
-    ok(await t.call('POST', `/v1/programs/${p.id}/event-types`, { body: { type: 'custom.visit', schema: { type: 'object', properties: { store: { type: 'string' } } } } }), 201);
+    ok(
+      await t.call('POST', `/v1/programs/${p.id}/event-types`, {
+        body: { type: 'custom.visit', schema: { type: 'object', properties: { store: { type: 'string' } } } },
+      }),
+      201,
+    );
     for (const [id, type, data] of [
       [`fuzz-evt-${n}-1`, 'checkin', {}],
       [`fuzz-evt-${n}-2`, 'order.paid', { order_id: `o-${n}`, amount: 12_345, currency: 'CNY' }],
@@ -180,7 +194,12 @@ export async function makeWorld(t: TestApp): Promise<World> {
       scopes: ['admin', 'integration', 'read'],
       points: [1, 5, 10, 100],
       external_id: externalIds.flatMap((e) => e.members),
-      data: [{}, { order_id: 'o-77', amount: 12_345, currency: 'CNY' }, { order_id: 'o-78', amount: 100, currency: 'CNY', items: [{ sku: 'latte', amount: 100, quantity: 1 }] }, { store: 'A1' }],
+      data: [
+        {},
+        { order_id: 'o-77', amount: 12_345, currency: 'CNY' },
+        { order_id: 'o-78', amount: 100, currency: 'CNY', items: [{ sku: 'latte', amount: 100, quantity: 1 }] },
+        { store: 'A1' },
+      ],
       schema: [{ type: 'object' }, { type: 'object', properties: { store: { type: 'string' } }, required: ['store'] }],
     },
     include: { program_id: 0.95, member_id: 0.9, external_member_id: 0.05, data: 0.9, from_member_id: 1, to_member_id: 1 },

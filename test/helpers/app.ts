@@ -12,14 +12,25 @@ export interface TestApp {
   clock: ManualClock;
   keys: { admin: string; integration: string; read: string };
   /** app.inject with a key (admin by default), JSON body and optional Idempotency-Key. */
-  call(method: string, url: string, options?: { key?: string | null; body?: unknown; idem?: string | true; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    options?: { key?: string | null; body?: unknown; idem?: string | true; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
 export async function createTestApp(testDb: TestDb, start = '2026-01-01T00:00:00.000Z', env: Record<string, string> = {}): Promise<TestApp> {
   const clock = new ManualClock(start);
   // rate limits on (their hooks and headers run on every test request) but too high to be reached
-  const config = loadConfig({ JIFEN_DEMO: 'false', JIFEN_JOBS: 'false', LOG_LEVEL: 'silent', JIFEN_RATE_LIMIT_API_KEY: '1000000', JIFEN_RATE_LIMIT_MEMBER: '1000000', ...env });
+  const config = loadConfig({
+    JIFEN_DEMO: 'false',
+    JIFEN_JOBS: 'false',
+    LOG_LEVEL: 'silent',
+    JIFEN_RATE_LIMIT_API_KEY: '1000000',
+    JIFEN_RATE_LIMIT_MEMBER: '1000000',
+    ...env,
+  });
   const app = await buildApp({ config, db: testDb.db, clock });
   const now = clock.now();
   const keys = {

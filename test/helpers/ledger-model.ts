@@ -208,7 +208,9 @@ export class LedgerModel {
   }
 
   spendable(member: string, now: number): number {
-    return this.lotsOf(member).filter((l) => l.remaining > 0 && isSpendable(l, now)).reduce((s, l) => s + l.remaining, 0);
+    return this.lotsOf(member)
+      .filter((l) => l.remaining > 0 && isSpendable(l, now))
+      .reduce((s, l) => s + l.remaining, 0);
   }
 
   /** What the member could spend at `now` (GET balance available). */
@@ -301,7 +303,9 @@ export class LedgerModel {
   private takeLots(member: string, points: number, now: number): { lot: ModelLot; take: number }[] {
     const out: { lot: ModelLot; take: number }[] = [];
     let left = points;
-    const lots = this.lotsOf(member).filter((l) => l.remaining > 0 && isSpendable(l, now)).sort(lotOrder);
+    const lots = this.lotsOf(member)
+      .filter((l) => l.remaining > 0 && isSpendable(l, now))
+      .sort(lotOrder);
     for (const lot of lots) {
       if (left <= 0) break;
       const take = Math.min(lot.remaining, left);
@@ -422,8 +426,14 @@ export class LedgerModel {
       return { lotId: t.lot.id, amount: t.take };
     });
     const h: ModelHold = {
-      id: holdId, member, amount: points, captured: 0, status: 'open', createdAt: now,
-      expiresAt: now + (expiresInSeconds ?? this.rules.holdTimeoutSeconds) * SECOND_MS, allocations,
+      id: holdId,
+      member,
+      amount: points,
+      captured: 0,
+      status: 'open',
+      createdAt: now,
+      expiresAt: now + (expiresInSeconds ?? this.rules.holdTimeoutSeconds) * SECOND_MS,
+      allocations,
     };
     this.holds.push(h);
     this.post(member, 'hold', 'member', 'member_held', points);
@@ -533,7 +543,14 @@ export class LedgerModel {
    * Member-to-member transfer. The recipient gets one lot per sender lot drawn from, with the same
    * expiry. `newLotId` names the real lot created for each part (matched by amount and expiry).
    */
-  transfer(from: string, to: string, points: number, now: number, entryInId: string, newLotId: (part: { amount: number; expiresAt: number | null }) => string): ModelLot[] {
+  transfer(
+    from: string,
+    to: string,
+    points: number,
+    now: number,
+    entryInId: string,
+    newLotId: (part: { amount: number; expiresAt: number | null }) => string,
+  ): ModelLot[] {
     if (from === to) throw new ModelError('TRANSFER_TO_SELF');
     const [first, second] = from < to ? [from, to] : [to, from];
     this.lock(first, now);
@@ -583,8 +600,20 @@ export class LedgerModel {
 
   private newLot(member: string, id: string, entryId: string, points: number, now: number, availableAt: number, expiresAt: number | null): ModelLot {
     const lot: ModelLot = {
-      id, member, entryId, amount: points, remaining: points, held: 0, spent: 0, expired: 0, reversed: 0, reversalTotal: 0, reversalHeld: 0,
-      earnedAt: now, availableAt, expiresAt,
+      id,
+      member,
+      entryId,
+      amount: points,
+      remaining: points,
+      held: 0,
+      spent: 0,
+      expired: 0,
+      reversed: 0,
+      reversalTotal: 0,
+      reversalHeld: 0,
+      earnedAt: now,
+      availableAt,
+      expiresAt,
     };
     this.lots.push(lot);
     return lot;

@@ -5,7 +5,16 @@ import { forEachDatabase } from '../helpers/db.ts';
 import { assertProblem, createMember, createProgram, type Fixture, hold, type Json, makeFixture, ok, send, v1Routes, worldState } from './support.ts';
 
 /** Routes as the table declares them; the ids are placeholders, only method, url shape and scope matter here. */
-const TABLE = v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x', ruleId: 'rul_x', eventId: 'evt_x' });
+const TABLE = v1Routes({
+  programId: 'prg_x',
+  memberId: 'mbr_x',
+  otherMemberId: 'mbr_y',
+  holdId: 'hld_x',
+  entryId: 'ent_x',
+  apiKeyId: 'key_x',
+  ruleId: 'rul_x',
+  eventId: 'evt_x',
+});
 const writes = TABLE.filter((r) => r.method !== 'GET');
 const adminOnly = TABLE.filter((r) => r.scope === 'admin');
 
@@ -65,7 +74,20 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
       const key = t.keys.integration;
       const integrationWrites = v1Routes(g).filter((r) => r.method !== 'GET' && r.scope === 'integration');
       assert.deepEqual(integrationWrites.map((r) => r.op).sort(), [
-        'captureHold', 'createHold', 'createMember', 'createMemberToken', 'creditPoints', 'debitPoints', 'previewEvent', 'recordActivity', 'reverseCredit', 'sendEvent', 'sendEvents', 'transferPoints', 'updateMember', 'voidHold',
+        'captureHold',
+        'createHold',
+        'createMember',
+        'createMemberToken',
+        'creditPoints',
+        'debitPoints',
+        'previewEvent',
+        'recordActivity',
+        'reverseCredit',
+        'sendEvent',
+        'sendEvents',
+        'transferPoints',
+        'updateMember',
+        'voidHold',
       ]);
       for (const r of integrationWrites.filter((x) => x.op !== 'voidHold')) {
         const res = await send(t, r, key);

@@ -3,7 +3,20 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { unique } from '../helpers/factories.ts';
-import { assertProblem, createMember, createProgram, credit, type Fixture, hold, type Json, makeFixture, memberState, ok, type Res, v1Routes } from './support.ts';
+import {
+  assertProblem,
+  createMember,
+  createProgram,
+  credit,
+  type Fixture,
+  hold,
+  type Json,
+  makeFixture,
+  memberState,
+  ok,
+  type Res,
+  v1Routes,
+} from './support.ts';
 
 /** The routes that move points, with what else a valid body needs. */
 interface PointRoute {
@@ -154,7 +167,12 @@ forEachDatabase('HTTP bad input', (getDb) => {
       ['an empty reason', (x) => `/v1/members/${x.memberId}/credits`, { points: 5, reason: '' }, '/reason'],
       ['a reason over 500 characters', (x) => `/v1/members/${x.memberId}/debits`, { points: 5, reason: 'r'.repeat(501) }, '/reason'],
       ['a reference over 200 characters', (x) => `/v1/members/${x.memberId}/holds`, { points: 5, reference: 'o'.repeat(201) }, '/reference'],
-      ['metadata with 51 keys', (x) => `/v1/members/${x.memberId}/credits`, { points: 5, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) }, '/metadata'],
+      [
+        'metadata with 51 keys',
+        (x) => `/v1/members/${x.memberId}/credits`,
+        { points: 5, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) },
+        '/metadata',
+      ],
       ['metadata that is a list', (x) => `/v1/members/${x.memberId}/credits`, { points: 5, metadata: ['a'] }, '/metadata'],
       ['negative pending days', (x) => `/v1/members/${x.memberId}/credits`, { points: 5, pending_days: -1 }, '/pending_days'],
       ['pending days over 3650', (x) => `/v1/members/${x.memberId}/credits`, { points: 5, pending_days: 3651 }, '/pending_days'],
@@ -243,14 +261,19 @@ forEachDatabase('HTTP bad input', (getDb) => {
       const routes = v1Routes(g).map((r) => (r.op === 'revokeApiKey' ? { ...r, url: '/v1/api-keys/key_doesnotexist' } : r));
       for (const r of routes) {
         const payloads = r.method === 'GET' ? [undefined] : ['{"points": ', '[]', '"x"', '123', '{"points": 9007199254740993, "unknown": true}'];
-        const queries = r.method === 'GET' ? ['?limit=-1', '?limit=1e309', '?cursor=%00%01', '?cursor=' + 'A'.repeat(600), '?unknown=1', '?limit=1&limit=2'] : [''];
+        const queries =
+          r.method === 'GET' ? ['?limit=-1', '?limit=1e309', '?cursor=%00%01', `?cursor=${'A'.repeat(600)}`, '?unknown=1', '?limit=1&limit=2'] : [''];
         for (const payload of payloads) {
           for (const query of queries) {
             const res = await t.app.inject({
               method: r.method,
               url: r.url + query,
               payload,
-              headers: { authorization: `Bearer ${t.keys.admin}`, 'idempotency-key': unique('idem'), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+              headers: {
+                authorization: `Bearer ${t.keys.admin}`,
+                'idempotency-key': unique('idem'),
+                ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+              },
             });
             const problem = /^application\/problem\+json/.test(String(res.headers['content-type']));
             // Writes must refuse these bodies (the sweep takes no body and ignores it). Reads without a

@@ -85,7 +85,17 @@ describe('the client error handler (no database)', () => {
   it('answers a request that timed out with 408 REQUEST_TIMEOUT problem+json, and writes nothing on a reset connection', () => {
     let written = '';
     let destroyed = 0;
-    const socket = { destroyed: false, writable: true, write: (s: string) => { written += s; return true; }, destroy: () => { destroyed++; } };
+    const socket = {
+      destroyed: false,
+      writable: true,
+      write: (s: string) => {
+        written += s;
+        return true;
+      },
+      destroy: () => {
+        destroyed++;
+      },
+    };
     clientErrorHandler(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket as never);
     const [head, body] = written.split('\r\n\r\n');
     assert.match(head!, /^HTTP\/1\.1 408 Request Timeout\r\n/);
@@ -124,15 +134,71 @@ forEachDatabase('HTTP hostile input', (getDb) => {
   describe('JSON nested too deeply (item 6)', () => {
     /** The reproductions of the issue: [what, method, url, body text, path of the culprit, idempotency key]. */
     const cases = (): [string, string, string, string, string, boolean][] => [
-      ['credit metadata 3,000 arrays deep', 'POST', `/v1/members/${f.memberId}/credits`, `{"points":5,"metadata":{"x":${arrays(3000)}}}`, `/metadata/x${repeat('/0', 62)}`, true],
-      ['credit metadata 3,000 objects deep', 'POST', `/v1/members/${f.memberId}/credits`, `{"points":5,"metadata":{"x":${objects(3000)}}}`, `/metadata/x${repeat('/a', 62)}`, true],
+      [
+        'credit metadata 3,000 arrays deep',
+        'POST',
+        `/v1/members/${f.memberId}/credits`,
+        `{"points":5,"metadata":{"x":${arrays(3000)}}}`,
+        `/metadata/x${repeat('/0', 62)}`,
+        true,
+      ],
+      [
+        'credit metadata 3,000 objects deep',
+        'POST',
+        `/v1/members/${f.memberId}/credits`,
+        `{"points":5,"metadata":{"x":${objects(3000)}}}`,
+        `/metadata/x${repeat('/a', 62)}`,
+        true,
+      ],
       ['program metadata 3,000 deep', 'POST', '/v1/programs', `{"name":"deep","metadata":{"x":${arrays(3000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
-      ['program update metadata 10,000 deep', 'PATCH', `/v1/programs/${f.programId}`, `{"metadata":{"x":${arrays(10_000)}}}`, `/metadata/x${repeat('/0', 62)}`, false],
-      ['member attributes 3,000 deep', 'PATCH', `/v1/members/${f.memberId}`, `{"attributes":{"x":${objects(3000)}}}`, `/attributes/x${repeat('/a', 62)}`, false],
-      ['event data 5,000 deep', 'POST', '/v1/events', `{"id":"deep-1","type":"app.opened","program_id":"${f.programId}","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}`, `/data/x${repeat('/0', 62)}`, false],
-      ['a batch event 5,000 deep', 'POST', '/v1/events/batch', `{"program_id":"${f.programId}","events":[{"id":"deep-2","type":"app.opened","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}]}`, `/events/0/data/x${repeat('/0', 60)}`, false],
-      ['a rule condition 3,000 deep', 'POST', `/v1/programs/${f.programId}/rules`, `{"definition":{"name":"deep","triggers":["checkin"],"effect":{"type":"fixed","points":1},"condition":${objects(3000, 'true')}}}`, `/definition/condition${repeat('/a', 62)}`, false],
-      ['an event type schema 3,000 deep', 'POST', `/v1/programs/${f.programId}/event-types`, `{"type":"deep.schema","schema":{"type":"object","properties":${objects(3000)}}}`, `/schema/properties${repeat('/a', 62)}`, false],
+      [
+        'program update metadata 10,000 deep',
+        'PATCH',
+        `/v1/programs/${f.programId}`,
+        `{"metadata":{"x":${arrays(10_000)}}}`,
+        `/metadata/x${repeat('/0', 62)}`,
+        false,
+      ],
+      [
+        'member attributes 3,000 deep',
+        'PATCH',
+        `/v1/members/${f.memberId}`,
+        `{"attributes":{"x":${objects(3000)}}}`,
+        `/attributes/x${repeat('/a', 62)}`,
+        false,
+      ],
+      [
+        'event data 5,000 deep',
+        'POST',
+        '/v1/events',
+        `{"id":"deep-1","type":"app.opened","program_id":"${f.programId}","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}`,
+        `/data/x${repeat('/0', 62)}`,
+        false,
+      ],
+      [
+        'a batch event 5,000 deep',
+        'POST',
+        '/v1/events/batch',
+        `{"program_id":"${f.programId}","events":[{"id":"deep-2","type":"app.opened","member_id":"${f.memberId}","data":{"x":${arrays(5000)}}}]}`,
+        `/events/0/data/x${repeat('/0', 60)}`,
+        false,
+      ],
+      [
+        'a rule condition 3,000 deep',
+        'POST',
+        `/v1/programs/${f.programId}/rules`,
+        `{"definition":{"name":"deep","triggers":["checkin"],"effect":{"type":"fixed","points":1},"condition":${objects(3000, 'true')}}}`,
+        `/definition/condition${repeat('/a', 62)}`,
+        false,
+      ],
+      [
+        'an event type schema 3,000 deep',
+        'POST',
+        `/v1/programs/${f.programId}/event-types`,
+        `{"type":"deep.schema","schema":{"type":"object","properties":${objects(3000)}}}`,
+        `/schema/properties${repeat('/a', 62)}`,
+        false,
+      ],
       ['a top-level array 10,000 deep', 'POST', `/v1/members/${f.memberId}/credits`, arrays(10_000), repeat('/0', 64), true],
       ['a top-level array 100,000 deep', 'POST', '/v1/transfers', arrays(100_000), repeat('/0', 64), true],
     ];
@@ -149,7 +215,11 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       // body (1) → metadata (2) → x and 62 arrays: 64 levels in all; metadata allows 8
       const res = await t.call('POST', `/v1/members/${f.memberId}/credits`, { body: `{"points":5,"metadata":{"x":${arrays(62)}}}`, idem: true });
       assertProblem(res, 400, 'VALIDATION_FAILED', { path: `/metadata/x${repeat('/0', 7)}` });
-      assertProblem(await t.call('POST', `/v1/members/${f.memberId}/credits`, { body: `{"points":5,"metadata":{"x":${arrays(63)}}}`, idem: true }), 400, 'JSON_TOO_DEEP');
+      assertProblem(
+        await t.call('POST', `/v1/members/${f.memberId}/credits`, { body: `{"points":5,"metadata":{"x":${arrays(63)}}}`, idem: true }),
+        400,
+        'JSON_TOO_DEEP',
+      );
       await assertUnchanged();
     });
 
@@ -189,7 +259,12 @@ forEachDatabase('HTTP hostile input', (getDb) => {
         ['POST', `/v1/members/${f.memberId}/debits`, { points: 5, metadata: over }, '/metadata'],
         ['POST', `/v1/members/${f.memberId}/holds`, { points: 5, metadata: { ['k'.repeat(65)]: 1 } }, '/metadata'],
         ['POST', `/v1/members/${f.memberId}/adjustments`, { points: 5, reason_code: 'goodwill', metadata: { ['键'.repeat(65)]: 1 } }, '/metadata'],
-        ['POST', '/v1/transfers', { from_member_id: f.memberId, to_member_id: f.otherMemberId, points: 5, metadata: { a: { b: nested(8) } } }, `/metadata/a/b${repeat('/n', 6)}`],
+        [
+          'POST',
+          '/v1/transfers',
+          { from_member_id: f.memberId, to_member_id: f.otherMemberId, points: 5, metadata: { a: { b: nested(8) } } },
+          `/metadata/a/b${repeat('/n', 6)}`,
+        ],
         ['POST', `/v1/holds/${f.holdId}/capture`, { metadata: { ['k'.repeat(100)]: 1 } }, '/metadata'],
         ['PATCH', `/v1/members/${f.memberId}`, { attributes: { ['k'.repeat(65)]: 1 } }, '/attributes'],
         ['PATCH', `/v1/programs/${f.programId}`, { metadata: nested(9) }, `/metadata${repeat('/n', 8)}`],
@@ -211,17 +286,32 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       };
       const rule = (condition: unknown, multiplierCondition?: unknown) => ({
         definition: {
-          name: 'limits', triggers: ['checkin'], effect: { type: 'fixed', points: 1 }, condition,
+          name: 'limits',
+          triggers: ['checkin'],
+          effect: { type: 'fixed', points: 1 },
+          condition,
           ...(multiplierCondition === undefined ? {} : { multipliers: [{ type: 'condition', condition: multiplierCondition, multiplier: '2' }] }),
         },
       });
       const bigIn = { in: [{ var: 'event.data.store_id' }, Array.from({ length: 7000 }, (_, i) => `store-${i}`)] };
       assert.ok(JSON.stringify(bigIn).length > 65_536);
       const cases: [string, unknown, string][] = [
-        ['/v1/events', { id: unique('ev'), type: 'app.opened', program_id: f.programId, member_id: f.memberId, data: { x: nested(32) } }, `/data/x${repeat('/n', 31)}`],
+        [
+          '/v1/events',
+          { id: unique('ev'), type: 'app.opened', program_id: f.programId, member_id: f.memberId, data: { x: nested(32) } },
+          `/data/x${repeat('/n', 31)}`,
+        ],
         ['/v1/events/preview', { id: 'p', type: 'app.opened', program_id: f.programId, member_id: f.memberId, data: nested(33) }, `/data${repeat('/n', 32)}`],
-        ['/v1/events/batch', { program_id: f.programId, events: [{ id: unique('ev'), type: 'app.opened', member_id: f.memberId, data: { x: nested(32) } }] }, `/events/0/data/x${repeat('/n', 31)}`],
-        [`/v1/programs/${f.programId}/event-types`, { type: 'limits.deep', schema: { type: 'object', properties: nested(32) } }, `/schema/properties${repeat('/n', 31)}`],
+        [
+          '/v1/events/batch',
+          { program_id: f.programId, events: [{ id: unique('ev'), type: 'app.opened', member_id: f.memberId, data: { x: nested(32) } }] },
+          `/events/0/data/x${repeat('/n', 31)}`,
+        ],
+        [
+          `/v1/programs/${f.programId}/event-types`,
+          { type: 'limits.deep', schema: { type: 'object', properties: nested(32) } },
+          `/schema/properties${repeat('/n', 31)}`,
+        ],
         [`/v1/programs/${f.programId}/event-types`, { type: 'limits.big', schema: { type: 'object', description: 'd'.repeat(65_536) } }, '/schema'],
         [`/v1/programs/${f.programId}/rules`, rule(deepLogic(33)), `/definition/condition${repeat('/!', 32)}`],
         [`/v1/programs/${f.programId}/rules`, rule(true, deepLogic(33)), `/definition/multipliers/0/condition${repeat('/!', 32)}`],
@@ -232,7 +322,12 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       for (const values of [{ ['t'.repeat(65)]: '2' }, { '': '2' }]) {
         const body = { definition: { name: 'keys', triggers: ['checkin'], effect: { type: 'fixed', points: 1 }, multipliers: [{ type: 'tier', values }] } };
         cases.push([`/v1/programs/${f.programId}/rules`, body, '/definition/multipliers/0/values']);
-        const labels = { definition: { ...body.definition, multipliers: [{ type: 'tier', values: { gold: '2' }, labels: Object.fromEntries(Object.keys(values).map((k) => [k, 'x'])) }] } };
+        const labels = {
+          definition: {
+            ...body.definition,
+            multipliers: [{ type: 'tier', values: { gold: '2' }, labels: Object.fromEntries(Object.keys(values).map((k) => [k, 'x'])) }],
+          },
+        };
         cases.push([`/v1/programs/${f.programId}/rules`, labels, '/definition/multipliers/0/labels']);
       }
       for (const [url, body, path] of cases) {
@@ -252,7 +347,12 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       ok(await t.call('POST', '/v1/events', { body: { id: unique('ev'), type: 'limits.ok', program_id: p.id, member_id: m.id, data } }), 201);
       let logic: unknown = true;
       for (let i = 0; i < 32; i++) logic = { '!!': logic };
-      const rule = ok(await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'deep but fine', triggers: ['checkin'], effect: { type: 'fixed', points: 1 }, condition: logic } } }), 201);
+      const rule = ok(
+        await t.call('POST', `/v1/programs/${p.id}/rules`, {
+          body: { definition: { name: 'deep but fine', triggers: ['checkin'], effect: { type: 'fixed', points: 1 }, condition: logic } },
+        }),
+        201,
+      );
       // and the condition comes back as it was given
       assert.deepEqual(rule.current.definition.condition, logic);
       assert.deepEqual(ok(await t.call('GET', `/v1/rules/${rule.id}`), 200).current.definition.condition, logic);
@@ -269,8 +369,13 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       }
       const before = await state();
       for (const externalId of ['e'.repeat(129), '😀'.repeat(129)]) {
-        assertProblem(await t.call('POST', `/v1/programs/${f.programId}/members`, { body: { external_id: externalId } }), 400, 'VALIDATION_FAILED', { path: '/external_id' });
-        assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members/by-external-id/${encodeURIComponent(externalId)}`), 400, 'VALIDATION_FAILED', { path: '/externalId', location: 'params' });
+        assertProblem(await t.call('POST', `/v1/programs/${f.programId}/members`, { body: { external_id: externalId } }), 400, 'VALIDATION_FAILED', {
+          path: '/external_id',
+        });
+        assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members/by-external-id/${encodeURIComponent(externalId)}`), 400, 'VALIDATION_FAILED', {
+          path: '/externalId',
+          location: 'params',
+        });
       }
       assert.deepEqual(await state(), before);
     });
@@ -283,8 +388,16 @@ forEachDatabase('HTTP hostile input', (getDb) => {
         assert.equal(found.event_id, id);
       }
       const before = await state();
-      assertProblem(await t.call('POST', '/v1/events', { body: { id: 'v'.repeat(129), type: 'app.opened', program_id: f.programId, member_id: f.memberId } }), 400, 'VALIDATION_FAILED', { path: '/id' });
-      assertProblem(await t.call('GET', `/v1/programs/${f.programId}/events/by-external-id/${'v'.repeat(129)}`), 400, 'VALIDATION_FAILED', { path: '/externalId', location: 'params' });
+      assertProblem(
+        await t.call('POST', '/v1/events', { body: { id: 'v'.repeat(129), type: 'app.opened', program_id: f.programId, member_id: f.memberId } }),
+        400,
+        'VALIDATION_FAILED',
+        { path: '/id' },
+      );
+      assertProblem(await t.call('GET', `/v1/programs/${f.programId}/events/by-external-id/${'v'.repeat(129)}`), 400, 'VALIDATION_FAILED', {
+        path: '/externalId',
+        location: 'params',
+      });
       assert.deepEqual(await state(), before);
     });
 
@@ -293,8 +406,14 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       assert.equal(email.length, 254);
       const m = await createMember(t, f.programId, { email });
       const found = ok(await t.call('GET', `/v1/programs/${f.programId}/members?q=${encodeURIComponent(email)}`), 200);
-      assert.deepEqual(found.data.map((x: Json) => x.id), [m.id]);
-      assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members?q=${'q'.repeat(255)}`), 400, 'VALIDATION_FAILED', { path: '/q', location: 'querystring' });
+      assert.deepEqual(
+        found.data.map((x: Json) => x.id),
+        [m.id],
+      );
+      assertProblem(await t.call('GET', `/v1/programs/${f.programId}/members?q=${'q'.repeat(255)}`), 400, 'VALIDATION_FAILED', {
+        path: '/q',
+        location: 'querystring',
+      });
     });
 
     it('answers a path parameter over 1,024 characters with 414 URI_TOO_LONG problem+json, on reads and writes', async () => {
@@ -316,10 +435,19 @@ forEachDatabase('HTTP hostile input', (getDb) => {
 
     it('answers over-long URLs and headers with 431, malformed requests with 400, as problem+json on the socket', async () => {
       const key = t.keys.admin;
-      const credit = (extra: string) => `POST /v1/members/${f.memberId}/credits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nIdempotency-Key: ${unique('raw')}\r\nContent-Type: application/json\r\n${extra}`;
+      const credit = (extra: string) =>
+        `POST /v1/members/${f.memberId}/credits HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nIdempotency-Key: ${unique('raw')}\r\nContent-Type: application/json\r\n${extra}`;
       const body = '{"points":5}';
-      assertRawProblem(await rawHttp(port, `GET /v1/programs?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
-      assertRawProblem(await rawHttp(port, `POST /v1/members/${f.memberId}/credits?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431, 'HEADERS_TOO_LARGE');
+      assertRawProblem(
+        await rawHttp(port, `GET /v1/programs?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`),
+        431,
+        'HEADERS_TOO_LARGE',
+      );
+      assertRawProblem(
+        await rawHttp(port, `POST /v1/members/${f.memberId}/credits?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+        431,
+        'HEADERS_TOO_LARGE',
+      );
       assertRawProblem(await rawHttp(port, credit(`X-Big: ${'b'.repeat(20_000)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`)), 431, 'HEADERS_TOO_LARGE');
       assertRawProblem(await rawHttp(port, 'HELLO\r\n\r\n'), 400, 'BAD_REQUEST');
       assertRawProblem(await rawHttp(port, 'GET / HTTP/9.9\r\nHost: x\r\n\r\n'), 400, 'BAD_REQUEST');
@@ -340,7 +468,12 @@ forEachDatabase('HTTP hostile input', (getDb) => {
 
     it('reads bodies as UTF-8 JSON only: invalid UTF-8 is 400 INVALID_JSON, another charset or a Content-Encoding is 415', async () => {
       const inject = (payload: string | Buffer, headers: Record<string, string>) =>
-        t.app.inject({ method: 'POST', url: `/v1/members/${f.memberId}/credits`, payload, headers: { authorization: `Bearer ${t.keys.admin}`, 'idempotency-key': unique('idem'), ...headers } });
+        t.app.inject({
+          method: 'POST',
+          url: `/v1/members/${f.memberId}/credits`,
+          payload,
+          headers: { authorization: `Bearer ${t.keys.admin}`, 'idempotency-key': unique('idem'), ...headers },
+        });
       const json = 'application/json';
       // {"points":5,"reason":"<ff fe>"}: Node would read the bytes as U+FFFD and store that
       const invalid = Buffer.concat([Buffer.from('{"points":5,"reason":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
@@ -375,7 +508,15 @@ forEachDatabase('HTTP hostile input', (getDb) => {
     });
 
     it('reads query numbers only as plain decimal digits: 0x10, 1e1, " 5", +5, 0b1, 1.0, 16.5 are 400 at the field', async () => {
-      const lists = ['/v1/programs', `/v1/programs/${f.programId}/members`, `/v1/members/${f.memberId}/entries`, `/v1/members/${f.memberId}/lots`, `/v1/members/${f.memberId}/holds`, `/v1/members/${f.memberId}/events`, `/v1/programs/${f.programId}/rules`];
+      const lists = [
+        '/v1/programs',
+        `/v1/programs/${f.programId}/members`,
+        `/v1/members/${f.memberId}/entries`,
+        `/v1/members/${f.memberId}/lots`,
+        `/v1/members/${f.memberId}/holds`,
+        `/v1/members/${f.memberId}/events`,
+        `/v1/programs/${f.programId}/rules`,
+      ];
       for (const url of lists) {
         for (const value of ['0x10', '1e1', '%205', '5%20', '%2B5', '0b1', '0o7', '1.0', '16.5', 'Infinity', '', '1234567890123456']) {
           assertProblem(await t.call('GET', `${url}?limit=${value}`), 400, 'VALIDATION_FAILED', { path: '/limit', location: 'querystring' });
@@ -396,7 +537,10 @@ forEachDatabase('HTTP hostile input', (getDb) => {
     });
     const operations = (): [string, string, Json][] =>
       Object.entries<Json>(spec.paths).flatMap(([path, item]) =>
-        Object.entries<Json>(item).filter(([m]) => ['get', 'post', 'patch', 'put', 'delete'].includes(m)).map(([m, op]): [string, string, Json] => [m, path, op]));
+        Object.entries<Json>(item)
+          .filter(([m]) => ['get', 'post', 'patch', 'put', 'delete'].includes(m))
+          .map(([m, op]): [string, string, Json] => [m, path, op]),
+      );
 
     it('declares every error body of every operation as application/problem+json, never application/json', () => {
       let count = 0;
@@ -404,7 +548,15 @@ forEachDatabase('HTTP hostile input', (getDb) => {
         for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
           if (Number(status) < 400 || path === '/readyz') continue;
           assert.deepEqual(Object.keys(response.content ?? {}), ['application/problem+json'], `${method} ${path} ${status}`);
-          assert.deepEqual(response.content['application/problem+json'].schema.required, ['type', 'title', 'status', 'detail', 'code', 'instance', 'request_id']);
+          assert.deepEqual(response.content['application/problem+json'].schema.required, [
+            'type',
+            'title',
+            'status',
+            'detail',
+            'code',
+            'instance',
+            'request_id',
+          ]);
           count++;
         }
       }
@@ -429,10 +581,13 @@ forEachDatabase('HTTP hostile input', (getDb) => {
       assert.deepEqual(credit.properties.metadata.propertyNames, { maxLength: 64 });
       assert.deepEqual(credit.properties.metadata['x-json-limits'], { maxDepth: 8, maxBytes: 16_384 });
       assert.equal(spec.paths['/v1/members/{memberId}/credits'].post.requestBody.required, true);
-      for (const [path, method] of [['/v1/jobs/sweep', 'post'], ['/v1/holds/{holdId}/capture', 'post'], ['/v1/members/{memberId}/freeze', 'post']] as const) {
+      for (const [path, method] of [
+        ['/v1/jobs/sweep', 'post'],
+        ['/v1/holds/{holdId}/capture', 'post'],
+        ['/v1/members/{memberId}/freeze', 'post'],
+      ] as const) {
         assert.equal(spec.paths[path][method].requestBody.required, false, `${method} ${path}`);
       }
     });
   });
 });
-

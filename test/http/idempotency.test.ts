@@ -32,11 +32,29 @@ forEachDatabase('HTTP idempotency', (getDb) => {
   }
   const required: Write[] = [
     { name: 'credit', status: 201, url: (s) => `/v1/members/${s.a}/credits`, body: () => ({ points: 10 }), other: () => ({ points: 11 }) },
-    { name: 'debit', status: 201, url: (s) => `/v1/members/${s.a}/debits`, body: () => ({ points: 10 }), other: () => ({ points: 10, reference: 'another order' }) },
+    {
+      name: 'debit',
+      status: 201,
+      url: (s) => `/v1/members/${s.a}/debits`,
+      body: () => ({ points: 10 }),
+      other: () => ({ points: 10, reference: 'another order' }),
+    },
     { name: 'hold', status: 201, url: (s) => `/v1/members/${s.a}/holds`, body: () => ({ points: 10 }), other: () => ({ points: 12 }) },
     { name: 'reversal', status: 201, url: (s) => `/v1/entries/${s.entryId}/reversals`, body: () => ({ points: 10 }), other: () => ({ points: 20 }) },
-    { name: 'adjustment', status: 201, url: (s) => `/v1/members/${s.a}/adjustments`, body: () => ({ points: -10, reason_code: 'correction' }), other: () => ({ points: 10, reason_code: 'correction' }) },
-    { name: 'transfer', status: 201, url: () => '/v1/transfers', body: (s) => ({ from_member_id: s.a, to_member_id: s.b, points: 10 }), other: (s) => ({ from_member_id: s.b, to_member_id: s.a, points: 10 }) },
+    {
+      name: 'adjustment',
+      status: 201,
+      url: (s) => `/v1/members/${s.a}/adjustments`,
+      body: () => ({ points: -10, reason_code: 'correction' }),
+      other: () => ({ points: 10, reason_code: 'correction' }),
+    },
+    {
+      name: 'transfer',
+      status: 201,
+      url: () => '/v1/transfers',
+      body: (s) => ({ from_member_id: s.a, to_member_id: s.b, points: 10 }),
+      other: (s) => ({ from_member_id: s.b, to_member_id: s.a, points: 10 }),
+    },
   ];
 
   describe('ledger writes that require a key', () => {
@@ -71,9 +89,18 @@ forEachDatabase('HTTP idempotency', (getDb) => {
       it(`refuses a ${w.name} without an Idempotency-Key with 400 IDEMPOTENCY_KEY_REQUIRED and changes nothing`, async () => {
         const s = await setup();
         await unchanged(t, [s.a, s.b], async () => {
-          assertProblem(await t.call('POST', w.url(s), { body: w.body(s) }), 400, 'IDEMPOTENCY_KEY_REQUIRED', { path: '/Idempotency-Key', location: 'headers' });
-          assertProblem(await t.call('POST', w.url(s), { body: w.body(s), headers: { 'idempotency-key': '' } }), 400, 'VALIDATION_FAILED', { path: '/Idempotency-Key', location: 'headers' });
-          assertProblem(await t.call('POST', w.url(s), { body: w.body(s), idem: 'k'.repeat(256) }), 400, 'VALIDATION_FAILED', { path: '/Idempotency-Key', location: 'headers' });
+          assertProblem(await t.call('POST', w.url(s), { body: w.body(s) }), 400, 'IDEMPOTENCY_KEY_REQUIRED', {
+            path: '/Idempotency-Key',
+            location: 'headers',
+          });
+          assertProblem(await t.call('POST', w.url(s), { body: w.body(s), headers: { 'idempotency-key': '' } }), 400, 'VALIDATION_FAILED', {
+            path: '/Idempotency-Key',
+            location: 'headers',
+          });
+          assertProblem(await t.call('POST', w.url(s), { body: w.body(s), idem: 'k'.repeat(256) }), 400, 'VALIDATION_FAILED', {
+            path: '/Idempotency-Key',
+            location: 'headers',
+          });
         });
       });
     }

@@ -96,7 +96,11 @@ forEachDatabase('HTTP ledger', (getDb) => {
     it('refuses pending_days together with available_at (400 at /pending_days) and changes nothing', async () => {
       const m = await member(10);
       await unchanged(t, [m.id], async () => {
-        const res = await post(`/v1/members/${m.id}/credits`, { points: 5, pending_days: 1, available_at: new Date(t.clock.now().getTime() + DAY).toISOString() });
+        const res = await post(`/v1/members/${m.id}/credits`, {
+          points: 5,
+          pending_days: 1,
+          available_at: new Date(t.clock.now().getTime() + DAY).toISOString(),
+        });
         assertProblem(res, 400, 'VALIDATION_FAILED', { path: '/pending_days' });
       });
     });
@@ -107,7 +111,9 @@ forEachDatabase('HTTP ledger', (getDb) => {
         const past = new Date(t.clock.now().getTime() - DAY).toISOString();
         assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, expires_at: past }), 422, 'INVALID_EXPIRY', { path: '/expires_at' });
         const soon = new Date(t.clock.now().getTime() + DAY).toISOString();
-        assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, pending_days: 2, expires_at: soon }), 422, 'INVALID_EXPIRY', { path: '/expires_at' });
+        assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, pending_days: 2, expires_at: soon }), 422, 'INVALID_EXPIRY', {
+          path: '/expires_at',
+        });
         assertProblem(await post(`/v1/members/${m.id}/credits`, { points: 5, expires_at: 'tomorrow' }), 400, 'VALIDATION_FAILED', { path: '/expires_at' });
       });
     });
@@ -170,7 +176,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const captured = ok(await t.call('POST', `/v1/holds/${h.hold.id}/capture`, { body: {} }), 200);
       assert.equal(captured.hold.status, 'captured');
       assert.equal(captured.hold.captured, 30);
-      assert.deepEqual(captured.entries.map((e: Json) => [e.kind, e.amount]), [['capture', 30]]);
+      assert.deepEqual(
+        captured.entries.map((e: Json) => [e.kind, e.amount]),
+        [['capture', 30]],
+      );
       assert.equal(captured.balance.available, 70);
       assert.equal(captured.balance.held, 0);
       assert.equal(captured.balance.lifetime_spent, 30);
@@ -182,7 +191,13 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const h = await hold(t, m.id, 40);
       const res = ok(await t.call('POST', `/v1/holds/${h.hold.id}/capture`, { body: { points: 25 } }), 200);
       assert.equal(res.hold.captured, 25);
-      assert.deepEqual(res.entries.map((e: Json) => [e.kind, e.amount]), [['capture', 25], ['release', 15]]);
+      assert.deepEqual(
+        res.entries.map((e: Json) => [e.kind, e.amount]),
+        [
+          ['capture', 25],
+          ['release', 15],
+        ],
+      );
       assert.equal(res.balance.available, 75);
       assert.equal(res.balance.held, 0);
     });
@@ -192,7 +207,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const h = await hold(t, m.id, 40);
       const res = ok(await t.call('POST', `/v1/holds/${h.hold.id}/void`, { body: { reason: 'cancelled' } }), 200);
       assert.equal(res.hold.status, 'voided');
-      assert.deepEqual(res.entries.map((e: Json) => [e.kind, e.amount]), [['release', 40]]);
+      assert.deepEqual(
+        res.entries.map((e: Json) => [e.kind, e.amount]),
+        [['release', 40]],
+      );
       assert.equal(res.balance.available, 100);
     });
 
@@ -224,13 +242,16 @@ forEachDatabase('HTTP ledger', (getDb) => {
       t.clock.advance(61_000);
       assert.equal((await get(`/v1/holds/${h.hold.id}`)).status, 'expired');
       assert.equal((await balance(t, m.id)).available, 100);
-      assert.deepEqual((await get(`/v1/members/${m.id}/holds?status=expired`)).data.map((x: Json) => x.id), [h.hold.id]);
+      assert.deepEqual(
+        (await get(`/v1/members/${m.id}/holds?status=expired`)).data.map((x: Json) => x.id),
+        [h.hold.id],
+      );
       assert.deepEqual((await get(`/v1/members/${m.id}/holds?status=open`)).data, []);
       assertProblem(await t.call('POST', `/v1/holds/${h.hold.id}/capture`, { body: {} }), 409, 'HOLD_EXPIRED');
       assert.equal((await balance(t, m.id)).available, 100);
     });
 
-    it('lists a member\'s holds by status, newest first, with a cursor', async () => {
+    it("lists a member's holds by status, newest first, with a cursor", async () => {
       const m = await member(100);
       const open = [await hold(t, m.id, 1), await hold(t, m.id, 2), await hold(t, m.id, 3)];
       const captured = await hold(t, m.id, 4);
@@ -240,8 +261,14 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const all: string[] = (await get(`/v1/members/${m.id}/holds`)).data.map((x: Json) => x.id);
       assert.deepEqual([...all].sort(), [voided, captured, ...open].map((x) => x.hold.id).sort());
       assert.deepEqual(all, [...all].sort().reverse(), 'newest (largest time-sortable id) first');
-      assert.deepEqual((await get(`/v1/members/${m.id}/holds?status=captured`)).data.map((x: Json) => x.id), [captured.hold.id]);
-      assert.deepEqual((await get(`/v1/members/${m.id}/holds?status=voided`)).data.map((x: Json) => x.id), [voided.hold.id]);
+      assert.deepEqual(
+        (await get(`/v1/members/${m.id}/holds?status=captured`)).data.map((x: Json) => x.id),
+        [captured.hold.id],
+      );
+      assert.deepEqual(
+        (await get(`/v1/members/${m.id}/holds?status=voided`)).data.map((x: Json) => x.id),
+        [voided.hold.id],
+      );
       assert.equal((await get(`/v1/members/${m.id}/holds?status=open`)).data.length, 3);
       const seen: string[] = [];
       let cursor: string | null = null;
@@ -252,7 +279,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
       } while (cursor);
       assert.deepEqual(seen, all);
       assertProblem(await t.call('GET', `/v1/members/${m.id}/holds?status=pending`), 400, 'VALIDATION_FAILED', { path: '/status', location: 'querystring' });
-      assertProblem(await t.call('GET', `/v1/members/${m.id}/holds?cursor=${forgeCursor([1, 2])}`), 400, 'INVALID_CURSOR', { path: '/cursor', location: 'querystring' });
+      assertProblem(await t.call('GET', `/v1/members/${m.id}/holds?cursor=${forgeCursor([1, 2])}`), 400, 'INVALID_CURSOR', {
+        path: '/cursor',
+        location: 'querystring',
+      });
     });
 
     it('refuses a hold over the available points (422 INSUFFICIENT_POINTS) and changes nothing', async () => {
@@ -277,8 +307,20 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const m = await member();
       const c = await credit(t, m.id, 80);
       const body = ok(await post(`/v1/entries/${c.entry.id}/reversals`, {}), 201);
-      assert.deepEqual(body.reversal, { entry_id: c.entry.id, requested: 80, from_lot: 80, from_expired: 0, from_balance: 0, to_debt: 0, on_hold: 0, written_off: 0 });
-      assert.deepEqual(body.entries.map((e: Json) => [e.kind, e.amount, e.reverses_entry_id]), [['reverse', 80, c.entry.id]]);
+      assert.deepEqual(body.reversal, {
+        entry_id: c.entry.id,
+        requested: 80,
+        from_lot: 80,
+        from_expired: 0,
+        from_balance: 0,
+        to_debt: 0,
+        on_hold: 0,
+        written_off: 0,
+      });
+      assert.deepEqual(
+        body.entries.map((e: Json) => [e.kind, e.amount, e.reverses_entry_id]),
+        [['reverse', 80, c.entry.id]],
+      );
       assert.equal(body.balance.available, 0);
       assert.equal(body.balance.lifetime_earned, 0);
     });
@@ -307,7 +349,11 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const h = await hold(t, m.id, 10);
       const adj = ok(await post(`/v1/members/${m.id}/adjustments`, { points: -5, reason_code: 'correction' }), 201);
       await unchanged(t, [m.id], async () => {
-        for (const [entry, kind] of [[debit.entry, 'spend'], [h.entry, 'hold'], [adj.entry, 'adjust']] as const) {
+        for (const [entry, kind] of [
+          [debit.entry, 'spend'],
+          [h.entry, 'hold'],
+          [adj.entry, 'adjust'],
+        ] as const) {
           assertProblem(await post(`/v1/entries/${entry.id}/reversals`, {}), 422, 'ENTRY_NOT_REVERSIBLE', { extra: { kind } });
           assertProblem(await post(`/v1/entries/${entry.id}/reversals`, { points: 1 }), 422, 'ENTRY_NOT_REVERSIBLE');
         }
@@ -383,13 +429,20 @@ forEachDatabase('HTTP ledger', (getDb) => {
     it('refuses a zero adjustment and a bad reason code (400 at the field) and changes nothing', async () => {
       const m = await member(10);
       await unchanged(t, [m.id], async () => {
-        const zero = assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: 0, reason_code: 'goodwill' }), 400, 'VALIDATION_FAILED', { path: '/points' });
-        assert.ok(zero.errors.some((e: Json) => e.message === 'must not be 0'), JSON.stringify(zero));
+        const zero = assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: 0, reason_code: 'goodwill' }), 400, 'VALIDATION_FAILED', {
+          path: '/points',
+        });
+        assert.ok(
+          zero.errors.some((e: Json) => e.message === 'must not be 0'),
+          JSON.stringify(zero),
+        );
         for (const reason_code of ['Goodwill', 'x', 'has space', '9lives']) {
           assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: 5, reason_code }), 400, 'VALIDATION_FAILED', { path: '/reason_code' });
         }
         assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: 5 }), 400, 'VALIDATION_FAILED', { path: '/reason_code' });
-        assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: -1_000_000_000_001, reason_code: 'goodwill' }), 400, 'VALIDATION_FAILED', { path: '/points' });
+        assertProblem(await post(`/v1/members/${m.id}/adjustments`, { points: -1_000_000_000_001, reason_code: 'goodwill' }), 400, 'VALIDATION_FAILED', {
+          path: '/points',
+        });
       });
     });
 
@@ -399,7 +452,7 @@ forEachDatabase('HTTP ledger', (getDb) => {
   });
 
   describe('transfers', () => {
-    it('moves points between two members of a program, keeping the sender\'s expiry', async () => {
+    it("moves points between two members of a program, keeping the sender's expiry", async () => {
       const from = await member();
       const to = await member();
       const expiresAt = new Date(t.clock.now().getTime() + 40 * DAY).toISOString();
@@ -408,17 +461,28 @@ forEachDatabase('HTTP ledger', (getDb) => {
       assert.equal(body.object, 'transfer');
       assert.match(body.id, /^txn_/);
       assert.equal(body.points, 60);
-      assert.deepEqual(body.entries.map((e: Json) => [e.kind, e.member_id, e.delta]), [['transfer_out', from.id, -60], ['transfer_in', to.id, 60]]);
+      assert.deepEqual(
+        body.entries.map((e: Json) => [e.kind, e.member_id, e.delta]),
+        [
+          ['transfer_out', from.id, -60],
+          ['transfer_in', to.id, 60],
+        ],
+      );
       assert.equal(body.from_balance.available, 40);
       assert.equal(body.to_balance.available, 60);
       const toLots = (await get(`/v1/members/${to.id}/lots`)).data;
-      assert.deepEqual(toLots.map((l: Json) => [l.remaining, l.expires_at]), [[60, expiresAt]]);
+      assert.deepEqual(
+        toLots.map((l: Json) => [l.remaining, l.expires_at]),
+        [[60, expiresAt]],
+      );
     });
 
     it('refuses a transfer to oneself (422 TRANSFER_TO_SELF at /to_member_id) and changes nothing', async () => {
       const m = await member(100);
       await unchanged(t, [m.id], async () => {
-        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: m.id, points: 10 }), 422, 'TRANSFER_TO_SELF', { path: '/to_member_id' });
+        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: m.id, points: 10 }), 422, 'TRANSFER_TO_SELF', {
+          path: '/to_member_id',
+        });
       });
     });
 
@@ -427,11 +491,13 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const from = await member(100);
       const to = await member(0, other.id);
       await unchanged(t, [from.id, to.id], async () => {
-        assertProblem(await post('/v1/transfers', { from_member_id: from.id, to_member_id: to.id, points: 10 }), 422, 'TRANSFER_ACROSS_PROGRAMS', { path: '/to_member_id' });
+        assertProblem(await post('/v1/transfers', { from_member_id: from.id, to_member_id: to.id, points: 10 }), 422, 'TRANSFER_ACROSS_PROGRAMS', {
+          path: '/to_member_id',
+        });
       });
     });
 
-    it('refuses a transfer over the sender\'s available points (422 INSUFFICIENT_POINTS) and changes nothing', async () => {
+    it("refuses a transfer over the sender's available points (422 INSUFFICIENT_POINTS) and changes nothing", async () => {
       const from = await member(100);
       const to = await member();
       await unchanged(t, [from.id, to.id], async () => {
@@ -444,15 +510,21 @@ forEachDatabase('HTTP ledger', (getDb) => {
     it('returns 404 MEMBER_NOT_FOUND when either member is unknown, and changes nothing', async () => {
       const m = await member(100);
       await unchanged(t, [m.id], async () => {
-        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: 'mbr_doesnotexist', points: 1 }), 404, 'MEMBER_NOT_FOUND', { extra: { member_id: 'mbr_doesnotexist' } });
-        assertProblem(await post('/v1/transfers', { from_member_id: 'mbr_doesnotexist', to_member_id: m.id, points: 1 }), 404, 'MEMBER_NOT_FOUND', { extra: { member_id: 'mbr_doesnotexist' } });
+        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: 'mbr_doesnotexist', points: 1 }), 404, 'MEMBER_NOT_FOUND', {
+          extra: { member_id: 'mbr_doesnotexist' },
+        });
+        assertProblem(await post('/v1/transfers', { from_member_id: 'mbr_doesnotexist', to_member_id: m.id, points: 1 }), 404, 'MEMBER_NOT_FOUND', {
+          extra: { member_id: 'mbr_doesnotexist' },
+        });
       });
     });
 
     it('refuses malformed member ids in the body (400 at the field)', async () => {
       const m = await member(100);
       await unchanged(t, [m.id], async () => {
-        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: 'user_42', points: 1 }), 400, 'VALIDATION_FAILED', { path: '/to_member_id' });
+        assertProblem(await post('/v1/transfers', { from_member_id: m.id, to_member_id: 'user_42', points: 1 }), 400, 'VALIDATION_FAILED', {
+          path: '/to_member_id',
+        });
         assertProblem(await post('/v1/transfers', { to_member_id: m.id, points: 1 }), 400, 'VALIDATION_FAILED', { path: '/from_member_id' });
       });
     });
@@ -511,8 +583,20 @@ forEachDatabase('HTTP ledger', (getDb) => {
       }
       ok(await post(`/v1/members/${m.id}/debits`, { points: 3 }), 201);
       const all = (await get(`/v1/members/${m.id}/entries`)).data;
-      assert.deepEqual(all.map((e: Json) => [e.kind, e.amount]), [['spend', 3], ['earn', 4], ['earn', 3], ['earn', 2], ['earn', 1]]);
-      assert.deepEqual((await get(`/v1/members/${m.id}/entries?kind=spend`)).data.map((e: Json) => e.id), [all[0].id]);
+      assert.deepEqual(
+        all.map((e: Json) => [e.kind, e.amount]),
+        [
+          ['spend', 3],
+          ['earn', 4],
+          ['earn', 3],
+          ['earn', 2],
+          ['earn', 1],
+        ],
+      );
+      assert.deepEqual(
+        (await get(`/v1/members/${m.id}/entries?kind=spend`)).data.map((e: Json) => e.id),
+        [all[0].id],
+      );
       assert.deepEqual((await get(`/v1/members/${m.id}/entries?kind=hold`)).data, []);
     });
 
@@ -531,7 +615,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
         seen.push(...page.data.map((e: Json) => e.id));
         cursor = page.next_cursor;
       } while (cursor);
-      assert.deepEqual(seen, all.map((e: Json) => e.id));
+      assert.deepEqual(
+        seen,
+        all.map((e: Json) => e.id),
+      );
       const earns: string[] = [];
       cursor = null;
       do {
@@ -539,7 +626,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
         earns.push(...page.data.map((e: Json) => e.id));
         cursor = page.next_cursor;
       } while (cursor);
-      assert.deepEqual(earns, all.filter((e: Json) => e.kind === 'earn').map((e: Json) => e.id));
+      assert.deepEqual(
+        earns,
+        all.filter((e: Json) => e.kind === 'earn').map((e: Json) => e.id),
+      );
     });
 
     it('orders entries written at the same instant by insertion, newest first', async () => {
@@ -551,7 +641,11 @@ forEachDatabase('HTTP ledger', (getDb) => {
         for (let i = 1; i <= 7; i++) await credit(t, m.id, i);
         ok(await post(`/v1/members/${m.id}/debits`, { points: 3 }), 201);
         const all = (await get(`/v1/members/${m.id}/entries`)).data;
-        assert.deepEqual(all.map((e: Json) => `${e.kind}:${e.amount}`), ['spend:3', 'earn:7', 'earn:6', 'earn:5', 'earn:4', 'earn:3', 'earn:2', 'earn:1'], `round ${round}`);
+        assert.deepEqual(
+          all.map((e: Json) => `${e.kind}:${e.amount}`),
+          ['spend:3', 'earn:7', 'earn:6', 'earn:5', 'earn:4', 'earn:3', 'earn:2', 'earn:1'],
+          `round ${round}`,
+        );
       }
     });
 
@@ -559,8 +653,14 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const m = await member(5);
       assertProblem(await t.call('GET', `/v1/members/${m.id}/entries?kind=refund`), 400, 'VALIDATION_FAILED', { path: '/kind', location: 'querystring' });
       for (const cursor of ['not-base64-json', forgeCursor(['2026-01-01T00:00:00Z']), forgeCursor({ at: 1 }), forgeCursor([null, null])]) {
-        assertProblem(await t.call('GET', `/v1/members/${m.id}/entries?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', { path: '/cursor', location: 'querystring' });
-        assertProblem(await t.call('GET', `/v1/members/${m.id}/lots?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', { path: '/cursor', location: 'querystring' });
+        assertProblem(await t.call('GET', `/v1/members/${m.id}/entries?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', {
+          path: '/cursor',
+          location: 'querystring',
+        });
+        assertProblem(await t.call('GET', `/v1/members/${m.id}/lots?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', {
+          path: '/cursor',
+          location: 'querystring',
+        });
       }
     });
 
@@ -583,7 +683,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
       const c = await credit(t, m.id, 30);
       ok(await post(`/v1/members/${m.id}/debits`, { points: 40 }), 201);
       const open = (await get(`/v1/members/${m.id}/lots`)).data;
-      assert.deepEqual(open.map((l: Json) => [l.id, l.state]), [[b.lot.id, 'pending']]);
+      assert.deepEqual(
+        open.map((l: Json) => [l.id, l.state]),
+        [[b.lot.id, 'pending']],
+      );
       const all = (await get(`/v1/members/${m.id}/lots?state=all`)).data;
       assert.deepEqual(new Set(all.map((l: Json) => l.id)), new Set([a.lot.id, b.lot.id, c.lot.id]));
       const paged: string[] = [];
@@ -593,7 +696,10 @@ forEachDatabase('HTTP ledger', (getDb) => {
         paged.push(...page.data.map((l: Json) => l.id));
         cursor = page.next_cursor;
       } while (cursor);
-      assert.deepEqual(paged, all.map((l: Json) => l.id));
+      assert.deepEqual(
+        paged,
+        all.map((l: Json) => l.id),
+      );
       assertProblem(await t.call('GET', `/v1/members/${m.id}/lots?state=expired`), 400, 'VALIDATION_FAILED', { path: '/state', location: 'querystring' });
     });
 

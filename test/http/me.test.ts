@@ -33,7 +33,12 @@ async function jwksServer() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/jwks.json`, keys, fetches: () => fetches, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/jwks.json`,
+    keys,
+    fetches: () => fetches,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
@@ -81,7 +86,13 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const header = decodeProtectedHeader(minted.token);
       const claims = decodeJwt(minted.token);
       assert.deepEqual(header, { alg: 'HS256', typ: 'JWT', kid: (await settings(program.id)).secret.id });
-      assert.deepEqual(claims, { iss: 'jifen', aud: `jifen:${program.id}`, sub: alice.external_id, iat: epoch(t.clock.now()), exp: epoch(t.clock.now()) + 900 });
+      assert.deepEqual(claims, {
+        iss: 'jifen',
+        aud: `jifen:${program.id}`,
+        sub: alice.external_id,
+        iat: epoch(t.clock.now()),
+        exp: epoch(t.clock.now()) + 900,
+      });
       assert.equal(ok(await me(minted.token), 200).id, alice.id);
 
       const byExternal = await mint(program.id, { external_id: bob.external_id, expires_in_seconds: 60 });
@@ -125,7 +136,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const before = await settings(program.id);
       assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-tokens`, { key: scoped, body: { member_id: alice.id } }), 404, 'PROGRAM_NOT_FOUND');
       assertProblem(await t.call('GET', `/v1/programs/${program.id}/member-token-settings`, { key: scoped }), 404, 'PROGRAM_NOT_FOUND');
-      assertProblem(await t.call('PATCH', `/v1/programs/${program.id}/member-token-settings`, { key: scoped, body: { issuer: 'https://x.example' } }), 404, 'PROGRAM_NOT_FOUND');
+      assertProblem(
+        await t.call('PATCH', `/v1/programs/${program.id}/member-token-settings`, { key: scoped, body: { issuer: 'https://x.example' } }),
+        404,
+        'PROGRAM_NOT_FOUND',
+      );
       assertProblem(await t.call('POST', `/v1/programs/${program.id}/member-token-secrets`, { key: scoped, body: {}, idem: true }), 404, 'PROGRAM_NOT_FOUND');
       assert.deepEqual(await settings(program.id), before);
       // its own program it may use
@@ -137,7 +152,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
     it('makes no secret for a refused request: a program gets its first secret with its first token', async () => {
       const fresh = await createProgram(t, { name: 'No tokens yet' });
       const m = await createMember(t, fresh.id);
-      assertProblem(await t.call('POST', `/v1/programs/${fresh.id}/member-tokens`, { key: t.keys.integration, body: { member_id: alice.id } }), 404, 'MEMBER_NOT_FOUND');
+      assertProblem(
+        await t.call('POST', `/v1/programs/${fresh.id}/member-tokens`, { key: t.keys.integration, body: { member_id: alice.id } }),
+        404,
+        'MEMBER_NOT_FOUND',
+      );
       assert.equal((await settings(fresh.id)).secret, null);
       const minted = await mint(fresh.id, { member_id: m.id });
       const s = await settings(fresh.id);
@@ -156,7 +175,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       await credit(t, twin.id, 999);
       const tt = (await mint(other.id, { external_id: alice.external_id })).token;
 
-      for (const [token, m] of [[ta, alice], [tb, bob], [tt, twin]] as const) {
+      for (const [token, m] of [
+        [ta, alice],
+        [tb, bob],
+        [tt, twin],
+      ] as const) {
         const profile = ok(await me(token), 200);
         assert.equal(profile.object, 'me');
         assert.equal(profile.id, m.id);
@@ -165,12 +188,19 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
         assert.equal(profile.program.id, m.program_id);
         for (const hidden of ['tags', 'attributes', 'status_reason']) assert.equal(profile[hidden], undefined, hidden);
         assert.deepEqual(ok(await me(token, '/v1/me/balance'), 200), ok(await t.call('GET', `/v1/members/${m.id}/balance`), 200));
-        assert.deepEqual(ok(await me(token, '/v1/me/lots?state=all&limit=100'), 200), ok(await t.call('GET', `/v1/members/${m.id}/lots?state=all&limit=100`), 200));
+        assert.deepEqual(
+          ok(await me(token, '/v1/me/lots?state=all&limit=100'), 200),
+          ok(await t.call('GET', `/v1/members/${m.id}/lots?state=all&limit=100`), 200),
+        );
         const mine = ok(await me(token, '/v1/me/entries?limit=100'), 200);
         const theirs = ok(await t.call('GET', `/v1/members/${m.id}/entries?limit=100`), 200);
-        assert.deepEqual(mine.data.map((e: Json) => e.id), theirs.data.map((e: Json) => e.id));
+        assert.deepEqual(
+          mine.data.map((e: Json) => e.id),
+          theirs.data.map((e: Json) => e.id),
+        );
         for (const e of mine.data) {
-          for (const hidden of ['actor', 'metadata', 'counterparty_member_id', 'debit_account', 'credit_account', 'reason_code']) assert.equal(e[hidden], undefined, hidden);
+          for (const hidden of ['actor', 'metadata', 'counterparty_member_id', 'debit_account', 'credit_account', 'reason_code'])
+            assert.equal(e[hidden], undefined, hidden);
           assert.ok(!JSON.stringify(e).includes(m.id === alice.id ? bob.id : alice.id), 'no other member id in the history');
         }
       }
@@ -188,15 +218,26 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assert.equal(first.data.length, 2);
       assert.equal(first.has_more, true);
       const second = ok(await me(token, `/v1/me/entries?limit=2&cursor=${first.next_cursor}`), 200);
-      assert.deepEqual([...first.data, ...second.data].map((e: Json) => e.reason), ['latte', 'visit 2', 'visit 1', 'visit 0']);
-      assert.deepEqual(ok(await me(token, '/v1/me/entries?kind=spend'), 200).data.map((e: Json) => e.amount), [5]);
+      assert.deepEqual(
+        [...first.data, ...second.data].map((e: Json) => e.reason),
+        ['latte', 'visit 2', 'visit 1', 'visit 0'],
+      );
+      assert.deepEqual(
+        ok(await me(token, '/v1/me/entries?kind=spend'), 200).data.map((e: Json) => e.amount),
+        [5],
+      );
       assertProblem(await me(token, '/v1/me/entries?kind=nope'), 400, 'VALIDATION_FAILED', { path: '/kind', location: 'querystring' });
       assertProblem(await me(token, '/v1/me/lots?limit=0'), 400, 'VALIDATION_FAILED', { path: '/limit', location: 'querystring' });
     });
 
     it('explains points earned from events in the history', async () => {
       const p = await createProgram(t, { name: 'Coffee' });
-      ok(await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'check-in bonus', triggers: ['checkin'], effect: { type: 'fixed', points: 15 } } } }), 201);
+      ok(
+        await t.call('POST', `/v1/programs/${p.id}/rules`, {
+          body: { definition: { name: 'check-in bonus', triggers: ['checkin'], effect: { type: 'fixed', points: 15 } } },
+        }),
+        201,
+      );
       const m = await createMember(t, p.id);
       ok(await t.call('POST', '/v1/events', { body: { id: unique('evt'), type: 'checkin', program_id: p.id, member_id: m.id } }), 201);
       const [entry] = ok(await me((await mint(p.id, { member_id: m.id })).token, '/v1/me/entries'), 200).data;
@@ -227,8 +268,17 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
         time_zone: 'Asia/Shanghai',
         total: 195,
         next_expiry: { at: '2026-01-31T15:00:00.000Z', points: 40 },
-        by_month: [{ month: '2026-01', points: 40 }, { month: '2026-02', points: 100 }, { month: '2026-03', points: 55 }],
-        by_date: [{ date: '2026-01-31', points: 40 }, { date: '2026-02-01', points: 100 }, { date: '2026-03-15', points: 30 }, { date: '2026-03-20', points: 25 }],
+        by_month: [
+          { month: '2026-01', points: 40 },
+          { month: '2026-02', points: 100 },
+          { month: '2026-03', points: 55 },
+        ],
+        by_date: [
+          { date: '2026-01-31', points: 40 },
+          { date: '2026-02-01', points: 100 },
+          { date: '2026-03-15', points: 30 },
+          { date: '2026-03-20', points: 25 },
+        ],
         complete: true,
         as_of: t.clock.now().toISOString(),
       });
@@ -249,7 +299,13 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
 
     it('has no write routes: everything under /v1/me is read-only', async () => {
       const token = (await mint(program.id, { member_id: alice.id })).token;
-      for (const [method, url] of [['POST', '/v1/me'], ['PATCH', '/v1/me'], ['DELETE', '/v1/me'], ['POST', '/v1/me/entries'], ['POST', '/v1/me/balance']] as const) {
+      for (const [method, url] of [
+        ['POST', '/v1/me'],
+        ['PATCH', '/v1/me'],
+        ['DELETE', '/v1/me'],
+        ['POST', '/v1/me/entries'],
+        ['POST', '/v1/me/balance'],
+      ] as const) {
         const res = await t.call(method, url, { key: token, body: {} });
         assert.equal(res.statusCode, 404, `${method} ${url}: ${res.body}`);
         assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
@@ -286,7 +342,7 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const otherPayload = Buffer.from(JSON.stringify({ ...decodeJwt(good), sub: bob.external_id })).toString('base64url');
       const none = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${p}.`;
       const cases: [string, RegExp][] = [
-        [await signHs('not-the-secret-' + 'x'.repeat(40), {}), /signature/],
+        [await signHs(`not-the-secret-${'x'.repeat(40)}`, {}), /signature/],
         [`${h}.${otherPayload}.${s}`, /signature/],
         [`${h}.${p}.${s.slice(0, -4)}AAAA`, /signature/],
         [none, /JWT/],
@@ -354,7 +410,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
         assertProblem(basic, 401, 'UNAUTHENTICATED');
       }
       const token = (await mint(program.id, { member_id: alice.id })).token;
-      for (const [method, url] of [['GET', `/v1/members/${alice.id}/balance`], ['GET', '/v1/programs'], ['POST', `/v1/programs/${program.id}/member-tokens`]] as const) {
+      for (const [method, url] of [
+        ['GET', `/v1/members/${alice.id}/balance`],
+        ['GET', '/v1/programs'],
+        ['POST', `/v1/programs/${program.id}/member-tokens`],
+      ] as const) {
         assertProblem(await t.call(method, url, { key: token, body: method === 'POST' ? { member_id: alice.id } : undefined }), 401, 'UNAUTHENTICATED');
       }
     });
@@ -366,7 +426,9 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const m = await createMember(t, p.id);
       const sign = (s: string) => {
         const iat = epoch(t.clock.now());
-        return new SignJWT({ iss: 'jifen', aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 }).setProtectedHeader({ alg: 'HS256' }).sign(encoder.encode(s));
+        return new SignJWT({ iss: 'jifen', aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .sign(encoder.encode(s));
       };
       const first = await rotate(p.id);
       assert.equal(first.object, 'member_token_secret');
@@ -391,8 +453,20 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const mintedNow = (await mint(p.id, { member_id: m.id })).token;
       assert.equal(decodeProtectedHeader(mintedNow).kid, second.id);
       // a kid naming the current secret is checked against it only
-      assertInvalidToken(await me(await new SignJWT({ ...decodeJwt(await sign(first.secret)) }).setProtectedHeader({ alg: 'HS256', kid: second.id }).sign(encoder.encode(first.secret))), /signature/);
-      assertInvalidToken(await me(await new SignJWT({ ...decodeJwt(await sign(first.secret)) }).setProtectedHeader({ alg: 'HS256', kid: 'mts_unknown' }).sign(encoder.encode(first.secret))), /kid/);
+      assertInvalidToken(
+        await me(
+          await new SignJWT({ ...decodeJwt(await sign(first.secret)) }).setProtectedHeader({ alg: 'HS256', kid: second.id }).sign(encoder.encode(first.secret)),
+        ),
+        /signature/,
+      );
+      assertInvalidToken(
+        await me(
+          await new SignJWT({ ...decodeJwt(await sign(first.secret)) })
+            .setProtectedHeader({ alg: 'HS256', kid: 'mts_unknown' })
+            .sign(encoder.encode(first.secret)),
+        ),
+        /kid/,
+      );
 
       const third = await rotate(p.id);
       assertInvalidToken(await me(await sign(first.secret)), /signature/);
@@ -420,7 +494,9 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       // no body at all is {}
       const c = ok(await t.call('POST', `/v1/programs/${p.id}/member-token-secrets`), 201);
       assert.equal(c.previous_secret_id, a.id);
-      assertProblem(await t.call('POST', `/v1/programs/${p.id}/member-token-secrets`, { body: { revoke_previous: 'yes' } }), 400, 'VALIDATION_FAILED', { path: '/revoke_previous' });
+      assertProblem(await t.call('POST', `/v1/programs/${p.id}/member-token-secrets`, { body: { revoke_previous: 'yes' } }), 400, 'VALIDATION_FAILED', {
+        path: '/revoke_previous',
+      });
       assertProblem(await t.call('POST', '/v1/programs/prg_doesnotexist/member-token-secrets', { body: {} }), 404, 'PROGRAM_NOT_FOUND');
       assertProblem(await t.call('POST', `/v1/programs/${p.id}/member-token-secrets`, { key: t.keys.integration, body: {} }), 403, 'FORBIDDEN');
       assertProblem(await t.call('GET', `/v1/programs/${p.id}/member-token-settings`, { key: t.keys.read }), 403, 'FORBIDDEN');
@@ -438,7 +514,16 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       const p = await createProgram(t, { name: 'Settings' });
       const url = `/v1/programs/${p.id}/member-token-settings`;
       const before = await settings(p.id);
-      assert.deepEqual(before, { object: 'member_token_settings', program_id: p.id, audience: `jifen:${p.id}`, issuer: null, jwks_url: null, secret: null, previous_secret: null, updated_at: null });
+      assert.deepEqual(before, {
+        object: 'member_token_settings',
+        program_id: p.id,
+        audience: `jifen:${p.id}`,
+        issuer: null,
+        jwks_url: null,
+        secret: null,
+        previous_secret: null,
+        updated_at: null,
+      });
       for (const [body, path] of [
         [{}, '/'],
         [{ jwks_url: jwks.url }, '/issuer'],
@@ -460,7 +545,11 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       assertProblem(await t.call('PATCH', url, { body: { audience: taken } }), 409, 'AUDIENCE_IN_USE', { path: '/audience', extra: { audience: taken } });
       ok(await t.call('PATCH', `/v1/programs/${other.id}/member-token-settings`, { body: { audience: null } }), 200);
       assert.equal((await settings(other.id)).audience, `jifen:${other.id}`);
-      assertProblem(await t.call('PATCH', '/v1/programs/prg_doesnotexist/member-token-settings', { body: { issuer: 'https://a.example' } }), 404, 'PROGRAM_NOT_FOUND');
+      assertProblem(
+        await t.call('PATCH', '/v1/programs/prg_doesnotexist/member-token-settings', { body: { issuer: 'https://a.example' } }),
+        404,
+        'PROGRAM_NOT_FOUND',
+      );
       assertProblem(await t.call('GET', '/v1/programs/prg_doesnotexist/member-token-settings'), 404, 'PROGRAM_NOT_FOUND');
       // the default audience written out is the default
       assert.equal(ok(await t.call('PATCH', url, { body: { audience: `jifen:${p.id}` } }), 200).audience, `jifen:${p.id}`);
@@ -481,7 +570,9 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       // the merchant's own HS256 token with its configured issuer
       const { secret } = await rotate(p.id);
       const iat = epoch(t.clock.now());
-      const own = await new SignJWT({ iss: 'https://shop.example', aud: audience, sub: m.external_id, iat, exp: iat + 60 }).setProtectedHeader({ alg: 'HS256' }).sign(encoder.encode(secret));
+      const own = await new SignJWT({ iss: 'https://shop.example', aud: audience, sub: m.external_id, iat, exp: iat + 60 })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(encoder.encode(secret));
       assert.equal(ok(await me(own), 200).id, m.id);
     });
 
@@ -519,7 +610,12 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       // without a JWKS URL, asymmetric tokens are refused
       ok(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: null } }), 200);
       assertInvalidToken(await me(await sign(jwks.keys[0]!)), /JWKS URL/);
-      assertProblem(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: jwks.url, issuer: null } }), 400, 'VALIDATION_FAILED', { path: '/issuer' });
+      assertProblem(
+        await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: jwks.url, issuer: null } }),
+        400,
+        'VALIDATION_FAILED',
+        { path: '/issuer' },
+      );
     });
 
     it('answers 503 with Retry-After when the JWKS cannot be fetched, and recovers', async () => {
@@ -531,14 +627,18 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
       ok(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: down.url, issuer } }), 200);
       const iat = epoch(t.clock.now());
       const k = down.keys[1]!;
-      const token = await new SignJWT({ iss: issuer, aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 }).setProtectedHeader({ alg: k.alg, kid: k.kid }).sign(k.privateKey);
+      const token = await new SignJWT({ iss: issuer, aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 })
+        .setProtectedHeader({ alg: k.alg, kid: k.kid })
+        .sign(k.privateKey);
       const res = await me(token);
       assertProblem(res, 503, 'SERVICE_UNAVAILABLE');
       assert.equal(res.headers['retry-after'], '30');
       // the merchant fixes its URL: a token from the working JWKS passes
       ok(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: jwks.url } }), 200);
       const good = jwks.keys[1]!;
-      const fixed = await new SignJWT({ iss: issuer, aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 }).setProtectedHeader({ alg: good.alg, kid: good.kid }).sign(good.privateKey);
+      const fixed = await new SignJWT({ iss: issuer, aud: `jifen:${p.id}`, sub: m.external_id, iat, exp: iat + 300 })
+        .setProtectedHeader({ alg: good.alg, kid: good.kid })
+        .sign(good.privateKey);
       assert.equal(ok(await me(fixed), 200).id, m.id);
     });
   });

@@ -72,7 +72,11 @@ forEachDatabase('HTTP members', (getDb) => {
       assert.equal(again.headers['idempotent-replayed'], 'true');
       assert.deepEqual(again.json(), first.json());
       const count = (await listAll()).length;
-      assertProblem(await t.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: unique('user') }, idem: key }), 409, 'IDEMPOTENCY_KEY_REUSED');
+      assertProblem(
+        await t.call('POST', `/v1/programs/${program.id}/members`, { body: { external_id: unique('user') }, idem: key }),
+        409,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
       assert.equal((await listAll()).length, count);
     });
 
@@ -139,7 +143,9 @@ forEachDatabase('HTTP members', (getDb) => {
     it('does not find a member by external id through another program', async () => {
       const other = await createProgram(t, { name: 'Elsewhere' });
       const m = await createMember(t, program.id);
-      assertProblem(await t.call('GET', `/v1/programs/${other.id}/members/by-external-id/${m.external_id}`), 404, 'MEMBER_NOT_FOUND', { extra: { external_id: m.external_id } });
+      assertProblem(await t.call('GET', `/v1/programs/${other.id}/members/by-external-id/${m.external_id}`), 404, 'MEMBER_NOT_FOUND', {
+        extra: { external_id: m.external_id },
+      });
     });
 
     it('returns 404 MEMBER_NOT_FOUND for an unknown external id and PROGRAM_NOT_FOUND for an unknown program', async () => {
@@ -166,7 +172,10 @@ forEachDatabase('HTTP members', (getDb) => {
       ok(await t.call('POST', `/v1/members/${people[4]!.id}/freeze`, { body: {} }), 200);
     });
 
-    const names = async (qs: string) => ok(await t.call('GET', `/v1/programs/${p.id}/members?${qs}`), 200).data.map((m: Json) => m.name).sort();
+    const names = async (qs: string) =>
+      ok(await t.call('GET', `/v1/programs/${p.id}/members?${qs}`), 200)
+        .data.map((m: Json) => m.name)
+        .sort();
 
     it('lists members newest first (ids are time-sortable)', async () => {
       const data = await listAll(p.id);
@@ -204,7 +213,11 @@ forEachDatabase('HTTP members', (getDb) => {
     });
 
     it('pages through members with a cursor, each exactly once, also with a filter', async () => {
-      for (const [qs, expected] of [['', 5], ['status=active&', 4], ['tag=promo&', 2]] as const) {
+      for (const [qs, expected] of [
+        ['', 5],
+        ['status=active&', 4],
+        ['tag=promo&', 2],
+      ] as const) {
         const seen: string[] = [];
         let cursor: string | null = null;
         let pages = 0;
@@ -226,14 +239,24 @@ forEachDatabase('HTTP members', (getDb) => {
       assertProblem(await t.call('GET', `/v1/programs/${p.id}/members?limit=0`), 400, 'VALIDATION_FAILED', { path: '/limit', location: 'querystring' });
       assertProblem(await t.call('GET', `/v1/programs/${p.id}/members?order=asc`), 400, 'VALIDATION_FAILED', { path: '/order', location: 'querystring' });
       for (const cursor of ['%%%', forgeCursor('just a string'), forgeCursor([1, 2])]) {
-        assertProblem(await t.call('GET', `/v1/programs/${p.id}/members?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', { path: '/cursor', location: 'querystring' });
+        assertProblem(await t.call('GET', `/v1/programs/${p.id}/members?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', {
+          path: '/cursor',
+          location: 'querystring',
+        });
       }
     });
   });
 
   describe('update', () => {
     it('changes only the fields sent, clears fields sent as null and moves updated_at', async () => {
-      const m = await createMember(t, program.id, { name: 'Old', phone: '+8613900000000', email: 'old@example.com', birthday: '1980-01-01', tags: ['a'], attributes: { x: 1 } });
+      const m = await createMember(t, program.id, {
+        name: 'Old',
+        phone: '+8613900000000',
+        email: 'old@example.com',
+        birthday: '1980-01-01',
+        tags: ['a'],
+        attributes: { x: 1 },
+      });
       t.clock.advance(1000);
       const res = await t.call('PATCH', `/v1/members/${m.id}`, { body: { name: 'New', phone: null, tags: ['b', 'c'] } });
       const u = ok(res, 200);

@@ -98,7 +98,10 @@ forEachDatabase('HTTP programs', (getDb) => {
 
     it('rejects a cursor it did not issue with 400 INVALID_CURSOR', async () => {
       for (const cursor of ['garbage!', forgeCursor({ not: 'a list' }), forgeCursor(['a', 'b'])]) {
-        assertProblem(await t.call('GET', `/v1/programs?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', { path: '/cursor', location: 'querystring' });
+        assertProblem(await t.call('GET', `/v1/programs?cursor=${encodeURIComponent(cursor)}`), 400, 'INVALID_CURSOR', {
+          path: '/cursor',
+          location: 'querystring',
+        });
       }
     });
 
@@ -114,7 +117,10 @@ forEachDatabase('HTTP programs', (getDb) => {
     it('changes the fields sent and moves updated_at', async () => {
       const p = await createProgram(t, { name: 'Before', pending_days: 0 });
       t.clock.advance(60_000);
-      const updated = ok(await t.call('PATCH', `/v1/programs/${p.id}`, { body: { name: 'After', pending_days: 7, expiry_policy: { type: 'rolling', months: 24 } } }), 200);
+      const updated = ok(
+        await t.call('PATCH', `/v1/programs/${p.id}`, { body: { name: 'After', pending_days: 7, expiry_policy: { type: 'rolling', months: 24 } } }),
+        200,
+      );
       assert.equal(updated.name, 'After');
       assert.equal(updated.pending_days, 7);
       assert.deepEqual(updated.expiry_policy, { type: 'rolling', months: 24 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
@@ -40,9 +40,17 @@ describe('rate limit configuration', () => {
     assert.equal(config.rateLimitWindowSeconds, 60);
     const off = loadConfig({ JIFEN_RATE_LIMIT_API_KEY: '0', JIFEN_RATE_LIMIT_MEMBER: '0', JIFEN_RATE_LIMIT_WINDOW_SECONDS: '5' });
     assert.deepEqual([off.rateLimitApiKey, off.rateLimitMember, off.rateLimitWindowSeconds], [0, 0, 5]);
-    const bad: [string, string][] = [['JIFEN_RATE_LIMIT_API_KEY', '-1'], ['JIFEN_RATE_LIMIT_MEMBER', 'lots'], ['JIFEN_RATE_LIMIT_WINDOW_SECONDS', '0'], ['JIFEN_RATE_LIMIT_WINDOW_SECONDS', '3601']];
+    const bad: [string, string][] = [
+      ['JIFEN_RATE_LIMIT_API_KEY', '-1'],
+      ['JIFEN_RATE_LIMIT_MEMBER', 'lots'],
+      ['JIFEN_RATE_LIMIT_WINDOW_SECONDS', '0'],
+      ['JIFEN_RATE_LIMIT_WINDOW_SECONDS', '3601'],
+    ];
     for (const [name, value] of bad) {
-      assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith(name)));
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith(name)),
+      );
     }
   });
 });
@@ -76,7 +84,14 @@ forEachDatabase('HTTP rate limits', (getDb) => {
       ok(last, 200);
       seen.push(limitHeaders(last));
     }
-    assert.deepEqual(seen.map((h) => [h.limit, h.remaining]), [['3', '2'], ['3', '1'], ['3', '0']]);
+    assert.deepEqual(
+      seen.map((h) => [h.limit, h.remaining]),
+      [
+        ['3', '2'],
+        ['3', '1'],
+        ['3', '0'],
+      ],
+    );
     for (const h of seen) assert.ok(h.reset >= 0 && h.reset <= 1, `reset ${h.reset}`);
     // a write over the limit is refused before it runs
     assertLimited(await t.call('POST', `/v1/members/${m.id}/debits`, { key, body: { points: 40 }, idem: true }), 3);

@@ -9,7 +9,21 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { unique } from '../helpers/factories.ts';
-import { assertProblem, createMember, createProgram, credit, type Fixture, hold, type Json, ok, type Res, type RouteCase, send, v1Routes, worldState } from './support.ts';
+import {
+  assertProblem,
+  createMember,
+  createProgram,
+  credit,
+  type Fixture,
+  hold,
+  type Json,
+  ok,
+  type Res,
+  type RouteCase,
+  send,
+  v1Routes,
+  worldState,
+} from './support.ts';
 
 interface ScopedFixture extends Fixture {
   memberExternalId: string;
@@ -83,12 +97,25 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
   await credit(t, b.id, 100);
   const h = await hold(t, a.id, 10);
   const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'spare', scopes: ['read'], program_ids: [programId] } }), 201);
-  const rule = ok(await t.call('POST', `/v1/programs/${programId}/rules`, { body: { definition: { name: 'fixture rule', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } } }), 201);
+  const rule = ok(
+    await t.call('POST', `/v1/programs/${programId}/rules`, {
+      body: { definition: { name: 'fixture rule', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } },
+    }),
+    201,
+  );
   const eventExternalId = unique('evt');
   const event = ok(await t.call('POST', '/v1/events', { body: { id: eventExternalId, type: 'checkin', program_id: programId, member_id: a.id } }), 201);
   return {
-    programId, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id, ruleId: rule.id, eventId: event.id,
-    memberExternalId: a.external_id, eventExternalId,
+    programId,
+    memberId: a.id,
+    otherMemberId: b.id,
+    holdId: h.hold.id,
+    entryId: c.entry.id,
+    apiKeyId: key.id,
+    ruleId: rule.id,
+    eventId: event.id,
+    memberExternalId: a.external_id,
+    eventExternalId,
   };
 }
 
@@ -117,8 +144,16 @@ function normalised(res: Res, ids: Record<string, string>): Json {
 
 function rolesOf(f: ScopedFixture): Record<string, string> {
   return {
-    program: f.programId, member: f.memberId, other: f.otherMemberId, hold: f.holdId, entry: f.entryId, key: f.apiKeyId, rule: f.ruleId, event: f.eventId,
-    memberExternal: f.memberExternalId, eventExternal: f.eventExternalId,
+    program: f.programId,
+    member: f.memberId,
+    other: f.otherMemberId,
+    hold: f.holdId,
+    entry: f.entryId,
+    key: f.apiKeyId,
+    rule: f.ruleId,
+    event: f.eventId,
+    memberExternal: f.memberExternalId,
+    eventExternal: f.eventExternalId,
   };
 }
 
@@ -151,8 +186,16 @@ forEachDatabase('program-scoped API keys', (getDb) => {
     B = await fixtureIn(t, pb.id);
     const [m1, m2] = B.memberId < B.otherMemberId ? ['mbr_ghost1', 'mbr_ghost2'] : ['mbr_ghost2', 'mbr_ghost1'];
     ghost = {
-      programId: 'prg_ghost', memberId: m1, otherMemberId: m2, holdId: 'hld_ghost', entryId: 'ent_ghost', apiKeyId: 'key_ghost', ruleId: 'rul_ghost', eventId: 'evt_ghost',
-      memberExternalId: 'ghost-member', eventExternalId: 'ghost-event',
+      programId: 'prg_ghost',
+      memberId: m1,
+      otherMemberId: m2,
+      holdId: 'hld_ghost',
+      entryId: 'ent_ghost',
+      apiKeyId: 'key_ghost',
+      ruleId: 'rul_ghost',
+      eventId: 'evt_ghost',
+      memberExternalId: 'ghost-member',
+      eventExternalId: 'ghost-event',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();
@@ -176,7 +219,7 @@ forEachDatabase('program-scoped API keys', (getDb) => {
     }
   });
 
-  describe('on program B\'s resources, the key limited to A', () => {
+  describe("on program B's resources, the key limited to A", () => {
     // Every operation of the document, in the order of the document. Each checks that B is unchanged.
     it('gets what an unknown resource gets, for every operation, and changes nothing of B', async () => {
       const routes = routesOf(B);
@@ -224,24 +267,33 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       assert.deepEqual(await stateOf(t, B), baseline, 'the reads changed program B');
     });
 
-    it('cannot move points between A and B, either way, and the answer names B\'s member as unknown', async () => {
+    it("cannot move points between A and B, either way, and the answer names B's member as unknown", async () => {
       const baseline = await stateOf(t, B);
       const before = await stateOf(t, A);
-      for (const [from, to, missing] of [[A.memberId, B.memberId, B.memberId], [B.memberId, A.memberId, B.memberId]] as const) {
+      for (const [from, to, missing] of [
+        [A.memberId, B.memberId, B.memberId],
+        [B.memberId, A.memberId, B.memberId],
+      ] as const) {
         const res = await t.call('POST', '/v1/transfers', { key: aKey.secret, body: { from_member_id: from, to_member_id: to, points: 5 }, idem: true });
         assertProblem(res, 404, 'MEMBER_NOT_FOUND', { extra: { member_id: missing } });
-        const ghostRes = await t.call('POST', '/v1/transfers', { body: { from_member_id: from, to_member_id: to.replace(B.memberId, 'mbr_ghost'), points: 5 }, idem: true });
+        const ghostRes = await t.call('POST', '/v1/transfers', {
+          body: { from_member_id: from, to_member_id: to.replace(B.memberId, 'mbr_ghost'), points: 5 },
+          idem: true,
+        });
         if (from === A.memberId) assertProblem(ghostRes, 404, 'MEMBER_NOT_FOUND', { extra: { member_id: 'mbr_ghost' } });
       }
       // a member of B in an event of A: not a member of A
-      const res = await t.call('POST', '/v1/events', { key: aKey.secret, body: { id: unique('evt'), type: 'checkin', program_id: A.programId, member_id: B.memberId } });
+      const res = await t.call('POST', '/v1/events', {
+        key: aKey.secret,
+        body: { id: unique('evt'), type: 'checkin', program_id: A.programId, member_id: B.memberId },
+      });
       assertProblem(res, 404, 'MEMBER_NOT_FOUND');
       assert.deepEqual(await stateOf(t, B), baseline);
       const afterA = await stateOf(t, A);
       assert.deepEqual(afterA.world.members, before.world.members);
     });
 
-    it('gets a per-event 404 for B\'s events in a batch, as for an unknown program, while A\'s are processed', async () => {
+    it("gets a per-event 404 for B's events in a batch, as for an unknown program, while A's are processed", async () => {
       const baseline = await stateOf(t, B);
       const events = [
         { id: unique('evt'), type: 'checkin', program_id: A.programId, member_id: A.memberId },
@@ -249,15 +301,23 @@ forEachDatabase('program-scoped API keys', (getDb) => {
         { id: unique('evt'), type: 'checkin', program_id: 'prg_ghost', member_id: B.memberId },
       ];
       const body = ok(await t.call('POST', '/v1/events/batch', { key: aKey.secret, body: { events } }), 200);
-      assert.deepEqual(body.results.map((r: Json) => r.status), [201, 404, 404]);
+      assert.deepEqual(
+        body.results.map((r: Json) => r.status),
+        [201, 404, 404],
+      );
       assert.equal(body.processed, 1);
-      const [b, g] = body.results.slice(1).map((r: Json) => JSON.stringify(r.error).replaceAll(B.programId, '<p>').replaceAll('prg_ghost', '<p>').replace(/#\/events\/\d/, ''));
+      const [b, g] = body.results.slice(1).map((r: Json) =>
+        JSON.stringify(r.error)
+          .replaceAll(B.programId, '<p>')
+          .replaceAll('prg_ghost', '<p>')
+          .replace(/#\/events\/\d/, ''),
+      );
       assert.equal(b, g);
       assert.equal(body.results[1].error.code, 'PROGRAM_NOT_FOUND');
       assert.deepEqual(await stateOf(t, B), baseline);
     });
 
-    it('gets the same 409 for a reused Idempotency-Key on B\'s member as on an unknown member (no existence oracle)', async () => {
+    it("gets the same 409 for a reused Idempotency-Key on B's member as on an unknown member (no existence oracle)", async () => {
       const idem = unique('idem');
       ok(await t.call('POST', `/v1/members/${A.memberId}/credits`, { key: aKey.secret, body: { points: 1 }, idem }), 201);
       const baseline = await stateOf(t, B);
@@ -266,7 +326,9 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       assertProblem(onB, 409, 'IDEMPOTENCY_KEY_REUSED');
       assert.deepEqual(normalised(onB, { member: B.memberId }), normalised(onGhost, { member: 'mbr_ghost' }));
       // without the reuse, a fresh key: 404 either way
-      assertProblem(await t.call('POST', `/v1/members/${B.memberId}/credits`, { key: aKey.secret, body: { points: 1 }, idem: true }), 404, 'MEMBER_NOT_FOUND', { extra: { member_id: B.memberId } });
+      assertProblem(await t.call('POST', `/v1/members/${B.memberId}/credits`, { key: aKey.secret, body: { points: 1 }, idem: true }), 404, 'MEMBER_NOT_FOUND', {
+        extra: { member_id: B.memberId },
+      });
       assert.deepEqual(await stateOf(t, B), baseline);
     });
 
@@ -275,17 +337,23 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       assert.equal(report.ok, true);
       assert.equal(report.program_id, null);
       assert.ok(report.accounts.length > 0);
-      assert.ok(report.accounts.every((a: Json) => a.program_id === A.programId), JSON.stringify(report.accounts));
+      assert.ok(
+        report.accounts.every((a: Json) => a.program_id === A.programId),
+        JSON.stringify(report.accounts),
+      );
       const ofA = ok(await t.call('GET', `/v1/audit?program_id=${A.programId}`), 200);
       assert.deepEqual(report.checked, ofA.checked);
       assert.deepEqual(report.accounts, ofA.accounts);
       const all = ok(await t.call('GET', '/v1/audit'), 200);
-      assert.ok(all.accounts.some((a: Json) => a.program_id === B.programId), 'a deployment-wide key audits everything');
+      assert.ok(
+        all.accounts.some((a: Json) => a.program_id === B.programId),
+        'a deployment-wide key audits everything',
+      );
     });
   });
 
-  describe('on program A\'s resources, the key limited to A', () => {
-    it('can do every operation (a fresh set of A\'s resources for each write)', async () => {
+  describe("on program A's resources, the key limited to A", () => {
+    it("can do every operation (a fresh set of A's resources for each write)", async () => {
       for (const [, , op] of operations()) {
         const id: string = op.operationId;
         if (!ON_B[id] || !routesOf(A).has(id)) continue; // reported by the first test
@@ -301,18 +369,27 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       }
     });
 
-    it('lists only A\'s programs, page by page', async () => {
+    it("lists only A's programs, page by page", async () => {
       const page = ok(await t.call('GET', '/v1/programs?limit=1', { key: aKey.secret }), 200);
-      assert.deepEqual(page.data.map((p: Json) => p.id), [A.programId]);
+      assert.deepEqual(
+        page.data.map((p: Json) => p.id),
+        [A.programId],
+      );
       assert.equal(page.has_more, false);
       const all = ok(await t.call('GET', '/v1/programs?limit=100'), 200);
-      assert.ok(all.data.some((p: Json) => p.id === B.programId), 'a deployment-wide key lists every program');
+      assert.ok(
+        all.data.some((p: Json) => p.id === B.programId),
+        'a deployment-wide key lists every program',
+      );
     });
   });
 
   describe('creating and listing keys', () => {
     it('creates a key for some programs, shows program_ids when listed, and old keys are deployment-wide', async () => {
-      const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'two brands', scopes: ['integration'], program_ids: [B.programId, A.programId] } }), 201);
+      const key = ok(
+        await t.call('POST', '/v1/api-keys', { body: { name: 'two brands', scopes: ['integration'], program_ids: [B.programId, A.programId] } }),
+        201,
+      );
       assert.deepEqual(key.program_ids, [B.programId, A.programId]);
       const listed = ok(await t.call('GET', '/v1/api-keys'), 200).data;
       assert.deepEqual(listed.find((k: Json) => k.id === key.id).program_ids, [B.programId, A.programId]);
@@ -325,11 +402,18 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       assertProblem(await t.call('GET', `/v1/members/${m.id}/balance`, { key: key.secret }), 404, 'MEMBER_NOT_FOUND');
       assertProblem(await t.call('GET', `/v1/programs/${other.id}`, { key: key.secret }), 404, 'PROGRAM_NOT_FOUND');
       // scopes stay what they were: an integration key cannot adjust, in its programs or not
-      assertProblem(await t.call('POST', `/v1/members/${A.memberId}/adjustments`, { key: key.secret, body: { points: 1, reason_code: 'x' }, idem: true }), 403, 'FORBIDDEN');
+      assertProblem(
+        await t.call('POST', `/v1/members/${A.memberId}/adjustments`, { key: key.secret, body: { points: 1, reason_code: 'x' }, idem: true }),
+        403,
+        'FORBIDDEN',
+      );
     });
 
     it('without program_ids (or null), a key is deployment-wide and sees everything', async () => {
-      for (const body of [{ name: 'everything', scopes: ['read'] }, { name: 'everything too', scopes: ['read'], program_ids: null }]) {
+      for (const body of [
+        { name: 'everything', scopes: ['read'] },
+        { name: 'everything too', scopes: ['read'], program_ids: null },
+      ]) {
         const key = ok(await t.call('POST', '/v1/api-keys', { body }), 201);
         assert.equal(key.program_ids, null);
         ok(await t.call('GET', `/v1/members/${A.memberId}`, { key: key.secret }), 200);
@@ -341,9 +425,15 @@ forEachDatabase('program-scoped API keys', (getDb) => {
 
     it('refuses unknown programs (404 at the field) and malformed program_ids (400), creating no key', async () => {
       const before = ok(await t.call('GET', '/v1/api-keys'), 200);
-      assertProblem(await t.call('POST', '/v1/api-keys', { body: { name: 'x', scopes: ['read'], program_ids: [A.programId, 'prg_doesnotexist'] } }), 404, 'PROGRAM_NOT_FOUND', {
-        path: '/program_ids/1', extra: { program_id: 'prg_doesnotexist' },
-      });
+      assertProblem(
+        await t.call('POST', '/v1/api-keys', { body: { name: 'x', scopes: ['read'], program_ids: [A.programId, 'prg_doesnotexist'] } }),
+        404,
+        'PROGRAM_NOT_FOUND',
+        {
+          path: '/program_ids/1',
+          extra: { program_id: 'prg_doesnotexist' },
+        },
+      );
       const cases: [unknown, string][] = [
         [[], '/program_ids'],
         [[A.programId, A.programId], '/program_ids'],
@@ -354,22 +444,33 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       for (const [program_ids, path] of cases) {
         const res = await t.call('POST', '/v1/api-keys', { body: { name: 'x', scopes: ['read'], program_ids } });
         assertProblem(res, 400, 'VALIDATION_FAILED');
-        assert.ok(res.json().errors.some((e: Json) => e.path.startsWith(path)), `${path}: ${res.body}`);
+        assert.ok(
+          res.json().errors.some((e: Json) => e.path.startsWith(path)),
+          `${path}: ${res.body}`,
+        );
       }
       assert.deepEqual(ok(await t.call('GET', '/v1/api-keys'), 200), before);
     });
 
     it('lets an admin key limited to A make keys only for A: never deployment-wide, never for B', async () => {
       const before = ok(await t.call('GET', '/v1/api-keys'), 200);
-      assertProblem(await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'x', scopes: ['read'] } }), 403, 'FORBIDDEN', { extra: { required_access: 'deployment' } });
+      assertProblem(await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'x', scopes: ['read'] } }), 403, 'FORBIDDEN', {
+        extra: { required_access: 'deployment' },
+      });
       assertProblem(await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'x', scopes: ['read'], program_ids: null } }), 403, 'FORBIDDEN');
       const forB = await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'x', scopes: ['read'], program_ids: [A.programId, B.programId] } });
-      const forGhost = await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'x', scopes: ['read'], program_ids: [A.programId, 'prg_ghost'] } });
+      const forGhost = await t.call('POST', '/v1/api-keys', {
+        key: aKey.secret,
+        body: { name: 'x', scopes: ['read'], program_ids: [A.programId, 'prg_ghost'] },
+      });
       assertProblem(forB, 404, 'PROGRAM_NOT_FOUND', { path: '/program_ids/1' });
       assert.deepEqual(normalised(forB, { p: B.programId }), normalised(forGhost, { p: 'prg_ghost' }));
       assert.deepEqual(ok(await t.call('GET', '/v1/api-keys'), 200), before);
 
-      const made = ok(await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'A checkout', scopes: ['integration'], program_ids: [A.programId] } }), 201);
+      const made = ok(
+        await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'A checkout', scopes: ['integration'], program_ids: [A.programId] } }),
+        201,
+      );
       assert.deepEqual(made.program_ids, [A.programId]);
       ok(await t.call('POST', `/v1/members/${A.memberId}/credits`, { key: made.secret, body: { points: 1 }, idem: true }), 201);
       assertProblem(await t.call('POST', `/v1/members/${B.memberId}/credits`, { key: made.secret, body: { points: 1 }, idem: true }), 404, 'MEMBER_NOT_FOUND');
@@ -378,15 +479,25 @@ forEachDatabase('program-scoped API keys', (getDb) => {
     it('shows and revokes, with a key limited to A, only the keys limited to A', async () => {
       const listed = ok(await t.call('GET', '/v1/api-keys', { key: aKey.secret }), 200).data;
       assert.ok(listed.length > 0);
-      for (const k of listed) assert.ok(k.program_ids?.every((p: string) => p === A.programId), JSON.stringify(k));
-      assert.ok(listed.some((k: Json) => k.id === aKey.id), 'it sees itself');
+      for (const k of listed)
+        assert.ok(
+          k.program_ids?.every((p: string) => p === A.programId),
+          JSON.stringify(k),
+        );
+      assert.ok(
+        listed.some((k: Json) => k.id === aKey.id),
+        'it sees itself',
+      );
       const deploymentKey = ok(await t.call('GET', '/v1/api-keys'), 200).data.find((k: Json) => k.name === 'test admin');
       const both = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'A and B', scopes: ['read'], program_ids: [A.programId, B.programId] } }), 201);
       for (const id of [deploymentKey.id, both.id, B.apiKeyId]) {
         assertProblem(await t.call('DELETE', `/v1/api-keys/${id}`, { key: aKey.secret }), 404, 'API_KEY_NOT_FOUND', { extra: { api_key_id: id } });
       }
       ok(await t.call('GET', '/v1/programs', { key: both.secret }), 200);
-      const spare = ok(await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'A spare', scopes: ['read'], program_ids: [A.programId] } }), 201);
+      const spare = ok(
+        await t.call('POST', '/v1/api-keys', { key: aKey.secret, body: { name: 'A spare', scopes: ['read'], program_ids: [A.programId] } }),
+        201,
+      );
       ok(await t.call('DELETE', `/v1/api-keys/${spare.id}`, { key: aKey.secret }), 200);
       assertProblem(await t.call('GET', '/v1/programs', { key: spare.secret }), 401, 'UNAUTHENTICATED');
     });

@@ -145,7 +145,13 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listPrograms', method: 'GET', url: '/v1/programs', scope: 'read' },
     { op: 'getProgram', method: 'GET', url: `/v1/programs/${f.programId}`, scope: 'read' },
     { op: 'updateProgram', method: 'PATCH', url: `/v1/programs/${f.programId}`, body: { name: 'Renamed by scope check' }, scope: 'admin' },
-    { op: 'createMember', method: 'POST', url: `/v1/programs/${f.programId}/members`, body: { external_id: `scope-${Date.now()}-${Math.random()}` }, scope: 'integration' },
+    {
+      op: 'createMember',
+      method: 'POST',
+      url: `/v1/programs/${f.programId}/members`,
+      body: { external_id: `scope-${Date.now()}-${Math.random()}` },
+      scope: 'integration',
+    },
     { op: 'listMembers', method: 'GET', url: `/v1/programs/${f.programId}/members`, scope: 'read' },
     { op: 'getMemberByExternalId', method: 'GET', url: `/v1/programs/${f.programId}/members/by-external-id/nobody`, scope: 'read' },
     { op: 'getMember', method: 'GET', url: `/v1/members/${m}`, scope: 'read' },
@@ -163,7 +169,14 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'reverseCredit', method: 'POST', url: `/v1/entries/${f.entryId}/reversals`, body: { points: 1 }, idem: true, scope: 'integration' },
     { op: 'getEntry', method: 'GET', url: `/v1/entries/${f.entryId}`, scope: 'read' },
     { op: 'adjustPoints', method: 'POST', url: `/v1/members/${m}/adjustments`, body: { points: 5, reason_code: 'goodwill' }, idem: true, scope: 'admin' },
-    { op: 'transferPoints', method: 'POST', url: '/v1/transfers', body: { from_member_id: m, to_member_id: f.otherMemberId, points: 5 }, idem: true, scope: 'integration' },
+    {
+      op: 'transferPoints',
+      method: 'POST',
+      url: '/v1/transfers',
+      body: { from_member_id: m, to_member_id: f.otherMemberId, points: 5 },
+      idem: true,
+      scope: 'integration',
+    },
     { op: 'recordActivity', method: 'POST', url: `/v1/members/${m}/activity`, body: {}, scope: 'integration' },
     { op: 'getBalance', method: 'GET', url: `/v1/members/${m}/balance`, scope: 'read' },
     { op: 'listEntries', method: 'GET', url: `/v1/members/${m}/entries`, scope: 'read' },
@@ -173,21 +186,63 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listApiKeys', method: 'GET', url: '/v1/api-keys', scope: 'admin' },
     { op: 'revokeApiKey', method: 'DELETE', url: `/v1/api-keys/${f.apiKeyId}`, scope: 'admin' },
     { op: 'auditLedger', method: 'GET', url: '/v1/audit', scope: 'admin' },
-    { op: 'createRule', method: 'POST', url: `/v1/programs/${f.programId}/rules`, body: { definition: { name: 'scope check', triggers: ['checkin'], effect: { type: 'fixed', points: 1 } } }, scope: 'admin' },
+    {
+      op: 'createRule',
+      method: 'POST',
+      url: `/v1/programs/${f.programId}/rules`,
+      body: { definition: { name: 'scope check', triggers: ['checkin'], effect: { type: 'fixed', points: 1 } } },
+      scope: 'admin',
+    },
     { op: 'listRules', method: 'GET', url: `/v1/programs/${f.programId}/rules`, scope: 'read' },
     { op: 'getRule', method: 'GET', url: `/v1/rules/${f.ruleId}`, scope: 'read' },
-    { op: 'reviseRule', method: 'POST', url: `/v1/rules/${f.ruleId}/versions`, body: { definition: { name: 'scope check v2', triggers: ['app.opened'], effect: { type: 'fixed', points: 2 } } }, scope: 'admin' },
+    {
+      op: 'reviseRule',
+      method: 'POST',
+      url: `/v1/rules/${f.ruleId}/versions`,
+      body: { definition: { name: 'scope check v2', triggers: ['app.opened'], effect: { type: 'fixed', points: 2 } } },
+      scope: 'admin',
+    },
     { op: 'archiveRule', method: 'POST', url: `/v1/rules/${f.ruleId}/archive`, body: {}, scope: 'admin' },
-    { op: 'sendEvent', method: 'POST', url: '/v1/events', body: { id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', program_id: f.programId, member_id: m }, scope: 'integration' },
-    { op: 'sendEvents', method: 'POST', url: '/v1/events/batch', body: { program_id: f.programId, events: [{ id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', member_id: m }] }, scope: 'integration' },
-    { op: 'previewEvent', method: 'POST', url: '/v1/events/preview', body: { id: 'preview', type: 'app.opened', program_id: f.programId, member_id: m }, scope: 'integration' },
+    {
+      op: 'sendEvent',
+      method: 'POST',
+      url: '/v1/events',
+      body: { id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', program_id: f.programId, member_id: m },
+      scope: 'integration',
+    },
+    {
+      op: 'sendEvents',
+      method: 'POST',
+      url: '/v1/events/batch',
+      body: { program_id: f.programId, events: [{ id: `scope-${Date.now()}-${Math.random()}`, type: 'app.opened', member_id: m }] },
+      scope: 'integration',
+    },
+    {
+      op: 'previewEvent',
+      method: 'POST',
+      url: '/v1/events/preview',
+      body: { id: 'preview', type: 'app.opened', program_id: f.programId, member_id: m },
+      scope: 'integration',
+    },
     { op: 'getEvent', method: 'GET', url: `/v1/events/${f.eventId}`, scope: 'read' },
     { op: 'getEventByExternalId', method: 'GET', url: `/v1/programs/${f.programId}/events/by-external-id/fixture-event`, scope: 'read' },
     { op: 'listMemberEvents', method: 'GET', url: `/v1/members/${m}/events`, scope: 'read' },
     { op: 'listEventTypes', method: 'GET', url: `/v1/programs/${f.programId}/event-types`, scope: 'read' },
-    { op: 'createEventType', method: 'POST', url: `/v1/programs/${f.programId}/event-types`, body: { type: `custom.t${Date.now()}`, schema: { type: 'object' } }, scope: 'admin' },
+    {
+      op: 'createEventType',
+      method: 'POST',
+      url: `/v1/programs/${f.programId}/event-types`,
+      body: { type: `custom.t${Date.now()}`, schema: { type: 'object' } },
+      scope: 'admin',
+    },
     { op: 'getMemberTokenSettings', method: 'GET', url: `/v1/programs/${f.programId}/member-token-settings`, scope: 'admin' },
-    { op: 'updateMemberTokenSettings', method: 'PATCH', url: `/v1/programs/${f.programId}/member-token-settings`, body: { issuer: 'https://scope-check.example' }, scope: 'admin' },
+    {
+      op: 'updateMemberTokenSettings',
+      method: 'PATCH',
+      url: `/v1/programs/${f.programId}/member-token-settings`,
+      body: { issuer: 'https://scope-check.example' },
+      scope: 'admin',
+    },
     { op: 'rotateMemberTokenSecret', method: 'POST', url: `/v1/programs/${f.programId}/member-token-secrets`, body: {}, scope: 'admin' },
     { op: 'createMemberToken', method: 'POST', url: `/v1/programs/${f.programId}/member-tokens`, body: { member_id: m }, scope: 'integration' },
   ];
@@ -238,7 +293,12 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   await credit(t, b.id, 100);
   const h = await hold(t, a.id, 10);
   const key = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'spare', scopes: ['read'] } }), 201);
-  const rule = ok(await t.call('POST', `/v1/programs/${p.id}/rules`, { body: { definition: { name: 'fixture rule', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } } }), 201);
+  const rule = ok(
+    await t.call('POST', `/v1/programs/${p.id}/rules`, {
+      body: { definition: { name: 'fixture rule', triggers: ['checkin'], effect: { type: 'fixed', points: 5 } } },
+    }),
+    201,
+  );
   const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
   return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id, ruleId: rule.id, eventId: event.id };
 }

@@ -17,7 +17,11 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
 
   /** Every operation of the OpenAPI document: [method, path, operation]. */
   const operations = (): [string, string, Json][] =>
-    Object.entries<Json>(spec.paths).flatMap(([path, item]) => Object.entries<Json>(item).filter(([m]) => METHODS.includes(m)).map(([m, op]): [string, string, Json] => [m, path, op]));
+    Object.entries<Json>(spec.paths).flatMap(([path, item]) =>
+      Object.entries<Json>(item)
+        .filter(([m]) => METHODS.includes(m))
+        .map(([m, op]): [string, string, Json] => [m, path, op]),
+    );
 
   it('answers /healthz without a key', async () => {
     const res = await t.call('GET', '/healthz', { key: null });
@@ -29,13 +33,15 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
     assert.deepEqual(ok(await t.call('GET', '/readyz', { key: null }), 200), { status: 'ready', database: kind });
   });
 
-  it('answers /readyz 503 while a migration is pending or the SQL functions are not this version\'s', async () => {
+  it("answers /readyz 503 while a migration is pending or the SQL functions are not this version's", async () => {
     const { db } = getDb();
     const readyz = async () => {
       const res = await t.call('GET', '/readyz', { key: null });
       return [res.statusCode, res.json()];
     };
-    const [last] = await db.query<{ id: string; checksum: string; applied_at: string }>('SELECT id, checksum, applied_at FROM schema_migration ORDER BY id DESC LIMIT 1');
+    const [last] = await db.query<{ id: string; checksum: string; applied_at: string }>(
+      'SELECT id, checksum, applied_at FROM schema_migration ORDER BY id DESC LIMIT 1',
+    );
     await db.query('DELETE FROM schema_migration WHERE id = $1', [last!.id]);
     try {
       assert.deepEqual(await readyz(), [503, { status: 'unavailable', database: kind, reason: 'migrations pending' }]);
@@ -88,8 +94,23 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
   });
 
   it('documents exactly the operations the HTTP tests exercise', () => {
-    const documented = operations().filter(([, path]) => path.startsWith('/v1/')).map(([method, path, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`).sort();
-    const tested = [...v1Routes({ programId: 'prg_x', memberId: 'mbr_x', otherMemberId: 'mbr_y', holdId: 'hld_x', entryId: 'ent_x', apiKeyId: 'key_x', ruleId: 'rul_x', eventId: 'evt_x' }), ...v1MeRoutes()]
+    const documented = operations()
+      .filter(([, path]) => path.startsWith('/v1/'))
+      .map(([method, path, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`)
+      .sort();
+    const tested = [
+      ...v1Routes({
+        programId: 'prg_x',
+        memberId: 'mbr_x',
+        otherMemberId: 'mbr_y',
+        holdId: 'hld_x',
+        entryId: 'ent_x',
+        apiKeyId: 'key_x',
+        ruleId: 'rul_x',
+        eventId: 'evt_x',
+      }),
+      ...v1MeRoutes(),
+    ]
       .map((r) => {
         const path = r.url
           .replace(/\/prg_x/, '/{programId}')
@@ -134,7 +155,11 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
   });
 
   it('answers a known path with the wrong method with a 4xx problem+json', async () => {
-    for (const [method, url] of [['DELETE', '/v1/programs'], ['PUT', '/v1/transfers'], ['GET', '/v1/jobs/sweep']] as const) {
+    for (const [method, url] of [
+      ['DELETE', '/v1/programs'],
+      ['PUT', '/v1/transfers'],
+      ['GET', '/v1/jobs/sweep'],
+    ] as const) {
       const res = await t.call(method, url);
       assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${method} ${url}: ${res.statusCode}`);
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);

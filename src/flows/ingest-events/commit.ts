@@ -59,8 +59,15 @@ export async function commitBatch(q: Queryable, programId: string, rulesRevision
  */
 function resultJson(r: EventResultView, outcome: string): string {
   const head = JSON.stringify({
-    object: r.object, id: r.id, event_id: r.event_id, program_id: r.program_id, type: r.type, member_id: r.member_id,
-    occurred_at: r.occurred_at, processed_at: r.processed_at, points: r.points,
+    object: r.object,
+    id: r.id,
+    event_id: r.event_id,
+    program_id: r.program_id,
+    type: r.type,
+    member_id: r.member_id,
+    occurred_at: r.occurred_at,
+    processed_at: r.processed_at,
+    points: r.points,
   });
   return `${head.slice(0, -1)},${outcome.slice(1, -1)}${r.warnings.length > 0 ? '' : ',"warnings":[]'},"data":${JSON.stringify(r.data)}}`;
 }
@@ -68,9 +75,12 @@ function resultJson(r: EventResultView, outcome: string): string {
 /** Budget grants by award (`event:award` positions), when an award of the batch has a program budget. */
 async function grantBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string, number> | undefined> {
   const budgetAwards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[] = [];
-  todo.forEach((p, i) => p.evaluation!.awards.forEach((a, j) => {
-    if (a.budget) budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
-  }));
+  todo.forEach((p, i) => {
+    p.evaluation!.awards.forEach((a, j) => {
+      if (a.budget)
+        budgetAwards.push({ key: `${i}:${j}`, rule_id: a.rule_id, points: a.points, period_start: a.budget.period_start, budget_limit: a.budget.points });
+    });
+  });
   if (budgetAwards.length === 0) return undefined;
   return reserveBudgets(q, budgetAwards, {
     members: [...new Set(todo.map((p) => p.member!.id))],
@@ -101,7 +111,12 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
     if (!credit) {
       // the lot and the transaction share the entry's random part (events_commit derives them)
       const entryId = newId('ent');
-      credit = { entry: { event: i, entryId, pendingDays: a.pending_days, points: 0, reason: '', ruleIds: [] }, index: batch.entries.length, texts: [], lotId: `lot_${entryId.slice(4)}` };
+      credit = {
+        entry: { event: i, entryId, pendingDays: a.pending_days, points: 0, reason: '', ruleIds: [] },
+        index: batch.entries.length,
+        texts: [],
+        lotId: `lot_${entryId.slice(4)}`,
+      };
       byPendingDays.set(a.pending_days, credit);
       batch.entries.push(credit.entry);
       account.entries += 1;
@@ -116,7 +131,11 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
     const cut = granted < a.points;
     const b = breakdown(a.explanation);
     awards.push({
-      rule_id: a.rule_id, rule_version: a.rule_version, points: granted, entry_id: credit.entry.entryId, lot_id: credit.lotId,
+      rule_id: a.rule_id,
+      rule_version: a.rule_version,
+      points: granted,
+      entry_id: credit.entry.entryId,
+      lot_id: credit.lotId,
       available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000),
       text: cut ? `${a.explanation.text} → ${granted} (program budget ${a.budget!.points})` : a.explanation.text,
       explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
@@ -125,9 +144,24 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
   for (const c of byPendingDays.values()) c.entry.reason = leftChars(c.texts.join('; '), 500);
 
   // what became of the reversals' points, and their entries, events_commit says (see commitBatch)
-  const reversals = (p.reversals ?? []).map((r) => ({ ...r, taken_back: r.points, expired: 0, on_hold: 0, written_off: 0, reversal_entry_ids: [] as string[] }));
+  const reversals = (p.reversals ?? []).map((r) => ({
+    ...r,
+    taken_back: r.points,
+    expired: 0,
+    on_hold: 0,
+    written_off: 0,
+    reversal_entry_ids: [] as string[],
+  }));
   for (const r of reversals) {
-    batch.reversals.push({ event: i, orderId: String(p.data.order_id), entryId: r.entry_id, ruleId: r.rule_id, ruleName: r.rule_name, points: r.points, awards: r.awards });
+    batch.reversals.push({
+      event: i,
+      orderId: String(p.data.order_id),
+      entryId: r.entry_id,
+      ruleId: r.rule_id,
+      ruleName: r.rule_name,
+      points: r.points,
+      awards: r.awards,
+    });
     points -= r.points;
   }
   const skipped = [...p.evaluation!.skipped.filter(KEPT_SKIP), ...budgetSkips];
@@ -135,9 +169,31 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
   const { warnings } = p.evaluation!;
   // stored: what only processing knows (jf_event_view adds the columns when read, and warnings: [] when there are none)
   const outcome = JSON.stringify(warnings.length > 0 ? { awards, reversals, skipped, warnings } : { awards, reversals, skipped });
-  batch.events.push({ id, externalId: p.input.id, type: p.input.type, memberId: m.id, occurredAt, data: p.data, metadata: p.input.metadata ?? {}, points, outcome });
+  batch.events.push({
+    id,
+    externalId: p.input.id,
+    type: p.input.type,
+    memberId: m.id,
+    occurredAt,
+    data: p.data,
+    metadata: p.input.metadata ?? {},
+    points,
+    outcome,
+  });
   return {
-    object: 'event', id, event_id: p.input.id, program_id: batch.programId, type: p.input.type, member_id: m.id,
-    occurred_at: occurredAt, processed_at: batch.now, points, awards, reversals, skipped, warnings, data: p.data,
+    object: 'event',
+    id,
+    event_id: p.input.id,
+    program_id: batch.programId,
+    type: p.input.type,
+    member_id: m.id,
+    occurred_at: occurredAt,
+    processed_at: batch.now,
+    points,
+    awards,
+    reversals,
+    skipped,
+    warnings,
+    data: p.data,
   };
 }

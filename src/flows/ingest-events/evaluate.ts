@@ -1,7 +1,7 @@
 import { type EvalMember, evaluate, type RuleSet, type UsageBook } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
-import { type Prepared, refuse, type Run } from './context.ts';
 import type { EventMember } from './context.ts';
+import { type Prepared, type Run, refuse } from './context.ts';
 
 /** What the rule engine knows of a member. */
 export function evalMember(m: Pick<EventMember, 'id' | 'tier' | 'tags' | 'birthday' | 'attributes'>): EvalMember {
@@ -19,7 +19,14 @@ export function evaluateAll(run: Run, todo: Prepared[], ruleSet: RuleSet, usage:
     const m = p.member!;
     const memberUsage = usage.of(m.id);
     try {
-      p.evaluation = evaluate(ruleSet.at(p.occurredAt), { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data }, evalMember(m), run.program, run.now, memberUsage);
+      p.evaluation = evaluate(
+        ruleSet.at(p.occurredAt),
+        { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data },
+        evalMember(m),
+        run.program,
+        run.now,
+        memberUsage,
+      );
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       refuse(run.outcomes, p, err);

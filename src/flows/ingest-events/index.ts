@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/db.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
 import { DomainError, fromDatabaseError } from '../../shared/errors.ts';
 import { commitBatch } from './commit.ts';
-import { type IngestDeps, type IngestItem, type ItemOutcome, type Prepared, refuse, type Run, type Snapshot } from './context.ts';
+import { type IngestDeps, type IngestItem, type ItemOutcome, type Prepared, type Run, refuse, type Snapshot } from './context.ts';
 import { evaluateAll } from './evaluate.ts';
 import { findMembers } from './members.ts';
 import { planRefunds } from './refunds.ts';
@@ -23,9 +23,9 @@ import { validateAll } from './validate.ts';
  * One bad event does not fail the others: each gets its own result.
  */
 
+export type { Skip } from '../../modules/rules/index.ts';
 export type { IngestDeps, IngestItem, ItemOutcome } from './context.ts';
 export { type Preview, previewEvent } from './preview.ts';
-export type { Skip } from '../../modules/rules/index.ts';
 
 const MAX_ATTEMPTS = 5;
 
@@ -39,15 +39,26 @@ export async function ingestEvents(deps: IngestDeps, programId: string, items: I
   }
   const outcomes = new Map<number, ItemOutcome>();
   const valid = validateAll(items, first.program.currency, first.custom_types, now, outcomes);
-  const run = (q: Queryable, snapshot: Snapshot, lockFirst: boolean, begin: Run['begin']): Run =>
-    ({ db: q, rules: deps.rules, snapshot, program: snapshot.program!, now, outcomes, lockFirst, begin });
+  const run = (q: Queryable, snapshot: Snapshot, lockFirst: boolean, begin: Run['begin']): Run => ({
+    db: q,
+    rules: deps.rules,
+    snapshot,
+    program: snapshot.program!,
+    now,
+    outcomes,
+    lockFirst,
+    begin,
+  });
 
   for (let attempt = 1; ; attempt++) {
     try {
       const pending = valid.filter((p) => !outcomes.has(p.index));
       if (attempt === 1) {
         // optimistic: evaluate outside any transaction; events_commit checks nothing moved
-        await process(run(db, first, false, (fn) => db.transaction(fn)), pending);
+        await process(
+          run(db, first, false, (fn) => db.transaction(fn)),
+          pending,
+        );
       } else {
         // contended: lock the members first, so this attempt cannot be overtaken. db.transaction may
         // run this again from the start (deadlock, serialization failure): each run starts from the
@@ -56,14 +67,19 @@ export async function ingestEvents(deps: IngestDeps, programId: string, items: I
         await db.transaction(async (tx) => {
           outcomes.clear();
           for (const [k, v] of decided) outcomes.set(k, v);
-          return process(run(tx, await readSnapshot(tx, deps.rules, programId, items, now), true, (fn) => fn(tx)), pending);
+          return process(
+            run(tx, await readSnapshot(tx, deps.rules, programId, items, now), true, (fn) => fn(tx)),
+            pending,
+          );
         });
       }
       break;
     } catch (err) {
       const e = err as { code?: string; constraint?: string; constraint_name?: string; message?: string };
       const domain = err instanceof DomainError ? err : fromDatabaseError(err);
-      const stale = domain?.code === 'EVALUATION_STALE' || (e.code === '23505' && /event_program_id_external_id_key/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`));
+      const stale =
+        domain?.code === 'EVALUATION_STALE' ||
+        (e.code === '23505' && /event_program_id_external_id_key/.test(`${e.constraint ?? e.constraint_name ?? ''} ${e.message ?? ''}`));
       const undecided = items.filter((i) => !outcomes.has(i.index) && valid.some((p) => p.index === i.index));
       if (domain?.code === 'BALANCE_LIMIT_EXCEEDED' && undecided.length > 1) {
         // a member's total would pass 2^53 − 1 (nothing of the batch was written): only the events
@@ -117,6 +133,8 @@ async function process(run: Run, valid: Prepared[]): Promise<void> {
   const write = (q: Queryable) => commitBatch(q, program.id, Number(program.rules_revision), ruleSet, todo, run.now);
   const budgeted = todo.some((p) => p.evaluation!.awards.some((a) => a.budget));
   const { results, json } = budgeted ? await run.begin(write) : await write(run.db);
-  todo.forEach((p, i) => run.outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i], json: json[i] }));
+  todo.forEach((p, i) => {
+    run.outcomes.set(p.index, { index: p.index, event_id: p.input.id, status: 201, result: results[i], json: json[i] });
+  });
   resolveRepeats(run, replayed);
 }

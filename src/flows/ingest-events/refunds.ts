@@ -1,7 +1,7 @@
 import { type AwardLine, OrderRefunds, orderEvents, type PaidOrder, type RefundRequest } from '../../modules/events/index.ts';
 import { creditReversals } from '../../modules/ledger/index.ts';
 import { DomainError } from '../../shared/errors.ts';
-import { fieldProblem, type Prepared, refuse, type Run } from './context.ts';
+import { fieldProblem, type Prepared, type Run, refuse } from './context.ts';
 
 /**
  * Step 4, for refunds: what each refunded order earned, and so what each refund takes back (the
@@ -23,13 +23,25 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
     const orderId = String(p.data.order_id);
     const paid = history.find((e) => e.type === 'order.paid' && e.data.order_id === orderId);
     if (!paid) {
-      refuse(run.outcomes, p, new DomainError('ORDER_NOT_FOUND', `No order.paid event for order ${orderId}; send it first`, { order_id: orderId }, [{ path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event' }]));
+      refuse(
+        run.outcomes,
+        p,
+        new DomainError('ORDER_NOT_FOUND', `No order.paid event for order ${orderId}; send it first`, { order_id: orderId }, [
+          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event' },
+        ]),
+      );
       continue;
     }
     if (paid.result.member_id !== p.member!.id) {
       // a refund reverses the points of the member who paid: naming another member is a mistake
       // (it would record the refund on one member and take the points of another)
-      refuse(run.outcomes, p, new DomainError('ORDER_NOT_FOUND', `Order ${orderId} was not paid by member ${p.member!.id}`, { order_id: orderId, member_id: p.member!.id }, [{ path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member' }]));
+      refuse(
+        run.outcomes,
+        p,
+        new DomainError('ORDER_NOT_FOUND', `Order ${orderId} was not paid by member ${p.member!.id}`, { order_id: orderId, member_id: p.member!.id }, [
+          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member' },
+        ]),
+      );
       continue;
     }
     let order = orders.get(orderId);
@@ -46,7 +58,13 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
     if ('refused' in plan) refuse(run.outcomes, p, fieldProblem(`${p.prefix}/data/items`, plan.refused));
     else if ('exceeds' in plan) {
       const { path, message, refundable } = plan.exceeds;
-      refuse(run.outcomes, p, new DomainError('REFUND_EXCEEDS_ORDER', `Order ${orderId}: ${path} ${message}`, { order_id: orderId, refundable }, [{ path: `${p.prefix}${path}`, location: 'body', message }]));
+      refuse(
+        run.outcomes,
+        p,
+        new DomainError('REFUND_EXCEEDS_ORDER', `Order ${orderId}: ${path} ${message}`, { order_id: orderId, refundable }, [
+          { path: `${p.prefix}${path}`, location: 'body', message },
+        ]),
+      );
     } else p.reversals = plan.reversals;
   }
 }

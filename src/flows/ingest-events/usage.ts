@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/db.ts';
-import { isLimited, loadUsage as readUsage, type RuleSet, UsageBook } from '../../modules/rules/index.ts';
+import { isLimited, type RuleSet, loadUsage as readUsage, UsageBook } from '../../modules/rules/index.ts';
 import { periodOf } from '../../shared/time.ts';
 import type { Prepared, Run } from './context.ts';
 

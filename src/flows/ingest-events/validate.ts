@@ -32,12 +32,16 @@ export function validateEvent(input: EventInput, currency: string, custom: Reado
     return new DomainError('VALIDATION_FAILED', `${errors[0]?.path} ${errors[0]?.message}`, {}, errors);
   }
   if (input.type === 'order.paid' && data.currency !== currency) {
-    return new DomainError('CURRENCY_MISMATCH', `The program counts in ${currency}`, { expected: currency }, [{ path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` }]);
+    return new DomainError('CURRENCY_MISMATCH', `The program counts in ${currency}`, { expected: currency }, [
+      { path: `${prefix}/data/currency`, location: 'body', message: `must be ${currency}` },
+    ]);
   }
-  if (input.type === 'order.refunded' && data.amount !== undefined && data.items !== undefined) return fieldProblem(`${prefix}/data/items`, 'cannot be combined with amount');
+  if (input.type === 'order.refunded' && data.amount !== undefined && data.items !== undefined)
+    return fieldProblem(`${prefix}/data/items`, 'cannot be combined with amount');
   if (input.type === 'order.paid' && Array.isArray(data.items)) {
     const lines = data.items as { quantity: number; unit_price: number }[];
-    if (lines.reduce((s, l) => s + l.quantity * l.unit_price, 0) > MAX_AMOUNT) return fieldProblem(`${prefix}/data/items`, `must come to at most ${MAX_AMOUNT} minor units together (quantity × unit_price)`);
+    if (lines.reduce((s, l) => s + l.quantity * l.unit_price, 0) > MAX_AMOUNT)
+      return fieldProblem(`${prefix}/data/items`, `must come to at most ${MAX_AMOUNT} minor units together (quantity × unit_price)`);
   }
   return undefined;
 }

@@ -68,7 +68,12 @@ export async function ownerOf<R extends { id: string }>(db: Queryable, resource:
  * which the operation looks them up), or undefined. A resource that does not exist at all ends the
  * search: the operation itself answers that one as not found, before it reaches the next.
  */
-export async function firstOutOfScope<R extends { id: string }>(db: Queryable, scope: ProgramScope, resources: readonly R[], programOf: ProgramOf<R>): Promise<R | undefined> {
+export async function firstOutOfScope<R extends { id: string }>(
+  db: Queryable,
+  scope: ProgramScope,
+  resources: readonly R[],
+  programOf: ProgramOf<R>,
+): Promise<R | undefined> {
   if (scope === null) return undefined;
   for (const r of resources) {
     const owner = await ownerOf(db, r, programOf);

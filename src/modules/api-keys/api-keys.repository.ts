@@ -13,7 +13,11 @@ export interface ApiKeyRow {
 
 const COLUMNS = `id, 'api_key' AS object, name, prefix, scopes, program_ids, jf_ts(created_at) AS created_at, jf_ts(revoked_at) AS revoked_at`;
 
-export async function insertApiKey(db: Queryable, key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; programIds: readonly string[] | null }, now: Date): Promise<ApiKeyRow> {
+export async function insertApiKey(
+  db: Queryable,
+  key: { id: string; name: string; prefix: string; hash: string; scopes: string[]; programIds: readonly string[] | null },
+  now: Date,
+): Promise<ApiKeyRow> {
   const [row] = await db.query<ApiKeyRow>(
     `INSERT INTO api_key (id, name, prefix, secret_hash, scopes, created_at, program_ids) VALUES ($1, $2, $3, $4, $5::text[], $6, $7::text[]) RETURNING ${COLUMNS}`,
     [key.id, key.name, key.prefix, key.hash, key.scopes, now.toISOString(), key.programIds],
@@ -34,10 +38,11 @@ export async function listApiKeys(db: Queryable, scope: readonly string[] | null
 }
 
 export async function revokeApiKey(db: Queryable, id: string, now: Date, scope: readonly string[] | null = null): Promise<ApiKeyRow | undefined> {
-  const [row] = await db.query<ApiKeyRow>(
-    `UPDATE api_key SET revoked_at = coalesce(revoked_at, $3) WHERE ${MANAGEABLE} AND id = $2 RETURNING ${COLUMNS}`,
-    [scope, id, now.toISOString()],
-  );
+  const [row] = await db.query<ApiKeyRow>(`UPDATE api_key SET revoked_at = coalesce(revoked_at, $3) WHERE ${MANAGEABLE} AND id = $2 RETURNING ${COLUMNS}`, [
+    scope,
+    id,
+    now.toISOString(),
+  ]);
   return row;
 }
 

@@ -22,7 +22,14 @@ export function generateSecret(): string {
  * Makes a key for the whole deployment (programIds null) or for these programs. Callers check the
  * programs first (createApiKeyFor does, for the API).
  */
-export async function createApiKey(db: Queryable, name: string, scopes: Scope[], now: Date, secret = generateSecret(), programIds: readonly string[] | null = null) {
+export async function createApiKey(
+  db: Queryable,
+  name: string,
+  scopes: Scope[],
+  now: Date,
+  secret = generateSecret(),
+  programIds: readonly string[] | null = null,
+) {
   const row = await repo.insertApiKey(db, { id: newId('key'), name, prefix: secret.slice(0, 10), hash: hashSecret(secret), scopes, programIds }, now);
   return { ...row, secret };
 }
@@ -42,7 +49,13 @@ export interface ApiKeySources {
  * FORBIDDEN, and a program outside its own is 404 PROGRAM_NOT_FOUND, as an unknown one is (for
  * any key). Scopes are independent of programs: any admin key may give any scope.
  */
-export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input: { name: string; scopes: Scope[]; program_ids?: string[] | null }, now: Date, sources: ApiKeySources) {
+export async function createApiKeyFor(
+  db: Queryable,
+  caller: ProgramScope,
+  input: { name: string; scopes: Scope[]; program_ids?: string[] | null },
+  now: Date,
+  sources: ApiKeySources,
+) {
   const programIds = input.program_ids ?? null;
   if (programIds === null && caller !== null) throw deploymentOnly('A deployment-wide key');
   if (programIds !== null) {
@@ -50,7 +63,9 @@ export async function createApiKeyFor(db: Queryable, caller: ProgramScope, input
     const index = programIds.findIndex((id) => !existing.has(id) || !inScope(caller, id));
     if (index >= 0) {
       const id = programIds[index]!;
-      throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id }, [{ path: `/program_ids/${index}`, location: 'body', message: 'is not a known program' }]);
+      throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id }, [
+        { path: `/program_ids/${index}`, location: 'body', message: 'is not a known program' },
+      ]);
     }
   }
   return createApiKey(db, input.name, input.scopes, now, undefined, programIds);
@@ -114,4 +129,3 @@ export async function ensureBootstrapKey(db: Queryable, given: string | undefine
   const key = await createApiKey(db, 'bootstrap admin', ['admin'], now, given);
   return { created: true, secret: given ? undefined : key.secret };
 }
-

@@ -9,6 +9,7 @@
  * This file is the module's only way in: other modules, flows, routes and the CLI import it, never
  * the files beside it (checked by test/architecture.test.ts).
  */
-export * from './api-keys.service.ts';
-export * from './api-keys.schemas.ts';
+
 export * from './access.ts';
+export * from './api-keys.schemas.ts';
+export * from './api-keys.service.ts';

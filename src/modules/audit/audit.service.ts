@@ -55,14 +55,21 @@ export async function runAudit(db: Queryable, now: Date, programId: string | nul
         check: 'stored_balances_equal_member_accounts',
         member_id: null,
         detail: {
-          program_id: program, stored_balance: exactInteger(storedBalance), member_account: exactInteger(of('member')),
-          stored_held: exactInteger(storedHeld), member_held_account: exactInteger(of('member_held')),
+          program_id: program,
+          stored_balance: exactInteger(storedBalance),
+          member_account: exactInteger(of('member')),
+          stored_held: exactInteger(storedHeld),
+          member_held_account: exactInteger(of('member_held')),
         },
       });
     }
   }
   return {
-    object: 'audit', ok: violations.length === 0, program_id: programId, checked, violations,
+    object: 'audit',
+    ok: violations.length === 0,
+    program_id: programId,
+    checked,
+    violations,
     accounts: balances.map((a) => ({ program_id: a.program_id, account: a.account, balance: exactInteger(a.exact) })),
     as_of: now.toISOString(),
   };

@@ -1,8 +1,8 @@
-import type { EventResultView } from './events.schemas.ts';
 import type { Queryable } from '../../db/db.ts';
 import type { MemberProfile } from '../members/index.ts';
 import type { EvaluationProgram } from '../programs/index.ts';
 import type { AwardDayRow, AwardTotalRow } from '../rules/index.ts';
+import type { EventResultView } from './events.schemas.ts';
 
 export interface StoredEvent {
   external_id: string;
@@ -17,7 +17,10 @@ export async function findEvent(db: Queryable, id: string): Promise<EventResultV
 }
 
 export async function findEventByExternalId(db: Queryable, programId: string, externalId: string): Promise<EventResultView | undefined> {
-  const [row] = await db.query<{ result: EventResultView }>('SELECT jf_event_view(e) AS result FROM event e WHERE e.program_id = $1 AND e.external_id = $2', [programId, externalId]);
+  const [row] = await db.query<{ result: EventResultView }>('SELECT jf_event_view(e) AS result FROM event e WHERE e.program_id = $1 AND e.external_id = $2', [
+    programId,
+    externalId,
+  ]);
   return row?.result;
 }
 
@@ -171,7 +174,15 @@ export function commitWire(c: EventsCommit): [string, string] {
       rule_version: c.awards.map((a) => a.ruleVersion),
       points: c.awards.map((a) => a.points),
     },
-    reversals: c.reversals.map((r) => ({ event: r.event, order_id: r.orderId, entry_id: r.entryId, rule_id: r.ruleId, rule_name: r.ruleName, points: r.points, awards: r.awards })),
+    reversals: c.reversals.map((r) => ({
+      event: r.event,
+      order_id: r.orderId,
+      entry_id: r.entryId,
+      rule_id: r.ruleId,
+      rule_name: r.ruleName,
+      points: r.points,
+      awards: r.awards,
+    })),
     active,
   };
   return [JSON.stringify(p), c.events.map((e) => e.outcome).join('\n')];
@@ -179,7 +190,10 @@ export function commitWire(c: EventsCommit): [string, string] {
 
 /** Writes a batch (see EventsCommit). Returns the reversals of refund events by event position. */
 export async function commitEvents(db: Queryable, batch: EventsCommit): Promise<Map<number, WrittenReversal[]>> {
-  const rows = await db.query<{ i: number; reversals: WrittenReversal[] }>('SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)', commitWire(batch));
+  const rows = await db.query<{ i: number; reversals: WrittenReversal[] }>(
+    'SELECT i, reversals FROM events_commit($1::text::jsonb, $2::text)',
+    commitWire(batch),
+  );
   return new Map(rows.map((r) => [Number(r.i), r.reversals]));
 }
 
@@ -193,11 +207,17 @@ export async function reserveBudgets(
   awards: { key: string; rule_id: string; points: number; period_start: string | null; budget_limit: number }[],
   lock: { members: string[]; reversal_entries: string[] },
 ): Promise<Map<string, number>> {
-  const [row] = await db.query<{ grants: Record<string, number | string> }>('SELECT events_reserve_budgets($1::text::jsonb) AS grants', [JSON.stringify({ awards, ...lock })]);
+  const [row] = await db.query<{ grants: Record<string, number | string> }>('SELECT events_reserve_budgets($1::text::jsonb) AS grants', [
+    JSON.stringify({ awards, ...lock }),
+  ]);
   return new Map(Object.entries(row!.grants).map(([k, v]) => [k, Number(v)]));
 }
 
-export interface EventTypeRow { type: string; description: string | null; schema: Record<string, unknown> }
+export interface EventTypeRow {
+  type: string;
+  description: string | null;
+  schema: Record<string, unknown>;
+}
 
 export async function customTypes(db: Queryable, programId: string): Promise<EventTypeRow[]> {
   return db.query<EventTypeRow>('SELECT type, description, schema FROM event_type WHERE program_id = $1 ORDER BY type', [programId]);
@@ -250,7 +270,13 @@ export interface EventsSnapshot {
  */
 export async function prepareEvents(
   db: Queryable,
-  p: { program_id: string; external_ids: string[]; member_ids: string[]; external_member_ids: string[]; usage?: { rule_ids: string[]; since: string; lifetime: boolean } },
+  p: {
+    program_id: string;
+    external_ids: string[];
+    member_ids: string[];
+    external_member_ids: string[];
+    usage?: { rule_ids: string[]; since: string; lifetime: boolean };
+  },
 ): Promise<EventsSnapshot> {
   const [row] = await db.query<{ s: EventsSnapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);
   return row!.s;

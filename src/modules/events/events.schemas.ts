@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { EVENT_DATA_LIMITS, EVENT_SCHEMA_LIMITS, jsonLimits, Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
 /**
@@ -25,8 +25,14 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
     {
       order_id: Type.String({ minLength: 1, maxLength: 128 }),
       amount: Minor('Amount paid, minor units (fen): ¥100 = 10000.'),
-      currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'Must be the program\'s currency.' }),
-      items: Type.Optional(Type.Array(OrderItem, { maxItems: 500, description: 'The lines together (quantity × unit_price) come to at most 10^12 minor units. When they come to more than amount (an order discount), item-based rules earn on amount, allocated over the lines in proportion to their price (largest remainder).' })),
+      currency: Type.String({ pattern: '^[A-Z]{3}$', description: "Must be the program's currency." }),
+      items: Type.Optional(
+        Type.Array(OrderItem, {
+          maxItems: 500,
+          description:
+            'The lines together (quantity × unit_price) come to at most 10^12 minor units. When they come to more than amount (an order discount), item-based rules earn on amount, allocated over the lines in proportion to their price (largest remainder).',
+        }),
+      ),
       channel: Type.Optional(Channel),
       store_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     },
@@ -37,7 +43,12 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
       order_id: Type.String({ minLength: 1, maxLength: 128 }),
       refund_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
       amount: Type.Optional(Minor('Refunded amount, minor units. Omit amount and items for a full refund.')),
-      items: Type.Optional(Type.Array(Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 500 })),
+      items: Type.Optional(
+        Type.Array(Type.Object({ sku: Sku, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), {
+          minItems: 1,
+          maxItems: 500,
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -55,7 +66,10 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
   'member.profile_completed': Type.Object({}, { additionalProperties: false }),
   'member.birthday': Type.Object({ year: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2200 })) }, { additionalProperties: false }),
   checkin: Type.Object(
-    { streak_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Consecutive days including today.' })), channel: Type.Optional(Channel) },
+    {
+      streak_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Consecutive days including today.' })),
+      channel: Type.Optional(Channel),
+    },
     { additionalProperties: false },
   ),
   'review.posted': Type.Object(
@@ -70,7 +84,10 @@ export const BUILT_IN_EVENT_TYPES: Record<string, TSchema> = {
     { additionalProperties: false },
   ),
   'content.shared': Type.Object(
-    { content_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), platform: Type.Optional(Type.String({ minLength: 1, maxLength: 32, examples: ['wechat', 'xiaohongshu', 'weibo'] })) },
+    {
+      content_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      platform: Type.Optional(Type.String({ minLength: 1, maxLength: 32, examples: ['wechat', 'xiaohongshu', 'weibo'] })),
+    },
     { additionalProperties: false },
   ),
   'app.opened': Type.Object({ channel: Type.Optional(Channel) }, { additionalProperties: false }),
@@ -80,13 +97,23 @@ export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
 
 export const EventInput = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the event, unique in the program: sending it again returns the first result.', examples: ['order-10086-paid'] }),
+    id: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'Your id for the event, unique in the program: sending it again returns the first result.',
+      examples: ['order-10086-paid'],
+    }),
     type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['order.paid'] }),
     program_id: Type.Optional(Type.String({ pattern: '^prg_[A-Za-z0-9_]{1,64}$', description: 'Required unless the batch gives it.' })),
     member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
     external_member_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Your id for the member, instead of member_id.' })),
     occurred_at: Type.Optional(Type.String({ format: 'date-time', description: 'When it happened; chooses the rule versions in force. Default: now.' })),
-    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { ...jsonLimits(EVENT_DATA_LIMITS), description: 'The payload of the type (see the event types); nested up to 32 levels.' })),
+    data: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        ...jsonLimits(EVENT_DATA_LIMITS),
+        description: 'The payload of the type (see the event types); nested up to 32 levels.',
+      }),
+    ),
     metadata: Type.Optional(Metadata),
   },
   { additionalProperties: false },
@@ -101,7 +128,14 @@ export const EventBatch = Type.Object(
   { additionalProperties: false },
 );
 
-const Explanation = Type.Object({}, { additionalProperties: true, description: 'The breakdown behind the award\'s text: rule_name, base, items (item-level rules; on a discounted order each with the amount it earned on beside its list_amount), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it.' });
+const Explanation = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    description:
+      "The breakdown behind the award's text: rule_name, base, items (item-level rules; on a discounted order each with the amount it earned on beside its list_amount), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it.",
+  },
+);
 
 export const AwardView = Type.Object({
   rule_id: Type.String(),
@@ -117,8 +151,8 @@ export const AwardView = Type.Object({
 export const ReversedAwardView = Type.Object({
   rule_id: Type.String(),
   rule_version: Type.Union([Type.Integer(), Type.Null()]),
-  rule_name: Type.Union([Type.String(), Type.Null()], { description: 'The rule\'s name when it awarded.' }),
-  points: Type.Integer({ description: 'Of the reversal\'s points, those of this award.' }),
+  rule_name: Type.Union([Type.String(), Type.Null()], { description: "The rule's name when it awarded." }),
+  points: Type.Integer({ description: "Of the reversal's points, those of this award." }),
 });
 
 export const ReversalView = Type.Object({
@@ -127,7 +161,9 @@ export const ReversalView = Type.Object({
   rule_name: Type.Union([Type.String(), Type.Null()]),
   points: Type.Integer({ description: 'Points reversed of the credit: taken_back + expired + on_hold + written_off.' }),
   awards: Type.Array(ReversedAwardView, { description: 'Whose points these are, award by award of the credit; they add up to points.' }),
-  taken_back: Type.Integer({ description: 'Taken from the member: the balance went down by it (from the credit, from the member\'s other points, or as debt under allow_negative).' }),
+  taken_back: Type.Integer({
+    description: "Taken from the member: the balance went down by it (from the credit, from the member's other points, or as debt under allow_negative).",
+  }),
   expired: Type.Integer({ description: 'Had expired already: the member loses nothing twice.' }),
   on_hold: Type.Integer({ description: 'In an open hold (write_off policy): taken back when the hold releases them, written off if it captures them.' }),
   written_off: Type.Integer({ description: 'Spent already and not recoverable (write_off policy): written off, not taken back.' }),
@@ -137,22 +173,29 @@ export const ReversalView = Type.Object({
 export const SkipView = Type.Object({ rule_id: Type.String(), reason: Type.String(), detail: Type.Optional(Type.String()) });
 
 export const WarningView = Type.Object({
-  code: Type.String({ description: 'unknown_tier: the member\'s tier is one no rule in force knows (no tier multiplier value, targeting tier or condition names it), so it earned as no tier.', examples: ['unknown_tier'] }),
+  code: Type.String({
+    description:
+      "unknown_tier: the member's tier is one no rule in force knows (no tier multiplier value, targeting tier or condition names it), so it earned as no tier.",
+    examples: ['unknown_tier'],
+  }),
   message: Type.String(),
-  tier: Type.Optional(Type.String({ description: 'unknown_tier: the member\'s tier.' })),
+  tier: Type.Optional(Type.String({ description: "unknown_tier: the member's tier." })),
 });
 const Warnings = Type.Array(WarningView, { description: 'What the sender should know that did not stop the event (empty when nothing).' });
 
 export const EventResult = Type.Object({
   object: Type.Literal('event'),
-  id: Type.String({ description: 'Jifen\'s id (evt_…).' }),
+  id: Type.String({ description: "Jifen's id (evt_…)." }),
   event_id: Type.String({ description: 'Your id.' }),
   program_id: Type.String(),
   type: Type.String(),
   member_id: Type.String(),
   occurred_at: Timestamp,
   processed_at: Timestamp,
-  points: Type.Integer({ description: 'The member\'s net change from this event: its awards less what its reversals took back (negative for refunds; points written off are not taken back).' }),
+  points: Type.Integer({
+    description:
+      "The member's net change from this event: its awards less what its reversals took back (negative for refunds; points written off are not taken back).",
+  }),
   awards: Type.Array(AwardView),
   reversals: Type.Array(ReversalView),
   skipped: Type.Array(SkipView, { description: 'Rules that were considered and did not award, with why.' }),
@@ -191,7 +234,11 @@ export const EventTypeCreate = Type.Object(
   {
     type: Type.String({ pattern: EVENT_TYPE_PATTERN, maxLength: 64, examples: ['referral.completed'] }),
     description: Type.Optional(Type.String({ maxLength: 500 })),
-    schema: Type.Record(Type.String(), Type.Unknown(), { ...jsonLimits(EVENT_SCHEMA_LIMITS), description: 'JSON Schema of the payload (`data`); nested up to 32 levels, 65,536 bytes as JSON.', examples: [{ type: 'object', properties: { referee_member_id: { type: 'string' } }, required: ['referee_member_id'], additionalProperties: false }] }),
+    schema: Type.Record(Type.String(), Type.Unknown(), {
+      ...jsonLimits(EVENT_SCHEMA_LIMITS),
+      description: 'JSON Schema of the payload (`data`); nested up to 32 levels, 65,536 bytes as JSON.',
+      examples: [{ type: 'object', properties: { referee_member_id: { type: 'string' } }, required: ['referee_member_id'], additionalProperties: false }],
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,9 +1,9 @@
 import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
+import { type ProgramScope, visible } from '../api-keys/index.ts';
 import { getMember } from '../members/index.ts';
 import { getProgram } from '../programs/index.ts';
-import { type ProgramScope, visible } from '../api-keys/index.ts';
 import { compileEventSchema } from './events.payloads.ts';
 import * as repo from './events.repository.ts';
 import { BUILT_IN_EVENT_TYPES, type EventResultView } from './events.schemas.ts';
@@ -21,7 +21,12 @@ export async function getEventByExternalId(db: Queryable, programId: string, ext
   return result;
 }
 
-export async function listMemberEvents(db: Queryable, memberId: string, query: { type?: string; limit?: number; cursor?: string }, scope: ProgramScope = null): Promise<Page<EventResultView>> {
+export async function listMemberEvents(
+  db: Queryable,
+  memberId: string,
+  query: { type?: string; limit?: number; cursor?: string },
+  scope: ProgramScope = null,
+): Promise<Page<EventResultView>> {
   // MEMBER_NOT_FOUND for an unknown member, or one of a program the key does not reach
   await getMember(db, memberId, scope);
   const limit = query.limit ?? 20;
@@ -33,24 +38,51 @@ export async function listMemberEvents(db: Queryable, memberId: string, query: {
 
 export async function listEventTypes(db: Queryable, programId: string) {
   await getProgram(db, programId);
-  const builtIn = Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => ({ object: 'event_type' as const, type, built_in: true, description: null, schema: JSON.parse(JSON.stringify(schema)) }));
-  const custom = (await repo.customTypes(db, programId)).map((t) => ({ object: 'event_type' as const, type: t.type, built_in: false, description: t.description, schema: t.schema }));
+  const builtIn = Object.entries(BUILT_IN_EVENT_TYPES).map(([type, schema]) => ({
+    object: 'event_type' as const,
+    type,
+    built_in: true,
+    description: null,
+    schema: JSON.parse(JSON.stringify(schema)),
+  }));
+  const custom = (await repo.customTypes(db, programId)).map((t) => ({
+    object: 'event_type' as const,
+    type: t.type,
+    built_in: false,
+    description: t.description,
+    schema: t.schema,
+  }));
   return { object: 'list' as const, data: [...builtIn, ...custom] };
 }
 
 /** Declares a custom event type with the JSON Schema of its payload. Built-in names are taken. */
-export async function createEventType(db: Queryable, programId: string, input: { type: string; description?: string; schema: Record<string, unknown> }, now: Date) {
+export async function createEventType(
+  db: Queryable,
+  programId: string,
+  input: { type: string; description?: string; schema: Record<string, unknown> },
+  now: Date,
+) {
   await getProgram(db, programId);
   if (Object.hasOwn(BUILT_IN_EVENT_TYPES, input.type)) {
-    throw new DomainError('EVENT_TYPE_EXISTS', `${input.type} is a built-in event type`, { type: input.type }, [{ path: '/type', location: 'body', message: 'is a built-in event type' }]);
+    throw new DomainError('EVENT_TYPE_EXISTS', `${input.type} is a built-in event type`, { type: input.type }, [
+      { path: '/type', location: 'body', message: 'is a built-in event type' },
+    ]);
   }
-  if (input.schema.type !== 'object') throw new DomainError('VALIDATION_FAILED', '/schema/type must be "object"', {}, [{ path: '/schema/type', location: 'body', message: 'must be "object": a payload is a JSON object' }]);
+  if (input.schema.type !== 'object')
+    throw new DomainError('VALIDATION_FAILED', '/schema/type must be "object"', {}, [
+      { path: '/schema/type', location: 'body', message: 'must be "object": a payload is a JSON object' },
+    ]);
   try {
     compileEventSchema(input.schema);
   } catch (err) {
-    throw new DomainError('VALIDATION_FAILED', `/schema is not a valid JSON Schema: ${(err as Error).message}`, {}, [{ path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}` }]);
+    throw new DomainError('VALIDATION_FAILED', `/schema is not a valid JSON Schema: ${(err as Error).message}`, {}, [
+      { path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}` },
+    ]);
   }
   const created = await repo.insertEventType(db, programId, { type: input.type, description: input.description ?? null, schema: input.schema }, now);
-  if (!created) throw new DomainError('EVENT_TYPE_EXISTS', `The program already has ${input.type}`, { type: input.type }, [{ path: '/type', location: 'body', message: 'already exists' }]);
+  if (!created)
+    throw new DomainError('EVENT_TYPE_EXISTS', `The program already has ${input.type}`, { type: input.type }, [
+      { path: '/type', location: 'body', message: 'already exists' },
+    ]);
   return { object: 'event_type' as const, type: input.type, built_in: false, description: input.description ?? null, schema: input.schema };
 }

@@ -11,13 +11,28 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
-export * from './events.service.ts';
-export * from './events.schemas.ts';
-export * from './events.payloads.ts';
-export * from './refunds.ts';
+
 export { awardsOfRule } from './events.awards.ts';
+export * from './events.payloads.ts';
 export {
-  type CommitAward, type CommitEntry, type CommitEvent, type CommitMember, type CommitReversal, commitEvents, commitWire, customTypes,
-  type EventsCommit, type EventTypeRow, orderEvents, payersOfOrders, prepareEvents, reserveBudgets, type EventsSnapshot, type StoredEvent,
+  type CommitAward,
+  type CommitEntry,
+  type CommitEvent,
+  type CommitMember,
+  type CommitReversal,
+  commitEvents,
+  commitWire,
+  customTypes,
+  type EventsCommit,
+  type EventsSnapshot,
+  type EventTypeRow,
+  orderEvents,
+  payersOfOrders,
+  prepareEvents,
+  reserveBudgets,
+  type StoredEvent,
   type WrittenReversal,
 } from './events.repository.ts';
+export * from './events.schemas.ts';
+export * from './events.service.ts';
+export * from './refunds.ts';

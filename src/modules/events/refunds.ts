@@ -74,14 +74,14 @@ export interface Refundable {
 
 export type RefundPlan =
   | {
-    reversals: PlannedReversal[];
-    /**
-     * The fraction of an award came to more than the whole and was brought back to it: refunds by
-     * amount and by items of one order weigh its awards differently (an item that earned 2×). No
-     * more was taken back than was earned.
-     */
-    clamped: boolean;
-  }
+      reversals: PlannedReversal[];
+      /**
+       * The fraction of an award came to more than the whole and was brought back to it: refunds by
+       * amount and by items of one order weigh its awards differently (an item that earned 2×). No
+       * more was taken back than was earned.
+       */
+      clamped: boolean;
+    }
   /** The refund cannot apply to the order (a SKU it does not have, items of an order paid without items). */
   | { refused: string }
   /** The refund asks more than is left to refund of the order (see Refundable); nothing is taken back. */
@@ -178,7 +178,8 @@ class OrderBalance {
       return undefined;
     }
     if (request.amount !== undefined) {
-      if (strict && request.amount > left.amount) return exceeds('/data/amount', `is more than what is left to refund of the order (${left.amount} minor units)`, left);
+      if (strict && request.amount > left.amount)
+        return exceeds('/data/amount', `is more than what is left to refund of the order (${left.amount} minor units)`, left);
       this.#refunded += Math.min(request.amount, left.amount);
       return undefined;
     }
@@ -194,12 +195,14 @@ class OrderBalance {
     for (const [sku, a] of asked) {
       const s = this.#skus.get(sku)!;
       const before = this.#full ? s.quantity : (this.#units.get(sku) ?? 0);
-      if (strict && before + a.units > s.quantity) return exceeds(`/data/items/${a.line}/quantity`, `is more than what is left to refund of sku ${sku} (${s.quantity - before} units)`, left);
+      if (strict && before + a.units > s.quantity)
+        return exceeds(`/data/items/${a.line}/quantity`, `is more than what is left to refund of sku ${sku} (${s.quantity - before} units)`, left);
       const units = Math.min(before + a.units, s.quantity);
       after.set(sku, units);
       amount += Number((s.paid * BigInt(units)) / BigInt(s.quantity) - (s.paid * BigInt(before)) / BigInt(s.quantity));
     }
-    if (strict && amount > left.amount) return exceeds('/data/items', `were paid ${amount} minor units, more than what is left to refund of the order (${left.amount})`, left);
+    if (strict && amount > left.amount)
+      return exceeds('/data/items', `were paid ${amount} minor units, more than what is left to refund of the order (${left.amount})`, left);
     for (const [sku, units] of after) this.#units.set(sku, units);
     this.#refunded += Math.min(amount, left.amount);
     return undefined;
@@ -312,5 +315,8 @@ export class OrderRefunds {
 function attribute(points: number, awards: { award: PaidAward; before: number; after: number }[]): number[] {
   const moved = awards.map((a) => Math.max(a.after - a.before, 0));
   if (moved.some((m) => m > 0)) return allocate(points, moved);
-  return allocate(points, awards.map((a) => (a.after > 0 ? a.after : a.award.points)));
+  return allocate(
+    points,
+    awards.map((a) => (a.after > 0 ? a.after : a.award.points)),
+  );
 }

@@ -12,6 +12,7 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
-export * from './ledger.service.ts';
-export * from './ledger.schemas.ts';
+
 export * from './ledger.accounts.ts';
+export * from './ledger.schemas.ts';
+export * from './ledger.service.ts';

@@ -3,8 +3,14 @@ import type { WriteResult } from '../../shared/idempotency.ts';
 
 /** The ledger's write operations, each one PL/pgSQL function (src/db/functions/11_ledger_operations.sql). */
 export type LedgerFunction =
-  | 'ledger_credit' | 'ledger_debit' | 'ledger_hold' | 'ledger_hold_resolve' | 'ledger_reverse'
-  | 'ledger_adjust' | 'ledger_transfer' | 'ledger_record_activity';
+  | 'ledger_credit'
+  | 'ledger_debit'
+  | 'ledger_hold'
+  | 'ledger_hold_resolve'
+  | 'ledger_reverse'
+  | 'ledger_adjust'
+  | 'ledger_transfer'
+  | 'ledger_record_activity';
 
 /** One round trip: the function claims the idempotency key, locks the member, writes and answers. */
 export async function callLedger<T>(db: Queryable, fn: LedgerFunction, p: Record<string, unknown>): Promise<WriteResult<T>> {
@@ -22,10 +28,20 @@ export async function findEntry<T>(db: Queryable, id: string): Promise<T | undef
   return row?.e;
 }
 
-export interface EntryRow<T> { e: T; at: string; seq: number }
+export interface EntryRow<T> {
+  e: T;
+  at: string;
+  seq: number;
+}
 
 /** Newest first; the cursor is (occurred_at, seq) of the last row. */
-export async function listEntries<T>(db: Queryable, memberId: string, kind: string | undefined, limit: number, before: [string, number] | undefined): Promise<EntryRow<T>[]> {
+export async function listEntries<T>(
+  db: Queryable,
+  memberId: string,
+  kind: string | undefined,
+  limit: number,
+  before: [string, number] | undefined,
+): Promise<EntryRow<T>[]> {
   return db.query<EntryRow<T>>(
     `SELECT jf_entry_json(e) AS e, e.occurred_at::text AS at, e.seq
        FROM ledger_entry e
@@ -37,9 +53,20 @@ export async function listEntries<T>(db: Queryable, memberId: string, kind: stri
   );
 }
 
-export interface LotRow<T> { l: T; at: string; id: string }
+export interface LotRow<T> {
+  l: T;
+  at: string;
+  id: string;
+}
 
-export async function listLots<T>(db: Queryable, memberId: string, openOnly: boolean, now: Date, limit: number, before: [string, string] | undefined): Promise<LotRow<T>[]> {
+export async function listLots<T>(
+  db: Queryable,
+  memberId: string,
+  openOnly: boolean,
+  now: Date,
+  limit: number,
+  before: [string, string] | undefined,
+): Promise<LotRow<T>[]> {
   return db.query<LotRow<T>>(
     `SELECT jf_lot_json(l, $2) AS l, l.earned_at::text AS at, l.id
        FROM lot l
@@ -56,9 +83,19 @@ export async function findHold<T>(db: Queryable, id: string, now: Date): Promise
   return row?.h;
 }
 
-export interface HoldRow<T> { h: T; id: string }
+export interface HoldRow<T> {
+  h: T;
+  id: string;
+}
 
-export async function listHolds<T>(db: Queryable, memberId: string, status: string | undefined, now: Date, limit: number, before: string | undefined): Promise<HoldRow<T>[]> {
+export async function listHolds<T>(
+  db: Queryable,
+  memberId: string,
+  status: string | undefined,
+  now: Date,
+  limit: number,
+  before: string | undefined,
+): Promise<HoldRow<T>[]> {
   // 'expired' includes open holds past their deadline that the timeout job has not released yet
   return db.query<HoldRow<T>>(
     `SELECT jf_hold_json(h, $2) AS h, h.id

@@ -1,7 +1,31 @@
-import { Type, type Static } from 'typebox';
-import { Metadata, NullableString, NullableTimestamp, Points, PageQuery, Reason, Reference, SignedPoints, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { type Static, Type } from 'typebox';
+import {
+  Metadata,
+  NullableString,
+  NullableTimestamp,
+  PageQuery,
+  Points,
+  Reason,
+  Reference,
+  SignedPoints,
+  StringEnum,
+  Timestamp,
+} from '../../shared/schemas.ts';
 
-export const ENTRY_KINDS = ['earn', 'spend', 'hold', 'capture', 'release', 'expire', 'reverse', 'adjust', 'transfer_out', 'transfer_in', 'forfeit', 'write_off'] as const;
+export const ENTRY_KINDS = [
+  'earn',
+  'spend',
+  'hold',
+  'capture',
+  'release',
+  'expire',
+  'reverse',
+  'adjust',
+  'transfer_out',
+  'transfer_in',
+  'forfeit',
+  'write_off',
+] as const;
 export const ACCOUNTS = ['member', 'member_held', 'issued', 'redeemed', 'expired', 'reversed', 'adjusted', 'written_off', 'forfeited', 'transfer'] as const;
 
 export const Entry = Type.Object({
@@ -12,8 +36,8 @@ export const Entry = Type.Object({
   txn_id: Type.String({ description: 'Entries written by one operation share it.' }),
   kind: StringEnum(ENTRY_KINDS),
   amount: Type.Integer({ minimum: 1, description: 'Points moved from debit_account to credit_account.' }),
-  delta: Type.Integer({ description: 'Change to the member\'s balance (negative when points leave it).' }),
-  held_delta: Type.Integer({ description: 'Change to the member\'s held points.' }),
+  delta: Type.Integer({ description: "Change to the member's balance (negative when points leave it)." }),
+  held_delta: Type.Integer({ description: "Change to the member's held points." }),
   debit_account: StringEnum(ACCOUNTS),
   credit_account: StringEnum(ACCOUNTS),
   lot_id: NullableString,
@@ -76,7 +100,10 @@ export const Balance = Type.Object({
   lifetime_spent: Type.Integer(),
   lifetime_expired: Type.Integer(),
   next_expiry: Type.Union([Type.Object({ at: Timestamp, points: Type.Integer() }), Type.Null()]),
-  expiring: Type.Object({ days_30: Type.Integer(), days_60: Type.Integer(), days_90: Type.Integer() }, { description: 'Points that expire within 30, 60 and 90 days.' }),
+  expiring: Type.Object(
+    { days_30: Type.Integer(), days_60: Type.Integer(), days_90: Type.Integer() },
+    { description: 'Points that expire within 30, 60 and 90 days.' },
+  ),
   last_activity_at: NullableTimestamp,
   as_of: Timestamp,
 });
@@ -91,9 +118,11 @@ export const CreditRequest = Type.Object(
   {
     points: Points,
     ...movement,
-    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'Overrides the program\'s pending period.' })),
+    pending_days: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: "Overrides the program's pending period." })),
     available_at: Type.Optional(Type.String({ format: 'date-time', description: 'When the points become available; overrides pending_days.' })),
-    expires_at: Type.Optional(Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'Overrides the expiry policy; null never expires.' })),
+    expires_at: Type.Optional(
+      Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'Overrides the expiry policy; null never expires.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -106,7 +135,7 @@ export const HoldRequest = Type.Object(
   {
     points: Points,
     ...movement,
-    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_592_000, description: 'Defaults to the program\'s hold_timeout_seconds.' })),
+    expires_in_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_592_000, description: "Defaults to the program's hold_timeout_seconds." })),
   },
   { additionalProperties: false },
 );
@@ -127,7 +156,11 @@ export type ReverseRequest = Static<typeof ReverseRequest>;
 export const AdjustRequest = Type.Object(
   {
     points: SignedPoints,
-    reason_code: Type.String({ pattern: '^[a-z][a-z0-9_]{1,63}$', description: 'Your category, e.g. goodwill, correction, migration.', examples: ['goodwill'] }),
+    reason_code: Type.String({
+      pattern: '^[a-z][a-z0-9_]{1,63}$',
+      description: 'Your category, e.g. goodwill, correction, migration.',
+      examples: ['goodwill'],
+    }),
     reason: Type.Optional(Reason),
     reference: Type.Optional(Reference),
     actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The person who made the adjustment.', examples: ['ops:li.wei'] })),
@@ -163,7 +196,7 @@ export const ReverseResult = Type.Object({
     requested: Type.Integer(),
     from_lot: Type.Integer({ description: 'Taken back from what was left of the credit.' }),
     from_expired: Type.Integer({ description: 'Part of the credit that had expired: re-labelled, the member loses nothing twice.' }),
-    from_balance: Type.Integer({ description: 'Already spent, taken from the member\'s other points (write_off policy).' }),
+    from_balance: Type.Integer({ description: "Already spent, taken from the member's other points (write_off policy)." }),
     to_debt: Type.Integer({ description: 'Already spent, recorded as debt (allow_negative policy).' }),
     on_hold: Type.Integer({ description: 'Held by an open hold (write_off policy): taken back when the hold releases them, written off if it captures them.' }),
     written_off: Type.Integer({ description: 'Already spent and not recoverable (write_off policy).' }),
@@ -183,22 +216,19 @@ export const TransferResult = Type.Object({
   to_balance: Balance,
 });
 
-export const EntryListQuery = Type.Object(
-  { kind: Type.Optional(StringEnum(ENTRY_KINDS)), ...PageQuery },
-  { additionalProperties: false },
-);
+export const EntryListQuery = Type.Object({ kind: Type.Optional(StringEnum(ENTRY_KINDS)), ...PageQuery }, { additionalProperties: false });
 export type EntryListQuery = Static<typeof EntryListQuery>;
 
 export const LotListQuery = Type.Object(
-  { state: Type.Optional(StringEnum(['open', 'all'] as const, { default: 'open', description: 'open: lots with points left (including pending and held).' })), ...PageQuery },
+  {
+    state: Type.Optional(StringEnum(['open', 'all'] as const, { default: 'open', description: 'open: lots with points left (including pending and held).' })),
+    ...PageQuery,
+  },
   { additionalProperties: false },
 );
 export type LotListQuery = Static<typeof LotListQuery>;
 
-export const HoldListQuery = Type.Object(
-  { status: Type.Optional(StringEnum(HOLD_STATUSES)), ...PageQuery },
-  { additionalProperties: false },
-);
+export const HoldListQuery = Type.Object({ status: Type.Optional(StringEnum(HOLD_STATUSES)), ...PageQuery }, { additionalProperties: false });
 export type HoldListQuery = Static<typeof HoldListQuery>;
 
 export const SweepResult = Type.Object({

@@ -1,15 +1,40 @@
 import type { Static } from 'typebox';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, purgeIdempotencyKeys, replayAfterConflict, retryingIdempotencyRace, storedResult, type WriteResult } from '../../shared/idempotency.ts';
 import { normalizeDateTime } from '../../shared/formats.ts';
+import {
+  type IdempotencyContext,
+  idempotencyParams,
+  purgeIdempotencyKeys,
+  replayAfterConflict,
+  retryingIdempotencyRace,
+  storedResult,
+  type WriteResult,
+} from '../../shared/idempotency.ts';
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { firstOutOfScope, type ProgramOf, type ProgramScope, rememberOwner, visible } from '../api-keys/index.ts';
 import * as repo from './ledger.repository.ts';
 import type {
-  AdjustRequest, AdjustResult, Balance, CreditRequest, CreditResult, DebitRequest, DebitResult, Entry, EntryListQuery, Hold,
-  HoldListQuery, HoldResolveResult, HoldRequest, HoldResult, Lot, LotListQuery, ReverseRequest, ReverseResult, TransferRequest,
+  AdjustRequest,
+  AdjustResult,
+  Balance,
+  CreditRequest,
+  CreditResult,
+  DebitRequest,
+  DebitResult,
+  Entry,
+  EntryListQuery,
+  Hold,
+  HoldListQuery,
+  HoldRequest,
+  HoldResolveResult,
+  HoldResult,
+  Lot,
+  LotListQuery,
+  ReverseRequest,
+  ReverseResult,
+  TransferRequest,
   TransferResult,
 } from './ledger.schemas.ts';
 
@@ -60,11 +85,18 @@ function rememberWritten(body: unknown): void {
   }
 }
 
-async function run<T>(db: Queryable, operation: string, fn: repo.LedgerFunction, p: Record<string, unknown>, ctx: WriteContext, resources: LedgerResource[] = []): Promise<WriteResult<T>> {
+async function run<T>(
+  db: Queryable,
+  operation: string,
+  fn: repo.LedgerFunction,
+  p: Record<string, unknown>,
+  ctx: WriteContext,
+  resources: LedgerResource[] = [],
+): Promise<WriteResult<T>> {
   try {
     const params = { ...p, actor: p.actor ?? ctx.actor ?? null, now: ctx.now.toISOString(), ...idempotencyParams(ctx.idempotency) };
     const refused = ctx.programs ? await refuseOutOfScope<T>(db, ctx, resources) : undefined;
-    const result = refused ?? await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params));
+    const result = refused ?? (await retryingIdempotencyRace(() => repo.callLedger<T>(db, fn, params)));
     if (ctx.programs) rememberWritten(result.body);
     ledgerOperations.inc({ operation, outcome: result.replayed ? 'replayed' : 'ok' });
     return result;
@@ -98,11 +130,15 @@ export function hold(db: Queryable, memberId: string, req: HoldRequest, ctx: Wri
 }
 
 export function capture(db: Queryable, holdId: string, req: { points?: number; reason?: string; metadata?: Record<string, unknown> }, ctx: WriteContext) {
-  return run<Static<typeof HoldResolveResult>>(db, 'capture', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'capture' }, ctx, [{ kind: 'hold', id: holdId }]);
+  return run<Static<typeof HoldResolveResult>>(db, 'capture', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'capture' }, ctx, [
+    { kind: 'hold', id: holdId },
+  ]);
 }
 
 export function voidHold(db: Queryable, holdId: string, req: { reason?: string; metadata?: Record<string, unknown> }, ctx: WriteContext) {
-  return run<Static<typeof HoldResolveResult>>(db, 'void', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'void' }, ctx, [{ kind: 'hold', id: holdId }]);
+  return run<Static<typeof HoldResolveResult>>(db, 'void', 'ledger_hold_resolve', { ...req, hold_id: holdId, action: 'void' }, ctx, [
+    { kind: 'hold', id: holdId },
+  ]);
 }
 
 export function reverse(db: Queryable, entryId: string, req: ReverseRequest, ctx: WriteContext) {
@@ -131,7 +167,9 @@ export async function applyMemberStatus(db: Queryable, memberId: string, status:
 
 /** Qualifying activity without points: extends expiry under the activity_extended policy. */
 export function recordActivity(db: Queryable, memberId: string, ctx: WriteContext) {
-  return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined }, [{ kind: 'member', id: memberId }]);
+  return run<BalanceView>(db, 'activity', 'ledger_record_activity', { member_id: memberId }, { ...ctx, idempotency: undefined }, [
+    { kind: 'member', id: memberId },
+  ]);
 }
 
 /** The member exists and is one of the key's programs' (one query, as memberExists was). */

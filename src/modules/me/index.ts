@@ -6,6 +6,7 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
-export * from './me.tokens.ts';
+
 export * from './me.schemas.ts';
 export { expiryForecast, FORECAST_MAX_LOTS, historyOf, profileOf } from './me.service.ts';
+export * from './me.tokens.ts';

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { NullableString, StringEnum, Timestamp } from '../../shared/schemas.ts';
 import { ENTRY_KINDS } from '../ledger/index.ts';
 import { MEMBER_STATUSES } from '../members/index.ts';
@@ -40,7 +40,9 @@ export const MeEntry = Type.Object({
   hold_id: NullableString,
   reverses_entry_id: NullableString,
   event_id: NullableString,
-  reason: Type.Union([Type.String(), Type.Null()], { description: 'Why, in words: for points earned from events, how they were computed (e.g. 150 = ¥100 × 1 pt/¥ × 1.5 (金卡)).' }),
+  reason: Type.Union([Type.String(), Type.Null()], {
+    description: 'Why, in words: for points earned from events, how they were computed (e.g. 150 = ¥100 × 1 pt/¥ × 1.5 (金卡)).',
+  }),
   reference: NullableString,
   occurred_at: Timestamp,
 });
@@ -49,7 +51,7 @@ export type MeEntry = Static<typeof MeEntry>;
 export const ExpiryForecast = Type.Object({
   object: Type.Literal('expiry_forecast'),
   member_id: Type.String(),
-  time_zone: Type.String({ description: 'Dates and months are in the program\'s time zone.' }),
+  time_zone: Type.String({ description: "Dates and months are in the program's time zone." }),
   total: Type.Integer({ description: 'Points that will expire (if not spent first), from every lot with an expiry.' }),
   next_expiry: Type.Union([Type.Object({ at: Timestamp, points: Type.Integer() }), Type.Null()]),
   by_month: Type.Array(Type.Object({ month: Type.String({ examples: ['2027-01'] }), points: Type.Integer() }), { description: 'Soonest first.' }),

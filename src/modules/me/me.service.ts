@@ -1,8 +1,8 @@
 import type { Queryable } from '../../db/db.ts';
 import type { Page } from '../../shared/pagination.ts';
+import { localParts } from '../../shared/time.ts';
 import { type EntryListQuery, type EntryView, listEntries, listLots } from '../ledger/index.ts';
 import type { Member } from '../members/index.ts';
-import { localParts } from '../../shared/time.ts';
 import { getProgram, isIntlTimeZone } from '../programs/index.ts';
 import type { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
 
@@ -29,9 +29,20 @@ export async function profileOf(db: Queryable, member: Member): Promise<MeProfil
 
 function entryView(e: EntryView): MeEntry {
   return {
-    id: e.id, object: 'entry', txn_id: e.txn_id, kind: e.kind, amount: e.amount, delta: e.delta, held_delta: e.held_delta,
-    lot_id: e.lot_id, hold_id: e.hold_id, reverses_entry_id: e.reverses_entry_id, event_id: e.event_id,
-    reason: e.reason, reference: e.reference, occurred_at: e.occurred_at,
+    id: e.id,
+    object: 'entry',
+    txn_id: e.txn_id,
+    kind: e.kind,
+    amount: e.amount,
+    delta: e.delta,
+    held_delta: e.held_delta,
+    lot_id: e.lot_id,
+    hold_id: e.hold_id,
+    reverses_entry_id: e.reverses_entry_id,
+    event_id: e.event_id,
+    reason: e.reason,
+    reference: e.reference,
+    occurred_at: e.occurred_at,
   };
 }
 

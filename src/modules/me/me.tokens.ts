@@ -1,11 +1,20 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, jwtVerify, type JWTVerifyGetKey, SignJWT } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import type { Queryable } from '../../db/db.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
 import { getMember, getMemberByExternalId, type Member } from '../members/index.ts';
 import {
-  effectiveAudience, ensureMemberTokenSecret, findMemberTokenConfig, findMemberTokenConfigsByAudience, JIFEN_ISSUER, JWKS_ALGORITHMS,
-  MEMBER_TOKEN_CLOCK_TOLERANCE_SECONDS, MEMBER_TOKEN_DEFAULT_SECONDS, MEMBER_TOKEN_MAX_SECONDS, type MemberTokenConfigRow, memberTokenConfigVersion,
+  effectiveAudience,
+  ensureMemberTokenSecret,
+  findMemberTokenConfig,
+  findMemberTokenConfigsByAudience,
+  JIFEN_ISSUER,
+  JWKS_ALGORITHMS,
+  MEMBER_TOKEN_CLOCK_TOLERANCE_SECONDS,
+  MEMBER_TOKEN_DEFAULT_SECONDS,
+  MEMBER_TOKEN_MAX_SECONDS,
+  type MemberTokenConfigRow,
+  memberTokenConfigVersion,
 } from '../programs/index.ts';
 
 /** Longest token accepted (bytes of the compact JWT). */
@@ -53,8 +62,8 @@ function explain(err: unknown): string {
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is not valid';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'The token algorithm is not accepted';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'No key of the program\'s JWKS matches the token';
-  if (err instanceof errors.JWKSMultipleMatchingKeys) return 'Several keys of the program\'s JWKS match the token; give it a kid';
+  if (err instanceof errors.JWKSNoMatchingKey) return "No key of the program's JWKS matches the token";
+  if (err instanceof errors.JWKSMultipleMatchingKeys) return "Several keys of the program's JWKS match the token; give it a kid";
   return 'The token is not a valid JWT';
 }
 
@@ -90,7 +99,7 @@ export class MemberTokenVerifier {
     if (audiences.length === 0) throw new InvalidMemberToken('The token has no aud claim');
     if (audiences.length > MAX_AUDIENCES) throw new InvalidMemberToken(`The token names more than ${MAX_AUDIENCES} audiences`);
     const configs = await this.#configsFor(audiences);
-    if (configs.length === 0) throw new InvalidMemberToken('No program has the token\'s audience');
+    if (configs.length === 0) throw new InvalidMemberToken("No program has the token's audience");
     if (configs.length > 1) throw new InvalidMemberToken('The token names the audiences of several programs');
     const config = configs[0]!;
     const now = this.#clock.now();
@@ -105,10 +114,15 @@ export class MemberTokenVerifier {
     let via: MemberPrincipal['via'];
     if (header.alg === 'HS256') {
       via = 'secret';
-      payload = await this.#verifyWithSecrets(token, header.kid, config, { ...options, algorithms: ['HS256'], issuer: config.issuer ? [JIFEN_ISSUER, config.issuer] : [JIFEN_ISSUER] });
+      payload = await this.#verifyWithSecrets(token, header.kid, config, {
+        ...options,
+        algorithms: ['HS256'],
+        issuer: config.issuer ? [JIFEN_ISSUER, config.issuer] : [JIFEN_ISSUER],
+      });
     } else if ((JWKS_ALGORITHMS as readonly string[]).includes(String(header.alg))) {
       via = 'jwks';
-      if (!config.jwks_url || !config.issuer) throw new InvalidMemberToken(`The program accepts ${String(header.alg)} tokens only with a JWKS URL in its member-token settings`);
+      if (!config.jwks_url || !config.issuer)
+        throw new InvalidMemberToken(`The program accepts ${String(header.alg)} tokens only with a JWKS URL in its member-token settings`);
       try {
         payload = (await jwtVerify(token, this.#remote(config.jwks_url), { ...options, algorithms: [...JWKS_ALGORITHMS], issuer: config.issuer })).payload;
       } catch (err) {
@@ -123,25 +137,33 @@ export class MemberTokenVerifier {
       throw new InvalidMemberToken(`The token lives longer than ${MEMBER_TOKEN_MAX_SECONDS} seconds (exp - iat)`);
     }
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw new InvalidMemberToken('The token\'s sub must be the member\'s external_id');
+    if (typeof sub !== 'string' || sub.length === 0 || sub.length > 128) throw new InvalidMemberToken("The token's sub must be the member's external_id");
     let member: Member;
     try {
       member = await getMemberByExternalId(this.#db, config.program_id, sub);
     } catch (err) {
-      if (err instanceof DomainError && (err.code === 'MEMBER_NOT_FOUND' || err.code === 'PROGRAM_NOT_FOUND')) throw new InvalidMemberToken('The token names no member of the program');
+      if (err instanceof DomainError && (err.code === 'MEMBER_NOT_FOUND' || err.code === 'PROGRAM_NOT_FOUND'))
+        throw new InvalidMemberToken('The token names no member of the program');
       throw err;
     }
     if (member.status === 'closed') throw new InvalidMemberToken('The member is closed');
     return { programId: config.program_id, member, via };
   }
 
-  async #verifyWithSecrets(token: string, kid: string | undefined, config: MemberTokenConfigRow, options: Parameters<typeof jwtVerify>[2]): Promise<JWTPayload> {
+  async #verifyWithSecrets(
+    token: string,
+    kid: string | undefined,
+    config: MemberTokenConfigRow,
+    options: Parameters<typeof jwtVerify>[2],
+  ): Promise<JWTPayload> {
     const secrets = [
       { id: config.secret_id, secret: config.secret },
       { id: config.previous_secret_id, secret: config.previous_secret },
     ].filter((s): s is { id: string; secret: string } => typeof s.secret === 'string' && (kid === undefined || s.id === kid));
     if (secrets.length === 0) {
-      throw new InvalidMemberToken(kid === undefined ? 'The program has no member-token secret' : 'The token\'s kid names no current or previous secret of the program');
+      throw new InvalidMemberToken(
+        kid === undefined ? 'The program has no member-token secret' : "The token's kid names no current or previous secret of the program",
+      );
     }
     let last: unknown;
     for (const s of secrets) {
@@ -166,7 +188,7 @@ export class MemberTokenVerifier {
           return await set(header, token);
         } catch (err) {
           if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
-          throw new JwksUnavailable('The program\'s JWKS could not be fetched or read; try again later');
+          throw new JwksUnavailable("The program's JWKS could not be fetched or read; try again later");
         }
       };
       this.#jwks.set(url, remote);
@@ -204,7 +226,10 @@ export interface MintInput {
  */
 export async function mintMemberToken(db: Queryable, programId: string, input: MintInput, now: Date) {
   if ((input.member_id === undefined) === (input.external_id === undefined)) {
-    throw fieldError(input.member_id === undefined ? '/member_id' : '/external_id', input.member_id === undefined ? 'or external_id is required' : 'must not be sent with member_id');
+    throw fieldError(
+      input.member_id === undefined ? '/member_id' : '/external_id',
+      input.member_id === undefined ? 'or external_id is required' : 'must not be sent with member_id',
+    );
   }
   // checks first, in the order of the not-founds; the secret is made only for a token that will be minted
   let config = await findMemberTokenConfig(db, programId);

@@ -9,6 +9,7 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
-export * from './members.service.ts';
-export * from './members.schemas.ts';
+
 export * from './members.profiles.ts';
+export * from './members.schemas.ts';
+export * from './members.service.ts';

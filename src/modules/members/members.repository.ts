@@ -14,8 +14,15 @@ const COLUMNS = `m.id, 'member' AS object, m.program_id, m.external_id, m.name, 
 export async function insertMembers(db: Queryable, programId: string, rows: { id: string; input: MemberCreate }[], now: Date): Promise<Member[]> {
   if (rows.length === 0) return [];
   const json = rows.map(({ id, input }) => ({
-    id, external_id: input.external_id, name: input.name ?? null, phone: input.phone ?? null, email: input.email ?? null,
-    birthday: input.birthday ?? null, tier: input.tier ?? null, tags: input.tags ?? [], attributes: input.attributes ?? {},
+    id,
+    external_id: input.external_id,
+    name: input.name ?? null,
+    phone: input.phone ?? null,
+    email: input.email ?? null,
+    birthday: input.birthday ?? null,
+    tier: input.tier ?? null,
+    tags: input.tags ?? [],
+    attributes: input.attributes ?? {},
   }));
   return db.query<Member>(
     `WITH m AS (
@@ -60,7 +67,13 @@ export async function listMembers(db: Queryable, programId: string, query: Membe
 }
 
 /** scope: the API key's programs (null: all); a member of another program is not updated (not found). */
-export async function updateMember(db: Queryable, id: string, patch: MemberUpdate, now: Date, scope: readonly string[] | null = null): Promise<Member | undefined> {
+export async function updateMember(
+  db: Queryable,
+  id: string,
+  patch: MemberUpdate,
+  now: Date,
+  scope: readonly string[] | null = null,
+): Promise<Member | undefined> {
   // A field absent from the patch keeps its value; a field sent as null is cleared.
   const has = (k: keyof MemberUpdate) => Object.hasOwn(patch, k);
   const [row] = await db.query<Member>(
@@ -74,9 +87,23 @@ export async function updateMember(db: Queryable, id: string, patch: MemberUpdat
        updated_at = $12,
        tier = CASE WHEN $13 THEN $14 ELSE tier END
      WHERE id = $1 AND ($15::text[] IS NULL OR program_id = ANY ($15::text[])) RETURNING ${COLUMNS}`,
-    [id, has('name'), patch.name ?? null, has('phone'), patch.phone ?? null, has('email'), patch.email ?? null,
-      has('birthday'), patch.birthday ?? null, patch.tags ?? null, patch.attributes ? JSON.stringify(patch.attributes) : null,
-      now.toISOString(), has('tier'), patch.tier ?? null, scope],
+    [
+      id,
+      has('name'),
+      patch.name ?? null,
+      has('phone'),
+      patch.phone ?? null,
+      has('email'),
+      patch.email ?? null,
+      has('birthday'),
+      patch.birthday ?? null,
+      patch.tags ?? null,
+      patch.attributes ? JSON.stringify(patch.attributes) : null,
+      now.toISOString(),
+      has('tier'),
+      patch.tier ?? null,
+      scope,
+    ],
   );
   return row;
 }

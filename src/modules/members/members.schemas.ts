@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Metadata, Nullable, NullableString, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
 export const MEMBER_STATUSES = ['active', 'frozen', 'closed'] as const;
@@ -11,7 +11,12 @@ const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems
 
 export const MemberCreate = Type.Object(
   {
-    external_id: Type.String({ minLength: 1, maxLength: 128, description: 'Your own id for this member; creating the same external_id again returns the existing member.', examples: ['user_10086'] }),
+    external_id: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      description: 'Your own id for this member; creating the same external_id again returns the existing member.',
+      examples: ['user_10086'],
+    }),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     phone: Type.Optional(Phone),
     email: Type.Optional(Email),
@@ -38,10 +43,7 @@ export const MemberUpdate = Type.Object(
 );
 export type MemberUpdate = Static<typeof MemberUpdate>;
 
-export const StatusChange = Type.Object(
-  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
-  { additionalProperties: false },
-);
+export const StatusChange = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false });
 
 export const Member = Type.Object({
   id: Type.String({ examples: ['mbr_019ab3c4d5e6f7a8b9c0d1e2f3a4'] }),
@@ -64,7 +66,13 @@ export type Member = Static<typeof Member>;
 
 export const MemberListQuery = Type.Object(
   {
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'Matches external_id, phone or email exactly, or part of the name (up to 254 characters: the longest email).' })),
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 254,
+        description: 'Matches external_id, phone or email exactly, or part of the name (up to 254 characters: the longest email).',
+      }),
+    ),
     status: Type.Optional(StringEnum(MEMBER_STATUSES)),
     tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     ...PageQuery,

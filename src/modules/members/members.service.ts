@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
-import { getProgram } from '../programs/index.ts';
 import { firstOutOfScope, type ProgramScope, visible } from '../api-keys/index.ts';
 import { applyMemberStatus, openAccounts } from '../ledger/index.ts';
+import { getProgram } from '../programs/index.ts';
 import * as repo from './members.repository.ts';
 import type { Member, MemberCreate, MemberListQuery, MemberUpdate } from './members.schemas.ts';
 
@@ -19,8 +19,17 @@ function notFound(id: string): DomainError {
  * id the program already has is skipped. Every path that creates members goes through here.
  */
 export async function addMembers(tx: Queryable, programId: string, inputs: MemberCreate[], now: Date): Promise<Member[]> {
-  const created = await repo.insertMembers(tx, programId, inputs.map((input) => ({ id: newId('mbr'), input })), now);
-  await openAccounts(tx, created.map((m) => ({ member_id: m.id, program_id: m.program_id })), now);
+  const created = await repo.insertMembers(
+    tx,
+    programId,
+    inputs.map((input) => ({ id: newId('mbr'), input })),
+    now,
+  );
+  await openAccounts(
+    tx,
+    created.map((m) => ({ member_id: m.id, program_id: m.program_id })),
+    now,
+  );
   return created;
 }
 
@@ -55,7 +64,14 @@ export async function listMembers(db: Queryable, programId: string, query: Membe
   return toPage(rows, limit, (m) => [m.id]);
 }
 
-export async function updateMember(db: Db, id: string, patch: MemberUpdate, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
+export async function updateMember(
+  db: Db,
+  id: string,
+  patch: MemberUpdate,
+  now: Date,
+  idem?: IdempotencyContext,
+  scope: ProgramScope = null,
+): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
     const member = await repo.updateMember(tx, id, patch, now, scope);
     if (!member) throw notFound(id);
@@ -64,10 +80,19 @@ export async function updateMember(db: Db, id: string, patch: MemberUpdate, now:
 }
 
 /** Freeze, unfreeze or close (see ledger_set_status for what closing does to the points). */
-export async function setMemberStatus(db: Db, id: string, status: Member['status'], reason: string | undefined, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Member>> {
+export async function setMemberStatus(
+  db: Db,
+  id: string,
+  status: Member['status'],
+  reason: string | undefined,
+  now: Date,
+  idem?: IdempotencyContext,
+  scope: ProgramScope = null,
+): Promise<WriteResult<Member>> {
   return withIdempotency(db, idem, now, async (tx) => {
     // another program's member: the not-found ledger_set_status gives for an unknown one
-    if (await firstOutOfScope(tx, scope, [{ id }], (q, r) => repo.programOfMember(q, r.id))) throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
+    if (await firstOutOfScope(tx, scope, [{ id }], (q, r) => repo.programOfMember(q, r.id)))
+      throw new DomainError('MEMBER_NOT_FOUND', undefined, { member_id: id });
     await applyMemberStatus(tx, id, status, reason, now);
     return { status: 200, body: (await repo.findMember(tx, id))! };
   });

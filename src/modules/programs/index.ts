@@ -7,9 +7,10 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
-export * from './programs.service.ts';
-export * from './programs.schemas.ts';
-export * from './time-zones.ts';
-export * from './member-tokens.service.ts';
+
 export * from './member-tokens.schemas.ts';
+export * from './member-tokens.service.ts';
 export * from './programs.evaluation.ts';
+export * from './programs.schemas.ts';
+export * from './programs.service.ts';
+export * from './time-zones.ts';

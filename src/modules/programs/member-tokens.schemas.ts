@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Nullable, NullableTimestamp, Timestamp } from '../../shared/schemas.ts';
 
 /** Bounds of a member token's lifetime (exp − iat), for tokens Jifen mints and tokens it accepts. */
@@ -41,7 +41,11 @@ export const MemberTokenSettingsUpdate = Type.Object(
     issuer: Type.Optional(Nullable(Issuer)),
     jwks_url: Type.Optional(Nullable(JwksUrl)),
   },
-  { additionalProperties: false, minProperties: 1, description: 'Send only what changes; null goes back to the default (no issuer, no JWKS, the default audience).' },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'Send only what changes; null goes back to the default (no issuer, no JWKS, the default audience).',
+  },
 );
 export type MemberTokenSettingsUpdate = Static<typeof MemberTokenSettingsUpdate>;
 
@@ -66,10 +70,12 @@ export type MemberTokenSettings = Static<typeof MemberTokenSettings>;
 
 export const SecretRotation = Type.Object(
   {
-    revoke_previous: Type.Optional(Type.Boolean({
-      default: false,
-      description: 'Drop the secret being replaced at once (if it leaked). By default it stays valid until the next rotation.',
-    })),
+    revoke_previous: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Drop the secret being replaced at once (if it leaked). By default it stays valid until the next rotation.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -88,12 +94,14 @@ export const MemberTokenCreate = Type.Object(
   {
     member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$' })),
     external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    expires_in_seconds: Type.Optional(Type.Integer({
-      minimum: MEMBER_TOKEN_MIN_SECONDS,
-      maximum: MEMBER_TOKEN_MAX_SECONDS,
-      default: MEMBER_TOKEN_DEFAULT_SECONDS,
-      description: 'Lifetime of the token, 60 to 86,400 seconds. Default 900.',
-    })),
+    expires_in_seconds: Type.Optional(
+      Type.Integer({
+        minimum: MEMBER_TOKEN_MIN_SECONDS,
+        maximum: MEMBER_TOKEN_MAX_SECONDS,
+        default: MEMBER_TOKEN_DEFAULT_SECONDS,
+        description: 'Lifetime of the token, 60 to 86,400 seconds. Default 900.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Name the member by member_id or by external_id (exactly one).' },
 );

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import { newId } from '../../shared/ids.ts';
 import * as repo from './member-tokens.repository.ts';
 import type { MemberTokenSettings, MemberTokenSettingsUpdate, SecretRotation } from './member-tokens.schemas.ts';
 
@@ -61,7 +61,13 @@ export async function getMemberTokenSettings(db: Queryable, programId: string): 
   return view(row);
 }
 
-export async function updateMemberTokenSettings(db: Db, programId: string, patch: MemberTokenSettingsUpdate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<MemberTokenSettings>> {
+export async function updateMemberTokenSettings(
+  db: Db,
+  programId: string,
+  patch: MemberTokenSettingsUpdate,
+  now: Date,
+  idem?: IdempotencyContext,
+): Promise<WriteResult<MemberTokenSettings>> {
   let audience = patch.audience;
   if (audience === `jifen:${programId}`) audience = null;
   else if (audience?.startsWith('jifen:')) throw fieldError('/audience', 'must not start with jifen: (reserved for the default audiences)');

@@ -11,8 +11,20 @@ export async function insertProgram(db: Queryable, id: string, p: Required<Progr
        negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11::text::jsonb, $12, $12)
      RETURNING ${COLUMNS}`,
-    [id, p.name, p.time_zone, p.currency, p.point_name, JSON.stringify(p.expiry_policy), p.pending_days,
-      p.negative_balance_policy, p.redemption_rate, p.hold_timeout_seconds, JSON.stringify(p.metadata), now.toISOString()],
+    [
+      id,
+      p.name,
+      p.time_zone,
+      p.currency,
+      p.point_name,
+      JSON.stringify(p.expiry_policy),
+      p.pending_days,
+      p.negative_balance_policy,
+      p.redemption_rate,
+      p.hold_timeout_seconds,
+      JSON.stringify(p.metadata),
+      now.toISOString(),
+    ],
   );
   return row!;
 }
@@ -45,10 +57,20 @@ export async function updateProgram(db: Queryable, id: string, patch: ProgramUpd
        redemption_rate = coalesce($9, redemption_rate), hold_timeout_seconds = coalesce($10, hold_timeout_seconds),
        metadata = coalesce($11::text::jsonb, metadata), updated_at = $12
      WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, patch.name ?? null, patch.time_zone ?? null, patch.currency ?? null, patch.point_name ?? null,
-      patch.expiry_policy ? JSON.stringify(patch.expiry_policy) : null, patch.pending_days ?? null,
-      patch.negative_balance_policy ?? null, patch.redemption_rate ?? null, patch.hold_timeout_seconds ?? null,
-      patch.metadata ? JSON.stringify(patch.metadata) : null, now.toISOString()],
+    [
+      id,
+      patch.name ?? null,
+      patch.time_zone ?? null,
+      patch.currency ?? null,
+      patch.point_name ?? null,
+      patch.expiry_policy ? JSON.stringify(patch.expiry_policy) : null,
+      patch.pending_days ?? null,
+      patch.negative_balance_policy ?? null,
+      patch.redemption_rate ?? null,
+      patch.hold_timeout_seconds ?? null,
+      patch.metadata ? JSON.stringify(patch.metadata) : null,
+      now.toISOString(),
+    ],
   );
   return row;
 }

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
 import { TIME_ZONE_PATTERN } from './time-zones.ts';
 
@@ -20,10 +20,16 @@ export const ExpiryPolicy = Type.Object(
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
     hard_cap_months: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
     extend_by_months: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 120, description: 'activity_extended: months each extension adds to a lot\'s current expiry (with extend_once_per).' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 120,
+        description: "activity_extended: months each extension adds to a lot's current expiry (with extend_once_per).",
+      }),
     ),
     extend_once_per: Type.Optional(
-      StringEnum(['month', 'quarter', 'year'] as const, { description: 'activity_extended: at most one extension per this period, in the program\'s time zone (with extend_by_months).' }),
+      StringEnum(['month', 'quarter', 'year'] as const, {
+        description: "activity_extended: at most one extension per this period, in the program's time zone (with extend_by_months).",
+      }),
     ),
   },
   {
@@ -53,7 +59,8 @@ const programFields = {
   expiry_policy: ExpiryPolicy,
   pending_days: Type.Integer({ minimum: 0, maximum: 3650, description: 'Days earned points stay pending (e.g. the return window).' }),
   negative_balance_policy: StringEnum(['write_off', 'allow_negative'] as const, {
-    description: 'When a refund reverses points already spent: write_off takes what the member has and writes off the rest; allow_negative records a debt repaid from future points.',
+    description:
+      'When a refund reverses points already spent: write_off takes what the member has and writes off the rest; allow_negative records a debt repaid from future points.',
   }),
   redemption_rate: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Points worth one currency unit (100 = 100 points per ¥1).' }),
   hold_timeout_seconds: Type.Integer({ minimum: 1, maximum: 2_592_000, description: 'Default lifetime of a hold before it is released.' }),

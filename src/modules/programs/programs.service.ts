@@ -1,11 +1,11 @@
 import type { Db, Queryable } from '../../db/db.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
+import { newId } from '../../shared/ids.ts';
 import { inScope, type ProgramScope } from '../api-keys/index.ts';
 import * as repo from './programs.repository.ts';
-import { checkTimeZone } from './time-zones.ts';
 import type { ExpiryPolicy, Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
+import { checkTimeZone } from './time-zones.ts';
 
 export const PROGRAM_DEFAULTS = {
   time_zone: 'Asia/Shanghai',
@@ -61,7 +61,14 @@ export async function getProgram(db: Queryable, id: string): Promise<Program> {
   return program;
 }
 
-export async function updateProgram(db: Db, id: string, patch: ProgramUpdate, now: Date, idem?: IdempotencyContext, scope: ProgramScope = null): Promise<WriteResult<Program>> {
+export async function updateProgram(
+  db: Db,
+  id: string,
+  patch: ProgramUpdate,
+  now: Date,
+  idem?: IdempotencyContext,
+  scope: ProgramScope = null,
+): Promise<WriteResult<Program>> {
   if (patch.expiry_policy) checkExpiryPolicy(patch.expiry_policy);
   await checkTimeZone(db, patch.time_zone);
   return withIdempotency(db, idem, now, async (tx) => {

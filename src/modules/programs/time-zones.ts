@@ -57,7 +57,10 @@ export async function isSupportedTimeZone(db: Queryable, tz: string): Promise<bo
 /** Refuses a time zone in a request body (VALIDATION_FAILED at `path`). */
 export async function checkTimeZone(db: Queryable, tz: string | undefined, path = '/time_zone'): Promise<void> {
   if (tz !== undefined && !(await isSupportedTimeZone(db, tz))) {
-    throw fieldError(path, 'is not a supported IANA time zone name (such as Asia/Shanghai or UTC; not an offset, a POSIX TZ string, posix/…, right/…, localtime or Factory)');
+    throw fieldError(
+      path,
+      'is not a supported IANA time zone name (such as Asia/Shanghai or UTC; not an offset, a POSIX TZ string, posix/…, right/…, localtime or Factory)',
+    );
   }
 }
 

@@ -10,9 +10,10 @@
  *
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
+
+export * from './rules.awards.ts';
+export { RuleCache } from './rules.cache.ts';
 export * from './rules.engine.ts';
 export * from './rules.schemas.ts';
-export { RuleCache } from './rules.cache.ts';
-export { isLimited, RuleSet } from './rules.set.ts';
 export * from './rules.service.ts';
-export * from './rules.awards.ts';
+export { isLimited, RuleSet } from './rules.set.ts';

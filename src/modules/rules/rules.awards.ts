@@ -27,9 +27,20 @@ export interface PastAward {
 export type PastAwards = (db: Queryable, programId: string, ruleId: string) => AsyncIterable<PastAward[]>;
 
 /** Points and number of awards of a rule to a member on one local day (`at`: the day's start). */
-export interface AwardDayRow { member_id: string; rule_id: string; points: number | string; count: number | string; at: string }
+export interface AwardDayRow {
+  member_id: string;
+  rule_id: string;
+  points: number | string;
+  count: number | string;
+  at: string;
+}
 /** Points and number of all awards of a rule to a member. */
-export interface AwardTotalRow { member_id: string; rule_id: string; points: number | string; count: number | string }
+export interface AwardTotalRow {
+  member_id: string;
+  rule_id: string;
+  points: number | string;
+  count: number | string;
+}
 
 /** Awards of these rules to these members since `since`, by local day in `tz` (for day/week/month caps and frequency). */
 export async function recentAwards(db: Queryable, memberIds: string[], ruleIds: string[], since: Date, tz: string): Promise<AwardDayRow[]> {

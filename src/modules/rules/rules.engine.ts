@@ -1,9 +1,9 @@
 import { LogicEngine } from 'json-logic-engine';
 import { allocate } from '../../shared/allocation.ts';
 import { DomainError, fieldError } from '../../shared/errors.ts';
-import { add, cmp, mul, ONE, parseDecimal, type Rational, rat, round, type Rounding, sub, toDecimalString, ZERO } from '../../shared/rational.ts';
-import { localParts, type Period, periodOf } from '../../shared/time.ts';
+import { add, cmp, mul, ONE, parseDecimal, type Rational, type Rounding, rat, round, sub, toDecimalString, ZERO } from '../../shared/rational.ts';
 import { MAX_POINTS } from '../../shared/schemas.ts';
+import { localParts, type Period, periodOf } from '../../shared/time.ts';
 import { MAX_AMOUNT, MAX_TOTAL_POINTS, type Multiplier, type RuleDefinition } from './rules.schemas.ts';
 
 /**
@@ -29,7 +29,9 @@ const OPERATORS = new Set(Object.keys(logic.methods));
 /** Checks a JSONLogic expression's shape and operators, naming the path of the first problem. */
 export function validateLogic(expr: unknown, path: string): void {
   if (Array.isArray(expr)) {
-    expr.forEach((e, i) => validateLogic(e, `${path}/${i}`));
+    expr.forEach((e, i) => {
+      validateLogic(e, `${path}/${i}`);
+    });
     return;
   }
   if (expr === null || typeof expr !== 'object') return;
@@ -133,13 +135,19 @@ function compileMultiplier(m: Multiplier, path: string): CompiledMultiplier {
     if (m[field] === undefined) throw fieldError(`${path}/${field}`, `is required for a ${m.type} multiplier`);
   };
   const allowed: Record<Multiplier['type'], (keyof Multiplier)[]> = {
-    tier: ['values'], channel: ['values'], date_window: ['from', 'to', 'multiplier'], monthly_day: ['days', 'multiplier'],
-    weekday: ['days', 'multiplier'], birthday_month: ['multiplier'], condition: ['condition', 'multiplier'],
+    tier: ['values'],
+    channel: ['values'],
+    date_window: ['from', 'to', 'multiplier'],
+    monthly_day: ['days', 'multiplier'],
+    weekday: ['days', 'multiplier'],
+    birthday_month: ['multiplier'],
+    condition: ['condition', 'multiplier'],
   };
   for (const field of allowed[m.type]) need(field);
   const optional: (keyof Multiplier)[] = m.type === 'tier' || m.type === 'channel' ? ['labels'] : ['label'];
   for (const field of Object.keys(m) as (keyof Multiplier)[]) {
-    if (field !== 'type' && !optional.includes(field) && !allowed[m.type].includes(field)) throw fieldError(`${path}/${field}`, `is not used by a ${m.type} multiplier`);
+    if (field !== 'type' && !optional.includes(field) && !allowed[m.type].includes(field))
+      throw fieldError(`${path}/${field}`, `is not used by a ${m.type} multiplier`);
   }
   if (m.type === 'weekday' && m.days!.some((d) => d > 7)) throw fieldError(`${path}/days`, 'weekdays are 1 (Monday) to 7 (Sunday)');
   if (m.type === 'date_window' && Date.parse(m.from!) >= Date.parse(m.to!)) throw fieldError(`${path}/to`, 'must be after from');
@@ -261,7 +269,9 @@ function tierWarning(rules: CompiledRule[], tier: string | null): Warning | unde
 
 /** Sorts compiled rules into evaluation order. */
 export function orderRules(rules: CompiledRule[]): CompiledRule[] {
-  return [...rules].sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1));
+  return [...rules].sort(
+    (a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0) || (a.ruleId < b.ruleId ? -1 : 1),
+  );
 }
 
 export interface EventItem {
@@ -354,7 +364,18 @@ export interface Skip {
    * no_rule_in_force: no rule listening to the event's type was in force at its occurred_at, and this
    * one, listening to it, takes effect later or stopped before (rulesNotInForce)
    */
-  reason: 'schedule' | 'targeting' | 'min_order_amount' | 'condition' | 'frequency' | 'no_amount' | 'zero_points' | 'capped' | 'excluded' | 'budget' | 'no_rule_in_force';
+  reason:
+    | 'schedule'
+    | 'targeting'
+    | 'min_order_amount'
+    | 'condition'
+    | 'frequency'
+    | 'no_amount'
+    | 'zero_points'
+    | 'capped'
+    | 'excluded'
+    | 'budget'
+    | 'no_rule_in_force';
   detail?: string;
 }
 
@@ -384,7 +405,13 @@ export function money(minor: number, currency: string): string {
   return `${symbol}${whole}.${cents % 10 === 0 ? cents / 10 : String(cents).padStart(2, '0')}`;
 }
 
-function applies(m: CompiledMultiplier, ev: EvalEvent, member: EvalMember, local: ReturnType<typeof localParts>, data: () => unknown): { value: Rational; label: string } | undefined {
+function applies(
+  m: CompiledMultiplier,
+  ev: EvalEvent,
+  member: EvalMember,
+  local: ReturnType<typeof localParts>,
+  data: () => unknown,
+): { value: Rational; label: string } | undefined {
   const d = m.def;
   switch (d.type) {
     case 'tier': {
@@ -458,7 +485,7 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   // are validated so; a program's own types may send anything, and then no rule counts on it)
   const rawAmount = ev.data.amount;
   const amount = isAmount(rawAmount) ? rawAmount : undefined;
-  const noAmount = rawAmount === undefined ? 'the event has no amount' : 'the event\'s amount is not a whole number of minor units from 0 to 10^12';
+  const noAmount = rawAmount === undefined ? 'the event has no amount' : "the event's amount is not a whole number of minor units from 0 to 10^12";
   let lines: EventItem[] | undefined | null = null;
   // a discounted order's lines: the amount paid allocated over them (paidAmounts), once per event
   let paidLines: number[] | undefined | null = null;
@@ -476,7 +503,12 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     if (s) {
       const t = ev.occurred_at.getTime();
       const minute = local.hour * 60 + local.minute;
-      if ((rule.start !== undefined && t < rule.start) || (rule.end !== undefined && t >= rule.end) || (s.days_of_week && !s.days_of_week.includes(local.weekday)) || (rule.hours && (minute < rule.hours[0] || minute >= rule.hours[1]))) {
+      if (
+        (rule.start !== undefined && t < rule.start) ||
+        (rule.end !== undefined && t >= rule.end) ||
+        (s.days_of_week && !s.days_of_week.includes(local.weekday)) ||
+        (rule.hours && (minute < rule.hours[0] || minute >= rule.hours[1]))
+      ) {
         skipped.push({ rule_id: rule.ruleId, reason: 'schedule' });
         continue;
       }
@@ -484,7 +516,12 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     const tg = def.targeting;
     if (tg) {
       const tags = member.tags;
-      if ((tg.tiers && !(member.tier && tg.tiers.includes(member.tier))) || (tg.tags_any && !tg.tags_any.some((x) => tags.includes(x))) || (tg.tags_all && !tg.tags_all.every((x) => tags.includes(x))) || (tg.exclude_tags && tg.exclude_tags.some((x) => tags.includes(x)))) {
+      if (
+        (tg.tiers && !(member.tier && tg.tiers.includes(member.tier))) ||
+        (tg.tags_any && !tg.tags_any.some((x) => tags.includes(x))) ||
+        (tg.tags_all && !tg.tags_all.every((x) => tags.includes(x))) ||
+        tg.exclude_tags?.some((x) => tags.includes(x))
+      ) {
         skipped.push({ rule_id: rule.ruleId, reason: 'targeting' });
         continue;
       }
@@ -519,7 +556,9 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       if (rule.usesItems) {
         if (lines === null) lines = orderLines(ev.data.items);
         if (lines === undefined) {
-          skipped.push(skipWith(rule.ruleId, 'no_amount', 'the event\'s items are not order lines (sku, quantity, unit_price) of at most 10^12 minor units in all'));
+          skipped.push(
+            skipWith(rule.ruleId, 'no_amount', "the event's items are not order lines (sku, quantity, unit_price) of at most 10^12 minor units in all"),
+          );
           continue;
         }
         if (lines.length === 0) {
@@ -537,18 +576,33 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
           const lineAmount = paidLines ? paidLines[n]! : listAmount;
           let best: (typeof rule.itemMultipliers)[number] | undefined;
           for (const im of rule.itemMultipliers) {
-            if ((im.skus.has(line.sku) || (line.category !== undefined && im.categories.has(line.category))) && (!best || cmp(im.value, best.value) > 0)) best = im;
+            if ((im.skus.has(line.sku) || (line.category !== undefined && im.categories.has(line.category))) && (!best || cmp(im.value, best.value) > 0))
+              best = im;
           }
           const m = best?.value ?? ONE;
           const w = mul({ num: BigInt(lineAmount), den: 1n }, m);
           weighted = add(weighted, w);
           total += lineAmount;
           listTotal += listAmount;
-          items.push({ sku: line.sku, category: line.category ?? null, amount: lineAmount, ...(paidLines ? { list_amount: listAmount } : {}), multiplier: toDecimalString(m), label: best?.label ?? null });
+          items.push({
+            sku: line.sku,
+            category: line.category ?? null,
+            amount: lineAmount,
+            ...(paidLines ? { list_amount: listAmount } : {}),
+            multiplier: toDecimalString(m),
+            label: best?.label ?? null,
+          });
           itemWeights.push({ sku: line.sku, weight: toDecimalString(w) });
         }
         baseExact = mul(weighted, rate);
-        base = { kind: 'rate', amount: total, ...(paidLines ? { list_amount: listTotal } : {}), points: effect.points, per_amount: effect.per_amount!, value: toDecimalString(baseExact) };
+        base = {
+          kind: 'rate',
+          amount: total,
+          ...(paidLines ? { list_amount: listTotal } : {}),
+          points: effect.points,
+          per_amount: effect.per_amount!,
+          value: toDecimalString(baseExact),
+        };
       } else {
         if (amount === undefined) {
           skipped.push(skipWith(rule.ruleId, 'no_amount', noAmount));
@@ -577,7 +631,11 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
     const rounding = effect.type === 'rate' ? (effect.rounding ?? 'floor') : 'floor';
     const roundedExact = round(exact, rounding);
     if (roundedExact > MAX_TOTAL_BIG) {
-      throw awardLimit(`Rule ${rule.ruleId} would award ${roundedExact} points for this event before caps; a rule may award at most 2^53 − 1 (${MAX_TOTAL_POINTS}) before caps, and an event at most ${MAX_POINTS}`, roundedExact, [rule.ruleId]);
+      throw awardLimit(
+        `Rule ${rule.ruleId} would award ${roundedExact} points for this event before caps; a rule may award at most 2^53 − 1 (${MAX_TOTAL_POINTS}) before caps, and an event at most ${MAX_POINTS}`,
+        roundedExact,
+        [rule.ruleId],
+      );
     }
     const rounded = Number(roundedExact);
 
@@ -630,7 +688,15 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
       pending_days: def.pending_days ?? (ev.type === 'order.paid' ? program.pending_days : 0),
       explanation,
       // a budget stored before budgets were bounded may be larger than any total: it never binds
-      ...(budget ? { budget: { period: budget.period, points: Math.min(budget.points, MAX_TOTAL_POINTS), period_start: budget.period === 'total' ? null : period(budget.period)[0].toISOString() } } : {}),
+      ...(budget
+        ? {
+            budget: {
+              period: budget.period,
+              points: Math.min(budget.points, MAX_TOTAL_POINTS),
+              period_start: budget.period === 'total' ? null : period(budget.period)[0].toISOString(),
+            },
+          }
+        : {}),
       ...(itemWeights ? { item_weights: itemWeights } : {}),
     });
     if (def.exclusive) excludedBy = rule.ruleId;
@@ -638,7 +704,11 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
   const total = awards.reduce((s, a) => s + a.points, 0);
   if (total > MAX_POINTS) {
     const exact = awards.reduce((s, a) => s + BigInt(a.points), 0n);
-    throw awardLimit(`The event would award ${exact} points; one event may award at most ${MAX_POINTS}`, exact, awards.map((a) => a.rule_id));
+    throw awardLimit(
+      `The event would award ${exact} points; one event may award at most ${MAX_POINTS}`,
+      exact,
+      awards.map((a) => a.rule_id),
+    );
   }
   const warning = tierWarning(rules, member.tier);
   return { awards, skipped, total, warnings: warning ? [warning] : [] };
@@ -715,7 +785,7 @@ export function explain(e: Explanation, currency: string): string {
     if (e.multipliers.length === 0) return e.caps.length === 0 ? text : withCaps(text, e.caps);
   } else {
     const rate = rateText(e.base.points, e.base.per_amount, currency);
-    if (e.items && e.items.some((i) => i.multiplier !== '1')) {
+    if (e.items?.some((i) => i.multiplier !== '1')) {
       let lines = '';
       for (const i of e.items) {
         if (lines) lines += ' + ';
@@ -737,7 +807,9 @@ export function explain(e: Explanation, currency: string): string {
   }
   if (e.caps.length > 0) text = withCaps(text, e.caps);
   // a discounted order: the amounts above are the amount paid, allocated over the lines
-  return e.base.kind === 'fixed' || e.base.list_amount === undefined ? text : `${text} (paid ${money(e.base.amount, currency)} of ${money(e.base.list_amount, currency)})`;
+  return e.base.kind === 'fixed' || e.base.list_amount === undefined
+    ? text
+    : `${text} (paid ${money(e.base.amount, currency)} of ${money(e.base.list_amount, currency)})`;
 }
 
 function withCaps(text: string, caps: CapCut[]): string {

@@ -22,7 +22,15 @@ export async function insertRule(db: Queryable, id: string, programId: string, n
   await db.query('INSERT INTO rule (id, program_id, created_at) VALUES ($1, $2, $3)', [id, programId, now.toISOString()]);
 }
 
-export async function insertVersion(db: Queryable, ruleId: string, version: number, effectiveFrom: Date, definition: RuleDefinition, now: Date, actor: string | null): Promise<void> {
+export async function insertVersion(
+  db: Queryable,
+  ruleId: string,
+  version: number,
+  effectiveFrom: Date,
+  definition: RuleDefinition,
+  now: Date,
+  actor: string | null,
+): Promise<void> {
   await db.query(
     `INSERT INTO rule_version (rule_id, version, effective_from, definition, created_at, created_by)
      VALUES ($1, $2, $3, $4::text::jsonb, $5, $6)`,
@@ -87,7 +95,14 @@ export async function versionsOf(db: Queryable, ruleIds: string[]): Promise<Vers
   return db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM rule_version v WHERE v.rule_id = ANY ($1::text[]) ORDER BY v.rule_id, v.version DESC`, [ruleIds]);
 }
 
-export async function listRules(db: Queryable, programId: string, archivedBefore: Date | null, activeOnly: boolean | null, limit: number, after: string | undefined): Promise<RuleRow[]> {
+export async function listRules(
+  db: Queryable,
+  programId: string,
+  archivedBefore: Date | null,
+  activeOnly: boolean | null,
+  limit: number,
+  after: string | undefined,
+): Promise<RuleRow[]> {
   return db.query<RuleRow>(
     `SELECT ${RULE_COLUMNS} FROM rule r
       WHERE r.program_id = $1 AND ($2::text IS NULL OR r.id > $2)
