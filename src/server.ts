@@ -75,7 +75,7 @@ export async function startServer(config: Readonly<Config>) {
   } else if (bootstrap.created) {
     app.log.info('bootstrap admin key created from JIFEN_BOOTSTRAP_ADMIN_KEY');
   }
-  if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo program prg_demo created');
+  if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo programs prg_demo (coffee chain) and prg_demo_beauty (beauty shop) created');
 
   await app.listen({ host: config.host, port: config.port });
   const jobs = config.jobs
