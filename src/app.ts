@@ -20,6 +20,7 @@ import {
 import { registerJsonBody } from './plugins/json-body.ts';
 import { registerMemberAuth } from './plugins/member-auth.ts';
 import { registerRateLimit } from './plugins/rate-limit.ts';
+import { registerWebApps } from './plugins/web.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import type { AppDeps } from './routes/deps.ts';
@@ -161,5 +162,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);
   await meRoutes(app, deps);
+  await registerWebApps(app, config.webDir);
   return app;
 }

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * The only reader of process.env. Parsed and checked once at boot; a bad value stops the start with
@@ -35,6 +35,8 @@ export interface Config {
   /** Requests per member (member tokens on /v1/me) per rate-limit window; 0 = no limit. */
   rateLimitMember: number;
   rateLimitWindowSeconds: number;
+  /** Where the built web apps are (web/dist): the console at /console, the member centre at /m. */
+  webDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitApiKey: int('JIFEN_RATE_LIMIT_API_KEY', 6000, 0, 10_000_000),
     rateLimitMember: int('JIFEN_RATE_LIMIT_MEMBER', 300, 0, 10_000_000),
     rateLimitWindowSeconds: int('JIFEN_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
+    webDir: resolve(str('JIFEN_WEB_DIR') ?? join(import.meta.dirname, '..', 'web', 'dist')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

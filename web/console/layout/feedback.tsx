@@ -1,0 +1,74 @@
+// How every page shows loading, errors and emptiness: an error shows the API's own message and
+// its stable code; an empty state says what to do next.
+import { Alert, Button, Empty, Result, Spin } from 'antd';
+import type { TFunction } from 'i18next';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { ApiError } from '../../shared/api.ts';
+
+/** The message and code of an error from the API (or of a network failure). */
+export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
+  if (error instanceof ApiError) {
+    if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
+    const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${e.message}`.trim()).join('; ');
+    return { message: [error.message, fields].filter(Boolean).join(' — '), code: error.code };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+export function ErrorAlert({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const { t } = useTranslation();
+  const { message, code } = describeError(error, t);
+  return (
+    <Alert
+      type="error"
+      showIcon
+      title={message}
+      description={code ? t('common:errorCode', { code }) : undefined}
+      action={
+        onRetry ? (
+          <Button size="small" onClick={onRetry}>
+            {t('common:retry')}
+          </Button>
+        ) : undefined
+      }
+      data-testid="api-error"
+      data-code={code}
+    />
+  );
+}
+
+export function PageLoading() {
+  const { t } = useTranslation();
+  return (
+    <div style={{ padding: 48, textAlign: 'center' }}>
+      <Spin description={t('common:loading')} />
+    </div>
+  );
+}
+
+/** An empty state that says what to do next, with an optional action. */
+export function EmptyState({ description, action }: { description: ReactNode; action?: ReactNode }) {
+  return (
+    <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={description}>
+      {action}
+    </Empty>
+  );
+}
+
+export function NotFound() {
+  const { t } = useTranslation();
+  return (
+    <Result
+      status="404"
+      title="404"
+      subTitle={t('common:notFound')}
+      extra={
+        <Link to="/">
+          <Button type="primary">{t('common:back')}</Button>
+        </Link>
+      }
+    />
+  );
+}

@@ -1,0 +1,17 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { resourcesFrom, setupI18n } from '../shared/i18n.ts';
+import { App } from './app.tsx';
+
+// Every area's strings: shared/locales (common), layout/locales, routes/<area>/locales.
+const files = import.meta.glob<Record<string, unknown>>(['../shared/locales/*.json', './layout/locales/*.json', './routes/*/locales/*.json'], {
+  eager: true,
+  import: 'default',
+});
+
+await setupI18n(resourcesFrom(files));
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

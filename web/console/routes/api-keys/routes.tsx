@@ -1,0 +1,3 @@
+import type { RouteObject } from 'react-router';
+
+export const apiKeyRoutes: RouteObject[] = [{ path: 'api-keys', lazy: async () => ({ Component: (await import('./page.tsx')).default }) }];
