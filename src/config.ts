@@ -35,7 +35,7 @@ export interface Config {
   /** Requests per member (member tokens on /v1/me) per rate-limit window; 0 = no limit. */
   rateLimitMember: number;
   rateLimitWindowSeconds: number;
-  /** Where the built web apps are (web/dist): the console at /console, the member centre at /m. */
+  /** Where the built web apps are (web/dist): the console at /console, the member centre at /m; `none` serves no web app. */
   webDir: string | undefined;
 }
 
@@ -112,7 +112,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitApiKey: int('JIFEN_RATE_LIMIT_API_KEY', 6000, 0, 10_000_000),
     rateLimitMember: int('JIFEN_RATE_LIMIT_MEMBER', 300, 0, 10_000_000),
     rateLimitWindowSeconds: int('JIFEN_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 3600),
-    webDir: resolve(str('JIFEN_WEB_DIR') ?? join(import.meta.dirname, '..', 'web', 'dist')),
+    webDir: str('JIFEN_WEB_DIR') === 'none' ? undefined : resolve(str('JIFEN_WEB_DIR') ?? join(import.meta.dirname, '..', 'web', 'dist')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -29,6 +29,8 @@ export async function createTestApp(testDb: TestDb, start = '2026-01-01T00:00:00
     LOG_LEVEL: 'silent',
     JIFEN_RATE_LIMIT_API_KEY: '1000000',
     JIFEN_RATE_LIMIT_MEMBER: '1000000',
+    // the web apps are tested by test/web-serving.test.ts and the browser tests; the API tests see the API alone
+    JIFEN_WEB_DIR: 'none',
     ...env,
   });
   const app = await buildApp({ config, db: testDb.db, clock });
