@@ -3,6 +3,7 @@ import { type IngestDeps, ingestEvents, previewEvent } from '../flows/ingest-eve
 import { inScope, programNotFound, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as events from '../modules/events/index.ts';
 import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from '../modules/events/index.ts';
+import { RuleDefinition } from '../modules/rules/index.ts';
 import { problemOf } from '../plugins/errors.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { App } from '../shared/http.ts';
@@ -10,6 +11,30 @@ import { IdParam, PageOf, PageQuery, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
 
 const tags = ['Events'];
+
+/** A preview's body: an event, and optionally a rule not saved yet to evaluate it with (the console's rule editor). */
+const PreviewInput = Type.Object(
+  {
+    ...EventInput.properties,
+    draft_rule: Type.Optional(
+      Type.Object(
+        {
+          rule_id: Type.Optional(
+            Type.String({ pattern: '^rul_[A-Za-z0-9_]{1,64}$', description: 'The saved rule this draft edits: the draft replaces it in the preview.' }),
+          ),
+          definition: RuleDefinition,
+        },
+        {
+          additionalProperties: false,
+          description:
+            'A rule definition not saved yet, evaluated as if in force at occurred_at beside the rules in force (in place of rule_id, when it edits one). ' +
+            'It is validated as when saved (a 400 at /draft_rule/definition/…). Its awards and skips carry rule_id (or `draft` for a new rule) and rule_version 0. Nothing is written.',
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 function programOf(input: { program_id?: string }, fallback: string | undefined, path: string): string {
   const id = input.program_id ?? fallback;
@@ -118,15 +143,18 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
         tags,
         summary: 'Preview the points of an event',
         operationId: 'previewEvent',
-        description: '"You will earn N points for this basket": evaluates the event without writing anything. member_id is optional.',
-        body: EventInput,
+        description:
+          '"You will earn N points for this basket": evaluates the event without writing anything. member_id is optional. ' +
+          'With draft_rule, a rule not saved yet is evaluated with the rules in force: what it would earn before it is saved.',
+        body: PreviewInput,
         response: { 200: PreviewResult, ...problems(404, 422) },
       },
     },
     async (request) => {
-      const programId = programOf(request.body, undefined, '');
+      const { draft_rule: draft, ...input } = request.body;
+      const programId = programOf(input, undefined, '');
       requireProgram(scopeOf(request), programId);
-      return previewEvent(ingest, programId, request.body, clock.now());
+      return previewEvent(ingest, programId, input, clock.now(), draft);
     },
   );
 

@@ -25,7 +25,7 @@ import { validateAll } from './validate.ts';
 
 export type { Skip } from '../../modules/rules/index.ts';
 export type { IngestDeps, IngestItem, ItemOutcome } from './context.ts';
-export { type Preview, previewEvent } from './preview.ts';
+export { DRAFT_RULE_ID, type DraftRule, type Preview, previewEvent } from './preview.ts';
 
 const MAX_ATTEMPTS = 5;
 

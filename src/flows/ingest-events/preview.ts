@@ -1,7 +1,16 @@
 import { customTypes, type EventInput } from '../../modules/events/index.ts';
 import { findMemberProfiles } from '../../modules/members/index.ts';
 import { findProgramForEvaluation, isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
-import { type EvalMember, evaluate, type Skip, type Warning } from '../../modules/rules/index.ts';
+import {
+  type CompiledRule,
+  compileRule,
+  type EvalMember,
+  evaluate,
+  orderRules,
+  type RuleDefinition,
+  type Skip,
+  type Warning,
+} from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { timestampOf } from '../../shared/formats.ts';
 import { breakdown } from './commit.ts';
@@ -19,11 +28,26 @@ export interface Preview {
 }
 
 /**
+ * A rule not saved yet, previewed with the rules in force: a new rule (no rule_id), or an edit of
+ * a saved rule, which it replaces in the preview. Its awards and skips carry the rule_id (`draft`
+ * for a new rule) and version 0.
+ */
+export interface DraftRule {
+  rule_id?: string;
+  definition: RuleDefinition;
+}
+
+/** The rule_id a new draft rule's awards and skips carry in a preview. */
+export const DRAFT_RULE_ID = 'draft';
+
+/**
  * "You will earn N points": evaluates an event as if it were processed now, writing nothing. The
  * member is optional (a guest checkout is evaluated as a member without tier or tags). Program
- * budgets are not applied: they depend on everyone else's awards at the time.
+ * budgets are not applied: they depend on everyone else's awards at the time. With a draft rule,
+ * the event is evaluated by the rules in force at its occurred_at with the draft in force too (in
+ * place of the rule it edits): what the draft would earn before it is saved.
  */
-export async function previewEvent(deps: IngestDeps, programId: string, input: EventInput, now: Date): Promise<Preview> {
+export async function previewEvent(deps: IngestDeps, programId: string, input: EventInput, now: Date, draft?: DraftRule): Promise<Preview> {
   const { db } = deps;
   const program = await findProgramForEvaluation(db, programId);
   if (!program) throw new DomainError('PROGRAM_NOT_FOUND', `No program ${programId}`, { program_id: programId });
@@ -44,8 +68,9 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
     prepared.member = { ...m, award_version: 0 };
   }
   const ruleSet = await deps.rules.get(db, programId, Number(program.rules_revision));
-  const usage = prepared.member ? (await loadUsage(db, program.time_zone, [prepared], ruleSet)).of(member.id) : undefined;
-  const evaluation = evaluate(ruleSet.at(occurredAt), { id: input.id, type: input.type, occurred_at: occurredAt, data }, member, program, now, usage);
+  const inForce = draft ? withDraft(ruleSet.at(occurredAt), draft, now) : ruleSet.at(occurredAt);
+  const usage = prepared.member ? (await loadUsage(db, program.time_zone, [prepared], { at: () => inForce })).of(member.id) : undefined;
+  const evaluation = evaluate(inForce, { id: input.id, type: input.type, occurred_at: occurredAt, data }, member, program, now, usage);
   return {
     object: 'preview',
     points: evaluation.total,
@@ -60,4 +85,18 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
     skipped: evaluation.skipped,
     warnings: evaluation.warnings,
   };
+}
+
+/**
+ * The rules in force with the draft compiled among them (a bad definition is a 400 at its path
+ * under /draft_rule/definition), replacing the version of the rule it edits, in evaluation order: an
+ * edit keeps its rule's place among equal priorities, a new rule comes after the saved ones.
+ */
+function withDraft(rules: CompiledRule[], draft: DraftRule, now: Date): CompiledRule[] {
+  const saved = draft.rule_id ? rules.find((r) => r.ruleId === draft.rule_id) : undefined;
+  const compiled = compileRule(
+    { rule_id: draft.rule_id ?? DRAFT_RULE_ID, version: 0, created_at: saved?.createdAt ?? now.toISOString(), definition: draft.definition },
+    '/draft_rule/definition',
+  );
+  return orderRules([...rules.filter((r) => r.ruleId !== compiled.ruleId), compiled]);
 }

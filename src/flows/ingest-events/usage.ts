@@ -13,7 +13,7 @@ export async function usageOf(run: Run, todo: Prepared[], ruleSet: RuleSet): Pro
 }
 
 /** Reads only what the events' rules need: awards of the rules in force with caps or frequency limits. */
-export async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: RuleSet): Promise<UsageBook> {
+export async function loadUsage(db: Queryable, tz: string, todo: Prepared[], ruleSet: Pick<RuleSet, 'at'>): Promise<UsageBook> {
   const limited = new Set<string>();
   let lifetime = false;
   for (const p of todo) {
