@@ -136,6 +136,26 @@ export interface paths {
         patch: operations["updateMember"];
         trace?: never;
     };
+    "/v1/members/{memberId}/expiry-forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * When a member's points expire
+         * @description What the member sees on /v1/me/expiry-forecast: points that will expire unless spent first, by date and by month in the program's time zone.
+         */
+        get: operations["getExpiryForecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/members/{memberId}/freeze": {
         parameters: {
             query?: never;
@@ -549,6 +569,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{programId}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's dashboard
+         * @description Points issued, redeemed, expired and adjusted (all time and over the window), what is outstanding now (available + pending + held) and its value at the redemption rate, members active and earning in the last 30 days, the daily series of the window (program-local days, zeros filled) and what expires in the next 30/60/90 days. From rollups kept as the ledger is written (docs/ledger.md, "Dashboard rollups"); docs/console.md says what each figure means.
+         */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{programId}/rules": {
         parameters: {
             query?: never;
@@ -678,7 +718,7 @@ export interface paths {
         put?: never;
         /**
          * Preview the points of an event
-         * @description "You will earn N points for this basket": evaluates the event without writing anything. member_id is optional.
+         * @description "You will earn N points for this basket": evaluates the event without writing anything. member_id is optional. With draft_rule, a rule not saved yet is evaluated with the rules in force: what it would earn before it is saved.
          */
         post: operations["previewEvent"];
         delete?: never;
@@ -713,6 +753,26 @@ export interface paths {
         };
         /** Get a processed event by your id */
         get: operations["getEventByExternalId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{programId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a program's events with their outcomes
+         * @description The event log: processed events newest first (occurred_at), with cursor pagination, each with its outcome (awarded, reversed, no_points), its points, awards with their explanations and the rules that skipped. Rejected events are not stored, so not listed.
+         */
+        get: operations["listProgramEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -914,6 +974,118 @@ export interface paths {
         get: operations["listMyEntries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in console user
+         * @description The user, the CSRF token to send as X-CSRF-Token on writes, and the roles with what each allows. 401 when not signed in.
+         */
+        get: operations["getSession"];
+        put?: never;
+        /**
+         * Sign in to the console
+         * @description Checks the email and password and sets the session cookie (jifen_session: HttpOnly, SameSite=Strict). A wrong email and a wrong password get the same 401 INVALID_CREDENTIALS. After 10 failed attempts for an email (or 50 from an IP address) in 15 minutes, 429 RATE_LIMITED with Retry-After. The body must be application/json.
+         */
+        post: operations["signIn"];
+        /**
+         * Sign out
+         * @description Ends this session and clears the cookie.
+         */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password
+         * @description The current password, then the new one (10 to 256 characters). Ends the user's other sessions; this one stays signed in.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List console users
+         * @description An owner of every program sees every user; an owner of some programs sees the users with a role in them, and only those roles.
+         */
+        get: operations["listConsoleUsers"];
+        put?: never;
+        /**
+         * Create a console user
+         * @description With roles per program (or program_id null: every program, which only an owner of every program may give). Without a password one is generated and returned once as initial_password.
+         */
+        post: operations["createConsoleUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a console user
+         * @description Name, roles (replacing the user's roles; an owner of some programs replaces only those in their programs) and disabled (which ends their sessions). The deployment always keeps an enabled owner of every program (409 LAST_OWNER).
+         */
+        patch: operations["updateConsoleUser"];
+        trace?: never;
+    };
+    "/v1/console/users/{userId}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset a console user's password
+         * @description Generates a new password, returned once (password), and ends the user’s sessions.
+         */
+        post: operations["resetConsolePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1130,7 +1302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1158,7 +1330,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1529,7 +1701,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1557,7 +1729,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1613,7 +1785,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1944,7 +2116,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1972,7 +2144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2000,7 +2172,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2374,7 +2546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2402,7 +2574,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2430,7 +2602,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2486,7 +2658,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2784,7 +2956,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2812,7 +2984,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2840,7 +3012,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3179,7 +3351,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3207,7 +3379,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3235,7 +3407,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3291,7 +3463,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3575,7 +3747,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3603,7 +3775,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3631,7 +3803,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3886,7 +4058,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3914,7 +4086,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3942,7 +4114,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4222,7 +4394,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4250,7 +4422,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4278,7 +4450,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4334,7 +4506,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4420,6 +4592,322 @@ export interface operations {
             };
             /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getExpiryForecast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "expiry_forecast";
+                        member_id: string;
+                        /** @description Dates and months are in the program's time zone. */
+                        time_zone: string;
+                        /** @description Points that will expire (if not spent first), from every lot with an expiry. */
+                        total: number;
+                        next_expiry: {
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            points: number;
+                        } | null;
+                        /** @description Soonest first. */
+                        by_month: {
+                            /** @example 2027-01 */
+                            month: string;
+                            points: number;
+                        }[];
+                        /** @description Soonest first. */
+                        by_date: {
+                            /** Format: date */
+                            date: string;
+                            points: number;
+                        }[];
+                        /** @description false only for a member with more than 10,000 open lots: the forecast then covers the 10,000 most recently earned. */
+                        complete: boolean;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        as_of: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4626,7 +5114,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4654,7 +5142,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4682,7 +5170,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4738,7 +5226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5058,7 +5546,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5086,7 +5574,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5114,7 +5602,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5170,7 +5658,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5490,7 +5978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5518,7 +6006,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5546,7 +6034,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5602,7 +6090,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6031,7 +6519,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6059,7 +6547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6087,7 +6575,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6143,7 +6631,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6528,7 +7016,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6556,7 +7044,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6584,7 +7072,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6640,7 +7128,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6961,7 +7449,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6989,7 +7477,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7017,7 +7505,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7379,7 +7867,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7407,7 +7895,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7435,7 +7923,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7491,7 +7979,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7903,7 +8391,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7931,7 +8419,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7959,7 +8447,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8015,7 +8503,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8421,7 +8909,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8449,7 +8937,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8477,7 +8965,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8533,7 +9021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8814,7 +9302,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8842,7 +9330,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8870,7 +9358,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9217,7 +9705,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9245,7 +9733,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9273,7 +9761,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9329,7 +9817,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9648,7 +10136,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -9676,7 +10164,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9704,7 +10192,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10075,7 +10563,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10103,7 +10591,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10131,7 +10619,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10187,7 +10675,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10617,7 +11105,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -10645,7 +11133,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10673,7 +11161,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10729,7 +11217,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11054,7 +11542,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11082,7 +11570,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11110,7 +11598,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11456,7 +11944,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11484,7 +11972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11512,7 +12000,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11787,7 +12275,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -11815,7 +12303,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11843,7 +12331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12110,7 +12598,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12138,7 +12626,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12166,7 +12654,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12400,7 +12888,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12428,7 +12916,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12726,7 +13214,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -12754,7 +13242,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13014,7 +13502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -13042,7 +13530,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13070,7 +13558,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13367,7 +13855,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -13395,7 +13883,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13423,7 +13911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13728,7 +14216,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -13756,7 +14244,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13784,7 +14272,365 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: {
+                /** @description The window, in calendar days of the program ending today (default 90). */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "dashboard";
+                        program_id: string;
+                        /** Format: date-time */
+                        as_of: string;
+                        time_zone: string;
+                        /** @description ISO 4217 code of outstanding_value_minor. */
+                        currency: string;
+                        /** @description The program's points per one currency unit. */
+                        redemption_rate: number;
+                        totals: {
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            issued: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            redeemed: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            expired: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            reversed: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            adjusted: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            outstanding: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            pending: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            held: number;
+                            /** @description outstanding / redemption_rate in minor units of the currency (fen, cents), rounded half up. */
+                            outstanding_value_minor: number;
+                        };
+                        window: {
+                            days: number;
+                            /**
+                             * Format: date
+                             * @description First day of the window (program-local).
+                             */
+                            from: string;
+                            /**
+                             * Format: date
+                             * @description Last day of the window: today in the program.
+                             */
+                            to: string;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            issued: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            redeemed: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            expired: number;
+                            /** @description redeemed / issued over the window, at most 1; 0 when nothing was issued. */
+                            redemption_rate: number;
+                        };
+                        members: {
+                            total: number;
+                            active_30d: number;
+                            earning_30d: number;
+                        };
+                        /** @description Every day of the window, oldest first; days without entries are zeros. */
+                        daily: {
+                            /** Format: date */
+                            date: string;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            issued: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            redeemed: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            expired: number;
+                        }[];
+                        expiring: {
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            within_30d: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            within_60d: number;
+                            /** @description Points (a sum: may be 0 or negative where it is a net figure). */
+                            within_90d: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14380,7 +15226,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -14408,7 +15254,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14436,7 +15282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15189,7 +16035,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -15217,7 +16063,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15245,7 +16091,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15301,7 +16147,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -15940,7 +16786,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -15968,7 +16814,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15996,7 +16842,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16749,7 +17595,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -16777,7 +17623,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16805,7 +17651,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16861,7 +17707,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -17514,7 +18360,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -17542,7 +18388,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17570,7 +18416,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17626,7 +18472,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -18111,7 +18957,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -18139,7 +18985,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18167,7 +19013,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18223,7 +19069,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -18636,7 +19482,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -18664,7 +19510,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18692,7 +19538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18748,7 +19594,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19013,6 +19859,164 @@ export interface operations {
                     metadata?: {
                         [key: string]: unknown;
                     };
+                    /** @description A rule definition not saved yet, evaluated as if in force at occurred_at beside the rules in force (in place of rule_id, when it edits one). It is validated as when saved (a 400 at /draft_rule/definition/…). Its awards and skips carry rule_id (or `draft` for a new rule) and rule_version 0. Nothing is written. */
+                    draft_rule?: {
+                        /** @description The saved rule this draft edits: the draft replaces it in the preview. */
+                        rule_id?: string;
+                        definition: {
+                            /** @example 消费积分 Purchase points */
+                            name: string;
+                            description?: string;
+                            /**
+                             * @example [
+                             *       "order.paid"
+                             *     ]
+                             */
+                            triggers: string[];
+                            /** @description JSONLogic over {event, member, program, now}, e.g. {">=": [{"var": "event.data.amount"}, 10000]}; nested up to 32 levels, 65,536 bytes as JSON. */
+                            condition?: {
+                                [key: string]: unknown;
+                            } | boolean;
+                            effect: {
+                                /**
+                                 * @description fixed: `points` per event; rate: `points` per `per_amount` minor units of the order amount.
+                                 * @enum {string}
+                                 */
+                                type: "fixed" | "rate";
+                                /** @description 1 to 10^6. */
+                                points: number;
+                                /** @description Minor units (fen), 1 to 10^8: 100 = per ¥1. */
+                                per_amount?: number;
+                                /**
+                                 * @description Applied once, after every multiplier and before caps. Default floor.
+                                 * @enum {string}
+                                 */
+                                rounding?: "floor" | "half_up" | "ceil";
+                                /**
+                                 * @description order: the order amount; items: each item line (so item multipliers apply). Default order, or items when item_multipliers are set.
+                                 * @enum {string}
+                                 */
+                                basis?: "order" | "items";
+                            };
+                            item_multipliers?: {
+                                skus?: string[];
+                                categories?: string[];
+                                /**
+                                 * @description A decimal multiplier such as "1.5" or "0.8": 0 to 9999.9999, at most 4 decimals.
+                                 * @example 1.5
+                                 */
+                                multiplier: string;
+                                /** @description Shown to members in the explanation, e.g. 金卡 or 会员日. */
+                                label?: string;
+                            }[];
+                            multipliers?: {
+                                /**
+                                 * @description tier: by member tier (values); channel: by event.data.channel (values); date_window: from–to (double-points day, 618, 11.11); monthly_day: local days of the month (member day); weekday: ISO weekdays 1–7; birthday_month: in the member's birthday month; condition: when a JSONLogic condition holds.
+                                 * @enum {string}
+                                 */
+                                type: "tier" | "channel" | "date_window" | "monthly_day" | "weekday" | "birthday_month" | "condition";
+                                /** @description tier or channel (1 to 64 characters) → multiplier, e.g. {"gold": "1.5"} */
+                                values?: {
+                                    [key: string]: string;
+                                };
+                                /** @description tier or channel (1 to 64 characters) → name shown to members, e.g. {"gold": "金卡"} */
+                                labels?: {
+                                    [key: string]: string;
+                                };
+                                /**
+                                 * @description A decimal multiplier such as "1.5" or "0.8": 0 to 9999.9999, at most 4 decimals.
+                                 * @example 1.5
+                                 */
+                                multiplier?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                from?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                to?: string;
+                                days?: number[];
+                                /** @description JSONLogic over {event, member, program, now}, e.g. {">=": [{"var": "event.data.amount"}, 10000]}; nested up to 32 levels, 65,536 bytes as JSON. */
+                                condition?: {
+                                    [key: string]: unknown;
+                                } | boolean;
+                                /** @description Shown to members in the explanation, e.g. 金卡 or 会员日. */
+                                label?: string;
+                            }[];
+                            /**
+                             * @description How applicable multipliers combine: multiply (1.5 × 2 = 3), add (1 + 0.5 + 1 = 2.5) or highest (2). Default multiply.
+                             * @enum {string}
+                             */
+                            stacking?: "multiply" | "add" | "highest";
+                            /** @description Higher is evaluated first. Default 0. */
+                            priority?: number;
+                            /** @description When this rule awards points, rules of lower priority are skipped. */
+                            exclusive?: boolean;
+                            /** @description Minor units, 0 to 10^12; events without an amount never qualify. */
+                            min_order_amount?: number;
+                            caps?: {
+                                /** @description Points one event may earn from this rule, 1 to 10^12. */
+                                per_event?: number;
+                                /** @description Points one member may earn from this rule per local day, ISO week, month or ever; each 1 to 2^53 − 1. */
+                                per_member?: {
+                                    /** @description 1 to 2^53 − 1 points. */
+                                    day?: number;
+                                    /** @description 1 to 2^53 − 1 points. */
+                                    week?: number;
+                                    /** @description 1 to 2^53 − 1 points. */
+                                    month?: number;
+                                    /** @description 1 to 2^53 − 1 points. */
+                                    lifetime?: number;
+                                };
+                                /** @description Points this rule may award across the whole program per period. */
+                                budget?: {
+                                    /** @enum {string} */
+                                    period: "day" | "week" | "month" | "total";
+                                    /** @description 1 to 2^53 − 1 points. */
+                                    points: number;
+                                };
+                            };
+                            /** @description At most `max` awards of this rule per member per period, e.g. review points 5 a day. */
+                            frequency?: {
+                                max: number;
+                                /** @enum {string} */
+                                per: "day" | "week" | "month" | "lifetime";
+                            };
+                            /** @description When the rule applies, in the program's time zone, by the event's occurred_at. */
+                            schedule?: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                start?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                end?: string;
+                                days_of_week?: number[];
+                                hours?: {
+                                    from: string;
+                                    to: string;
+                                };
+                            };
+                            targeting?: {
+                                tiers?: string[];
+                                tags_any?: string[];
+                                tags_all?: string[];
+                                exclude_tags?: string[];
+                            };
+                            /** @description Default: the program's pending period for order.paid, 0 for other events. */
+                            pending_days?: number;
+                        };
+                    };
                 };
             };
         };
@@ -19086,7 +20090,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -19114,7 +20118,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19142,7 +20146,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19534,7 +20538,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -19562,7 +20566,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19590,7 +20594,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19899,7 +20903,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -19927,7 +20931,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19955,7 +20959,402 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listProgramEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this type. */
+                type?: string;
+                /** @description awarded (points > 0), reversed (points < 0) or no_points (0). */
+                outcome?: "awarded" | "reversed" | "no_points";
+                /** @description Only this member's events. */
+                member_id?: string;
+                /** @description Only the events of the member with this external_id (your id). */
+                member_external_id?: string;
+                /** @description The event's own id (your id, event_id): at most one event. */
+                external_id?: string;
+                /** @description occurred_at at or after this instant. */
+                from?: string;
+                /** @description occurred_at before this instant. */
+                to?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "event";
+                            /** @description Jifen's id (evt_…). */
+                            id: string;
+                            /** @description Your id. */
+                            event_id: string;
+                            program_id: string;
+                            type: string;
+                            member_id: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            occurred_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            processed_at: string;
+                            /** @description The member's net change from this event: its awards less what its reversals took back (negative for refunds; points written off are not taken back). */
+                            points: number;
+                            awards: {
+                                rule_id: string;
+                                rule_version: number;
+                                points: number;
+                                entry_id: string | null;
+                                lot_id: string | null;
+                                available_at: string | null;
+                                /** @example 150 = ¥100 × 1 pt/¥ × 1.5 (金卡) */
+                                text: string;
+                                /** @description The breakdown behind the award's text: rule_name, base, items (item-level rules; on a discounted order each with the amount it earned on beside its list_amount), multipliers, stacking, combined_multiplier, exact, rounding, rounded, and the caps that cut it. */
+                                explanation: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            reversals: {
+                                /** @description The credit that was reversed. */
+                                entry_id: string;
+                                /** @description The rule whose points these are, when the credit holds one award (else see awards). */
+                                rule_id: string | null;
+                                rule_name: string | null;
+                                /** @description Points reversed of the credit: taken_back + expired + on_hold + written_off. */
+                                points: number;
+                                /** @description Whose points these are, award by award of the credit; they add up to points. */
+                                awards: {
+                                    rule_id: string;
+                                    rule_version: number | null;
+                                    /** @description The rule's name when it awarded. */
+                                    rule_name: string | null;
+                                    /** @description Of the reversal's points, those of this award. */
+                                    points: number;
+                                }[];
+                                /** @description Taken from the member: the balance went down by it (from the credit, from the member's other points, or as debt under allow_negative). */
+                                taken_back: number;
+                                /** @description Had expired already: the member loses nothing twice. */
+                                expired: number;
+                                /** @description In an open hold (write_off policy): taken back when the hold releases them, written off if it captures them. */
+                                on_hold: number;
+                                /** @description Spent already and not recoverable (write_off policy): written off, not taken back. */
+                                written_off: number;
+                                reversal_entry_ids: string[];
+                            }[];
+                            /** @description Rules that were considered and did not award, with why. */
+                            skipped: {
+                                rule_id: string;
+                                reason: string;
+                                detail?: string;
+                            }[];
+                            /** @description What the sender should know that did not stop the event (empty when nothing). */
+                            warnings: {
+                                /**
+                                 * @description unknown_tier: the member's tier is one no rule in force knows (no tier multiplier value, targeting tier or condition names it), so it earned as no tier.
+                                 * @example unknown_tier
+                                 */
+                                code: string;
+                                message: string;
+                                /** @description unknown_tier: the member's tier. */
+                                tier?: string;
+                            }[];
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "processed";
+                            /** @enum {string} */
+                            outcome: "awarded" | "reversed" | "no_points";
+                            /** @description The member's external_id (your id). */
+                            member_external_id: string | null;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20275,7 +21674,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -20303,7 +21702,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20331,7 +21730,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20567,7 +21966,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -20595,7 +21994,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20623,7 +22022,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20881,7 +22280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -20909,7 +22308,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20937,7 +22336,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20993,7 +22392,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -21277,7 +22676,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -21305,7 +22704,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21333,7 +22732,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21601,7 +23000,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -21629,7 +23028,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21657,7 +23056,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21713,7 +23112,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -21993,7 +23392,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -22021,7 +23420,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22049,7 +23448,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22105,7 +23504,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22386,7 +23785,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -22414,7 +23813,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22442,7 +23841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22774,7 +24173,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -22802,7 +24201,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23061,7 +24460,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -23089,7 +24488,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23353,7 +24752,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -23381,7 +24780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23638,7 +25037,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -23666,7 +25065,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23924,7 +25323,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unauthorized: UNAUTHENTICATED */
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -23952,7 +25351,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Forbidden: FORBIDDEN */
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24010,6 +25409,2708 @@ export interface operations {
             };
             /** @description URI Too Long: URI_TOO_LONG */
             414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "console_session";
+                        user: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /** @description Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE made with the session cookie. */
+                        csrf_token: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        expires_at: string;
+                        idle_timeout_seconds: number;
+                        /** @description The user's roles and what each allows. */
+                        access: {
+                            program_id: string | null;
+                            /**
+                             * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                             * @enum {string}
+                             */
+                            role: "owner" | "operator" | "finance" | "support" | "viewer";
+                            permissions: ("read" | "members.write" | "members.status" | "points.adjust" | "ledger.write" | "rules.write" | "events.write" | "settings.write" | "api_keys.manage" | "users.manage")[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "console_session";
+                        user: {
+                            id: string;
+                            email: string;
+                            name: string;
+                        };
+                        /** @description Send it as X-CSRF-Token on every POST, PUT, PATCH and DELETE made with the session cookie. */
+                        csrf_token: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        expires_at: string;
+                        idle_timeout_seconds: number;
+                        /** @description The user's roles and what each allows. */
+                        access: {
+                            program_id: string | null;
+                            /**
+                             * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                             * @enum {string}
+                             */
+                            role: "owner" | "operator" | "finance" | "support" | "viewer";
+                            permissions: ("read" | "members.write" | "members.status" | "points.adjust" | "ledger.write" | "rules.write" | "events.write" | "settings.write" | "api_keys.manage" | "users.manage")[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    current_password: string;
+                    /** @description 10 to 256 characters. */
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listConsoleUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "console_user";
+                            email: string;
+                            name: string;
+                            roles: {
+                                program_id: string | null;
+                                /**
+                                 * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                                 * @enum {string}
+                                 */
+                                role: "owner" | "operator" | "finance" | "support" | "viewer";
+                            }[];
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            password_changed_at: string;
+                            /** Format: date-time */
+                            disabled_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    createConsoleUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @example ops@example.com
+                     */
+                    email: string;
+                    name: string;
+                    roles: {
+                        program_id: string | null;
+                        /**
+                         * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                         * @enum {string}
+                         */
+                        role: "owner" | "operator" | "finance" | "support" | "viewer";
+                    }[];
+                    /** @description 10 to 256 characters. */
+                    password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "console_user";
+                        email: string;
+                        name: string;
+                        roles: {
+                            program_id: string | null;
+                            /**
+                             * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                             * @enum {string}
+                             */
+                            role: "owner" | "operator" | "finance" | "support" | "viewer";
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        password_changed_at: string;
+                        /** Format: date-time */
+                        disabled_at: string | null;
+                        /** @description The generated password, when none was given: shown only in this response (a replay with the same Idempotency-Key answers without it). */
+                        initial_password?: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    updateConsoleUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with usr_ */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    /** @description Replaces the user's roles (a program owner replaces only those in their programs). */
+                    roles?: {
+                        program_id: string | null;
+                        /**
+                         * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                         * @enum {string}
+                         */
+                        role: "owner" | "operator" | "finance" | "support" | "viewer";
+                    }[];
+                    /** @description true: the user can no longer sign in and their sessions end. */
+                    disabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "console_user";
+                        email: string;
+                        name: string;
+                        roles: {
+                            program_id: string | null;
+                            /**
+                             * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                             * @enum {string}
+                             */
+                            role: "owner" | "operator" | "finance" | "support" | "viewer";
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        password_changed_at: string;
+                        /** Format: date-time */
+                        disabled_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    resetConsolePassword: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with usr_ */
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "console_user";
+                        email: string;
+                        name: string;
+                        roles: {
+                            program_id: string | null;
+                            /**
+                             * @description owner: everything, users and keys included; operator: members, points, rules, events; finance: points and the ledger; support: members; viewer: read only.
+                             * @enum {string}
+                             */
+                            role: "owner" | "operator" | "finance" | "support" | "viewer";
+                        }[];
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        password_changed_at: string;
+                        /** Format: date-time */
+                        disabled_at: string | null;
+                        /** @description The new generated password, shown only in this response (a replay with the same Idempotency-Key answers without it). */
+                        password?: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
