@@ -5,9 +5,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import type { Db } from './db/db.ts';
+import { DEMO_BEAUTY_PROGRAM_ID, DEMO_PROGRAM_ID } from './demo/seed-demo.ts';
 import { ApiKeyVerifier } from './modules/api-keys/index.ts';
 import { RuleCache } from './modules/rules/index.ts';
 import { registerAuth } from './plugins/auth.ts';
+import { registerChangeLog } from './plugins/change-log.ts';
 import {
   clientErrorHandler,
   frameworkErrorHandler,
@@ -23,6 +25,10 @@ import { registerRateLimit } from './plugins/rate-limit.ts';
 import { registerWebApps } from './plugins/web.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { changeLogReadRoutes, changeLogRoutes } from './routes/change-log.ts';
+import { consoleRoutes } from './routes/console.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { demoRoutes } from './routes/demo.ts';
 import type { AppDeps } from './routes/deps.ts';
 import { eventRoutes } from './routes/events.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
@@ -55,6 +61,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       return typeof given === 'string' && /^[\w\-.]{1,128}$/.test(given) ? given : `req_${randomBytes(8).toString('hex')}`;
     },
     requestIdHeader: false,
+    // JIFEN_TRUST_PROXY: request.ip and request.protocol from X-Forwarded-For / X-Forwarded-Proto
+    trustProxy: config.trustProxy,
     bodyLimit: 1_048_576,
     // Path parameters are checked by their schemas (ids, external ids of up to 128 characters);
     // the router only bounds them, above any schema's limit. Longer: 414 URI_TOO_LONG.
@@ -89,8 +97,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     if (operationId && hooks.includes(emptyBodyIsObject)) optionalBodies.add(operationId);
   });
   const verifier = new ApiKeyVerifier(db);
-  registerAuth(app, verifier);
+  registerAuth(app, verifier, { db, clock });
   registerMemberAuth(app, db, clock);
+  // the audit log of changes: one row per successful write, before the answer is sent
+  registerChangeLog(app, db, clock, changeLogRoutes({ db, clock }));
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -122,6 +132,13 @@ export async function buildApp(options: BuildOptions): Promise<App> {
             description:
               'A member token (JWT) for /v1/me: minted with POST /v1/programs/{programId}/member-tokens, or signed by your backend (HS256 with the program secret, or your JWKS).',
           },
+          consoleSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'jifen_session',
+            description:
+              "The web console's session cookie, set by POST /v1/console/session. Any operation accepts it instead of an API key (the user's roles decide); writes also need X-CSRF-Token.",
+          },
         },
       },
       security: [{ apiKey: [] }],
@@ -133,6 +150,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         { name: 'Events', description: 'Events in, explainable points out; previews; custom event types.' },
         { name: 'API keys', description: 'Scoped keys for integrations.' },
         { name: 'Operations', description: 'Health, audit and jobs.' },
+        { name: 'Audit log', description: 'Every change made through the API or the console: who, when, what, before and after.' },
+        { name: 'Console', description: "The web console's sign-in, sessions and users with their roles per program." },
+        { name: 'Dashboard', description: "A program's figures: points issued, redeemed, expired, outstanding; members; daily series; expiry ahead." },
+        ...(config.demo ? [{ name: 'Demo', description: 'The demo sign-in of the member centre, only on a server running the demo (JIFEN_DEMO).' }] : []),
       ],
     },
     transformObject: (doc) => {
@@ -157,11 +178,16 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await ledgerRoutes(app, deps);
   await apiKeyRoutes(app, deps, verifier);
   await auditRoutes(app, deps);
+  await changeLogReadRoutes(app, deps);
+  await dashboardRoutes(app, deps);
   await ruleRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);
   await meRoutes(app, deps);
+  await consoleRoutes(app, deps);
+  // the member centre's demo sign-in exists only beside the demo programs
+  if (config.demo) await demoRoutes(app, deps, { programIds: [DEMO_PROGRAM_ID, DEMO_BEAUTY_PROGRAM_ID] });
   await registerWebApps(app, config.webDir);
   return app;
 }
