@@ -24,6 +24,13 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** Use this admin key instead of generating one on the first start. */
   bootstrapAdminKey: string | undefined;
+  /** The password of the console's first owner (owner@jifen.local) instead of a generated one; 10 to 256 characters. */
+  bootstrapOwnerPassword: string | undefined;
+  /**
+   * Behind a reverse proxy: believe its X-Forwarded-For and X-Forwarded-Proto (the client's IP for
+   * sign-in limits, https for the session cookie's Secure flag). Off by default.
+   */
+  trustProxy: boolean;
   /** Create the demo program on an empty database. */
   demo: boolean;
   /** Run the background jobs (expiry sweep, hold timeouts, idempotency key purge) in this process. */
@@ -93,6 +100,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   if (bootstrapAdminKey !== undefined && !/^[A-Za-z0-9_-]{24,128}$/.test(bootstrapAdminKey)) {
     problems.push('JIFEN_BOOTSTRAP_ADMIN_KEY: must be 24 to 128 letters, digits, _ or -');
   }
+  const bootstrapOwnerPassword = env.JIFEN_BOOTSTRAP_OWNER_PASSWORD === '' ? undefined : env.JIFEN_BOOTSTRAP_OWNER_PASSWORD;
+  if (bootstrapOwnerPassword !== undefined && (bootstrapOwnerPassword.length < 10 || bootstrapOwnerPassword.length > 256)) {
+    problems.push('JIFEN_BOOTSTRAP_OWNER_PASSWORD: must be 10 to 256 characters');
+  }
 
   const config: Config = {
     databaseUrl,
@@ -105,6 +116,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: logLevel as Config['logLevel'],
     logFormat: logFormat as Config['logFormat'],
     bootstrapAdminKey,
+    bootstrapOwnerPassword,
+    trustProxy: bool('JIFEN_TRUST_PROXY', false),
     demo: bool('JIFEN_DEMO', databaseUrl === undefined),
     jobs: bool('JIFEN_JOBS', true),
     jobIntervalSeconds: int('JIFEN_JOB_INTERVAL_SECONDS', 60, 1, 86_400),

@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.ts';
 import { seedDemo } from './demo/seed-demo.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { ensureBootstrapKey } from './modules/api-keys/index.ts';
+import { ensureBootstrapOwner } from './modules/console-users/index.ts';
 import { systemClock } from './shared/clock.ts';
 
 /** An expected reason not to start, reported without a stack trace. */
@@ -74,6 +75,14 @@ export async function startServer(config: Readonly<Config>) {
     );
   } else if (bootstrap.created) {
     app.log.info('bootstrap admin key created from JIFEN_BOOTSTRAP_ADMIN_KEY');
+  }
+  const owner = await ensureBootstrapOwner(db, config.bootstrapOwnerPassword, clock.now());
+  if (owner.password) {
+    process.stdout.write(
+      `\n  Jifen console owner (shown once, store it now; change it under Account after signing in):\n\n    email     ${owner.email}\n    password  ${owner.password}\n\n`,
+    );
+  } else if (owner.created) {
+    app.log.info({ email: owner.email }, 'console owner created with JIFEN_BOOTSTRAP_OWNER_PASSWORD');
   }
   if (config.demo && (await seedDemo(db, clock.now()))) app.log.info('demo programs prg_demo (coffee chain) and prg_demo_beauty (beauty shop) created');
 

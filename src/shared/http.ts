@@ -23,15 +23,30 @@ export interface ApiKeyPrincipal {
   programIds: string[] | null;
 }
 
+/** A person signed in to the console with the session cookie (plugins/console-auth.ts). */
+export interface ConsoleUserPrincipal {
+  id: string;
+  email: string;
+  name: string;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
+    /**
+     * Only a console session (the cookie) may call this route, never an API key: sign-out, the
+     * user's own password, console users. Without a permission in OPERATION_PERMISSIONS any
+     * signed-in user may.
+     */
+    consoleOnly?: boolean;
     /** The scope a key needs for this route; routes without one are public (health, docs). */
     scope?: Scope;
     /** Only a deployment-wide key (programIds null) may call this route: others get 403 FORBIDDEN. */
     deploymentWide?: boolean;
   }
   interface FastifyRequest {
+    /** The caller: an API key, or a console user as a key limited to the programs their roles allow this operation in. */
     apiKey?: ApiKeyPrincipal;
+    consoleUser?: ConsoleUserPrincipal;
   }
 }
 
@@ -64,9 +79,9 @@ export function sendResult(reply: FastifyReply, result: WriteResult): FastifyRep
   return reply.code(result.status).send(result.body);
 }
 
-/** Who did it, for entries and audit: the API key's name unless the caller says more. */
+/** Who did it, for entries and audit: the console user or the API key, and what the caller says more. */
 export function actorOf(request: FastifyRequest, given?: string): string {
-  const key = request.apiKey ? `api_key:${request.apiKey.id}` : 'system';
+  const key = request.consoleUser ? `console_user:${request.consoleUser.id}` : request.apiKey ? `api_key:${request.apiKey.id}` : 'system';
   return given ? `${given} (${key})` : key;
 }
 
