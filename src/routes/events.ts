@@ -2,7 +2,17 @@ import { Type } from 'typebox';
 import { type IngestDeps, ingestEvents, previewEvent } from '../flows/ingest-events/index.ts';
 import { inScope, programNotFound, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as events from '../modules/events/index.ts';
-import { BatchResult, EventBatch, EventInput, EventResult, EventTypeCreate, EventTypeView, PreviewResult } from '../modules/events/index.ts';
+import {
+  BatchResult,
+  EventBatch,
+  EventInput,
+  EventListItem,
+  EventResult,
+  EventTypeCreate,
+  EventTypeView,
+  PreviewResult,
+  ProgramEventListQuery,
+} from '../modules/events/index.ts';
 import { RuleDefinition } from '../modules/rules/index.ts';
 import { problemOf } from '../plugins/errors.ts';
 import { DomainError } from '../shared/errors.ts';
@@ -188,6 +198,28 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
     async (request) => {
       requireProgram(scopeOf(request), request.params.programId);
       return events.getEventByExternalId(db, request.params.programId, request.params.externalId);
+    },
+  );
+
+  app.get(
+    '/v1/programs/:programId/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: "List a program's events with their outcomes",
+        operationId: 'listProgramEvents',
+        description:
+          'The event log: processed events newest first (occurred_at), with cursor pagination, each with its outcome (awarded, reversed, ' +
+          'no_points), its points, awards with their explanations and the rules that skipped. Rejected events are not stored, so not listed.',
+        params: IdParam('programId', 'prg'),
+        querystring: ProgramEventListQuery,
+        response: { 200: PageOf(EventListItem, 'ProgramEvent'), ...problems(404) },
+      },
+    },
+    async (request) => {
+      requireProgram(scopeOf(request), request.params.programId);
+      return events.listProgramEvents(db, request.params.programId, request.query);
     },
   );
 

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { rememberOwner, requireProgram, scopeOf } from '../modules/api-keys/index.ts';
+import { ExpiryForecast, expiryForecast } from '../modules/me/index.ts';
 import * as members from '../modules/members/index.ts';
 import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from '../modules/members/index.ts';
 import { type App, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
@@ -82,6 +83,23 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       schema: { tags, summary: 'Get a member', operationId: 'getMember', params: MemberParams, response: { 200: Member, ...problems(404) } },
     },
     async (request) => members.getMember(db, request.params.memberId, scopeOf(request)),
+  );
+
+  app.get(
+    '/v1/members/:memberId/expiry-forecast',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: "When a member's points expire",
+        operationId: 'getExpiryForecast',
+        description:
+          "What the member sees on /v1/me/expiry-forecast: points that will expire unless spent first, by date and by month in the program's time zone.",
+        params: MemberParams,
+        response: { 200: ExpiryForecast, ...problems(404) },
+      },
+    },
+    async (request) => expiryForecast(db, await members.getMember(db, request.params.memberId, scopeOf(request)), clock.now()),
   );
 
   app.patch(

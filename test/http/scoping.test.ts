@@ -60,6 +60,7 @@ const ON_B: Record<string, Expectation> = {
   getBalance: [404, 'MEMBER_NOT_FOUND'],
   listEntries: [404, 'MEMBER_NOT_FOUND'],
   listLots: [404, 'MEMBER_NOT_FOUND'],
+  getExpiryForecast: [404, 'MEMBER_NOT_FOUND'],
   runSweep: [403, 'FORBIDDEN'],
   createApiKey: [404, 'PROGRAM_NOT_FOUND'],
   listApiKeys: 'filtered',
@@ -76,6 +77,7 @@ const ON_B: Record<string, Expectation> = {
   getEvent: [404, 'EVENT_NOT_FOUND'],
   getEventByExternalId: [404, 'PROGRAM_NOT_FOUND'],
   listMemberEvents: [404, 'MEMBER_NOT_FOUND'],
+  listProgramEvents: [404, 'PROGRAM_NOT_FOUND'],
   listEventTypes: [404, 'PROGRAM_NOT_FOUND'],
   createEventType: [404, 'PROGRAM_NOT_FOUND'],
   // member tokens (H7): the program's settings and secrets

@@ -181,6 +181,7 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'getBalance', method: 'GET', url: `/v1/members/${m}/balance`, scope: 'read' },
     { op: 'listEntries', method: 'GET', url: `/v1/members/${m}/entries`, scope: 'read' },
     { op: 'listLots', method: 'GET', url: `/v1/members/${m}/lots`, scope: 'read' },
+    { op: 'getExpiryForecast', method: 'GET', url: `/v1/members/${m}/expiry-forecast`, scope: 'read' },
     { op: 'runSweep', method: 'POST', url: '/v1/jobs/sweep', scope: 'admin' },
     { op: 'createApiKey', method: 'POST', url: '/v1/api-keys', body: { name: 'scope check', scopes: ['admin'] }, scope: 'admin' },
     { op: 'listApiKeys', method: 'GET', url: '/v1/api-keys', scope: 'admin' },
@@ -227,6 +228,7 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'getEvent', method: 'GET', url: `/v1/events/${f.eventId}`, scope: 'read' },
     { op: 'getEventByExternalId', method: 'GET', url: `/v1/programs/${f.programId}/events/by-external-id/fixture-event`, scope: 'read' },
     { op: 'listMemberEvents', method: 'GET', url: `/v1/members/${m}/events`, scope: 'read' },
+    { op: 'listProgramEvents', method: 'GET', url: `/v1/programs/${f.programId}/events`, scope: 'read' },
     { op: 'listEventTypes', method: 'GET', url: `/v1/programs/${f.programId}/event-types`, scope: 'read' },
     {
       op: 'createEventType',

@@ -569,6 +569,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{programId}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the changes made to a program
+         * @description The audit log: every successful write made through the API or the console (who, when, what, before and after), newest first. Filter by operation, resource, actor and time.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/changes/{changeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a change with the resource before and after */
+        get: operations["getChange"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{programId}/dashboard": {
         parameters: {
             query?: never;
@@ -1086,6 +1123,46 @@ export interface paths {
          * @description Generates a new password, returned once (password), and ends the user’s sessions.
          */
         post: operations["resetConsolePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demo/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Members of a demo program to sign in as
+         * @description Only on a server running the demo (JIFEN_DEMO). A dozen members of the program (the first demo program if none is named), those with points expiring within 30 days first, for the member centre’s demo sign-in. Phones are masked.
+         */
+        get: operations["listDemoMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demo/member-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in as a demo member
+         * @description Only on a server running the demo (JIFEN_DEMO). A member token (one hour) for a member of a demo program, minted like POST /v1/programs/{programId}/member-tokens, for the member centre’s demo sign-in. Any other program is 404.
+         */
+        post: operations["createDemoMemberToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2172,7 +2249,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2602,7 +2679,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3012,7 +3089,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3407,7 +3484,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3803,7 +3880,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4114,7 +4191,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4450,7 +4527,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4850,7 +4927,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5170,7 +5247,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5602,7 +5679,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6034,7 +6111,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6575,7 +6652,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7072,7 +7149,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7505,7 +7582,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7923,7 +8000,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8447,7 +8524,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8965,7 +9042,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9358,7 +9435,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9761,7 +9838,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10192,7 +10269,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10619,7 +10696,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11161,7 +11238,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11598,7 +11675,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12000,7 +12077,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12331,7 +12408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12654,7 +12731,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13558,7 +13635,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13911,7 +13988,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14272,7 +14349,687 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description An operationId, e.g. adjustPoints. */
+                operation?: string;
+                resource_type?: string;
+                resource_id?: string;
+                actor_id?: string;
+                actor_type?: "api_key" | "console_user" | "member" | "system";
+                /** @description Changes at or after this instant. */
+                from?: string;
+                /** @description Changes before this instant. */
+                to?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example chg_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "change";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            /** @description The program changed; null for a change to the deployment (an API key for every program, the sweep). */
+                            program_id: string | null;
+                            actor: {
+                                /**
+                                 * @description Who made the change: an API key, a console user, a member (on /v1/me), or the system.
+                                 * @enum {string}
+                                 */
+                                type: "api_key" | "console_user" | "member" | "system";
+                                id: string | null;
+                                name: string | null;
+                            };
+                            /**
+                             * @description The operationId of the write, e.g. adjustPoints.
+                             * @example adjustPoints
+                             */
+                            operation: string;
+                            /**
+                             * @description What was changed: member, rule, program, api_key, hold, entry, event, …
+                             * @example member
+                             */
+                            resource_type: string;
+                            resource_id: string | null;
+                            /** @example POST */
+                            method: string;
+                            /**
+                             * @description The route pattern (not the URL as sent).
+                             * @example /v1/members/:memberId/adjustments
+                             */
+                            path: string;
+                            request_id: string | null;
+                            /**
+                             * @description The HTTP status the write answered.
+                             * @example 201
+                             */
+                            status: number;
+                            before: unknown | null;
+                            after: unknown | null;
+                            summary: {
+                                [key: string]: unknown;
+                            } | null;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example chg_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "change";
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        at: string;
+                        /** @description The program changed; null for a change to the deployment (an API key for every program, the sweep). */
+                        program_id: string | null;
+                        actor: {
+                            /**
+                             * @description Who made the change: an API key, a console user, a member (on /v1/me), or the system.
+                             * @enum {string}
+                             */
+                            type: "api_key" | "console_user" | "member" | "system";
+                            id: string | null;
+                            name: string | null;
+                        };
+                        /**
+                         * @description The operationId of the write, e.g. adjustPoints.
+                         * @example adjustPoints
+                         */
+                        operation: string;
+                        /**
+                         * @description What was changed: member, rule, program, api_key, hold, entry, event, …
+                         * @example member
+                         */
+                        resource_type: string;
+                        resource_id: string | null;
+                        /** @example POST */
+                        method: string;
+                        /**
+                         * @description The route pattern (not the URL as sent).
+                         * @example /v1/members/:memberId/adjustments
+                         */
+                        path: string;
+                        request_id: string | null;
+                        /**
+                         * @description The HTTP status the write answered.
+                         * @example 201
+                         */
+                        status: number;
+                        before: unknown | null;
+                        after: unknown | null;
+                        summary: {
+                            [key: string]: unknown;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14630,7 +15387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15282,7 +16039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16091,7 +16848,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16842,7 +17599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17651,7 +18408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18416,7 +19173,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19013,7 +19770,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19538,7 +20295,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20146,7 +20903,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20594,7 +21351,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20959,7 +21716,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21354,7 +22111,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21730,7 +22487,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22022,7 +22779,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22336,7 +23093,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22732,7 +23489,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23056,7 +23813,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23448,7 +24205,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23841,7 +24598,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27186,7 +27943,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27597,7 +28354,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27997,7 +28754,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -28111,6 +28868,697 @@ export interface operations {
             };
             /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listDemoMembers: {
+        parameters: {
+            query?: {
+                /** @description A demo program: prg_demo or prg_demo_beauty. */
+                program_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        program: {
+                            id: string;
+                            name: string;
+                            point_name: string;
+                        };
+                        /** @description Every demo program, for a choice between them. */
+                        programs: {
+                            id: string;
+                            name: string;
+                            point_name: string;
+                        }[];
+                        data: {
+                            id: string;
+                            external_id: string;
+                            name: string | null;
+                            phone: string | null;
+                            tier: string | null;
+                            available: number;
+                            /** @description Points that expire within 30 days. */
+                            expiring_30_days: number;
+                            /** @description Whether any points expire within 30 days. */
+                            expires_soon: boolean;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    createDemoMemberToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The demo program and the member’s external_id. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A demo program: prg_demo or prg_demo_beauty. */
+                    program_id: string;
+                    external_id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "member_token";
+                        /** @description A JWT (HS256) for `Authorization: Bearer` on /v1/me. */
+                        token: string;
+                        /** @enum {string} */
+                        token_type: "Bearer";
+                        program_id: string;
+                        member_id: string;
+                        /** @description Seconds. */
+                        expires_in: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        expires_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

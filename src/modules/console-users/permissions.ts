@@ -88,6 +88,7 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   getBalance: 'read',
   listEntries: 'read',
   listLots: 'read',
+  getExpiryForecast: 'read',
   runSweep: 'settings.write',
   // rules
   createRule: 'rules.write',
@@ -102,6 +103,7 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   getEvent: 'read',
   getEventByExternalId: 'read',
   listMemberEvents: 'read',
+  listProgramEvents: 'read',
   listEventTypes: 'read',
   createEventType: 'events.write',
   // api keys

@@ -34,6 +34,47 @@ export async function listMemberEvents(db: Queryable, memberId: string, type: st
   );
 }
 
+export interface ProgramEventFilter {
+  type?: string;
+  outcome?: 'awarded' | 'reversed' | 'no_points';
+  memberId?: string;
+  externalId?: string;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * A program's events, newest first (occurred_at, id), each filter optional. Served by
+ * event_program_idx (program_id, occurred_at DESC, id DESC); a member's by event_member_idx, an
+ * external id by the program's unique key.
+ */
+export async function listProgramEvents(db: Queryable, programId: string, filter: ProgramEventFilter, limit: number, before: [string, string] | undefined) {
+  return db.query<{ result: EventResultView; at: string; id: string }>(
+    `SELECT jf_event_view(e) AS result, occurred_at::text AS at, id FROM event e
+      WHERE program_id = $1
+        AND ($2::text IS NULL OR type = $2)
+        AND ($3::text IS NULL OR ($3 = 'awarded' AND points > 0) OR ($3 = 'reversed' AND points < 0) OR ($3 = 'no_points' AND points = 0))
+        AND ($4::text IS NULL OR member_id = $4)
+        AND ($5::text IS NULL OR external_id = $5)
+        AND ($6::timestamptz IS NULL OR occurred_at >= $6::timestamptz)
+        AND ($7::timestamptz IS NULL OR occurred_at < $7::timestamptz)
+        AND ($8::timestamptz IS NULL OR (occurred_at, id) < ($8::timestamptz, $9::text))
+      ORDER BY occurred_at DESC, id DESC LIMIT $10`,
+    [
+      programId,
+      filter.type ?? null,
+      filter.outcome ?? null,
+      filter.memberId ?? null,
+      filter.externalId ?? null,
+      filter.from ?? null,
+      filter.to ?? null,
+      before?.[0] ?? null,
+      before?.[1] ?? null,
+      limit + 1,
+    ],
+  );
+}
+
 /** The order.paid and earlier order.refunded events of these orders, oldest first. */
 export async function orderEvents(db: Queryable, programId: string, orderIds: string[]): Promise<StoredEvent[]> {
   return db.query<StoredEvent>(

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from 'typebox';
-import { EVENT_DATA_LIMITS, EVENT_SCHEMA_LIMITS, jsonLimits, Metadata, StringEnum, Timestamp } from '../../shared/schemas.ts';
+import { EVENT_DATA_LIMITS, EVENT_SCHEMA_LIMITS, jsonLimits, Metadata, PageQuery, StringEnum, Timestamp } from '../../shared/schemas.ts';
 
 /**
  * Built-in event types and their payloads (`data`). Amounts are integer minor units (fen) in the
@@ -252,3 +252,37 @@ export const EventTypeView = Type.Object({
 });
 
 export const EVENT_STATUS = StringEnum(['processed'] as const);
+
+/**
+ * What an event's processing came to, from its points: awarded (the member gained points),
+ * reversed (a refund took points back) or no_points (every rule skipped, or none applied). Only
+ * processed events are stored: a rejected event (4xx) was never written, and sending an event
+ * again answers its first result without a second row.
+ */
+export const EVENT_OUTCOMES = ['awarded', 'reversed', 'no_points'] as const;
+export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
+
+export const ProgramEventListQuery = Type.Object(
+  {
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Only events of this type.' })),
+    outcome: Type.Optional(StringEnum(EVENT_OUTCOMES, { description: 'awarded (points > 0), reversed (points < 0) or no_points (0).' })),
+    member_id: Type.Optional(Type.String({ pattern: '^mbr_[A-Za-z0-9_]{1,64}$', description: "Only this member's events." })),
+    member_external_id: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, description: 'Only the events of the member with this external_id (your id).' }),
+    ),
+    external_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "The event's own id (your id, event_id): at most one event." })),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at at or after this instant.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'occurred_at before this instant.' })),
+    ...PageQuery,
+  },
+  { additionalProperties: false },
+);
+export type ProgramEventListQuery = Static<typeof ProgramEventListQuery>;
+
+export const EventListItem = Type.Object({
+  ...EventResult.properties,
+  status: EVENT_STATUS,
+  outcome: StringEnum(EVENT_OUTCOMES),
+  member_external_id: Type.Union([Type.String(), Type.Null()], { description: "The member's external_id (your id)." }),
+});
+export type EventListItem = Static<typeof EventListItem>;

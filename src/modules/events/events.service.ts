@@ -2,11 +2,11 @@ import type { Queryable } from '../../db/db.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
-import { getMember } from '../members/index.ts';
+import { findMemberProfiles, getMember } from '../members/index.ts';
 import { getProgram } from '../programs/index.ts';
 import { compileEventSchema } from './events.payloads.ts';
 import * as repo from './events.repository.ts';
-import { BUILT_IN_EVENT_TYPES, type EventResultView } from './events.schemas.ts';
+import { BUILT_IN_EVENT_TYPES, type EventListItem, type EventOutcome, type EventResultView, type ProgramEventListQuery } from './events.schemas.ts';
 
 export async function getEvent(db: Queryable, id: string, scope: ProgramScope = null) {
   const result = await repo.findEvent(db, id);
@@ -34,6 +34,50 @@ export async function listMemberEvents(
   const rows = await repo.listMemberEvents(db, memberId, query.type, limit, before);
   const page = toPage(rows, limit, (r) => [r.at, r.id]);
   return { ...page, data: page.data.map((r) => r.result) };
+}
+
+/** What an event's processing came to, from its net points (see EVENT_OUTCOMES). */
+export function outcomeOf(points: number): EventOutcome {
+  return points > 0 ? 'awarded' : points < 0 ? 'reversed' : 'no_points';
+}
+
+/**
+ * The program's event log, newest first (occurred_at, then id), with cursor pagination and
+ * filters; each event with its outcome and its member's external id. A member_external_id that
+ * no member has matches no event (an empty page, not an error: it is a filter).
+ */
+export async function listProgramEvents(db: Queryable, programId: string, query: ProgramEventListQuery): Promise<Page<EventListItem>> {
+  await getProgram(db, programId);
+  const limit = query.limit ?? 20;
+  const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
+  const empty: Page<EventListItem> = { object: 'list', data: [], has_more: false, next_cursor: null };
+  let memberId = query.member_id;
+  if (query.member_external_id !== undefined) {
+    const [member] = await findMemberProfiles(db, programId, [], [query.member_external_id]);
+    if (!member || (memberId !== undefined && memberId !== member.id)) return empty;
+    memberId = member.id;
+  }
+  const rows = await repo.listProgramEvents(
+    db,
+    programId,
+    { type: query.type, outcome: query.outcome, memberId, externalId: query.external_id, from: query.from, to: query.to },
+    limit,
+    before,
+  );
+  const page = toPage(rows, limit, (r) => [r.at, r.id]);
+  const memberIds = [...new Set(page.data.map((r) => r.result.member_id))];
+  const externalIds = new Map(
+    memberIds.length === 0 ? [] : (await findMemberProfiles(db, programId, memberIds, [])).map((m) => [m.id, m.external_id] as const),
+  );
+  return {
+    ...page,
+    data: page.data.map(({ result }) => ({
+      ...result,
+      status: 'processed' as const,
+      outcome: outcomeOf(result.points),
+      member_external_id: externalIds.get(result.member_id) ?? null,
+    })),
+  };
 }
 
 export async function listEventTypes(db: Queryable, programId: string) {
