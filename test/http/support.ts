@@ -304,3 +304,21 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
   return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id, ruleId: rule.id, eventId: event.id };
 }
+
+/**
+ * The console's operations (/v1/console/*): they take the session cookie, never an API key (signIn
+ * takes nothing); test/http/console-auth.test.ts and test/console-users.test.ts exercise them.
+ * Listed here so system.test.ts sees them documented.
+ */
+export function v1ConsoleRoutes(): { op: string; method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string }[] {
+  return [
+    { op: 'signIn', method: 'POST', url: '/v1/console/session' },
+    { op: 'getSession', method: 'GET', url: '/v1/console/session' },
+    { op: 'signOut', method: 'DELETE', url: '/v1/console/session' },
+    { op: 'changePassword', method: 'POST', url: '/v1/console/password' },
+    { op: 'listConsoleUsers', method: 'GET', url: '/v1/console/users' },
+    { op: 'createConsoleUser', method: 'POST', url: '/v1/console/users' },
+    { op: 'updateConsoleUser', method: 'PATCH', url: '/v1/console/users/{userId}' },
+    { op: 'resetConsolePassword', method: 'POST', url: '/v1/console/users/{userId}/password-reset' },
+  ];
+}
