@@ -2,7 +2,8 @@
 -- processing (20_events.sql): JSON shapes, expiry arithmetic, member locking, the lot allocation
 -- order, credits, debts, and the triggers that keep ledger entries immutable. Every ledger write
 -- takes its time as a parameter (the application's injected clock); nothing here reads now().
--- Owns member_account, ledger_entry, lot, hold, hold_allocation (src/modules/ledger/index.ts).
+-- Owns member_account, ledger_entry, lot, hold, hold_allocation, ledger_daily, ledger_daily_delta
+-- (src/modules/ledger/index.ts).
 
 -- Entries are immutable: corrections are new entries. (A trigger binding lives beside its function:
 -- the function must exist first, and CREATE OR REPLACE TRIGGER makes it as repeatable.)
@@ -14,6 +15,40 @@ CREATE OR REPLACE TRIGGER ledger_entry_no_update BEFORE UPDATE OR DELETE ON ledg
   FOR EACH ROW EXECUTE FUNCTION jf_entry_immutable();
 CREATE OR REPLACE TRIGGER ledger_entry_no_truncate BEFORE TRUNCATE ON ledger_entry
   FOR EACH STATEMENT EXECUTE FUNCTION jf_entry_immutable();
+
+-- Dashboard rollups (migration 20261202T000500_dashboard_rollups.sql, docs/ledger.md "Dashboard
+-- rollups"): once per INSERT statement on ledger_entry, whatever wrote it (jf_post, the sweep's
+-- batch, events_commit's batch), the entries' flows into the system accounts, per program and
+-- program-local day, are appended to ledger_daily_delta: an insert, never an update of a shared row,
+-- so concurrent writes of one program do not wait on each other and cannot deadlock on it. The
+-- earning members' earned_day is set here too (their account rows are locked by the write already;
+-- updated at most once per member and day). Reads program.time_zone (the day is the program's).
+CREATE OR REPLACE FUNCTION jf_entry_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  WITH n AS (
+    SELECT x.program_id, x.member_id, x.kind, x.debit_account, x.credit_account, x.amount,
+           (x.occurred_at AT TIME ZONE pr.time_zone)::date AS day
+      FROM new_entries x JOIN program pr ON pr.id = x.program_id
+     WHERE x.kind NOT IN ('hold', 'release', 'transfer_out', 'transfer_in')
+  ), d AS (
+    INSERT INTO ledger_daily_delta (program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited)
+    SELECT program_id, day,
+           coalesce(sum(amount) FILTER (WHERE debit_account = 'issued'), 0),
+           coalesce(sum(amount) FILTER (WHERE credit_account = 'redeemed'), 0),
+           coalesce(sum(CASE WHEN credit_account = 'expired' THEN amount WHEN debit_account = 'expired' THEN -amount END), 0),
+           coalesce(sum(amount) FILTER (WHERE credit_account = 'reversed'), 0),
+           coalesce(sum(CASE WHEN debit_account = 'adjusted' THEN amount WHEN credit_account = 'adjusted' THEN -amount END), 0),
+           coalesce(sum(amount) FILTER (WHERE debit_account = 'written_off'), 0),
+           coalesce(sum(amount) FILTER (WHERE credit_account = 'forfeited'), 0)
+      FROM n GROUP BY program_id, day
+  )
+  UPDATE member_account a SET earned_day = e.day
+    FROM (SELECT member_id, max(day) AS day FROM n WHERE kind = 'earn' GROUP BY member_id) e
+   WHERE a.member_id = e.member_id AND (a.earned_day IS NULL OR a.earned_day < e.day);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER ledger_entry_rollup AFTER INSERT ON ledger_entry
+  REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION jf_entry_rollup();
 
 -- Expiry policy arithmetic, in the program's time zone; at most jf_ts_max() (computed instants
 -- are clamped to what the API can represent).

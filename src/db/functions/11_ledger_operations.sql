@@ -464,3 +464,38 @@ BEGIN
   RETURN v_count;
 END $$;
 
+
+-- Dashboard rollups: fold the deltas the trigger appended (jf_entry_rollup) into ledger_daily, one
+-- row per program and day. Run by the sweep and by the dashboard before it reads. One compactor at
+-- a time (another one running means there is nothing to wait for: it returns 0); a delta is moved
+-- exactly once (DELETE … RETURNING, in the same statement as the upsert), and the upsert takes its
+-- rows in (program, day) order. Writers only insert deltas, so they never wait on it.
+-- Returns the number of deltas folded.
+CREATE OR REPLACE FUNCTION ledger_compact_daily() RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_count integer;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(7262313) THEN
+    RETURN 0;
+  END IF;
+  WITH moved AS (
+    DELETE FROM ledger_daily_delta RETURNING *
+  ), s AS (
+    SELECT program_id, day, sum(issued) AS issued, sum(redeemed) AS redeemed, sum(expired) AS expired,
+           sum(reversed) AS reversed, sum(adjusted) AS adjusted, sum(written_off) AS written_off,
+           sum(forfeited) AS forfeited, count(*) AS n
+      FROM moved GROUP BY program_id, day
+  ), ins AS (
+    INSERT INTO ledger_daily (program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited)
+    SELECT program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited
+      FROM s ORDER BY program_id, day
+    ON CONFLICT (program_id, day) DO UPDATE
+       SET issued = ledger_daily.issued + excluded.issued, redeemed = ledger_daily.redeemed + excluded.redeemed,
+           expired = ledger_daily.expired + excluded.expired, reversed = ledger_daily.reversed + excluded.reversed,
+           adjusted = ledger_daily.adjusted + excluded.adjusted, written_off = ledger_daily.written_off + excluded.written_off,
+           forfeited = ledger_daily.forfeited + excluded.forfeited
+    RETURNING 1
+  )
+  SELECT coalesce(sum(n), 0) INTO v_count FROM s;
+  RETURN v_count;
+END $$;

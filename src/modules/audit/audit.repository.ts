@@ -100,6 +100,34 @@ export async function accountBalances(db: Queryable, programId: string | null): 
   );
 }
 
+export interface RollupTotals {
+  program_id: string;
+  issued: string;
+  redeemed: string;
+  expired: string;
+  reversed: string;
+  adjusted: string;
+  written_off: string;
+  forfeited: string;
+}
+
+/**
+ * The dashboard rollups summed over all days, per program (ledger_daily plus the deltas not yet
+ * compacted; exact, as decimal digits): a few rows per program and day, no scan of the entries.
+ */
+export async function rollupTotals(db: Queryable, programId: string | null): Promise<RollupTotals[]> {
+  return db.query<RollupTotals>(
+    `SELECT program_id, sum(issued)::text AS issued, sum(redeemed)::text AS redeemed, sum(expired)::text AS expired,
+            sum(reversed)::text AS reversed, sum(adjusted)::text AS adjusted, sum(written_off)::text AS written_off,
+            sum(forfeited)::text AS forfeited
+       FROM (SELECT * FROM ledger_daily WHERE ($1::text IS NULL OR program_id = $1)
+             UNION ALL
+             SELECT * FROM ledger_daily_delta WHERE ($1::text IS NULL OR program_id = $1)) r
+      GROUP BY program_id ORDER BY program_id`,
+    [programId],
+  );
+}
+
 /** Sum of the stored member balances and held points, per program (exact, as decimal digits). */
 export async function storedTotals(db: Queryable, programId: string | null): Promise<{ program_id: string; balance: string; held: string; members: number }[]> {
   return db.query(

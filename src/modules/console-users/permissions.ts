@@ -58,6 +58,7 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   createProgram: 'settings.write',
   listPrograms: 'read',
   getProgram: 'read',
+  getDashboard: 'read',
   updateProgram: 'settings.write',
   getMemberTokenSettings: 'read',
   updateMemberTokenSettings: 'settings.write',

@@ -14,5 +14,6 @@
  */
 
 export * from './ledger.accounts.ts';
+export * from './ledger.dashboard.ts';
 export * from './ledger.schemas.ts';
 export * from './ledger.service.ts';

@@ -14,6 +14,7 @@ import {
 import { ledgerOperations } from '../../shared/metrics.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { firstOutOfScope, type ProgramOf, type ProgramScope, rememberOwner, visible } from '../api-keys/index.ts';
+import { compactDailyRollups } from './ledger.dashboard.ts';
 import * as repo from './ledger.repository.ts';
 import type {
   AdjustRequest,
@@ -246,5 +247,7 @@ export async function sweep(db: Db, now: Date, options: { batch?: number; idempo
   for (let n = await repo.expireDueLots(db, now, batch); n > 0; n = await repo.expireDueLots(db, now, batch)) report.lots_expired += n;
   const cutoff = new Date(now.getTime() - (options.idempotencyRetentionDays ?? 30) * 86_400_000);
   for (let n = await purgeIdempotencyKeys(db, cutoff, batch); n > 0; n = await purgeIdempotencyKeys(db, cutoff, batch)) report.idempotency_keys_purged += n;
+  // the dashboard's rollup deltas, folded into one row per program and day (ledger.dashboard.ts)
+  await compactDailyRollups(db);
   return report;
 }
