@@ -24,6 +24,7 @@ export const ERRORS = {
   API_KEY_NOT_FOUND: [404, 'No such API key'],
   RULE_NOT_FOUND: [404, 'No such rule'],
   EVENT_NOT_FOUND: [404, 'No such event'],
+  CHANGE_NOT_FOUND: [404, 'No such change in the audit log'],
   CONSOLE_USER_NOT_FOUND: [404, 'No such console user'],
   UNKNOWN_EVENT_TYPE: [400, 'The program has no such event type'],
   IDEMPOTENCY_KEY_REUSED: [409, 'This Idempotency-Key was already used with a different request'],

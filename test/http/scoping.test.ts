@@ -66,6 +66,9 @@ const ON_B: Record<string, Expectation> = {
   listApiKeys: 'filtered',
   revokeApiKey: [404, 'API_KEY_NOT_FOUND'],
   auditLedger: [404, 'PROGRAM_NOT_FOUND'],
+  // the change log (H2)
+  listChanges: [404, 'PROGRAM_NOT_FOUND'],
+  getChange: [404, 'CHANGE_NOT_FOUND'],
   createRule: [404, 'PROGRAM_NOT_FOUND'],
   listRules: [404, 'PROGRAM_NOT_FOUND'],
   getRule: [404, 'RULE_NOT_FOUND'],
@@ -116,6 +119,7 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     apiKeyId: key.id,
     ruleId: rule.id,
     eventId: event.id,
+    changeId: ok(await t.call('GET', `/v1/programs/${programId}/changes?limit=1`), 200).data[0].id,
     memberExternalId: a.external_id,
     eventExternalId,
   };
@@ -154,6 +158,7 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     key: f.apiKeyId,
     rule: f.ruleId,
     event: f.eventId,
+    change: f.changeId!,
     memberExternal: f.memberExternalId,
     eventExternal: f.eventExternalId,
   };
@@ -196,6 +201,7 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       apiKeyId: 'key_ghost',
       ruleId: 'rul_ghost',
       eventId: 'evt_ghost',
+      changeId: 'chg_ghost',
       memberExternalId: 'ghost-member',
       eventExternalId: 'ghost-event',
     };

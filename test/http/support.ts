@@ -121,6 +121,8 @@ export interface Fixture {
   apiKeyId: string;
   ruleId: string;
   eventId: string;
+  /** A change of the program in the change log (chg_…), for getChange. */
+  changeId?: string;
 }
 
 export interface RouteCase {
@@ -187,6 +189,8 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listApiKeys', method: 'GET', url: '/v1/api-keys', scope: 'admin' },
     { op: 'revokeApiKey', method: 'DELETE', url: `/v1/api-keys/${f.apiKeyId}`, scope: 'admin' },
     { op: 'auditLedger', method: 'GET', url: '/v1/audit', scope: 'admin' },
+    { op: 'listChanges', method: 'GET', url: `/v1/programs/${f.programId}/changes`, scope: 'read' },
+    { op: 'getChange', method: 'GET', url: `/v1/changes/${f.changeId ?? 'chg_none'}`, scope: 'read' },
     {
       op: 'createRule',
       method: 'POST',
@@ -302,7 +306,18 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
     201,
   );
   const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
-  return { programId: p.id, memberId: a.id, otherMemberId: b.id, holdId: h.hold.id, entryId: c.entry.id, apiKeyId: key.id, ruleId: rule.id, eventId: event.id };
+  const changeId = ok(await t.call('GET', `/v1/programs/${p.id}/changes?limit=1`), 200).data[0]?.id;
+  return {
+    programId: p.id,
+    memberId: a.id,
+    otherMemberId: b.id,
+    holdId: h.hold.id,
+    entryId: c.entry.id,
+    apiKeyId: key.id,
+    ruleId: rule.id,
+    eventId: event.id,
+    changeId,
+  };
 }
 
 /**

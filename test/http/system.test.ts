@@ -113,6 +113,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
         apiKeyId: 'key_x',
         ruleId: 'rul_x',
         eventId: 'evt_x',
+        changeId: 'chg_x',
       }),
       ...v1MeRoutes(),
       ...v1ConsoleRoutes(),
@@ -126,6 +127,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/key_x/, '/{keyId}')
           .replace(/\/rul_x/, '/{ruleId}')
           .replace(/\/evt_x/, '/{eventId}')
+          .replace(/\/chg_x/, '/{changeId}')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;
