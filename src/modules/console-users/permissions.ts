@@ -113,6 +113,9 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   revokeApiKey: 'api_keys.manage',
   // operations
   auditLedger: 'read',
+  // the change log (audit log of changes)
+  listChanges: 'read',
+  getChange: 'read',
   // console (sign-in, session and password are for any signed-in user and need no entry)
   listConsoleUsers: 'users.manage',
   createConsoleUser: 'users.manage',
