@@ -116,7 +116,7 @@ export function Shell() {
   const area = programId ? location.pathname.split('/')[2] : location.pathname.split('/')[1];
   const signOut = async () => {
     try {
-      await unwrap(api.DELETE('/v1/console/session' as never, {} as never));
+      await unwrap(api.DELETE('/v1/console/session'));
     } catch (error) {
       message.error(String((error as Error).message));
     }
