@@ -23,7 +23,8 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
   const db = await openDb({});
   try {
     await migrate(db);
-    const config = loadConfig({ JIFEN_DEMO: 'false', JIFEN_JOBS: 'false', LOG_LEVEL: 'silent' });
+    // with the demo's routes (the member centre's demo sign-in): registered only, nothing is seeded
+    const config = loadConfig({ JIFEN_DEMO: 'true', JIFEN_JOBS: 'false', LOG_LEVEL: 'silent' });
     const app = await buildApp({ config, db, clock: systemClock });
     try {
       await app.ready();

@@ -1,0 +1,55 @@
+// Loading, errors and emptiness in the member centre: an error shows the API's own message and its
+// stable code, with a retry; an empty state says what to do next.
+import { Button, ErrorBlock, Skeleton } from 'antd-mobile';
+import type { TFunction } from 'i18next';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError } from '../../shared/api.ts';
+
+/** The message and code of an error from the API (or of a network failure). */
+export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
+  if (error instanceof ApiError) {
+    if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
+    return { message: error.message, code: error.code };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+export function ErrorView({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const { t } = useTranslation();
+  const { message, code } = describeError(error, t);
+  return (
+    <div className="m-card" data-testid="api-error" data-code={code} role="alert">
+      <ErrorBlock
+        status="default"
+        title={t('common:errorTitle')}
+        description={
+          <>
+            <div>{message}</div>
+            {code && <div className="m-muted">{t('common:errorCode', { code })}</div>}
+          </>
+        }
+      >
+        {onRetry && (
+          <Button size="small" color="primary" fill="outline" onClick={onRetry}>
+            {t('common:retry')}
+          </Button>
+        )}
+      </ErrorBlock>
+    </div>
+  );
+}
+
+export function CardSkeleton({ lines = 3 }: { lines?: number }) {
+  const { t } = useTranslation();
+  return (
+    <div className="m-card" role="status" aria-busy="true" aria-label={t('common:loading')}>
+      <Skeleton.Title animated />
+      <Skeleton.Paragraph lineCount={lines} animated />
+    </div>
+  );
+}
+
+export function EmptyNote({ children }: { children: ReactNode }) {
+  return <p className="m-empty">{children}</p>;
+}

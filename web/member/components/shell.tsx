@@ -1,0 +1,87 @@
+// The frame of every page: a column centred on wide screens (at most 480 px), the page's title,
+// the page, and the tab bar. Without a session it shows the sign-in screen instead.
+import { useQueryClient } from '@tanstack/react-query';
+import { Button, NavBar, SpinLoading, TabBar } from 'antd-mobile';
+import { lazy, Suspense, useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Outlet, useMatches, useNavigate } from 'react-router';
+import { useSession } from '../session.ts';
+import { Icon } from './icons.tsx';
+
+const SignInPage = lazy(() => import('../routes/sign-in/sign-in-page.tsx'));
+
+const TABS = [
+  { key: 'home', path: '/', icon: 'home' },
+  { key: 'history', path: '/history', icon: 'history' },
+  { key: 'expiry', path: '/expiry', icon: 'calendar' },
+  { key: 'me', path: '/me', icon: 'me' },
+] as const;
+
+export function Loading() {
+  const { t } = useTranslation();
+  return (
+    <div className="m-center" aria-busy="true">
+      <SpinLoading color="primary" aria-label={t('common:loading')} />
+    </div>
+  );
+}
+
+export function Shell() {
+  const { token } = useSession();
+  const { t } = useTranslation('member');
+  const navigate = useNavigate();
+  const matches = useMatches();
+  const queryClient = useQueryClient();
+  const tab = (matches.at(-1)?.handle as { tab?: string } | undefined)?.tab;
+
+  // another member's data must never show: a new session starts from nothing
+  useEffect(() => {
+    if (!token) queryClient.removeQueries({ queryKey: ['me'] });
+  }, [token, queryClient]);
+
+  if (!token) {
+    return (
+      <div className="m-app">
+        <main className="m-page">
+          <Suspense fallback={<Loading />}>
+            <SignInPage />
+          </Suspense>
+        </main>
+      </div>
+    );
+  }
+
+  const title = tab && tab !== 'home' ? t(`tabs.${tab}`) : null;
+  return (
+    <div className="m-app">
+      {title && (
+        <NavBar className="m-navbar" onBack={() => navigate('/')} back={t('common:back')}>
+          <h1 className="m-navbar-title">{title}</h1>
+        </NavBar>
+      )}
+      <main className="m-page">
+        <Outlet />
+      </main>
+      <nav className="m-tabbar" aria-label={t('title')}>
+        <TabBar activeKey={tab ?? null} onChange={(key) => navigate(TABS.find((x) => x.key === key)?.path ?? '/')} safeArea>
+          {TABS.map((x) => (
+            <TabBar.Item key={x.key} icon={<Icon name={x.icon} />} title={t(`tabs.${x.key}`)} />
+          ))}
+        </TabBar>
+      </nav>
+    </div>
+  );
+}
+
+export function NotFoundPage() {
+  const { t } = useTranslation('member');
+  const navigate = useNavigate();
+  return (
+    <div className="m-card m-center-text">
+      <h1 className="m-h1">{t('pageNotFound')}</h1>
+      <Button color="primary" onClick={() => navigate('/')}>
+        {t('backHome')}
+      </Button>
+    </div>
+  );
+}
