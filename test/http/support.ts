@@ -146,6 +146,7 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'createProgram', method: 'POST', url: '/v1/programs', body: { name: 'Scope check' }, scope: 'admin' },
     { op: 'listPrograms', method: 'GET', url: '/v1/programs', scope: 'read' },
     { op: 'getProgram', method: 'GET', url: `/v1/programs/${f.programId}`, scope: 'read' },
+    { op: 'getDashboard', method: 'GET', url: `/v1/programs/${f.programId}/dashboard`, scope: 'read' },
     { op: 'updateProgram', method: 'PATCH', url: `/v1/programs/${f.programId}`, body: { name: 'Renamed by scope check' }, scope: 'admin' },
     {
       op: 'createMember',
