@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from './helpers/app.ts';
+import { signInOwner } from './helpers/console.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
 import { assertProblem, createMember, createProgram, credit, type Json, makeFixture, ok, type Res, send, v1Routes } from './http/support.ts';
@@ -225,6 +226,47 @@ forEachDatabase('change log', (getDb) => {
       assert.equal(rotation.after.secret, '[redacted]');
       // the second rotation's before is the settings with the first secret: its id, never its value
       assert.equal(rotation.before.secret.id, ok(rotated, 201).id);
+    });
+  });
+
+  describe('console users', () => {
+    it('names the console user who made a change, and never stores a generated password', async () => {
+      const p = await createProgram(t);
+      const m = await createMember(t, p.id);
+      const owner = await signInOwner(t, getDb());
+      const res = await owner.call('POST', `/v1/members/${m.id}/adjustments`, { body: { points: 5, reason_code: 'goodwill' }, idem: true });
+      ok(res, 201);
+      const change = (await changes(p.id, '?operation=adjustPoints')).data[0];
+      assert.equal(change.request_id, res.headers['x-request-id']);
+      assert.equal(change.actor.type, 'console_user');
+      assert.equal(change.actor.id, owner.userId);
+      assert.equal(typeof change.actor.name, 'string');
+      assert.equal((await changes(p.id, `?actor_id=${owner.userId}`)).data.length, 1);
+      assert.equal((await changes(p.id, '?actor_type=console_user')).data.length, 1);
+
+      const created = await owner.call('POST', '/v1/console/users', {
+        body: { email: `${unique('ops')}@example.com`.toLowerCase(), name: 'Ops', roles: [{ program_id: p.id, role: 'viewer' }] },
+        idem: true,
+      });
+      const user = ok(created, 201);
+      assert.equal(typeof user.initial_password, 'string');
+      const reset = ok(await owner.call('POST', `/v1/console/users/${user.id}/password-reset`, { body: {}, idem: true }), 200);
+      ok(await owner.call('PATCH', `/v1/console/users/${user.id}`, { body: { name: 'Ops team' }, idem: true }), 200);
+      const rows = await db().query<{ operation: string; row: string; before: Json; after: Json }>(
+        `SELECT operation, row_to_json(c)::text AS row, before, after FROM change_log c WHERE resource_id = $1 ORDER BY id`,
+        [user.id],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.operation),
+        ['createConsoleUser', 'resetConsolePassword', 'updateConsoleUser'],
+      );
+      for (const r of rows) {
+        assert.ok(!r.row.includes(user.initial_password), `the initial password is stored: ${r.row}`);
+        assert.ok(!r.row.includes(reset.password), `the reset password is stored: ${r.row}`);
+      }
+      assert.equal(rows[0]!.after.initial_password, '[redacted]');
+      assert.equal(rows[2]!.before.name, 'Ops');
+      assert.equal(rows[2]!.after.name, 'Ops team');
     });
   });
 

@@ -49,16 +49,10 @@ declare module 'fastify' {
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** The console user of a session (the console-users plugin sets it); read defensively. */
-interface ConsoleUserLike {
-  id: string;
-  email?: string;
-  name?: string | null;
-}
-
 function actorOf(request: FastifyRequest): { type: ActorType; id: string | null; name: string | null } {
-  const user = (request as { consoleUser?: ConsoleUserLike }).consoleUser;
-  if (user?.id) return { type: 'console_user', id: user.id, name: user.name || user.email || null };
+  // a console user's request also carries an API-key principal (their programs): the user is the actor
+  const user = request.consoleUser;
+  if (user) return { type: 'console_user', id: user.id, name: user.name || user.email };
   if (request.apiKey) return { type: 'api_key', id: request.apiKey.id, name: request.apiKey.name };
   const member = (request as { member?: { member?: { id?: string; external_id?: string; name?: string | null } } }).member?.member;
   if (member?.id) return { type: 'member', id: member.id, name: member.name ?? member.external_id ?? null };

@@ -3,6 +3,7 @@ import * as apiKeys from '../modules/api-keys/index.ts';
 import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as changeLog from '../modules/change-log/index.ts';
 import { Change, ChangeListQuery, ChangeParams } from '../modules/change-log/index.ts';
+import * as consoleUsers from '../modules/console-users/index.ts';
 import * as members from '../modules/members/index.ts';
 import * as programs from '../modules/programs/index.ts';
 import * as rules from '../modules/rules/index.ts';
@@ -105,6 +106,15 @@ export function changeLogRoutes({ db, clock }: Pick<AppDeps, 'db' | 'clock'>): R
       summary: (_request, after) => counts(after),
     },
     createEventType: { resource: 'event_type', resourceId: (_request, after) => after?.type },
+
+    // console users belong to the deployment (program_id null); their passwords are redacted by name
+    createConsoleUser: { resource: 'console_user' },
+    updateConsoleUser: {
+      resource: 'console_user',
+      before: async (request) => (await consoleUsers.listUsers(db, scopeOf(request))).find((u) => u.id === params(request).userId),
+    },
+    resetConsolePassword: { resource: 'console_user' },
+    changePassword: { resource: 'console_user', resourceId: (request) => request.consoleUser?.id ?? null },
   };
 }
 
