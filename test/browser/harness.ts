@@ -1,0 +1,262 @@
+/**
+ * The browser tests' harness: the real server over HTTP, driven by Debian's Chromium through
+ * playwright-core, as a person would use it.
+ *
+ *   const h = useHarness();          // inside a describe: starts in before, stops in after
+ *   const { page } = await h.open('/console/prg_demo/members', { locale: 'en' });
+ *
+ * One server per test file: `node src/cli.ts serve` in a child process (test/helpers/server-process.ts)
+ * on a free port, a fresh JIFEN_DATA_DIR (PGlite), the demo seeded, the bootstrap admin key and the
+ * owner's password set; one browser per file. The web apps are built first if their sources
+ * changed (`node web/build.ts --if-stale`, once per machine at a time: a lock directory, so two
+ * files run side by side do not build into web/dist together). Only this file's own child is killed.
+ *
+ * Chromium: /usr/bin/chromium (JIFEN_CHROMIUM to use another). When it is missing the tests fail
+ * and say how to install it; JIFEN_BROWSER_TESTS=skip skips them instead.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { httpRequest, REPO_ROOT, type RequestOptions, type StartedServer, startServer } from '../helpers/server-process.ts';
+
+export const CHROMIUM = process.env.JIFEN_CHROMIUM ?? '/usr/bin/chromium';
+export const INSTALL_CHROMIUM = 'apt-get update && apt-get install -y chromium';
+/** node:test's skip option for every browser suite: a reason when JIFEN_BROWSER_TESTS=skip, else false. */
+export const SKIP: string | false = process.env.JIFEN_BROWSER_TESTS === 'skip' ? 'JIFEN_BROWSER_TESTS=skip' : false;
+
+export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+export const OWNER_EMAIL = 'owner@jifen.local';
+export const OWNER_PASSWORD = 'owner-password-for-browser-tests-1';
+export const ADMIN_KEY = 'jf_browser_test_admin_key_000000000001';
+export const LOCALES = ['zh-CN', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+/** The member centre is a phone page. */
+export const PHONE = { width: 375, height: 812 };
+export const DESKTOP = { width: 1280, height: 800 };
+
+/** Throws, with the install command, when Chromium is not there. */
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser tests need it. Install it with\n\n    ${INSTALL_CHROMIUM}\n\n` +
+        '(as root; .ci/run does this in CI), set JIFEN_CHROMIUM to another Chromium, or JIFEN_BROWSER_TESTS=skip to skip these tests.',
+    );
+  }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  requireChromium();
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `node web/build.ts --if-stale`, serialised across test processes by a lock directory (mkdir is
+ * atomic); a lock older than 5 minutes is a crashed build's and is taken over.
+ */
+export async function buildWebIfStale(): Promise<void> {
+  const lock = join(tmpdir(), 'jifen-web-build.lock');
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new Error(`web build lock ${lock} held for too long`);
+      await sleep(200);
+    }
+  }
+  try {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'web', 'build.ts'), '--if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`node web/build.ts --if-stale failed:\n${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** What went wrong in a page: console errors, uncaught exceptions, i18n keys missing. */
+export interface Watched {
+  page: Page;
+  context: BrowserContext;
+  /** console.error messages and uncaught page errors, as "<kind>: <text> (<url>)". */
+  errors: string[];
+  /** Allows console errors matching this (e.g. a 403 the test provokes on purpose). */
+  allow(pattern: RegExp): void;
+}
+
+export interface OpenOptions {
+  locale?: Locale;
+  viewport?: { width: number; height: number };
+  /** Reuse a context (its cookies: a signed-in user); else a new one. */
+  context?: BrowserContext;
+}
+
+export interface Harness {
+  readonly url: string;
+  readonly server: StartedServer;
+  readonly browser: Browser;
+  /** A request to the API with the bootstrap admin key (or `key`). */
+  api(method: string, path: string, options?: RequestOptions): ReturnType<typeof httpRequest>;
+  /** A new browser context, the locale chosen before any page script runs. */
+  newContext(options?: { locale?: Locale; viewport?: { width: number; height: number } }): Promise<BrowserContext>;
+  /** Opens a path in a new page (of a new context unless one is given), watching its errors. */
+  open(path: string, options?: OpenOptions): Promise<Watched>;
+  /** Watches an existing page. */
+  watch(page: Page): Watched;
+}
+
+/**
+ * Registers before/after hooks (call inside a describe) that start a server and a browser for the
+ * suite; the returned object is usable inside tests.
+ */
+export function useHarness(): Harness {
+  let state: { server: StartedServer; browser: Browser; dataDir: string } | undefined;
+  const need = () => {
+    if (!state) throw new Error('the harness did not start (see the before hook)');
+    return state;
+  };
+  before(async () => {
+    requireChromium();
+    await buildWebIfStale();
+    const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
+    const server = await startServer({
+      JIFEN_DATA_DIR: dataDir,
+      JIFEN_DEMO: 'true',
+      JIFEN_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+      JIFEN_BOOTSTRAP_OWNER_PASSWORD: OWNER_PASSWORD,
+      JIFEN_BOOTSTRAP_OWNER_EMAIL: OWNER_EMAIL,
+      // the tests sign in and make many requests from one address
+      JIFEN_RATE_LIMIT_API_KEY: '0',
+      JIFEN_RATE_LIMIT_MEMBER: '0',
+    });
+    let browser: Browser;
+    try {
+      browser = await launchBrowser();
+    } catch (err) {
+      await server.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+    state = { server, browser, dataDir };
+  });
+  after(async () => {
+    if (!state) return;
+    await state.browser.close().catch(() => {});
+    await state.server.kill('SIGTERM');
+    rmSync(state.dataDir, { recursive: true, force: true });
+  });
+
+  const watch = (page: Page): Watched => {
+    const errors: string[] = [];
+    const allowed: RegExp[] = [];
+    const record = (line: string) => {
+      if (!allowed.some((pattern) => pattern.test(line))) errors.push(line);
+    };
+    page.on('console', (message) => {
+      if (message.type() === 'error') record(`console.error: ${message.text()} (${message.location().url})`);
+    });
+    page.on('pageerror', (error) => record(`pageerror: ${error.message}`));
+    return { page, context: page.context(), errors, allow: (pattern) => allowed.push(pattern) };
+  };
+
+  const newContext: Harness['newContext'] = async (options = {}) => {
+    const context = await need().browser.newContext({
+      baseURL: need().server.url,
+      viewport: options.viewport ?? DESKTOP,
+      locale: options.locale ?? 'zh-CN',
+      timezoneId: 'Asia/Shanghai',
+    });
+    context.setDefaultTimeout(15_000);
+    if (options.locale) await context.addInitScript(`window.localStorage.setItem('jifen.locale', ${JSON.stringify(options.locale)});`);
+    return context;
+  };
+
+  return {
+    get url() {
+      return need().server.url;
+    },
+    get server() {
+      return need().server;
+    },
+    get browser() {
+      return need().browser;
+    },
+    api: (method, path, options) => httpRequest(need().server.url, method, path, { key: ADMIN_KEY, ...options }),
+    newContext,
+    watch,
+    async open(path, options = {}) {
+      const context = options.context ?? (await newContext({ locale: options.locale, viewport: options.viewport }));
+      const page = await context.newPage();
+      const watched = watch(page);
+      // not signed in yet: the console asks for its session and is told 401 (expected)
+      watched.allow(/status of 401.*\/v1\/console\/session|\/v1\/console\/session.*401/);
+      await page.goto(path);
+      return watched;
+    },
+  };
+}
+
+/** The keys i18n reported missing in this page (window.__jifenMissingKeys). */
+export async function missingKeys(page: Page): Promise<string[]> {
+  return ((await page.evaluate('window.__jifenMissingKeys ?? null')) as string[] | null) ?? ['(window.__jifenMissingKeys is not set: i18n did not start)'];
+}
+
+/** Waits until the page has settled: no request in flight for a moment, no spinner, fonts and layout done. */
+export async function settle(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  await page
+    .locator('.ant-spin-spinning, .adm-spin-loading, .adm-skeleton, .ant-skeleton-active')
+    .first()
+    .waitFor({ state: 'detached', timeout: 15_000 })
+    .catch(() => {});
+  await page.waitForLoadState('networkidle');
+}
+
+export interface AxeFinding {
+  id: string;
+  impact: string | null | undefined;
+  help: string;
+  nodes: string[];
+}
+
+/** axe's violations in the page, split into those that fail (serious, critical) and the rest. */
+export async function axe(page: Page): Promise<{ failing: AxeFinding[]; minor: AxeFinding[] }> {
+  const result = await new AxeBuilder({ page }).analyze();
+  const findings = result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.split('\n').slice(1).join(' ').trim()}` : ''}`),
+  }));
+  return {
+    failing: findings.filter((f) => f.impact === 'serious' || f.impact === 'critical'),
+    minor: findings.filter((f) => f.impact !== 'serious' && f.impact !== 'critical'),
+  };
+}
+
+/** Saves test-results/<name>.png (full page). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, `${name}.png`);
+  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  return path;
+}
+
+/** Appends a line to test-results/<file> (findings to read after a run). */
+export function note(file: string, line: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, file), `${line}\n`, { flag: 'a' });
+}
