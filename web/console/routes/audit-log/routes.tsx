@@ -1,3 +1,3 @@
 import type { RouteObject } from 'react-router';
 
-export const auditLogRoutes: RouteObject[] = [{ path: 'audit-log', lazy: async () => ({ Component: (await import('./page.tsx')).default }) }];
+export const auditLogRoutes: RouteObject[] = [{ path: 'audit-log', lazy: async () => ({ Component: (await import('./list-page.tsx')).default }) }];
