@@ -1,0 +1,138 @@
+// Members: search by name, phone, email or external id (the API's q), filter by status, newest
+// first, "load more" by cursor; a row opens the member's page.
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { unwrap } from '../../../shared/api.ts';
+import { formatDate, type Locale } from '../../../shared/format.ts';
+import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { api } from '../../layout/session.tsx';
+import { useProgram } from '../../layout/shell.tsx';
+import { MEMBER_STATUSES, type Member, type MemberStatus, STATUS_COLORS } from './types.ts';
+
+export default function MembersListPage() {
+  const { t, i18n } = useTranslation('members');
+  const locale = i18n.language as Locale;
+  const program = useProgram();
+  const navigate = useNavigate();
+  // the search lives in the URL: back from a member's page returns to the same list
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? undefined;
+  const statusParam = params.get('status');
+  const status = MEMBER_STATUSES.includes(statusParam as MemberStatus) ? (statusParam as MemberStatus) : undefined;
+  const [text, setText] = useState(q ?? '');
+  const setFilter = (name: 'q' | 'status', value: string | undefined) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    setParams(next, { replace: true });
+  };
+
+  const members = useInfiniteQuery({
+    queryKey: ['members', program.id, q, status],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      unwrap(api.GET('/v1/programs/{programId}/members', { params: { path: { programId: program.id }, query: { q, status, limit: 20, cursor: pageParam } } })),
+    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
+  });
+  const rows = members.data?.pages.flatMap((p) => p.data) ?? [];
+  const filtered = q !== undefined || status !== undefined;
+
+  return (
+    <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+      <div>
+        <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
+          {t('title')}
+        </Typography.Title>
+        <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
+          {t('description')}
+        </Typography.Paragraph>
+      </div>
+      <Card>
+        <Space wrap style={{ marginBottom: 16 }}>
+          <Input.Search
+            data-testid="member-search"
+            aria-label={t('searchLabel')}
+            placeholder={t('searchPlaceholder')}
+            allowClear
+            enterButton={t('common:search')}
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              if (e.target.value === '') setFilter('q', undefined);
+            }}
+            onSearch={(value) => setFilter('q', value.trim() || undefined)}
+            style={{ width: 420 }}
+          />
+          <Select
+            aria-label={t('statusFilter')}
+            allowClear
+            placeholder={t('allStatuses')}
+            value={status}
+            onChange={(value?: MemberStatus) => setFilter('status', value)}
+            options={MEMBER_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
+            style={{ width: 160 }}
+          />
+        </Space>
+        {members.error ? <ErrorAlert error={members.error} onRetry={() => members.refetch()} /> : null}
+        <Table<Member>
+          data-testid="members-table"
+          rowKey="id"
+          loading={members.isPending}
+          dataSource={rows}
+          pagination={false}
+          scroll={{ x: 900 }}
+          onRow={(m) => ({ onClick: () => navigate(m.id), style: { cursor: 'pointer' } })}
+          locale={{
+            emptyText: members.isPending ? (
+              ' '
+            ) : filtered ? (
+              <EmptyState description={t('noMatch')} />
+            ) : (
+              <EmptyState
+                description={t('empty', { id: program.id })}
+                action={
+                  <Button href="/docs" target="_blank">
+                    {t('apiDocs')}
+                  </Button>
+                }
+              />
+            ),
+          }}
+          columns={[
+            {
+              title: t('columns.name'),
+              key: 'name',
+              render: (_, m) => (
+                <Link to={m.id} onClick={(e) => e.stopPropagation()}>
+                  {m.name ?? t('noName')}
+                </Link>
+              ),
+            },
+            { title: t('columns.externalId'), dataIndex: 'external_id', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+            { title: t('columns.phone'), dataIndex: 'phone', render: (v: string | null) => v ?? '—' },
+            { title: t('columns.email'), dataIndex: 'email', render: (v: string | null) => v ?? '—' },
+            { title: t('columns.tier'), dataIndex: 'tier', render: (v: string | null) => (v ? <Tag>{v}</Tag> : '—') },
+            {
+              title: t('columns.status'),
+              dataIndex: 'status',
+              render: (v: MemberStatus) => <Tag color={STATUS_COLORS[v]}>{t(`status.${v}`)}</Tag>,
+            },
+            { title: t('columns.createdAt'), dataIndex: 'created_at', render: (v: string) => formatDate(v, program.time_zone, locale) },
+          ]}
+        />
+        <div style={{ textAlign: 'center', marginTop: 16 }}>
+          {members.hasNextPage ? (
+            <Button onClick={() => members.fetchNextPage()} loading={members.isFetchingNextPage}>
+              {t('common:loadMore')}
+            </Button>
+          ) : rows.length > 0 ? (
+            <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text>
+          ) : null}
+        </div>
+      </Card>
+    </Space>
+  );
+}
