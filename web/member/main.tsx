@@ -31,6 +31,12 @@ unstableSetRender((node, container) => {
 // a token in the URL (from the merchant's app) starts a session and leaves the address bar
 captureTokenFromUrl();
 session.reload();
+// …also when the page is open already and only the fragment changes (a new link in the same tab)
+window.addEventListener('hashchange', () => {
+  if (!/[#&]token=/.test(window.location.hash)) return;
+  captureTokenFromUrl();
+  session.reload();
+});
 
 await setupI18n(resourcesFrom(named));
 createRoot(document.getElementById('root')!).render(

@@ -1,7 +1,7 @@
 // The frame of every page: a column centred on wide screens (at most 480 px), the page's title,
 // the page, and the tab bar. Without a session it shows the sign-in screen instead.
 import { useQueryClient } from '@tanstack/react-query';
-import { Button, NavBar, SpinLoading, TabBar } from 'antd-mobile';
+import { Button, SpinLoading, TabBar } from 'antd-mobile';
 import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useMatches, useNavigate } from 'react-router';
@@ -55,9 +55,13 @@ export function Shell() {
   return (
     <div className="m-app">
       {title && (
-        <NavBar className="m-navbar" onBack={() => navigate('/')} back={t('common:back')}>
+        <header className="m-navbar">
+          <button type="button" className="m-back" onClick={() => navigate('/')}>
+            <span aria-hidden="true">‹ </span>
+            {t('common:back')}
+          </button>
           <h1 className="m-navbar-title">{title}</h1>
-        </NavBar>
+        </header>
       )}
       <main className="m-page">
         <Outlet />
