@@ -1,3 +1,7 @@
 import type { RouteObject } from 'react-router';
 
-export const ruleRoutes: RouteObject[] = [{ path: 'rules', lazy: async () => ({ Component: (await import('./page.tsx')).default }) }];
+export const ruleRoutes: RouteObject[] = [
+  { path: 'rules', lazy: async () => ({ Component: (await import('./list-page.tsx')).default }) },
+  { path: 'rules/new', lazy: async () => ({ Component: (await import('./editor-page.tsx')).default }) },
+  { path: 'rules/:ruleId', lazy: async () => ({ Component: (await import('./editor-page.tsx')).default }) },
+];

@@ -1,3 +1,3 @@
 import type { RouteObject } from 'react-router';
 
-export const settingsRoutes: RouteObject[] = [{ path: 'settings', lazy: async () => ({ Component: (await import('./page.tsx')).default }) }];
+export const settingsRoutes: RouteObject[] = [{ path: 'settings', lazy: async () => ({ Component: (await import('./settings-page.tsx')).default }) }];

@@ -202,7 +202,7 @@ export function parseValue(text: string, type: FieldType): Scalar {
 export function operatorsFor(type: FieldType): readonly Operator[] {
   switch (type) {
     case 'number':
-      return ['==', '!=', '>', '>=', '<', '<=', 'between', 'in', 'not_in'];
+      return ['>=', '>', '<=', '<', '==', '!=', 'between', 'in', 'not_in'];
     case 'boolean':
       return ['==', '!='];
     case 'array':
