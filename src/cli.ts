@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { MigrationError, migrate } from './db/migrate.ts';
 import { createApiKeyFor } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
+import { provisionUser, ROLES, type Role } from './modules/console-users/index.ts';
 import { sweep } from './modules/ledger/index.ts';
 import { existingPrograms } from './modules/programs/index.ts';
 import { openConfiguredDb, StartupError, startServer } from './server.ts';
@@ -24,12 +25,17 @@ Commands:
                                  Create an API key (scopes: admin, integration, read; repeat --scope).
                                  With --program (repeatable) the key acts on those programs only;
                                  without, on the whole deployment.
+  console-user --email E --role R [--program prg_…] [--name N]
+                                 Give a console user a role (owner, operator, finance, support, viewer)
+                                 in a program, or without --program in every program; makes the user
+                                 if new. Prints a new password (other sessions of the user end).
 
 Examples:
   npx jifen audit
   DATABASE_URL=postgres://localhost/jifen npx jifen migrate
   npx jifen api-key --name checkout --scope integration
   npx jifen api-key --name coffee-pos --scope integration --program prg_demo
+  npx jifen console-user --email ops@example.com --role operator --program prg_demo
 `;
 
 async function main() {
@@ -38,6 +44,8 @@ async function main() {
     options: {
       program: { type: 'string', multiple: true },
       name: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
       scope: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -88,6 +96,17 @@ async function main() {
         await migrate(db);
         const key = await createApiKeyFor(db, null, { name: values.name, scopes, program_ids: values.program ?? null }, new Date(), { existingPrograms });
         process.stdout.write(`${key.secret}\n`);
+        return 0;
+      }
+      case 'console-user': {
+        const role = values.role as Role | undefined;
+        if (!values.email || !role || !ROLES.includes(role) || (values.program?.length ?? 0) > 1) {
+          process.stderr.write(`console-user needs --email, --role (${ROLES.join(', ')}) and at most one --program\n`);
+          return 2;
+        }
+        await migrate(db);
+        const user = await provisionUser(db, { email: values.email, name: values.name, role, programId: values.program?.[0] ?? null }, new Date());
+        process.stdout.write(`${user.email} (${user.id}): ${role} of ${values.program?.[0] ?? 'every program'}\npassword: ${user.password}\n`);
         return 0;
       }
       default:

@@ -7,7 +7,7 @@ import { ensureBootstrapOwner } from '../src/modules/console-users/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { type ConsoleSession, OWNER_PASSWORD, signIn, signInAs, signInOwner, signInRaw } from './helpers/console.ts';
 import { forEachDatabase } from './helpers/db.ts';
-import { killAllServers, startServer } from './helpers/server-process.ts';
+import { killAllServers, spawnServer, startServer } from './helpers/server-process.ts';
 import { assertProblem, createProgram, type Json, ok } from './http/support.ts';
 
 forEachDatabase('console users', (getDb) => {
@@ -176,7 +176,7 @@ describe('the bootstrap owner of a new server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('is printed once, on the first start, and signs in', async () => {
+  it('is printed once, on the first start, and signs in; jifen console-user adds a user', async () => {
     const env = { JIFEN_DATA_DIR: dir, JIFEN_DEMO: 'false', JIFEN_WEB_DIR: 'none' };
     const first = await startServer(env);
     const printed = /email\s+owner@jifen\.local\n\s+password\s+(\S+)/.exec(first.stdout());
@@ -184,8 +184,20 @@ describe('the bootstrap owner of a new server', () => {
     const res = await first.request('POST', '/v1/console/session', { key: null, body: { email: 'owner@jifen.local', password: printed[1] } });
     assert.equal(res.status, 200, res.text);
     await first.kill('SIGTERM');
+    // `jifen console-user` gives a role (making the user) and prints a password
+    const cli = spawnServer(env, ['console-user', '--email', 'Ops@Example.com', '--role', 'operator']);
+    assert.equal((await cli.exited).code, 0, cli.stderr());
+    const cliPassword = /password: (\S+)/.exec(cli.stdout())?.[1];
+    assert.ok(cliPassword, cli.stdout());
     const second = await startServer(env);
     assert.doesNotMatch(second.stdout(), /owner@jifen\.local/);
+    const signedIn = await second.request('POST', '/v1/console/session', { key: null, body: { email: 'ops@example.com', password: cliPassword } });
+    assert.equal(signedIn.status, 200, signedIn.text);
+    assert.deepEqual(signedIn.json.access[0], {
+      program_id: null,
+      role: 'operator',
+      permissions: ['read', 'members.write', 'members.status', 'points.adjust', 'ledger.write', 'rules.write', 'events.write'],
+    });
     await second.kill('SIGTERM');
   });
 

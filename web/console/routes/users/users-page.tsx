@@ -254,9 +254,11 @@ function UserForm({
     },
   });
   const programSelect = [...(everyProgram ? [{ value: ALL, label: t('allPrograms') }] : []), ...programOptions];
+  // a new role starts in a program (the first one), not in all of them
+  const firstProgram = programOptions[0]?.value ?? ALL;
   const initial: Partial<UserFields> = user
     ? { email: user.email, name: user.name, roles: user.roles.map((r) => ({ program: r.program_id ?? ALL, role: r.role })) }
-    : { roles: [{ program: programSelect[0]?.value ?? ALL, role: 'viewer' }] };
+    : { roles: [{ program: firstProgram, role: 'viewer' }] };
 
   return (
     <Modal
@@ -295,7 +297,7 @@ function UserForm({
                   </Button>
                 </Space>
               ))}
-              <Button onClick={() => add({ program: programSelect[0]?.value ?? ALL, role: 'viewer' })}>{t('addRole')}</Button>
+              <Button onClick={() => add({ program: firstProgram, role: 'viewer' })}>{t('addRole')}</Button>
             </>
           )}
         </Form.List>
