@@ -9,16 +9,13 @@ import { createBrowserRouter, type RouteObject, RouterProvider } from 'react-rou
 import { ApiError } from '../shared/api.ts';
 import { Loading, NotFoundPage, Shell } from './components/shell.tsx';
 import HomePage from './routes/home/home-page.tsx';
-import { session } from './session.ts';
+import { onSessionChange, session } from './session.ts';
 
 export const queryClient = new QueryClient({
   queryCache: new QueryCache({
     // an expired or refused member token ends the session: the sign-in screen says to reopen the link
     onError: (error) => {
-      if (error instanceof ApiError && error.status === 401) {
-        session.signOut('expired');
-        queryClient.removeQueries({ queryKey: ['me'] });
-      }
+      if (error instanceof ApiError && error.status === 401) session.signOut('expired');
     },
   }),
   defaultOptions: {
@@ -29,6 +26,17 @@ export const queryClient = new QueryClient({
       staleTime: 30_000,
     },
   },
+});
+
+// another member's data must never show: a new token (a link opened in the same tab, a demo
+// sign-in) or none starts from nothing
+let sessionToken = session.token;
+onSessionChange(() => {
+  if (session.token === sessionToken) return;
+  sessionToken = session.token;
+  // signed out: the pages unmount; another token: the pages on screen load the new member's data
+  if (sessionToken === null) queryClient.removeQueries({ queryKey: ['me'] });
+  else void queryClient.resetQueries({ queryKey: ['me'] });
 });
 
 export const routes: RouteObject[] = [

@@ -78,6 +78,12 @@ export const session = {
   },
 };
 
+/** Called (synchronously, before React renders) whenever the session changes. */
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 export function useSession(): SessionState {
   return useSyncExternalStore(
     (listener) => {

@@ -1,8 +1,7 @@
 // The frame of every page: a column centred on wide screens (at most 480 px), the page's title,
 // the page, and the tab bar. Without a session it shows the sign-in screen instead.
-import { useQueryClient } from '@tanstack/react-query';
 import { Button, SpinLoading, TabBar } from 'antd-mobile';
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Outlet, useMatches, useNavigate } from 'react-router';
 import { useSession } from '../session.ts';
@@ -31,13 +30,7 @@ export function Shell() {
   const { t } = useTranslation('member');
   const navigate = useNavigate();
   const matches = useMatches();
-  const queryClient = useQueryClient();
   const tab = (matches.at(-1)?.handle as { tab?: string } | undefined)?.tab;
-
-  // another member's data must never show: a new session starts from nothing
-  useEffect(() => {
-    if (!token) queryClient.removeQueries({ queryKey: ['me'] });
-  }, [token, queryClient]);
 
   if (!token) {
     return (
