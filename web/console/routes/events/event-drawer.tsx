@@ -1,7 +1,7 @@
 // One event in full: its outcome, each award with its explanation, a refund's reversals, the rules
 // that skipped and why, warnings, and the payload as sent (JSON).
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Descriptions, Drawer, List, Space, Tag, Typography } from 'antd';
+import { Alert, Badge, Descriptions, Drawer, List, Space, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
@@ -12,7 +12,12 @@ import { useProgram } from '../../layout/shell.tsx';
 
 export type Outcome = 'awarded' | 'reversed' | 'no_points';
 export const OUTCOMES: Outcome[] = ['awarded', 'reversed', 'no_points'];
-const OUTCOME_COLORS: Record<Outcome, string> = { awarded: 'green', reversed: 'volcano', no_points: 'default' };
+const OUTCOME_BADGES: Record<Outcome, 'success' | 'error' | 'default'> = { awarded: 'success', reversed: 'error', no_points: 'default' };
+
+/** Gained points in dark green, lost in dark red (both 4.5:1 or more on white; antd's success green is not). */
+export function pointsColor(points: number): string | undefined {
+  return points > 0 ? '#237804' : points < 0 ? '#a8071a' : undefined;
+}
 
 /** What the API's outcome is, from the event's net points (the same rule as listProgramEvents). */
 export function outcomeOf(points: number): Outcome {
@@ -22,7 +27,7 @@ export function outcomeOf(points: number): Outcome {
 export function OutcomeTag({ points, outcome }: { points: number; outcome?: Outcome }) {
   const { t } = useTranslation('events');
   const o = outcome ?? outcomeOf(points);
-  return <Tag color={OUTCOME_COLORS[o]}>{t(`outcomes.${o}`)}</Tag>;
+  return <Badge status={OUTCOME_BADGES[o]} text={t(`outcomes.${o}`)} />;
 }
 
 export function EventDrawer({ eventId, onClose }: { eventId: string | undefined; onClose: () => void }) {
@@ -80,21 +85,17 @@ export function EventDrawer({ eventId, onClose }: { eventId: string | undefined;
               size="small"
               bordered
               dataSource={e.awards}
-              locale={{ emptyText: t('drawer.noAwards') }}
+              locale={{ emptyText: <Typography.Text type="secondary">{t('drawer.noAwards')}</Typography.Text> }}
               renderItem={(a) => (
                 <List.Item extra={<Typography.Text strong>{points(a.points, true)}</Typography.Text>}>
-                  <List.Item.Meta
-                    title={String((a.explanation as { rule_name?: string }).rule_name ?? a.rule_id)}
-                    description={
-                      <Space orientation="vertical" size={0}>
-                        <span>{a.text}</span>
-                        <Typography.Text type="secondary">
-                          {t('drawer.ruleVersion', { rule: a.rule_id, version: a.rule_version })}
-                          {a.available_at ? ` · ${t('drawer.availableAt', { date: when(a.available_at) })}` : ''}
-                        </Typography.Text>
-                      </Space>
-                    }
-                  />
+                  <Space orientation="vertical" size={0}>
+                    <Typography.Text strong>{String((a.explanation as { rule_name?: string }).rule_name ?? a.rule_id)}</Typography.Text>
+                    <span>{a.text}</span>
+                    <Typography.Text type="secondary">
+                      {t('drawer.ruleVersion', { rule: a.rule_id, version: a.rule_version })}
+                      {a.available_at ? ` · ${t('drawer.availableAt', { date: when(a.available_at) })}` : ''}
+                    </Typography.Text>
+                  </Space>
                 </List.Item>
               )}
             />
@@ -111,15 +112,17 @@ export function EventDrawer({ eventId, onClose }: { eventId: string | undefined;
                 dataSource={e.reversals}
                 renderItem={(r) => (
                   <List.Item extra={<Typography.Text strong>{points(-r.points, true)}</Typography.Text>}>
-                    <List.Item.Meta
-                      title={r.rule_name ?? r.rule_id ?? r.entry_id}
-                      description={t('drawer.reversalParts', {
-                        takenBack: points(r.taken_back),
-                        expired: points(r.expired),
-                        onHold: points(r.on_hold),
-                        writtenOff: points(r.written_off),
-                      })}
-                    />
+                    <Space orientation="vertical" size={0}>
+                      <Typography.Text strong>{r.rule_name ?? r.rule_id ?? r.entry_id}</Typography.Text>
+                      <Typography.Text type="secondary">
+                        {t('drawer.reversalParts', {
+                          takenBack: points(r.taken_back),
+                          expired: points(r.expired),
+                          onHold: points(r.on_hold),
+                          writtenOff: points(r.written_off),
+                        })}
+                      </Typography.Text>
+                    </Space>
                   </List.Item>
                 )}
               />
@@ -134,7 +137,7 @@ export function EventDrawer({ eventId, onClose }: { eventId: string | undefined;
               size="small"
               bordered
               dataSource={e.skipped}
-              locale={{ emptyText: t('drawer.noSkips') }}
+              locale={{ emptyText: <Typography.Text type="secondary">{t('drawer.noSkips')}</Typography.Text> }}
               renderItem={(s) => (
                 <List.Item>
                   <Space orientation="vertical" size={0}>

@@ -17,7 +17,7 @@ import { formatDateTime, formatPoints, type Locale } from '../../../shared/forma
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
-import { EventDrawer, OUTCOMES, type Outcome, OutcomeTag } from './event-drawer.tsx';
+import { EventDrawer, OUTCOMES, type Outcome, OutcomeTag, pointsColor } from './event-drawer.tsx';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
@@ -167,7 +167,7 @@ export default function EventsListPage() {
               dataIndex: 'points',
               align: 'right',
               render: (v: number) => (
-                <Typography.Text strong type={v < 0 ? 'danger' : v > 0 ? 'success' : undefined}>
+                <Typography.Text strong style={{ color: pointsColor(v) }}>
                   {formatPoints(v, locale, { signed: true })}
                 </Typography.Text>
               ),
@@ -184,9 +184,7 @@ export default function EventsListPage() {
                       <Tag key={`${a.rule_id}${a.entry_id ?? ''}`}>{String((a.explanation as { rule_name?: string }).rule_name ?? a.rule_id)}</Tag>
                     ))}
                     {e.reversals.map((r) => (
-                      <Tag key={r.entry_id} color="volcano">
-                        {r.rule_name ?? r.rule_id ?? t('reversal')}
-                      </Tag>
+                      <Tag key={r.entry_id}>{t('reversalOf', { rule: r.rule_name ?? r.rule_id ?? t('reversal') })}</Tag>
                     ))}
                   </Space>
                 ),

@@ -1,7 +1,7 @@
 // Members: search by name, phone, email or external id (the API's q), filter by status, newest
 // first, "load more" by cursor; a row opens the member's page.
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { Badge, Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useSearchParams } from 'react-router';
@@ -10,7 +10,7 @@ import { formatDate, type Locale } from '../../../shared/format.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
-import { MEMBER_STATUSES, type Member, type MemberStatus, STATUS_COLORS } from './types.ts';
+import { MEMBER_STATUSES, type Member, type MemberStatus, STATUS_BADGES } from './types.ts';
 
 export default function MembersListPage() {
   const { t, i18n } = useTranslation('members');
@@ -118,7 +118,7 @@ export default function MembersListPage() {
             {
               title: t('columns.status'),
               dataIndex: 'status',
-              render: (v: MemberStatus) => <Tag color={STATUS_COLORS[v]}>{t(`status.${v}`)}</Tag>,
+              render: (v: MemberStatus) => <Badge status={STATUS_BADGES[v]} text={t(`status.${v}`)} />,
             },
             { title: t('columns.createdAt'), dataIndex: 'created_at', render: (v: string) => formatDate(v, program.time_zone, locale) },
           ]}

@@ -4,7 +4,7 @@
 // roles that may do them; the API refuses the others anyway.
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Card, Col, Descriptions, Row, Space, Statistic, Tabs, Tag, Typography } from 'antd';
+import { Alert, Badge, Card, Col, Descriptions, Row, Space, Statistic, Tabs, Tag, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError, unwrap } from '../../../shared/api.ts';
@@ -14,7 +14,7 @@ import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { AdjustPointsButton, EditProfileButton, StatusButton } from './member-actions.tsx';
 import { EntriesTab, EventsTab, ForecastTab, HoldsTab, LotsTab } from './member-tabs.tsx';
-import { memberKey, STATUS_COLORS } from './types.ts';
+import { memberKey, STATUS_BADGES } from './types.ts';
 
 export default function MemberPage() {
   const { t, i18n } = useTranslation('members');
@@ -69,9 +69,7 @@ export default function MemberPage() {
           <Typography.Title level={1} style={{ fontSize: 24, margin: 0 }}>
             {m.name ?? t('noName')}
           </Typography.Title>
-          <Tag color={STATUS_COLORS[m.status]} data-testid="member-status">
-            {t(`status.${m.status}`)}
-          </Tag>
+          <Badge status={STATUS_BADGES[m.status]} text={t(`status.${m.status}`)} data-testid="member-status" />
           {m.tier ? <Tag>{m.tier}</Tag> : null}
         </Space>
         <Space wrap>

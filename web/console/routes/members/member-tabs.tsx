@@ -1,7 +1,7 @@
 // The tabs of a member's page: entries (each with its explanation), lots, the expiry forecast,
 // events (opening the event's detail) and holds. Lists load 20 at a time, "load more" by cursor.
 import { type QueryKey, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { Button, Select, Space, Table, Tag, Typography } from 'antd';
+import { Badge, Button, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -10,8 +10,8 @@ import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
-import { EventDrawer, OutcomeTag } from '../events/event-drawer.tsx';
-import { ENTRY_KINDS, type Entry, type EntryKind, type Hold, type Lot, type MemberEvent, memberKey } from './types.ts';
+import { EventDrawer, OutcomeTag, pointsColor } from '../events/event-drawer.tsx';
+import { type BadgeStatus, ENTRY_KINDS, type Entry, type EntryKind, type Hold, type Lot, type MemberEvent, memberKey } from './types.ts';
 
 interface Page<T> {
   data: T[];
@@ -86,7 +86,7 @@ function useFormat() {
 function Signed({ value }: { value: number }) {
   const { locale } = useFormat();
   return (
-    <Typography.Text strong type={value < 0 ? 'danger' : value > 0 ? 'success' : undefined} style={{ whiteSpace: 'nowrap' }}>
+    <Typography.Text strong style={{ whiteSpace: 'nowrap', color: pointsColor(value) }}>
       {formatPoints(value, locale, { signed: true })}
     </Typography.Text>
   );
@@ -140,13 +140,7 @@ export function EntriesTab({ memberId }: { memberId: string }) {
             render: (_, e) => (
               <Space orientation="vertical" size={0}>
                 {e.event_id ? (
-                  <Button
-                    type="link"
-                    size="small"
-                    style={{ padding: 0 }}
-                    onClick={() => setOpenEvent(e.event_id ?? undefined)}
-                    aria-label={t('entries.eventLabel', { id: e.event_id })}
-                  >
+                  <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setOpenEvent(e.event_id ?? undefined)} title={e.event_id}>
                     {t('entries.viewEvent')}
                   </Button>
                 ) : null}
@@ -170,7 +164,7 @@ export function EntriesTab({ memberId }: { memberId: string }) {
   );
 }
 
-const LOT_COLORS: Record<Lot['state'], string> = { pending: 'gold', available: 'green', expired: 'default', consumed: 'default' };
+const LOT_BADGES: Record<Lot['state'], BadgeStatus> = { pending: 'warning', available: 'success', expired: 'default', consumed: 'default' };
 
 export function LotsTab({ memberId }: { memberId: string }) {
   const { t, points, day } = useFormat();
@@ -200,7 +194,7 @@ export function LotsTab({ memberId }: { memberId: string }) {
           { title: t('lots.heldCol'), dataIndex: 'held', align: 'right', render: (v: number) => points(v) },
           { title: t('lots.availableAt'), dataIndex: 'available_at', render: (v: string) => day(v) },
           { title: t('lots.expires'), dataIndex: 'expires_at', render: (v: string | null) => (v ? day(v) : t('lots.never')) },
-          { title: t('lots.state'), dataIndex: 'state', render: (v: Lot['state']) => <Tag color={LOT_COLORS[v]}>{t(`lotStates.${v}`)}</Tag> },
+          { title: t('lots.state'), dataIndex: 'state', render: (v: Lot['state']) => <Badge status={LOT_BADGES[v]} text={t(`lotStates.${v}`)} /> },
         ]}
       />
     </Space>
@@ -305,7 +299,7 @@ export function EventsTab({ memberId }: { memberId: string }) {
   );
 }
 
-const HOLD_COLORS: Record<Hold['status'], string> = { open: 'gold', captured: 'green', voided: 'default', expired: 'default' };
+const HOLD_BADGES: Record<Hold['status'], BadgeStatus> = { open: 'warning', captured: 'success', voided: 'default', expired: 'default' };
 
 export function HoldsTab({ memberId }: { memberId: string }) {
   const { t, points, when } = useFormat();
@@ -317,7 +311,7 @@ export function HoldsTab({ memberId }: { memberId: string }) {
       empty={t('holds.empty')}
       columns={[
         { title: t('holds.created'), dataIndex: 'created_at', render: (v: string) => when(v) },
-        { title: t('holds.status'), dataIndex: 'status', render: (v: Hold['status']) => <Tag color={HOLD_COLORS[v]}>{t(`holdStatuses.${v}`)}</Tag> },
+        { title: t('holds.status'), dataIndex: 'status', render: (v: Hold['status']) => <Badge status={HOLD_BADGES[v]} text={t(`holdStatuses.${v}`)} /> },
         { title: t('holds.amount'), dataIndex: 'amount', align: 'right', render: (v: number) => points(v) },
         { title: t('holds.captured'), dataIndex: 'captured', align: 'right', render: (v: number) => points(v) },
         { title: t('holds.expires'), dataIndex: 'expires_at', render: (v: string) => when(v) },

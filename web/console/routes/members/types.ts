@@ -15,7 +15,9 @@ export type ExpiryForecast = Json<'getExpiryForecast', 200>;
 export type MemberEvent = Json<'listMemberEvents', 200>['data'][number];
 
 export const MEMBER_STATUSES: MemberStatus[] = ['active', 'frozen', 'closed'];
-export const STATUS_COLORS: Record<MemberStatus, string> = { active: 'green', frozen: 'blue', closed: 'default' };
+/** Badge statuses (a coloured dot beside text of the normal colour: readable, unlike antd's pale tags). */
+export type BadgeStatus = 'success' | 'processing' | 'default' | 'error' | 'warning';
+export const STATUS_BADGES: Record<MemberStatus, BadgeStatus> = { active: 'success', frozen: 'processing', closed: 'default' };
 export const ENTRY_KINDS: EntryKind[] = [
   'earn',
   'spend',
