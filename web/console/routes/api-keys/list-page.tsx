@@ -4,7 +4,7 @@
 import { KeyOutlined, PlusOutlined } from '@ant-design/icons';
 import type { operations } from '@jifen/client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Checkbox, Form, Input, Modal, Popconfirm, Radio, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Checkbox, ConfigProvider, Form, Input, Modal, Popconfirm, Radio, Select, Space, Switch, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
@@ -12,6 +12,7 @@ import { formatDateTime, type Locale } from '../../../shared/format.ts';
 import { describeError, EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram, usePrograms } from '../../layout/shell.tsx';
+import { DANGER_THEME, TAG_COLORS } from './tag-colors.ts';
 
 type ApiKey = operations['listApiKeys']['responses'][200]['content']['application/json']['data'][number];
 type Created = operations['createApiKey']['responses'][201]['content']['application/json'];
@@ -19,6 +20,14 @@ type Scope = ApiKey['scopes'][number];
 const SCOPES: Scope[] = ['integration', 'read', 'admin'];
 
 export default function ApiKeysPage() {
+  return (
+    <ConfigProvider theme={DANGER_THEME}>
+      <ApiKeysPageContent />
+    </ConfigProvider>
+  );
+}
+
+function ApiKeysPageContent() {
   const { t, i18n } = useTranslation('api-keys');
   const locale = i18n.language as Locale;
   const program = useProgram();
@@ -113,7 +122,11 @@ export default function ApiKeysPage() {
             render: (_, k) => (
               <Space size={4} wrap>
                 {k.scopes.map((s) => (
-                  <Tag key={s} color={s === 'admin' ? 'red' : s === 'integration' ? 'blue' : undefined}>
+                  <Tag
+                    key={s}
+                    color={s === 'admin' ? TAG_COLORS.red : s === 'integration' ? TAG_COLORS.blue : undefined}
+                    variant={s === 'read' ? undefined : 'solid'}
+                  >
                     {t(`scopes.${s}`)}
                   </Tag>
                 ))}
@@ -125,7 +138,9 @@ export default function ApiKeysPage() {
             key: 'programs',
             render: (_, k) =>
               k.program_ids === null ? (
-                <Tag color="gold">{t('wholeDeployment')}</Tag>
+                <Tag color={TAG_COLORS.gold} variant="solid">
+                  {t('wholeDeployment')}
+                </Tag>
               ) : (
                 <Space size={4} wrap>
                   {k.program_ids.map((id) => (
@@ -138,7 +153,14 @@ export default function ApiKeysPage() {
           {
             title: t('columns.status'),
             key: 'status',
-            render: (_, k) => (k.revoked_at ? <Tag>{t('revokedAt', { date: when(k.revoked_at) })}</Tag> : <Tag color="green">{t('active')}</Tag>),
+            render: (_, k) =>
+              k.revoked_at ? (
+                <Tag>{t('revokedAt', { date: when(k.revoked_at) })}</Tag>
+              ) : (
+                <Tag color={TAG_COLORS.green} variant="solid">
+                  {t('active')}
+                </Tag>
+              ),
           },
           {
             title: t('common:actions'),
@@ -255,7 +277,12 @@ function CreateKey({
         >
           <Input placeholder="checkout-service" />
         </Form.Item>
-        <Form.Item name="scopes" label={t('fields.scopes')} rules={[{ required: true, message: t('scopesRequired') }]}>
+        <Form.Item
+          name="scopes"
+          label={t('fields.scopes')}
+          // a validator, not required: true, which would put aria-required on the group's div (not allowed there)
+          rules={[{ validator: async (_, v: Scope[] | undefined) => (v?.length ? undefined : Promise.reject(new Error(t('scopesRequired')))) }]}
+        >
           <Checkbox.Group>
             <Space orientation="vertical">
               {SCOPES.map((s) => (

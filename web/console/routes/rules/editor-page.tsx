@@ -11,6 +11,7 @@ import {
   Card,
   Checkbox,
   Col,
+  ConfigProvider,
   DatePicker,
   Form,
   Input,
@@ -53,9 +54,18 @@ import { eventTypeLabel, useEventTypes } from './list-page.tsx';
 import { PreviewPanel } from './preview-panel.tsx';
 import { dataFields } from './sample.ts';
 import { ruleSummary, type SummaryContext } from './summary.ts';
+import { DANGER_THEME, TAG_COLORS } from './tag-colors.ts';
 import type { EventType, Rule, RuleDefinition, RuleVersion } from './types.ts';
 
 export default function RuleEditorPage() {
+  return (
+    <ConfigProvider theme={DANGER_THEME}>
+      <RuleEditorPageContent />
+    </ConfigProvider>
+  );
+}
+
+function RuleEditorPageContent() {
   const { ruleId } = useParams();
   const program = useProgram();
   const eventTypes = useEventTypes(program.id);
@@ -839,13 +849,21 @@ function Versions({ rule, program, canWrite }: { rule: Rule; program: Program; c
               return (
                 <Space size={4}>
                   {from > now ? (
-                    <Tag color="gold">{t('announced')}</Tag>
+                    <Tag color={TAG_COLORS.gold} variant="solid">
+                      {t('announced')}
+                    </Tag>
                   ) : until <= now ? (
                     <Tag>{t('versions.superseded')}</Tag>
                   ) : (
-                    <Tag color="green">{t('status.inForce')}</Tag>
+                    <Tag color={TAG_COLORS.green} variant="solid">
+                      {t('status.inForce')}
+                    </Tag>
                   )}
-                  {v.backdated ? <Tag color="purple">{t('versions.backdated')}</Tag> : null}
+                  {v.backdated ? (
+                    <Tag color={TAG_COLORS.purple} variant="solid">
+                      {t('versions.backdated')}
+                    </Tag>
+                  ) : null}
                 </Space>
               );
             },

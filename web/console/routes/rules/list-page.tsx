@@ -2,7 +2,7 @@
 // event type; "load more" by cursor.
 import { PlusOutlined } from '@ant-design/icons';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { Button, Card, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { Button, Card, ConfigProvider, Select, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
@@ -12,6 +12,7 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { capSummaries, effectSummary, multiplierSummary, type SummaryContext } from './summary.ts';
+import { DANGER_THEME, TAG_COLORS } from './tag-colors.ts';
 import type { Rule, RuleVersion } from './types.ts';
 
 /** The version a rule's row describes: the one in force, else the next announced one, else the latest. */
@@ -36,6 +37,14 @@ export function useEventTypes(programId: string) {
 }
 
 export default function RulesListPage() {
+  return (
+    <ConfigProvider theme={DANGER_THEME}>
+      <RulesListPageContent />
+    </ConfigProvider>
+  );
+}
+
+function RulesListPageContent() {
   const { t, i18n } = useTranslation('rules');
   const locale = i18n.language as Locale;
   const program = useProgram();
@@ -163,13 +172,17 @@ export default function RulesListPage() {
                   {rule.status === 'archived' ? (
                     <Tag>{t('status.archived')}</Tag>
                   ) : rule.current ? (
-                    <Tag color="green">{t('status.inForce')}</Tag>
+                    <Tag color={TAG_COLORS.green} variant="solid">
+                      {t('status.inForce')}
+                    </Tag>
                   ) : (
-                    <Tag color="blue">{t('status.notYet')}</Tag>
+                    <Tag color={TAG_COLORS.blue} variant="solid">
+                      {t('status.notYet')}
+                    </Tag>
                   )}
                   {announced.length ? (
                     <Tooltip title={t('announcedFrom', { date: when(announced[announced.length - 1]!.effective_from) })}>
-                      <Tag color="gold" data-testid="rule-announced">
+                      <Tag color={TAG_COLORS.gold} variant="solid" data-testid="rule-announced">
                         {t('announced')}
                       </Tag>
                     </Tooltip>
@@ -192,12 +205,12 @@ export default function RulesListPage() {
                   <Space size={4} wrap>
                     {(def.multipliers ?? []).map((m, i) => (
                       // biome-ignore lint/suspicious/noArrayIndexKey: a version's multipliers never change
-                      <Tag key={i} color="orange">
+                      <Tag key={i} color={TAG_COLORS.orange} variant="solid">
                         {multiplierSummary(m, ctx)}
                       </Tag>
                     ))}
                     {caps.map((c) => (
-                      <Tag key={c} color="purple">
+                      <Tag key={c} color={TAG_COLORS.purple} variant="solid">
                         {c}
                       </Tag>
                     ))}

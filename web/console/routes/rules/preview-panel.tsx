@@ -15,6 +15,7 @@ import type { Program } from '../../layout/shell.tsx';
 import { instantOf } from './definition.ts';
 import { eventTypeLabel } from './list-page.tsx';
 import { samplePayload } from './sample.ts';
+import { TAG_COLORS } from './tag-colors.ts';
 import type { EventType, PreviewResult, RuleDefinition } from './types.ts';
 
 interface Props {
@@ -150,7 +151,13 @@ export function PreviewPanel({ program, ruleId, triggers, eventTypes, draft, onF
                 <List.Item>
                   <Space orientation="vertical" size={0}>
                     <Space size={4}>
-                      {a.rule_id === draftId ? <Tag color="orange">{t('preview.thisRule')}</Tag> : <Tag>{t('preview.otherRule')}</Tag>}
+                      {a.rule_id === draftId ? (
+                        <Tag color={TAG_COLORS.orange} variant="solid">
+                          {t('preview.thisRule')}
+                        </Tag>
+                      ) : (
+                        <Tag>{t('preview.otherRule')}</Tag>
+                      )}
                       <Typography.Text strong>{String(a.explanation.rule_name ?? a.rule_id)}</Typography.Text>
                       <Typography.Text>{formatPoints(a.points, locale, { signed: true })}</Typography.Text>
                     </Space>

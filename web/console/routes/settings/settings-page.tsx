@@ -3,7 +3,7 @@
 // the member centre: the member-token settings and the HS256 secret, rotated with the new secret
 // shown once.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Checkbox, Descriptions, Form, Input, InputNumber, Modal, Radio, Select, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, ConfigProvider, Descriptions, Form, Input, InputNumber, Modal, Radio, Select, Space, Typography } from 'antd';
 import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
@@ -12,6 +12,7 @@ import { describeError, ErrorAlert, PageLoading } from '../../layout/feedback.ts
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgramId } from '../../layout/shell.tsx';
 import { cleanPolicy, type ExpiryPolicy, explainPolicy, type Program } from './expiry.ts';
+import { DANGER_THEME } from './tag-colors.ts';
 
 const CURRENCIES = ['CNY', 'HKD', 'TWD', 'MOP', 'USD', 'EUR', 'GBP', 'JPY', 'SGD', 'AUD', 'CAD', 'KRW'];
 
@@ -26,6 +27,14 @@ type FormValues = Pick<
 > & { expiry_policy: Partial<ExpiryPolicy> & { type: ExpiryPolicy['type'] } };
 
 export default function SettingsPage() {
+  return (
+    <ConfigProvider theme={DANGER_THEME}>
+      <SettingsPageContent />
+    </ConfigProvider>
+  );
+}
+
+function SettingsPageContent() {
   const { t } = useTranslation('settings');
   const programId = useProgramId();
   const program = useQuery({
