@@ -1,5 +1,5 @@
 // One change: who, when, what, and the resource before and after as a field-level diff (changed
-// fields highlighted; "only changes" by default when there is a before), or the raw JSON.
+// fields highlighted by their row's colour and a tag saying added, removed or changed; "only changes" by default when there is a before), or the raw JSON.
 
 import type { operations } from '@jifen/client';
 import { useQuery } from '@tanstack/react-query';
@@ -18,7 +18,6 @@ import { operationLabel, resourceHref } from './labels.ts';
 
 export type Change = operations['getChange']['responses'][200]['content']['application/json'];
 
-const KIND_COLORS: Record<FieldDiff['kind'], string | undefined> = { added: 'green', removed: 'red', changed: 'orange', same: undefined };
 const ROW_BACKGROUND: Record<FieldDiff['kind'], string | undefined> = { added: '#f6ffed', removed: '#fff1f0', changed: '#fff7e6', same: undefined };
 
 export function ChangeDrawer({ changeId, known, onClose }: { changeId: string | undefined; known: Change | undefined; onClose: () => void }) {
@@ -141,7 +140,7 @@ function ChangeDetail({ change }: { change: Change }) {
               render: (path: string, f) => (
                 <Space size={4}>
                   <Typography.Text code>{path}</Typography.Text>
-                  {f.kind !== 'same' ? <Tag color={KIND_COLORS[f.kind]}>{t(`drawer.kinds.${f.kind}`)}</Tag> : null}
+                  {f.kind !== 'same' ? <Tag>{t(`drawer.kinds.${f.kind}`)}</Tag> : null}
                 </Space>
               ),
             },

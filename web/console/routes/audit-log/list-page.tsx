@@ -6,7 +6,7 @@
 import { CloseOutlined } from '@ant-design/icons';
 import type { operations } from '@jifen/client';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { Button, Card, DatePicker, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { Badge, Button, Card, DatePicker, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import timezone from 'dayjs/plugin/timezone';
 import utc from 'dayjs/plugin/utc';
@@ -179,6 +179,7 @@ export default function AuditLogPage() {
             {
               title: t('columns.operation'),
               dataIndex: 'operation',
+              width: 180,
               render: (op: string) => <Typography.Text>{operationLabel(op, t)}</Typography.Text>,
             },
             {
@@ -204,7 +205,7 @@ export default function AuditLogPage() {
               title: t('columns.status'),
               dataIndex: 'status',
               width: 90,
-              render: (v: number) => <Tag color={v === 201 ? 'green' : 'blue'}>{v}</Tag>,
+              render: (v: number) => <Badge status={v >= 200 && v < 300 ? 'success' : 'default'} text={v} />,
             },
             {
               title: t('columns.detail'),
