@@ -98,6 +98,18 @@ describe('condition builder: fromJsonLogic', () => {
     assert.deepEqual(parsed({ '==': [{ var: 'event.data.streak_days' }, 7] }), all(row('event.data.streak_days', '==', 7)));
   });
 
+  test("truthy and falsy: !! and ! of a field (the demo's review without a photo)", () => {
+    assert.deepEqual(parsed({ '!': { var: 'event.data.has_photo' } }), all(row('event.data.has_photo', 'falsy', null)));
+    assert.deepEqual(parsed({ '!!': [{ var: 'member.tags' }] }), all(row('member.tags', 'truthy', null)));
+    const tree = all(row('event.data.has_photo', 'falsy', null), row('member.birthday', 'truthy', null));
+    assert.deepEqual(toJsonLogic(tree), { and: [{ '!': { var: 'event.data.has_photo' } }, { '!!': { var: 'member.birthday' } }] });
+    assert.deepEqual(parsed(toJsonLogic(tree)), tree);
+    const falsy = toJsonLogic(all(row('event.data.has_photo', 'falsy', null)));
+    assert.equal(holds(falsy, { event: { data: { has_photo: false } } }), true);
+    assert.equal(holds(falsy, { event: { data: {} } }), true);
+    assert.equal(holds(falsy, { event: { data: { has_photo: true } } }), false);
+  });
+
   test('refuses what it cannot show, saying where and why', () => {
     const cases: [unknown, string, string, string?][] = [
       [{ '===': [{ var: 'a' }, 1] }, 'unsupported_operator', '/===', '==='],
@@ -145,8 +157,8 @@ describe('condition builder: values and operators', () => {
   });
 
   test('operators by field type', () => {
-    assert.deepEqual(operatorsFor('array'), ['contains']);
-    assert.deepEqual(operatorsFor('boolean'), ['==', '!=']);
+    assert.deepEqual(operatorsFor('array'), ['contains', 'truthy', 'falsy']);
+    assert.deepEqual(operatorsFor('boolean'), ['==', '!=', 'truthy', 'falsy']);
     assert.ok(operatorsFor('number').includes('between'));
     assert.ok(!operatorsFor('string').includes('>'));
   });

@@ -2,8 +2,8 @@
 // error goes in the form. Amounts are shown in currency units (¥) and sent in minor units (fen);
 // dates are picked as wall-clock times in the program's time zone.
 import dayjs, { type Dayjs } from 'dayjs';
-import timezone from 'dayjs/plugin/timezone';
-import utc from 'dayjs/plugin/utc';
+import timezone from 'dayjs/plugin/timezone.js';
+import utc from 'dayjs/plugin/utc.js';
 import { minorUnitsOf } from '../../../shared/format.ts';
 import type { Multiplier, RuleDefinition } from './types.ts';
 

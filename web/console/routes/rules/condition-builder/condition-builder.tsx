@@ -14,6 +14,7 @@ import {
   operatorsFor,
   parseValue,
   type Scalar,
+  VALUELESS,
 } from './logic.ts';
 
 export interface FieldOption {
@@ -206,8 +207,9 @@ function RowEditor({
           onChange({
             ...row,
             operator,
-            value:
-              operator === 'between'
+            value: VALUELESS.has(operator)
+              ? null
+              : operator === 'between'
                 ? [Array.isArray(row.value) ? (row.value[0] ?? null) : row.value, null]
                 : operator === 'in' || operator === 'not_in'
                   ? Array.isArray(row.value)
@@ -221,7 +223,7 @@ function RowEditor({
           })
         }
       />
-      <ValueEditor row={row} type={type} onChange={(value) => onChange({ ...row, value })} disabled={disabled} />
+      {VALUELESS.has(row.operator) ? null : <ValueEditor row={row} type={type} onChange={(value) => onChange({ ...row, value })} disabled={disabled} />}
       {known && known.label !== known.path.split('.').pop() ? <Typography.Text type="secondary">{known.label}</Typography.Text> : null}
       {disabled ? null : <Button aria-label={t('condition.removeRow')} icon={<DeleteOutlined />} onClick={onRemove} />}
     </Space>

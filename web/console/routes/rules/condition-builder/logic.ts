@@ -8,7 +8,9 @@
 // default, a bare comparison at the top); anything else is refused with the reason, and the editor
 // keeps it as raw JSONLogic.
 
-export const OPERATORS = ['==', '!=', '>', '>=', '<', '<=', 'between', 'in', 'not_in', 'contains'] as const;
+export const OPERATORS = ['==', '!=', '>', '>=', '<', '<=', 'between', 'in', 'not_in', 'contains', 'truthy', 'falsy'] as const;
+/** Operators that take no value: truthy is `!!` (true, a non-empty text, a non-zero number), falsy is `!` (false, empty, 0, missing). */
+export const VALUELESS: ReadonlySet<Operator> = new Set<Operator>(['truthy', 'falsy']);
 export type Operator = (typeof OPERATORS)[number];
 
 export type Scalar = string | number | boolean | null;
@@ -17,7 +19,7 @@ export interface ConditionRow {
   kind: 'row';
   field: string;
   operator: Operator;
-  /** A scalar; a list for in / not_in; [low, high] for between (inclusive). */
+  /** A scalar; a list for in / not_in; [low, high] for between (inclusive); null for truthy / falsy. */
   value: Scalar | Scalar[];
 }
 
@@ -77,6 +79,10 @@ function rowLogic(row: ConditionRow): unknown {
       return { '!': { in: [v, asList(row.value)] } };
     case 'contains':
       return { in: [Array.isArray(row.value) ? (row.value[0] ?? null) : row.value, v] };
+    case 'truthy':
+      return { '!!': v };
+    case 'falsy':
+      return { '!': v };
     default:
       return { [row.operator]: [v, Array.isArray(row.value) ? (row.value[0] ?? null) : row.value] };
   }
@@ -143,6 +149,11 @@ function parseNode(logic: unknown, path: string): ConditionNode {
     fail('not_a_variable', at, op);
   }
   if (op === 'in') return parseIn(args, at, false);
+  if (op === '!' || op === '!!') {
+    const inner = Array.isArray(args) && args.length === 1 ? args[0] : args;
+    const field = variable(inner);
+    if (field !== undefined) return { kind: 'row', field, operator: op === '!' ? 'falsy' : 'truthy', value: null };
+  }
   if (op === '!') {
     const inner = Array.isArray(args) && args.length === 1 ? args[0] : args;
     if (inner !== null && typeof inner === 'object' && !Array.isArray(inner) && Object.keys(inner).length === 1 && 'in' in inner) {
@@ -204,11 +215,11 @@ export function operatorsFor(type: FieldType): readonly Operator[] {
     case 'number':
       return ['>=', '>', '<=', '<', '==', '!=', 'between', 'in', 'not_in'];
     case 'boolean':
-      return ['==', '!='];
+      return ['==', '!=', 'truthy', 'falsy'];
     case 'array':
-      return ['contains'];
+      return ['contains', 'truthy', 'falsy'];
     case 'string':
-      return ['==', '!=', 'in', 'not_in', 'contains'];
+      return ['==', '!=', 'in', 'not_in', 'contains', 'truthy', 'falsy'];
     default:
       return OPERATORS;
   }
