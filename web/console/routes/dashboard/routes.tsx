@@ -1,3 +1,3 @@
 import type { RouteObject } from 'react-router';
 
-export const dashboardRoutes: RouteObject[] = [{ path: 'dashboard', lazy: async () => ({ Component: (await import('./page.tsx')).default }) }];
+export const dashboardRoutes: RouteObject[] = [{ path: 'dashboard', lazy: async () => ({ Component: (await import('./dashboard-page.tsx')).default }) }];
