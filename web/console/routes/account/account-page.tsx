@@ -7,6 +7,7 @@ import { unwrap } from '../../../shared/api.ts';
 import { describeError, ErrorAlert } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { usePrograms } from '../../layout/shell.tsx';
+import { TAG_COLORS } from './tag-colors.ts';
 
 interface PasswordFields {
   current_password: string;
@@ -61,7 +62,7 @@ export default function AccountPage() {
           <Descriptions.Item label={t('roles')}>
             <Space wrap>
               {session.access.map((a) => (
-                <Tag key={a.program_id ?? '*'} color={a.program_id === null ? 'orange' : 'blue'}>
+                <Tag key={a.program_id ?? '*'} color={a.program_id === null ? TAG_COLORS.orange : TAG_COLORS.blue} variant="solid">
                   {programName(a.program_id)} · {t(`layout:roles.${a.role}`)}
                 </Tag>
               ))}

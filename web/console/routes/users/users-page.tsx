@@ -2,7 +2,7 @@
 // everyone; an owner of some programs manages roles in those programs. Passwords made here (a new
 // user's, a reset) are shown once, with a copy button.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Form, Input, Modal, Popconfirm, Result, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, ConfigProvider, Form, Input, Modal, Popconfirm, Result, Select, Space, Table, Tag, Typography } from 'antd';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
@@ -10,6 +10,7 @@ import { formatDateTime } from '../../../shared/format.ts';
 import { describeError, EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api, type Role, useSession } from '../../layout/session.tsx';
 import { usePrograms } from '../../layout/shell.tsx';
+import { DANGER_THEME, TAG_COLORS } from './tag-colors.ts';
 
 const ROLES: Role[] = ['owner', 'operator', 'finance', 'support', 'viewer'];
 /** The program select's value for a role in every program. */
@@ -87,124 +88,135 @@ export default function UsersPage() {
   if (!canManage) return <Result status="403" title={t('forbidden')} />;
 
   return (
-    <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
-      <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
-        <div>
-          <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-            {t('title')}
-          </Typography.Title>
-          <Typography.Text type="secondary">{t('description')}</Typography.Text>
-        </div>
-        <Button type="primary" onClick={() => setEditing('new')} data-testid="create-user">
-          {t('create')}
-        </Button>
-      </Space>
-      <Input.Search
-        aria-label={t('search')}
-        placeholder={t('search')}
-        allowClear
-        style={{ maxWidth: 320 }}
-        onChange={(e) => setSearch(e.target.value)}
-        data-testid="users-search"
-      />
-      {users.error ? <ErrorAlert error={users.error} onRetry={() => users.refetch()} /> : null}
-      <Table<ConsoleUser>
-        rowKey="id"
-        loading={users.isPending}
-        dataSource={rows}
-        pagination={{ pageSize: 20, hideOnSinglePage: true }}
-        data-testid="users-table"
-        locale={{ emptyText: <EmptyState description={t('empty')} /> }}
-        columns={[
-          {
-            title: t('user'),
-            key: 'user',
-            render: (_, u) => (
-              <Space orientation="vertical" size={0}>
-                <Typography.Text strong>{u.name}</Typography.Text>
-                <Typography.Text type="secondary">{u.email}</Typography.Text>
-              </Space>
-            ),
-          },
-          {
-            title: t('roles'),
-            key: 'roles',
-            render: (_, u) => (
-              <Space wrap size={4}>
-                {u.roles.map((r) => (
-                  <Tag key={r.program_id ?? ALL} color={r.program_id === null ? 'orange' : 'blue'}>
-                    {programName(r.program_id)} · {t(`layout:roles.${r.role}`)}
-                  </Tag>
-                ))}
-              </Space>
-            ),
-          },
-          {
-            title: t('status'),
-            key: 'status',
-            render: (_, u) => (u.disabled_at ? <Tag color="default">{t('disabled')}</Tag> : <Tag color="green">{t('active')}</Tag>),
-          },
-          { title: t('created'), key: 'created', render: (_, u) => formatDateTime(u.created_at, timeZone, i18n.language as 'en') },
-          {
-            title: t('common:actions'),
-            key: 'actions',
-            render: (_, u) => (
-              <Space wrap size={0}>
-                <Button type="link" onClick={() => setEditing(u)} data-testid={`edit-user-${u.email}`}>
-                  {t('edit')}
-                </Button>
-                <Popconfirm
-                  title={u.disabled_at ? t('confirmEnable', { email: u.email }) : t('confirmDisable', { email: u.email })}
-                  onConfirm={() => setDisabled.mutate({ user: u, disabled: !u.disabled_at })}
-                  okText={t('common:confirm')}
-                  cancelText={t('common:cancel')}
-                >
-                  <Button type="link" danger={!u.disabled_at} disabled={u.id === session?.user.id}>
-                    {u.disabled_at ? t('enable') : t('disable')}
-                  </Button>
-                </Popconfirm>
-                <Popconfirm
-                  title={t('confirmReset', { email: u.email })}
-                  onConfirm={() => reset.mutate(u)}
-                  okText={t('common:confirm')}
-                  cancelText={t('common:cancel')}
-                >
-                  <Button type="link">{t('resetPassword')}</Button>
-                </Popconfirm>
-              </Space>
-            ),
-          },
-        ]}
-      />
-      {editing ? (
-        <UserForm
-          user={editing === 'new' ? undefined : editing}
-          everyProgram={everyProgram}
-          programOptions={(programs.data?.data ?? [])
-            .filter((p) => everyProgram || session?.access.some((a) => a.program_id === p.id && a.permissions.includes('users.manage')))
-            .map((p) => ({ value: p.id, label: p.name }))}
-          onClose={() => setEditing(undefined)}
-          onCreated={(email, password) => setShownPassword({ email, password })}
-        />
-      ) : null}
-      <Modal
-        open={shownPassword !== undefined}
-        title={t('passwordTitle')}
-        onCancel={() => setShownPassword(undefined)}
-        footer={
-          <Button type="primary" onClick={() => setShownPassword(undefined)}>
-            {t('passwordStored')}
+    <ConfigProvider theme={DANGER_THEME}>
+      <Space orientation="vertical" size="middle" style={{ width: '100%' }}>
+        <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
+          <div>
+            <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
+              {t('title')}
+            </Typography.Title>
+            <Typography.Text type="secondary">{t('description')}</Typography.Text>
+          </div>
+          <Button type="primary" onClick={() => setEditing('new')} data-testid="create-user">
+            {t('create')}
           </Button>
-        }
-      >
-        <Space orientation="vertical">
-          <Typography.Text>{t('passwordOnce', { email: shownPassword?.email })}</Typography.Text>
-          <Typography.Text code copyable={{ text: shownPassword?.password }} data-testid="shown-password" style={{ fontSize: 16 }}>
-            {shownPassword?.password}
-          </Typography.Text>
         </Space>
-      </Modal>
-    </Space>
+        <Input.Search
+          aria-label={t('search')}
+          placeholder={t('search')}
+          allowClear
+          style={{ maxWidth: 320 }}
+          onChange={(e) => setSearch(e.target.value)}
+          data-testid="users-search"
+        />
+        {users.error ? <ErrorAlert error={users.error} onRetry={() => users.refetch()} /> : null}
+        <Table<ConsoleUser>
+          rowKey="id"
+          loading={users.isPending}
+          dataSource={rows}
+          pagination={{ pageSize: 20, hideOnSinglePage: true }}
+          data-testid="users-table"
+          locale={{ emptyText: <EmptyState description={t('empty')} /> }}
+          columns={[
+            {
+              title: t('user'),
+              key: 'user',
+              render: (_, u) => (
+                <Space orientation="vertical" size={0}>
+                  <Typography.Text strong>{u.name}</Typography.Text>
+                  <Typography.Text type="secondary">{u.email}</Typography.Text>
+                </Space>
+              ),
+            },
+            {
+              title: t('roles'),
+              key: 'roles',
+              render: (_, u) => (
+                <Space wrap size={4}>
+                  {u.roles.map((r) => (
+                    <Tag key={r.program_id ?? ALL} color={r.program_id === null ? TAG_COLORS.orange : TAG_COLORS.blue} variant="solid">
+                      {programName(r.program_id)} · {t(`layout:roles.${r.role}`)}
+                    </Tag>
+                  ))}
+                </Space>
+              ),
+            },
+            {
+              title: t('status'),
+              key: 'status',
+              render: (_, u) =>
+                u.disabled_at ? (
+                  <Tag color={TAG_COLORS.red} variant="solid">
+                    {t('disabled')}
+                  </Tag>
+                ) : (
+                  <Tag color={TAG_COLORS.green} variant="solid">
+                    {t('active')}
+                  </Tag>
+                ),
+            },
+            { title: t('created'), key: 'created', render: (_, u) => formatDateTime(u.created_at, timeZone, i18n.language as 'en') },
+            {
+              title: t('common:actions'),
+              key: 'actions',
+              render: (_, u) => (
+                <Space wrap size={0}>
+                  <Button type="link" onClick={() => setEditing(u)} data-testid={`edit-user-${u.email}`}>
+                    {t('edit')}
+                  </Button>
+                  <Popconfirm
+                    title={u.disabled_at ? t('confirmEnable', { email: u.email }) : t('confirmDisable', { email: u.email })}
+                    onConfirm={() => setDisabled.mutate({ user: u, disabled: !u.disabled_at })}
+                    okText={t('common:confirm')}
+                    cancelText={t('common:cancel')}
+                  >
+                    <Button type="link" danger={!u.disabled_at} disabled={u.id === session?.user.id}>
+                      {u.disabled_at ? t('enable') : t('disable')}
+                    </Button>
+                  </Popconfirm>
+                  <Popconfirm
+                    title={t('confirmReset', { email: u.email })}
+                    onConfirm={() => reset.mutate(u)}
+                    okText={t('common:confirm')}
+                    cancelText={t('common:cancel')}
+                  >
+                    <Button type="link">{t('resetPassword')}</Button>
+                  </Popconfirm>
+                </Space>
+              ),
+            },
+          ]}
+        />
+        {editing ? (
+          <UserForm
+            user={editing === 'new' ? undefined : editing}
+            everyProgram={everyProgram}
+            programOptions={(programs.data?.data ?? [])
+              .filter((p) => everyProgram || session?.access.some((a) => a.program_id === p.id && a.permissions.includes('users.manage')))
+              .map((p) => ({ value: p.id, label: p.name }))}
+            onClose={() => setEditing(undefined)}
+            onCreated={(email, password) => setShownPassword({ email, password })}
+          />
+        ) : null}
+        <Modal
+          open={shownPassword !== undefined}
+          title={t('passwordTitle')}
+          onCancel={() => setShownPassword(undefined)}
+          footer={
+            <Button type="primary" onClick={() => setShownPassword(undefined)}>
+              {t('passwordStored')}
+            </Button>
+          }
+        >
+          <Space orientation="vertical">
+            <Typography.Text>{t('passwordOnce', { email: shownPassword?.email })}</Typography.Text>
+            <Typography.Text code copyable={{ text: shownPassword?.password }} data-testid="shown-password" style={{ fontSize: 16 }}>
+              {shownPassword?.password}
+            </Typography.Text>
+          </Space>
+        </Modal>
+      </Space>
+    </ConfigProvider>
   );
 }
 
@@ -261,50 +273,61 @@ function UserForm({
     : { roles: [{ program: firstProgram, role: 'viewer' }] };
 
   return (
-    <Modal
-      open
-      title={user ? t('editTitle', { email: user.email }) : t('createTitle')}
-      onCancel={onClose}
-      onOk={() => form.submit()}
-      okText={t('common:save')}
-      cancelText={t('common:cancel')}
-      confirmLoading={save.isPending}
-      width={720}
-    >
-      {save.error ? <ErrorAlert error={save.error} /> : null}
-      <Form<UserFields> form={form} layout="vertical" initialValues={initial} onFinish={(fields) => save.mutate(fields)} data-testid="user-form">
-        <Form.Item label={t('email')} name="email" rules={[{ required: true, type: 'email', message: t('emailRule') }]}>
-          <Input type="email" disabled={user !== undefined} data-testid="user-email" />
-        </Form.Item>
-        <Form.Item label={t('name')} name="name" rules={[{ required: true, max: 100, message: t('nameRule') }]}>
-          <Input data-testid="user-name" />
-        </Form.Item>
-        <Typography.Text strong>{t('roles')}</Typography.Text>
-        <Typography.Paragraph type="secondary">{t('rolesHelp')}</Typography.Paragraph>
-        <Form.List name="roles">
-          {(fields, { add, remove }) => (
-            <>
-              {fields.map((field) => (
-                <Space key={field.key} align="baseline" wrap>
-                  <Form.Item label={t('program')} name={[field.name, 'program']} rules={[{ required: true, message: t('programRule') }]}>
-                    <Select style={{ width: 220 }} options={programSelect} aria-label={t('program')} />
-                  </Form.Item>
-                  <Form.Item label={t('role')} name={[field.name, 'role']} rules={[{ required: true }]}>
-                    <Select style={{ width: 140 }} options={ROLES.map((r) => ({ value: r, label: t(`layout:roles.${r}`) }))} aria-label={t('role')} />
-                  </Form.Item>
-                  <Button type="link" danger onClick={() => remove(field.name)} aria-label={t('removeRole')}>
-                    {t('removeRole')}
-                  </Button>
-                </Space>
-              ))}
-              <Button onClick={() => add({ program: firstProgram, role: 'viewer' })}>{t('addRole')}</Button>
-            </>
+    <ConfigProvider theme={DANGER_THEME}>
+      <Modal
+        open
+        title={user ? t('editTitle', { email: user.email }) : t('createTitle')}
+        onCancel={onClose}
+        onOk={() => form.submit()}
+        okText={t('common:save')}
+        cancelText={t('common:cancel')}
+        confirmLoading={save.isPending}
+        width={720}
+      >
+        {save.error ? <ErrorAlert error={save.error} /> : null}
+        <Form<UserFields> form={form} layout="vertical" initialValues={initial} onFinish={(fields) => save.mutate(fields)} data-testid="user-form">
+          <Form.Item label={t('email')} name="email" rules={[{ required: true, type: 'email', message: t('emailRule') }]}>
+            <Input type="email" disabled={user !== undefined} data-testid="user-email" />
+          </Form.Item>
+          <Form.Item label={t('name')} name="name" rules={[{ required: true, max: 100, message: t('nameRule') }]}>
+            <Input data-testid="user-name" />
+          </Form.Item>
+          <Typography.Text strong>{t('roles')}</Typography.Text>
+          <Typography.Paragraph type="secondary">{t('rolesHelp')}</Typography.Paragraph>
+          {user ? null : (
+            <Typography.Paragraph type="secondary" data-testid="password-generated-note">
+              {t('passwordGenerated')}
+            </Typography.Paragraph>
           )}
-        </Form.List>
-        <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>
-          {t('roleSummary')}
-        </Typography.Paragraph>
-      </Form>
-    </Modal>
+          <Form.List name="roles">
+            {(fields, { add, remove }) => (
+              <>
+                {fields.map((field) => (
+                  <div key={field.key} style={{ display: 'flex', gap: 12, alignItems: 'flex-end', flexWrap: 'wrap' }}>
+                    <Form.Item label={t('program')} name={[field.name, 'program']} rules={[{ required: true, message: t('programRule') }]}>
+                      <Select style={{ width: 240 }} options={programSelect} aria-label={t('program')} />
+                    </Form.Item>
+                    <Form.Item label={t('role')} name={[field.name, 'role']} rules={[{ required: true }]}>
+                      <Select style={{ width: 160 }} options={ROLES.map((r) => ({ value: r, label: t(`layout:roles.${r}`) }))} aria-label={t('role')} />
+                    </Form.Item>
+                    <Form.Item>
+                      <Button type="link" danger onClick={() => remove(field.name)}>
+                        {t('removeRole')}
+                      </Button>
+                    </Form.Item>
+                  </div>
+                ))}
+                <div>
+                  <Button onClick={() => add({ program: firstProgram, role: 'viewer' })}>{t('addRole')}</Button>
+                </div>
+              </>
+            )}
+          </Form.List>
+          <Typography.Paragraph type="secondary" style={{ marginTop: 12 }}>
+            {t('roleSummary')}
+          </Typography.Paragraph>
+        </Form>
+      </Modal>
+    </ConfigProvider>
   );
 }

@@ -1,0 +1,13 @@
+// Tag colours dark enough for white text (4.5:1 and more, axe's color-contrast): antd's preset
+// tag colours are light text on a tint, below 4.5:1.
+export const TAG_COLORS = {
+  green: '#237804',
+  gold: '#874d00',
+  orange: '#ad4e00',
+  purple: '#531dab',
+  blue: '#0958d9',
+  red: '#a8071a',
+} as const;
+
+/** For a nested ConfigProvider: danger buttons' red (#ff4d4f, 3.3:1 on white) darkened to 5.9:1. */
+export const DANGER_THEME = { token: { colorError: '#cf1322' } } as const;
