@@ -14,13 +14,14 @@
  * Chromium: /usr/bin/chromium (JIFEN_CHROMIUM to use another). When it is missing the tests fail
  * and say how to install it; JIFEN_BROWSER_TESTS=skip skips them instead.
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { httpRequest, REPO_ROOT, type RequestOptions, type StartedServer, startServer } from '../helpers/server-process.ts';
 
 export const CHROMIUM = process.env.JIFEN_CHROMIUM ?? '/usr/bin/chromium';
@@ -87,6 +88,46 @@ export async function buildWebIfStale(): Promise<void> {
   }
 }
 
+/**
+ * A private copy of web/dist for this test file's server (JIFEN_WEB_DIR), so that a rebuild of
+ * web/dist while the tests run (a developer's, another process's) cannot take assets away from
+ * pages already loaded. The copy is checked: every hashed asset a file of it names is in it (a
+ * copy taken during a build is not), else built and copied again.
+ */
+export async function webSnapshot(into: string): Promise<string> {
+  let missing: string[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await buildWebIfStale();
+    rmSync(into, { recursive: true, force: true });
+    cpSync(join(REPO_ROOT, 'web', 'dist'), into, { recursive: true });
+    missing = missingAssets(into);
+    if (missing.length === 0) return into;
+    await sleep(1000);
+  }
+  throw new Error(`web/dist keeps changing under the tests (another build?): ${missing.slice(0, 5).join(', ')} missing`);
+}
+
+/** Hashed assets (name-HASH8.js/.css) that files under the app folders name but that are not there. */
+export function missingAssets(webDir: string): string[] {
+  const missing: string[] = [];
+  for (const app of ['console', 'member']) {
+    const root = join(webDir, app);
+    if (!existsSync(join(root, 'index.html'))) {
+      missing.push(`${app}/index.html`);
+      continue;
+    }
+    const assets = existsSync(join(root, 'assets')) ? new Set(readdirSync(join(root, 'assets'))) : new Set<string>();
+    const files = [join(root, 'index.html'), ...[...assets].filter((f) => /\.(js|css)$/.test(f)).map((f) => join(root, 'assets', f))];
+    for (const file of files) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/assets\/([\w.-]+-[\w-]{8}\.(?:js|css))|"\.\/([\w.-]+-[\w-]{8}\.(?:js|css))"/g)) {
+        const name = m[1] ?? m[2]!;
+        if (!assets.has(name)) missing.push(`${app}/assets/${name}`);
+      }
+    }
+  }
+  return [...new Set(missing)];
+}
+
 /** What went wrong in a page: console errors, uncaught exceptions, i18n keys missing. */
 export interface Watched {
   page: Page;
@@ -130,10 +171,11 @@ export function useHarness(): Harness {
   };
   before(async () => {
     requireChromium();
-    await buildWebIfStale();
     const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
+    const webDir = await webSnapshot(join(dataDir, 'web'));
     const server = await startServer({
-      JIFEN_DATA_DIR: dataDir,
+      JIFEN_DATA_DIR: join(dataDir, 'db'),
+      JIFEN_WEB_DIR: webDir,
       JIFEN_DEMO: 'true',
       JIFEN_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
       JIFEN_BOOTSTRAP_OWNER_PASSWORD: OWNER_PASSWORD,
@@ -165,6 +207,8 @@ export function useHarness(): Harness {
     const record = (line: string) => {
       if (!allowed.some((pattern) => pattern.test(line))) errors.push(line);
     };
+    // the browser asks for /favicon.ico on its own; neither app has one (a 404, not the page's doing)
+    allowed.push(/status of 404 .*\/favicon\.ico\)$/);
     page.on('console', (message) => {
       if (message.type() === 'error') record(`console.error: ${message.text()} (${message.location().url})`);
     });
@@ -202,7 +246,7 @@ export function useHarness(): Harness {
       const page = await context.newPage();
       const watched = watch(page);
       // not signed in yet: the console asks for its session and is told 401 (expected)
-      watched.allow(/status of 401.*\/v1\/console\/session|\/v1\/console\/session.*401/);
+      watched.allow(/status of 401 .*\/v1\/console\/session\)$/);
       await page.goto(path);
       return watched;
     },
@@ -259,4 +303,39 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export function note(file: string, line: string): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, file), `${line}\n`, { flag: 'a' });
+}
+
+/**
+ * Waits until `check` passes (returns without throwing), retrying every 100 ms for up to `timeoutMs`;
+ * then throws its last error. Pages update after requests: assertions about them wait like this.
+ */
+export async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+/** The locator's text comes to contain `text`. */
+export async function expectText(locator: Locator, text: string, timeoutMs?: number): Promise<void> {
+  await eventually(async () => {
+    const shown = (await locator.textContent({ timeout: 1000 })) ?? '';
+    assert.ok(shown.includes(text), `${locator} shows ${JSON.stringify(shown)}, want it to contain ${JSON.stringify(text)}`);
+  }, timeoutMs);
+}
+
+/** The locator comes to match `count` elements. */
+export async function expectCount(locator: Locator, count: number, timeoutMs?: number): Promise<void> {
+  await eventually(async () => assert.equal(await locator.count(), count, `${locator}: count`), timeoutMs);
+}
+
+/** The input comes to hold `value`. */
+export async function expectValue(locator: Locator, value: string, timeoutMs?: number): Promise<void> {
+  await eventually(async () => assert.equal(await locator.inputValue({ timeout: 1000 }), value, `${locator}: value`), timeoutMs);
 }

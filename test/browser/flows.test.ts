@@ -1,0 +1,195 @@
+/**
+ * What people do with the web apps, over HTTP against the real server, in Chromium:
+ *
+ * - an operator signs in, finds a member, adjusts their points with a reason; the member centre
+ *   then shows the new balance and the explanation;
+ * - a viewer sees no adjust button, and the API refuses the adjustment anyway (403) when the page
+ *   sends it with the viewer's cookie and CSRF token; the balance is unchanged;
+ * - a rule edited in the console with the condition builder awards the right points to a new event.
+ *
+ * Users are created the way an owner does it (POST /v1/console/users with the owner's session);
+ * member tokens and events come from the admin key, as a merchant's backend sends them.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import type { BrowserContext } from 'playwright-core';
+import { expectCount, expectText, expectValue, OWNER_EMAIL, OWNER_PASSWORD, PHONE, SKIP, screenshot, settle, useHarness } from './harness.ts';
+import { memberToken, signIn, signInContext } from './session.ts';
+
+const PROGRAM = 'prg_demo';
+
+interface DemoMember {
+  id: string;
+  external_id: string;
+  name: string | null;
+}
+
+describe('people using the console and the member centre', { skip: SKIP }, () => {
+  const h = useHarness();
+  let owner: { context: BrowserContext; csrf: string };
+  let members: DemoMember[] = [];
+
+  /** Creates a console user as the owner does, with one role in the demo program. */
+  async function createUser(email: string, role: string, password: string): Promise<void> {
+    const response = await owner.context.request.post('/v1/console/users', {
+      headers: { 'x-csrf-token': owner.csrf, 'idempotency-key': randomUUID() },
+      data: { email, name: `${role} (browser test)`, roles: [{ program_id: PROGRAM, role }], password },
+    });
+    assert.equal(response.status(), 201, await response.text());
+  }
+
+  async function available(memberId: string): Promise<number> {
+    const balance = await h.api('GET', `/v1/members/${memberId}/balance`);
+    assert.equal(balance.status, 200, balance.text);
+    return balance.json.available as number;
+  }
+
+  before(async () => {
+    const context = await h.newContext();
+    owner = { context, csrf: await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD) };
+    const list = await h.api('GET', `/v1/programs/${PROGRAM}/members?limit=50`);
+    assert.equal(list.status, 200, list.text);
+    members = list.json.data;
+    assert.ok(members.length >= 3, 'the demo has members');
+  });
+
+  test('an operator finds a member and adjusts their points; the member centre shows the new balance and why', async () => {
+    const member = members[0]!;
+    const password = 'operator-password-1';
+    await createUser('operator@jifen.local', 'operator', password);
+    const start = await available(member.id);
+    const note = `门店补偿：咖啡洒了 ${randomUUID().slice(0, 8)}`;
+
+    const watched = await h.open('/console/', { locale: 'zh-CN' });
+    const { page } = watched;
+    await page.waitForURL(/\/console\/sign-in/);
+    await signIn(page, 'operator@jifen.local', password);
+
+    await page.goto(`/console/${PROGRAM}/members`);
+    await page.getByTestId('member-search').locator('input').fill(member.external_id);
+    await page.getByTestId('member-search').locator('input').press('Enter');
+    const table = page.getByTestId('members-table');
+    await expectCount(table.locator('tbody tr:not(.ant-table-measure-row)'), 1);
+    await table.getByRole('link').first().click();
+    await page.waitForURL(new RegExp(`/console/${PROGRAM}/members/${member.id}$`));
+    await settle(page);
+    await expectText(page.getByTestId('balance-available'), start.toLocaleString('zh-CN'));
+
+    await page.getByTestId('adjust-button').click();
+    await page.getByTestId('adjust-points').fill('1234');
+    await page.getByTestId('adjust-note').fill(note);
+    await page.getByTestId('adjust-submit').click();
+    const expected = start + 1234;
+    await expectText(page.getByTestId('balance-available'), expected.toLocaleString('zh-CN'));
+    await screenshot(page, 'flow-console-member-adjusted-zh-CN');
+    assert.equal(await available(member.id), expected);
+    assert.deepEqual(watched.errors, []);
+
+    // the member opens the member centre from the merchant's app
+    const token = await memberToken(h, PROGRAM, member.id);
+    const phone = await h.open(`/m/#token=${token}`, { locale: 'zh-CN', viewport: PHONE });
+    await expectText(phone.page.getByTestId('balance-available'), expected.toLocaleString('zh-CN'));
+    await phone.page.goto('/m/history');
+    const latest = phone.page.getByTestId('history-item').first();
+    await expectText(latest, note);
+    await expectText(latest, `+${(1234).toLocaleString('zh-CN')}`);
+    await screenshot(phone.page, 'flow-member-history-adjusted-zh-CN');
+    assert.deepEqual(phone.errors, []);
+    await watched.context.close();
+    await phone.context.close();
+  });
+
+  test('a viewer has no adjust button, and the API refuses the adjustment the page sends anyway', async () => {
+    const member = members[1]!;
+    const password = 'viewer-password-12';
+    await createUser('viewer@jifen.local', 'viewer', password);
+    const start = await available(member.id);
+
+    const watched = await h.open('/console/sign-in', { locale: 'en' });
+    const { page } = watched;
+    await signIn(page, 'viewer@jifen.local', password);
+    await page.goto(`/console/${PROGRAM}/members/${member.id}`);
+    await settle(page);
+    await expectCount(page.locator('h1:visible'), 1);
+    await expectText(page.getByTestId('balance-available'), start.toLocaleString('en'));
+    await expectCount(page.getByTestId('adjust-button'), 0);
+
+    // what a viewer could still try: the request the adjust form would send, from the page itself
+    watched.allow(/status of 403/);
+    const refused = (await page.evaluate(`(async () => {
+      const session = await (await fetch('/v1/console/session')).json();
+      const response = await fetch('/v1/members/${member.id}/adjustments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrf_token, 'idempotency-key': crypto.randomUUID() },
+        body: JSON.stringify({ points: 500, reason_code: 'goodwill', reason: 'a viewer trying' }),
+      });
+      return { status: response.status, body: await response.json() };
+    })()`)) as { status: number; body: { code: string } };
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal(await available(member.id), start);
+    assert.deepEqual(watched.errors, []);
+    await watched.context.close();
+  });
+
+  test('a rule edited with the condition builder awards the right points to a new event', async () => {
+    const created = await h.api('POST', `/v1/programs/${PROGRAM}/rules`, {
+      idem: randomUUID(),
+      body: { definition: { name: 'Big order bonus (browser test)', triggers: ['order.paid'], effect: { type: 'fixed', points: 10 } } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const ruleId = created.json.id as string;
+
+    const page = await owner.context.newPage();
+    const watched = h.watch(page);
+    await page.goto(`/console/${PROGRAM}/rules/${ruleId}`);
+    await settle(page);
+    const builder = page.getByTestId('condition-builder');
+    await builder.getByTestId('condition-add').click();
+    // a new row reads the order amount, at least …
+    await expectValue(builder.getByTestId('condition-field'), 'event.data.amount');
+    await builder.getByTestId('condition-value').fill('300');
+    await page.locator('#effect_points').fill('30');
+    const saved = page.waitForResponse((r) => r.url().endsWith(`/v1/rules/${ruleId}/versions`) && r.request().method() === 'POST');
+    await page.getByTestId('rule-save').click();
+    const response = await saved;
+    assert.equal(response.status(), 201, await response.text());
+    await screenshot(page, 'flow-console-rule-edited-zh-CN');
+
+    const rule = await h.api('GET', `/v1/rules/${ruleId}`);
+    assert.equal(rule.status, 200, rule.text);
+    const definition = rule.json.versions[0].definition;
+    assert.equal(definition.effect.points, 30, JSON.stringify(definition));
+    const threshold = JSON.stringify(definition.condition).match(/"event\.data\.amount"\}?,(\d+)/)?.[1];
+    assert.ok(
+      threshold === '300' || threshold === '30000',
+      `the condition compares the amount with 300 (or ¥300 in fen): ${JSON.stringify(definition.condition)}`,
+    );
+
+    const member = members[2]!;
+    const send = async (amount: number) => {
+      const result = await h.api('POST', '/v1/events', {
+        idem: randomUUID(),
+        body: {
+          id: `browser-${randomUUID()}`,
+          type: 'order.paid',
+          program_id: PROGRAM,
+          member_id: member.id,
+          data: { order_id: randomUUID(), amount, currency: 'CNY' },
+        },
+      });
+      assert.equal(result.status, 201, result.text);
+      return (result.json.awards as { rule_id: string; points: number }[]).filter((a) => a.rule_id === ruleId);
+    };
+    const big = await send(50_000);
+    assert.deepEqual(
+      big.map((a) => a.points),
+      [30],
+      'an order of ¥500 meets the condition: 30 points',
+    );
+    const small = await send(100);
+    assert.deepEqual(small, [], 'an order of ¥1 does not');
+    assert.deepEqual(watched.errors, []);
+    await page.close();
+  });
+});
