@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/db.ts';
+import { purgeEndedSessions } from '../modules/console-users/index.ts';
 import { sweep } from '../modules/ledger/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { jobRuns } from '../shared/metrics.ts';
@@ -11,7 +12,8 @@ export interface Jobs {
 }
 
 /**
- * Runs the time-driven work on a timer: hold timeouts, lot expiry, idempotency key purge. Every
+ * Runs the time-driven work on a timer: hold timeouts, lot expiry, idempotency key purge, ended
+ * console sessions. Every
  * instance may run it; the sweep locks with SKIP LOCKED, so instances share the work without doing
  * any of it twice. Balances never depend on it having run: it only writes down what time already did.
  */
@@ -25,6 +27,7 @@ export function startJobs(db: Db, clock: Clock, options: { intervalSeconds: numb
         jobRuns.inc({ job: 'lots_expired' }, report.lots_expired);
         jobRuns.inc({ job: 'idempotency_keys_purged' }, report.idempotency_keys_purged);
         if (report.holds_released + report.lots_expired + report.idempotency_keys_purged > 0) log.info(report, 'sweep');
+        jobRuns.inc({ job: 'console_sessions_purged' }, await purgeEndedSessions(db, clock.now()));
       } catch (err) {
         log.error({ err }, 'sweep failed; will retry');
       } finally {

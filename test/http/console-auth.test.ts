@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OPERATION_PERMISSIONS } from '../../src/modules/console-users/index.ts';
+import { OPERATION_PERMISSIONS, purgeEndedSessions } from '../../src/modules/console-users/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { OWNER_PASSWORD, signIn, signInAs, signInOwner, signInRaw } from '../helpers/console.ts';
 import { forEachDatabase } from '../helpers/db.ts';
@@ -111,6 +111,17 @@ forEachDatabase('console sessions, CSRF and roles', (getDb) => {
       }
       t.clock.advance(10 * 3_600_000);
       assertProblem(await kept.call('GET', '/v1/console/session'), 401, 'UNAUTHENTICATED');
+    });
+
+    it('deletes ended sessions in the timed jobs, and only those', async () => {
+      const ended = await signIn(t, 'owner@jifen.local', OWNER_PASSWORD);
+      t.clock.advance(6 * 3_600_000);
+      const live = await signIn(t, 'owner@jifen.local', OWNER_PASSWORD);
+      t.clock.advance(6 * 3_600_000);
+      assert.ok((await purgeEndedSessions(getDb().db, t.clock.now())) >= 1);
+      assert.equal(await purgeEndedSessions(getDb().db, t.clock.now()), 0);
+      ok(await live.call('GET', '/v1/console/session'), 200);
+      assertProblem(await ended.call('GET', '/v1/console/session'), 401, 'UNAUTHENTICATED');
     });
 
     it('limits failed sign-ins per email: 10 in 15 minutes, then 429 with Retry-After, the right password included', async () => {

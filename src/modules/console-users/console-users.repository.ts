@@ -161,3 +161,12 @@ export async function deleteEndedSessionsOf(db: Queryable, userId: string, now: 
     idleMs / 1000,
   ]);
 }
+
+/** Removes every session that ended (by either timeout); returns how many. */
+export async function deleteEndedSessions(db: Queryable, now: Date, idleMs: number): Promise<number> {
+  const rows = await db.query('DELETE FROM console_session WHERE expires_at <= $1 OR last_seen_at + make_interval(secs => $2) <= $1 RETURNING id', [
+    now.toISOString(),
+    idleMs / 1000,
+  ]);
+  return rows.length;
+}

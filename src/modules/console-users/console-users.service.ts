@@ -113,6 +113,11 @@ export async function authenticate(db: Queryable, token: string, now: Date): Pro
   return { sessionId, csrfToken: row.csrf_token, expiresAt: row.expires_at, user: { id: row.user_id, email: row.email, name: row.name }, roles: row.roles };
 }
 
+/** The timed jobs' part: sessions that ended are deleted (a request on one deletes it too). */
+export async function purgeEndedSessions(db: Queryable, now: Date): Promise<number> {
+  return repo.deleteEndedSessions(db, now, SESSION_IDLE_MS);
+}
+
 /** Whether a request's X-CSRF-Token is the session's (compared in constant time). */
 export function csrfMatches(state: ConsoleSessionState, given: unknown): boolean {
   if (typeof given !== 'string') return false;
