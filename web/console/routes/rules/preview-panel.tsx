@@ -2,8 +2,8 @@
 // guest → POST /v1/events/preview with the draft rule → the points and what each rule says, before
 // anything is saved.
 import { ExperimentOutlined } from '@ant-design/icons';
-import { useMutation } from '@tanstack/react-query';
-import { Alert, Button, Card, DatePicker, Descriptions, Form, Input, List, Select, Space, Statistic, Tag, Typography } from 'antd';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { Alert, AutoComplete, Button, Card, DatePicker, Descriptions, Form, Input, List, Select, Space, Statistic, Tag, Typography } from 'antd';
 import type { Dayjs } from 'dayjs';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -38,6 +38,18 @@ export function PreviewPanel({ program, ruleId, triggers, eventTypes, draft, onF
   const [memberRef, setMemberRef] = useState('');
   const [occurredAt, setOccurredAt] = useState<Dayjs | null>(null);
   const edited = useRef(false);
+  // members matching what is typed (name, external id, phone, email), once typing pauses
+  const [search, setSearch] = useState('');
+  useEffect(() => {
+    const q = memberRef.trim();
+    const timer = setTimeout(() => setSearch(q.startsWith('mbr_') ? '' : q), 300);
+    return () => clearTimeout(timer);
+  }, [memberRef]);
+  const members = useQuery({
+    queryKey: ['members', program.id, 'search', search],
+    enabled: search.length > 0,
+    queryFn: () => unwrap(api.GET('/v1/programs/{programId}/members', { params: { path: { programId: program.id }, query: { q: search, limit: 8 } } })),
+  });
 
   // follow the rule's event types until the user picks one of their own
   useEffect(() => {
@@ -118,7 +130,16 @@ export function PreviewPanel({ program, ruleId, triggers, eventTypes, draft, onF
           />
         </Form.Item>
         <Form.Item label={t('preview.member')} htmlFor="preview-member" help={t('preview.memberHelp')}>
-          <Input id="preview-member" value={memberRef} onChange={(e) => setMemberRef(e.target.value)} placeholder={t('preview.memberPlaceholder')} />
+          <AutoComplete
+            id="preview-member"
+            value={memberRef}
+            onChange={(v: string) => setMemberRef(v)}
+            options={members.data?.data.map((m) => ({
+              value: m.id,
+              label: `${m.name ?? m.external_id} · ${m.external_id}${m.tier ? ` · ${m.tier}` : ''}`,
+            }))}
+            placeholder={t('preview.memberPlaceholder')}
+          />
         </Form.Item>
         <Form.Item label={t('preview.occurredAt')} htmlFor="preview-occurred-at" help={t('preview.occurredAtHelp', { timeZone: program.time_zone })}>
           <DatePicker id="preview-occurred-at" showTime style={{ width: '100%' }} value={occurredAt} onChange={(v) => setOccurredAt(v)} />
@@ -138,7 +159,7 @@ export function PreviewPanel({ program, ruleId, triggers, eventTypes, draft, onF
         {preview.error ? <ErrorAlert error={preview.error} /> : null}
         {result && !preview.isPending && !preview.error ? (
           <Space orientation="vertical" style={{ width: '100%' }}>
-            <Statistic title={t('preview.total')} value={formatPoints(result.points, locale)} suffix={program.point_name} />
+            <Statistic title={t('preview.total')} value={formatPoints(result.points, locale)} suffix={` ${program.point_name}`} />
             {result.warnings.map((w) => (
               <Alert key={w.code + w.tier} type="warning" showIcon title={t('preview.unknownTier', { tier: w.tier })} description={w.message} />
             ))}

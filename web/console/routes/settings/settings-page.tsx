@@ -16,6 +16,11 @@ import { DANGER_THEME } from './tag-colors.ts';
 
 const CURRENCIES = ['CNY', 'HKD', 'TWD', 'MOP', 'USD', 'EUR', 'GBP', 'JPY', 'SGD', 'AUD', 'CAD', 'KRW'];
 
+/** ¥1, $1: one unit of the currency. */
+function oneUnit(currency: string, locale: Locale): string {
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', maximumFractionDigits: 0 }).format(1);
+}
+
 function timeZones(): string[] {
   const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['Asia/Shanghai'];
   return zones.includes('UTC') ? zones : ['UTC', ...zones];
@@ -215,7 +220,7 @@ function ProgramForm({ program }: { program: Program }) {
           </Form.Item>
           <Form.Item
             name="redemption_rate"
-            label={t('fields.redemptionRate', { currencyUnit: formatMoney(minorUnitsOf(currency), currency, locale) })}
+            label={t('fields.redemptionRate', { currencyUnit: oneUnit(currency, locale) })}
             extra={t('help.redemptionRate', {
               points: formatPoints(example, locale),
               pointName,
