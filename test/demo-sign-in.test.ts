@@ -73,6 +73,8 @@ forEachDatabase('the demo sign-in, with the demo', (getDb) => {
   it('mints a one-hour member token for a demo member that /v1/me accepts, with the balance the list showed', async () => {
     const list = ok(await t.call('GET', `/v1/demo/members?program_id=${DEMO_PROGRAM_ID}`, { key: null }), 200);
     const chosen = list.data.find((m: Json) => m.expires_soon) ?? list.data[0];
+    const changes = async () => (await getDb().db.query<{ n: number }>('SELECT count(*)::int AS n FROM change_log'))[0]!.n;
+    const changesBefore = await changes();
     const res = await t.call('POST', '/v1/demo/member-token', { key: null, body: { program_id: DEMO_PROGRAM_ID, external_id: chosen.external_id } });
     const minted = ok(res, 201);
     assert.equal(res.headers['cache-control'], 'no-store');
@@ -80,6 +82,7 @@ forEachDatabase('the demo sign-in, with the demo', (getDb) => {
     assert.equal(minted.program_id, DEMO_PROGRAM_ID);
     assert.equal(minted.member_id, chosen.id);
     assert.equal(minted.expires_in, 3600);
+    assert.equal(await changes(), changesBefore, 'minting changes nothing: no change-log row');
 
     const me = ok(await t.call('GET', '/v1/me', bearer(minted.token)), 200);
     assert.equal(me.external_id, chosen.external_id);
