@@ -164,12 +164,20 @@ export interface Harness {
  * suite; the returned object is usable inside tests.
  */
 export function useHarness(): Harness {
+  const { harness, start, stop } = createHarness();
+  before(start);
+  after(stop);
+  return harness;
+}
+
+/** The harness with explicit start and stop (for scripts; tests use useHarness). */
+export function createHarness(): { harness: Harness; start: () => Promise<void>; stop: () => Promise<void> } {
   let state: { server: StartedServer; browser: Browser; dataDir: string } | undefined;
   const need = () => {
     if (!state) throw new Error('the harness did not start (see the before hook)');
     return state;
   };
-  before(async () => {
+  const start = async () => {
     requireChromium();
     const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
     const webDir = await webSnapshot(join(dataDir, 'web'));
@@ -193,13 +201,18 @@ export function useHarness(): Harness {
       throw err;
     }
     state = { server, browser, dataDir };
-  });
-  after(async () => {
+  };
+  const stop = async () => {
     if (!state) return;
-    await state.browser.close().catch(() => {});
-    await state.server.kill('SIGTERM');
-    rmSync(state.dataDir, { recursive: true, force: true });
-  });
+    const { browser, server, dataDir } = state;
+    state = undefined;
+    await browser.close().catch(() => {});
+    // a graceful stop, and no waiting for ever on one
+    const killer = setTimeout(() => void server.kill('SIGKILL'), 10_000);
+    await server.kill('SIGTERM');
+    clearTimeout(killer);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
 
   const watch = (page: Page): Watched => {
     const errors: string[] = [];
@@ -228,7 +241,7 @@ export function useHarness(): Harness {
     return context;
   };
 
-  return {
+  const harness: Harness = {
     get url() {
       return need().server.url;
     },
@@ -251,6 +264,7 @@ export function useHarness(): Harness {
       return watched;
     },
   };
+  return { harness, start, stop };
 }
 
 /** The keys i18n reported missing in this page (window.__jifenMissingKeys). */
