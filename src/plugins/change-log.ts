@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/db.ts';
-import { type ActorType, recordChange, storedBody } from '../modules/change-log/index.ts';
+import { type ActorType, recordChange, storedJson } from '../modules/change-log/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { App } from '../shared/http.ts';
 
@@ -54,8 +54,8 @@ function actorOf(request: FastifyRequest): { type: ActorType; id: string | null;
   const user = request.consoleUser;
   if (user) return { type: 'console_user', id: user.id, name: user.name || user.email };
   if (request.apiKey) return { type: 'api_key', id: request.apiKey.id, name: request.apiKey.name };
-  const member = (request as { member?: { member?: { id?: string; external_id?: string; name?: string | null } } }).member?.member;
-  if (member?.id) return { type: 'member', id: member.id, name: member.name ?? member.external_id ?? null };
+  const member = request.member?.member;
+  if (member) return { type: 'member', id: member.id, name: member.name ?? member.external_id };
   return { type: 'system', id: null, name: null };
 }
 
@@ -127,6 +127,7 @@ export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes:
         (await cfg.programId?.(request, answer, before)) ??
         programIn(answer) ??
         programIn(before) ??
+        request.member?.programId ??
         (resourceType === 'program' ? resourceId : null);
       const actor = actorOf(request);
       await recordChange(db, {
@@ -142,9 +143,9 @@ export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes:
         path: request.routeOptions.url ?? request.url,
         requestId: request.id,
         status: reply.statusCode,
-        before: storedBody(before),
-        after: storedBody(cfg.after ? cfg.after(request, answer) : answer),
-        summary: (storedBody(cfg.summary?.(request, answer)) as Record<string, unknown> | null) ?? null,
+        before: storedJson(before),
+        after: storedJson(cfg.after ? cfg.after(request, answer) : answer),
+        summary: storedJson(cfg.summary?.(request, answer)),
       });
     } catch (err) {
       request.log.error({ err, operation: cfg.operation }, 'change log: the change could not be recorded');

@@ -26,12 +26,18 @@ export function redactSecrets(value: unknown): unknown {
   return out;
 }
 
-/** What is stored of a body: redacted, and capped at MAX_STORED_BYTES of JSON. */
-export function storedBody(value: unknown): unknown {
+/** The JSON text stored of a body (null for none): secrets redacted in the same pass, capped at MAX_STORED_BYTES. */
+export function storedJson(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  const redacted = redactSecrets(value);
-  const bytes = Buffer.byteLength(JSON.stringify(redacted));
-  if (bytes <= MAX_STORED_BYTES) return redacted;
+  const text = JSON.stringify(value, (key, v) => (key !== '' && SECRET_FIELD.test(key) && (typeof v === 'string' || typeof v === 'number') ? REDACTED : v));
+  const bytes = text.length > MAX_STORED_BYTES / 4 ? Buffer.byteLength(text) : text.length;
+  if (bytes <= MAX_STORED_BYTES) return text;
   const o = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-  return { truncated: true, id: typeof o.id === 'string' ? o.id : null, object: typeof o.object === 'string' ? o.object : null, bytes };
+  return JSON.stringify({ truncated: true, id: typeof o.id === 'string' ? o.id : null, object: typeof o.object === 'string' ? o.object : null, bytes });
+}
+
+/** What is stored of a body, as a value (storedJson parsed). */
+export function storedBody(value: unknown): unknown {
+  const text = storedJson(value);
+  return text === null ? null : JSON.parse(text);
 }

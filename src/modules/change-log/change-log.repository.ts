@@ -5,8 +5,6 @@ const COLUMNS = `c.id, 'change' AS object, jf_ts(c.at) AS at, c.program_id,
   json_build_object('type', c.actor_type, 'id', c.actor_id, 'name', c.actor_name) AS actor,
   c.operation, c.resource_type, c.resource_id, c.method, c.path, c.request_id, c.status, c.before, c.after, c.summary`;
 
-const jsonText = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-
 /** One row, one statement: the plugin's whole cost on a write. */
 export async function insertChange(db: Queryable, id: string, r: ChangeRecord): Promise<void> {
   await db.query(
@@ -27,9 +25,9 @@ export async function insertChange(db: Queryable, id: string, r: ChangeRecord): 
       r.path,
       r.requestId,
       r.status,
-      jsonText(r.before),
-      jsonText(r.after),
-      jsonText(r.summary),
+      r.before,
+      r.after,
+      r.summary,
     ],
   );
 }

@@ -70,7 +70,8 @@ export interface ChangeRecord {
   path: string;
   requestId: string | null;
   status: number;
-  before: unknown;
-  after: unknown;
-  summary: Record<string, unknown> | null;
+  /** JSON text (storedJson: redacted and capped), or null. */
+  before: string | null;
+  after: string | null;
+  summary: string | null;
 }
