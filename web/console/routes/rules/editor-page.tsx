@@ -280,6 +280,17 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
           {rule ? t('editor.editDescription') : t('editor.newDescription')}
         </Typography.Paragraph>
         {rule?.status === 'archived' ? <Alert type="info" showIcon title={t('editor.archivedNote')} style={{ marginTop: 8 }} /> : null}
+        {rule && rule.versions[0] && Date.parse(rule.versions[0].effective_from) > Date.now() ? (
+          <Alert
+            type="info"
+            showIcon
+            style={{ marginTop: 8 }}
+            title={t('editor.editingAnnounced', {
+              version: rule.versions[0].version,
+              date: formatDateTime(rule.versions[0].effective_from, program.time_zone, locale),
+            })}
+          />
+        ) : null}
       </div>
       <Row gutter={[24, 24]}>
         <Col xs={24} xl={15}>

@@ -78,7 +78,7 @@ export function capSummaries(def: RuleDefinition, ctx: SummaryContext): string[]
     if (points !== undefined) out.push(t(`summary.capPerMember.${period}`, { points: formatPoints(points, locale), pointName }));
   }
   if (caps?.budget) out.push(t(`summary.budget.${caps.budget.period}`, { points: formatPoints(caps.budget.points, locale), pointName }));
-  if (def.frequency) out.push(t(`summary.frequency.${def.frequency.per}`, { max: def.frequency.max }));
+  if (def.frequency) out.push(t(`summary.frequency.${def.frequency.per}`, { max: def.frequency.max, count: def.frequency.max }));
   return out;
 }
 
