@@ -266,6 +266,7 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
 
   const effectiveInPast = publish === 'later' && effectiveFrom !== undefined && effectiveFrom !== null && effectiveFrom.isBefore(dayjs());
   const title = rule ? (rule.current?.definition.name ?? base.name) : t('editor.newTitle');
+  const latest = rule?.versions[0];
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
@@ -280,15 +281,12 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
           {rule ? t('editor.editDescription') : t('editor.newDescription')}
         </Typography.Paragraph>
         {rule?.status === 'archived' ? <Alert type="info" showIcon title={t('editor.archivedNote')} style={{ marginTop: 8 }} /> : null}
-        {rule && rule.versions[0] && Date.parse(rule.versions[0].effective_from) > Date.now() ? (
+        {latest && Date.parse(latest.effective_from) > Date.now() ? (
           <Alert
             type="info"
             showIcon
             style={{ marginTop: 8 }}
-            title={t('editor.editingAnnounced', {
-              version: rule.versions[0].version,
-              date: formatDateTime(rule.versions[0].effective_from, program.time_zone, locale),
-            })}
+            title={t('editor.editingAnnounced', { version: latest.version, date: formatDateTime(latest.effective_from, program.time_zone, locale) })}
           />
         ) : null}
       </div>
