@@ -1,6 +1,7 @@
 /**
  * npm run bench: bench/ledger then bench/sweep (and bench/rules-engine.ts when it is there), event
- * ingestion, the server under overload (bench/load.ts), and one summary at the end.
+ * ingestion, the server under overload (bench/load.ts), the dashboard with 1,000,000 entries
+ * (bench/dashboard.ts; BENCH_DASHBOARD_ENTRIES=0 skips it), and one summary at the end.
  * Environment knobs are in bench/lib.ts (BENCH_SECONDS=5 for a quick check); see bench/README.md.
  */
 import { execFile } from 'node:child_process';
@@ -8,9 +9,10 @@ import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { benchDashboard, type DashboardResult, dashboardFailures, formatDashboard } from './dashboard.ts';
 import { benchEvents, formatEvents } from './events.ts';
 import { benchLedger, formatLedger, ledgerFailures } from './ledger.ts';
-import { fmt, log, settings } from './lib.ts';
+import { envNumber, fmt, log, settings } from './lib.ts';
 import { benchLoad, formatLoad, type LoadResult, loadFailures } from './load.ts';
 import { benchSweep, formatSweep, sweepFailures } from './sweep.ts';
 
@@ -44,6 +46,11 @@ const eventsResult = await benchEvents(ledger.pgbench, 'fifty');
 log('bench/load.ts (200 connections of writes, /healthz every 100 ms)');
 const load: LoadResult[] = [];
 for (const kind of settings.pglite ? (['pglite', 'postgres'] as const) : (['postgres'] as const)) load.push(await benchLoad(kind));
+let dashboard: DashboardResult | undefined;
+if (envNumber('BENCH_DASHBOARD_ENTRIES', 1_000_000) > 0) {
+  log('bench/dashboard.ts (GET /v1/programs/{id}/dashboard with 1,000,000 entries, beside a trivial GET)');
+  dashboard = await benchDashboard();
+}
 const wall = (performance.now() - t0) / 1000;
 
 const machine =
@@ -67,12 +74,14 @@ const out = [
   '',
   formatLoad(load),
   '',
+  dashboard ? formatDashboard(dashboard) : '',
+  '',
   `wall time: ${fmt(wall, 0)} s (ledger ${fmt(tLedger, 0)} s, sweep ${fmt(tSweep - tLedger, 0)} s)`,
   '',
 ].filter((l, i, a) => l !== '' || a[i - 1] !== '');
 process.stdout.write(`${out.join('\n')}\n`);
 
-const failures = [...ledgerFailures(ledger), ...sweepFailures(sweepResult), ...loadFailures(load)];
+const failures = [...ledgerFailures(ledger), ...sweepFailures(sweepResult), ...loadFailures(load), ...(dashboard ? dashboardFailures(dashboard) : [])];
 if (failures.length) {
   process.stderr.write(`FAILED:\n  ${failures.join('\n  ')}\n`);
   process.exitCode = 1;

@@ -97,6 +97,13 @@ export async function loadDueLots(db: Db, members: number, perMember: number): P
                              FROM lot WHERE program_id = $1 GROUP BY member_id, program_id`,
     [PROGRAM],
   );
+  // the dashboard rollups of those credits, as the ledger's writers append them (per program-local day)
+  await step(
+    'dashboard rollups',
+    `INSERT INTO ledger_daily_delta (program_id, day, issued)
+     SELECT program_id, (occurred_at AT TIME ZONE 'Asia/Shanghai')::date, sum(amount) FROM ledger_entry WHERE program_id = $1 GROUP BY 1, 2`,
+    [PROGRAM],
+  );
   // Autovacuum would long since have visited these tables (and is off on the bench server): give
   // the planner statistics and the visibility map as a database a year old would have them.
   await step('vacuum analyze', 'VACUUM ANALYZE', []);

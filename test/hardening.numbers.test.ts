@@ -85,6 +85,11 @@ forEachDatabase('bounded numbers, exact totals', (getDb, kind) => {
                VALUES ($1, $2, $3, $4, $5::text::bigint, $5::text::bigint, $6, $6)`,
       [`lot_${id}`, programId, memberId, `ent_${id}`, points.toString(), at],
     );
+    // the dashboard rollups, as jf_post appends them
+    await sql(
+      `INSERT INTO ledger_daily_delta (program_id, day, issued) SELECT id, ($2::timestamptz AT TIME ZONE time_zone)::date, $3::text::bigint FROM program WHERE id = $1`,
+      [programId, at, points.toString()],
+    );
     await sql(`UPDATE member_account SET balance = balance + $2::text::bigint, lifetime_earned = lifetime_earned + $2::text::bigint WHERE member_id = $1`, [
       memberId,
       points.toString(),

@@ -16,39 +16,11 @@ CREATE OR REPLACE TRIGGER ledger_entry_no_update BEFORE UPDATE OR DELETE ON ledg
 CREATE OR REPLACE TRIGGER ledger_entry_no_truncate BEFORE TRUNCATE ON ledger_entry
   FOR EACH STATEMENT EXECUTE FUNCTION jf_entry_immutable();
 
--- Dashboard rollups (migration 20261202T000500_dashboard_rollups.sql, docs/ledger.md "Dashboard
--- rollups"): once per INSERT statement on ledger_entry, whatever wrote it (jf_post, the sweep's
--- batch, events_commit's batch), the entries' flows into the system accounts, per program and
--- program-local day, are appended to ledger_daily_delta: an insert, never an update of a shared row,
--- so concurrent writes of one program do not wait on each other and cannot deadlock on it. The
--- earning members' earned_day is set here too (their account rows are locked by the write already;
--- updated at most once per member and day). Reads program.time_zone (the day is the program's).
-CREATE OR REPLACE FUNCTION jf_entry_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  WITH n AS (
-    SELECT x.program_id, x.member_id, x.kind, x.debit_account, x.credit_account, x.amount,
-           (x.occurred_at AT TIME ZONE pr.time_zone)::date AS day
-      FROM new_entries x JOIN program pr ON pr.id = x.program_id
-     WHERE x.kind NOT IN ('hold', 'release', 'transfer_out', 'transfer_in')
-  ), d AS (
-    INSERT INTO ledger_daily_delta (program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited)
-    SELECT program_id, day,
-           coalesce(sum(amount) FILTER (WHERE debit_account = 'issued'), 0),
-           coalesce(sum(amount) FILTER (WHERE credit_account = 'redeemed'), 0),
-           coalesce(sum(CASE WHEN credit_account = 'expired' THEN amount WHEN debit_account = 'expired' THEN -amount END), 0),
-           coalesce(sum(amount) FILTER (WHERE credit_account = 'reversed'), 0),
-           coalesce(sum(CASE WHEN debit_account = 'adjusted' THEN amount WHEN credit_account = 'adjusted' THEN -amount END), 0),
-           coalesce(sum(amount) FILTER (WHERE debit_account = 'written_off'), 0),
-           coalesce(sum(amount) FILTER (WHERE credit_account = 'forfeited'), 0)
-      FROM n GROUP BY program_id, day
-  )
-  UPDATE member_account a SET earned_day = e.day
-    FROM (SELECT member_id, max(day) AS day FROM n WHERE kind = 'earn' GROUP BY member_id) e
-   WHERE a.member_id = e.member_id AND (a.earned_day IS NULL OR a.earned_day < e.day);
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE TRIGGER ledger_entry_rollup AFTER INSERT ON ledger_entry
-  REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION jf_entry_rollup();
+-- Retired: the dashboard rollups were first kept by a statement trigger on ledger_entry; its
+-- query on the transition table cost a credit 10–17% of its database time (bench/README.md,
+-- "dashboard"), so the writers append the deltas themselves (jf_post, ledger_expire_due, events_commit).
+DROP TRIGGER IF EXISTS ledger_entry_rollup ON ledger_entry;
+DROP FUNCTION IF EXISTS jf_entry_rollup();
 
 -- Expiry policy arithmetic, in the program's time zone; at most jf_ts_max() (computed instants
 -- are clamped to what the API can represent).
@@ -218,6 +190,21 @@ BEGIN
           p->>'reason', p->>'reason_code', p->>'reference', p->>'actor', coalesce(p->'metadata', '{}'), p_now,
           p->>'event_id')
   RETURNING * INTO r;
+  -- the dashboard rollups (migration 20261202T000500_dashboard_rollups.sql, docs/ledger.md "Dashboard
+  -- rollups"): the entry's flow into the program's system accounts, on its program-local day,
+  -- appended as a delta (an insert: writes of one program never wait on a shared row)
+  IF p_kind NOT IN ('hold', 'release', 'transfer_out', 'transfer_in') THEN
+    INSERT INTO ledger_daily_delta (program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited)
+    SELECT p_program, (p_now AT TIME ZONE pr.time_zone)::date,
+           CASE WHEN p_debit = 'issued' THEN p_amount ELSE 0 END,
+           CASE WHEN p_credit = 'redeemed' THEN p_amount ELSE 0 END,
+           CASE WHEN p_credit = 'expired' THEN p_amount WHEN p_debit = 'expired' THEN -p_amount ELSE 0 END,
+           CASE WHEN p_credit = 'reversed' THEN p_amount ELSE 0 END,
+           CASE WHEN p_debit = 'adjusted' THEN p_amount WHEN p_credit = 'adjusted' THEN -p_amount ELSE 0 END,
+           CASE WHEN p_debit = 'written_off' THEN p_amount ELSE 0 END,
+           CASE WHEN p_credit = 'forfeited' THEN p_amount ELSE 0 END
+      FROM program pr WHERE pr.id = p_program;
+  END IF;
   RETURN r;
 END $$;
 
@@ -479,7 +466,7 @@ BEGIN
   -- earning is activity; a rule award also tells concurrent evaluations their snapshot is stale
   UPDATE member_account SET balance = balance + v_points, lifetime_earned = lifetime_earned + v_points,
                             last_activity_at = p_now, award_version = award_version + (p ? 'rule_id')::integer,
-                            updated_at = p_now
+                            earned_day = greatest(earned_day, (p_now AT TIME ZONE c.time_zone)::date), updated_at = p_now
    WHERE member_id = c.member_id;
   RETURN jf_new_lot(v_lot, c, e.id, v_points, p_now, v_available, v_expires,
                     CASE WHEN p ? 'expires_at' THEN NULL ELSE jf_policy_cap(c.expiry_policy, c.time_zone, p_now) END);

@@ -425,7 +425,13 @@ BEGIN
                               lot_id, metadata, occurred_at)
     SELECT jf_id('ent'), program_id, member_id, v_txn, 'expire', 'member', 'expired', points, id, '{}', p_now
       FROM upd
-    RETURNING member_id, amount
+    RETURNING program_id, member_id, amount
+  ), roll AS (
+    -- the dashboard rollups: one delta per program of the batch (jf_post does it for single entries)
+    INSERT INTO ledger_daily_delta (program_id, day, expired)
+    SELECT ins.program_id, (p_now AT TIME ZONE pr.time_zone)::date, sum(ins.amount)
+      FROM ins JOIN program pr ON pr.id = ins.program_id
+     GROUP BY ins.program_id, pr.time_zone
   ), acc AS (
     UPDATE member_account a SET balance = a.balance - s.total, lifetime_expired = a.lifetime_expired + s.total,
                                 updated_at = p_now

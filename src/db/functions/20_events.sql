@@ -239,6 +239,8 @@ BEGIN
            lifetime_earned = a.lifetime_earned + CASE WHEN a.held = 0 AND a.debt = 0 THEN (v_m->a.member_id->>1)::bigint ELSE 0 END,
            award_version = a.award_version + (v_m->a.member_id->>2)::bigint,
            last_activity_at = CASE WHEN (v_m->a.member_id->>3)::boolean THEN v_now ELSE a.last_activity_at END,
+           -- the dashboard's earning members (the ledger's jf_credit_locked does the same)
+           earned_day = CASE WHEN (v_m->a.member_id->>1)::bigint > 0 THEN greatest(a.earned_day, (v_now AT TIME ZONE v_tz)::date) ELSE a.earned_day END,
            updated_at = CASE WHEN (v_m->a.member_id->>2)::bigint > 0 THEN v_now ELSE a.updated_at END
       FROM member m
      WHERE a.member_id = ANY (v_members) AND m.id = a.member_id AND m.status <> 'closed'
@@ -277,6 +279,10 @@ BEGIN
     SELECT en.entry_id, v_program, en.member_id, en.txn_id, 'earn', 'issued', 'member', en.points, en.lot_id,
            en.reason, en.external_id, 'rules', jsonb_build_object('rule_ids', en.rule_ids), v_now, en.event_id
       FROM en
+  ), roll AS (
+    -- the ledger's dashboard rollups: the batch's credits as one delta (jf_post does it for single entries)
+    INSERT INTO ledger_daily_delta (program_id, day, issued)
+    SELECT v_program, (v_now AT TIME ZONE v_tz)::date, sum(en.points) FROM en HAVING count(*) > 0
   ), lots AS (
     INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, earned_at, available_at, expires_at, expiry_cap)
     SELECT en.lot_id, v_program, en.member_id, en.entry_id, en.points, en.points, v_now,

@@ -156,12 +156,12 @@ interface MemberRow {
 async function memberFigures(db: Queryable, program: DashboardProgram, now: Date): Promise<MemberRow> {
   // "within 30 days" = on one of the 30 program-local calendar days ending today
   const [row] = await db.query<MemberRow>(
-    `WITH w AS (SELECT ($2::timestamptz AT TIME ZONE $3)::date - 29 AS since)
-     SELECT count(*)::float8 AS total,
-            count(*) FILTER (WHERE a.last_activity_at >= (w.since::timestamp AT TIME ZONE $3))::float8 AS active,
-            count(*) FILTER (WHERE a.earned_day >= w.since)::float8 AS earning,
+    // the boundaries as scalar subqueries: computed once, not once per account
+    `SELECT count(*)::float8 AS total,
+            count(*) FILTER (WHERE a.last_activity_at >= (SELECT ((($2::timestamptz AT TIME ZONE $3)::date - 29)::timestamp AT TIME ZONE $3)))::float8 AS active,
+            count(*) FILTER (WHERE a.earned_day >= (SELECT ($2::timestamptz AT TIME ZONE $3)::date - 29))::float8 AS earning,
             coalesce(sum(a.balance), 0)::text AS balance, coalesce(sum(a.held), 0)::text AS held
-       FROM member_account a, w
+       FROM member_account a
       WHERE a.program_id = $1`,
     [program.id, now.toISOString(), program.time_zone],
   );
