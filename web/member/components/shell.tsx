@@ -1,9 +1,9 @@
 // The frame of every page: a column centred on wide screens (at most 480 px), the page's title,
-// the page, and the tab bar. Without a session it shows the sign-in screen instead.
-import { Button, SpinLoading, TabBar } from 'antd-mobile';
+// the page, and the tab bar (links, so a keyboard reaches them too). Without a session it shows the sign-in screen instead.
+import { Button, SpinLoading } from 'antd-mobile';
 import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Outlet, useMatches, useNavigate } from 'react-router';
+import { Link, Outlet, useMatches, useNavigate } from 'react-router';
 import { useSession } from '../session.ts';
 import { Icon } from './icons.tsx';
 
@@ -60,11 +60,12 @@ export function Shell() {
         <Outlet />
       </main>
       <nav className="m-tabbar" aria-label={t('title')}>
-        <TabBar activeKey={tab ?? null} onChange={(key) => navigate(TABS.find((x) => x.key === key)?.path ?? '/')} safeArea>
-          {TABS.map((x) => (
-            <TabBar.Item key={x.key} icon={<Icon name={x.icon} />} title={t(`tabs.${x.key}`)} />
-          ))}
-        </TabBar>
+        {TABS.map((x) => (
+          <Link key={x.key} to={x.path} className={`m-tab${x.key === tab ? ' m-tab-active' : ''}`} aria-current={x.key === tab ? 'page' : undefined}>
+            <Icon name={x.icon} />
+            <span>{t(`tabs.${x.key}`)}</span>
+          </Link>
+        ))}
       </nav>
     </div>
   );

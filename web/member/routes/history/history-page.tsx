@@ -1,10 +1,11 @@
 // History: every entry, newest first, page by page as the member scrolls, with its kind, signed
 // change, time in the program's time zone and the API's explanation (150 = ¥100 × 1 pt/¥ × 1.5 (金卡)).
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { CapsuleTabs, InfiniteScroll, PullToRefresh } from 'antd-mobile';
+import { InfiniteScroll, PullToRefresh } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
+import { Choice } from '../../components/choice.tsx';
 import { EntryItem } from '../../components/entry-item.tsx';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { useProfile } from '../../components/queries.ts';
@@ -35,11 +36,13 @@ export default function HistoryPage() {
   const items = entries.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <>
-      <CapsuleTabs activeKey={filter} onChange={(key) => setFilter(key as Filter)}>
-        {FILTERS.map((f) => (
-          <CapsuleTabs.Tab key={f} title={t(`filters.${f}`)} />
-        ))}
-      </CapsuleTabs>
+      <Choice
+        label={t('filterLabel')}
+        testId="history-filter"
+        value={filter}
+        options={FILTERS.map((f) => ({ label: t(`filters.${f}`), value: f }))}
+        onChange={setFilter}
+      />
       <PullToRefresh
         onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
         pullingText={t('home:pull')}

@@ -1,7 +1,7 @@
 // Home: the program, the available balance, what expires within 30 days, pending points with the
 // day they become available, a short recent history, and the ways to the history and the calendar.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { List, NoticeBar, PullToRefresh } from 'antd-mobile';
+import { NoticeBar, PullToRefresh } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
@@ -153,21 +153,28 @@ function PendingCard({ profile, pending }: { profile: MeProfile; pending: number
 
 function RecentHistory({ profile }: { profile: MeProfile }) {
   const { t } = useTranslation('home');
-  const navigate = useNavigate();
   const entries = useQuery({
     queryKey: ['me', 'entries', 'recent'],
     queryFn: () => unwrap(memberApi().GET('/v1/me/entries', { params: { query: { limit: RECENT } } })),
   });
   return (
     <>
-      <List className="m-list" mode="card">
-        <List.Item onClick={() => navigate('/history')} arrowIcon description={t('historyHint')}>
-          {t('history')}
-        </List.Item>
-        <List.Item onClick={() => navigate('/expiry')} arrowIcon description={t('calendarHint')}>
-          {t('calendar')}
-        </List.Item>
-      </List>
+      <div className="m-card m-shortcuts">
+        <Link to="/history" className="m-shortcut">
+          <span>
+            <span className="m-shortcut-title">{t('history')}</span>
+            <span className="m-muted">{t('historyHint')}</span>
+          </span>
+          <span aria-hidden="true">›</span>
+        </Link>
+        <Link to="/expiry" className="m-shortcut">
+          <span>
+            <span className="m-shortcut-title">{t('calendar')}</span>
+            <span className="m-muted">{t('calendarHint')}</span>
+          </span>
+          <span aria-hidden="true">›</span>
+        </Link>
+      </div>
       <section className="m-card" aria-labelledby="recent-title">
         <h2 id="recent-title" className="m-h2">
           {t('recent')}
