@@ -16,6 +16,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,11 +58,12 @@ export async function launchBrowser(): Promise<Browser> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `node web/build.ts --if-stale`, serialised across test processes by a lock directory (mkdir is
- * atomic); a lock older than 5 minutes is a crashed build's and is taken over.
+ * Runs `work` holding a lock directory under the temporary directory (mkdir is atomic), so test
+ * processes run side by side do it one at a time; a lock older than 5 minutes is a crashed
+ * process's and is taken over.
  */
-export async function buildWebIfStale(): Promise<void> {
-  const lock = join(tmpdir(), 'jifen-web-build.lock');
+async function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), `${name}.lock`);
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
     try {
@@ -74,18 +76,75 @@ export async function buildWebIfStale(): Promise<void> {
       } catch {
         // released meanwhile
       }
-      if (Date.now() > deadline) throw new Error(`web build lock ${lock} held for too long`);
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held for too long`);
       await sleep(200);
     }
   }
   try {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'web', 'build.ts'), '--if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`node web/build.ts --if-stale failed:\n${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`);
+    return await work();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** `node web/build.ts --if-stale`, one test process at a time. */
+export async function buildWebIfStale(): Promise<void> {
+  await withLock('jifen-web-build', async () => {
+    try {
+      execFileSync(process.execPath, [join(REPO_ROOT, 'web', 'build.ts'), '--if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { stdout?: Buffer; stderr?: Buffer };
+      throw new Error(`node web/build.ts --if-stale failed:\n${e.stderr?.toString() ?? ''}${e.stdout?.toString() ?? ''}`);
+    }
+  });
+}
+
+/** The environment of the tests' servers (besides the data and web directories). */
+const SERVER_ENV = {
+  JIFEN_DEMO: 'true',
+  JIFEN_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
+  JIFEN_BOOTSTRAP_OWNER_PASSWORD: OWNER_PASSWORD,
+  JIFEN_BOOTSTRAP_OWNER_EMAIL: OWNER_EMAIL,
+  // the tests sign in and make many requests from one address
+  JIFEN_RATE_LIMIT_API_KEY: '0',
+  JIFEN_RATE_LIMIT_MEMBER: '0',
+};
+
+/**
+ * A database with the demo seeded, as a first start makes it, copied into `into`. Seeding takes
+ * from seconds to a minute on a busy machine, so the browser test files share one seeded PGlite
+ * directory, made once per day (the demo's history ends at the day it is seeded) and per version
+ * of src/ (a hash of every file in it, so a change to the migrations, the demo or the bootstrap
+ * makes a new one): a server starts on it, seeds, and stops cleanly, then each file copies it.
+ */
+export async function seededDataDir(into: string): Promise<void> {
+  const hash = createHash('sha256').update(JSON.stringify(SERVER_ENV)).update(new Date().toISOString().slice(0, 10));
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(path.slice(REPO_ROOT.length)).update(readFileSync(path));
+    }
+  };
+  walk(join(REPO_ROOT, 'src'));
+  const template = join(tmpdir(), `jifen-browser-db-${hash.digest('hex').slice(0, 16)}`);
+  await withLock('jifen-browser-db', async () => {
+    if (existsSync(join(template, 'seeded'))) return;
+    rmSync(template, { recursive: true, force: true });
+    const server = await startServer({ ...SERVER_ENV, JIFEN_DATA_DIR: join(template, 'db'), JIFEN_WEB_DIR: 'none' }, { timeoutMs: 300_000 });
+    const killer = setTimeout(() => void server.kill('SIGKILL'), 30_000);
+    const exit = await server.kill('SIGTERM');
+    clearTimeout(killer);
+    if (exit.code !== 0) throw new Error(`the server seeding ${template} did not stop cleanly (${exit.signal ?? exit.code}):\n${server.stderr()}`);
+    writeFileSync(join(template, 'seeded'), `${new Date().toISOString()}\n`);
+    // older ones (another day, another version of src/), unless one may still be being copied
+    for (const name of readdirSync(tmpdir())) {
+      const old = join(tmpdir(), name);
+      if (name.startsWith('jifen-browser-db-') && old !== template && Date.now() - statSync(old).mtimeMs > 10 * 60_000)
+        rmSync(old, { recursive: true, force: true });
+    }
+  });
+  cpSync(join(template, 'db'), into, { recursive: true });
 }
 
 /**
@@ -181,17 +240,8 @@ export function createHarness(): { harness: Harness; start: () => Promise<void>;
     requireChromium();
     const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
     const webDir = await webSnapshot(join(dataDir, 'web'));
-    const server = await startServer({
-      JIFEN_DATA_DIR: join(dataDir, 'db'),
-      JIFEN_WEB_DIR: webDir,
-      JIFEN_DEMO: 'true',
-      JIFEN_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-      JIFEN_BOOTSTRAP_OWNER_PASSWORD: OWNER_PASSWORD,
-      JIFEN_BOOTSTRAP_OWNER_EMAIL: OWNER_EMAIL,
-      // the tests sign in and make many requests from one address
-      JIFEN_RATE_LIMIT_API_KEY: '0',
-      JIFEN_RATE_LIMIT_MEMBER: '0',
-    });
+    await seededDataDir(join(dataDir, 'db'));
+    const server = await startServer({ ...SERVER_ENV, JIFEN_DATA_DIR: join(dataDir, 'db'), JIFEN_WEB_DIR: webDir }, { timeoutMs: 300_000 });
     let browser: Browser;
     try {
       browser = await launchBrowser();
