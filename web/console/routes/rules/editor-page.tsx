@@ -84,6 +84,14 @@ function RuleEditorPageContent() {
   return <Editor key={`${ruleId ?? 'new'}-${rule.data?.versions.length ?? 0}`} program={program} rule={rule.data} eventTypes={eventTypes.data.data} />;
 }
 
+/** ¥, $, HK$: the currency's symbol in the viewer's locale. */
+function currencySymbol(currency: string, locale: Locale): string {
+  return (
+    new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol' }).formatToParts(0).find((p) => p.type === 'currency')
+      ?.value ?? currency
+  );
+}
+
 /** The definition to edit: the latest version (a future one included, so an announced change is edited, not lost). */
 function baseDefinition(rule: Rule | undefined): RuleDefinition {
   return rule?.versions[0]?.definition ?? defaultDefinition();
@@ -130,7 +138,13 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
     const out = new Map<string, FieldOption>();
     for (const type of triggers) {
       for (const f of dataFields(eventTypes.find((e) => e.type === type)?.schema)) {
-        if (!out.has(f.path)) out.set(f.path, { path: f.path, type: f.type, label: f.name === 'amount' ? t('fields.amount') : f.name });
+        if (!out.has(f.path))
+          out.set(f.path, {
+            path: f.path,
+            type: f.type,
+            label: f.name === 'amount' ? t('fields.amount') : f.name,
+            money: f.type === 'number' && (f.name === 'amount' || /minor units/i.test(f.description ?? '')),
+          });
       }
     }
     for (const [path, type] of [
@@ -349,6 +363,7 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
                             onChange={(tree) => setCondition({ mode: 'builder', tree })}
                             fields={fields}
                             disabled={!canWrite}
+                            money={{ minorUnits: minor, symbol: currencySymbol(program.currency, locale) }}
                           />
                         ) : null,
                     },

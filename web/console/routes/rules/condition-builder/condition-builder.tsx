@@ -2,7 +2,7 @@
 // operator + value. It edits a ConditionGroup (logic.ts); the rule editor turns it into JSONLogic.
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import { Button, Card, Input, Radio, Select, Space, Typography } from 'antd';
-import { useCallback, useEffect, useId, useState } from 'react';
+import { createContext, useCallback, useContext, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import {
   type ConditionGroup,
@@ -22,6 +22,8 @@ export interface FieldOption {
   path: string;
   label: string;
   type: FieldType;
+  /** An amount in minor units (event.data.amount): typed in currency units (¥3 → 300), stored as the engine compares it. */
+  money?: boolean;
 }
 
 interface Props {
@@ -29,19 +31,25 @@ interface Props {
   onChange: (tree: ConditionGroup) => void;
   fields: FieldOption[];
   disabled?: boolean;
+  /** Minor units in one currency unit (100 for CNY) and its symbol, for money fields. */
+  money?: { minorUnits: number; symbol: string };
 }
 
-export function ConditionBuilder({ value, onChange, fields, disabled }: Props) {
+const MoneyContext = createContext<{ minorUnits: number; symbol: string } | undefined>(undefined);
+
+export function ConditionBuilder({ value, onChange, fields, disabled, money }: Props) {
   const listId = useId();
   return (
-    <div data-testid="condition-builder">
-      <datalist id={listId}>
-        {fields.map((f) => (
-          <option key={f.path} value={f.path} label={f.label} />
-        ))}
-      </datalist>
-      <GroupEditor group={value} onChange={onChange} fields={fields} listId={listId} disabled={disabled} depth={0} />
-    </div>
+    <MoneyContext.Provider value={money}>
+      <div data-testid="condition-builder">
+        <datalist id={listId}>
+          {fields.map((f) => (
+            <option key={f.path} value={f.path} label={f.label} />
+          ))}
+        </datalist>
+        <GroupEditor group={value} onChange={onChange} fields={fields} listId={listId} disabled={disabled} depth={0} />
+      </div>
+    </MoneyContext.Provider>
   );
 }
 
@@ -223,29 +231,54 @@ function RowEditor({
           })
         }
       />
-      {VALUELESS.has(row.operator) ? null : <ValueEditor row={row} type={type} onChange={(value) => onChange({ ...row, value })} disabled={disabled} />}
+      {VALUELESS.has(row.operator) ? null : (
+        <ValueEditor row={row} type={type} money={known?.money} onChange={(value) => onChange({ ...row, value })} disabled={disabled} />
+      )}
       {known && known.label !== known.path.split('.').pop() ? <Typography.Text type="secondary">{known.label}</Typography.Text> : null}
       {disabled ? null : <Button aria-label={t('condition.removeRow')} icon={<DeleteOutlined />} onClick={onRemove} />}
     </Space>
   );
 }
 
-const text = (v: Scalar | undefined) => (v === null || v === undefined ? '' : String(v));
-const formatList = (list: Scalar[]) => list.map(text).join(', ');
+const plain = (v: Scalar | undefined) => (v === null || v === undefined ? '' : String(v));
 
-function ValueEditor({ row, type, onChange, disabled }: { row: ConditionRow; type: FieldType; onChange: (v: Scalar | Scalar[]) => void; disabled?: boolean }) {
+function ValueEditor({
+  row,
+  type,
+  money: isMoney,
+  onChange,
+  disabled,
+}: {
+  row: ConditionRow;
+  type: FieldType;
+  money?: boolean;
+  onChange: (v: Scalar | Scalar[]) => void;
+  disabled?: boolean;
+}) {
   const { t } = useTranslation('rules');
+  const currency = useContext(MoneyContext);
+  const minor = isMoney && currency ? currency.minorUnits : undefined;
+  const prefix = minor ? currency?.symbol : undefined;
   const scalarType: FieldType = type === 'array' ? 'string' : type;
-  const parseScalar = useCallback((s: string) => parseValue(s, scalarType), [scalarType]);
+  // a money field's number is typed in currency units and kept in minor units
+  const parseScalar = useCallback(
+    (s: string) => {
+      const v = parseValue(s, scalarType);
+      return minor && typeof v === 'number' ? Math.round(v * minor) : v;
+    },
+    [scalarType, minor],
+  );
+  const text = useCallback((v: Scalar | undefined) => (minor && typeof v === 'number' ? String(v / minor) : plain(v)), [minor]);
   const parseList = useCallback(
     (s: string) =>
       s
         .split(/[,，]/)
         .map((x) => x.trim())
         .filter((x) => x !== '')
-        .map((x) => parseValue(x, scalarType)),
-    [scalarType],
+        .map(parseScalar),
+    [parseScalar],
   );
+  const formatList = useCallback((list: Scalar[]) => list.map(text).join(', '), [text]);
   if (type === 'boolean' && !Array.isArray(row.value)) {
     return (
       <Select
@@ -272,6 +305,7 @@ function ValueEditor({ row, type, onChange, disabled }: { row: ConditionRow; typ
           value={low ?? null}
           parse={parseScalar}
           format={text}
+          prefix={prefix}
           disabled={disabled}
           onChange={(v) => onChange([v, high ?? null])}
         />
@@ -282,6 +316,7 @@ function ValueEditor({ row, type, onChange, disabled }: { row: ConditionRow; typ
           value={high ?? null}
           parse={parseScalar}
           format={text}
+          prefix={prefix}
           disabled={disabled}
           onChange={(v) => onChange([low ?? null, v])}
         />
@@ -298,6 +333,7 @@ function ValueEditor({ row, type, onChange, disabled }: { row: ConditionRow; typ
         value={Array.isArray(row.value) ? row.value : [row.value]}
         parse={parseList}
         format={formatList}
+        prefix={prefix}
         disabled={disabled}
         onChange={onChange}
       />
@@ -310,6 +346,7 @@ function ValueEditor({ row, type, onChange, disabled }: { row: ConditionRow; typ
       value={Array.isArray(row.value) ? (row.value[0] ?? null) : row.value}
       parse={parseScalar}
       format={text}
+      prefix={prefix}
       disabled={disabled}
       onChange={onChange}
     />
@@ -327,6 +364,7 @@ function TextValue<V>({
   disabled,
   width = 160,
   placeholder,
+  prefix,
 }: {
   label: string;
   testId: string;
@@ -337,6 +375,7 @@ function TextValue<V>({
   disabled?: boolean;
   width?: number;
   placeholder?: string;
+  prefix?: string;
 }) {
   const [draft, setDraft] = useState(() => format(value));
   const shown = format(value);
@@ -352,6 +391,7 @@ function TextValue<V>({
       value={draft}
       disabled={disabled}
       placeholder={placeholder}
+      prefix={prefix}
       onChange={(e) => {
         setDraft(e.target.value);
         onChange(parse(e.target.value));
