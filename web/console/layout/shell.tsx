@@ -201,10 +201,9 @@ export function Shell() {
             </Dropdown>
           </Space>
         </Layout.Header>
+        {/* antd's Content is the page's <main> landmark: no second one inside it */}
         <Layout.Content style={{ padding: 24 }}>
-          <main>
-            <Suspense fallback={<PageLoading />}>{content}</Suspense>
-          </main>
+          <Suspense fallback={<PageLoading />}>{content}</Suspense>
         </Layout.Content>
       </Layout>
     </Layout>
