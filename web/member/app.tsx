@@ -4,6 +4,7 @@ import { QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-qu
 import { ConfigProvider } from 'antd-mobile';
 import enUS from 'antd-mobile/es/locales/en-US';
 import zhCN from 'antd-mobile/es/locales/zh-CN';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { createBrowserRouter, type RouteObject, RouterProvider } from 'react-router';
 import { ApiError } from '../shared/api.ts';
@@ -57,7 +58,10 @@ export const routes: RouteObject[] = [
 const router = createBrowserRouter(routes, { basename: '/m' });
 
 export function App() {
-  const { i18n } = useTranslation();
+  const { t, i18n } = useTranslation('member');
+  useEffect(() => {
+    document.title = t('title');
+  }, [t, i18n.language]);
   return (
     <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN}>
       <QueryClientProvider client={queryClient}>
