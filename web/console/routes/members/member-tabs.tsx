@@ -244,6 +244,7 @@ export function ForecastTab({ memberId }: { memberId: string }) {
         ]}
         expandable={{
           rowExpandable: () => true,
+          columnTitle: t('forecast.days'),
           expandedRowRender: (m) => (
             <Space wrap>
               {(f?.by_date ?? [])
