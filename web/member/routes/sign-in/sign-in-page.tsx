@@ -2,11 +2,12 @@
 // that carries their token; a refused token says to reopen it there. On a server running the demo,
 // a visitor picks a demo member instead (GET /v1/demo/members, POST /v1/demo/member-token).
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Button, ErrorBlock, Tabs, Toast } from 'antd-mobile';
+import { Button, ErrorBlock, Toast } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatPoints } from '../../../shared/format.ts';
+import { Choice } from '../../components/choice.tsx';
 import { describeError, ErrorView } from '../../components/feedback.tsx';
 import { LanguageSwitch } from '../../components/language-switch.tsx';
 import { useLocale } from '../../components/queries.ts';
@@ -65,11 +66,13 @@ function DemoSignIn() {
         {t('demoTitle')}
       </h2>
       <p className="m-muted">{t('demoHint')}</p>
-      <Tabs activeKey={list.program.id} onChange={(key) => setProgramId(key)}>
-        {list.programs.map((p) => (
-          <Tabs.Tab key={p.id} title={p.name} />
-        ))}
-      </Tabs>
+      <Choice
+        label={t('programLabel')}
+        testId="demo-programs"
+        value={list.program.id}
+        options={list.programs.map((p) => ({ label: p.name, value: p.id }))}
+        onChange={setProgramId}
+      />
       <ul className="m-members" aria-busy={members.isFetching}>
         {list.data.map((m) => (
           <li key={m.id}>
