@@ -118,17 +118,17 @@ export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes:
       const idParams = Object.keys(params).filter((k) => k.endsWith('Id'));
       const lastParam = idParams[idParams.length - 1];
       const resourceType = cfg.resource ?? (lastParam ? paramResource(lastParam) : typeof answer?.object === 'string' ? answer.object : 'unknown');
+      // a resolver's null means none; undefined, that it does not know
+      const declaredId = cfg.resourceId?.(request, answer);
       const resourceId =
-        cfg.resourceId?.(request, answer) ??
-        (lastParam && paramResource(lastParam) === resourceType ? params[lastParam] : undefined) ??
-        (typeof answer?.id === 'string' ? answer.id : null);
+        declaredId !== undefined
+          ? declaredId
+          : ((lastParam && paramResource(lastParam) === resourceType ? params[lastParam] : undefined) ?? (typeof answer?.id === 'string' ? answer.id : null));
+      const declaredProgram = params.programId ?? (await cfg.programId?.(request, answer, before));
       const programId =
-        params.programId ??
-        (await cfg.programId?.(request, answer, before)) ??
-        programIn(answer) ??
-        programIn(before) ??
-        request.member?.programId ??
-        (resourceType === 'program' ? resourceId : null);
+        declaredProgram !== undefined
+          ? declaredProgram
+          : (programIn(answer) ?? programIn(before) ?? request.member?.programId ?? (resourceType === 'program' ? resourceId : null));
       const actor = actorOf(request);
       await recordChange(db, {
         at: clock.now(),
