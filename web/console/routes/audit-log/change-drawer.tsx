@@ -132,7 +132,7 @@ function ChangeDetail({ change }: { change: Change }) {
           rowKey="path"
           pagination={false}
           dataSource={shown}
-          onRow={(f) => ({ style: { background: ROW_BACKGROUND[f.kind] }, 'data-kind': f.kind }) as React.HTMLAttributes<HTMLElement>}
+          onRow={(f) => ({ style: { background: hasBefore ? ROW_BACKGROUND[f.kind] : undefined }, 'data-kind': f.kind }) as React.HTMLAttributes<HTMLElement>}
           columns={[
             {
               title: t('drawer.field'),
@@ -140,7 +140,7 @@ function ChangeDetail({ change }: { change: Change }) {
               render: (path: string, f) => (
                 <Space size={4}>
                   <Typography.Text code>{path}</Typography.Text>
-                  {f.kind !== 'same' ? <Tag>{t(`drawer.kinds.${f.kind}`)}</Tag> : null}
+                  {hasBefore && f.kind !== 'same' ? <Tag>{t(`drawer.kinds.${f.kind}`)}</Tag> : null}
                 </Space>
               ),
             },
