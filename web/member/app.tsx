@@ -59,9 +59,10 @@ const router = createBrowserRouter(routes, { basename: '/m' });
 
 export function App() {
   const { t, i18n } = useTranslation('member');
+  const title = t('title');
   useEffect(() => {
-    document.title = t('title');
-  }, [t, i18n.language]);
+    document.title = title;
+  }, [title]);
   return (
     <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN}>
       <QueryClientProvider client={queryClient}>
