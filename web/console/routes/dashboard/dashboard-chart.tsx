@@ -99,7 +99,7 @@ export default function DashboardChart({ daily }: { daily: DailyPoint[] }) {
           data: daily.map((d) => d[s.key]),
           itemStyle: { color: s.color },
           showSymbol: false,
-          smooth: s.type === 'line',
+          smooth: false,
         })),
       },
       { notMerge: true },
