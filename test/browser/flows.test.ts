@@ -14,7 +14,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
-import { expectCount, expectText, expectValue, OWNER_EMAIL, OWNER_PASSWORD, PHONE, SKIP, screenshot, settle, useHarness } from './harness.ts';
+import {
+  expectCount,
+  expectText,
+  expectValue,
+  type Harness,
+  type Locale,
+  OWNER_EMAIL,
+  OWNER_PASSWORD,
+  PHONE,
+  SKIP,
+  SKIP_POSTGRES,
+  screenshot,
+  settle,
+  useHarness,
+} from './harness.ts';
 import { memberToken, signIn, signInContext } from './session.ts';
 
 const PROGRAM = 'prg_demo';
@@ -25,85 +39,106 @@ interface DemoMember {
   name: string | null;
 }
 
+interface Owner {
+  context: BrowserContext;
+  csrf: string;
+}
+
+/** The owner signed in (through the API, into a context of their own), and the demo's first members. */
+async function signInOwner(h: Harness): Promise<{ owner: Owner; members: DemoMember[] }> {
+  const context = await h.newContext();
+  const owner = { context, csrf: await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD) };
+  const list = await h.api('GET', `/v1/programs/${PROGRAM}/members?limit=50`);
+  assert.equal(list.status, 200, list.text);
+  const members = list.json.data as DemoMember[];
+  assert.ok(members.length >= 3, 'the demo has members');
+  return { owner, members };
+}
+
+/** Creates a console user as the owner does, with one role in the demo program. */
+async function createUser(owner: Owner, email: string, role: string, password: string): Promise<void> {
+  const response = await owner.context.request.post('/v1/console/users', {
+    headers: { 'x-csrf-token': owner.csrf, 'idempotency-key': randomUUID() },
+    data: { email, name: `${role} (browser test)`, roles: [{ program_id: PROGRAM, role }], password },
+  });
+  assert.equal(response.status(), 201, await response.text());
+}
+
+async function availableOf(h: Harness, memberId: string): Promise<number> {
+  const balance = await h.api('GET', `/v1/members/${memberId}/balance`);
+  assert.equal(balance.status, 200, balance.text);
+  return balance.json.available as number;
+}
+
+/**
+ * An operator signs in on the sign-in page, finds the member by their external id, adjusts their
+ * points with a note; the console and the API show the new balance, and so does the member
+ * centre, with the note as the entry's explanation.
+ */
+async function operatorAdjusts(h: Harness, owner: Owner, member: DemoMember, locale: Locale) {
+  const password = 'operator-password-1';
+  await createUser(owner, 'operator@jifen.local', 'operator', password);
+  const start = await availableOf(h, member.id);
+  const note = `门店补偿：咖啡洒了 ${randomUUID().slice(0, 8)}`;
+
+  const watched = await h.open('/console/', { locale });
+  const { page } = watched;
+  await page.waitForURL(/\/console\/sign-in/);
+  await signIn(page, 'operator@jifen.local', password);
+
+  await page.goto(`/console/${PROGRAM}/members`);
+  await page.getByTestId('member-search').locator('input').fill(member.external_id);
+  await page.getByTestId('member-search').locator('input').press('Enter');
+  const table = page.getByTestId('members-table');
+  await expectCount(table.locator('tbody tr:not(.ant-table-measure-row)'), 1);
+  await table.getByRole('link').first().click();
+  await page.waitForURL(new RegExp(`/console/${PROGRAM}/members/${member.id}$`));
+  await settle(page);
+  await expectText(page.getByTestId('balance-available'), start.toLocaleString(locale));
+
+  await page.getByTestId('adjust-button').click();
+  await page.getByTestId('adjust-points').fill('1234');
+  await page.getByTestId('adjust-note').fill(note);
+  await page.getByTestId('adjust-submit').click();
+  const expected = start + 1234;
+  await expectText(page.getByTestId('balance-available'), expected.toLocaleString(locale));
+  await screenshot(page, `flow-console-member-adjusted-${h.label}-${locale}`);
+  assert.equal(await availableOf(h, member.id), expected);
+  assert.deepEqual(watched.errors, []);
+
+  // the member opens the member centre from the merchant's app
+  const token = await memberToken(h, PROGRAM, member.id);
+  const phone = await h.open(`/m/#token=${token}`, { locale, viewport: PHONE });
+  await expectText(phone.page.getByTestId('balance-available'), expected.toLocaleString(locale));
+  await phone.page.goto('/m/history');
+  const latest = phone.page.getByTestId('history-item').first();
+  await expectText(latest, note);
+  await expectText(latest, `+${(1234).toLocaleString(locale)}`);
+  await screenshot(phone.page, `flow-member-history-adjusted-${h.label}-${locale}`);
+  assert.deepEqual(phone.errors, []);
+  await watched.context.close();
+  await phone.context.close();
+}
+
 describe('people using the console and the member centre', { skip: SKIP }, () => {
   const h = useHarness();
-  let owner: { context: BrowserContext; csrf: string };
+  let owner: Owner;
   let members: DemoMember[] = [];
 
-  /** Creates a console user as the owner does, with one role in the demo program. */
-  async function createUser(email: string, role: string, password: string): Promise<void> {
-    const response = await owner.context.request.post('/v1/console/users', {
-      headers: { 'x-csrf-token': owner.csrf, 'idempotency-key': randomUUID() },
-      data: { email, name: `${role} (browser test)`, roles: [{ program_id: PROGRAM, role }], password },
-    });
-    assert.equal(response.status(), 201, await response.text());
-  }
-
-  async function available(memberId: string): Promise<number> {
-    const balance = await h.api('GET', `/v1/members/${memberId}/balance`);
-    assert.equal(balance.status, 200, balance.text);
-    return balance.json.available as number;
-  }
+  const available = (memberId: string) => availableOf(h, memberId);
 
   before(async () => {
-    const context = await h.newContext();
-    owner = { context, csrf: await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD) };
-    const list = await h.api('GET', `/v1/programs/${PROGRAM}/members?limit=50`);
-    assert.equal(list.status, 200, list.text);
-    members = list.json.data;
-    assert.ok(members.length >= 3, 'the demo has members');
+    ({ owner, members } = await signInOwner(h));
   });
 
   test('an operator finds a member and adjusts their points; the member centre shows the new balance and why', async () => {
-    const member = members[0]!;
-    const password = 'operator-password-1';
-    await createUser('operator@jifen.local', 'operator', password);
-    const start = await available(member.id);
-    const note = `门店补偿：咖啡洒了 ${randomUUID().slice(0, 8)}`;
-
-    const watched = await h.open('/console/', { locale: 'zh-CN' });
-    const { page } = watched;
-    await page.waitForURL(/\/console\/sign-in/);
-    await signIn(page, 'operator@jifen.local', password);
-
-    await page.goto(`/console/${PROGRAM}/members`);
-    await page.getByTestId('member-search').locator('input').fill(member.external_id);
-    await page.getByTestId('member-search').locator('input').press('Enter');
-    const table = page.getByTestId('members-table');
-    await expectCount(table.locator('tbody tr:not(.ant-table-measure-row)'), 1);
-    await table.getByRole('link').first().click();
-    await page.waitForURL(new RegExp(`/console/${PROGRAM}/members/${member.id}$`));
-    await settle(page);
-    await expectText(page.getByTestId('balance-available'), start.toLocaleString('zh-CN'));
-
-    await page.getByTestId('adjust-button').click();
-    await page.getByTestId('adjust-points').fill('1234');
-    await page.getByTestId('adjust-note').fill(note);
-    await page.getByTestId('adjust-submit').click();
-    const expected = start + 1234;
-    await expectText(page.getByTestId('balance-available'), expected.toLocaleString('zh-CN'));
-    await screenshot(page, 'flow-console-member-adjusted-zh-CN');
-    assert.equal(await available(member.id), expected);
-    assert.deepEqual(watched.errors, []);
-
-    // the member opens the member centre from the merchant's app
-    const token = await memberToken(h, PROGRAM, member.id);
-    const phone = await h.open(`/m/#token=${token}`, { locale: 'zh-CN', viewport: PHONE });
-    await expectText(phone.page.getByTestId('balance-available'), expected.toLocaleString('zh-CN'));
-    await phone.page.goto('/m/history');
-    const latest = phone.page.getByTestId('history-item').first();
-    await expectText(latest, note);
-    await expectText(latest, `+${(1234).toLocaleString('zh-CN')}`);
-    await screenshot(phone.page, 'flow-member-history-adjusted-zh-CN');
-    assert.deepEqual(phone.errors, []);
-    await watched.context.close();
-    await phone.context.close();
+    await operatorAdjusts(h, owner, members[0]!, 'zh-CN');
   });
 
   test('a viewer has no adjust button, and the API refuses the adjustment the page sends anyway', async () => {
     const member = members[1]!;
     const password = 'viewer-password-12';
-    await createUser('viewer@jifen.local', 'viewer', password);
+    await createUser(owner, 'viewer@jifen.local', 'viewer', password);
     const start = await available(member.id);
 
     const watched = await h.open('/console/sign-in', { locale: 'en' });
@@ -191,5 +226,18 @@ describe('people using the console and the member centre', { skip: SKIP }, () =>
     assert.deepEqual(small, [], 'an order of ¥1 does not');
     assert.deepEqual(watched.errors, []);
     await page.close();
+  });
+});
+
+describe('on PostgreSQL: an operator adjusts points and the member centre shows them', { skip: SKIP_POSTGRES }, () => {
+  const h = useHarness({ postgres: true });
+  let owner: Owner;
+  let members: DemoMember[] = [];
+  before(async () => {
+    ({ owner, members } = await signInOwner(h));
+  });
+
+  test('the same flow, in English, on a PostgreSQL server', async () => {
+    await operatorAdjusts(h, owner, members[0]!, 'en');
   });
 });

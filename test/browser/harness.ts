@@ -16,13 +16,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { openDb } from '../../src/db/db.ts';
+import { TEST_DATABASE_URL } from '../helpers/db.ts';
 import { httpRequest, REPO_ROOT, type RequestOptions, type StartedServer, startServer } from '../helpers/server-process.ts';
 
 export const CHROMIUM = process.env.JIFEN_CHROMIUM ?? '/usr/bin/chromium';
@@ -130,12 +132,23 @@ export async function seededDataDir(into: string): Promise<void> {
   const template = join(tmpdir(), `jifen-browser-db-${hash.digest('hex').slice(0, 16)}`);
   await withLock('jifen-browser-db', async () => {
     if (existsSync(join(template, 'seeded'))) return;
-    rmSync(template, { recursive: true, force: true });
-    const server = await startServer({ ...SERVER_ENV, JIFEN_DATA_DIR: join(template, 'db'), JIFEN_WEB_DIR: 'none' }, { timeoutMs: 300_000 });
-    const killer = setTimeout(() => void server.kill('SIGKILL'), 30_000);
-    const exit = await server.kill('SIGTERM');
-    clearTimeout(killer);
-    if (exit.code !== 0) throw new Error(`the server seeding ${template} did not stop cleanly (${exit.signal ?? exit.code}):\n${server.stderr()}`);
+    for (let attempt = 1; ; attempt++) {
+      rmSync(template, { recursive: true, force: true });
+      const server = await startServer(
+        { ...SERVER_ENV, JIFEN_DATA_DIR: join(template, 'db'), JIFEN_WEB_DIR: 'none', LOG_LEVEL: 'info' },
+        { timeoutMs: 300_000 },
+      );
+      const killer = setTimeout(() => void server.kill('SIGKILL'), 30_000);
+      const exit = await server.kill('SIGTERM');
+      clearTimeout(killer);
+      if (exit.code === 0) break;
+      // a copy of a database that was not closed may be incomplete: seed it again, once
+      if (attempt === 2) {
+        throw new Error(
+          `the server seeding ${template} did not stop cleanly (${exit.signal ?? exit.code}):\n${server.stderr()}${server.stdout().slice(-2000)}`,
+        );
+      }
+    }
     writeFileSync(join(template, 'seeded'), `${new Date().toISOString()}\n`);
     // older ones (another day, another version of src/), unless one may still be being copied
     for (const name of readdirSync(tmpdir())) {
@@ -187,6 +200,22 @@ export function missingAssets(webDir: string): string[] {
   return [...new Set(missing)];
 }
 
+/** A new, empty database on the PostgreSQL server at TEST_DATABASE_URL (the server migrates and seeds it). */
+async function createDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `jifen_browser_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = await openDb({ databaseUrl: TEST_DATABASE_URL, poolSize: 1 });
+  await admin.exec(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.close();
+    },
+  };
+}
+
 /** What went wrong in a page: console errors, uncaught exceptions, i18n keys missing. */
 export interface Watched {
   page: Page;
@@ -205,6 +234,8 @@ export interface OpenOptions {
 }
 
 export interface Harness {
+  /** Which database the server runs on: 'pglite' or 'postgres'. */
+  readonly label: 'pglite' | 'postgres';
   readonly url: string;
   readonly server: StartedServer;
   readonly browser: Browser;
@@ -222,16 +253,24 @@ export interface Harness {
  * Registers before/after hooks (call inside a describe) that start a server and a browser for the
  * suite; the returned object is usable inside tests.
  */
-export function useHarness(): Harness {
-  const { harness, start, stop } = createHarness();
+export interface HarnessOptions {
+  /** On a database of its own on the PostgreSQL server at TEST_DATABASE_URL (dropped afterwards) instead of PGlite. */
+  postgres?: boolean;
+}
+
+/** node:test's skip option for a suite on PostgreSQL: a reason when TEST_DATABASE_URL=none. */
+export const SKIP_POSTGRES: string | false = SKIP || (TEST_DATABASE_URL === 'none' ? 'TEST_DATABASE_URL=none' : false);
+
+export function useHarness(options: HarnessOptions = {}): Harness {
+  const { harness, start, stop } = createHarness(options);
   before(start);
   after(stop);
   return harness;
 }
 
 /** The harness with explicit start and stop (for scripts; tests use useHarness). */
-export function createHarness(): { harness: Harness; start: () => Promise<void>; stop: () => Promise<void> } {
-  let state: { server: StartedServer; browser: Browser; dataDir: string } | undefined;
+export function createHarness(options: HarnessOptions = {}): { harness: Harness; start: () => Promise<void>; stop: () => Promise<void> } {
+  let state: { server: StartedServer; browser: Browser; dataDir: string; dropDatabase?: () => Promise<void> } | undefined;
   const need = () => {
     if (!state) throw new Error('the harness did not start (see the before hook)');
     return state;
@@ -240,27 +279,40 @@ export function createHarness(): { harness: Harness; start: () => Promise<void>;
     requireChromium();
     const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
     const webDir = await webSnapshot(join(dataDir, 'web'));
-    await seededDataDir(join(dataDir, 'db'));
-    const server = await startServer({ ...SERVER_ENV, JIFEN_DATA_DIR: join(dataDir, 'db'), JIFEN_WEB_DIR: webDir }, { timeoutMs: 300_000 });
+    let database: { url: string; drop: () => Promise<void> } | undefined;
+    if (options.postgres) database = await createDatabase();
+    else await seededDataDir(join(dataDir, 'db'));
+    let server: StartedServer;
+    try {
+      server = await startServer(
+        { ...SERVER_ENV, JIFEN_DATA_DIR: join(dataDir, 'db'), JIFEN_WEB_DIR: webDir, DATABASE_URL: database?.url },
+        { timeoutMs: 300_000 },
+      );
+    } catch (err) {
+      await database?.drop();
+      throw err;
+    }
     let browser: Browser;
     try {
       browser = await launchBrowser();
     } catch (err) {
       await server.kill('SIGKILL');
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       throw err;
     }
-    state = { server, browser, dataDir };
+    state = { server, browser, dataDir, dropDatabase: database?.drop };
   };
   const stop = async () => {
     if (!state) return;
-    const { browser, server, dataDir } = state;
+    const { browser, server, dataDir, dropDatabase } = state;
     state = undefined;
     await browser.close().catch(() => {});
     // a graceful stop, and no waiting for ever on one
     const killer = setTimeout(() => void server.kill('SIGKILL'), 10_000);
     await server.kill('SIGTERM');
     clearTimeout(killer);
+    await dropDatabase?.();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
@@ -292,6 +344,7 @@ export function createHarness(): { harness: Harness; start: () => Promise<void>;
   };
 
   const harness: Harness = {
+    label: options.postgres ? 'postgres' : 'pglite',
     get url() {
       return need().server.url;
     },
