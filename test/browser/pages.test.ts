@@ -81,7 +81,7 @@ async function problemsOf(watched: Watched, from: number, locale: Locale, shot: 
   return problems;
 }
 
-describe('every main page, in both languages', { skip: SKIP }, () => {
+describe('every main page, in both languages', { skip: SKIP, concurrency: true }, () => {
   const h = useHarness();
   const ids: Ids = { memberId: '', ruleId: '' };
   let token = '';
@@ -98,7 +98,7 @@ describe('every main page, in both languages', { skip: SKIP }, () => {
   });
 
   for (const locale of LOCALES) {
-    describe(`the console in ${locale}`, () => {
+    describe(`the console in ${locale}`, { concurrency: 1 }, () => {
       let context: BrowserContext;
       let watched: Watched;
       before(async () => {
@@ -136,7 +136,7 @@ describe('every main page, in both languages', { skip: SKIP }, () => {
       });
     });
 
-    describe(`the member centre in ${locale}`, () => {
+    describe(`the member centre in ${locale}`, { concurrency: 1 }, () => {
       let context: BrowserContext;
       let watched: Watched;
       before(async () => {
