@@ -20,6 +20,7 @@ import {
   expectValue,
   type Harness,
   type Locale,
+  missingKeys,
   OWNER_EMAIL,
   OWNER_PASSWORD,
   PHONE,
@@ -165,6 +166,39 @@ describe('people using the console and the member centre', { skip: SKIP }, () =>
     assert.equal(await available(member.id), start);
     assert.deepEqual(watched.errors, []);
     await watched.context.close();
+  });
+
+  test('switching the language in the console and in the member centre re-renders in English and is remembered', async () => {
+    // the owner's context chose no language: zh-CN, the default
+    const page = await owner.context.newPage();
+    const watched = h.watch(page);
+    await page.goto(`/console/${PROGRAM}/members`);
+    await settle(page);
+    await expectText(page.locator('h1:visible'), '会员');
+    await page.getByRole('combobox', { name: '语言' }).click();
+    await page.locator('.ant-select-item-option[title="English"]').click();
+    await expectText(page.locator('h1:visible'), 'Members');
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'en');
+    await page.reload();
+    await settle(page);
+    await expectText(page.locator('h1:visible'), 'Members');
+    await expectText(page.getByRole('navigation'), 'Earning rules');
+    assert.deepEqual(await missingKeys(page), []);
+    assert.deepEqual(watched.errors, []);
+    await page.close();
+
+    const phone = await h.open(`/m/me#token=${await memberToken(h, PROGRAM, members[0]!.id)}`, { viewport: PHONE });
+    await settle(phone.page);
+    await expectText(phone.page.locator('body'), '首页');
+    await phone.page.getByTestId('language-switch').getByRole('button', { name: 'English' }).click();
+    await expectText(phone.page.locator('body'), 'Home');
+    await phone.page.reload();
+    await settle(phone.page);
+    await expectText(phone.page.locator('body'), 'Home');
+    assert.equal(await phone.page.evaluate('document.documentElement.lang'), 'en');
+    assert.deepEqual(await missingKeys(phone.page), []);
+    assert.deepEqual(phone.errors, []);
+    await phone.context.close();
   });
 
   test('a rule edited with the condition builder awards the right points to a new event', async () => {
