@@ -109,7 +109,7 @@ const STRING = String.raw`'([^'\\\n]*)'|"([^"\\\n]*)"|\x60([^\x60\\$]*)\x60`;
 export function keyUses(file: string, source: string): KeyUse[] {
   // Where each t-function name is bound, and to which namespace (in source order).
   const bindings: { name: string; at: number; ns: string }[] = [];
-  const hook = /\{\s*([^}]*?)\s*\}\s*=\s*useTranslation\(\s*(\[\s*)?(?:'([^']*)'|"([^"]*)")?/g;
+  const hook = /\{([^{}]*)\}\s*=\s*useTranslation\(\s*(\[\s*)?(?:'([^']*)'|"([^"]*)")?/g;
   for (const m of source.matchAll(hook)) {
     const ns = m[3] ?? m[4] ?? 'common';
     for (const part of m[1]!.split(',')) {
@@ -185,7 +185,8 @@ describe('web i18n', () => {
 
   test('the static check finds what it should (it can fail)', () => {
     const source = [
-      "const { t } = useTranslation('members');",
+      'export default function Page() {',
+      "  const { t } = useTranslation('members');",
       // biome-ignore lint/suspicious/noTemplateCurlyInString: source text with a template literal, on purpose
       "t('title'); t(\"common:save\"); t(`list.empty`); t(`dyn.${x}`); t('n', { count: 2 });",
       "const { t: tc, i18n } = useTranslation(['rules', 'common']);",
