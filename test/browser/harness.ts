@@ -278,31 +278,26 @@ export function createHarness(options: HarnessOptions = {}): { harness: Harness;
   const start = async () => {
     requireChromium();
     const dataDir = mkdtempSync(join(tmpdir(), 'jifen-browser-'));
-    const webDir = await webSnapshot(join(dataDir, 'web'));
     let database: { url: string; drop: () => Promise<void> } | undefined;
-    if (options.postgres) database = await createDatabase();
-    else await seededDataDir(join(dataDir, 'db'));
-    let server: StartedServer;
+    let server: StartedServer | undefined;
     try {
+      const webDir = await webSnapshot(join(dataDir, 'web'));
+      if (options.postgres) database = await createDatabase();
+      else await seededDataDir(join(dataDir, 'db'));
       server = await startServer(
         { ...SERVER_ENV, JIFEN_DATA_DIR: join(dataDir, 'db'), JIFEN_WEB_DIR: webDir, DATABASE_URL: database?.url },
         { timeoutMs: 300_000 },
       );
+      const browser = await launchBrowser();
+      state = { server, browser, dataDir, dropDatabase: database?.drop };
     } catch (err) {
-      await database?.drop();
-      throw err;
-    }
-    let browser: Browser;
-    try {
-      browser = await launchBrowser();
-    } catch (err) {
-      await server.kill('SIGKILL');
+      await server?.kill('SIGKILL');
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       throw err;
     }
-    state = { server, browser, dataDir, dropDatabase: database?.drop };
   };
+
   const stop = async () => {
     if (!state) return;
     const { browser, server, dataDir, dropDatabase } = state;
