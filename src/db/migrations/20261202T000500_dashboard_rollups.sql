@@ -2,9 +2,9 @@
 -- program's system accounts per calendar day in the program's time zone, kept as the ledger is
 -- written, so the dashboard never scans ledger_entry.
 --
--- Writes never update a shared row: the statement trigger on ledger_entry (jf_entry_rollup, in
--- src/db/functions/10_ledger_helpers.sql) appends one ledger_daily_delta row per statement and day,
--- and ledger_compact_daily (the sweep, and the dashboard before it reads) folds the deltas into
+-- Writes never update a shared row: the ledger's functions (jf_post for each entry, the sweep and
+-- events_commit once per batch; src/db/functions/) append ledger_daily_delta rows, and
+-- ledger_compact_daily (the sweep, and the dashboard before it reads) folds the deltas into
 -- ledger_daily, one row per program and day. A day's figures are ledger_daily + its deltas.
 -- Columns (each the net flow of points into that system account, in points):
 --   issued      earn entries (issued → member), pending points included, at earning
@@ -27,7 +27,7 @@ CREATE TABLE ledger_daily (
   PRIMARY KEY (program_id, day)
 );
 
--- Append-only: inserted by the trigger, deleted by the compaction that moves them into ledger_daily.
+-- Append-only: inserted by the ledger's functions, deleted by the compaction that moves them into ledger_daily.
 -- No index: compaction keeps it short, and both readers take all of it.
 CREATE TABLE ledger_daily_delta (
   program_id  text COLLATE "C" NOT NULL,
