@@ -42,7 +42,7 @@ CREATE TABLE ledger_daily_delta (
 );
 
 -- The program-local day of the member's latest earn entry (earning members of the last 30 days);
--- set by the same trigger, at most once per member and day. Active members are counted from
+-- set by the function that credits the account, at most once per member and day. Active members are counted from
 -- last_activity_at (the ledger's qualifying activity).
 ALTER TABLE member_account ADD COLUMN earned_day date;
 -- The dashboard's member counts and point sums read a program's accounts (no scan of other programs').
@@ -55,7 +55,7 @@ CREATE INDEX lot_program_expiry_idx ON lot (program_id, expires_at) INCLUDE (rem
 CREATE INDEX lot_program_pending_idx ON lot (program_id, available_at) INCLUDE (remaining, expires_at)
   WHERE remaining > 0 AND available_at > earned_at;
 
--- Backfill from the entries written before this migration (once; later writes go through the trigger).
+-- Backfill from the entries written before this migration (once; later writes go through the functions).
 INSERT INTO ledger_daily (program_id, day, issued, redeemed, expired, reversed, adjusted, written_off, forfeited)
 SELECT e.program_id, (e.occurred_at AT TIME ZONE p.time_zone)::date,
        coalesce(sum(e.amount) FILTER (WHERE e.debit_account = 'issued'), 0),
