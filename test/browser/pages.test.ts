@@ -7,10 +7,14 @@
  * test-results/axe-minor.txt. The console at 1280×800, the member centre at 375×812.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { REPO_ROOT } from '../helpers/server-process.ts';
 import {
   axe,
+  expectText,
   LOCALES,
   type Locale,
   missingKeys,
@@ -27,6 +31,8 @@ import {
 import { memberToken, signIn } from './session.ts';
 
 const PROGRAM = 'prg_demo';
+/** The member centre's sign-in strings (the expired-link title is checked as written there). */
+const SIGN_IN_STRINGS = (locale: Locale) => join(REPO_ROOT, 'web', 'member', 'routes', 'sign-in', 'locales', `${locale}.json`);
 
 interface PageCase {
   name: string;
@@ -170,6 +176,17 @@ describe('every main page, in both languages', { skip: SKIP, concurrency: true }
         await settle(page);
         assert.equal(new URL(page.url()).pathname, '/m/history');
         await page.getByTestId('history-list').waitFor();
+      });
+
+      test('an expired link (a token the API refuses) says so', async () => {
+        const from = watched.errors.length;
+        // the member centre asks /v1/me with the token and hears 401, as it should
+        watched.allow(/status of 401 .*\/v1\/me(\/[\w-]+)?(\?\S*)?\)$/);
+        await watched.page.goto('/m/#token=not.a.token');
+        await watched.page.getByTestId('sign-in').waitFor();
+        assert.deepEqual(await problemsOf(watched, from, locale, `member-expired-${locale}`), []);
+        const expired = { 'zh-CN': JSON.parse(readFileSync(SIGN_IN_STRINGS('zh-CN'), 'utf8')), en: JSON.parse(readFileSync(SIGN_IN_STRINGS('en'), 'utf8')) };
+        await expectText(watched.page.locator('h1:visible'), expired[locale].expiredTitle);
       });
     });
   }
