@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ChangeRecorder } from '../src/modules/change-log/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { signInOwner } from './helpers/console.ts';
 import { forEachDatabase } from './helpers/db.ts';
@@ -326,6 +327,39 @@ forEachDatabase('change log', (getDb) => {
       assertProblem(await t.call('GET', `/v1/programs/${p.id}/changes?actor_type=robot`), 400, 'VALIDATION_FAILED');
       assertProblem(await t.call('GET', '/v1/programs/prg_nowhere/changes'), 404, 'PROGRAM_NOT_FOUND');
       assertProblem(await t.call('GET', '/v1/changes/chg_nowhere'), 404, 'CHANGE_NOT_FOUND');
+    });
+  });
+
+  describe('group commit', () => {
+    it('records concurrent changes together, each once, and a bad row fails only its own record', async () => {
+      const recorder = new ChangeRecorder(db(), 8);
+      const tag = unique('group');
+      const row = (i: number, actorType = 'system') => ({
+        at: new Date('2026-03-01T00:00:00Z'),
+        programId: null,
+        actorType: actorType as 'system',
+        actorId: null,
+        actorName: null,
+        operation: 'groupCommitTest',
+        resourceType: 'test',
+        resourceId: `${tag}-${i}`,
+        method: 'POST',
+        path: '/v1/test',
+        requestId: tag,
+        status: 200,
+        before: null,
+        after: JSON.stringify({ i }),
+        summary: null,
+      });
+      const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => recorder.record(row(i, i === 13 ? 'nobody' : 'system'))));
+      assert.equal(results.filter((r) => r.status === 'rejected').length, 1, 'only the row that breaks a constraint fails');
+      assert.equal((results[13] as PromiseRejectedResult).status, 'rejected');
+      const ids = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<string>).value);
+      assert.equal(new Set(ids).size, 29);
+      const stored = await db().query<{ id: string; resource_id: string }>('SELECT id, resource_id FROM change_log WHERE request_id = $1 ORDER BY id', [tag]);
+      assert.equal(stored.length, 29);
+      assert.deepEqual(stored.map((r) => r.id).sort(), [...ids].sort());
+      assert.ok(!stored.some((r) => r.resource_id === `${tag}-13`));
     });
   });
 

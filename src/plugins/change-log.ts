@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/db.ts';
-import { type ActorType, recordChange, storedJson } from '../modules/change-log/index.ts';
+import { type ActorType, ChangeRecorder, storedJson } from '../modules/change-log/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { App } from '../shared/http.ts';
 
@@ -79,12 +79,13 @@ function programIn(body: Json | undefined): string | undefined {
 
 /**
  * The change log: after every successful (2xx) POST, PUT, PATCH or DELETE of a /v1 route with an
- * operationId, one INSERT into change_log, made in onSend so the row is there when the client reads
- * the log. Replays of an idempotent write (idempotent-replayed) are not recorded again; failed
+ * operationId, one change_log row, committed in onSend before the answer goes out, so the row is
+ * there when the client reads the log (rows of concurrent writes share one INSERT: ChangeRecorder). Replays of an idempotent write (idempotent-replayed) are not recorded again; failed
  * writes are not recorded. If recording fails, the error is logged and the write still answers
  * its own status: a committed write never answers 5xx.
  */
 export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes: Record<string, ChangeLogRoute | false>) {
+  const recorder = new ChangeRecorder(db);
   app.addHook('onRoute', (route) => {
     const methods = [route.method].flat();
     if (!route.url.startsWith('/v1/') || !methods.some((m) => WRITES.has(m))) return;
@@ -130,7 +131,7 @@ export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes:
           ? declaredProgram
           : (programIn(answer) ?? programIn(before) ?? request.member?.programId ?? (resourceType === 'program' ? resourceId : null));
       const actor = actorOf(request);
-      await recordChange(db, {
+      await recorder.record({
         at: clock.now(),
         programId: programId ?? null,
         actorType: actor.type,

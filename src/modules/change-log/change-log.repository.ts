@@ -5,13 +5,18 @@ const COLUMNS = `c.id, 'change' AS object, jf_ts(c.at) AS at, c.program_id,
   json_build_object('type', c.actor_type, 'id', c.actor_id, 'name', c.actor_name) AS actor,
   c.operation, c.resource_type, c.resource_id, c.method, c.path, c.request_id, c.status, c.before, c.after, c.summary`;
 
-/** One row, one statement: the plugin's whole cost on a write. */
-export async function insertChange(db: Queryable, id: string, r: ChangeRecord): Promise<void> {
-  await db.query(
-    `INSERT INTO change_log (id, at, program_id, actor_type, actor_id, actor_name, operation, resource_type, resource_id,
-                             method, path, request_id, status, before, after, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::text::jsonb, $15::text::jsonb, $16::text::jsonb)`,
-    [
+/** The rows in one statement (one commit for all of them: see ChangeRecorder). */
+export async function insertChanges(db: Queryable, rows: readonly { id: string; record: ChangeRecord }[]): Promise<void> {
+  const values: string[] = [];
+  const params: unknown[] = [];
+  for (const { id, record: r } of rows) {
+    const n = params.length;
+    const p = (i: number) => `$${n + i}`;
+    values.push(
+      `(${p(1)}, ${p(2)}::timestamptz, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}::int, ` +
+        `${p(14)}::text::jsonb, ${p(15)}::text::jsonb, ${p(16)}::text::jsonb)`,
+    );
+    params.push(
       id,
       r.at.toISOString(),
       r.programId,
@@ -28,7 +33,13 @@ export async function insertChange(db: Queryable, id: string, r: ChangeRecord): 
       r.before,
       r.after,
       r.summary,
-    ],
+    );
+  }
+  await db.query(
+    `INSERT INTO change_log (id, at, program_id, actor_type, actor_id, actor_name, operation, resource_type, resource_id,
+                             method, path, request_id, status, before, after, summary)
+     VALUES ${values.join(', ')}`,
+    params,
   );
 }
 
