@@ -1,18 +1,25 @@
 // How every page shows loading, errors and emptiness: an error shows the API's own message and
 // its stable code; an empty state says what to do next.
 import { Alert, Button, Empty, Result, Spin } from 'antd';
-import type { TFunction } from 'i18next';
+import i18next, { type TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError } from '../../shared/api.ts';
 
-/** The message and code of an error from the API (or of a network failure). */
+/**
+ * The message and code of an error from the API (or of a network failure). The API's message is
+ * always shown; for the codes an operator meets most, a line in the viewer's language goes first
+ * (common:errors.<CODE>).
+ */
 export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
     const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${e.message}`.trim()).join('; ');
-    return { message: [error.message, fields].filter(Boolean).join(' — '), code: error.code };
+    const api = [error.message, fields].filter(Boolean).join(' — ');
+    const key = `common:errors.${error.code}`;
+    const local = i18next.exists(key) ? t(key) : undefined;
+    return { message: local ? `${local}: ${api}` : api, code: error.code };
   }
   return { message: error instanceof Error ? error.message : String(error) };
 }
