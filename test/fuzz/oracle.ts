@@ -152,6 +152,14 @@ export function checkResponse(op: Operation, res: Response): Finding[] {
 /** Tables left out of the fingerprint: none today (rate-limit windows would belong here). */
 export const STATE_IGNORED_TABLES = new Set(['schema_migration']);
 
+/**
+ * The dashboard's rollups are fingerprinted by what they say, not by their rows: compaction (run by
+ * the sweep and by dashboard reads, at any time) moves deltas into ledger_daily without changing any
+ * figure. A write that adds to them still moves the sums.
+ */
+const ROLLUP_TABLES = new Set(['ledger_daily', 'ledger_daily_delta']);
+const ROLLUP_COLUMNS = ['issued', 'redeemed', 'expired', 'reversed', 'adjusted', 'written_off', 'forfeited'];
+
 /** A fingerprint of every table: its row count and the sum of its rows' xmin (the transaction that wrote each). */
 export async function fingerprinter(db: Db): Promise<() => Promise<Record<string, string>>> {
   const tables = (
@@ -161,10 +169,18 @@ export async function fingerprinter(db: Db): Promise<() => Promise<Record<string
   )
     .map((r) => r.t)
     .filter((t) => !STATE_IGNORED_TABLES.has(t));
+  const rollups = tables.filter((t) => ROLLUP_TABLES.has(t));
+  const rollupSql = rollups.length
+    ? ` UNION ALL SELECT 'ledger rollups' AS t, concat_ws(':', ${ROLLUP_COLUMNS.map((c) => `coalesce(sum(${c}), 0)::text`).join(', ')}) AS h FROM (${rollups
+        .map((t) => `SELECT ${ROLLUP_COLUMNS.join(', ')} FROM "${t}"`)
+        .join(' UNION ALL ')}) r`
+    : '';
   const sql = tables
+    .filter((t) => !ROLLUP_TABLES.has(t))
     // the row count and the sum of the rows' xmin: any committed insert, update or delete moves one of them
     .map((t) => `SELECT '${t}' AS t, count(*)::text || ':' || coalesce(sum(xmin::text::int8), 0)::text AS h FROM "${t}"`)
-    .join(' UNION ALL ');
+    .join(' UNION ALL ')
+    .concat(rollupSql);
   return async () => Object.fromEntries((await db.query<{ t: string; h: string }>(sql)).map((r) => [r.t, r.h]));
 }
 
