@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
 import { describeError, EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram, usePrograms } from '../../layout/shell.tsx';
 import { DANGER_THEME, TAG_COLORS } from './tag-colors.ts';
@@ -64,19 +65,15 @@ function ApiKeysPageContent() {
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <Space style={{ width: '100%', justifyContent: 'space-between' }} align="start" wrap>
-        <div>
-          <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-            {t('title')}
-          </Typography.Title>
-          <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-            {t('description')}
-          </Typography.Paragraph>
-        </div>
-        <Button type="primary" icon={<PlusOutlined />} data-testid="api-key-create" onClick={() => setCreating(true)}>
-          {t('create')}
-        </Button>
-      </Space>
+      <PageHeader
+        title={t('title')}
+        description={t('description')}
+        extra={
+          <Button type="primary" icon={<PlusOutlined />} data-testid="api-key-create" onClick={() => setCreating(true)}>
+            {t('create')}
+          </Button>
+        }
+      />
       <Space>
         <Switch id="show-revoked" checked={showRevoked} onChange={setShowRevoked} />
         <label htmlFor="show-revoked">{t('showRevoked')}</label>

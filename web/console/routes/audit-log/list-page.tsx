@@ -6,16 +6,15 @@
 import { CloseOutlined } from '@ant-design/icons';
 import type { operations } from '@jifen/client';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { Badge, Button, Card, DatePicker, Input, Select, Space, Table, Tag, Typography } from 'antd';
-import dayjs, { type Dayjs } from 'dayjs';
-import timezone from 'dayjs/plugin/timezone';
-import utc from 'dayjs/plugin/utc';
+import { Badge, Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { DayRangeFilter, dayRange, LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { ActorLabel } from './actor.tsx';
@@ -23,45 +22,28 @@ import { ChangeDrawer } from './change-drawer.tsx';
 import { operationLabel, resourceHref } from './labels.ts';
 import { ACTOR_TYPES, type ActorType, OPERATION_GROUPS } from './operations.ts';
 
-dayjs.extend(utc);
-dayjs.extend(timezone);
-
 type Change = operations['listChanges']['responses'][200]['content']['application/json']['data'][number];
 
-const DAY = /^\d{4}-\d\d-\d\d$/;
 const OPERATION = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
 export default function AuditLogPage() {
   const { t, i18n } = useTranslation('audit-log');
   const locale = i18n.language as Locale;
   const program = useProgram();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlFilters();
   const operation = OPERATION.test(params.get('operation') ?? '') ? params.get('operation')! : undefined;
   const actorTypeParam = params.get('actor_type');
   const actorType = ACTOR_TYPES.includes(actorTypeParam as ActorType) ? (actorTypeParam as ActorType) : undefined;
   const actorId = params.get('actor') || undefined;
   const actorName = params.get('actor_name') || undefined;
   const resourceId = params.get('resource') || undefined;
-  const fromDay = DAY.test(params.get('from') ?? '') ? params.get('from')! : undefined;
-  const toDay = DAY.test(params.get('to') ?? '') ? params.get('to')! : undefined;
+  const { fromDay, toDay, from, to } = dayRange(params, program.time_zone);
   const openChange = params.get('change') ?? undefined;
   const [resourceText, setResourceText] = useState(resourceId ?? '');
-  const set = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  };
-
-  // days are the program's: from its start of `from` to the start of the day after `to`
-  const from = fromDay ? dayjs.tz(fromDay, program.time_zone).toISOString() : undefined;
-  const to = toDay ? dayjs.tz(toDay, program.time_zone).add(1, 'day').toISOString() : undefined;
 
   const changes = useInfiniteQuery({
     queryKey: ['changes', program.id, operation, actorType, actorId, resourceId, from, to],
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/v1/programs/{programId}/changes', {
@@ -71,7 +53,6 @@ export default function AuditLogPage() {
           },
         }),
       ),
-    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
   });
   const rows = changes.data?.pages.flatMap((p) => p.data) ?? [];
   const filtered = [operation, actorType, actorId, resourceId, from, to].some((v) => v !== undefined);
@@ -88,14 +69,7 @@ export default function AuditLogPage() {
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <div>
-        <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-          {t('title')}
-        </Typography.Title>
-        <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-          {t('description')}
-        </Typography.Paragraph>
-      </div>
+      <PageHeader title={t('title')} description={t('description')} />
       <Card>
         <Space wrap style={{ marginBottom: 16 }}>
           <Select
@@ -129,12 +103,7 @@ export default function AuditLogPage() {
             onSearch={(v) => set({ resource: v.trim() || undefined })}
             style={{ width: 280 }}
           />
-          <DatePicker.RangePicker
-            aria-label={t('filters.dates')}
-            allowEmpty={[true, true]}
-            value={[fromDay ? dayjs(fromDay) : null, toDay ? dayjs(toDay) : null]}
-            onChange={(range) => set({ from: (range?.[0] as Dayjs | null)?.format('YYYY-MM-DD'), to: (range?.[1] as Dayjs | null)?.format('YYYY-MM-DD') })}
-          />
+          <DayRangeFilter label={t('filters.dates')} fromDay={fromDay} toDay={toDay} onChange={set} />
           {actorId ? (
             <Button size="small" icon={<CloseOutlined />} title={t('filters.clearActor')} onClick={() => set({ actor: undefined, actor_name: undefined })}>
               {t('filters.byActor', { name: actorName ?? actorId })}
@@ -225,15 +194,11 @@ export default function AuditLogPage() {
             },
           ]}
         />
-        <div style={{ textAlign: 'center', marginTop: 16 }}>
-          {changes.hasNextPage ? (
-            <Button onClick={() => changes.fetchNextPage()} loading={changes.isFetchingNextPage}>
-              {t('common:loadMore')}
-            </Button>
-          ) : rows.length > 0 ? (
-            <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text>
-          ) : null}
-        </div>
+        <LoadMore
+          query={changes}
+          done={rows.length > 0 ? <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text> : null}
+          style={{ marginTop: 16 }}
+        />
       </Card>
       <ChangeDrawer changeId={openChange} known={known} onClose={() => set({ change: undefined })} />
     </Space>

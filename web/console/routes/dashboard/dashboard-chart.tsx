@@ -1,6 +1,6 @@
 // The daily series (issued, redeemed, expired) as an ECharts chart: echarts is loaded only when the
 // chart is first shown (echarts/core with the line and bar charts, grid, tooltip and legend, the
-// canvas renderer), and resized with the window.
+// canvas renderer), and resized with its box.
 import { Alert, Spin } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -51,21 +51,22 @@ export default function DashboardChart({ daily }: { daily: DailyPoint[] }) {
   const chart = useRef<ReturnType<EchartsCore['init']> | undefined>(undefined);
   const [state, setState] = useState<'loading' | 'ready' | 'failed'>('loading');
 
-  // create once, dispose on unmount; resize with the window
+  // create once, dispose on unmount; resize with its box (the window, the side menu, the page's
+  // scrollbar appearing after the first render all change it)
   useEffect(() => {
     let disposed = false;
-    const onResize = () => chart.current?.resize();
+    const observer = new ResizeObserver(() => chart.current?.resize());
     loadEcharts()
       .then((echarts) => {
         if (disposed || !ref.current) return;
         chart.current = echarts.init(ref.current);
-        window.addEventListener('resize', onResize);
+        observer.observe(ref.current);
         setState('ready');
       })
       .catch(() => setState('failed'));
     return () => {
       disposed = true;
-      window.removeEventListener('resize', onResize);
+      observer.disconnect();
       chart.current?.dispose();
       chart.current = undefined;
     };

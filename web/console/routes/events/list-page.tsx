@@ -5,52 +5,33 @@
 
 import type { operations } from '@jifen/client';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { Button, Card, DatePicker, Input, Select, Space, Table, Tag, Typography } from 'antd';
-import dayjs, { type Dayjs } from 'dayjs';
-import timezone from 'dayjs/plugin/timezone';
-import utc from 'dayjs/plugin/utc';
+import { Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { DayRangeFilter, dayRange, LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { EventDrawer, OUTCOMES, type Outcome, OutcomeTag, pointsColor } from './event-drawer.tsx';
 
-dayjs.extend(utc);
-dayjs.extend(timezone);
-
 type ProgramEvent = operations['listProgramEvents']['responses'][200]['content']['application/json']['data'][number];
-
-const DAY = /^\d{4}-\d\d-\d\d$/;
 
 export default function EventsListPage() {
   const { t, i18n } = useTranslation('events');
   const locale = i18n.language as Locale;
   const program = useProgram();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlFilters();
   const type = params.get('type') ?? undefined;
   const outcomeParam = params.get('outcome');
   const outcome = OUTCOMES.includes(outcomeParam as Outcome) ? (outcomeParam as Outcome) : undefined;
   const member = params.get('member') ?? undefined;
-  const fromDay = DAY.test(params.get('from') ?? '') ? params.get('from')! : undefined;
-  const toDay = DAY.test(params.get('to') ?? '') ? params.get('to')! : undefined;
+  const { fromDay, toDay, from, to } = dayRange(params, program.time_zone);
   const openEvent = params.get('event') ?? undefined;
   const [memberText, setMemberText] = useState(member ?? '');
-  const set = (changes: Record<string, string | undefined>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    setParams(next, { replace: true });
-  };
-
-  // days are the program's: from its start of `from` to the start of the day after `to`
-  const from = fromDay ? dayjs.tz(fromDay, program.time_zone).toISOString() : undefined;
-  const to = toDay ? dayjs.tz(toDay, program.time_zone).add(1, 'day').toISOString() : undefined;
 
   const eventTypes = useQuery({
     queryKey: ['event-types', program.id],
@@ -59,14 +40,13 @@ export default function EventsListPage() {
   });
   const events = useInfiniteQuery({
     queryKey: ['events', program.id, type, outcome, member, from, to],
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/v1/programs/{programId}/events', {
           params: { path: { programId: program.id }, query: { type, outcome, member_external_id: member, from, to, limit: 20, cursor: pageParam } },
         }),
       ),
-    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
   });
   const rows = events.data?.pages.flatMap((p) => p.data) ?? [];
   const filtered = [type, outcome, member, from, to].some((v) => v !== undefined);
@@ -74,14 +54,7 @@ export default function EventsListPage() {
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <div>
-        <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-          {t('title')}
-        </Typography.Title>
-        <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-          {t('description')}
-        </Typography.Paragraph>
-      </div>
+      <PageHeader title={t('title')} description={t('description')} />
       <Card>
         <Space wrap style={{ marginBottom: 16 }}>
           <Select
@@ -116,12 +89,7 @@ export default function EventsListPage() {
             onSearch={(v) => set({ member: v.trim() || undefined })}
             style={{ width: 260 }}
           />
-          <DatePicker.RangePicker
-            aria-label={t('filters.dates')}
-            allowEmpty={[true, true]}
-            value={[fromDay ? dayjs(fromDay) : null, toDay ? dayjs(toDay) : null]}
-            onChange={(range) => set({ from: (range?.[0] as Dayjs | null)?.format('YYYY-MM-DD'), to: (range?.[1] as Dayjs | null)?.format('YYYY-MM-DD') })}
-          />
+          <DayRangeFilter label={t('filters.dates')} fromDay={fromDay} toDay={toDay} onChange={set} />
         </Space>
         {events.error ? <ErrorAlert error={events.error} onRetry={() => events.refetch()} /> : null}
         <Table<ProgramEvent>
@@ -150,7 +118,19 @@ export default function EventsListPage() {
           }}
           columns={[
             { title: t('columns.time'), dataIndex: 'occurred_at', width: 190, render: (v: string) => <span style={{ whiteSpace: 'nowrap' }}>{when(v)}</span> },
-            { title: t('columns.type'), dataIndex: 'type', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+            {
+              // the sender's event id under the type: one column fewer, so the rules that fired fit at 1280 px
+              title: t('columns.type'),
+              dataIndex: 'type',
+              render: (v: string, e) => (
+                <Space orientation="vertical" size={0}>
+                  <Typography.Text code>{v}</Typography.Text>
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }} title={t('columns.externalId')}>
+                    {e.event_id}
+                  </Typography.Text>
+                </Space>
+              ),
+            },
             {
               title: t('columns.member'),
               key: 'member',
@@ -160,7 +140,6 @@ export default function EventsListPage() {
                 </Link>
               ),
             },
-            { title: t('columns.externalId'), dataIndex: 'event_id', render: (v: string) => <Typography.Text type="secondary">{v}</Typography.Text> },
             { title: t('columns.outcome'), dataIndex: 'outcome', render: (v: Outcome, e) => <OutcomeTag points={e.points} outcome={v} /> },
             {
               title: t('columns.points'),
@@ -191,15 +170,11 @@ export default function EventsListPage() {
             },
           ]}
         />
-        <div style={{ textAlign: 'center', marginTop: 16 }}>
-          {events.hasNextPage ? (
-            <Button onClick={() => events.fetchNextPage()} loading={events.isFetchingNextPage}>
-              {t('common:loadMore')}
-            </Button>
-          ) : rows.length > 0 ? (
-            <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text>
-          ) : null}
-        </div>
+        <LoadMore
+          query={events}
+          done={rows.length > 0 ? <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text> : null}
+          style={{ marginTop: 16 }}
+        />
       </Card>
       <EventDrawer eventId={openEvent} onClose={() => set({ event: undefined })} />
     </Space>

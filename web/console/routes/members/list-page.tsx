@@ -4,10 +4,12 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { Badge, Button, Card, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDate, type Locale } from '../../../shared/format.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { MEMBER_STATUSES, type Member, type MemberStatus, STATUS_BADGES } from './types.ts';
@@ -18,38 +20,25 @@ export default function MembersListPage() {
   const program = useProgram();
   const navigate = useNavigate();
   // the search lives in the URL: back from a member's page returns to the same list
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useUrlFilters();
   const q = params.get('q') ?? undefined;
   const statusParam = params.get('status');
   const status = MEMBER_STATUSES.includes(statusParam as MemberStatus) ? (statusParam as MemberStatus) : undefined;
   const [text, setText] = useState(q ?? '');
-  const setFilter = (name: 'q' | 'status', value: string | undefined) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(name, value);
-    else next.delete(name);
-    setParams(next, { replace: true });
-  };
+  const setFilter = (name: 'q' | 'status', value: string | undefined) => set({ [name]: value });
 
   const members = useInfiniteQuery({
     queryKey: ['members', program.id, q, status],
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) =>
       unwrap(api.GET('/v1/programs/{programId}/members', { params: { path: { programId: program.id }, query: { q, status, limit: 20, cursor: pageParam } } })),
-    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
   });
   const rows = members.data?.pages.flatMap((p) => p.data) ?? [];
   const filtered = q !== undefined || status !== undefined;
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <div>
-        <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-          {t('title')}
-        </Typography.Title>
-        <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-          {t('description')}
-        </Typography.Paragraph>
-      </div>
+      <PageHeader title={t('title')} description={t('description')} />
       <Card>
         <Space wrap style={{ marginBottom: 16 }}>
           <Input.Search
@@ -123,15 +112,11 @@ export default function MembersListPage() {
             { title: t('columns.createdAt'), dataIndex: 'created_at', render: (v: string) => formatDate(v, program.time_zone, locale) },
           ]}
         />
-        <div style={{ textAlign: 'center', marginTop: 16 }}>
-          {members.hasNextPage ? (
-            <Button onClick={() => members.fetchNextPage()} loading={members.isFetchingNextPage}>
-              {t('common:loadMore')}
-            </Button>
-          ) : rows.length > 0 ? (
-            <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text>
-          ) : null}
-        </div>
+        <LoadMore
+          query={members}
+          done={rows.length > 0 ? <Typography.Text type="secondary">{t('count', { count: rows.length })}</Typography.Text> : null}
+          style={{ marginTop: 16 }}
+        />
       </Card>
     </Space>
   );

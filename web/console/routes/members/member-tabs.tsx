@@ -7,7 +7,9 @@ import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { EventDrawer, OutcomeTag, pointsColor } from '../events/event-drawer.tsx';
@@ -35,12 +37,10 @@ function PagedTable<T extends { id: string }>({
   testId?: string;
   onRowClick?: (row: T) => void;
 }) {
-  const { t } = useTranslation('members');
   const query = useInfiniteQuery({
     queryKey,
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) => fetchPage(pageParam),
-    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
   });
   const rows = query.data?.pages.flatMap((p) => p.data) ?? [];
   return (
@@ -58,13 +58,7 @@ function PagedTable<T extends { id: string }>({
         onRow={onRowClick ? (row) => ({ onClick: () => onRowClick(row), style: { cursor: 'pointer' } }) : undefined}
         locale={{ emptyText: query.isPending ? ' ' : <EmptyState description={empty} /> }}
       />
-      {query.hasNextPage ? (
-        <div style={{ textAlign: 'center' }}>
-          <Button onClick={() => query.fetchNextPage()} loading={query.isFetchingNextPage}>
-            {t('common:loadMore')}
-          </Button>
-        </div>
-      ) : null}
+      <LoadMore query={query} />
     </Space>
   );
 }

@@ -8,7 +8,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
+import { LoadMore, PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { capSummaries, effectSummary, multiplierSummary, type SummaryContext } from './summary.ts';
@@ -56,14 +58,13 @@ function RulesListPageContent() {
   const eventTypes = useEventTypes(program.id);
   const rules = useInfiniteQuery({
     queryKey: ['rules', program.id, status, trigger],
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/v1/programs/{programId}/rules', {
           params: { path: { programId: program.id }, query: { status, trigger, limit: 50, cursor: pageParam } },
         }),
       ),
-    getNextPageParam: (last) => (last.has_more ? (last.next_cursor ?? undefined) : undefined),
   });
   const ctx: SummaryContext = {
     t: (key, options) => String(t(key, options as never)),
@@ -78,21 +79,17 @@ function RulesListPageContent() {
 
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <Space style={{ width: '100%', justifyContent: 'space-between' }} align="start" wrap>
-        <div>
-          <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-            {t('title')}
-          </Typography.Title>
-          <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-            {t('description')}
-          </Typography.Paragraph>
-        </div>
-        {canWrite ? (
-          <Button type="primary" icon={<PlusOutlined />} data-testid="rule-create" onClick={() => navigate('new')}>
-            {t('create')}
-          </Button>
-        ) : null}
-      </Space>
+      <PageHeader
+        title={t('title')}
+        description={t('description')}
+        extra={
+          canWrite ? (
+            <Button type="primary" icon={<PlusOutlined />} data-testid="rule-create" onClick={() => navigate('new')}>
+              {t('create')}
+            </Button>
+          ) : null
+        }
+      />
       <Card size="small">
         <Space wrap>
           <Select
@@ -230,13 +227,7 @@ function RulesListPageContent() {
           },
         ]}
       />
-      {rules.hasNextPage ? (
-        <div style={{ textAlign: 'center' }}>
-          <Button onClick={() => rules.fetchNextPage()} loading={rules.isFetchingNextPage}>
-            {t('common:loadMore')}
-          </Button>
-        </div>
-      ) : null}
+      <LoadMore query={rules} />
     </Space>
   );
 }

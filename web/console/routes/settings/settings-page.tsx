@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatMoney, formatPoints, type Locale, minorUnitsOf } from '../../../shared/format.ts';
 import { describeError, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
+import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgramId } from '../../layout/shell.tsx';
 import { cleanPolicy, type ExpiryPolicy, explainPolicy, type Program } from './expiry.ts';
@@ -48,14 +49,7 @@ function SettingsPageContent() {
   });
   return (
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
-      <div>
-        <Typography.Title level={1} style={{ fontSize: 24, marginBottom: 4 }}>
-          {t('title')}
-        </Typography.Title>
-        <Typography.Paragraph type="secondary" style={{ marginBottom: 0 }}>
-          {t('description')}
-        </Typography.Paragraph>
-      </div>
+      <PageHeader title={t('title')} description={t('description')} />
       {program.isPending ? <PageLoading /> : program.error ? <ErrorAlert error={program.error} onRetry={() => program.refetch()} /> : null}
       {program.data ? <ProgramForm key={program.data.updated_at} program={program.data} /> : null}
       <MemberTokens programId={programId} />

@@ -5,6 +5,7 @@ import { InfiniteScroll, PullToRefresh } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
+import { cursorPages } from '../../../shared/pages.ts';
 import { Choice } from '../../components/choice.tsx';
 import { EntryItem } from '../../components/entry-item.tsx';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
@@ -22,14 +23,13 @@ export default function HistoryPage() {
   const profile = useProfile();
   const entries = useInfiniteQuery({
     queryKey: ['me', 'entries', 'history', filter],
-    initialPageParam: undefined as string | undefined,
+    ...cursorPages,
     queryFn: ({ pageParam }) =>
       unwrap(
         memberApi().GET('/v1/me/entries', {
           params: { query: { limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(filter === 'all' ? {} : { kind: filter }) } },
         }),
       ),
-    getNextPageParam: (last) => (last.has_more && last.next_cursor ? last.next_cursor : undefined),
   });
 
   if (profile.error) return <ErrorView error={profile.error} onRetry={() => void profile.refetch()} />;
