@@ -37,6 +37,7 @@ import { memberTokenSettingsRoutes } from './routes/member-token-settings.ts';
 import { memberRoutes } from './routes/members.ts';
 import { programRoutes } from './routes/programs.ts';
 import { ruleRoutes } from './routes/rules.ts';
+import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
 import type { Clock } from './shared/clock.ts';
 import { type App, emptyBodyIsObject } from './shared/http.ts';
@@ -181,6 +182,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await changeLogReadRoutes(app, deps);
   await dashboardRoutes(app, deps);
   await ruleRoutes(app, deps);
+  await segmentRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);

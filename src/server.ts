@@ -88,7 +88,16 @@ export async function startServer(config: Readonly<Config>) {
 
   await app.listen({ host: config.host, port: config.port });
   const jobs = config.jobs
-    ? startJobs(db, clock, { intervalSeconds: config.jobIntervalSeconds, idempotencyRetentionDays: config.idempotencyRetentionDays }, app.log)
+    ? startJobs(
+        db,
+        clock,
+        {
+          intervalSeconds: config.jobIntervalSeconds,
+          idempotencyRetentionDays: config.idempotencyRetentionDays,
+          segmentRefreshSeconds: config.segmentRefreshSeconds,
+        },
+        app.log,
+      )
     : undefined;
   const where = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${(app.server.address() as { port: number }).port}`;
   process.stdout.write(

@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/db.ts';
 import { purgeEndedSessions } from '../modules/console-users/index.ts';
 import { sweep } from '../modules/ledger/index.ts';
+import { listPrograms } from '../modules/programs/index.ts';
+import { createBuiltInSegments, refreshDueSegments } from '../modules/segments/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { jobRuns } from '../shared/metrics.ts';
 
@@ -17,7 +19,33 @@ export interface Jobs {
  * instance may run it; the sweep locks with SKIP LOCKED, so instances share the work without doing
  * any of it twice. Balances never depend on it having run: it only writes down what time already did.
  */
-export function startJobs(db: Db, clock: Clock, options: { intervalSeconds: number; idempotencyRetentionDays: number }, log: FastifyBaseLogger): Jobs {
+/**
+ * The segments job: gives programs made without createProgram's hook (the demo's) their built-in
+ * segments, then refreshes every active segment not refreshed within the interval (the oldest
+ * first), each in its own transaction under its advisory lock: an instance skips a segment another
+ * is refreshing, and a rerun after a crash redoes only what did not commit.
+ */
+export async function runSegmentJob(db: Db, now: Date, refreshSeconds: number) {
+  let after: string | undefined;
+  for (;;) {
+    const page = await listPrograms(db, 100, after);
+    if (page.length > 0)
+      await db.transaction(async (tx) => {
+        for (const p of page) await createBuiltInSegments(tx, p.id, now);
+      });
+    if (page.length < 100) break;
+    after = page[page.length - 1]!.id;
+  }
+  // half an interval of slack: a segment refreshed by the previous run (which took some time) is due again in this one
+  return refreshDueSegments(db, now, new Date(now.getTime() - (refreshSeconds * 1000) / 2));
+}
+
+export function startJobs(
+  db: Db,
+  clock: Clock,
+  options: { intervalSeconds: number; idempotencyRetentionDays: number; segmentRefreshSeconds?: number },
+  log: FastifyBaseLogger,
+): Jobs {
   let running: Promise<void> | undefined;
   const runOnce = () => {
     running ??= (async () => {
@@ -39,11 +67,33 @@ export function startJobs(db: Db, clock: Clock, options: { intervalSeconds: numb
   const timer = setInterval(() => void runOnce(), options.intervalSeconds * 1000);
   timer.unref();
   void runOnce();
+
+  const segmentSeconds = options.segmentRefreshSeconds ?? 3600;
+  let segmentsRunning: Promise<void> | undefined;
+  const runSegments = () => {
+    segmentsRunning ??= (async () => {
+      try {
+        const report = await runSegmentJob(db, clock.now(), segmentSeconds);
+        jobRuns.inc({ job: 'segments_refreshed' }, report.refreshed);
+        if (report.refreshed > 0) log.info(report, 'segments refreshed');
+      } catch (err) {
+        log.error({ err }, 'segment refresh failed; will retry');
+      } finally {
+        segmentsRunning = undefined;
+      }
+    })();
+    return segmentsRunning;
+  };
+  const segmentTimer = setInterval(() => void runSegments(), segmentSeconds * 1000);
+  segmentTimer.unref();
+  void runSegments();
   return {
     runOnce,
     async stop() {
       clearInterval(timer);
+      clearInterval(segmentTimer);
       await running;
+      await segmentsRunning;
     },
   };
 }

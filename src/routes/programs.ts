@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as programs from '../modules/programs/index.ts';
 import { Program, ProgramCreate, ProgramUpdate } from '../modules/programs/index.ts';
+import { createBuiltInSegments } from '../modules/segments/index.ts';
 import { type App, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
 import { decodeCursor, toPage } from '../shared/pagination.ts';
 import { IdParam, PageOf, PageQuery, problems } from '../shared/schemas.ts';
@@ -27,7 +28,9 @@ export async function programRoutes(app: App, { db, clock }: AppDeps) {
       },
     },
     async (request, reply) => {
-      const result = await programs.createProgram(db, request.body, clock.now(), idempotencyOf(request, 'createProgram'));
+      const result = await programs.createProgram(db, request.body, clock.now(), idempotencyOf(request, 'createProgram'), {
+        onCreated: createBuiltInSegments,
+      });
       return sendResult(reply, result);
     },
   );

@@ -97,6 +97,16 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   getRule: 'read',
   reviseRule: 'rules.write',
   archiveRule: 'rules.write',
+  // segments (rule-based groups of members: the rules' permission)
+  createSegment: 'rules.write',
+  listSegments: 'read',
+  previewSegment: 'read',
+  getSegment: 'read',
+  updateSegment: 'rules.write',
+  archiveSegment: 'rules.write',
+  refreshSegment: 'rules.write',
+  listSegmentMembers: 'read',
+  listMemberSegments: 'read',
   // events
   sendEvent: 'events.write',
   sendEvents: 'events.write',

@@ -46,13 +46,29 @@ export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy')
   }
 }
 
-export async function createProgram(db: Db, input: ProgramCreate, now: Date, idem?: IdempotencyContext): Promise<WriteResult<Program>> {
+/**
+ * What a new program gets from modules that import this one (so cannot be imported by it), handed in
+ * by the caller above both (routes/programs.ts): segments' built-in segments. Run in the program's
+ * transaction.
+ */
+export interface ProgramCreateHooks {
+  onCreated?: (tx: Queryable, programId: string, now: Date) => Promise<void>;
+}
+
+export async function createProgram(
+  db: Db,
+  input: ProgramCreate,
+  now: Date,
+  idem?: IdempotencyContext,
+  hooks: ProgramCreateHooks = {},
+): Promise<WriteResult<Program>> {
   if (input.expiry_policy) checkExpiryPolicy(input.expiry_policy);
   await checkTimeZone(db, input.time_zone);
-  return withIdempotency(db, idem, now, async (tx) => ({
-    status: 201,
-    body: await repo.insertProgram(tx, newId('prg'), { ...PROGRAM_DEFAULTS, ...input }, now),
-  }));
+  return withIdempotency(db, idem, now, async (tx) => {
+    const program = await repo.insertProgram(tx, newId('prg'), { ...PROGRAM_DEFAULTS, ...input }, now);
+    await hooks.onCreated?.(tx, program.id, now);
+    return { status: 201, body: program };
+  });
 }
 
 export async function getProgram(db: Queryable, id: string): Promise<Program> {
