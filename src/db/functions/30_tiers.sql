@@ -1,0 +1,375 @@
+-- Tiers (tiers module, docs/tiers.md): the date arithmetic of windows and validity, the review,
+-- at-risk warnings, the end of overrides and the benefits granted by jobs. Every date is a
+-- program-local calendar day; a range is [start, end). Ingestion's upgrades are written by
+-- events_commit (20_events.sql) with these helpers.
+
+-- The qualifying window that holds local day d. anchor: the member's first local day
+-- (membership_year). A membership year starting on 29 February starts on 28 February in other years
+-- (PostgreSQL's date + interval).
+CREATE OR REPLACE FUNCTION jf_tier_window(w jsonb, p_anchor date, d date) RETURNS daterange
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  k integer;
+  s date;
+BEGIN
+  CASE w->>'type'
+    WHEN 'calendar_year' THEN
+      s := date_trunc('year', d)::date;
+      RETURN daterange(s, (s + interval '1 year')::date);
+    WHEN 'rolling_months' THEN
+      RETURN daterange((d - make_interval(months => (w->>'months')::integer))::date + 1, d + 1);
+    WHEN 'membership_year' THEN
+      k := extract(year FROM d)::integer - extract(year FROM p_anchor)::integer;
+      IF (p_anchor + make_interval(years => k))::date > d THEN
+        k := k - 1;
+      END IF;
+      RETURN daterange((p_anchor + make_interval(years => k))::date, (p_anchor + make_interval(years => k + 1))::date);
+  END CASE;
+  RAISE EXCEPTION 'unknown qualifying window %', w;
+END $$;
+
+-- A local day's midnight as an instant.
+CREATE OR REPLACE FUNCTION jf_local_midnight(d date, p_tz text) RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT d::timestamp AT TIME ZONE p_tz
+$$;
+
+-- Until when a status reached on local day dq lasts (exclusive instant).
+--   months          dq + months
+--   period_and_next the end of the window after the one holding dq
+--   until_date      the day after month/day of (the year the window holding dq starts in) + years
+--                   (a day past the month's end is its last day)
+CREATE OR REPLACE FUNCTION jf_tier_valid_until(v jsonb, w jsonb, p_anchor date, dq date, p_tz text) RETURNS timestamptz
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  cur daterange := jf_tier_window(w, p_anchor, dq);
+  y integer;
+  m integer;
+  first date;
+BEGIN
+  CASE v->>'type'
+    WHEN 'months' THEN
+      RETURN jf_local_midnight((dq + make_interval(months => (v->>'months')::integer))::date, p_tz);
+    WHEN 'period_and_next' THEN
+      RETURN jf_local_midnight(upper(jf_tier_window(w, p_anchor, upper(cur))), p_tz);
+    WHEN 'until_date' THEN
+      y := extract(year FROM lower(cur))::integer + (v->>'years')::integer;
+      m := (v->>'month')::integer;
+      first := make_date(y, m, 1);
+      RETURN jf_local_midnight(LEAST(first + ((v->>'day')::integer - 1), (first + interval '1 month')::date - 1) + 1, p_tz);
+  END CASE;
+  RAISE EXCEPTION 'unknown validity %', v;
+END $$;
+
+-- The days a review counts, for a status valid until local day vu (exclusive) and reviewed on local
+-- day rv (vu + grace days): a rolling window is the months before rv; a calendar or membership
+-- window is the last whole window that ended by vu, plus the grace days [vu, rv).
+-- Returns the main range; the grace range is [vu, rv) for windows that are not rolling.
+CREATE OR REPLACE FUNCTION jf_tier_review_window(w jsonb, p_anchor date, vu date, rv date) RETURNS daterange
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  c daterange;
+BEGIN
+  IF w->>'type' = 'rolling_months' THEN
+    RETURN jf_tier_window(w, p_anchor, rv - 1);
+  END IF;
+  c := jf_tier_window(w, p_anchor, vu - 1);
+  IF upper(c) > vu THEN
+    c := jf_tier_window(w, p_anchor, lower(c) - 1);
+  END IF;
+  RETURN c;
+END $$;
+
+-- A member's metric over [lower(r), upper(r)).
+CREATE OR REPLACE FUNCTION jf_tier_metric(p_member text, p_metric text, r daterange) RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT coalesce(sum(CASE p_metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint
+    FROM tier_activity a WHERE a.member_id = p_member AND a.day >= lower(r) AND a.day < upper(r)
+$$;
+
+-- What a review counts for a member: the review window's metric, with the grace days.
+CREATE OR REPLACE FUNCTION jf_tier_review_metric(p_member text, l tier_ladder, p_anchor date, vu date, rv date) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT jf_tier_metric(p_member, l.metric, jf_tier_review_window(l.qualifying_window, p_anchor, vu, rv))
+       + CASE WHEN l.qualifying_window->>'type' <> 'rolling_months' AND rv > vu
+              THEN jf_tier_metric(p_member, l.metric, daterange(vu, rv)) ELSE 0 END
+$$;
+
+-- A tier's rank in a ladder (0 = base), null when the ladder has no such tier.
+CREATE OR REPLACE FUNCTION jf_tier_rank(l tier_ladder, p_code text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT (t.n - 1)::integer FROM jsonb_array_elements(l.tiers) WITH ORDINALITY AS t(tier, n) WHERE t.tier->>'code' = p_code
+$$;
+
+CREATE OR REPLACE FUNCTION jf_tier_code(l tier_ladder, p_rank integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT l.tiers->p_rank->>'code'
+$$;
+
+-- The highest rank whose threshold (entry, or retention when p_retention) the value reaches.
+CREATE OR REPLACE FUNCTION jf_tier_qualifies(l tier_ladder, p_value bigint, p_retention boolean) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(max(t.n - 1), 0)::integer FROM jsonb_array_elements(l.tiers) WITH ORDINALITY AS t(tier, n)
+   WHERE p_value >= CASE WHEN p_retention THEN coalesce((t.tier->>'retention')::bigint, (t.tier->>'entry')::bigint)
+                         ELSE (t.tier->>'entry')::bigint END
+$$;
+
+-- The member's first local day (membership years start on its anniversaries).
+CREATE OR REPLACE FUNCTION jf_member_anchor(p_member text, p_tz text) RETURNS date LANGUAGE sql STABLE AS $$
+  SELECT (m.created_at AT TIME ZONE p_tz)::date FROM member m WHERE m.id = p_member
+$$;
+
+-- Sets member.tier to the effective tier (the earned one, or an active override above it) and
+-- tells concurrent evaluations their snapshot is stale (award_version). The caller holds the lock.
+CREATE OR REPLACE FUNCTION jf_tier_apply(p_member text, p_now timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  v_code text;
+BEGIN
+  SELECT CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now
+                   AND coalesce(jf_tier_rank(l, mt.override_tier), -1) > coalesce(jf_tier_rank(l, mt.tier), 0)
+              THEN mt.override_tier ELSE mt.tier END
+    INTO v_code
+    FROM member_tier mt JOIN tier_ladder l ON l.program_id = mt.program_id WHERE mt.member_id = p_member;
+  IF FOUND THEN
+    UPDATE member SET tier = v_code WHERE id = p_member AND tier IS DISTINCT FROM v_code;
+    UPDATE member_account SET award_version = award_version + 1 WHERE member_id = p_member;
+  END IF;
+  RETURN v_code;
+END $$;
+
+-- The review, for at most p_limit members whose review is due (review_at <= now), in one
+-- transaction: each member's metric over its review window decides, by the ladder's policy,
+-- whether it keeps its tier (renewed: tier.renewed), goes down (tier.downgraded: one_step at most
+-- one tier, requalify to the tier the metric keeps, never not at all). Members locked by another
+-- writer are skipped (SKIP LOCKED) and come in a later run. A kept or lower non-base tier gets a new
+-- validity as if reached at the end of the review window (months: from the old valid_until).
+-- Returns {reviewed, downgraded, renewed}.
+CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_reviewed integer;
+  v_down integer;
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS jf_tier_review_batch (
+    member_id text COLLATE "C" PRIMARY KEY, program_id text, from_rank integer, to_rank integer, value bigint,
+    threshold bigint, valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
+  WITH due AS (
+    SELECT mt.member_id FROM member_tier mt
+     WHERE mt.review_at <= p_now
+     ORDER BY mt.review_at, mt.member_id
+     LIMIT p_limit
+  ), locked AS (
+    SELECT a.member_id FROM member_account a
+     WHERE a.member_id IN (SELECT member_id FROM due)
+     ORDER BY a.member_id
+       FOR UPDATE SKIP LOCKED
+  ), cur AS (
+    SELECT mt.member_id, mt.program_id, l AS ladder, pr.time_zone AS tz,
+           jf_tier_rank(l, mt.tier) AS rank,
+           (mt.created_day) AS anchor,
+           (mt.valid_until AT TIME ZONE pr.time_zone)::date AS vu,
+           (mt.review_at AT TIME ZONE pr.time_zone)::date AS rv
+      FROM (SELECT mt.*, (m.created_at AT TIME ZONE pr2.time_zone)::date AS created_day
+              FROM member_tier mt JOIN member m ON m.id = mt.member_id JOIN program pr2 ON pr2.id = mt.program_id
+             WHERE mt.member_id IN (SELECT member_id FROM locked) AND mt.review_at <= p_now) mt
+      JOIN tier_ladder l ON l.program_id = mt.program_id
+      JOIN program pr ON pr.id = mt.program_id
+  ), measured AS (
+    SELECT c.*, jf_tier_review_metric(c.member_id, c.ladder, c.anchor, c.vu, c.rv) AS value FROM cur c
+  ), decided AS (
+    SELECT m.*,
+           CASE WHEN m.rank IS NULL THEN jf_tier_qualifies(m.ladder, m.value, true)
+                WHEN m.value >= coalesce(((m.ladder).tiers->m.rank->>'retention')::bigint, ((m.ladder).tiers->m.rank->>'entry')::bigint) THEN m.rank
+                WHEN (m.ladder).downgrade_policy = 'never' THEN m.rank
+                WHEN (m.ladder).downgrade_policy = 'one_step' THEN greatest(m.rank - 1, LEAST(jf_tier_qualifies(m.ladder, m.value, true), m.rank))
+                ELSE LEAST(jf_tier_qualifies(m.ladder, m.value, true), m.rank) END AS to_rank
+      FROM measured m
+  )
+  INSERT INTO jf_tier_review_batch (member_id, program_id, from_rank, to_rank, value, threshold, valid_until, review_at)
+  SELECT d.member_id, d.program_id, d.rank, d.to_rank, d.value,
+         coalesce(((d.ladder).tiers->coalesce(d.rank, 0)->>'retention')::bigint, ((d.ladder).tiers->coalesce(d.rank, 0)->>'entry')::bigint),
+         v.valid_until, v.valid_until + make_interval(days => (d.ladder).grace_days)
+    FROM decided d
+   CROSS JOIN LATERAL (
+     SELECT CASE WHEN d.to_rank = 0 THEN NULL
+                 WHEN (d.ladder).validity->>'type' = 'months'
+                   THEN jf_local_midnight((d.vu + make_interval(months => ((d.ladder).validity->>'months')::integer))::date, d.tz)
+                 ELSE jf_tier_valid_until((d.ladder).validity, (d.ladder).qualifying_window, d.anchor,
+                                          greatest(upper(jf_tier_review_window((d.ladder).qualifying_window, d.anchor, d.vu, d.rv)) - 1, d.vu), d.tz)
+            END AS valid_until) v;
+  GET DIAGNOSTICS v_reviewed = ROW_COUNT;
+
+  UPDATE member_tier mt
+     SET tier = jf_tier_code(l, b.to_rank),
+         since = CASE WHEN b.to_rank <> b.from_rank THEN p_now ELSE mt.since END,
+         valid_until = b.valid_until, review_at = b.review_at, at_risk_for = NULL, updated_at = p_now
+    FROM jf_tier_review_batch b JOIN tier_ladder l ON l.program_id = b.program_id
+   WHERE mt.member_id = b.member_id;
+
+  INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
+  SELECT jf_id('tch'), b.program_id, b.member_id,
+         CASE WHEN b.to_rank < b.from_rank THEN 'tier.downgraded' ELSE 'tier.renewed' END,
+         p_now, jf_tier_code(l, b.from_rank), jf_tier_code(l, b.to_rank),
+         CASE WHEN b.to_rank < b.from_rank THEN 'review: below retention' ELSE 'review: kept' END, 'tiers',
+         jsonb_build_object('metric', l.metric, 'value', b.value, 'threshold', b.threshold, 'policy', l.downgrade_policy,
+                            'valid_until', jf_ts(b.valid_until))
+    FROM jf_tier_review_batch b JOIN tier_ladder l ON l.program_id = b.program_id;
+  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_tier_review_batch;
+
+  -- the effective tier (an override may still hold it up) and the evaluations' staleness
+  UPDATE member m SET tier = e.code
+    FROM (SELECT b.member_id,
+                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now
+                           AND coalesce(jf_tier_rank(l, mt.override_tier), -1) > b.to_rank
+                      THEN mt.override_tier ELSE jf_tier_code(l, b.to_rank) END AS code
+            FROM jf_tier_review_batch b JOIN member_tier mt ON mt.member_id = b.member_id
+            JOIN tier_ladder l ON l.program_id = b.program_id) e
+   WHERE m.id = e.member_id AND m.tier IS DISTINCT FROM e.code;
+  UPDATE member_account a SET award_version = a.award_version + 1
+    FROM jf_tier_review_batch b WHERE a.member_id = b.member_id AND b.to_rank <> b.from_rank;
+  TRUNCATE jf_tier_review_batch;
+  RETURN jsonb_build_object('reviewed', v_reviewed, 'downgraded', v_down, 'renewed', v_reviewed - v_down);
+END $$;
+
+-- tier.at_risk, once per review: members whose review is within 30 days and whose review metric so
+-- far is below retention. At most p_limit members a call. Returns how many were flagged.
+CREATE OR REPLACE FUNCTION tiers_flag_at_risk(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  WITH due AS (
+    SELECT mt.member_id, mt.program_id, mt.tier, mt.valid_until, mt.review_at, l AS ladder, pr.time_zone AS tz,
+           (m.created_at AT TIME ZONE pr.time_zone)::date AS anchor
+      FROM member_tier mt JOIN member m ON m.id = mt.member_id
+      JOIN tier_ladder l ON l.program_id = mt.program_id JOIN program pr ON pr.id = mt.program_id
+     WHERE mt.review_at > p_now AND mt.review_at <= p_now + interval '30 days'
+       AND mt.at_risk_for IS DISTINCT FROM mt.review_at AND l.downgrade_policy <> 'never'
+     ORDER BY mt.review_at, mt.member_id
+     LIMIT p_limit
+  ), measured AS (
+    SELECT d.*, jf_tier_review_metric(d.member_id, d.ladder, d.anchor, (d.valid_until AT TIME ZONE d.tz)::date,
+                                      (d.review_at AT TIME ZONE d.tz)::date) AS value,
+           coalesce(((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'retention')::bigint,
+                    ((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'entry')::bigint) AS threshold
+      FROM due d
+  ), marked AS (
+    UPDATE member_tier mt SET at_risk_for = mt.review_at
+      FROM measured x WHERE mt.member_id = x.member_id
+    RETURNING mt.member_id
+  )
+  INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
+  SELECT jf_id('tch'), x.program_id, x.member_id, 'tier.at_risk', p_now, x.tier, NULL,
+         'review within 30 days, below retention', 'tiers',
+         jsonb_build_object('metric', (x.ladder).metric, 'value', x.value, 'threshold', x.threshold,
+                            'needed', x.threshold - x.value, 'review_at', jf_ts(x.review_at))
+    FROM measured x WHERE x.value < x.threshold AND x.member_id IN (SELECT member_id FROM marked);
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END $$;
+
+-- Overrides whose end has come: cleared (tier.override_ended), the member back at its earned tier.
+CREATE OR REPLACE FUNCTION tiers_end_overrides(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  v_member text;
+  v_n integer := 0;
+  mt member_tier;
+BEGIN
+  FOR v_member IN
+    SELECT a.member_id FROM member_account a
+     WHERE a.member_id IN (SELECT x.member_id FROM member_tier x WHERE x.override_until <= p_now
+                            ORDER BY x.override_until, x.member_id LIMIT p_limit)
+     ORDER BY a.member_id
+       FOR UPDATE SKIP LOCKED
+  LOOP
+    SELECT * INTO mt FROM member_tier WHERE member_id = v_member;
+    CONTINUE WHEN mt.override_until IS NULL OR mt.override_until > p_now;
+    UPDATE member_tier SET override_tier = NULL, override_until = NULL, override_reason = NULL, override_by = NULL, updated_at = p_now
+     WHERE member_id = v_member;
+    INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
+    VALUES (jf_id('tch'), mt.program_id, v_member, 'tier.override_ended', p_now, mt.override_tier, mt.tier,
+            'override ended', 'tiers', jsonb_build_object('until', jf_ts(mt.override_until), 'reason', mt.override_reason));
+    PERFORM jf_tier_apply(v_member, p_now);
+    v_n := v_n + 1;
+  END LOOP;
+  RETURN v_n;
+END $$;
+
+-- A unique coupon code: the prefix, a dash and 10 characters of Crockford's base 32.
+CREATE OR REPLACE FUNCTION jf_coupon_code(p_prefix text) RETURNS text LANGUAGE sql VOLATILE AS $$
+  SELECT p_prefix || '-' || string_agg(substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 32)::integer, 1), '')
+    FROM generate_series(1, 10)
+$$;
+
+-- Benefits a job grants (birthday points, periodic grants), for one program, for members with ids
+-- after p_after (keyset), at most p_limit members: each grant is recorded in tier_grant first, and
+-- only a row that was new is credited, in the same transaction, so a rerun or a second instance
+-- grants nothing twice. Members locked by another writer are skipped this time (SKIP LOCKED) and
+-- granted on a later run of the same period. Returns {members, last, granted, points}.
+CREATE OR REPLACE FUNCTION tiers_grant(p_program text, p_now timestamptz, p_after text, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  l tier_ladder;
+  v_tz text;
+  v_today date;
+  v_last text;
+  v_members integer;
+  v_granted integer := 0;
+  v_points bigint := 0;
+  g record;
+  c jf_member_ctx;
+  lt lot;
+BEGIN
+  SELECT * INTO l FROM tier_ladder WHERE program_id = p_program;
+  IF NOT FOUND THEN
+    RETURN jsonb_build_object('members', 0, 'last', NULL, 'granted', 0, 'points', 0);
+  END IF;
+  SELECT time_zone INTO v_tz FROM program WHERE id = p_program;
+  v_today := (p_now AT TIME ZONE v_tz)::date;
+  CREATE TEMP TABLE IF NOT EXISTS jf_tier_grant_batch (member_id text COLLATE "C", tier text, birthday date, status text) ON COMMIT DELETE ROWS;
+  INSERT INTO jf_tier_grant_batch
+  SELECT m.id, coalesce(m.tier, l.tiers->0->>'code'), m.birthday, m.status
+    FROM member m JOIN member_account a ON a.member_id = m.id
+   WHERE m.program_id = p_program AND m.id > coalesce(p_after, '') AND m.status = 'active'
+   ORDER BY m.id
+   LIMIT p_limit
+     FOR UPDATE OF a SKIP LOCKED;
+  GET DIAGNOSTICS v_members = ROW_COUNT;
+  SELECT max(member_id) INTO v_last FROM jf_tier_grant_batch;
+
+  FOR g IN
+    WITH wanted AS (
+      -- birthday points on the birthday (29 February: 28 February in other years), once a year
+      SELECT b.member_id, b.tier, 'birthday' AS grant_key, date_trunc('year', v_today)::date AS period_start, 'birthday' AS kind,
+             (t.tier->>'birthday_points')::bigint AS points, NULL::text AS coupon_prefix,
+             '生日礼 birthday gift' AS reason
+        FROM jf_tier_grant_batch b
+        JOIN jsonb_array_elements(l.tiers) t(tier) ON t.tier->>'code' = b.tier
+       WHERE coalesce((t.tier->>'birthday_points')::bigint, 0) > 0 AND b.birthday IS NOT NULL
+         AND extract(month FROM b.birthday) = extract(month FROM v_today)
+         AND LEAST(extract(day FROM b.birthday)::integer,
+                   extract(day FROM (date_trunc('month', v_today) + interval '1 month - 1 day'))::integer) = extract(day FROM v_today)::integer
+      UNION ALL
+      -- periodic grants of the member's tier, once per period
+      SELECT b.member_id, b.tier, 'grant:' || b.tier || ':' || (gr->>'key'),
+             date_trunc(gr->>'every', v_today)::date, 'periodic',
+             coalesce((gr->>'points')::bigint, 0), gr->>'coupon_prefix',
+             coalesce(gr->'name'->>'zh-CN', gr->>'key') || ' ' || coalesce(gr->'name'->>'en', '')
+        FROM jf_tier_grant_batch b
+        JOIN jsonb_array_elements(l.tiers) t(tier) ON t.tier->>'code' = b.tier
+       CROSS JOIN LATERAL jsonb_array_elements(coalesce(t.tier->'grants', '[]')) gr
+    ), inserted AS (
+      INSERT INTO tier_grant (member_id, grant_key, period_start, program_id, tier, kind, points, coupon_code, issued_at)
+      SELECT w.member_id, w.grant_key, w.period_start, p_program, w.tier, w.kind, w.points,
+             CASE WHEN w.coupon_prefix IS NOT NULL THEN jf_coupon_code(w.coupon_prefix) END, p_now
+        FROM wanted w
+      ON CONFLICT DO NOTHING
+      RETURNING member_id, grant_key, period_start, points
+    )
+    SELECT i.*, w.reason FROM inserted i JOIN wanted w USING (member_id, grant_key, period_start) ORDER BY i.member_id
+  LOOP
+    v_granted := v_granted + 1;
+    IF g.points > 0 THEN
+      c := jf_lock_member(g.member_id, p_now);
+      lt := jf_credit_locked(c, jsonb_build_object('points', g.points, 'pending_days', 0, 'reason', g.reason,
+                                                   'reference', g.grant_key || '@' || g.period_start, 'actor', 'tiers',
+                                                   'metadata', jsonb_build_object('tier_grant', g.grant_key, 'period_start', g.period_start)), p_now);
+      UPDATE tier_grant SET entry_id = lt.entry_id WHERE member_id = g.member_id AND grant_key = g.grant_key AND period_start = g.period_start;
+      v_points := v_points + g.points;
+    END IF;
+  END LOOP;
+  TRUNCATE jf_tier_grant_batch;
+  RETURN jsonb_build_object('members', v_members, 'last', v_last, 'granted', v_granted, 'points', v_points);
+END $$;
