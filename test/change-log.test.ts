@@ -42,8 +42,13 @@ const EXPECTED: Record<string, { resource: string; before?: boolean; program?: '
   createEventType: { resource: 'event_type' },
   updateMemberTokenSettings: { resource: 'member_token_settings', before: true },
   rotateMemberTokenSecret: { resource: 'member_token_secret', before: true },
+  createSegment: { resource: 'segment' },
+  updateSegment: { resource: 'segment', before: true },
+  archiveSegment: { resource: 'segment', before: true },
+  refreshSegment: { resource: 'segment' },
   // not changes
   previewEvent: null,
+  previewSegment: null,
   createMemberToken: null,
 };
 

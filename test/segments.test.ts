@@ -290,9 +290,11 @@ forEachDatabase('segments', (getDb) => {
       assertProblem(await as('POST', `/v1/segments/${segB.id}/archive`), 404, 'SEGMENT_NOT_FOUND');
       assertProblem(await as('GET', `/v1/members/${memberB.id}/segments`), 404, 'MEMBER_NOT_FOUND');
       assert.equal(ok(await t.call('GET', `/v1/segments/${segB.id}`), 200).description, null);
-      // a read key may read and preview, not write
-      assertProblem(await t.call('POST', `/v1/segments/${segB.id}/refresh`, { key: t.keys.read }), 403, 'FORBIDDEN');
-      ok(await t.call('POST', `/v1/programs/${b}/segments/preview`, { key: t.keys.read, body: { condition: true } }), 200);
+      // a read key reads; an integration key previews too; refreshing takes an admin key
+      ok(await t.call('GET', `/v1/segments/${segB.id}/members`, { key: t.keys.read }), 200);
+      assertProblem(await t.call('POST', `/v1/programs/${b}/segments/preview`, { key: t.keys.read, body: { condition: true } }), 403, 'FORBIDDEN');
+      ok(await t.call('POST', `/v1/programs/${b}/segments/preview`, { key: t.keys.integration, body: { condition: true } }), 200);
+      assertProblem(await t.call('POST', `/v1/segments/${segB.id}/refresh`, { key: t.keys.integration }), 403, 'FORBIDDEN');
     });
 
     it('archives: no members, not refreshed, not changed, not among the member segments', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import { requireProgram, scopeOf } from '../modules/api-keys/index.ts';
 import * as segments from '../modules/segments/index.ts';
 import {
@@ -22,6 +23,7 @@ const tags = ['Segments'];
 const ProgramParams = IdParam('programId', 'prg');
 const SegmentParams = IdParam('segmentId', 'seg');
 const MemberParams = IdParam('memberId', 'mbr');
+const NoBody = Type.Object({}, { additionalProperties: false, description: 'Nothing (or an empty object).' });
 
 export async function segmentRoutes(app: App, { db, clock }: AppDeps) {
   const before = (request: FastifyRequest) => segments.getSegment(db, (request.params as { segmentId: string }).segmentId);
@@ -76,7 +78,7 @@ export async function segmentRoutes(app: App, { db, clock }: AppDeps) {
   app.post(
     '/v1/programs/:programId/segments/preview',
     {
-      config: { scope: 'read', changeLog: false },
+      config: { scope: 'integration', changeLog: false },
       schema: {
         tags,
         summary: 'Preview a segment condition',
@@ -138,6 +140,7 @@ export async function segmentRoutes(app: App, { db, clock }: AppDeps) {
           'It stops being refreshed and has no members from now on (rules and rewards see no member in it). Built-in segments cannot be archived (409 SEGMENT_BUILT_IN).',
         params: SegmentParams,
         headers: IdempotencyHeaders,
+        body: NoBody,
         response: { 200: Segment, ...problems(404, 409) },
       },
     },
@@ -150,12 +153,7 @@ export async function segmentRoutes(app: App, { db, clock }: AppDeps) {
     {
       config: {
         scope: 'admin',
-        changeLog: {
-          resource: 'segment',
-          summary: refreshSummary,
-          after: refreshSummary,
-          changed: (_request, _reply, after) => (after?.added ?? 0) + (after?.removed ?? 0) > 0,
-        },
+        changeLog: { resource: 'segment', summary: refreshSummary, programId: (_request, after) => after?.segment?.program_id },
       },
       preValidation: emptyBodyIsObject,
       schema: {
@@ -165,6 +163,7 @@ export async function segmentRoutes(app: App, { db, clock }: AppDeps) {
         description:
           'Recomputes its members at this instant and answers with the counts (evaluated, added, removed, member_count) and how long it took. Only changes are written; a refresh running elsewhere is waited for. An archived segment: 409 SEGMENT_ARCHIVED.',
         params: SegmentParams,
+        body: NoBody,
         response: { 200: SegmentRefresh, ...problems(404, 409) },
       },
     },

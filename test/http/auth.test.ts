@@ -81,6 +81,7 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
         'creditPoints',
         'debitPoints',
         'previewEvent',
+        'previewSegment',
         'recordActivity',
         'reverseCredit',
         'sendEvent',

@@ -89,6 +89,16 @@ const ON_B: Record<string, Expectation> = {
   updateMemberTokenSettings: [404, 'PROGRAM_NOT_FOUND'],
   rotateMemberTokenSecret: [404, 'PROGRAM_NOT_FOUND'],
   createMemberToken: [404, 'PROGRAM_NOT_FOUND'],
+  // segments
+  createSegment: [404, 'PROGRAM_NOT_FOUND'],
+  listSegments: [404, 'PROGRAM_NOT_FOUND'],
+  previewSegment: [404, 'PROGRAM_NOT_FOUND'],
+  getSegment: [404, 'SEGMENT_NOT_FOUND'],
+  updateSegment: [404, 'SEGMENT_NOT_FOUND'],
+  archiveSegment: [404, 'SEGMENT_NOT_FOUND'],
+  refreshSegment: [404, 'SEGMENT_NOT_FOUND'],
+  listSegmentMembers: [404, 'SEGMENT_NOT_FOUND'],
+  listMemberSegments: [404, 'MEMBER_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -109,6 +119,7 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     }),
     201,
   );
+  const segment = ok(await t.call('POST', `/v1/programs/${programId}/segments`, { body: { name: { 'zh-CN': '全部', en: 'Everyone' }, condition: true } }), 201);
   const eventExternalId = unique('evt');
   const event = ok(await t.call('POST', '/v1/events', { body: { id: eventExternalId, type: 'checkin', program_id: programId, member_id: a.id } }), 201);
   return {
@@ -123,6 +134,7 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     changeId: ok(await t.call('GET', `/v1/programs/${programId}/changes?limit=1`), 200).data[0].id,
     memberExternalId: a.external_id,
     eventExternalId,
+    segmentId: segment.id,
   };
 }
 
@@ -162,6 +174,7 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     change: f.changeId!,
     memberExternal: f.memberExternalId,
     eventExternal: f.eventExternalId,
+    segment: f.segmentId!,
   };
 }
 
@@ -205,6 +218,7 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       changeId: 'chg_ghost',
       memberExternalId: 'ghost-member',
       eventExternalId: 'ghost-event',
+      segmentId: 'seg_ghost',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();

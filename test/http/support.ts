@@ -123,6 +123,8 @@ export interface Fixture {
   eventId: string;
   /** A change of the program in the change log (chg_…), for getChange. */
   changeId?: string;
+  /** A segment of the program (seg_…). */
+  segmentId?: string;
 }
 
 export interface RouteCase {
@@ -252,6 +254,28 @@ export function v1Routes(f: Fixture): RouteCase[] {
     },
     { op: 'rotateMemberTokenSecret', method: 'POST', url: `/v1/programs/${f.programId}/member-token-secrets`, body: {}, scope: 'admin' },
     { op: 'createMemberToken', method: 'POST', url: `/v1/programs/${f.programId}/member-tokens`, body: { member_id: m }, scope: 'integration' },
+    ...segmentRoutes(f),
+  ];
+}
+
+function segmentRoutes(f: Fixture): RouteCase[] {
+  const s = f.segmentId ?? 'seg_x';
+  return [
+    {
+      op: 'createSegment',
+      method: 'POST',
+      url: `/v1/programs/${f.programId}/segments`,
+      body: { name: { 'zh-CN': '范围检查', en: 'Scope check' }, condition: true },
+      scope: 'admin',
+    },
+    { op: 'listSegments', method: 'GET', url: `/v1/programs/${f.programId}/segments`, scope: 'read' },
+    { op: 'previewSegment', method: 'POST', url: `/v1/programs/${f.programId}/segments/preview`, body: { condition: true }, scope: 'integration' },
+    { op: 'getSegment', method: 'GET', url: `/v1/segments/${s}`, scope: 'read' },
+    { op: 'updateSegment', method: 'PATCH', url: `/v1/segments/${s}`, body: { description: 'Changed by scope check' }, scope: 'admin' },
+    { op: 'archiveSegment', method: 'POST', url: `/v1/segments/${s}/archive`, body: {}, scope: 'admin' },
+    { op: 'refreshSegment', method: 'POST', url: `/v1/segments/${s}/refresh`, body: {}, scope: 'admin' },
+    { op: 'listSegmentMembers', method: 'GET', url: `/v1/segments/${s}/members`, scope: 'read' },
+    { op: 'listMemberSegments', method: 'GET', url: `/v1/members/${f.memberId}/segments`, scope: 'read' },
   ];
 }
 
@@ -308,6 +332,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   );
   const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
   const changeId = ok(await t.call('GET', `/v1/programs/${p.id}/changes?limit=1`), 200).data[0]?.id;
+  const segment = ok(await t.call('POST', `/v1/programs/${p.id}/segments`, { body: { name: { 'zh-CN': '全部', en: 'Everyone' }, condition: true } }), 201);
   return {
     programId: p.id,
     memberId: a.id,
@@ -318,6 +343,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
     ruleId: rule.id,
     eventId: event.id,
     changeId,
+    segmentId: segment.id,
   };
 }
 

@@ -128,6 +128,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/rul_x/, '/{ruleId}')
           .replace(/\/evt_x/, '/{eventId}')
           .replace(/\/chg_x/, '/{changeId}')
+          .replace(/\/seg_x/, '/{segmentId}')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;
