@@ -5,6 +5,7 @@ import * as ledger from '../modules/ledger/index.ts';
 import { addMembers, type MemberCreate } from '../modules/members/index.ts';
 import type { ExpiryPolicy } from '../modules/programs/index.ts';
 import { createRule, RuleCache, type RuleDefinition } from '../modules/rules/index.ts';
+import { createBuiltInSegments, refreshDueSegments } from '../modules/segments/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { beautyShop, coffeeChain, coffeeCheckin } from './programs.ts';
 
@@ -259,5 +260,10 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     await ledger.sweep(db, clock);
   }
   await ledger.sweep(db, now);
+  // the programs were inserted here, not by createProgram: their built-in segments (at risk), with their members now
+  await db.transaction(async (tx) => {
+    for (const p of PROGRAMS) await createBuiltInSegments(tx, p.id, now);
+  });
+  await refreshDueSegments(db, now, now);
   return true;
 }

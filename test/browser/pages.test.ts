@@ -42,6 +42,7 @@ interface PageCase {
 interface Ids {
   memberId: string;
   ruleId: string;
+  segmentId: string;
 }
 
 const CONSOLE_PAGES: PageCase[] = [
@@ -51,6 +52,9 @@ const CONSOLE_PAGES: PageCase[] = [
   { name: 'rules', path: () => `/console/${PROGRAM}/rules` },
   { name: 'rule-editor', path: (ids) => `/console/${PROGRAM}/rules/${ids.ruleId}` },
   { name: 'rule-new', path: () => `/console/${PROGRAM}/rules/new` },
+  { name: 'segments', path: () => `/console/${PROGRAM}/segments` },
+  { name: 'segment', path: (ids) => `/console/${PROGRAM}/segments/${ids.segmentId}` },
+  { name: 'segment-new', path: () => `/console/${PROGRAM}/segments/new` },
   { name: 'events', path: () => `/console/${PROGRAM}/events` },
   { name: 'audit-log', path: () => `/console/${PROGRAM}/audit-log` },
   { name: 'api-keys', path: () => `/console/${PROGRAM}/api-keys` },
@@ -89,7 +93,7 @@ async function problemsOf(watched: Watched, from: number, locale: Locale, shot: 
 
 describe('every main page, in both languages', { skip: SKIP, concurrency: true }, () => {
   const h = useHarness();
-  const ids: Ids = { memberId: '', ruleId: '' };
+  const ids: Ids = { memberId: '', ruleId: '', segmentId: '' };
   let token = '';
 
   before(async () => {
@@ -100,6 +104,9 @@ describe('every main page, in both languages', { skip: SKIP, concurrency: true }
     const rules = await h.api('GET', `/v1/programs/${PROGRAM}/rules`);
     assert.equal(rules.status, 200, rules.text);
     ids.ruleId = rules.json.data[0].id;
+    const segments = await h.api('GET', `/v1/programs/${PROGRAM}/segments`);
+    assert.equal(segments.status, 200, segments.text);
+    ids.segmentId = segments.json.data[0].id;
     token = await memberToken(h, PROGRAM, member.id);
   });
 

@@ -11,6 +11,7 @@ import { dashboardRoutes } from './routes/dashboard/routes.tsx';
 import { eventRoutes } from './routes/events/routes.tsx';
 import { memberRoutes } from './routes/members/routes.tsx';
 import { ruleRoutes } from './routes/rules/routes.tsx';
+import { segmentRoutes } from './routes/segments/routes.tsx';
 import { settingsRoutes } from './routes/settings/routes.tsx';
 import { userRoutes } from './routes/users/routes.tsx';
 
@@ -32,6 +33,7 @@ export const routes: RouteObject[] = [
               ...dashboardRoutes,
               ...memberRoutes,
               ...ruleRoutes,
+              ...segmentRoutes,
               ...eventRoutes,
               ...apiKeyRoutes,
               ...settingsRoutes,

@@ -3,6 +3,7 @@
 import {
   ApiOutlined,
   AuditOutlined,
+  ClusterOutlined,
   DashboardOutlined,
   FunctionOutlined,
   KeyOutlined,
@@ -92,6 +93,7 @@ const AREAS = [
   { key: 'dashboard', icon: <DashboardOutlined /> },
   { key: 'members', icon: <TeamOutlined /> },
   { key: 'rules', icon: <FunctionOutlined /> },
+  { key: 'segments', icon: <ClusterOutlined /> },
   { key: 'events', icon: <UnorderedListOutlined /> },
   { key: 'audit-log', icon: <AuditOutlined /> },
   { key: 'api-keys', icon: <KeyOutlined />, permission: 'api_keys.manage' as const },

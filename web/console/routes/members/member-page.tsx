@@ -12,6 +12,7 @@ import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { MemberSegmentTags } from '../segments/member-segments.tsx';
 import { AdjustPointsButton, EditProfileButton, StatusButton } from './member-actions.tsx';
 import { EntriesTab, EventsTab, ForecastTab, HoldsTab, LotsTab } from './member-tabs.tsx';
 import { memberKey, STATUS_BADGES } from './types.ts';
@@ -95,6 +96,7 @@ export default function MemberPage() {
           </Descriptions.Item>
           {m.status_reason ? <Descriptions.Item label={t('fields.statusReason')}>{m.status_reason}</Descriptions.Item> : null}
         </Descriptions>
+        <MemberSegmentTags programId={program.id} memberId={m.id} />
       </Card>
       {balance.error ? <ErrorAlert error={balance.error} onRetry={() => balance.refetch()} /> : null}
       <Row gutter={[16, 16]}>
