@@ -37,11 +37,17 @@ DECLARE
   v_rules text[];
   v_since timestamptz := (p->'usage'->>'since')::timestamptz;
   v_tz text;
+  v_ladder tier_ladder;
+  v_today date;
 BEGIN
   SELECT time_zone INTO v_tz FROM program WHERE id = v_program;
   IF NOT FOUND THEN
     RETURN json_build_object('program', NULL);
   END IF;
+  -- the program's tier ladder (tiers module), if it has one: each member's tier status and the
+  -- metric of its current window so far come with the member
+  SELECT * INTO v_ladder FROM tier_ladder WHERE program_id = v_program;
+  v_today := (coalesce((p->>'now')::timestamptz, now()) AT TIME ZONE v_tz)::date;
   -- the members by id as sent (looked up below, with their program checked), and by external id
   v_members := ARRAY(
     SELECT x.id FROM jsonb_array_elements_text(p->'member_ids') AS x(id)
@@ -52,12 +58,18 @@ BEGIN
   RETURN json_build_object(
     'program', (SELECT row_to_json(s) FROM (SELECT id, time_zone, currency, pending_days, rules_revision FROM program WHERE id = v_program) s),
     'custom_types', (SELECT coalesce(json_agg(s), '[]') FROM (SELECT type, description, schema FROM event_type WHERE program_id = v_program) s),
+    'ladder', CASE WHEN v_ladder.program_id IS NULL THEN NULL ELSE json_build_object(
+                'metric', v_ladder.metric, 'upgrade_event_rate', v_ladder.upgrade_event_rate,
+                'tiers', (SELECT json_agg(json_build_object('code', t->>'code', 'entry', (t->>'entry')::bigint, 'multiplier', t->>'multiplier',
+                                                            'label', t->'name'->>'zh-CN') ORDER BY n)
+                            FROM jsonb_array_elements(v_ladder.tiers) WITH ORDINALITY AS x(t, n))) END,
     'existing', (SELECT coalesce(json_agg(e), '[]') FROM jsonb_array_elements_text(p->'external_ids') AS x(external_id)
                   CROSS JOIN LATERAL (SELECT e.external_id, e.type, e.data, jf_event_view(e) AS result FROM event e
                                        WHERE e.program_id = v_program AND e.external_id = x.external_id LIMIT 1) e),
     'members', (SELECT coalesce(json_agg(m), '[]') FROM unnest(v_members) AS x(id)
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
-                                            m.status, a.award_version
+                                            m.status, a.award_version,
+                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today) END AS tier_state
                                        FROM member m JOIN member_account a ON a.member_id = m.id
                                       -- by primary key only (IS NOT DISTINCT FROM is no index condition: the program's index is not an option)
                                       WHERE m.id = x.id AND m.program_id IS NOT DISTINCT FROM v_program LIMIT 1) m),
@@ -364,5 +376,24 @@ BEGIN
                     string_to_table(p_outcomes, E'\n')) WITH ORDINALITY
       AS x(id, external_id, type, member_id, occurred_at, data, metadata, points, result, n)
    ORDER BY x.external_id COLLATE "C";
+  -- 6. tiers (a program with a ladder; the tiers module's tables, docs/tiers.md): what the batch adds
+  --    to the members' qualifying activity per local day, and the upgrades it made — at once, in
+  --    this transaction, under the members' locks taken above
+  IF p ? 'tiers' THEN
+    INSERT INTO tier_activity AS t (member_id, day, spend, points, orders)
+    SELECT x.member_id, x.day::date, sum(x.spend::bigint), sum(x.points::bigint), sum(x.orders::integer)
+      FROM ROWS FROM (jsonb_array_elements_text(p->'tiers'->'activity'->'member_id'), jsonb_array_elements_text(p->'tiers'->'activity'->'day'),
+                      jsonb_array_elements_text(p->'tiers'->'activity'->'spend'), jsonb_array_elements_text(p->'tiers'->'activity'->'points'),
+                      jsonb_array_elements_text(p->'tiers'->'activity'->'orders'))
+        AS x(member_id, day, spend, points, orders)
+     GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (member_id, day) DO UPDATE
+      SET spend = t.spend + excluded.spend, points = t.points + excluded.points, orders = t.orders + excluded.orders;
+    IF jsonb_array_length(p->'tiers'->'upgrades') > 0 THEN
+      PERFORM jf_tier_upgrade(v_program, v_tz, x.u, v_event_id[(x.u->>'event')::integer + 1], v_now)
+         FROM jsonb_array_elements(p->'tiers'->'upgrades') WITH ORDINALITY AS x(u, n) ORDER BY x.n;
+    END IF;
+  END IF;
+
   RETURN QUERY SELECT k::integer, v FROM jsonb_each(v_reversals) AS e(k, v);
 END $$;

@@ -189,7 +189,7 @@ BEGIN
                  WHEN (d.ladder).validity->>'type' = 'months'
                    THEN jf_local_midnight((d.vu + make_interval(months => ((d.ladder).validity->>'months')::integer))::date, d.tz)
                  ELSE jf_tier_valid_until((d.ladder).validity, (d.ladder).qualifying_window, d.anchor,
-                                          greatest(upper(jf_tier_review_window((d.ladder).qualifying_window, d.anchor, d.vu, d.rv)) - 1, d.vu), d.tz)
+                                          upper(jf_tier_review_window((d.ladder).qualifying_window, d.anchor, d.vu, d.rv)) - 1, d.tz)
             END AS valid_until) v;
   GET DIAGNOSTICS v_reviewed = ROW_COUNT;
 
@@ -372,4 +372,64 @@ BEGIN
   END LOOP;
   TRUNCATE jf_tier_grant_batch;
   RETURN jsonb_build_object('members', v_members, 'last', v_last, 'granted', v_granted, 'points', v_points);
+END $$;
+
+-- Ingestion (events_prepare in 20_events.sql, and the flow's contended retries): what evaluation
+-- needs of a member's tier status — the earned tier, an override, and the current window with the
+-- metric so far.
+CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date) RETURNS json LANGUAGE sql STABLE AS $$
+  SELECT json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
+                           'window_start', lower(w.r), 'window_end', upper(w.r), 'value', jf_tier_metric(m.id, l.metric, w.r))
+    FROM (SELECT jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today) AS r) w
+    LEFT JOIN member_tier mt ON mt.member_id = m.id
+$$;
+
+-- The same for members read after the snapshot (registered by the batch, or locked on a
+-- contended retry, where it must be read under the lock): {member_id: state}, {} without a ladder.
+CREATE OR REPLACE FUNCTION events_tier_states(p_program text, p_members text[], p_now timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
+  SELECT coalesce(json_object_agg(m.id, jf_tier_state(m, l, pr.time_zone, (p_now AT TIME ZONE pr.time_zone)::date)), '{}')
+    FROM tier_ladder l JOIN program pr ON pr.id = l.program_id
+    JOIN member m ON m.id = ANY (p_members) AND m.program_id = l.program_id
+   WHERE l.program_id = p_program
+$$;
+
+-- An upgrade an event made (events_commit, under the member's lock): the member's new tier, its
+-- validity from today, a tier.upgraded history row, member.tier set to the effective tier, and
+-- the new tier's welcome points, once per member and tier ever (tier_grant).
+-- u = {member_id, from, to, effective, value, threshold}
+CREATE OR REPLACE FUNCTION jf_tier_upgrade(p_program text, p_tz text, u jsonb, p_event text, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  l tier_ladder;
+  v_member text := u->>'member_id';
+  v_until timestamptz;
+  v_welcome bigint;
+  c jf_member_ctx;
+  lt lot;
+BEGIN
+  SELECT * INTO l FROM tier_ladder WHERE program_id = p_program;
+  v_until := jf_tier_valid_until(l.validity, l.qualifying_window, jf_member_anchor(v_member, p_tz), (p_now AT TIME ZONE p_tz)::date, p_tz);
+  INSERT INTO member_tier AS mt (member_id, program_id, tier, since, valid_until, review_at, updated_at)
+  VALUES (v_member, p_program, u->>'to', p_now, v_until, v_until + make_interval(days => l.grace_days), p_now)
+  ON CONFLICT (member_id) DO UPDATE
+    SET tier = excluded.tier, since = excluded.since, valid_until = excluded.valid_until, review_at = excluded.review_at,
+        at_risk_for = NULL, updated_at = excluded.updated_at;
+  INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
+  VALUES (jf_id('tch'), p_program, v_member, 'tier.upgraded', p_now, u->>'from', u->>'to',
+          'qualified: ' || l.metric || ' ' || (u->>'value') || ' reached ' || (u->>'threshold'), 'rules',
+          jsonb_build_object('metric', l.metric, 'value', (u->>'value')::bigint, 'threshold', (u->>'threshold')::bigint,
+                             'event_id', p_event, 'valid_until', jf_ts(v_until)));
+  UPDATE member SET tier = u->>'effective' WHERE id = v_member AND tier IS DISTINCT FROM u->>'effective';
+  SELECT coalesce((t->>'welcome_points')::bigint, 0) INTO v_welcome FROM jsonb_array_elements(l.tiers) t WHERE t->>'code' = u->>'to';
+  IF v_welcome > 0 THEN
+    INSERT INTO tier_grant (member_id, grant_key, period_start, program_id, tier, kind, points, issued_at)
+    VALUES (v_member, 'welcome:' || (u->>'to'), '-infinity', p_program, u->>'to', 'welcome', v_welcome, p_now)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+      c := jf_lock_member(v_member, p_now);
+      lt := jf_credit_locked(c, jsonb_build_object('points', v_welcome, 'pending_days', 0, 'reason', '升级礼 welcome to ' || (u->>'to'),
+                                                   'reference', 'welcome:' || (u->>'to'), 'actor', 'tiers', 'event_id', p_event,
+                                                   'metadata', jsonb_build_object('tier_grant', 'welcome:' || (u->>'to'))), p_now);
+      UPDATE tier_grant SET entry_id = lt.entry_id WHERE member_id = v_member AND grant_key = 'welcome:' || (u->>'to') AND period_start = '-infinity';
+    END IF;
+  END IF;
 END $$;

@@ -4,6 +4,7 @@ import type { Explanation, RuleSet, Skip } from '../../modules/rules/index.ts';
 import { timestampOf } from '../../shared/formats.ts';
 import { newId } from '../../shared/ids.ts';
 import type { Prepared } from './context.ts';
+import type { TierBook } from './tiers.ts';
 
 /** What a commit gives back: each event's result, and the same as JSON (for storage, and reused by a batch response). */
 export interface Committed {
@@ -35,10 +36,25 @@ const KEPT_SKIP = (k: Skip) => k.reason !== 'condition' && k.reason !== 'targeti
  * one entry and one lot. Program budgets, if any award has one, are taken first in the same
  * transaction: an award gets what is left of its budget, possibly nothing (then it is a skip).
  */
-export async function commitBatch(q: Queryable, programId: string, rulesRevision: number, ruleSet: RuleSet, todo: Prepared[], now: Date): Promise<Committed> {
+export async function commitBatch(
+  q: Queryable,
+  programId: string,
+  rulesRevision: number,
+  ruleSet: RuleSet,
+  todo: Prepared[],
+  now: Date,
+  tiers?: TierBook,
+): Promise<Committed> {
   const grants = await grantBudgets(q, todo);
   const batch: EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
   const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
+  const tierWrites = tiers?.writes();
+  if (tiers && tierWrites) {
+    batch.tiers = tierWrites;
+    // a member whose tier activity or tier changes: its award version moves, so a concurrent
+    // evaluation of the same member (which read the metric before) is stale and runs again
+    for (const [id, account] of batch.members) if (tiers.touches(id)) account.entries += 1;
+  }
   const written = await commitEvents(q, batch);
   const json = results.map((r, i) => resultJson(r, batch.events[i]!.outcome));
   // a refund's reversals carry the ids of the entries the database wrote for them and what became

@@ -3,6 +3,7 @@ import type { EventInput, EventResultView, EventsSnapshot, PlannedReversal } fro
 import type { MemberProfile } from '../../modules/members/index.ts';
 import type { Evaluation, RuleCache, RuleSet } from '../../modules/rules/index.ts';
 import { DomainError } from '../../shared/errors.ts';
+import type { TierBook, TierRefund } from './tiers.ts';
 
 /** What ingestion needs: the database and the compiled rules of every program. */
 export interface IngestDeps {
@@ -47,6 +48,8 @@ export interface Prepared extends IngestItem {
   member?: EventMember;
   /** refunds: the credits this refund takes points back from */
   reversals?: PlannedReversal[];
+  /** refunds, for a program with a tier ladder: what the refund takes off the qualifying metric */
+  tierRefund?: TierRefund;
   /** evaluate step */
   evaluation?: Evaluation;
 }
@@ -65,6 +68,8 @@ export interface Run {
   lockFirst: boolean;
   /** Runs `fn` in a transaction: a new one (first attempt), or the run's own. */
   begin: <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
+  /** The program's tier ladder and its members' tiers as the batch moves them (none without a ladder). */
+  tiers?: TierBook;
 }
 
 export function refuse(outcomes: Map<number, ItemOutcome>, p: { index: number; input: EventInput }, error: DomainError): void {

@@ -18,15 +18,16 @@ export function evaluateAll(run: Run, todo: Prepared[], ruleSet: RuleSet, usage:
   for (const p of todo) {
     const m = p.member!;
     const memberUsage = usage.of(m.id);
+    const rules = ruleSet.at(p.occurredAt);
+    const ev = { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data };
+    const book = run.tiers;
     try {
-      p.evaluation = evaluate(
-        ruleSet.at(p.occurredAt),
-        { id: p.input.id, type: p.input.type, occurred_at: p.occurredAt, data: p.data },
-        evalMember(m),
-        run.program,
-        run.now,
-        memberUsage,
-      );
+      p.evaluation = book
+        ? // a program with a tier ladder: at the member's tier as the batch has moved it (an upgrade counts at once)
+          book.apply(p, evaluated.length, ruleSet, (rank) =>
+            evaluate(rules, ev, evalMember({ ...m, tier: book.code(rank) }), run.program, run.now, memberUsage, book.benefit(rank)),
+          )
+        : evaluate(rules, ev, evalMember(m), run.program, run.now, memberUsage);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       refuse(run.outcomes, p, err);

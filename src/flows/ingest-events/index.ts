@@ -8,6 +8,7 @@ import { findMembers } from './members.ts';
 import { planRefunds } from './refunds.ts';
 import { replay, resolveRepeats } from './replay.ts';
 import { readSnapshot } from './snapshot.ts';
+import { loadTierStates, tierBook } from './tiers.ts';
 import { usageOf } from './usage.ts';
 import { validateAll } from './validate.ts';
 
@@ -48,6 +49,7 @@ export async function ingestEvents(deps: IngestDeps, programId: string, items: I
     outcomes,
     lockFirst,
     begin,
+    tiers: tierBook(snapshot, snapshot.program!.time_zone, now),
   });
 
   for (let attempt = 1; ; attempt++) {
@@ -118,6 +120,13 @@ async function process(run: Run, valid: Prepared[]): Promise<void> {
 
   // 3. members
   todo = await findMembers(run, todo);
+  if (run.tiers) {
+    // tier states of members the snapshot does not have (registered just now), or, on a contended
+    // retry, of all of them again, read under the members' locks
+    const inSnapshot = new Set(run.snapshot.members.flatMap((m) => (m.tier_state !== undefined ? [m.id] : [])));
+    const ids = [...new Set(todo.map((p) => p.member!.id))];
+    await loadTierStates(run.db, run.tiers, program.id, run.lockFirst ? ids : ids.filter((id) => !inSnapshot.has(id)), run.now, run.lockFirst);
+  }
   const ruleSet = await run.rules.get(run.db, program.id, Number(program.rules_revision));
 
   // 4. what rules already awarded, and what refunded orders earned
@@ -130,7 +139,7 @@ async function process(run: Run, valid: Prepared[]): Promise<void> {
   if (todo.length === 0) return resolveRepeats(run, replayed);
 
   // 6. write (with program budgets, which need a transaction of their own unless already in one)
-  const write = (q: Queryable) => commitBatch(q, program.id, Number(program.rules_revision), ruleSet, todo, run.now);
+  const write = (q: Queryable) => commitBatch(q, program.id, Number(program.rules_revision), ruleSet, todo, run.now, run.tiers);
   const budgeted = todo.some((p) => p.evaluation!.awards.some((a) => a.budget));
   const { results, json } = budgeted ? await run.begin(write) : await write(run.db);
   todo.forEach((p, i) => {

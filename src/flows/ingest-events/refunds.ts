@@ -2,6 +2,7 @@ import { type AwardLine, OrderRefunds, orderEvents, type PaidOrder, type RefundR
 import { creditReversals } from '../../modules/ledger/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { fieldProblem, type Prepared, type Run, refuse } from './context.ts';
+import { localDay } from './tiers.ts';
 
 /**
  * Step 4, for refunds: what each refunded order earned, and so what each refund takes back (the
@@ -54,7 +55,13 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
       order = new OrderRefunds(paid.data as PaidOrder, awards, earlier, reversed);
       orders.set(orderId, order);
     }
+    const left = order.refundable.amount;
     const plan = order.refund(p.data as RefundRequest);
+    if (run.tiers && !('refused' in plan) && !('exceeds' in plan)) {
+      // what the refund takes off the tier metric: on the day of the order (docs/tiers.md)
+      const after = order.refundable.amount;
+      p.tierRefund = { day: localDay(new Date(paid.result.occurred_at), run.program.time_zone), amount: left - after, full: left > 0 && after === 0 };
+    }
     if ('refused' in plan) refuse(run.outcomes, p, fieldProblem(`${p.prefix}/data/items`, plan.refused));
     else if ('exceeds' in plan) {
       const { path, message, refundable } = plan.exceeds;

@@ -103,6 +103,11 @@ export interface EventsCommit {
   /** Awards of rules with per-member caps or frequency limits (what later evaluations count). */
   awards: CommitAward[];
   reversals: CommitReversal[];
+  /** For a program with a tier ladder: qualifying activity and upgrades (the flow's TierBook). */
+  tiers?: {
+    activity: { member_id: string[]; day: string[]; spend: number[]; points: number[]; orders: number[] };
+    upgrades: { member_id: string; event: number; from: string; to: string; effective: string; value: number; threshold: number }[];
+  };
 }
 
 /** What the batch does to one member's account. */
@@ -225,6 +230,7 @@ export function commitWire(c: EventsCommit): [string, string] {
       awards: r.awards,
     })),
     active,
+    ...(c.tiers ? { tiers: c.tiers } : {}),
   };
   return [JSON.stringify(p), c.events.map((e) => e.outcome).join('\n')];
 }
@@ -296,9 +302,38 @@ export interface EventsSnapshot {
   program: EvaluationProgram | null;
   custom_types: EventTypeRow[];
   existing: StoredEvent[];
-  members: (MemberProfile & { award_version: number })[];
+  /** The program's tier ladder (tiers module), null without one. */
+  ladder?: LadderView | null;
+  members: (MemberProfile & { award_version: number; tier_state?: TierStateView | null })[];
   recent: AwardDayRow[];
   lifetime: AwardTotalRow[];
+}
+
+/** What evaluation needs of a program's tier ladder: its metric, the rate of the event that upgrades, the tiers lowest first. */
+export interface LadderView {
+  metric: 'spend' | 'points' | 'orders';
+  upgrade_event_rate: 'old' | 'new';
+  tiers: { code: string; entry: number | string; multiplier: string; label: string | null }[];
+}
+
+/** A member's tier status as evaluation needs it (jf_tier_state): earned tier, override, the current window (local days) and its metric so far. */
+export interface TierStateView {
+  tier: string | null;
+  override_tier: string | null;
+  override_until: string | null;
+  window_start: string;
+  window_end: string;
+  value: number | string;
+}
+
+/** Tier states of members read after the snapshot (events_tier_states): by member id; {} for a program without a ladder. */
+export async function tierStates(db: Queryable, programId: string, memberIds: string[], now: Date): Promise<Record<string, TierStateView>> {
+  const [row] = await db.query<{ s: Record<string, TierStateView> }>('SELECT events_tier_states($1, $2::text[], $3) AS s', [
+    programId,
+    memberIds,
+    now.toISOString(),
+  ]);
+  return row?.s ?? {};
 }
 
 /**
@@ -317,6 +352,8 @@ export async function prepareEvents(
     member_ids: string[];
     external_member_ids: string[];
     usage?: { rule_ids: string[]; since: string; lifetime: boolean };
+    /** the tier windows' today */
+    now?: string;
   },
 ): Promise<EventsSnapshot> {
   const [row] = await db.query<{ s: EventsSnapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);

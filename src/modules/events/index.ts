@@ -26,11 +26,14 @@ export {
   type EventsCommit,
   type EventsSnapshot,
   type EventTypeRow,
+  type LadderView,
   orderEvents,
   payersOfOrders,
   prepareEvents,
   reserveBudgets,
   type StoredEvent,
+  type TierStateView,
+  tierStates,
   type WrittenReversal,
 } from './events.repository.ts';
 export * from './events.schemas.ts';

@@ -28,7 +28,9 @@ export async function insertMembers(db: Queryable, programId: string, rows: { id
     `WITH m AS (
        INSERT INTO member (id, program_id, external_id, name, phone, email, birthday, tags, attributes, created_at, updated_at, tier)
        SELECT r.id, $1, r.external_id, r.name, r.phone, r.email, r.birthday::date,
-              ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.attributes, $3, $3, r.tier
+              ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.attributes, $3, $3,
+              -- a program with a tier ladder (tiers module): a new member starts at its base tier
+              coalesce(r.tier, (SELECT l.tiers->0->>'code' FROM tier_ladder l WHERE l.program_id = $1))
          FROM ROWS FROM (jsonb_to_recordset($2::text::jsonb)
                 AS (id text, external_id text, name text, phone text, email text, birthday text, tier text, tags jsonb, attributes jsonb))
               WITH ORDINALITY AS r

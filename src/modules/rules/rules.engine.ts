@@ -379,6 +379,23 @@ export interface Skip {
   detail?: string;
 }
 
+/** The earn multiplier of the member's tier in the program's ladder (tiers module), e.g. {value: "1.5", label: "金卡"}. */
+export interface TierBenefit {
+  value: string;
+  label: string;
+}
+
+const decimals = new Map<string, Rational>();
+function decimal(text: string): Rational {
+  let r = decimals.get(text);
+  if (!r) {
+    r = parseDecimal(text);
+    if (decimals.size > 1000) decimals.clear();
+    decimals.set(text, r);
+  }
+  return r;
+}
+
 /** Something the sender should know about an event that did not stop it (unknown_tier: see tierWarning). */
 export interface Warning {
   code: 'unknown_tier';
@@ -461,7 +478,15 @@ const CAP_LABELS: Record<string, string> = { per_event: 'per-event cap', day: 'd
  * Evaluates one event. `rules` must be in evaluation order (orderRules) and be the versions in
  * force at the event's occurred_at.
  */
-export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMember, program: EvalProgram, now: Date, usage: Usage = NO_USAGE): Evaluation {
+export function evaluate(
+  rules: CompiledRule[],
+  ev: EvalEvent,
+  member: EvalMember,
+  program: EvalProgram,
+  now: Date,
+  usage: Usage = NO_USAGE,
+  tierBenefit?: TierBenefit,
+): Evaluation {
   const awards: Award[] = [];
   const skipped: Skip[] = [];
   const local = localParts(ev.occurred_at, program.time_zone);
@@ -622,6 +647,12 @@ export function evaluate(rules: CompiledRule[], ev: EvalEvent, member: EvalMembe
         applied.push({ type: m.def.type, label: hit.label, value: m.texts!.get(hit.value) ?? toDecimalString(hit.value) });
         values.push(hit.value);
       }
+    }
+    // the earn multiplier of the member's tier (its ladder): on rules that earn per amount, unless
+    // the rule multiplies by tier itself or says tier_benefit: false; a 1× multiplier changes nothing
+    if (tierBenefit && tierBenefit.value !== '1' && (def.tier_benefit ?? effect.type === 'rate') && !rule.multipliers.some((m) => m.def.type === 'tier')) {
+      applied.push({ type: 'tier_benefit', label: tierBenefit.label, value: tierBenefit.value });
+      values.push(decimal(tierBenefit.value));
     }
     const stacking = def.stacking ?? 'multiply';
     // add stacking can go below zero (0× and 0.5× together: 1 − 1 − 0.5): it then awards nothing

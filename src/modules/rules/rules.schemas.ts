@@ -172,6 +172,17 @@ export const RuleDefinition = Type.Object(
     pending_days: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 3650, description: "Default: the program's pending period for order.paid, 0 for other events." }),
     ),
+    tier_benefit: Type.Optional(
+      Type.Boolean({
+        description:
+          "Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead.",
+      }),
+    ),
+    qualifying: Type.Optional(
+      Type.Boolean({
+        description: "Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -43,7 +43,14 @@ export class RuleSet {
     }
     this.limitedIds = limited;
     this.#lifetime = lifetime;
+    // the latest version of each rule says whether its points count toward a tier's points metric
+    const nonQualifying = new Set<string>();
+    for (const [ruleId, versions] of byRule) if (versions[versions.length - 1]!.definition.qualifying === false) nonQualifying.add(ruleId);
+    this.nonQualifyingIds = nonQualifying;
   }
+
+  /** Rules whose latest version says `qualifying: false`: their points do not count toward a tier ladder's points metric (成长值). */
+  readonly nonQualifyingIds: ReadonlySet<string>;
 
   get size(): number {
     return this.#versions.length;
