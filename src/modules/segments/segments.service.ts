@@ -98,6 +98,7 @@ async function evaluateMembers(
 async function refreshIn(tx: Queryable, id: string, now: Date, wait: boolean): Promise<SegmentRefresh | undefined> {
   const started = performance.now();
   if (!(await repo.lockSegment(tx, id, wait))) return undefined;
+  await repo.withoutJit(tx);
   const s = (await repo.findSegment(tx, id))!;
   if (s.status === 'archived') throw new DomainError('SEGMENT_ARCHIVED', `Segment ${id} is archived`, { segment_id: id });
   const holds = compileSegmentCondition(s.condition);
@@ -172,19 +173,23 @@ export async function refreshSegment(db: Db, id: string, now: Date, scope: Progr
 }
 
 /** Whom a condition holds for now, without saving anything: the count and the newest 20. */
-export async function previewSegment(db: Queryable, programId: string, condition: unknown, now: Date): Promise<SegmentPreview> {
+export async function previewSegment(db: Db, programId: string, condition: unknown, now: Date): Promise<SegmentPreview> {
   const started = performance.now();
   await getProgram(db, programId);
   const holds = compileSegmentCondition(condition);
-  let count = 0;
-  let newest: string[] = [];
-  const evaluated = await evaluateMembers(db, programId, holds, now, async (_ids, matching) => {
-    count += matching.length;
-    // batches come in ascending id order: the newest are the last ones
-    newest = [...newest, ...matching].slice(-SAMPLE_SIZE);
+  // one transaction: every batch sees the same instant of the data, and runs without JIT
+  return db.transaction(async (tx) => {
+    await repo.withoutJit(tx);
+    let count = 0;
+    let newest: string[] = [];
+    const evaluated = await evaluateMembers(tx, programId, holds, now, async (_ids, matching) => {
+      count += matching.length;
+      // batches come in ascending id order: the newest are the last ones
+      newest = [...newest, ...matching].slice(-SAMPLE_SIZE);
+    });
+    const sample = await repo.membersByIds(tx, newest, now);
+    return { object: 'segment_preview' as const, member_count: count, evaluated, sample, duration_ms: Math.round(performance.now() - started) };
   });
-  const sample = await repo.membersByIds(db, newest, now);
-  return { object: 'segment_preview', member_count: count, evaluated, sample, duration_ms: Math.round(performance.now() - started) };
 }
 
 export async function listSegmentMembers(
