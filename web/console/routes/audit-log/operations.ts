@@ -5,6 +5,7 @@ export const OPERATION_GROUPS: Record<string, readonly string[]> = {
   points: ['creditPoints', 'debitPoints', 'adjustPoints', 'transferPoints', 'createHold', 'captureHold', 'voidHold', 'reverseCredit', 'recordActivity'],
   members: ['createMember', 'updateMember', 'freezeMember', 'unfreezeMember', 'closeMember'],
   rules: ['createRule', 'reviseRule', 'archiveRule'],
+  segments: ['createSegment', 'updateSegment', 'archiveSegment', 'refreshSegment'],
   events: ['sendEvent', 'sendEvents', 'createEventType'],
   settings: ['createProgram', 'updateProgram', 'updateMemberTokenSettings', 'rotateMemberTokenSecret', 'createApiKey', 'revokeApiKey', 'runSweep'],
 };
