@@ -239,6 +239,7 @@ function Editor({ segment }: { segment?: Segment }) {
                     onChange={(tree) => setCondition({ mode: 'builder', tree })}
                     fields={fields}
                     disabled={!canWrite}
+                    emptyText={t('editor.emptyCondition')}
                     money={{ minorUnits: minorUnitsOf(program.currency), symbol: currencySymbol(program.currency, i18n.language as Locale) }}
                   />
                 ) : null,

@@ -77,7 +77,11 @@ export default function SegmentsListPage() {
                   {s.built_in ? <Tag color="blue">{t('builtIn')}</Tag> : null}
                   {s.status === 'archived' ? <Tag>{t('status.archived')}</Tag> : null}
                 </Space>
-                {s.description ? <Typography.Text type="secondary">{s.description}</Typography.Text> : null}
+                {s.built_in_key ? (
+                  <Typography.Text type="secondary">{t(`builtInDescriptions.${s.built_in_key}`)}</Typography.Text>
+                ) : s.description ? (
+                  <Typography.Text type="secondary">{s.description}</Typography.Text>
+                ) : null}
               </Space>
             ),
           },

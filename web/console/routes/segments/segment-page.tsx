@@ -99,7 +99,7 @@ export default function SegmentPage() {
             {active ? null : <Tag>{t('status.archived')}</Tag>}
           </Space>
         }
-        description={s.description ?? undefined}
+        description={s.built_in_key ? t(`builtInDescriptions.${s.built_in_key}`) : (s.description ?? undefined)}
         extra={
           <Space wrap>
             {active && canWrite ? (

@@ -33,22 +33,27 @@ interface Props {
   disabled?: boolean;
   /** Minor units in one currency unit (100 for CNY) and its symbol, for money fields. */
   money?: { minorUnits: number; symbol: string };
+  /** What an empty builder means where it is used (default: the rules' "every event of the types earns"). */
+  emptyText?: string;
 }
 
 const MoneyContext = createContext<{ minorUnits: number; symbol: string } | undefined>(undefined);
+const EmptyTextContext = createContext<string | undefined>(undefined);
 
-export function ConditionBuilder({ value, onChange, fields, disabled, money }: Props) {
+export function ConditionBuilder({ value, onChange, fields, disabled, money, emptyText }: Props) {
   const listId = useId();
   return (
     <MoneyContext.Provider value={money}>
-      <div data-testid="condition-builder">
-        <datalist id={listId}>
-          {fields.map((f) => (
-            <option key={f.path} value={f.path} label={f.label} />
-          ))}
-        </datalist>
-        <GroupEditor group={value} onChange={onChange} fields={fields} listId={listId} disabled={disabled} depth={0} />
-      </div>
+      <EmptyTextContext.Provider value={emptyText}>
+        <div data-testid="condition-builder">
+          <datalist id={listId}>
+            {fields.map((f) => (
+              <option key={f.path} value={f.path} label={f.label} />
+            ))}
+          </datalist>
+          <GroupEditor group={value} onChange={onChange} fields={fields} listId={listId} disabled={disabled} depth={0} />
+        </div>
+      </EmptyTextContext.Provider>
     </MoneyContext.Provider>
   );
 }
@@ -77,6 +82,7 @@ function GroupEditor({
   depth: number;
 }) {
   const { t } = useTranslation('rules');
+  const emptyRoot = useContext(EmptyTextContext);
   const setChild = (i: number, node: ConditionNode) => onChange({ ...group, children: group.children.map((c, j) => (j === i ? node : c)) });
   const removeChild = (i: number) => onChange({ ...group, children: group.children.filter((_, j) => j !== i) });
   const body = (
@@ -97,7 +103,7 @@ function GroupEditor({
         <Typography.Text type="secondary">{t(group.combinator === 'all' ? 'condition.allHint' : 'condition.anyHint')}</Typography.Text>
       </Space>
       {group.children.length === 0 ? (
-        <Typography.Text type="secondary">{t(depth === 0 ? 'condition.emptyRoot' : 'condition.emptyGroup')}</Typography.Text>
+        <Typography.Text type="secondary">{depth === 0 ? (emptyRoot ?? t('condition.emptyRoot')) : t('condition.emptyGroup')}</Typography.Text>
       ) : null}
       {group.children.map((child, i) =>
         child.kind === 'row' ? (
