@@ -38,6 +38,7 @@ export interface Config {
   jobIntervalSeconds: number;
   /** How often the job refreshes each active segment's members. */
   segmentRefreshSeconds: number;
+  tierJobSeconds: number;
   idempotencyRetentionDays: number;
   /** Requests per API key per rate-limit window; 0 = no limit. */
   rateLimitApiKey: number;
@@ -124,6 +125,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     jobs: bool('JIFEN_JOBS', true),
     jobIntervalSeconds: int('JIFEN_JOB_INTERVAL_SECONDS', 60, 1, 86_400),
     segmentRefreshSeconds: int('JIFEN_SEGMENT_REFRESH_SECONDS', 3600, 10, 604_800),
+    tierJobSeconds: int('JIFEN_TIER_JOB_SECONDS', 900, 10, 86_400),
     idempotencyRetentionDays: int('JIFEN_IDEMPOTENCY_RETENTION_DAYS', 30, 1, 3650),
     rateLimitApiKey: int('JIFEN_RATE_LIMIT_API_KEY', 6000, 0, 10_000_000),
     rateLimitMember: int('JIFEN_RATE_LIMIT_MEMBER', 300, 0, 10_000_000),

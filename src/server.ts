@@ -95,6 +95,7 @@ export async function startServer(config: Readonly<Config>) {
           intervalSeconds: config.jobIntervalSeconds,
           idempotencyRetentionDays: config.idempotencyRetentionDays,
           segmentRefreshSeconds: config.segmentRefreshSeconds,
+          tierJobSeconds: config.tierJobSeconds,
         },
         app.log,
       )

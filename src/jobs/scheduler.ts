@@ -4,6 +4,7 @@ import { purgeEndedSessions } from '../modules/console-users/index.ts';
 import { sweep } from '../modules/ledger/index.ts';
 import { listPrograms } from '../modules/programs/index.ts';
 import { createBuiltInSegments, refreshDueSegments } from '../modules/segments/index.ts';
+import { runTierJobs } from '../modules/tiers/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { jobRuns } from '../shared/metrics.ts';
 
@@ -43,7 +44,7 @@ export async function runSegmentJob(db: Db, now: Date, refreshSeconds: number) {
 export function startJobs(
   db: Db,
   clock: Clock,
-  options: { intervalSeconds: number; idempotencyRetentionDays: number; segmentRefreshSeconds?: number },
+  options: { intervalSeconds: number; idempotencyRetentionDays: number; segmentRefreshSeconds?: number; tierJobSeconds?: number },
   log: FastifyBaseLogger,
 ): Jobs {
   let running: Promise<void> | undefined;
@@ -87,13 +88,36 @@ export function startJobs(
   const segmentTimer = setInterval(() => void runSegments(), segmentSeconds * 1000);
   segmentTimer.unref();
   void runSegments();
+
+  // tiers: reviews due, at-risk warnings, ended overrides, birthday and periodic grants (each set-based,
+  // SKIP LOCKED, exactly once: docs/tiers.md, "Jobs")
+  let tiersRunning: Promise<void> | undefined;
+  const runTiers = () => {
+    tiersRunning ??= (async () => {
+      try {
+        const report = await runTierJobs(db, clock.now());
+        for (const [job, n] of Object.entries(report)) jobRuns.inc({ job: `tiers_${job}` }, n);
+        if (Object.values(report).some((n) => n > 0)) log.info(report, 'tier jobs');
+      } catch (err) {
+        log.error({ err }, 'tier jobs failed; will retry');
+      } finally {
+        tiersRunning = undefined;
+      }
+    })();
+    return tiersRunning;
+  };
+  const tierTimer = setInterval(() => void runTiers(), (options.tierJobSeconds ?? 900) * 1000);
+  tierTimer.unref();
+  void runTiers();
   return {
     runOnce,
     async stop() {
       clearInterval(timer);
       clearInterval(segmentTimer);
+      clearInterval(tierTimer);
       await running;
       await segmentsRunning;
+      await tiersRunning;
     },
   };
 }

@@ -61,7 +61,7 @@ BEGIN
 END $$;
 
 -- The days a review counts, for a status valid until local day vu (exclusive) and reviewed on local
--- day rv (vu + grace days): a rolling window is the months before rv; a calendar or membership
+-- day rv (vu + grace days): a rolling window is the months up to rv; a calendar or membership
 -- window is the last whole window that ended by vu, plus the grace days [vu, rv).
 -- Returns the main range; the grace range is [vu, rv) for windows that are not rolling.
 CREATE OR REPLACE FUNCTION jf_tier_review_window(w jsonb, p_anchor date, vu date, rv date) RETURNS daterange
@@ -70,7 +70,9 @@ DECLARE
   c daterange;
 BEGIN
   IF w->>'type' = 'rolling_months' THEN
-    RETURN jf_tier_window(w, p_anchor, rv - 1);
+    -- the months up to the review day: (rv − months, rv], so the day a status was reached (rv −
+    -- months, with validity `months` and no grace) counted for reaching it, not again for keeping it
+    RETURN jf_tier_window(w, p_anchor, rv);
   END IF;
   c := jf_tier_window(w, p_anchor, vu - 1);
   IF upper(c) > vu THEN
@@ -132,133 +134,176 @@ BEGIN
   RETURN v_code;
 END $$;
 
+-- The highest rank of a program's ladder whose retention the value reaches (tiers_review's
+-- temporary table of tiers, jf_trl; plpgsql so that the table is looked up when it runs).
+CREATE OR REPLACE FUNCTION jf_trb_keeps(p_program text, p_value bigint) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(max(x.rank), 0) FROM jf_trl x WHERE x.program_id = p_program AND p_value >= x.retention);
+END $$;
+
 -- The review, for at most p_limit members whose review is due (review_at <= now), in one
 -- transaction: each member's metric over its review window decides, by the ladder's policy,
--- whether it keeps its tier (renewed: tier.renewed), goes down (tier.downgraded: one_step at most
+-- whether it keeps its tier (renewed: tier.renewed) or goes down (tier.downgraded: one_step at most
 -- one tier, requalify to the tier the metric keeps, never not at all). Members locked by another
 -- writer are skipped (SKIP LOCKED) and come in a later run. A kept or lower non-base tier gets a new
--- validity as if reached at the end of the review window (months: from the old valid_until).
+-- validity as if reached on the last day of the review window (months: from the old valid_until).
+-- Set-based: the members of the batch, the ladders' tiers and the distinct review windows go into
+-- temporary tables (a batch of members due on one day has one window per program), the metric is
+-- one join of the batch with tier_activity, and each decision a join with the tiers.
 -- Returns {reviewed, downgraded, renewed}.
 CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_reviewed integer;
   v_down integer;
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS jf_tier_review_batch (
-    member_id text COLLATE "C" PRIMARY KEY, program_id text, from_rank integer, to_rank integer, value bigint,
-    threshold bigint, valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
-  WITH due AS (
-    SELECT mt.member_id FROM member_tier mt
-     WHERE mt.review_at <= p_now
-     ORDER BY mt.review_at, mt.member_id
-     LIMIT p_limit
-  ), locked AS (
-    SELECT a.member_id FROM member_account a
-     WHERE a.member_id IN (SELECT member_id FROM due)
-     ORDER BY a.member_id
-       FOR UPDATE SKIP LOCKED
-  ), cur AS (
-    SELECT mt.member_id, mt.program_id, l AS ladder, pr.time_zone AS tz,
-           jf_tier_rank(l, mt.tier) AS rank,
-           (mt.created_day) AS anchor,
-           (mt.valid_until AT TIME ZONE pr.time_zone)::date AS vu,
-           (mt.review_at AT TIME ZONE pr.time_zone)::date AS rv
-      FROM (SELECT mt.*, (m.created_at AT TIME ZONE pr2.time_zone)::date AS created_day
-              FROM member_tier mt JOIN member m ON m.id = mt.member_id JOIN program pr2 ON pr2.id = mt.program_id
-             WHERE mt.member_id IN (SELECT member_id FROM locked) AND mt.review_at <= p_now) mt
-      JOIN tier_ladder l ON l.program_id = mt.program_id
-      JOIN program pr ON pr.id = mt.program_id
-  ), measured AS (
-    SELECT c.*, jf_tier_review_metric(c.member_id, c.ladder, c.anchor, c.vu, c.rv) AS value FROM cur c
-  ), decided AS (
-    SELECT m.*,
-           CASE WHEN m.rank IS NULL THEN jf_tier_qualifies(m.ladder, m.value, true)
-                WHEN m.value >= coalesce(((m.ladder).tiers->m.rank->>'retention')::bigint, ((m.ladder).tiers->m.rank->>'entry')::bigint) THEN m.rank
-                WHEN (m.ladder).downgrade_policy = 'never' THEN m.rank
-                WHEN (m.ladder).downgrade_policy = 'one_step' THEN greatest(m.rank - 1, LEAST(jf_tier_qualifies(m.ladder, m.value, true), m.rank))
-                ELSE LEAST(jf_tier_qualifies(m.ladder, m.value, true), m.rank) END AS to_rank
-      FROM measured m
-  )
-  INSERT INTO jf_tier_review_batch (member_id, program_id, from_rank, to_rank, value, threshold, valid_until, review_at)
-  SELECT d.member_id, d.program_id, d.rank, d.to_rank, d.value,
-         coalesce(((d.ladder).tiers->coalesce(d.rank, 0)->>'retention')::bigint, ((d.ladder).tiers->coalesce(d.rank, 0)->>'entry')::bigint),
-         v.valid_until, v.valid_until + make_interval(days => (d.ladder).grace_days)
-    FROM decided d
-   CROSS JOIN LATERAL (
-     SELECT CASE WHEN d.to_rank = 0 THEN NULL
-                 WHEN (d.ladder).validity->>'type' = 'months'
-                   THEN jf_local_midnight((d.vu + make_interval(months => ((d.ladder).validity->>'months')::integer))::date, d.tz)
-                 ELSE jf_tier_valid_until((d.ladder).validity, (d.ladder).qualifying_window, d.anchor,
-                                          upper(jf_tier_review_window((d.ladder).qualifying_window, d.anchor, d.vu, d.rv)) - 1, d.tz)
-            END AS valid_until) v;
+  -- the batch: anchor is the member's first local day for membership-year windows, else a constant
+  CREATE TEMP TABLE IF NOT EXISTS jf_trb (
+    member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, tier text NOT NULL, anchor date NOT NULL,
+    vu date NOT NULL, rv date NOT NULL, value bigint NOT NULL DEFAULT 0, from_rank integer, to_rank integer, threshold bigint,
+    valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
+  -- the ladders' tiers, by rank
+  CREATE TEMP TABLE IF NOT EXISTS jf_trl (
+    program_id text COLLATE "C" NOT NULL, rank integer NOT NULL, code text NOT NULL, entry bigint NOT NULL, retention bigint NOT NULL,
+    PRIMARY KEY (program_id, code)) ON COMMIT DELETE ROWS;
+  -- the distinct review windows: [ws, we) and the grace days [gs, ge)
+  CREATE TEMP TABLE IF NOT EXISTS jf_trw (
+    program_id text COLLATE "C" NOT NULL, anchor date NOT NULL, vu date NOT NULL, rv date NOT NULL,
+    ws date NOT NULL, we date NOT NULL, gs date NOT NULL, ge date NOT NULL, until timestamptz, grace_days integer) ON COMMIT DELETE ROWS;
+
+  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv)
+  SELECT mt.member_id, mt.program_id, mt.tier,
+         CASE WHEN l.qualifying_window->>'type' = 'membership_year' THEN (m.created_at AT TIME ZONE pr.time_zone)::date ELSE DATE '2000-01-01' END,
+         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date
+    FROM (SELECT a.member_id FROM member_account a
+           WHERE a.member_id IN (SELECT x.member_id FROM member_tier x WHERE x.review_at <= p_now
+                                  ORDER BY x.review_at, x.member_id LIMIT p_limit)
+           ORDER BY a.member_id
+             FOR UPDATE SKIP LOCKED) k
+    JOIN member_tier mt ON mt.member_id = k.member_id AND mt.review_at <= p_now
+    JOIN member m ON m.id = mt.member_id
+    JOIN tier_ladder l ON l.program_id = mt.program_id
+    JOIN program pr ON pr.id = mt.program_id;
   GET DIAGNOSTICS v_reviewed = ROW_COUNT;
+  IF v_reviewed = 0 THEN
+    RETURN jsonb_build_object('reviewed', 0, 'downgraded', 0, 'renewed', 0);
+  END IF;
+  ANALYZE jf_trb;
+
+  INSERT INTO jf_trl (program_id, rank, code, entry, retention)
+  SELECT l.program_id, (t.n - 1)::integer, t.tier->>'code', (t.tier->>'entry')::bigint,
+         coalesce((t.tier->>'retention')::bigint, (t.tier->>'entry')::bigint)
+    FROM tier_ladder l CROSS JOIN LATERAL jsonb_array_elements(l.tiers) WITH ORDINALITY AS t(tier, n)
+   WHERE l.program_id IN (SELECT DISTINCT program_id FROM jf_trb);
+
+  INSERT INTO jf_trw (program_id, anchor, vu, rv, ws, we, gs, ge)
+  SELECT k.program_id, k.anchor, k.vu, k.rv, lower(w.r), upper(w.r),
+         CASE WHEN rolling THEN k.rv ELSE k.vu END, k.rv
+    FROM (SELECT DISTINCT program_id, anchor, vu, rv FROM jf_trb) k
+    JOIN tier_ladder l ON l.program_id = k.program_id
+   CROSS JOIN LATERAL (SELECT jf_tier_review_window(l.qualifying_window, k.anchor, k.vu, k.rv) AS r,
+                              l.qualifying_window->>'type' = 'rolling_months' AS rolling) w;
+
+  -- the metric over the review window and the grace days, one join for the batch
+  UPDATE jf_trb b SET value = s.v
+    FROM (SELECT b.member_id, sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END) AS v
+            FROM jf_trb b
+            JOIN jf_trw w ON w.program_id = b.program_id AND w.anchor = b.anchor AND w.vu = b.vu AND w.rv = b.rv
+            JOIN tier_ladder l ON l.program_id = b.program_id
+            JOIN tier_activity a ON a.member_id = b.member_id
+                                AND ((a.day >= w.ws AND a.day < w.we) OR (a.day >= w.gs AND a.day < w.ge))
+           GROUP BY b.member_id) s
+   WHERE b.member_id = s.member_id;
+
+  -- the decision, by the ladder's policy (q: the highest tier the value keeps)
+  UPDATE jf_trb b
+     SET from_rank = cur.rank, threshold = cur.retention,
+         to_rank = CASE WHEN b.value >= cur.retention OR l.downgrade_policy = 'never' THEN cur.rank
+                        WHEN l.downgrade_policy = 'one_step' THEN greatest(cur.rank - 1, LEAST(jf_trb_keeps(b.program_id, b.value), cur.rank))
+                        ELSE LEAST(jf_trb_keeps(b.program_id, b.value), cur.rank) END
+    FROM jf_trl cur, tier_ladder l
+   WHERE cur.program_id = b.program_id AND cur.code = b.tier AND l.program_id = b.program_id;
+  -- a tier the ladder no longer has (cannot be removed while held: defensive): re-ranked by the value
+  UPDATE jf_trb b SET from_rank = jf_trb_keeps(b.program_id, b.value), to_rank = jf_trb_keeps(b.program_id, b.value), threshold = 0
+   WHERE b.from_rank IS NULL;
+
+  -- the new validity, once per distinct window, then for each member
+  UPDATE jf_trw w SET until = CASE WHEN l.validity->>'type' = 'months'
+                                   THEN jf_local_midnight((w.vu + make_interval(months => (l.validity->>'months')::integer))::date, pr.time_zone)
+                                   ELSE jf_tier_valid_until(l.validity, l.qualifying_window, w.anchor, w.we - 1, pr.time_zone) END,
+                      grace_days = l.grace_days
+    FROM tier_ladder l JOIN program pr ON pr.id = l.program_id
+   WHERE l.program_id = w.program_id;
+  UPDATE jf_trb b SET valid_until = w.until, review_at = w.until + make_interval(days => w.grace_days)
+    FROM jf_trw w
+   WHERE b.to_rank > 0 AND w.program_id = b.program_id AND w.anchor = b.anchor AND w.vu = b.vu AND w.rv = b.rv;
 
   UPDATE member_tier mt
-     SET tier = jf_tier_code(l, b.to_rank),
+     SET tier = t.code,
          since = CASE WHEN b.to_rank <> b.from_rank THEN p_now ELSE mt.since END,
          valid_until = b.valid_until, review_at = b.review_at, at_risk_for = NULL, updated_at = p_now
-    FROM jf_tier_review_batch b JOIN tier_ladder l ON l.program_id = b.program_id
+    FROM jf_trb b JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
    WHERE mt.member_id = b.member_id;
 
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
   SELECT jf_id('tch'), b.program_id, b.member_id,
          CASE WHEN b.to_rank < b.from_rank THEN 'tier.downgraded' ELSE 'tier.renewed' END,
-         p_now, jf_tier_code(l, b.from_rank), jf_tier_code(l, b.to_rank),
+         p_now, b.tier, t.code,
          CASE WHEN b.to_rank < b.from_rank THEN 'review: below retention' ELSE 'review: kept' END, 'tiers',
          jsonb_build_object('metric', l.metric, 'value', b.value, 'threshold', b.threshold, 'policy', l.downgrade_policy,
                             'valid_until', jf_ts(b.valid_until))
-    FROM jf_tier_review_batch b JOIN tier_ladder l ON l.program_id = b.program_id;
-  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_tier_review_batch;
+    FROM jf_trb b JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
+    JOIN tier_ladder l ON l.program_id = b.program_id;
+  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_trb;
 
-  -- the effective tier (an override may still hold it up) and the evaluations' staleness
+  -- the effective tier (an override in force may still hold it up), and the evaluations' staleness
   UPDATE member m SET tier = e.code
     FROM (SELECT b.member_id,
-                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now
-                           AND coalesce(jf_tier_rank(l, mt.override_tier), -1) > b.to_rank
-                      THEN mt.override_tier ELSE jf_tier_code(l, b.to_rank) END AS code
-            FROM jf_tier_review_batch b JOIN member_tier mt ON mt.member_id = b.member_id
-            JOIN tier_ladder l ON l.program_id = b.program_id) e
+                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now AND o.rank > b.to_rank
+                      THEN mt.override_tier ELSE t.code END AS code
+            FROM jf_trb b JOIN member_tier mt ON mt.member_id = b.member_id
+            JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
+            LEFT JOIN jf_trl o ON o.program_id = b.program_id AND o.code = mt.override_tier) e
    WHERE m.id = e.member_id AND m.tier IS DISTINCT FROM e.code;
   UPDATE member_account a SET award_version = a.award_version + 1
-    FROM jf_tier_review_batch b WHERE a.member_id = b.member_id AND b.to_rank <> b.from_rank;
-  TRUNCATE jf_tier_review_batch;
+    FROM jf_trb b WHERE a.member_id = b.member_id AND b.to_rank <> b.from_rank;
+  TRUNCATE jf_trb, jf_trl, jf_trw;
   RETURN jsonb_build_object('reviewed', v_reviewed, 'downgraded', v_down, 'renewed', v_reviewed - v_down);
 END $$;
 
 -- tier.at_risk, once per review: members whose review is within 30 days and whose review metric so
--- far is below retention. At most p_limit members a call. Returns how many were flagged.
-CREATE OR REPLACE FUNCTION tiers_flag_at_risk(p_now timestamptz, p_limit integer) RETURNS integer LANGUAGE plpgsql AS $$
+-- far is below retention. At most p_limit members a call; each one looked at is marked for its
+-- review (at_risk_for), flagged or not. Returns {looked, flagged}.
+CREATE OR REPLACE FUNCTION tiers_at_risk(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-  v_n integer;
+  v_looked integer;
+  v_flagged integer;
 BEGIN
-  WITH due AS (
-    SELECT mt.member_id, mt.program_id, mt.tier, mt.valid_until, mt.review_at, l AS ladder, pr.time_zone AS tz,
-           (m.created_at AT TIME ZONE pr.time_zone)::date AS anchor
-      FROM member_tier mt JOIN member m ON m.id = mt.member_id
-      JOIN tier_ladder l ON l.program_id = mt.program_id JOIN program pr ON pr.id = mt.program_id
-     WHERE mt.review_at > p_now AND mt.review_at <= p_now + interval '30 days'
-       AND mt.at_risk_for IS DISTINCT FROM mt.review_at AND l.downgrade_policy <> 'never'
-     ORDER BY mt.review_at, mt.member_id
-     LIMIT p_limit
-  ), measured AS (
-    SELECT d.*, jf_tier_review_metric(d.member_id, d.ladder, d.anchor, (d.valid_until AT TIME ZONE d.tz)::date,
-                                      (d.review_at AT TIME ZONE d.tz)::date) AS value,
-           coalesce(((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'retention')::bigint,
-                    ((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'entry')::bigint) AS threshold
-      FROM due d
-  ), marked AS (
-    UPDATE member_tier mt SET at_risk_for = mt.review_at
-      FROM measured x WHERE mt.member_id = x.member_id
-    RETURNING mt.member_id
-  )
+  CREATE TEMP TABLE IF NOT EXISTS jf_tier_risk_batch (member_id text COLLATE "C" PRIMARY KEY, program_id text, tier text,
+    review_at timestamptz, metric text, value bigint, threshold bigint) ON COMMIT DELETE ROWS;
+  INSERT INTO jf_tier_risk_batch
+  SELECT d.member_id, d.program_id, d.tier, d.review_at, (d.ladder).metric,
+         jf_tier_review_metric(d.member_id, d.ladder, d.anchor, (d.valid_until AT TIME ZONE d.tz)::date, (d.review_at AT TIME ZONE d.tz)::date),
+         coalesce(((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'retention')::bigint,
+                  ((d.ladder).tiers->jf_tier_rank(d.ladder, d.tier)->>'entry')::bigint)
+    FROM (SELECT mt.member_id, mt.program_id, mt.tier, mt.valid_until, mt.review_at, l AS ladder, pr.time_zone AS tz,
+                 (m.created_at AT TIME ZONE pr.time_zone)::date AS anchor
+            FROM member_tier mt JOIN member m ON m.id = mt.member_id
+            JOIN tier_ladder l ON l.program_id = mt.program_id JOIN program pr ON pr.id = mt.program_id
+           WHERE mt.review_at > p_now AND mt.review_at <= p_now + interval '30 days'
+             AND mt.at_risk_for IS DISTINCT FROM mt.review_at AND l.downgrade_policy <> 'never'
+           ORDER BY mt.review_at, mt.member_id
+           LIMIT p_limit) d;
+  GET DIAGNOSTICS v_looked = ROW_COUNT;
+  UPDATE member_tier mt SET at_risk_for = b.review_at FROM jf_tier_risk_batch b WHERE mt.member_id = b.member_id;
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
-  SELECT jf_id('tch'), x.program_id, x.member_id, 'tier.at_risk', p_now, x.tier, NULL,
+  SELECT jf_id('tch'), b.program_id, b.member_id, 'tier.at_risk', p_now, b.tier, NULL,
          'review within 30 days, below retention', 'tiers',
-         jsonb_build_object('metric', (x.ladder).metric, 'value', x.value, 'threshold', x.threshold,
-                            'needed', x.threshold - x.value, 'review_at', jf_ts(x.review_at))
-    FROM measured x WHERE x.value < x.threshold AND x.member_id IN (SELECT member_id FROM marked);
-  GET DIAGNOSTICS v_n = ROW_COUNT;
-  RETURN v_n;
+         jsonb_build_object('metric', b.metric, 'value', b.value, 'threshold', b.threshold,
+                            'needed', b.threshold - b.value, 'review_at', jf_ts(b.review_at))
+    FROM jf_tier_risk_batch b WHERE b.value < b.threshold;
+  GET DIAGNOSTICS v_flagged = ROW_COUNT;
+  TRUNCATE jf_tier_risk_batch;
+  RETURN jsonb_build_object('looked', v_looked, 'flagged', v_flagged);
 END $$;
 
 -- Overrides whose end has come: cleared (tier.override_ended), the member back at its earned tier.

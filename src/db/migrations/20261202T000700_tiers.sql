@@ -52,7 +52,6 @@ CREATE TABLE member_tier (
 );
 CREATE INDEX member_tier_review_idx ON member_tier (review_at, member_id) WHERE review_at IS NOT NULL;
 CREATE INDEX member_tier_override_idx ON member_tier (override_until, member_id) WHERE override_until IS NOT NULL;
-CREATE INDEX member_tier_program_idx ON member_tier (program_id, tier);
 
 -- What counts toward qualification, per member and program-local day: the day of the order (a
 -- refund takes its amount off the day of the order it refunds, so a window's figure is net of

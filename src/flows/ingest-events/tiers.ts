@@ -2,7 +2,6 @@ import type { Queryable } from '../../db/db.ts';
 import { type LadderView, type TierStateView, tierStates } from '../../modules/events/index.ts';
 import type { Evaluation, RuleSet, TierBenefit } from '../../modules/rules/index.ts';
 import { localParts } from '../../shared/time.ts';
-import type { Prepared } from './context.ts';
 
 /** What a refund takes off the qualifying metric: its amount, on the day of the order it refunds; an order refunded in full counts one order less. */
 export interface TierRefund {
@@ -27,6 +26,16 @@ interface MemberTiers {
   /** current window, local days [start, end); undefined: the member has no state yet (registered by this batch), every day counts */
   start?: string;
   end?: string;
+}
+
+/** What the book reads of an event on its way through the flow (context.ts's Prepared). */
+export interface TierEvent {
+  input: { type: string };
+  occurredAt: Date;
+  data: Record<string, unknown>;
+  member?: { id: string };
+  reversals?: { rule_id?: string | null; points: number }[];
+  tierRefund?: TierRefund;
 }
 
 /** YYYY-MM-DD, the local day of an instant in a time zone. */
@@ -113,7 +122,7 @@ export class TierBook {
    * records what it adds to the metric and the upgrade it makes. `index`: the event's position in
    * the commit.
    */
-  apply(p: Prepared, index: number, ruleSet: RuleSet, evaluateAt: (rank: number) => Evaluation): Evaluation {
+  apply(p: TierEvent, index: number, ruleSet: RuleSet, evaluateAt: (rank: number) => Evaluation): Evaluation {
     const memberId = p.member!.id;
     const m = this.#of(memberId);
     const metric = this.ladder.metric;
