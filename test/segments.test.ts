@@ -337,5 +337,21 @@ forEachDatabase('segments', (getDb) => {
       assert.equal(third.refreshed, active[0]!.n);
       assert.equal(third.added, 0);
     });
+
+    it('refreshes each due segment once when two instances run it at the same time', async () => {
+      t.clock.advance(2 * 3600_000);
+      const db = getDb().db;
+      const due = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM segment WHERE status = 'active'`))[0]!.n;
+      const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_member');
+      const [a, b] = await Promise.all([runSegmentJob(db, t.clock.now(), 3600), runSegmentJob(db, t.clock.now(), 3600)]);
+      assert.equal(a.refreshed + b.refreshed, due, JSON.stringify({ a, b }));
+      assert.equal(a.skipped + b.skipped, due);
+      const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_member');
+      assert.deepEqual(after, before);
+      const stamps = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM segment WHERE status = 'active' AND refreshed_at = $1`, [
+        t.clock.now().toISOString(),
+      ]);
+      assert.equal(stamps[0]!.n, due);
+    });
   });
 });
