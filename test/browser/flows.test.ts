@@ -5,7 +5,8 @@
  *   then shows the new balance and the explanation;
  * - a viewer sees no adjust button, and the API refuses the adjustment anyway (403) when the page
  *   sends it with the viewer's cookie and CSRF token; the balance is unchanged;
- * - a rule edited in the console with the condition builder awards the right points to a new event.
+ * - a rule edited in the console with the condition builder awards the right points to a new event;
+ * - a segment made with the condition builder shows its live count, and its page links to its members.
  *
  * Users are created the way an owner does it (POST /v1/console/users with the owner's session);
  * member tokens and events come from the admin key, as a merchant's backend sends them.
@@ -258,6 +259,45 @@ describe('people using the console and the member centre', { skip: SKIP }, () =>
     );
     const small = await send(100);
     assert.deepEqual(small, [], 'an order of ¥1 does not');
+    assert.deepEqual(watched.errors, []);
+    await page.close();
+  });
+
+  test('a segment made with the condition builder shows its live count, saves with its members, and links to them', async () => {
+    // the builder's first row reads days since last activity (≥): members active at least 0 days ago, i.e. ever
+    const condition = { '>=': [{ var: 'stats.days_since_last_activity' }, 0] };
+    const expected = await h.api('POST', `/v1/programs/${PROGRAM}/segments/preview`, { body: { condition } });
+    assert.equal(expected.status, 200, expected.text);
+    const count = expected.json.member_count as number;
+    assert.ok(count > 0, expected.text);
+
+    const page = await owner.context.newPage();
+    const watched = h.watch(page);
+    await page.goto(`/console/${PROGRAM}/segments/new`);
+    await settle(page);
+    await page.getByTestId('segment-name-zh').fill('活跃会员（浏览器测试）');
+    await page.getByTestId('segment-name-en').fill('Active (browser test)');
+    const builder = page.getByTestId('condition-builder');
+    await builder.getByTestId('condition-add').click();
+    await expectValue(builder.getByTestId('condition-field'), 'stats.days_since_last_activity');
+    await builder.getByTestId('condition-value').fill('0');
+    await expectText(page.getByTestId('segment-preview-count'), String(count), 10_000);
+    const saved = page.waitForResponse((r) => r.url().endsWith(`/v1/programs/${PROGRAM}/segments`) && r.request().method() === 'POST');
+    await page.getByTestId('segment-save').click();
+    const response = await saved;
+    assert.equal(response.status(), 201, await response.text());
+    const segment = await response.json();
+    assert.deepEqual(segment.condition, condition);
+    assert.equal(segment.member_count, count);
+
+    // the segment's page: its count, and members linking to their pages
+    await page.waitForURL(`**/segments/${segment.id}`);
+    await expectText(page.getByTestId('segment-member-count'), count.toLocaleString('zh-CN'));
+    const first = page.getByTestId('segment-members-table').locator('tbody a').first();
+    await first.click();
+    await page.waitForURL(`**/${PROGRAM}/members/mbr_*`);
+    await expectCount(page.getByTestId('member-segments').getByText('活跃会员（浏览器测试）'), 1);
+    await screenshot(page, 'flow-console-segment-member-zh-CN');
     assert.deepEqual(watched.errors, []);
     await page.close();
   });

@@ -17,7 +17,7 @@ export function MemberSegmentTags({ programId, memberId }: { programId: string; 
   if (!segments.data) return null;
   return (
     <Space size={4} wrap data-testid="member-segments" style={{ marginTop: 12 }}>
-      <Typography.Text type="secondary">{t('memberTags')}:</Typography.Text>
+      <Typography.Text type="secondary">{t('memberTags')}</Typography.Text>
       {segments.data.data.length === 0
         ? '—'
         : segments.data.data.map((s) => (
