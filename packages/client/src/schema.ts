@@ -15900,9 +15900,15 @@ export interface operations {
                                         tags_any?: string[];
                                         tags_all?: string[];
                                         exclude_tags?: string[];
+                                        /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                        segments?: string[];
                                     };
                                     /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                     pending_days?: number;
+                                    /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                    tier_benefit?: boolean;
+                                    /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                    qualifying?: boolean;
                                 };
                                 /**
                                  * Format: date-time
@@ -16074,9 +16080,15 @@ export interface operations {
                                         tags_any?: string[];
                                         tags_all?: string[];
                                         exclude_tags?: string[];
+                                        /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                        segments?: string[];
                                     };
                                     /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                     pending_days?: number;
+                                    /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                    tier_benefit?: boolean;
+                                    /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                    qualifying?: boolean;
                                 };
                                 /**
                                  * Format: date-time
@@ -16524,9 +16536,15 @@ export interface operations {
                             tags_any?: string[];
                             tags_all?: string[];
                             exclude_tags?: string[];
+                            /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                            segments?: string[];
                         };
                         /** @description Default: the program's pending period for order.paid, 0 for other events. */
                         pending_days?: number;
+                        /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                        tier_benefit?: boolean;
+                        /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                        qualifying?: boolean;
                     };
                     /**
                      * Format: date-time
@@ -16712,9 +16730,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -16886,9 +16910,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -17463,9 +17493,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -17637,9 +17673,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -18084,9 +18126,15 @@ export interface operations {
                             tags_any?: string[];
                             tags_all?: string[];
                             exclude_tags?: string[];
+                            /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                            segments?: string[];
                         };
                         /** @description Default: the program's pending period for order.paid, 0 for other events. */
                         pending_days?: number;
+                        /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                        tier_benefit?: boolean;
+                        /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                        qualifying?: boolean;
                     };
                     /**
                      * Format: date-time
@@ -18272,9 +18320,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -18446,9 +18500,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -19037,9 +19097,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -19211,9 +19277,15 @@ export interface operations {
                                     tags_any?: string[];
                                     tags_all?: string[];
                                     exclude_tags?: string[];
+                                    /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                    segments?: string[];
                                 };
                                 /** @description Default: the program's pending period for order.paid, 0 for other events. */
                                 pending_days?: number;
+                                /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                                tier_benefit?: boolean;
+                                /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                                qualifying?: boolean;
                             };
                             /**
                              * Format: date-time
@@ -24332,9 +24404,15 @@ export interface operations {
                                 tags_any?: string[];
                                 tags_all?: string[];
                                 exclude_tags?: string[];
+                                /** @description Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh. */
+                                segments?: string[];
                             };
                             /** @description Default: the program's pending period for order.paid, 0 for other events. */
                             pending_days?: number;
+                            /** @description Whether the earn multiplier of the member's tier (the program's tier ladder) applies. Default: true for rate effects (points per amount), false for fixed ones. A rule with its own tier multiplier uses that instead. */
+                            tier_benefit?: boolean;
+                            /** @description Whether this rule's points count toward tier qualification when the ladder's metric is points (成长值). Default true. */
+                            qualifying?: boolean;
                         };
                     };
                 };

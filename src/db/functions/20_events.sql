@@ -69,7 +69,9 @@ BEGIN
     'members', (SELECT coalesce(json_agg(m), '[]') FROM unnest(v_members) AS x(id)
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
                                             m.status, a.award_version,
-                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today) END AS tier_state
+                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today) END AS tier_state,
+                                            -- the segments module's memberships, for rules that target segments
+                                            CASE WHEN (p->>'segments')::boolean THEN ARRAY(SELECT sm.segment_id FROM segment_member sm JOIN segment s ON s.id = sm.segment_id AND s.status = 'active' WHERE sm.member_id = m.id ORDER BY 1) END AS segments
                                        FROM member m JOIN member_account a ON a.member_id = m.id
                                       -- by primary key only (IS NOT DISTINCT FROM is no index condition: the program's index is not an option)
                                       WHERE m.id = x.id AND m.program_id IS NOT DISTINCT FROM v_program LIMIT 1) m),

@@ -32,6 +32,8 @@ export interface ItemOutcome {
 /** A member as a run works with them: the profile evaluation needs, and the account's award version (what the commit checks). */
 export interface EventMember extends MemberProfile {
   award_version: number;
+  /** The member's segments (read only when a rule targets segments). */
+  segments?: string[] | null;
 }
 
 /** What a run starts from: everything read before evaluating. */

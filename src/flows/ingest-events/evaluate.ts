@@ -4,8 +4,8 @@ import type { EventMember } from './context.ts';
 import { type Prepared, type Run, refuse } from './context.ts';
 
 /** What the rule engine knows of a member. */
-export function evalMember(m: Pick<EventMember, 'id' | 'tier' | 'tags' | 'birthday' | 'attributes'>): EvalMember {
-  return { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes };
+export function evalMember(m: Pick<EventMember, 'id' | 'tier' | 'tags' | 'birthday' | 'attributes'> & { segments?: string[] | null }): EvalMember {
+  return { id: m.id, tier: m.tier, tags: m.tags, birthday: m.birthday, attributes: m.attributes, ...(m.segments ? { segments: m.segments } : {}) };
 }
 
 /**

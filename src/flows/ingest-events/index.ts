@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/db.ts';
 import { isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
+import { segmentIdsOfMembers } from '../../modules/segments/index.ts';
 import { DomainError, fromDatabaseError } from '../../shared/errors.ts';
 import { commitBatch } from './commit.ts';
 import { type IngestDeps, type IngestItem, type ItemOutcome, type Prepared, type Run, refuse, type Snapshot } from './context.ts';
@@ -128,6 +129,16 @@ async function process(run: Run, valid: Prepared[]): Promise<void> {
     await loadTierStates(run.db, run.tiers, program.id, run.lockFirst ? ids : ids.filter((id) => !inSnapshot.has(id)), run.now, run.lockFirst);
   }
   const ruleSet = await run.rules.get(run.db, program.id, Number(program.rules_revision));
+
+  // the members' segments, for rules that target segments, when the snapshot did not read them
+  // (it reads them for the rules compiled before it; new rules, or members registered by the batch)
+  if (ruleSet.usesSegments) {
+    const missing = [...new Set(todo.flatMap((p) => (p.member!.segments ? [] : [p.member!.id])))];
+    if (missing.length > 0) {
+      const found = await segmentIdsOfMembers(run.db, missing);
+      for (const p of todo) p.member!.segments ??= found.get(p.member!.id) ?? [];
+    }
+  }
 
   // 4. what rules already awarded, and what refunded orders earned
   const usage = await usageOf(run, todo, ruleSet);

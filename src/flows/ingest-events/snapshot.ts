@@ -20,6 +20,8 @@ export async function readSnapshot(db: Queryable, rules: RuleCache, programId: s
     member_ids: [...new Set(inputs.flatMap((i) => (i.member_id ? [i.member_id] : [])))],
     external_member_ids: [...new Set(inputs.flatMap((i) => (i.external_member_id ? [i.external_member_id] : [])))],
     now: now.toISOString(),
+    // the members' segments, when a rule compiled for the program targets segments
+    ...(known?.usesSegments ? { segments: true } : {}),
     // 32 days back covers the local day, week and month of the earliest event in any time zone
     ...(limited && limited.ruleIds.length > 0
       ? { usage: { rule_ids: limited.ruleIds, since: new Date(earliest - 32 * 86_400_000).toISOString(), lifetime: limited.lifetime } }

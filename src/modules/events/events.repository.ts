@@ -304,7 +304,7 @@ export interface EventsSnapshot {
   existing: StoredEvent[];
   /** The program's tier ladder (tiers module), null without one. */
   ladder?: LadderView | null;
-  members: (MemberProfile & { award_version: number; tier_state?: TierStateView | null })[];
+  members: (MemberProfile & { award_version: number; tier_state?: TierStateView | null; segments?: string[] | null })[];
   recent: AwardDayRow[];
   lifetime: AwardTotalRow[];
 }
@@ -354,6 +354,8 @@ export async function prepareEvents(
     usage?: { rule_ids: string[]; since: string; lifetime: boolean };
     /** the tier windows' today */
     now?: string;
+    /** read the members' segments (for rules that target segments) */
+    segments?: boolean;
   },
 ): Promise<EventsSnapshot> {
   const [row] = await db.query<{ s: EventsSnapshot }>('SELECT events_prepare($1::text::jsonb) AS s', [JSON.stringify(p)]);

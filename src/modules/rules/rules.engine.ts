@@ -294,6 +294,8 @@ export interface EvalMember {
   tags: string[];
   birthday: string | null;
   attributes: Record<string, unknown>;
+  /** The segments the member is in (read when a rule in force targets segments). */
+  segments?: string[];
 }
 
 export interface EvalProgram {
@@ -545,7 +547,8 @@ export function evaluate(
         (tg.tiers && !(member.tier && tg.tiers.includes(member.tier))) ||
         (tg.tags_any && !tg.tags_any.some((x) => tags.includes(x))) ||
         (tg.tags_all && !tg.tags_all.every((x) => tags.includes(x))) ||
-        tg.exclude_tags?.some((x) => tags.includes(x))
+        tg.exclude_tags?.some((x) => tags.includes(x)) ||
+        (tg.segments && !tg.segments.some((x) => member.segments?.includes(x)))
       ) {
         skipped.push({ rule_id: rule.ruleId, reason: 'targeting' });
         continue;

@@ -165,7 +165,20 @@ export const RuleDefinition = Type.Object(
     ),
     targeting: Type.Optional(
       Type.Object(
-        { tiers: Type.Optional(Strings()), tags_any: Type.Optional(Strings()), tags_all: Type.Optional(Strings()), exclude_tags: Type.Optional(Strings()) },
+        {
+          tiers: Type.Optional(Strings()),
+          tags_any: Type.Optional(Strings()),
+          tags_all: Type.Optional(Strings()),
+          exclude_tags: Type.Optional(Strings()),
+          segments: Type.Optional(
+            Type.Array(Type.String({ pattern: '^seg_[0-9a-f]{28}$' }), {
+              minItems: 1,
+              maxItems: 20,
+              uniqueItems: true,
+              description: "Segment ids (docs/segments.md): the member must be in at least one, as of the segment's last refresh.",
+            }),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),

@@ -47,7 +47,11 @@ export class RuleSet {
     const nonQualifying = new Set<string>();
     for (const [ruleId, versions] of byRule) if (versions[versions.length - 1]!.definition.qualifying === false) nonQualifying.add(ruleId);
     this.nonQualifyingIds = nonQualifying;
+    this.usesSegments = rows.some((r) => r.definition.targeting?.segments !== undefined);
   }
+
+  /** Some version targets segments: evaluation then needs the members' segments (events_prepare reads them). */
+  readonly usesSegments: boolean;
 
   /** Rules whose latest version says `qualifying: false`: their points do not count toward a tier ladder's points metric (成长值). */
   readonly nonQualifyingIds: ReadonlySet<string>;
