@@ -391,6 +391,10 @@ BEGIN
      GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (member_id, day) DO UPDATE
       SET spend = t.spend + excluded.spend, points = t.points + excluded.points, orders = t.orders + excluded.orders;
+    IF jsonb_array_length(coalesce(p->'tiers'->'renewals', '[]')) > 0 THEN
+      PERFORM jf_tier_renew(v_program, v_tz, x.u, v_event_id[(x.u->>'event')::integer + 1], v_now)
+         FROM jsonb_array_elements(p->'tiers'->'renewals') WITH ORDINALITY AS x(u, n) ORDER BY x.n;
+    END IF;
     IF jsonb_array_length(p->'tiers'->'upgrades') > 0 THEN
       PERFORM jf_tier_upgrade(v_program, v_tz, x.u, v_event_id[(x.u->>'event')::integer + 1], v_now)
          FROM jsonb_array_elements(p->'tiers'->'upgrades') WITH ORDINALITY AS x(u, n) ORDER BY x.n;

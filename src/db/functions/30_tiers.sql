@@ -424,7 +424,11 @@ END $$;
 -- metric so far.
 CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date) RETURNS json LANGUAGE sql STABLE AS $$
   SELECT json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
-                           'window_start', lower(w.r), 'window_end', upper(w.r), 'value', jf_tier_metric(m.id, l.metric, w.r))
+                           'window_start', lower(w.r), 'window_end', upper(w.r), 'value', jf_tier_metric(m.id, l.metric, w.r),
+                           -- a calendar or membership window: reaching the tier's entry again in a later window renews
+                           -- the status at once, to what qualifying today gives (docs/tiers.md)
+                           'renewable', mt.valid_until IS NOT NULL AND l.qualifying_window->>'type' <> 'rolling_months'
+                                        AND jf_tier_valid_until(l.validity, l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today, p_tz) > mt.valid_until)
     FROM (SELECT jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today) AS r) w
     LEFT JOIN member_tier mt ON mt.member_id = m.id
 $$;
@@ -437,6 +441,30 @@ CREATE OR REPLACE FUNCTION events_tier_states(p_program text, p_members text[], 
     JOIN member m ON m.id = ANY (p_members) AND m.program_id = l.program_id
    WHERE l.program_id = p_program
 $$;
+
+-- A status renewed at once (events_commit, under the member's lock): the member reached its earned
+-- tier's entry again in a later calendar or membership window, so its validity becomes what
+-- qualifying today gives, and the review moves with it (tier.renewed). u = {member_id, value, threshold}
+CREATE OR REPLACE FUNCTION jf_tier_renew(p_program text, p_tz text, u jsonb, p_event text, p_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  l tier_ladder;
+  mt member_tier;
+  v_until timestamptz;
+BEGIN
+  SELECT * INTO l FROM tier_ladder WHERE program_id = p_program;
+  SELECT * INTO mt FROM member_tier WHERE member_id = u->>'member_id';
+  v_until := jf_tier_valid_until(l.validity, l.qualifying_window, jf_member_anchor(mt.member_id, p_tz), (p_now AT TIME ZONE p_tz)::date, p_tz);
+  IF mt.valid_until IS NULL OR v_until <= mt.valid_until THEN
+    RETURN;
+  END IF;
+  UPDATE member_tier SET valid_until = v_until, review_at = v_until + make_interval(days => l.grace_days), at_risk_for = NULL, updated_at = p_now
+   WHERE member_id = mt.member_id;
+  INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
+  VALUES (jf_id('tch'), p_program, mt.member_id, 'tier.renewed', p_now, mt.tier, mt.tier,
+          'requalified: ' || l.metric || ' ' || (u->>'value') || ' reached ' || (u->>'threshold'), 'rules',
+          jsonb_build_object('metric', l.metric, 'value', (u->>'value')::bigint, 'threshold', (u->>'threshold')::bigint,
+                             'event_id', p_event, 'valid_until', jf_ts(v_until), 'previous_valid_until', jf_ts(mt.valid_until)));
+END $$;
 
 -- An upgrade an event made (events_commit, under the member's lock): the member's new tier, its
 -- validity from today, a tier.upgraded history row, member.tier set to the effective tier, and

@@ -14,6 +14,7 @@ export interface TierRefund {
 export interface TierWrites {
   activity: { member_id: string[]; day: string[]; spend: number[]; points: number[]; orders: number[] };
   upgrades: { member_id: string; event: number; from: string; to: string; effective: string; value: number; threshold: number }[];
+  renewals: { member_id: string; event: number; value: number; threshold: number }[];
 }
 
 interface MemberTiers {
@@ -26,6 +27,8 @@ interface MemberTiers {
   /** current window, local days [start, end); undefined: the member has no state yet (registered by this batch), every day counts */
   start?: string;
   end?: string;
+  /** the status would be renewed by reaching the earned tier's entry in this window (cleared once sent) */
+  renewable: boolean;
 }
 
 /** What the book reads of an event on its way through the flow (context.ts's Prepared). */
@@ -57,6 +60,7 @@ export class TierBook {
   readonly #members = new Map<string, MemberTiers>();
   readonly #activity = new Map<string, { member: string; day: string; spend: number; points: number; orders: number }>();
   readonly upgrades: TierWrites['upgrades'] = [];
+  readonly renewals: TierWrites['renewals'] = [];
   readonly #benefits: (TierBenefit | undefined)[];
 
   constructor(ladder: LadderView, tz: string, now: Date) {
@@ -72,7 +76,7 @@ export class TierBook {
   }
 
   #fromState(s: TierStateView | undefined): MemberTiers {
-    if (!s) return { earned: 0, override: -1, value: 0 };
+    if (!s) return { earned: 0, override: -1, value: 0, renewable: false };
     const overrideActive = s.override_tier !== null && s.override_until !== null && Date.parse(s.override_until) > this.#now.getTime();
     return {
       earned: Math.max(this.#rank(s.tier), 0),
@@ -80,6 +84,7 @@ export class TierBook {
       value: Number(s.value),
       start: s.window_start,
       end: s.window_end,
+      renewable: s.renewable === true,
     };
   }
 
@@ -89,7 +94,7 @@ export class TierBook {
 
   #of(memberId: string): MemberTiers {
     let m = this.#members.get(memberId);
-    if (!m) this.#members.set(memberId, (m = { earned: 0, override: -1, value: 0 }));
+    if (!m) this.#members.set(memberId, (m = { earned: 0, override: -1, value: 0, renewable: false }));
     return m;
   }
 
@@ -164,7 +169,13 @@ export class TierBook {
       a.points += points;
       a.orders += orders;
     }
+    if (target === m.earned && m.renewable && inWindow && value > 0 && m.earned > 0 && m.value >= Number(this.ladder.tiers[m.earned]!.entry)) {
+      // the earned tier's entry reached again in a later window: renewed at once (once a batch)
+      m.renewable = false;
+      this.renewals.push({ member_id: memberId, event: index, value: m.value, threshold: Number(this.ladder.tiers[m.earned]!.entry) });
+    }
     if (target > m.earned) {
+      m.renewable = false;
       const from = m.earned;
       m.earned = target;
       this.upgrades.push({
@@ -183,12 +194,12 @@ export class TierBook {
   /** Whether the batch writes anything for this member (its account's award version then moves: concurrent evaluations see it). */
   touches(memberId: string): boolean {
     for (const a of this.#activity.values()) if (a.member === memberId) return true;
-    return this.upgrades.some((u) => u.member_id === memberId);
+    return this.upgrades.some((u) => u.member_id === memberId) || this.renewals.some((u) => u.member_id === memberId);
   }
 
   /** What events_commit writes, or undefined when nothing. Events dropped after evaluation (not committed) are left out by `keep`. */
   writes(): TierWrites | undefined {
-    if (this.#activity.size === 0 && this.upgrades.length === 0) return undefined;
+    if (this.#activity.size === 0 && this.upgrades.length === 0 && this.renewals.length === 0) return undefined;
     const rows = [...this.#activity.values()].sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : a.day < b.day ? -1 : 1));
     return {
       activity: {
@@ -199,6 +210,7 @@ export class TierBook {
         orders: rows.map((r) => r.orders),
       },
       upgrades: this.upgrades,
+      renewals: this.renewals,
     };
   }
 }

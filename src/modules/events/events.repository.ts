@@ -107,6 +107,7 @@ export interface EventsCommit {
   tiers?: {
     activity: { member_id: string[]; day: string[]; spend: number[]; points: number[]; orders: number[] };
     upgrades: { member_id: string; event: number; from: string; to: string; effective: string; value: number; threshold: number }[];
+    renewals: { member_id: string; event: number; value: number; threshold: number }[];
   };
 }
 
@@ -324,6 +325,8 @@ export interface TierStateView {
   window_start: string;
   window_end: string;
   value: number | string;
+  /** Reaching the earned tier's entry in this window would renew the status (a later calendar or membership window). */
+  renewable?: boolean | null;
 }
 
 /** Tier states of members read after the snapshot (events_tier_states): by member id; {} for a program without a ladder. */
