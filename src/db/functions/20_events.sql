@@ -39,6 +39,8 @@ DECLARE
   v_tz text;
   v_ladder tier_ladder;
   v_today date;
+  v_window daterange;
+  v_renew timestamptz;
 BEGIN
   SELECT time_zone INTO v_tz FROM program WHERE id = v_program;
   IF NOT FOUND THEN
@@ -48,6 +50,9 @@ BEGIN
   -- metric of its current window so far come with the member
   SELECT * INTO v_ladder FROM tier_ladder WHERE program_id = v_program;
   v_today := (coalesce((p->>'now')::timestamptz, now()) AT TIME ZONE v_tz)::date;
+  IF v_ladder.program_id IS NOT NULL THEN
+    SELECT sh.r, sh.renew_until INTO v_window, v_renew FROM jf_tier_shared(v_ladder, v_tz, v_today) sh;
+  END IF;
   -- the members by id as sent (looked up below, with their program checked), and by external id
   v_members := ARRAY(
     SELECT x.id FROM jsonb_array_elements_text(p->'member_ids') AS x(id)
@@ -69,7 +74,7 @@ BEGIN
     'members', (SELECT coalesce(json_agg(m), '[]') FROM unnest(v_members) AS x(id)
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
                                             m.status, a.award_version,
-                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today) END AS tier_state,
+                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today, v_window, v_renew) END AS tier_state,
                                             -- the segments module's memberships, for rules that target segments
                                             CASE WHEN (p->>'segments')::boolean THEN ARRAY(SELECT sm.segment_id FROM segment_member sm JOIN segment s ON s.id = sm.segment_id AND s.status = 'active' WHERE sm.member_id = m.id ORDER BY 1) END AS segments
                                        FROM member m JOIN member_account a ON a.member_id = m.id

@@ -422,22 +422,37 @@ END $$;
 -- Ingestion (events_prepare in 20_events.sql, and the flow's contended retries): what evaluation
 -- needs of a member's tier status — the earned tier, an override, and the current window with the
 -- metric so far.
-CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date) RETURNS json LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date,
+                                         p_window daterange DEFAULT NULL, p_renew_until timestamptz DEFAULT NULL) RETURNS json
+LANGUAGE sql STABLE AS $$
+  -- p_window / p_renew_until: the caller's, when they are the same for every member (calendar and
+  -- rolling windows: the window of today, and the validity qualifying today gives); computed here
+  -- for membership years, which start on each member's anniversary
   SELECT json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
                            'window_start', lower(w.r), 'window_end', upper(w.r), 'value', jf_tier_metric(m.id, l.metric, w.r),
                            -- a calendar or membership window: reaching the tier's entry again in a later window renews
                            -- the status at once, to what qualifying today gives (docs/tiers.md)
                            'renewable', mt.valid_until IS NOT NULL AND l.qualifying_window->>'type' <> 'rolling_months'
-                                        AND jf_tier_valid_until(l.validity, l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today, p_tz) > mt.valid_until)
-    FROM (SELECT jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today) AS r) w
+                                        AND coalesce(p_renew_until, jf_tier_valid_until(l.validity, l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date,
+                                                                                         p_today, p_tz)) > mt.valid_until)
+    FROM (SELECT coalesce(p_window, jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today)) AS r) w
     LEFT JOIN member_tier mt ON mt.member_id = m.id
+$$;
+
+-- The window of today and the validity qualifying today gives, when every member of the ladder has
+-- the same (not membership years): {window, renew_until}, or nulls.
+CREATE OR REPLACE FUNCTION jf_tier_shared(l tier_ladder, p_tz text, p_today date, OUT r daterange, OUT renew_until timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN l.qualifying_window->>'type' <> 'membership_year' THEN jf_tier_window(l.qualifying_window, p_today, p_today) END,
+         CASE WHEN l.qualifying_window->>'type' = 'calendar_year' THEN jf_tier_valid_until(l.validity, l.qualifying_window, p_today, p_today, p_tz) END
 $$;
 
 -- The same for members read after the snapshot (registered by the batch, or locked on a
 -- contended retry, where it must be read under the lock): {member_id: state}, {} without a ladder.
 CREATE OR REPLACE FUNCTION events_tier_states(p_program text, p_members text[], p_now timestamptz) RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT coalesce(json_object_agg(m.id, jf_tier_state(m, l, pr.time_zone, (p_now AT TIME ZONE pr.time_zone)::date)), '{}')
+  SELECT coalesce(json_object_agg(m.id, jf_tier_state(m, l, pr.time_zone, (p_now AT TIME ZONE pr.time_zone)::date, sh.r, sh.renew_until)), '{}')
     FROM tier_ladder l JOIN program pr ON pr.id = l.program_id
+   CROSS JOIN LATERAL jf_tier_shared(l, pr.time_zone, (p_now AT TIME ZONE pr.time_zone)::date) sh
     JOIN member m ON m.id = ANY (p_members) AND m.program_id = l.program_id
    WHERE l.program_id = p_program
 $$;
