@@ -13,6 +13,7 @@ import { memberRoutes } from './routes/members/routes.tsx';
 import { ruleRoutes } from './routes/rules/routes.tsx';
 import { segmentRoutes } from './routes/segments/routes.tsx';
 import { settingsRoutes } from './routes/settings/routes.tsx';
+import { tierRoutes } from './routes/tiers/routes.tsx';
 import { userRoutes } from './routes/users/routes.tsx';
 
 export const routes: RouteObject[] = [
@@ -34,6 +35,7 @@ export const routes: RouteObject[] = [
               ...memberRoutes,
               ...ruleRoutes,
               ...segmentRoutes,
+              ...tierRoutes,
               ...eventRoutes,
               ...apiKeyRoutes,
               ...settingsRoutes,

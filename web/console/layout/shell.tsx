@@ -10,6 +10,7 @@ import {
   LogoutOutlined,
   SettingOutlined,
   TeamOutlined,
+  TrophyOutlined,
   UnorderedListOutlined,
   UserOutlined,
 } from '@ant-design/icons';
@@ -94,6 +95,7 @@ const AREAS = [
   { key: 'members', icon: <TeamOutlined /> },
   { key: 'rules', icon: <FunctionOutlined /> },
   { key: 'segments', icon: <ClusterOutlined /> },
+  { key: 'tiers', icon: <TrophyOutlined /> },
   { key: 'events', icon: <UnorderedListOutlined /> },
   { key: 'audit-log', icon: <AuditOutlined /> },
   { key: 'api-keys', icon: <KeyOutlined />, permission: 'api_keys.manage' as const },
