@@ -14,6 +14,7 @@ import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 
 const DashboardChart = lazy(() => import('./dashboard-chart.tsx'));
+const TierMixCard = lazy(() => import('../tiers/tier-mix-card.tsx'));
 
 const WINDOWS = [30, 90] as const;
 type WindowDays = (typeof WINDOWS)[number];
@@ -224,6 +225,9 @@ export default function DashboardPage() {
           <DashboardChart daily={d.daily} />
         </Suspense>
       </Card>
+      <Suspense fallback={null}>
+        <TierMixCard programId={program.id} />
+      </Suspense>
       <Card
         title={
           <Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>

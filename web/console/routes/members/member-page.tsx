@@ -13,6 +13,7 @@ import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { MemberSegmentTags } from '../segments/member-segments.tsx';
+import { MemberTierCard } from '../tiers/member-tier-card.tsx';
 import { AdjustPointsButton, EditProfileButton, StatusButton } from './member-actions.tsx';
 import { EntriesTab, EventsTab, ForecastTab, HoldsTab, LotsTab } from './member-tabs.tsx';
 import { memberKey, STATUS_BADGES } from './types.ts';
@@ -99,6 +100,7 @@ export default function MemberPage() {
         <MemberSegmentTags programId={program.id} memberId={m.id} />
       </Card>
       {balance.error ? <ErrorAlert error={balance.error} onRetry={() => balance.refetch()} /> : null}
+      <MemberTierCard memberId={m.id} />
       <Row gutter={[16, 16]}>
         <Col xs={24} md={8}>
           <Card data-testid="balance-available" loading={balance.isPending}>
