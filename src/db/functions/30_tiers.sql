@@ -134,24 +134,21 @@ BEGIN
   RETURN v_code;
 END $$;
 
--- The highest rank of a program's ladder whose retention the value reaches (tiers_review's
--- temporary table of tiers, jf_trl; plpgsql so that the table is looked up when it runs).
-CREATE OR REPLACE FUNCTION jf_trb_keeps(p_program text, p_value bigint) RETURNS integer LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  RETURN (SELECT coalesce(max(x.rank), 0) FROM jf_trl x WHERE x.program_id = p_program AND p_value >= x.retention);
-END $$;
-
 -- The review, for at most p_limit members whose review is due (review_at <= now), in one
 -- transaction: each member's metric over its review window decides, by the ladder's policy,
 -- whether it keeps its tier (renewed: tier.renewed) or goes down (tier.downgraded: one_step at most
 -- one tier, requalify to the tier the metric keeps, never not at all). Members locked by another
 -- writer are skipped (SKIP LOCKED) and come in a later run. A kept or lower non-base tier gets a new
 -- validity as if reached on the last day of the review window (months: from the old valid_until).
--- Set-based: the members of the batch, the ladders' tiers and the distinct review windows go into
--- temporary tables (a batch of members due on one day has one window per program), the metric is
--- one join of the batch with tier_activity, and each decision a join with the tiers.
+-- p_part of p_parts: only members whose id hashes to this part, so that several connections review
+-- side by side without meeting (the job runs one per core).
+-- Set-based: the members of the batch, the ladders' tiers and the distinct review windows (with
+-- the validity each gives) go into temporary tables — a batch of members due on one day has one
+-- window per program — and one statement decides every member (its metric an index range of
+-- tier_activity), so each row is written once.
 -- Returns {reviewed, downgraded, renewed}.
-CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer, p_part integer DEFAULT 0, p_parts integer DEFAULT 1)
+RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_reviewed integer;
   v_down integer;
@@ -159,23 +156,28 @@ BEGIN
   -- the batch: anchor is the member's first local day for membership-year windows, else a constant
   CREATE TEMP TABLE IF NOT EXISTS jf_trb (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, tier text NOT NULL, anchor date NOT NULL,
-    vu date NOT NULL, rv date NOT NULL, value bigint NOT NULL DEFAULT 0, from_rank integer, to_rank integer, threshold bigint,
-    valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
+    vu date NOT NULL, rv date NOT NULL) ON COMMIT DELETE ROWS;
   -- the ladders' tiers, by rank
   CREATE TEMP TABLE IF NOT EXISTS jf_trl (
     program_id text COLLATE "C" NOT NULL, rank integer NOT NULL, code text NOT NULL, entry bigint NOT NULL, retention bigint NOT NULL,
     PRIMARY KEY (program_id, code)) ON COMMIT DELETE ROWS;
-  -- the distinct review windows: [ws, we) and the grace days [gs, ge)
+  -- the distinct review windows: [ws, we), the grace days [gs, ge), and the validity a tier kept at them gets
   CREATE TEMP TABLE IF NOT EXISTS jf_trw (
     program_id text COLLATE "C" NOT NULL, anchor date NOT NULL, vu date NOT NULL, rv date NOT NULL,
     ws date NOT NULL, we date NOT NULL, gs date NOT NULL, ge date NOT NULL, until timestamptz, grace_days integer) ON COMMIT DELETE ROWS;
+  -- the decisions
+  CREATE TEMP TABLE IF NOT EXISTS jf_trd (
+    member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, from_code text, to_code text NOT NULL,
+    from_rank integer NOT NULL, to_rank integer NOT NULL, value bigint NOT NULL, threshold bigint NOT NULL,
+    valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
 
   INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv)
   SELECT mt.member_id, mt.program_id, mt.tier,
          CASE WHEN l.qualifying_window->>'type' = 'membership_year' THEN (m.created_at AT TIME ZONE pr.time_zone)::date ELSE DATE '2000-01-01' END,
          (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date
     FROM (SELECT a.member_id FROM member_account a
-           WHERE a.member_id IN (SELECT x.member_id FROM member_tier x WHERE x.review_at <= p_now
+           WHERE a.member_id IN (SELECT x.member_id FROM member_tier x
+                                  WHERE x.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(x.member_id)) % p_parts = p_part)
                                   ORDER BY x.review_at, x.member_id LIMIT p_limit)
            ORDER BY a.member_id
              FOR UPDATE SKIP LOCKED) k
@@ -195,78 +197,74 @@ BEGIN
     FROM tier_ladder l CROSS JOIN LATERAL jsonb_array_elements(l.tiers) WITH ORDINALITY AS t(tier, n)
    WHERE l.program_id IN (SELECT DISTINCT program_id FROM jf_trb);
 
-  INSERT INTO jf_trw (program_id, anchor, vu, rv, ws, we, gs, ge)
+  INSERT INTO jf_trw (program_id, anchor, vu, rv, ws, we, gs, ge, until, grace_days)
   SELECT k.program_id, k.anchor, k.vu, k.rv, lower(w.r), upper(w.r),
-         CASE WHEN rolling THEN k.rv ELSE k.vu END, k.rv
+         CASE WHEN w.rolling THEN k.rv ELSE k.vu END, k.rv,
+         CASE WHEN l.validity->>'type' = 'months'
+              THEN jf_local_midnight((k.vu + make_interval(months => (l.validity->>'months')::integer))::date, pr.time_zone)
+              ELSE jf_tier_valid_until(l.validity, l.qualifying_window, k.anchor, upper(w.r) - 1, pr.time_zone) END,
+         l.grace_days
     FROM (SELECT DISTINCT program_id, anchor, vu, rv FROM jf_trb) k
     JOIN tier_ladder l ON l.program_id = k.program_id
+    JOIN program pr ON pr.id = k.program_id
    CROSS JOIN LATERAL (SELECT jf_tier_review_window(l.qualifying_window, k.anchor, k.vu, k.rv) AS r,
                               l.qualifying_window->>'type' = 'rolling_months' AS rolling) w;
 
-  -- the metric over the review window and the grace days, one join for the batch
-  UPDATE jf_trb b SET value = s.v
-    FROM (SELECT b.member_id, sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END) AS v
+  -- every decision in one statement: the metric over the review window and the grace days, the
+  -- tier it keeps (q: the highest whose retention it reaches), the policy, the new validity
+  INSERT INTO jf_trd (member_id, program_id, from_code, to_code, from_rank, to_rank, value, threshold, valid_until, review_at)
+  SELECT d.member_id, d.program_id, d.tier, t.code, d.from_rank, d.to_rank, d.value, d.threshold,
+         CASE WHEN d.to_rank > 0 THEN d.until END,
+         CASE WHEN d.to_rank > 0 THEN d.until + make_interval(days => d.grace_days) END
+    FROM (SELECT b.member_id, b.program_id, b.tier, v.value, w.until, w.grace_days,
+                 coalesce(cur.rank, q.rank) AS from_rank, coalesce(cur.retention, 0) AS threshold,
+                 CASE WHEN cur.rank IS NULL THEN q.rank
+                      WHEN v.value >= cur.retention OR l.downgrade_policy = 'never' THEN cur.rank
+                      WHEN l.downgrade_policy = 'one_step' THEN greatest(cur.rank - 1, LEAST(q.rank, cur.rank))
+                      ELSE LEAST(q.rank, cur.rank) END AS to_rank
             FROM jf_trb b
             JOIN jf_trw w ON w.program_id = b.program_id AND w.anchor = b.anchor AND w.vu = b.vu AND w.rv = b.rv
             JOIN tier_ladder l ON l.program_id = b.program_id
-            JOIN tier_activity a ON a.member_id = b.member_id
-                                AND ((a.day >= w.ws AND a.day < w.we) OR (a.day >= w.gs AND a.day < w.ge))
-           GROUP BY b.member_id) s
-   WHERE b.member_id = s.member_id;
-
-  -- the decision, by the ladder's policy (q: the highest tier the value keeps)
-  UPDATE jf_trb b
-     SET from_rank = cur.rank, threshold = cur.retention,
-         to_rank = CASE WHEN b.value >= cur.retention OR l.downgrade_policy = 'never' THEN cur.rank
-                        WHEN l.downgrade_policy = 'one_step' THEN greatest(cur.rank - 1, LEAST(jf_trb_keeps(b.program_id, b.value), cur.rank))
-                        ELSE LEAST(jf_trb_keeps(b.program_id, b.value), cur.rank) END
-    FROM jf_trl cur, tier_ladder l
-   WHERE cur.program_id = b.program_id AND cur.code = b.tier AND l.program_id = b.program_id;
-  -- a tier the ladder no longer has (cannot be removed while held: defensive): re-ranked by the value
-  UPDATE jf_trb b SET from_rank = jf_trb_keeps(b.program_id, b.value), to_rank = jf_trb_keeps(b.program_id, b.value), threshold = 0
-   WHERE b.from_rank IS NULL;
-
-  -- the new validity, once per distinct window, then for each member
-  UPDATE jf_trw w SET until = CASE WHEN l.validity->>'type' = 'months'
-                                   THEN jf_local_midnight((w.vu + make_interval(months => (l.validity->>'months')::integer))::date, pr.time_zone)
-                                   ELSE jf_tier_valid_until(l.validity, l.qualifying_window, w.anchor, w.we - 1, pr.time_zone) END,
-                      grace_days = l.grace_days
-    FROM tier_ladder l JOIN program pr ON pr.id = l.program_id
-   WHERE l.program_id = w.program_id;
-  UPDATE jf_trb b SET valid_until = w.until, review_at = w.until + make_interval(days => w.grace_days)
-    FROM jf_trw w
-   WHERE b.to_rank > 0 AND w.program_id = b.program_id AND w.anchor = b.anchor AND w.vu = b.vu AND w.rv = b.rv;
+            LEFT JOIN jf_trl cur ON cur.program_id = b.program_id AND cur.code = b.tier
+           CROSS JOIN LATERAL (SELECT coalesce(sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint AS value
+                                 FROM tier_activity a
+                                WHERE a.member_id = b.member_id
+                                  AND ((a.day >= w.ws AND a.day < w.we) OR (a.day >= w.gs AND a.day < w.ge))) v
+           CROSS JOIN LATERAL (SELECT coalesce(max(x.rank), 0) AS rank FROM jf_trl x
+                                WHERE x.program_id = b.program_id AND v.value >= x.retention) q) d
+    JOIN jf_trl t ON t.program_id = d.program_id AND t.rank = d.to_rank;
+  -- its size, so that the writes below reach member_tier, member and member_account by their keys
+  ANALYZE jf_trd;
 
   UPDATE member_tier mt
-     SET tier = t.code,
-         since = CASE WHEN b.to_rank <> b.from_rank THEN p_now ELSE mt.since END,
-         valid_until = b.valid_until, review_at = b.review_at, at_risk_for = NULL, updated_at = p_now
-    FROM jf_trb b JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
-   WHERE mt.member_id = b.member_id;
+     SET tier = d.to_code,
+         since = CASE WHEN d.to_rank <> d.from_rank THEN p_now ELSE mt.since END,
+         valid_until = d.valid_until, review_at = d.review_at, at_risk_for = NULL, updated_at = p_now
+    FROM jf_trd d
+   WHERE mt.member_id = d.member_id;
 
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
-  SELECT jf_id('tch'), b.program_id, b.member_id,
-         CASE WHEN b.to_rank < b.from_rank THEN 'tier.downgraded' ELSE 'tier.renewed' END,
-         p_now, b.tier, t.code,
-         CASE WHEN b.to_rank < b.from_rank THEN 'review: below retention' ELSE 'review: kept' END, 'tiers',
-         jsonb_build_object('metric', l.metric, 'value', b.value, 'threshold', b.threshold, 'policy', l.downgrade_policy,
-                            'valid_until', jf_ts(b.valid_until))
-    FROM jf_trb b JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
-    JOIN tier_ladder l ON l.program_id = b.program_id;
-  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_trb;
+  SELECT jf_id('tch'), d.program_id, d.member_id,
+         CASE WHEN d.to_rank < d.from_rank THEN 'tier.downgraded' ELSE 'tier.renewed' END,
+         p_now, d.from_code, d.to_code,
+         CASE WHEN d.to_rank < d.from_rank THEN 'review: below retention' ELSE 'review: kept' END, 'tiers',
+         jsonb_build_object('metric', l.metric, 'value', d.value, 'threshold', d.threshold, 'policy', l.downgrade_policy,
+                            'valid_until', jf_ts(d.valid_until))
+    FROM jf_trd d JOIN tier_ladder l ON l.program_id = d.program_id;
+  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_trd;
 
   -- the effective tier (an override in force may still hold it up), and the evaluations' staleness
   UPDATE member m SET tier = e.code
-    FROM (SELECT b.member_id,
-                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now AND o.rank > b.to_rank
-                      THEN mt.override_tier ELSE t.code END AS code
-            FROM jf_trb b JOIN member_tier mt ON mt.member_id = b.member_id
-            JOIN jf_trl t ON t.program_id = b.program_id AND t.rank = b.to_rank
-            LEFT JOIN jf_trl o ON o.program_id = b.program_id AND o.code = mt.override_tier) e
+    FROM (SELECT d.member_id,
+                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now AND o.rank > d.to_rank
+                      THEN mt.override_tier ELSE d.to_code END AS code
+            FROM jf_trd d JOIN member_tier mt ON mt.member_id = d.member_id
+            LEFT JOIN jf_trl o ON o.program_id = d.program_id AND o.code = mt.override_tier
+           WHERE d.to_rank <> d.from_rank OR mt.override_tier IS NOT NULL) e
    WHERE m.id = e.member_id AND m.tier IS DISTINCT FROM e.code;
   UPDATE member_account a SET award_version = a.award_version + 1
-    FROM jf_trb b WHERE a.member_id = b.member_id AND b.to_rank <> b.from_rank;
-  TRUNCATE jf_trb, jf_trl, jf_trw;
+    FROM jf_trd d WHERE a.member_id = d.member_id AND d.to_rank <> d.from_rank;
+  TRUNCATE jf_trb, jf_trl, jf_trw, jf_trd;
   RETURN jsonb_build_object('reviewed', v_reviewed, 'downgraded', v_down, 'renewed', v_reviewed - v_down);
 END $$;
 

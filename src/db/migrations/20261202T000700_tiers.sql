@@ -69,10 +69,13 @@ CREATE TABLE tier_activity (
 -- Every change of a member's tier status, append-only, holding what a published event needs:
 -- tier.upgraded, tier.downgraded, tier.renewed (kept at review), tier.at_risk (review within 30
 -- days and below retention: payload says what is needed), tier.override_set, tier.override_ended.
+-- No foreign keys: rows are written only by the tiers module's functions, for members they hold
+-- locked (members are never deleted), and the review writes one per member reviewed — a key check
+-- per row would be two more lookups each.
 CREATE TABLE tier_history (
   id          text COLLATE "C" PRIMARY KEY,
-  program_id  text COLLATE "C" NOT NULL REFERENCES program (id),
-  member_id   text COLLATE "C" NOT NULL REFERENCES member (id),
+  program_id  text COLLATE "C" NOT NULL,
+  member_id   text COLLATE "C" NOT NULL,
   type        text NOT NULL CHECK (type IN ('tier.upgraded', 'tier.downgraded', 'tier.renewed', 'tier.at_risk',
                                              'tier.override_set', 'tier.override_ended')),
   at          timestamptz NOT NULL,

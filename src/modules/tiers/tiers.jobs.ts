@@ -15,26 +15,42 @@ export interface TierJobReport {
 export const REVIEW_BATCH = 5_000;
 const GRANT_BATCH = 2_000;
 
+/** Connections the review uses side by side (each takes the members whose id hashes to its part). */
+export const REVIEW_PARTS = 2;
+
 /**
  * The reviews due (review_at <= now), batch after batch, each its own transaction (tiers_review:
  * set-based, members locked in id order with SKIP LOCKED, so instances share the work and a member
- * one is reviewing is left to it). A batch that committed is done: a run killed half-way and run
- * again reviews only the members still due.
+ * one is reviewing is left to it), on `parts` connections side by side, each over its own share of
+ * the members. A batch that committed is done: a run killed half-way and run again reviews only the
+ * members still due.
  */
-export async function reviewDue(db: Queryable, now: Date, batch = REVIEW_BATCH): Promise<Pick<TierJobReport, 'reviewed' | 'downgraded' | 'renewed'>> {
+export async function reviewDue(
+  db: Queryable,
+  now: Date,
+  batch = REVIEW_BATCH,
+  parts = REVIEW_PARTS,
+): Promise<Pick<TierJobReport, 'reviewed' | 'downgraded' | 'renewed'>> {
   const total = { reviewed: 0, downgraded: 0, renewed: 0 };
-  for (;;) {
-    const [row] = await db.query<{ r: { reviewed: number; downgraded: number; renewed: number } }>('SELECT tiers_review($1, $2) AS r', [
-      now.toISOString(),
-      batch,
-    ]);
-    const r = row!.r;
-    total.reviewed += r.reviewed;
-    total.downgraded += r.downgraded;
-    total.renewed += r.renewed;
-    // fewer than a batch: nothing more is due, or what is left is locked by another writer (next run)
-    if (r.reviewed < batch) return total;
-  }
+  await Promise.all(
+    Array.from({ length: parts }, async (_, part) => {
+      for (;;) {
+        const [row] = await db.query<{ r: { reviewed: number; downgraded: number; renewed: number } }>('SELECT tiers_review($1, $2, $3, $4) AS r', [
+          now.toISOString(),
+          batch,
+          part,
+          parts,
+        ]);
+        const r = row!.r;
+        total.reviewed += r.reviewed;
+        total.downgraded += r.downgraded;
+        total.renewed += r.renewed;
+        // fewer than a batch: nothing more is due in this part, or what is left is locked by another writer (next run)
+        if (r.reviewed < batch) return;
+      }
+    }),
+  );
+  return total;
 }
 
 /** tier.at_risk for members whose review is within 30 days and who are below retention, once per review. */
