@@ -49,6 +49,7 @@ export const routes: RouteObject[] = [
       { index: true, Component: HomePage, handle: { tab: 'home' } },
       { path: 'history', lazy: async () => ({ Component: (await import('./routes/history/history-page.tsx')).default }), handle: { tab: 'history' } },
       { path: 'expiry', lazy: async () => ({ Component: (await import('./routes/expiry/expiry-page.tsx')).default }), handle: { tab: 'expiry' } },
+      { path: 'tier', lazy: async () => ({ Component: (await import('./routes/tiers/tier-page.tsx')).default }), handle: { tab: 'tier' } },
       { path: 'me', lazy: async () => ({ Component: (await import('./routes/settings/settings-page.tsx')).default }), handle: { tab: 'me' } },
       { path: '*', Component: NotFoundPage },
     ],

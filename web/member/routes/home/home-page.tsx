@@ -10,6 +10,7 @@ import { EntryItem } from '../../components/entry-item.tsx';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type MeBalance, type MeProfile, useBalance, useLocale, useProfile } from '../../components/queries.ts';
 import { memberApi } from '../../session.ts';
+import { TierCard } from '../tiers/tier-card.tsx';
 
 const DAY = 86_400_000;
 const RECENT = 5;
@@ -41,6 +42,7 @@ export default function HomePage() {
       completeText={t('refreshed')}
     >
       <BalanceCard profile={profile.data} balance={balance.data} />
+      <TierCard profile={profile.data} />
       {balance.data.pending > 0 && <PendingCard profile={profile.data} pending={balance.data.pending} />}
       <RecentHistory profile={profile.data} />
     </PullToRefresh>
