@@ -39,6 +39,7 @@ import { programRoutes } from './routes/programs.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
+import { tierRoutes } from './routes/tiers.ts';
 import type { Clock } from './shared/clock.ts';
 import { type App, emptyBodyIsObject } from './shared/http.ts';
 import { createAjv } from './shared/json-schema.ts';
@@ -183,6 +184,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await dashboardRoutes(app, deps);
   await ruleRoutes(app, deps);
   await segmentRoutes(app, deps);
+  await tierRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);

@@ -46,6 +46,9 @@ const EXPECTED: Record<string, { resource: string; before?: boolean; program?: '
   updateSegment: { resource: 'segment', before: true },
   archiveSegment: { resource: 'segment', before: true },
   refreshSegment: { resource: 'segment' },
+  putTierLadder: { resource: 'tier_ladder', before: true },
+  setTierOverride: { resource: 'member', before: true },
+  endTierOverride: { resource: 'member', before: true },
   // not changes
   previewEvent: null,
   previewSegment: null,

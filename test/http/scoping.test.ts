@@ -10,6 +10,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { unique } from '../helpers/factories.ts';
 import {
+  addTierLadder,
   assertProblem,
   createMember,
   createProgram,
@@ -99,6 +100,15 @@ const ON_B: Record<string, Expectation> = {
   refreshSegment: [404, 'SEGMENT_NOT_FOUND'],
   listSegmentMembers: [404, 'SEGMENT_NOT_FOUND'],
   listMemberSegments: [404, 'MEMBER_NOT_FOUND'],
+  // tiers
+  putTierLadder: [404, 'PROGRAM_NOT_FOUND'],
+  getTierLadder: [404, 'PROGRAM_NOT_FOUND'],
+  getTierMix: [404, 'PROGRAM_NOT_FOUND'],
+  listProgramTierHistory: [404, 'PROGRAM_NOT_FOUND'],
+  getTierStatus: [404, 'MEMBER_NOT_FOUND'],
+  listTierHistory: [404, 'MEMBER_NOT_FOUND'],
+  setTierOverride: [404, 'MEMBER_NOT_FOUND'],
+  endTierOverride: [404, 'MEMBER_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -120,6 +130,8 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     201,
   );
   const segment = ok(await t.call('POST', `/v1/programs/${programId}/segments`, { body: { name: { 'zh-CN': '全部', en: 'Everyone' }, condition: true } }), 201);
+  // a fresh ladder for each fixture of the program: PUT replaces it (201 the first time, then 200)
+  const tierOverrideUntil = await addTierLadderOnce(t, programId, a.id);
   const eventExternalId = unique('evt');
   const event = ok(await t.call('POST', '/v1/events', { body: { id: eventExternalId, type: 'checkin', program_id: programId, member_id: a.id } }), 201);
   return {
@@ -135,7 +147,16 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     memberExternalId: a.external_id,
     eventExternalId,
     segmentId: segment.id,
+    tierOverrideUntil,
   };
+}
+
+/** The program's ladder (made by the first fixture of the program) and a tier override for the member. */
+async function addTierLadderOnce(t: TestApp, programId: string, memberId: string): Promise<string> {
+  if ((await t.call('GET', `/v1/programs/${programId}/tier-ladder`)).statusCode === 404) return addTierLadder(t, programId, memberId);
+  const until = new Date(t.clock.now().getTime() + 180 * 86_400_000).toISOString();
+  ok(await t.call('POST', `/v1/members/${memberId}/tier-override`, { body: { tier: 'gold', until, reason: 'fixture' } }), 200);
+  return until;
 }
 
 /** The route table for a fixture, with requests that address exactly its resources. */

@@ -125,12 +125,14 @@ export interface Fixture {
   changeId?: string;
   /** A segment of the program (seg_…). */
   segmentId?: string;
+  /** When the tier override the fixture's member has ends (the fixture's program has a tier ladder). */
+  tierOverrideUntil?: string;
 }
 
 export interface RouteCase {
   /** The OpenAPI operationId. */
   op: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   body?: unknown;
   /** Whether the route requires an Idempotency-Key. */
@@ -255,6 +257,44 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'rotateMemberTokenSecret', method: 'POST', url: `/v1/programs/${f.programId}/member-token-secrets`, body: {}, scope: 'admin' },
     { op: 'createMemberToken', method: 'POST', url: `/v1/programs/${f.programId}/member-tokens`, body: { member_id: m }, scope: 'integration' },
     ...segmentRoutes(f),
+    ...tierRoutes(f),
+  ];
+}
+
+/** A tier ladder for fixtures: bronze, silver at ¥1,000, gold at ¥5,000 of spend in the calendar year. */
+export const FIXTURE_TIER_LADDER = {
+  metric: 'spend',
+  qualifying_window: { type: 'calendar_year' },
+  validity: { type: 'period_and_next' },
+  downgrade_policy: 'one_step',
+  tiers: [
+    { code: 'bronze', name: { 'zh-CN': '青铜', en: 'Bronze' }, entry: 0 },
+    { code: 'silver', name: { 'zh-CN': '白银', en: 'Silver' }, entry: 100_000 },
+    { code: 'gold', name: { 'zh-CN': '黄金', en: 'Gold' }, entry: 500_000 },
+  ],
+};
+
+/** Gives the program the fixture ladder and the member a tier override (gold, 180 days); returns when it ends. */
+export async function addTierLadder(t: TestApp, programId: string, memberId: string): Promise<string> {
+  ok(await t.call('PUT', `/v1/programs/${programId}/tier-ladder`, { body: FIXTURE_TIER_LADDER }), 201);
+  const until = new Date(t.clock.now().getTime() + 180 * 86_400_000).toISOString();
+  ok(await t.call('POST', `/v1/members/${memberId}/tier-override`, { body: { tier: 'gold', until, reason: 'fixture' } }), 200);
+  return until;
+}
+
+function tierRoutes(f: Fixture): RouteCase[] {
+  const p = f.programId;
+  const m = f.memberId;
+  const until = f.tierOverrideUntil ?? '2027-06-01T00:00:00.000Z';
+  return [
+    { op: 'putTierLadder', method: 'PUT', url: `/v1/programs/${p}/tier-ladder`, body: FIXTURE_TIER_LADDER, scope: 'admin' },
+    { op: 'getTierLadder', method: 'GET', url: `/v1/programs/${p}/tier-ladder`, scope: 'read' },
+    { op: 'getTierMix', method: 'GET', url: `/v1/programs/${p}/tier-mix`, scope: 'read' },
+    { op: 'listProgramTierHistory', method: 'GET', url: `/v1/programs/${p}/tier-history`, scope: 'read' },
+    { op: 'getTierStatus', method: 'GET', url: `/v1/members/${m}/tier`, scope: 'read' },
+    { op: 'listTierHistory', method: 'GET', url: `/v1/members/${m}/tier-history`, scope: 'read' },
+    { op: 'setTierOverride', method: 'POST', url: `/v1/members/${m}/tier-override`, body: { tier: 'silver', until, reason: 'scope check' }, scope: 'admin' },
+    { op: 'endTierOverride', method: 'DELETE', url: `/v1/members/${m}/tier-override`, body: { reason: 'scope check' }, scope: 'admin' },
   ];
 }
 
@@ -290,6 +330,8 @@ export function v1MeRoutes(): { op: string; method: 'GET'; url: string }[] {
     { op: 'listMyLots', method: 'GET', url: '/v1/me/lots' },
     { op: 'getMyExpiryForecast', method: 'GET', url: '/v1/me/expiry-forecast' },
     { op: 'listMyEntries', method: 'GET', url: '/v1/me/entries' },
+    { op: 'getMyTier', method: 'GET', url: '/v1/me/tier' },
+    { op: 'listMyTierHistory', method: 'GET', url: '/v1/me/tier-history' },
   ];
 }
 
@@ -333,6 +375,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   const event = ok(await t.call('POST', '/v1/events', { body: { id: 'fixture-event', type: 'checkin', program_id: p.id, member_id: a.id } }), 201);
   const changeId = ok(await t.call('GET', `/v1/programs/${p.id}/changes?limit=1`), 200).data[0]?.id;
   const segment = ok(await t.call('POST', `/v1/programs/${p.id}/segments`, { body: { name: { 'zh-CN': '全部', en: 'Everyone' }, condition: true } }), 201);
+  const tierOverrideUntil = await addTierLadder(t, p.id, a.id);
   return {
     programId: p.id,
     memberId: a.id,
@@ -344,6 +387,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
     eventId: event.id,
     changeId,
     segmentId: segment.id,
+    tierOverrideUntil,
   };
 }
 

@@ -849,6 +849,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{programId}/tier-ladder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's tier ladder
+         * @description With the members at each tier now. A program without one: 404 TIER_LADDER_NOT_FOUND.
+         */
+        get: operations["getTierLadder"];
+        /**
+         * Create or replace the program's tier ladder
+         * @description The whole ladder, lowest tier first (docs/tiers.md). The first creation (201) computes every member's qualifying activity from the events and upgrades those whose metric reaches a tier; a change (200) upgrades members a lower threshold now qualifies, and never downgrades anyone. Removing a tier members hold is 409 TIER_IN_USE (renaming a code is a removal). No welcome points are granted by a ladder edit. From now on the plain `tier` of members is refused (409 TIER_MANAGED_BY_LADDER).
+         */
+        put: operations["putTierLadder"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{programId}/tier-mix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's tier mix
+         * @description Members per tier now (overrides included, and how many of them hold it by an override), upgrades and downgrades of the last 30 days, and members whose review is within 30 days and who are below retention.
+         */
+        get: operations["getTierMix"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{programId}/tier-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's tier changes
+         * @description Every tier change of the program's members, newest first, with cursor pagination; `type` filters (tier.upgraded, …).
+         */
+        get: operations["listProgramTierHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/members/{memberId}/tier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A member's tier status
+         * @description The tier now and the earned one with its validity, an override, the metric in the current window, what is needed for the next tier and by when, what keeps the tier at the next review, the ladder and the last grants. A program without a ladder: 404 TIER_LADDER_NOT_FOUND.
+         */
+        get: operations["getTierStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/members/{memberId}/tier-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A member's tier history
+         * @description Newest first, with cursor pagination; each change with its reason, who made it and its figures.
+         */
+        get: operations["listTierHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/members/{memberId}/tier-override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Override a member's tier
+         * @description A floor until `until` (in the future, at most 5 years ahead), with its reason: the member has the higher of the earned tier and this one, shown as an override. Replaces an override in force. Answers the tier status.
+         */
+        post: operations["setTierOverride"];
+        /**
+         * End a member's tier override
+         * @description Now, with a reason: the member is back at the earned tier. No override in force: 404 TIER_OVERRIDE_NOT_FOUND.
+         */
+        delete: operations["endTierOverride"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/tier": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's own tier status
+         * @description What GET /v1/members/{memberId}/tier answers, for the token's member ("再消费 ¥500 即可升级金卡").
+         */
+        get: operations["getMyTier"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/tier-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's own tier history */
+        get: operations["listMyTierHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -2007,7 +2172,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,7 +2559,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2824,7 +2989,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2880,7 +3045,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3234,7 +3399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3444,7 +3609,7 @@ export interface operations {
                      */
                     birthday?: string;
                     /**
-                     * @description Tier code, e.g. gold. Rules can multiply by tier.
+                     * @description Deprecated: the plain tier attribute, for programs without a tier ladder (rules can multiply by tier). Once the program has a ladder (docs/tiers.md) the tier follows it and setting it here is 409 TIER_MANAGED_BY_LADDER: use POST /v1/members/{memberId}/tier-override.
                      * @example gold
                      */
                     tier?: string;
@@ -3629,7 +3794,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3685,7 +3850,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4025,7 +4190,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4336,7 +4501,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4672,7 +4837,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4728,7 +4893,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5072,7 +5237,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5392,7 +5557,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5448,7 +5613,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5824,7 +5989,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5880,7 +6045,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6256,7 +6421,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6312,7 +6477,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6797,7 +6962,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6853,7 +7018,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7294,7 +7459,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7350,7 +7515,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7727,7 +7892,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8145,7 +8310,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8201,7 +8366,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8669,7 +8834,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8725,7 +8890,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9187,7 +9352,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9243,7 +9408,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9580,7 +9745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9983,7 +10148,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10039,7 +10204,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10414,7 +10579,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10841,7 +11006,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10897,7 +11062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11383,7 +11548,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11439,7 +11604,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11820,7 +11985,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12222,7 +12387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12553,7 +12718,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12876,7 +13041,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13780,7 +13945,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14133,7 +14298,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14494,7 +14659,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14845,7 +15010,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15174,7 +15339,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15532,7 +15697,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16196,7 +16361,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17023,7 +17188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17079,7 +17244,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -17786,7 +17951,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18613,7 +18778,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18669,7 +18834,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19390,7 +19555,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19446,7 +19611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19851,7 +20016,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20211,7 +20376,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20267,7 +20432,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -20607,7 +20772,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20999,7 +21164,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21360,7 +21525,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21416,7 +21581,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -21788,7 +21953,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21844,7 +22009,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22226,7 +22391,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22282,7 +22447,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22615,7 +22780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22920,8 +23085,4027 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getTierLadder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_ladder";
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /**
+                         * @example {
+                         *       "type": "calendar_year"
+                         *     }
+                         * @example {
+                         *       "type": "rolling_months",
+                         *       "months": 12
+                         *     }
+                         */
+                        qualifying_window: {
+                            /**
+                             * @description calendar_year: 1 January to 31 December in the program's time zone; rolling_months: the last `months` months up to today; membership_year: from each anniversary of the member's first day.
+                             * @enum {string}
+                             */
+                            type: "calendar_year" | "rolling_months" | "membership_year";
+                            /** @description rolling_months only. */
+                            months?: number;
+                        };
+                        /**
+                         * @example {
+                         *       "type": "months",
+                         *       "months": 12
+                         *     }
+                         * @example {
+                         *       "type": "period_and_next"
+                         *     }
+                         * @example {
+                         *       "type": "until_date",
+                         *       "month": 1,
+                         *       "day": 31,
+                         *       "years": 2
+                         *     }
+                         */
+                        validity: {
+                            /**
+                             * @description months: `months` months from qualifying (Starbucks: 12); period_and_next: the rest of the qualifying window and all of the next (Sephora; calendar_year or membership_year windows); until_date: until `month`/`day` of the year `years` after the qualifying year (Delta: 31 January, years 2; calendar_year windows). An upgrade restarts validity; keeping the tier at review renews it.
+                             * @enum {string}
+                             */
+                            type: "months" | "period_and_next" | "until_date";
+                            months?: number;
+                            month?: number;
+                            day?: number;
+                            years?: number;
+                        };
+                        /** @enum {string} */
+                        downgrade_policy: "one_step" | "requalify" | "never";
+                        grace_days: number;
+                        /** @enum {string} */
+                        upgrade_event_rate: "old" | "new";
+                        tiers: {
+                            code: string;
+                            /** @description 0 for the base tier. */
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            entry: number;
+                            retention: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            grants: {
+                                /** @description Stable name of the grant within its tier, e.g. free_shipping. */
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /**
+                                 * @description Issued once per member in each month, quarter or year (program's time zone) the member holds the tier.
+                                 * @enum {string}
+                                 */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon: each grant issues a unique code, this prefix and 10 random characters (e.g. FREESHIP-7KQ2M9XW4T). */
+                                coupon_prefix?: string;
+                            }[];
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            /** @description Members at this tier now (effective: overrides included). */
+                            members: number;
+                        }[];
+                        revision: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    putTierLadder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description spend: qualifying spend, minor units of order.paid amounts less refunds; points: 成长值, points earned by qualifying rules (never the spendable balance, so redeeming does not lower it); orders: the number of order.paid events, less orders refunded in full.
+                     * @enum {string}
+                     */
+                    metric: "spend" | "points" | "orders";
+                    /**
+                     * @example {
+                     *       "type": "calendar_year"
+                     *     }
+                     * @example {
+                     *       "type": "rolling_months",
+                     *       "months": 12
+                     *     }
+                     */
+                    qualifying_window: {
+                        /**
+                         * @description calendar_year: 1 January to 31 December in the program's time zone; rolling_months: the last `months` months up to today; membership_year: from each anniversary of the member's first day.
+                         * @enum {string}
+                         */
+                        type: "calendar_year" | "rolling_months" | "membership_year";
+                        /** @description rolling_months only. */
+                        months?: number;
+                    };
+                    /**
+                     * @example {
+                     *       "type": "months",
+                     *       "months": 12
+                     *     }
+                     * @example {
+                     *       "type": "period_and_next"
+                     *     }
+                     * @example {
+                     *       "type": "until_date",
+                     *       "month": 1,
+                     *       "day": 31,
+                     *       "years": 2
+                     *     }
+                     */
+                    validity: {
+                        /**
+                         * @description months: `months` months from qualifying (Starbucks: 12); period_and_next: the rest of the qualifying window and all of the next (Sephora; calendar_year or membership_year windows); until_date: until `month`/`day` of the year `years` after the qualifying year (Delta: 31 January, years 2; calendar_year windows). An upgrade restarts validity; keeping the tier at review renews it.
+                         * @enum {string}
+                         */
+                        type: "months" | "period_and_next" | "until_date";
+                        months?: number;
+                        month?: number;
+                        day?: number;
+                        years?: number;
+                    };
+                    /**
+                     * @description At review, below the retention threshold: one_step (at most one tier down), requalify (to the tier the metric qualifies for), never (keep the tier).
+                     * @enum {string}
+                     */
+                    downgrade_policy: "one_step" | "requalify" | "never";
+                    /** @description Days after the status ends before the review; what counts in them counts toward keeping the tier. Default 0. */
+                    grace_days?: number;
+                    /**
+                     * @description Whether the event that crosses a threshold earns at the old tier rate (default) or the new one; every later event earns at the new rate.
+                     * @enum {string}
+                     */
+                    upgrade_event_rate?: "old" | "new";
+                    /** @description Lowest first; the first is the base tier (entry 0); entries strictly increase. */
+                    tiers: {
+                        /**
+                         * @description Tier code, e.g. gold: what rules, segments and the API name it by.
+                         * @example gold
+                         */
+                        code: string;
+                        /** @description Shown to members and operators: {"zh-CN": "金卡", "en": "Gold"}. */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The metric in the window that reaches this tier (spend in minor units, points, or orders). The first tier: 0. */
+                        entry: number;
+                        /** @description What keeps this tier at review (保级), at most entry. Default: entry. */
+                        retention?: number;
+                        /** @description Earn multiplier of the tier, a decimal ("1.5"), applied by rules that earn per amount (tier_benefit). Default "1". */
+                        multiplier?: string;
+                        /** @description Points on the birthday, once a year. */
+                        birthday_points?: number;
+                        /** @description Points when a member is upgraded to this tier, once per member and tier. */
+                        welcome_points?: number;
+                        grants?: {
+                            /** @description Stable name of the grant within its tier, e.g. free_shipping. */
+                            key: string;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            /**
+                             * @description Issued once per member in each month, quarter or year (program's time zone) the member holds the tier.
+                             * @enum {string}
+                             */
+                            every: "month" | "quarter" | "year";
+                            points?: number;
+                            /** @description A coupon: each grant issues a unique code, this prefix and 10 random characters (e.g. FREESHIP-7KQ2M9XW4T). */
+                            coupon_prefix?: string;
+                        }[];
+                        /** @description Benefits in words, shown in the member centre (free shipping, priority service). */
+                        perks?: {
+                            "zh-CN": string;
+                            en: string;
+                        }[];
+                    }[];
+                    /**
+                     * Format: date
+                     * @description Migration from the plain tier attribute: a member whose tier (member.tier) is a tier of this ladder and higher than its metric earns keeps it as an override until this date. Only when the program's first ladder is created.
+                     */
+                    keep_current_tiers_until?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_ladder";
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /**
+                         * @example {
+                         *       "type": "calendar_year"
+                         *     }
+                         * @example {
+                         *       "type": "rolling_months",
+                         *       "months": 12
+                         *     }
+                         */
+                        qualifying_window: {
+                            /**
+                             * @description calendar_year: 1 January to 31 December in the program's time zone; rolling_months: the last `months` months up to today; membership_year: from each anniversary of the member's first day.
+                             * @enum {string}
+                             */
+                            type: "calendar_year" | "rolling_months" | "membership_year";
+                            /** @description rolling_months only. */
+                            months?: number;
+                        };
+                        /**
+                         * @example {
+                         *       "type": "months",
+                         *       "months": 12
+                         *     }
+                         * @example {
+                         *       "type": "period_and_next"
+                         *     }
+                         * @example {
+                         *       "type": "until_date",
+                         *       "month": 1,
+                         *       "day": 31,
+                         *       "years": 2
+                         *     }
+                         */
+                        validity: {
+                            /**
+                             * @description months: `months` months from qualifying (Starbucks: 12); period_and_next: the rest of the qualifying window and all of the next (Sephora; calendar_year or membership_year windows); until_date: until `month`/`day` of the year `years` after the qualifying year (Delta: 31 January, years 2; calendar_year windows). An upgrade restarts validity; keeping the tier at review renews it.
+                             * @enum {string}
+                             */
+                            type: "months" | "period_and_next" | "until_date";
+                            months?: number;
+                            month?: number;
+                            day?: number;
+                            years?: number;
+                        };
+                        /** @enum {string} */
+                        downgrade_policy: "one_step" | "requalify" | "never";
+                        grace_days: number;
+                        /** @enum {string} */
+                        upgrade_event_rate: "old" | "new";
+                        tiers: {
+                            code: string;
+                            /** @description 0 for the base tier. */
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            entry: number;
+                            retention: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            grants: {
+                                /** @description Stable name of the grant within its tier, e.g. free_shipping. */
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /**
+                                 * @description Issued once per member in each month, quarter or year (program's time zone) the member holds the tier.
+                                 * @enum {string}
+                                 */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon: each grant issues a unique code, this prefix and 10 random characters (e.g. FREESHIP-7KQ2M9XW4T). */
+                                coupon_prefix?: string;
+                            }[];
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            /** @description Members at this tier now (effective: overrides included). */
+                            members: number;
+                        }[];
+                        revision: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_ladder";
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /**
+                         * @example {
+                         *       "type": "calendar_year"
+                         *     }
+                         * @example {
+                         *       "type": "rolling_months",
+                         *       "months": 12
+                         *     }
+                         */
+                        qualifying_window: {
+                            /**
+                             * @description calendar_year: 1 January to 31 December in the program's time zone; rolling_months: the last `months` months up to today; membership_year: from each anniversary of the member's first day.
+                             * @enum {string}
+                             */
+                            type: "calendar_year" | "rolling_months" | "membership_year";
+                            /** @description rolling_months only. */
+                            months?: number;
+                        };
+                        /**
+                         * @example {
+                         *       "type": "months",
+                         *       "months": 12
+                         *     }
+                         * @example {
+                         *       "type": "period_and_next"
+                         *     }
+                         * @example {
+                         *       "type": "until_date",
+                         *       "month": 1,
+                         *       "day": 31,
+                         *       "years": 2
+                         *     }
+                         */
+                        validity: {
+                            /**
+                             * @description months: `months` months from qualifying (Starbucks: 12); period_and_next: the rest of the qualifying window and all of the next (Sephora; calendar_year or membership_year windows); until_date: until `month`/`day` of the year `years` after the qualifying year (Delta: 31 January, years 2; calendar_year windows). An upgrade restarts validity; keeping the tier at review renews it.
+                             * @enum {string}
+                             */
+                            type: "months" | "period_and_next" | "until_date";
+                            months?: number;
+                            month?: number;
+                            day?: number;
+                            years?: number;
+                        };
+                        /** @enum {string} */
+                        downgrade_policy: "one_step" | "requalify" | "never";
+                        grace_days: number;
+                        /** @enum {string} */
+                        upgrade_event_rate: "old" | "new";
+                        tiers: {
+                            code: string;
+                            /** @description 0 for the base tier. */
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            entry: number;
+                            retention: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            grants: {
+                                /** @description Stable name of the grant within its tier, e.g. free_shipping. */
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /**
+                                 * @description Issued once per member in each month, quarter or year (program's time zone) the member holds the tier.
+                                 * @enum {string}
+                                 */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon: each grant issues a unique code, this prefix and 10 random characters (e.g. FREESHIP-7KQ2M9XW4T). */
+                                coupon_prefix?: string;
+                            }[];
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            /** @description Members at this tier now (effective: overrides included). */
+                            members: number;
+                        }[];
+                        revision: number;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getTierMix: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_mix";
+                        program_id: string;
+                        tiers: {
+                            code: string;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            members: number;
+                            overrides: number;
+                        }[];
+                        upgrades_30d: number;
+                        downgrades_30d: number;
+                        /** @description Members whose review is within 30 days and who are below retention. */
+                        at_risk: number;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listProgramTierHistory: {
+        parameters: {
+            query?: {
+                type?: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "tier_change";
+                            id: string;
+                            program_id: string;
+                            member_id: string;
+                            /** @enum {string} */
+                            type: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            from_tier: string | null;
+                            to_tier: string | null;
+                            reason: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getTierStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_status";
+                        member_id: string;
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /** @description Spend figures are minor units of this currency. */
+                        currency: string;
+                        /** @description The tier the member has now (the higher of the earned tier and an override). */
+                        tier: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        } & {
+                            multiplier: string;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                        };
+                        earned: {
+                            /** @description The tier the metric earned (without the override). */
+                            code: string;
+                            /** Format: date-time */
+                            since: string | null;
+                            /** Format: date-time */
+                            valid_until: string | null;
+                            /** Format: date-time */
+                            review_at: string | null;
+                            /** @description The status has ended and the grace days before the review run. */
+                            in_grace: boolean;
+                        };
+                        override: {
+                            tier: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            until: string;
+                            reason: string;
+                            by: string;
+                        } | null;
+                        window: {
+                            /** Format: date */
+                            start: string;
+                            /**
+                             * Format: date
+                             * @description Exclusive.
+                             */
+                            end: string;
+                            /** @description The metric in the current window so far. */
+                            value: number;
+                        };
+                        next: {
+                            tier: {
+                                code: string;
+                                rank: number;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                            };
+                            threshold: number;
+                            /** @description What is left to reach it ("再消费 ¥500 即可升级金卡"). */
+                            needed: number;
+                            /**
+                             * Format: date
+                             * @description The last day of the current window; null for a rolling window, which has no deadline (what falls out of it stops counting).
+                             */
+                            by: string | null;
+                        } | null;
+                        keep: {
+                            /** @description The current tier's retention threshold. */
+                            threshold: number;
+                            window: {
+                                /** Format: date */
+                                start: string;
+                                /** Format: date */
+                                end: string;
+                                value: number;
+                            };
+                            needed: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            review_at: string;
+                            /** @description The review is within 30 days and the member is below retention. */
+                            at_risk: boolean;
+                        } | null;
+                        ladder: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        }[];
+                        /** @description Benefits granted, newest first (the last 20). */
+                        grants: {
+                            /** @enum {string} */
+                            kind: "welcome" | "birthday" | "periodic";
+                            key: string;
+                            tier: string;
+                            /** Format: date */
+                            period_start: string;
+                            points: number;
+                            coupon_code: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            issued_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listTierHistory: {
+        parameters: {
+            query?: {
+                type?: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "tier_change";
+                            id: string;
+                            program_id: string;
+                            member_id: string;
+                            /** @enum {string} */
+                            type: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            from_tier: string | null;
+                            to_tier: string | null;
+                            reason: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    setTierOverride: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Tier code, e.g. gold: what rules, segments and the API name it by.
+                     * @example gold
+                     */
+                    tier: string;
+                    /**
+                     * Format: date-time
+                     * @description When the override ends (in the future, at most 5 years ahead).
+                     */
+                    until: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_status";
+                        member_id: string;
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /** @description Spend figures are minor units of this currency. */
+                        currency: string;
+                        /** @description The tier the member has now (the higher of the earned tier and an override). */
+                        tier: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        } & {
+                            multiplier: string;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                        };
+                        earned: {
+                            /** @description The tier the metric earned (without the override). */
+                            code: string;
+                            /** Format: date-time */
+                            since: string | null;
+                            /** Format: date-time */
+                            valid_until: string | null;
+                            /** Format: date-time */
+                            review_at: string | null;
+                            /** @description The status has ended and the grace days before the review run. */
+                            in_grace: boolean;
+                        };
+                        override: {
+                            tier: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            until: string;
+                            reason: string;
+                            by: string;
+                        } | null;
+                        window: {
+                            /** Format: date */
+                            start: string;
+                            /**
+                             * Format: date
+                             * @description Exclusive.
+                             */
+                            end: string;
+                            /** @description The metric in the current window so far. */
+                            value: number;
+                        };
+                        next: {
+                            tier: {
+                                code: string;
+                                rank: number;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                            };
+                            threshold: number;
+                            /** @description What is left to reach it ("再消费 ¥500 即可升级金卡"). */
+                            needed: number;
+                            /**
+                             * Format: date
+                             * @description The last day of the current window; null for a rolling window, which has no deadline (what falls out of it stops counting).
+                             */
+                            by: string | null;
+                        } | null;
+                        keep: {
+                            /** @description The current tier's retention threshold. */
+                            threshold: number;
+                            window: {
+                                /** Format: date */
+                                start: string;
+                                /** Format: date */
+                                end: string;
+                                value: number;
+                            };
+                            needed: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            review_at: string;
+                            /** @description The review is within 30 days and the member is below retention. */
+                            at_risk: boolean;
+                        } | null;
+                        ladder: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        }[];
+                        /** @description Benefits granted, newest first (the last 20). */
+                        grants: {
+                            /** @enum {string} */
+                            kind: "welcome" | "birthday" | "periodic";
+                            key: string;
+                            tier: string;
+                            /** Format: date */
+                            period_start: string;
+                            points: number;
+                            coupon_code: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            issued_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    endTierOverride: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_status";
+                        member_id: string;
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /** @description Spend figures are minor units of this currency. */
+                        currency: string;
+                        /** @description The tier the member has now (the higher of the earned tier and an override). */
+                        tier: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        } & {
+                            multiplier: string;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                        };
+                        earned: {
+                            /** @description The tier the metric earned (without the override). */
+                            code: string;
+                            /** Format: date-time */
+                            since: string | null;
+                            /** Format: date-time */
+                            valid_until: string | null;
+                            /** Format: date-time */
+                            review_at: string | null;
+                            /** @description The status has ended and the grace days before the review run. */
+                            in_grace: boolean;
+                        };
+                        override: {
+                            tier: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            until: string;
+                            reason: string;
+                            by: string;
+                        } | null;
+                        window: {
+                            /** Format: date */
+                            start: string;
+                            /**
+                             * Format: date
+                             * @description Exclusive.
+                             */
+                            end: string;
+                            /** @description The metric in the current window so far. */
+                            value: number;
+                        };
+                        next: {
+                            tier: {
+                                code: string;
+                                rank: number;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                            };
+                            threshold: number;
+                            /** @description What is left to reach it ("再消费 ¥500 即可升级金卡"). */
+                            needed: number;
+                            /**
+                             * Format: date
+                             * @description The last day of the current window; null for a rolling window, which has no deadline (what falls out of it stops counting).
+                             */
+                            by: string | null;
+                        } | null;
+                        keep: {
+                            /** @description The current tier's retention threshold. */
+                            threshold: number;
+                            window: {
+                                /** Format: date */
+                                start: string;
+                                /** Format: date */
+                                end: string;
+                                value: number;
+                            };
+                            needed: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            review_at: string;
+                            /** @description The review is within 30 days and the member is below retention. */
+                            at_risk: boolean;
+                        } | null;
+                        ladder: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        }[];
+                        /** @description Benefits granted, newest first (the last 20). */
+                        grants: {
+                            /** @enum {string} */
+                            kind: "welcome" | "birthday" | "periodic";
+                            key: string;
+                            tier: string;
+                            /** Format: date */
+                            period_start: string;
+                            points: number;
+                            coupon_code: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            issued_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getMyTier: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "tier_status";
+                        member_id: string;
+                        program_id: string;
+                        /** @enum {string} */
+                        metric: "spend" | "points" | "orders";
+                        /** @description Spend figures are minor units of this currency. */
+                        currency: string;
+                        /** @description The tier the member has now (the higher of the earned tier and an override). */
+                        tier: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        } & {
+                            multiplier: string;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                        };
+                        earned: {
+                            /** @description The tier the metric earned (without the override). */
+                            code: string;
+                            /** Format: date-time */
+                            since: string | null;
+                            /** Format: date-time */
+                            valid_until: string | null;
+                            /** Format: date-time */
+                            review_at: string | null;
+                            /** @description The status has ended and the grace days before the review run. */
+                            in_grace: boolean;
+                        };
+                        override: {
+                            tier: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            until: string;
+                            reason: string;
+                            by: string;
+                        } | null;
+                        window: {
+                            /** Format: date */
+                            start: string;
+                            /**
+                             * Format: date
+                             * @description Exclusive.
+                             */
+                            end: string;
+                            /** @description The metric in the current window so far. */
+                            value: number;
+                        };
+                        next: {
+                            tier: {
+                                code: string;
+                                rank: number;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                            };
+                            threshold: number;
+                            /** @description What is left to reach it ("再消费 ¥500 即可升级金卡"). */
+                            needed: number;
+                            /**
+                             * Format: date
+                             * @description The last day of the current window; null for a rolling window, which has no deadline (what falls out of it stops counting).
+                             */
+                            by: string | null;
+                        } | null;
+                        keep: {
+                            /** @description The current tier's retention threshold. */
+                            threshold: number;
+                            window: {
+                                /** Format: date */
+                                start: string;
+                                /** Format: date */
+                                end: string;
+                                value: number;
+                            };
+                            needed: number;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            review_at: string;
+                            /** @description The review is within 30 days and the member is below retention. */
+                            at_risk: boolean;
+                        } | null;
+                        ladder: {
+                            code: string;
+                            rank: number;
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                        }[];
+                        /** @description Benefits granted, newest first (the last 20). */
+                        grants: {
+                            /** @enum {string} */
+                            kind: "welcome" | "birthday" | "periodic";
+                            key: string;
+                            tier: string;
+                            /** Format: date */
+                            period_start: string;
+                            points: number;
+                            coupon_code: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            issued_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listMyTierHistory: {
+        parameters: {
+            query?: {
+                type?: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "tier_change";
+                            id: string;
+                            program_id: string;
+                            member_id: string;
+                            /** @enum {string} */
+                            type: "tier.upgraded" | "tier.downgraded" | "tier.renewed" | "tier.at_risk" | "tier.override_set" | "tier.override_ended";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            from_tier: string | null;
+                            to_tier: string | null;
+                            reason: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23405,7 +27589,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23461,7 +27645,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -23930,7 +28114,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23986,7 +28170,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -24544,7 +28728,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -24992,7 +29176,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25357,7 +29541,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25752,7 +29936,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26128,7 +30312,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26420,7 +30604,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26734,7 +30918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26790,7 +30974,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -27130,7 +31314,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27454,7 +31638,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27510,7 +31694,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -27846,7 +32030,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27902,7 +32086,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -28239,7 +32423,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31584,7 +35768,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31640,7 +35824,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -31995,7 +36179,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -32051,7 +36235,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -32395,7 +36579,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -32756,7 +36940,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -33058,7 +37242,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;

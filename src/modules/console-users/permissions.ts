@@ -107,6 +107,15 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   refreshSegment: 'rules.write',
   listSegmentMembers: 'read',
   listMemberSegments: 'read',
+  // tiers: the ladder is the program's design (owner, operator), an override a member's care (support too)
+  putTierLadder: 'rules.write',
+  getTierLadder: 'read',
+  getTierMix: 'read',
+  listProgramTierHistory: 'read',
+  getTierStatus: 'read',
+  listTierHistory: 'read',
+  setTierOverride: 'members.write',
+  endTierOverride: 'members.write',
   // events
   sendEvent: 'events.write',
   sendEvents: 'events.write',

@@ -6,7 +6,12 @@ export const MEMBER_STATUSES = ['active', 'frozen', 'closed'] as const;
 const Phone = Type.String({ pattern: '^\\+?[0-9][0-9 \\-]{4,19}$', description: 'Digits, optional leading +.', examples: ['+8613800138000'] });
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const Birthday = Type.String({ format: 'date', pattern: '^(1[89]|2\\d)\\d\\d-', description: 'YYYY-MM-DD, year 1800 or later', examples: ['1990-05-20'] });
-const Tier = Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', description: 'Tier code, e.g. gold. Rules can multiply by tier.', examples: ['gold'] });
+const Tier = Type.String({
+  pattern: '^[a-z][a-z0-9_]{0,31}$',
+  description:
+    'Deprecated: the plain tier attribute, for programs without a tier ladder (rules can multiply by tier). Once the program has a ladder (docs/tiers.md) the tier follows it and setting it here is 409 TIER_MANAGED_BY_LADDER: use POST /v1/members/{memberId}/tier-override.',
+  examples: ['gold'],
+});
 const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50, uniqueItems: true, examples: [['vip', 'coffee-lover']] });
 
 export const MemberCreate = Type.Object(

@@ -14,3 +14,4 @@
 
 export * from './tiers.jobs.ts';
 export * from './tiers.schemas.ts';
+export * from './tiers.service.ts';

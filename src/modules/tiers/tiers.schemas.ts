@@ -208,7 +208,11 @@ export const TierStatus = Type.Object({
         tier: TierRef,
         threshold: Type.Integer(),
         needed: Type.Integer({ description: 'What is left to reach it ("再消费 ¥500 即可升级金卡").' }),
-        by: Type.String({ format: 'date', description: 'The last day of the window (for a rolling window: what falls out of it is not counted).' }),
+        by: Type.Unsafe<string | null>({
+          type: ['string', 'null'],
+          format: 'date',
+          description: 'The last day of the current window; null for a rolling window, which has no deadline (what falls out of it stops counting).',
+        }),
       },
       { description: 'The next tier up; null at the top.' },
     ),
@@ -277,3 +281,5 @@ export const TierMix = Type.Object({
   downgrades_30d: Type.Integer(),
   at_risk: Type.Integer({ description: 'Members whose review is within 30 days and who are below retention.' }),
 });
+export type TierMix = Static<typeof TierMix>;
+export type TierOverrideInput = Static<typeof TierOverrideInput>;
