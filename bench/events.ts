@@ -34,6 +34,8 @@ import {
 import { fiftyRules } from './rules-engine.ts';
 
 const BATCH = Number(process.env.BENCH_EVENT_BATCH ?? 500);
+/** BENCH_EVENT_LADDER=true: the program has a tier ladder (the cost of tier upkeep on ingestion). */
+const LADDER = process.env.BENCH_EVENT_LADDER === 'true';
 
 /** The seed articles' coffee chain: ¥1 = 1 point, tier multipliers — one award per order, as most programs. */
 const COFFEE_CHAIN: RuleDefinition[] = [
@@ -95,7 +97,28 @@ export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 
           post(`/v1/programs/${program.id}/members`, { external_id: `ev-${i}`, tier: tiers[i % 4], tags: [...new Set([`seg${i % 7}`, `seg${(i * 3) % 7}`])] }),
       )
     ).map((m) => m.id);
-    log(`events: program ${program.id} with ${ruleSet === 'fifty' ? '50 rules' : 'the coffee-chain rule'}, ${members.length} members`);
+    if (LADDER) {
+      // the seed ladder (年消费 ¥1,000 / ¥5,000 / ¥20,000), the members' tiers kept as overrides: every
+      // order then also pays for tier upkeep (the snapshot's tier states, qualifying activity, upgrades)
+      const name = (zh: string, en: string) => ({ 'zh-CN': zh, en });
+      const res = await client.put(`/v1/programs/${program.id}/tier-ladder`, {
+        metric: 'spend',
+        qualifying_window: { type: 'calendar_year' },
+        validity: { type: 'period_and_next' },
+        downgrade_policy: 'one_step',
+        tiers: [
+          { code: 'bronze', name: name('青铜', 'Bronze'), entry: 0 },
+          { code: 'silver', name: name('白银', 'Silver'), entry: 100_000, multiplier: '1.2' },
+          { code: 'gold', name: name('黄金', 'Gold'), entry: 500_000, multiplier: '1.5' },
+          { code: 'diamond', name: name('钻石', 'Diamond'), entry: 2_000_000, multiplier: '2' },
+        ],
+        keep_current_tiers_until: new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10),
+      });
+      if (res.status !== 201) throw new Error(`tier ladder: ${res.status} ${res.body.slice(0, 300)}`);
+    }
+    log(
+      `events: program ${program.id} with ${ruleSet === 'fifty' ? '50 rules' : 'the coffee-chain rule'}, ${members.length} members${LADDER ? ', a tier ladder' : ''}`,
+    );
 
     const runId = randomBytes(4).toString('hex');
     let n = 0;

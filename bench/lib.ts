@@ -326,7 +326,12 @@ export class HttpClient {
    * are kept and decoded (a load generator that checks a count at the head of a large response
    * need not copy and decode all of it; it still reads every byte).
    */
-  postJson(path: string, body: string, idempotencyKey?: string, keep?: number): Promise<HttpResponse> {
+  /** PUTs a JSON body (a whole resource, e.g. a tier ladder). */
+  put(path: string, payload: unknown): Promise<HttpResponse> {
+    return this.postJson(path, JSON.stringify(payload), undefined, undefined, 'PUT');
+  }
+
+  postJson(path: string, body: string, idempotencyKey?: string, keep?: number, method: 'POST' | 'PUT' = 'POST'): Promise<HttpResponse> {
     const headers: http.OutgoingHttpHeaders = {
       authorization: this.#auth,
       'content-type': 'application/json',
@@ -334,7 +339,7 @@ export class HttpClient {
     };
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     return new Promise((resolve, reject) => {
-      const req = http.request({ agent: this.#agent, host: this.#host, port: this.#port, method: 'POST', path, headers }, (res) => {
+      const req = http.request({ agent: this.#agent, host: this.#host, port: this.#port, method, path, headers }, (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
         res.on('data', (c: Buffer) => {
