@@ -9,7 +9,7 @@ import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { tierName } from '../../../shared/tier-progress.ts';
-import { TIER_HISTORY_TYPES, type TierChange, type TierChangePage, type TierHistoryType, type TierRef, tierClient } from '../../../shared/tiers.ts';
+import { TIER_HISTORY_TYPES, type TierChange, type TierChangePage, type TierHistoryType, type TierRef } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
@@ -44,8 +44,8 @@ export function TierHistoryTable({
     queryFn: ({ pageParam }) => {
       const query = { type, cursor: pageParam, limit: 50 };
       const call = memberId
-        ? tierClient(api).GET('/v1/members/{memberId}/tier-history', { params: { path: { memberId }, query } })
-        : tierClient(api).GET('/v1/programs/{programId}/tier-history', { params: { path: { programId: program.id }, query } });
+        ? api.GET('/v1/members/{memberId}/tier-history', { params: { path: { memberId }, query } })
+        : api.GET('/v1/programs/{programId}/tier-history', { params: { path: { programId: program.id }, query } });
       return unwrap(call) as Promise<TierChangePage>;
     },
   });

@@ -10,7 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatPoints, type Locale, minorUnitsOf } from '../../../shared/format.ts';
-import { type TierLadder, tierClient } from '../../../shared/tiers.ts';
+import type { TierLadder } from '../../../shared/tiers.ts';
 import { EmptyState, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -120,7 +120,7 @@ function LadderEditor({ initial, saved, canWrite, onSaved }: { initial: LadderFo
       const payload = JSON.stringify(body);
       if (submission.current?.payload !== payload) submission.current = { payload, key: newIdempotencyKey() };
       return (await unwrap(
-        tierClient(api).PUT('/v1/programs/{programId}/tier-ladder', {
+        api.PUT('/v1/programs/{programId}/tier-ladder', {
           params: { path: { programId: program.id }, header: { 'idempotency-key': submission.current.key } },
           body,
         }),

@@ -13,7 +13,7 @@ import { useTranslation } from 'react-i18next';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDate, formatDateTime, formatMoney, formatPoints, type Locale } from '../../../shared/format.ts';
 import { formatDay, tierName, tierProgress } from '../../../shared/tier-progress.ts';
-import { type TierHistoryType, type TierStatus, tierClient } from '../../../shared/tiers.ts';
+import type { TierHistoryType, TierStatus } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
@@ -157,7 +157,7 @@ function OverrideButton({ status }: { status: TierStatus }) {
   const set = useMutation({
     mutationFn: (v: OverrideValues) =>
       unwrap(
-        tierClient(api).POST('/v1/members/{memberId}/tier-override', {
+        api.POST('/v1/members/{memberId}/tier-override', {
           params: { path: { memberId: status.member_id }, header: { 'idempotency-key': key.current } },
           // valid through the chosen day of the program's calendar
           body: { tier: v.tier, until: dayjs.tz(v.until.format('YYYY-MM-DD'), program.time_zone).add(1, 'day').toISOString(), reason: v.reason.trim() },
@@ -237,7 +237,7 @@ function EndOverrideButton({ status }: { status: TierStatus }) {
   const end = useMutation({
     mutationFn: (reason: string) =>
       unwrap(
-        tierClient(api).DELETE('/v1/members/{memberId}/tier-override', {
+        api.DELETE('/v1/members/{memberId}/tier-override', {
           params: { path: { memberId: status.member_id }, header: { 'idempotency-key': key.current } },
           body: { reason },
         }),

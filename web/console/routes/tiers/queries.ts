@@ -2,7 +2,7 @@
 // the member's tier card). A program without a ladder answers 404 TIER_LADDER_NOT_FOUND: here null.
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, unwrap } from '../../../shared/api.ts';
-import { type TierLadder, type TierMix, type TierStatus, tierClient } from '../../../shared/tiers.ts';
+import type { TierLadder, TierMix, TierStatus } from '../../../shared/tiers.ts';
 import { api } from '../../layout/session.tsx';
 
 const orNull = async <T>(call: Promise<unknown>): Promise<T | null> => {
@@ -19,14 +19,14 @@ export const ladderKey = (programId: string) => ['tier-ladder', programId];
 export function useLadder(programId: string) {
   return useQuery({
     queryKey: ladderKey(programId),
-    queryFn: () => orNull<TierLadder>(unwrap(tierClient(api).GET('/v1/programs/{programId}/tier-ladder', { params: { path: { programId } } }))),
+    queryFn: () => orNull<TierLadder>(unwrap(api.GET('/v1/programs/{programId}/tier-ladder', { params: { path: { programId } } }))),
   });
 }
 
 export function useTierMix(programId: string) {
   return useQuery({
     queryKey: ['tier-mix', programId],
-    queryFn: () => orNull<TierMix>(unwrap(tierClient(api).GET('/v1/programs/{programId}/tier-mix', { params: { path: { programId } } }))),
+    queryFn: () => orNull<TierMix>(unwrap(api.GET('/v1/programs/{programId}/tier-mix', { params: { path: { programId } } }))),
   });
 }
 
@@ -36,6 +36,6 @@ export const memberTierKey = (memberId: string) => ['member', memberId, 'tier'];
 export function useMemberTier(memberId: string) {
   return useQuery({
     queryKey: memberTierKey(memberId),
-    queryFn: () => orNull<TierStatus>(unwrap(tierClient(api).GET('/v1/members/{memberId}/tier', { params: { path: { memberId } } }))),
+    queryFn: () => orNull<TierStatus>(unwrap(api.GET('/v1/members/{memberId}/tier', { params: { path: { memberId } } }))),
   });
 }

@@ -3,7 +3,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { cursorPages } from '../../../shared/pages.ts';
-import { type TierChangePage, type TierStatus, tierClient } from '../../../shared/tiers.ts';
+import type { TierChangePage, TierStatus } from '../../../shared/tiers.ts';
 import { memberApi } from '../../session.ts';
 
 export function useMyTier() {
@@ -11,7 +11,7 @@ export function useMyTier() {
     queryKey: ['me', 'tier'],
     queryFn: async (): Promise<TierStatus | null> => {
       try {
-        return (await unwrap(tierClient(memberApi()).GET('/v1/me/tier'))) as TierStatus;
+        return (await unwrap(memberApi().GET('/v1/me/tier'))) as TierStatus;
       } catch (error) {
         if (error instanceof ApiError && error.code === 'TIER_LADDER_NOT_FOUND') return null;
         throw error;
@@ -25,6 +25,6 @@ export function useMyTierHistory() {
     queryKey: ['me', 'tier-history'],
     ...cursorPages,
     queryFn: ({ pageParam }) =>
-      unwrap(tierClient(memberApi()).GET('/v1/me/tier-history', { params: { query: { cursor: pageParam, limit: 20 } } })) as Promise<TierChangePage>,
+      unwrap(memberApi().GET('/v1/me/tier-history', { params: { query: { cursor: pageParam, limit: 20 } } })) as Promise<TierChangePage>,
   });
 }
