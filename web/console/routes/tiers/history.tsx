@@ -14,14 +14,15 @@ import { ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { TAG_COLORS } from './tag-colors.ts';
 
 export const TYPE_COLORS: Record<TierHistoryType, string> = {
-  'tier.upgraded': 'green',
-  'tier.downgraded': 'volcano',
-  'tier.renewed': 'blue',
-  'tier.at_risk': 'orange',
-  'tier.override_set': 'purple',
-  'tier.override_ended': 'default',
+  'tier.upgraded': TAG_COLORS.green,
+  'tier.downgraded': TAG_COLORS.volcano,
+  'tier.renewed': TAG_COLORS.blue,
+  'tier.at_risk': TAG_COLORS.orange,
+  'tier.override_set': TAG_COLORS.purple,
+  'tier.override_ended': TAG_COLORS.grey,
 };
 
 export function TierHistoryTable({

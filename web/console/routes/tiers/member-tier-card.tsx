@@ -20,6 +20,7 @@ import { useProgram } from '../../layout/shell.tsx';
 import { TierHistoryTable } from './history.tsx';
 import { OVERRIDE_WRITE } from './permissions.ts';
 import { useMemberTier } from './queries.ts';
+import { TAG_COLORS } from './tag-colors.ts';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
@@ -74,9 +75,9 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
           <Typography.Title level={2} style={{ fontSize: 20, margin: 0 }} data-testid="member-tier-name">
             {tierName(s.tier.name, locale)}
           </Typography.Title>
-          {overridden ? <Tag color="purple">{t('card.override')}</Tag> : null}
-          {s.earned.in_grace ? <Tag color="orange">{t('card.inGrace')}</Tag> : null}
-          {progress.atRisk ? <Tag color="red">{t('card.atRisk')}</Tag> : null}
+          {overridden ? <Tag color={TAG_COLORS.purple}>{t('card.override')}</Tag> : null}
+          {s.earned.in_grace ? <Tag color={TAG_COLORS.orange}>{t('card.inGrace')}</Tag> : null}
+          {progress.atRisk ? <Tag color={TAG_COLORS.red}>{t('card.atRisk')}</Tag> : null}
         </Space>
         {canOverride ? (
           <Space wrap>
