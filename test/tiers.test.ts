@@ -317,6 +317,29 @@ forEachDatabase('tiers API', (getDb) => {
     });
   });
 
+  describe('the first ladder, by membership year', () => {
+    it("counts each member's own anniversary year: the spend of a past membership year does not upgrade", async () => {
+      t.clock.set('2026-03-01T02:00:00.000Z');
+      const p = await program();
+      const old = await member(p);
+      await send(order(p, old.id, 'o1', 120_000));
+      t.clock.set('2026-06-01T02:00:00.000Z');
+      const newer = await member(p);
+      await send(order(p, newer.id, 'n1', 120_000));
+      t.clock.set('2027-03-05T02:00:00.000Z');
+      await send(order(p, old.id, 'o2', 50_000));
+      ok(await put(p, seedLadder({ qualifying_window: { type: 'membership_year' } })), 201);
+      // old's year since 1 March 2027 holds ¥500; newer's since 1 June 2026 holds ¥1,200
+      assert.equal(await tierOf(old.id), 'bronze');
+      assert.equal(await tierOf(newer.id), 'silver');
+      const s = ok(await t.call('GET', `/v1/members/${newer.id}/tier`));
+      assert.deepEqual(s.window, { start: '2026-06-01', end: '2027-06-01', value: 120_000 });
+      // period_and_next of a membership year: this year and the next, to 1 June 2028 (Shanghai)
+      assert.equal(s.earned.valid_until, '2028-05-31T16:00:00.000Z');
+      assert.deepEqual(ok(await t.call('GET', `/v1/members/${old.id}/tier`)).window, { start: '2027-03-01', end: '2028-03-01', value: 50_000 });
+    });
+  });
+
   describe('the plain tier attribute', () => {
     it('is refused with 409 TIER_MANAGED_BY_LADDER once the program has a ladder, and works as before without one', async () => {
       const p = await program();

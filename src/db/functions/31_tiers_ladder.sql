@@ -113,13 +113,33 @@ BEGIN
   CREATE TEMP TABLE IF NOT EXISTS jf_tlr (
     member_id text COLLATE "C" PRIMARY KEY, old_tier text, anchor date NOT NULL, value bigint NOT NULL, earned integer NOT NULL,
     qualifies integer NOT NULL, has_row boolean NOT NULL, created_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
+  -- each member's metric in its current window: one aggregate over tier_activity when the window is
+  -- the same for everyone (calendar year, rolling months), else each member's anniversary year
+  WITH t AS (
+    SELECT (x.n - 1)::integer AS rank, x.tier->>'code' AS code, (x.tier->>'entry')::bigint AS entry
+      FROM jsonb_array_elements(l.tiers) WITH ORDINALITY AS x(tier, n)
+  ), shared AS (
+    SELECT a.member_id, sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END)::bigint AS value
+      FROM (SELECT jf_tier_window(l.qualifying_window, v_today, v_today) AS r) w
+      JOIN tier_activity a ON a.day >= lower(w.r) AND a.day < upper(w.r)
+      JOIN member m ON m.id = a.member_id AND m.program_id = p_program
+     WHERE l.qualifying_window->>'type' <> 'membership_year'
+     GROUP BY a.member_id
+  ), x AS (
+    SELECT m.id, m.tier, m.created_at, (m.created_at AT TIME ZONE v_tz)::date AS anchor,
+           CASE WHEN l.qualifying_window->>'type' = 'membership_year'
+                THEN jf_tier_metric(m.id, l.metric, jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE v_tz)::date, v_today))
+                ELSE coalesce(s.value, 0) END AS value,
+           coalesce(te.rank, 0) AS earned, mt.member_id IS NOT NULL AS has_row
+      FROM member m
+      LEFT JOIN member_tier mt ON mt.member_id = m.id
+      LEFT JOIN t te ON te.code = mt.tier
+      LEFT JOIN shared s ON s.member_id = m.id
+     WHERE m.program_id = p_program
+  )
   INSERT INTO jf_tlr
-  SELECT x.id, x.tier, x.anchor, x.value, x.earned, jf_tier_qualifies(l, x.value, false), x.has_row, x.created_at
-    FROM (SELECT m.id, m.tier, m.created_at, (m.created_at AT TIME ZONE v_tz)::date AS anchor,
-                 jf_tier_metric(m.id, l.metric, jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE v_tz)::date, v_today)) AS value,
-                 coalesce(jf_tier_rank(l, mt.tier), 0) AS earned, mt.member_id IS NOT NULL AS has_row
-            FROM member m LEFT JOIN member_tier mt ON mt.member_id = m.id
-           WHERE m.program_id = p_program) x;
+  SELECT x.id, x.tier, x.anchor, x.value, x.earned, (SELECT coalesce(max(t.rank), 0) FROM t WHERE x.value >= t.entry), x.has_row, x.created_at
+    FROM x;
 
   -- upgrades: validity from today, as an upgrade by an event has it
   INSERT INTO member_tier AS mt (member_id, program_id, tier, since, valid_until, review_at, updated_at)
