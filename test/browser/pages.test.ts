@@ -55,6 +55,8 @@ const CONSOLE_PAGES: PageCase[] = [
   { name: 'segments', path: () => `/console/${PROGRAM}/segments` },
   { name: 'segment', path: (ids) => `/console/${PROGRAM}/segments/${ids.segmentId}` },
   { name: 'segment-new', path: () => `/console/${PROGRAM}/segments/new` },
+  { name: 'tiers', path: () => `/console/${PROGRAM}/tiers` },
+  { name: 'tier-history', path: () => `/console/${PROGRAM}/tiers/history` },
   { name: 'events', path: () => `/console/${PROGRAM}/events` },
   { name: 'audit-log', path: () => `/console/${PROGRAM}/audit-log` },
   { name: 'api-keys', path: () => `/console/${PROGRAM}/api-keys` },
@@ -67,6 +69,7 @@ const MEMBER_PAGES: PageCase[] = [
   { name: 'home', path: () => '/m/' },
   { name: 'history', path: () => '/m/history' },
   { name: 'expiry', path: () => '/m/expiry' },
+  { name: 'tier', path: () => '/m/tier' },
   { name: 'me', path: () => '/m/me' },
 ];
 

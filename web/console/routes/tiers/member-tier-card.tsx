@@ -91,7 +91,12 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
           type="info"
           showIcon
           data-testid="member-tier-override"
-          title={t('card.overrideLine', { by: s.override.by, tier: name(s.override.tier), until: when(s.override.until), reason: s.override.reason })}
+          title={t('card.overrideLine', {
+            by: s.override.by,
+            tier: name(s.override.tier),
+            until: formatDateTime(s.override.until, program.time_zone, locale),
+            reason: s.override.reason,
+          })}
         />
       ) : null}
       <Descriptions size="small" column={{ xs: 1, sm: 2, lg: 3 }}>
