@@ -6,7 +6,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWTP
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { unique } from '../helpers/factories.ts';
-import { assertProblem, createMember, createProgram, credit, type Json, ok, type Res, v1MeRoutes } from './support.ts';
+import { assertProblem, createMember, createProgram, credit, FIXTURE_TIER_LADDER, type Json, ok, type Res, v1MeRoutes } from './support.ts';
 
 const ME = v1MeRoutes().map((r) => r.url);
 const encoder = new TextEncoder();
@@ -579,6 +579,8 @@ forEachDatabase('HTTP member tokens and /v1/me', (getDb) => {
     it('verifies RS256, ES256 and EdDSA tokens against the merchant JWKS, with its issuer', async () => {
       const p = await createProgram(t, { name: 'JWKS program' });
       const m = await createMember(t, p.id);
+      // every /v1/me route answers 200 (the tier routes need the program's tier ladder)
+      ok(await t.call('PUT', `/v1/programs/${p.id}/tier-ladder`, { body: FIXTURE_TIER_LADDER }), 201);
       const issuer = 'https://auth.merchant.example/';
       const configured = ok(await t.call('PATCH', `/v1/programs/${p.id}/member-token-settings`, { body: { jwks_url: jwks.url, issuer } }), 200);
       assert.equal(configured.jwks_url, jwks.url);
