@@ -52,6 +52,8 @@ export async function listProgramEvents(db: Queryable, programId: string, filter
   return db.query<{ result: EventResultView; at: string; id: string }>(
     `SELECT jf_event_view(e) AS result, occurred_at::text AS at, id FROM event e
       WHERE program_id = $1
+        -- always true (the column is NOT NULL): what lets event_program_idx, a partial index, serve the list
+        AND occurred_at IS NOT NULL
         AND ($2::text IS NULL OR type = $2)
         AND ($3::text IS NULL OR ($3 = 'awarded' AND points > 0) OR ($3 = 'reversed' AND points < 0) OR ($3 = 'no_points' AND points = 0))
         AND ($4::text IS NULL OR member_id = $4)
