@@ -23,7 +23,7 @@ forEachDatabase('the demo', (getDb) => {
     assert.equal(await count(), before);
   });
 
-  it('has ~200 members across the coffee chain and the beauty shop, silver and gold at the coffee chain', async () => {
+  it('has ~200 members across the coffee chain and the beauty shop, who climbed both ladders with their orders', async () => {
     const rows = await getDb().db.query<{ program_id: string; tier: string | null; n: number }>(
       'SELECT program_id, tier, count(*)::int AS n FROM member GROUP BY program_id, tier ORDER BY 1, 2',
     );
@@ -31,8 +31,18 @@ forEachDatabase('the demo', (getDb) => {
     assert.ok(total >= 180 && total <= 220, `${total} members`);
     const programs = new Set(rows.map((r) => r.program_id));
     assert.deepEqual([...programs].sort(), [DEMO_PROGRAM_ID, DEMO_BEAUTY_PROGRAM_ID].sort());
-    const coffeeTiers = rows.filter((r) => r.program_id === DEMO_PROGRAM_ID).map((r) => r.tier);
-    assert.deepEqual(coffeeTiers.sort(), ['gold', 'silver']);
+    const tiers = (program: string) => new Map(rows.filter((r) => r.program_id === program).map((r) => [r.tier, r.n]));
+    // every tier of the coffee chain's ladder has members; the beauty shop's first three do
+    const coffee = tiers(DEMO_PROGRAM_ID);
+    for (const t of ['green', 'silver', 'gold']) assert.ok((coffee.get(t) ?? 0) > 0, `coffee ${t}: ${JSON.stringify([...coffee])}`);
+    const beauty = tiers(DEMO_BEAUTY_PROGRAM_ID);
+    for (const t of ['bronze', 'silver', 'gold']) assert.ok((beauty.get(t) ?? 0) > 0, `beauty ${t}: ${JSON.stringify([...beauty])}`);
+    assert.equal(coffee.get(null) ?? 0, 0);
+    // upgraded by their orders, at once, with the history to show it
+    const [h] = await getDb().db.query<{ up: number; events: number }>(
+      "SELECT count(*)::int AS up, count(DISTINCT payload->>'event_id')::int AS events FROM tier_history WHERE type = 'tier.upgraded'",
+    );
+    assert.ok(h!.up > 20 && h!.events === h!.up, JSON.stringify(h));
   });
 
   it('has a year of orders through ingestion, refunds, spends, check-ins and reviews', async () => {

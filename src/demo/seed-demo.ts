@@ -6,8 +6,9 @@ import { addMembers, type MemberCreate } from '../modules/members/index.ts';
 import type { ExpiryPolicy } from '../modules/programs/index.ts';
 import { createRule, RuleCache, type RuleDefinition } from '../modules/rules/index.ts';
 import { createBuiltInSegments, refreshDueSegments } from '../modules/segments/index.ts';
+import { putLadder, runTierJobs, type TierLadderInput } from '../modules/tiers/index.ts';
 import { DomainError } from '../shared/errors.ts';
-import { beautyShop, coffeeChain, coffeeCheckin } from './programs.ts';
+import { beautyLadder, beautyShop, coffeeChain, coffeeCheckin, coffeeLadder } from './programs.ts';
 
 /** The coffee chain (the README's tour uses it). */
 export const DEMO_PROGRAM_ID = 'prg_demo';
@@ -43,11 +44,19 @@ interface DemoProgram {
   expiry: ExpiryPolicy;
   pendingDays: number;
   rules: RuleDefinition[];
+  ladder: TierLadderInput;
 }
 
 const PROGRAMS: DemoProgram[] = [
   // 100 points = ¥1; points expire 12 months after earning; order points pending 7 days (the return window)
-  { id: DEMO_PROGRAM_ID, name: '积分咖啡 Jifen Coffee', expiry: { type: 'rolling', months: 12 }, pendingDays: 7, rules: [...coffeeChain, coffeeCheckin] },
+  {
+    id: DEMO_PROGRAM_ID,
+    name: '积分咖啡 Jifen Coffee',
+    expiry: { type: 'rolling', months: 12 },
+    pendingDays: 7,
+    rules: [...coffeeChain, coffeeCheckin],
+    ladder: coffeeLadder,
+  },
   // a year's points expire on 31 December of the next year; order points pending 15 days
   {
     id: DEMO_BEAUTY_PROGRAM_ID,
@@ -55,6 +64,7 @@ const PROGRAMS: DemoProgram[] = [
     expiry: { type: 'end_of_period', unit: 'year', offset: 1 },
     pendingDays: 15,
     rules: beautyShop,
+    ladder: beautyLadder,
   },
 ];
 
@@ -101,9 +111,11 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
       [p.id, p.name, JSON.stringify(p.expiry), p.pendingDays, opened.toISOString()],
     );
     for (const definition of p.rules) await createRule(db, p.id, { definition }, opened, ACTOR);
+    // the tier ladder from the start: members climb it as their year of orders comes in
+    await putLadder(db, p.id, p.ladder, opened, ACTOR);
   }
 
-  const people = (prefix: string, count: number, tiered: boolean): MemberCreate[] =>
+  const people = (prefix: string, count: number): MemberCreate[] =>
     Array.from({ length: count }, (_, i) => {
       const person: MemberCreate = {
         external_id: `${prefix}-${String(i + 1).padStart(4, '0')}`,
@@ -111,11 +123,10 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
         phone: `+86${pick(PHONE_PREFIXES)}${String(Math.floor(random() * 100_000_000)).padStart(8, '0')}`,
         tags: random() < 0.3 ? ['demo', 'regular'] : ['demo'],
       };
-      if (tiered) person.tier = random() < 0.3 ? 'gold' : 'silver';
       return person;
     });
-  const coffee = await db.transaction((tx) => addMembers(tx, DEMO_PROGRAM_ID, people('coffee', 130, true), opened));
-  const beauty = await db.transaction((tx) => addMembers(tx, DEMO_BEAUTY_PROGRAM_ID, people('beauty', 70, false), opened));
+  const coffee = await db.transaction((tx) => addMembers(tx, DEMO_PROGRAM_ID, people('coffee', 130), opened));
+  const beauty = await db.transaction((tx) => addMembers(tx, DEMO_BEAUTY_PROGRAM_ID, people('beauty', 70), opened));
 
   // Each member's habits: how often they buy, how often they redeem.
   const habits = (ids: string[]) => ids.map((id) => ({ id, buys: 0.15 + random() * 0.85, redeems: random() < 0.6 ? 0.05 + random() * 0.2 : 0 }));
@@ -256,10 +267,13 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     // spends at the end of the week; a member without enough points simply does not redeem
     for (const m of coffeeMembers) if (random() < m.redeems) await spend(m.id, pick(COFFEE_REWARDS), clock);
     for (const m of beautyMembers) if (random() < m.redeems * 0.6) await spend(m.id, pick(BEAUTY_REWARDS), clock);
-    // what fell due this week expires with this week's clock
+    // what fell due this week expires with this week's clock; the tier jobs of the week (reviews,
+    // at-risk warnings, monthly grants)
     await ledger.sweep(db, clock);
+    await runTierJobs(db, clock);
   }
   await ledger.sweep(db, now);
+  await runTierJobs(db, now);
   // the programs were inserted here, not by createProgram: their built-in segments (at risk), with their members now
   await db.transaction(async (tx) => {
     for (const p of PROGRAMS) await createBuiltInSegments(tx, p.id, now);

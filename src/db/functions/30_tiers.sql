@@ -82,10 +82,12 @@ BEGIN
 END $$;
 
 -- A member's metric over [lower(r), upper(r)).
-CREATE OR REPLACE FUNCTION jf_tier_metric(p_member text, p_metric text, r daterange) RETURNS bigint LANGUAGE sql STABLE AS $$
-  SELECT coalesce(sum(CASE p_metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint
-    FROM tier_activity a WHERE a.member_id = p_member AND a.day >= lower(r) AND a.day < upper(r)
-$$;
+-- PL/pgSQL, so that its plan is kept for the session when it is called once per member.
+CREATE OR REPLACE FUNCTION jf_tier_metric(p_member text, p_metric text, r daterange) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(sum(CASE p_metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint
+            FROM tier_activity a WHERE a.member_id = p_member AND a.day >= lower(r) AND a.day < upper(r));
+END $$;
 
 -- What a review counts for a member: the review window's metric, with the grace days.
 CREATE OR REPLACE FUNCTION jf_tier_review_metric(p_member text, l tier_ladder, p_anchor date, vu date, rv date) RETURNS bigint
@@ -422,20 +424,28 @@ END $$;
 -- metric so far.
 CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date,
                                          p_window daterange DEFAULT NULL, p_renew_until timestamptz DEFAULT NULL) RETURNS json
-LANGUAGE sql STABLE AS $$
-  -- p_window / p_renew_until: the caller's, when they are the same for every member (calendar and
-  -- rolling windows: the window of today, and the validity qualifying today gives); computed here
-  -- for membership years, which start on each member's anniversary
-  SELECT json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
-                           'window_start', lower(w.r), 'window_end', upper(w.r), 'value', jf_tier_metric(m.id, l.metric, w.r),
+LANGUAGE plpgsql STABLE AS $$
+-- p_window / p_renew_until: the caller's, when they are the same for every member (calendar and
+-- rolling windows: the window of today, and the validity qualifying today gives); computed here
+-- for membership years, which start on each member's anniversary. PL/pgSQL, not SQL: its
+-- statements' plans are kept for the session (a SQL function called per member would plan its
+-- query, and the metric's, at every call).
+DECLARE
+  w daterange := coalesce(p_window, jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today));
+  mt member_tier;
+  v_value bigint;
+BEGIN
+  SELECT * INTO mt FROM member_tier WHERE member_id = m.id;
+  SELECT coalesce(sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint INTO v_value
+    FROM tier_activity a WHERE a.member_id = m.id AND a.day >= lower(w) AND a.day < upper(w);
+  RETURN json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
+                           'window_start', lower(w), 'window_end', upper(w), 'value', v_value,
                            -- a calendar or membership window: reaching the tier's entry again in a later window renews
                            -- the status at once, to what qualifying today gives (docs/tiers.md)
                            'renewable', mt.valid_until IS NOT NULL AND l.qualifying_window->>'type' <> 'rolling_months'
                                         AND coalesce(p_renew_until, jf_tier_valid_until(l.validity, l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date,
-                                                                                         p_today, p_tz)) > mt.valid_until)
-    FROM (SELECT coalesce(p_window, jf_tier_window(l.qualifying_window, (m.created_at AT TIME ZONE p_tz)::date, p_today)) AS r) w
-    LEFT JOIN member_tier mt ON mt.member_id = m.id
-$$;
+                                                                                         p_today, p_tz)) > mt.valid_until);
+END $$;
 
 -- The window of today and the validity qualifying today gives, when every member of the ladder has
 -- the same (not membership years): {window, renew_until}, or nulls.
