@@ -37,9 +37,10 @@ function principal(request: FastifyRequest): MemberPrincipal {
 export async function tierRoutes(app: App, { db, clock }: AppDeps) {
   const ladderBefore = (request: FastifyRequest) => tiers.getLadder(db, (request.params as { programId: string }).programId);
   const statusBefore = (request: FastifyRequest) => tiers.getTierStatus(db, (request.params as { memberId: string }).memberId, clock.now());
+  // what was asked (tier, until, reason) and the tier the member has after it
   const overrideSummary = (request: FastifyRequest, after: Json | undefined) => ({
     ...(request.body as Json),
-    tier: after?.tier?.code,
+    effective_tier: after?.tier?.code,
   });
 
   app.put(
