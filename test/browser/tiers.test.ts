@@ -4,6 +4,8 @@
  * - a member's order sent through the API crosses the next tier's threshold: the member centre's
  *   tier card, which said how much more to spend, now shows the new tier, and so does the console's
  *   member page (the tier card, with its history row of the upgrade);
+ * - an owner overrides a member's tier from the member page (shown as an override, with its
+ *   reason) and ends it; a viewer sees the tier card but no override action;
  * - the ladder page shows the program's ladder in plain language, in both languages; saving it
  *   unchanged keeps it; a field the API refuses shows its message at that field.
  *
@@ -132,6 +134,55 @@ describe('tiers in the console and the member centre', { skip: SKIP }, () => {
       await context.close();
     });
   }
+
+  test("an owner overrides a member's tier and ends it; a viewer has no override action", async () => {
+    const memberId = await newMember(h);
+    const before = await statusOf(h, memberId);
+    assert.ok(before.next);
+    const context = await h.newContext({ locale: 'en' });
+    const csrf = await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD);
+    const watched = await h.open(`/console/${PROGRAM}/members/${memberId}`, { context, locale: 'en' });
+    const { page } = watched;
+    const card = page.getByTestId('member-tier-card');
+    await expectText(card.getByTestId('member-tier-name'), before.tier.name.en);
+
+    const reason = `key account ${randomUUID().slice(0, 8)}`;
+    await card.getByTestId('tier-override-button').click();
+    await page.getByTestId('tier-override-reason').fill(reason);
+    await page.getByTestId('tier-override-submit').click();
+    await expectText(card.getByTestId('member-tier-name'), before.next.tier.name.en);
+    await expectText(card.getByTestId('member-tier-override'), reason);
+    const overridden = (await statusOf(h, memberId)) as Status & { override: { tier: string; reason: string } | null };
+    assert.equal(overridden.tier.code, before.next.tier.code);
+    assert.equal(overridden.override?.reason, reason);
+    await screenshot(page, 'tiers-console-override-en');
+
+    await card.getByTestId('tier-override-end').click();
+    await page.getByTestId('tier-override-end-reason').fill('ended by the browser test');
+    await page.getByTestId('tier-override-end-submit').click();
+    await expectText(card.getByTestId('member-tier-name'), before.tier.name.en);
+    assert.equal(await card.getByTestId('member-tier-override').count(), 0);
+    const ended = (await statusOf(h, memberId)) as Status & { override: unknown };
+    assert.equal(ended.override, null);
+    assert.equal(ended.tier.code, before.tier.code);
+    assert.deepEqual(await missingKeys(page), []);
+    assert.deepEqual(watched.errors, []);
+
+    // a viewer: the card, no override action
+    const created = await context.request.post('/v1/console/users', {
+      headers: { 'x-csrf-token': csrf, 'idempotency-key': randomUUID() },
+      data: { email: 'tier-viewer@jifen.local', name: 'viewer (tiers test)', roles: [{ program_id: PROGRAM, role: 'viewer' }], password: 'viewer-password-1' },
+    });
+    assert.equal(created.status(), 201, await created.text());
+    const viewerContext = await h.newContext({ locale: 'en' });
+    await signInContext(viewerContext, 'tier-viewer@jifen.local', 'viewer-password-1');
+    const viewer = await h.open(`/console/${PROGRAM}/members/${memberId}`, { context: viewerContext, locale: 'en' });
+    await expectText(viewer.page.getByTestId('member-tier-card').getByTestId('member-tier-name'), before.tier.name.en);
+    assert.equal(await viewer.page.getByTestId('tier-override-button').count(), 0);
+    assert.deepEqual(viewer.errors, []);
+    await viewerContext.close();
+    await context.close();
+  });
 
   test('the ladder page says the ladder in words, saves it unchanged, and shows a refused field at its input', async () => {
     const context = await h.newContext({ locale: 'zh-CN' });
