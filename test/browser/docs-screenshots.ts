@@ -4,8 +4,9 @@
  *
  *   node test/browser/docs-screenshots.ts
  *
- * docs/images/console-dashboard, console-member, console-rule-editor (1280×800) and member-home
- * (375×812, at 2× for a sharp phone picture, as JPEG quality 80: a PNG of it is over 150 KB).
+ * docs/images/console-dashboard, console-member, console-rule-editor, console-tiers (1280×800) and
+ * member-home, member-tier (375×812, at 2× for a sharp phone picture, as JPEG quality 80: a PNG of
+ * it is over 150 KB).
  * Each should stay under 150 KB: the script says so when one does not.
  */
 import assert from 'node:assert/strict';
@@ -57,6 +58,9 @@ async function main() {
     shots.push(await save(page, 'console-member.png'));
     await page.goto(`/console/${PROGRAM}/rules/${rule.id}`);
     shots.push(await save(page, 'console-rule-editor.png'));
+    await page.goto(`/console/${PROGRAM}/tiers`);
+    await page.getByTestId('ladder-summary').waitFor();
+    shots.push(await save(page, 'console-tiers.png'));
     await context.close();
 
     const phone = await h.browser.newContext({ baseURL: h.url, viewport: PHONE, deviceScaleFactor: 2, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -65,6 +69,9 @@ async function main() {
     await phonePage.goto(`/m/#token=${await memberToken(h, PROGRAM, member.id)}`);
     await phonePage.getByTestId('balance-available').waitFor();
     shots.push(await save(phonePage, 'member-home.jpg'));
+    await phonePage.goto('/m/tier');
+    await phonePage.getByTestId('member-tier-card').waitFor();
+    shots.push(await save(phonePage, 'member-tier.jpg'));
     await phone.close();
 
     for (const shot of shots) console.log(`${shot.slice(REPO_ROOT.length)}  ${(statSync(shot).size / 1024).toFixed(0)} KB`);
