@@ -116,6 +116,17 @@ forEachDatabase('tiers on the ingestion path', (getDb) => {
       assert.deepEqual(await activity(m.id), [{ day: '2026-03-01', spend: 120_000, points: 1_220, orders: 3 }]);
     });
 
+    it('a preview earns as ingestion would: at the tier, with the crossing order at the new rate under upgrade_event_rate new, writing nothing', async () => {
+      const p = await program('new');
+      const m = await member(p);
+      await send(order(p, m.id, 'v1', 80_000));
+      const preview = ok(await t.call('POST', '/v1/events/preview', { key: t.keys.integration, body: order(p, m.id, 'v2', 30_000) }));
+      assert.equal(preview.points, 360);
+      assert.equal(preview.awards[0].explanation.multipliers[0].type, 'tier_benefit');
+      assert.equal((await memberRow(m.id)).tier, 'bronze');
+      assert.equal((await history(m.id)).length, 0);
+    });
+
     it('with upgrade_event_rate new, the crossing order itself earns at the new tier', async () => {
       const p = await program('new');
       const m = await member(p);

@@ -1,21 +1,24 @@
-import { customTypes, type EventInput } from '../../modules/events/index.ts';
+import { customTypes, type EventInput, prepareEvents } from '../../modules/events/index.ts';
 import { findMemberProfiles } from '../../modules/members/index.ts';
 import { findProgramForEvaluation, isIntlTimeZone, unsupportedTimeZone } from '../../modules/programs/index.ts';
 import {
   type CompiledRule,
   compileRule,
   type EvalMember,
+  type Evaluation,
   evaluate,
   orderRules,
   type RuleDefinition,
   type Skip,
   type Warning,
 } from '../../modules/rules/index.ts';
+import { segmentIdsOfMembers } from '../../modules/segments/index.ts';
 import { DomainError } from '../../shared/errors.ts';
 import { timestampOf } from '../../shared/formats.ts';
 import { breakdown } from './commit.ts';
 import type { IngestDeps, Prepared } from './context.ts';
 import { evalMember } from './evaluate.ts';
+import { type TierBook, tierBook } from './tiers.ts';
 import { loadUsage } from './usage.ts';
 import { validateEvent } from './validate.ts';
 
@@ -70,7 +73,18 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
   const ruleSet = await deps.rules.get(db, programId, Number(program.rules_revision));
   const inForce = draft ? withDraft(ruleSet.at(occurredAt), draft, now) : ruleSet.at(occurredAt);
   const usage = prepared.member ? (await loadUsage(db, program.time_zone, [prepared], { at: () => inForce })).of(member.id) : undefined;
-  const evaluation = evaluate(inForce, { id: input.id, type: input.type, occurred_at: occurredAt, data }, member, program, now, usage);
+  const ev = { id: input.id, type: input.type, occurred_at: occurredAt, data };
+  let evaluation: Evaluation;
+  const book = prepared.member ? await previewTiers(db, programId, program.time_zone, member.id, now) : undefined;
+  if (prepared.member && (ruleSet.usesSegments || draft?.definition.targeting?.segments))
+    member = { ...member, segments: (await segmentIdsOfMembers(db, [member.id])).get(member.id) ?? [] };
+  if (book) {
+    // a program with a tier ladder: at the member's tier, upgraded at once if this event crosses a threshold (as ingestion does)
+    const m = member;
+    evaluation = book.apply(prepared, 0, ruleSet, (rank) => evaluate(inForce, ev, { ...m, tier: book.code(rank) }, program, now, usage, book.benefit(rank)));
+  } else {
+    evaluation = evaluate(inForce, ev, member, program, now, usage);
+  }
   return {
     object: 'preview',
     points: evaluation.total,
@@ -85,6 +99,12 @@ export async function previewEvent(deps: IngestDeps, programId: string, input: E
     skipped: evaluation.skipped,
     warnings: evaluation.warnings,
   };
+}
+
+/** The ladder's book for one member (events_prepare: the ladder and the member's tier state), or none without a ladder. */
+async function previewTiers(db: IngestDeps['db'], programId: string, tz: string, memberId: string, now: Date): Promise<TierBook | undefined> {
+  const snap = await prepareEvents(db, { program_id: programId, external_ids: [], member_ids: [memberId], external_member_ids: [], now: now.toISOString() });
+  return tierBook(snap, tz, now);
 }
 
 /**
