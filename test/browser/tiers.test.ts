@@ -6,6 +6,8 @@
  *   member page (the tier card, with its history row of the upgrade);
  * - an owner overrides a member's tier from the member page (shown as an override, with its
  *   reason) and ends it; a viewer sees the tier card but no override action;
+ * - a program without a ladder: the ladder page explains it and creates the sample ladder
+ *   (青铜/白银/黄金/钻石, typed in yuan, saved in fen);
  * - the ladder page shows the program's ladder in plain language, in both languages; saving it
  *   unchanged keeps it; a field the API refuses shows its message at that field.
  *
@@ -181,6 +183,42 @@ describe('tiers in the console and the member centre', { skip: SKIP }, () => {
     assert.equal(await viewer.page.getByTestId('tier-override-button').count(), 0);
     assert.deepEqual(viewer.errors, []);
     await viewerContext.close();
+    await context.close();
+  });
+
+  test('a program without a ladder: the page explains it, and the sample ladder is created in yuan and saved in fen', async () => {
+    const program = await h.api('POST', '/v1/programs', { idem: randomUUID(), body: { name: '等级空白测试', time_zone: 'Asia/Shanghai', currency: 'CNY' } });
+    assert.equal(program.status, 201, program.text);
+    const programId = program.json.id as string;
+    const context = await h.newContext({ locale: 'zh-CN' });
+    await signInContext(context, OWNER_EMAIL, OWNER_PASSWORD);
+    const watched = await h.open(`/console/${programId}/tiers`, { context, locale: 'zh-CN' });
+    const { page } = watched;
+    // the page asks for the ladder and is told there is none (expected)
+    watched.allow(/status of 404 .*\/tier-ladder\)$/);
+    await expectText(page.getByTestId('ladder-from-seed'), '青铜/白银/黄金/钻石');
+    await screenshot(page, 'tiers-ladder-empty-zh-CN');
+    await page.getByTestId('ladder-from-seed').click();
+    const summary = page.getByTestId('ladder-summary');
+    await expectText(summary, '会员按自然年消费金额评级：满 ¥1,000 升为白银，满 ¥5,000 升为黄金，满 ¥20,000 升为钻石；新会员为青铜。');
+    await expectText(summary, '钻石：积分 2 倍。');
+    assert.equal(await page.getByTestId('tier-entry-1').inputValue(), '1000');
+    await page.getByTestId('ladder-save').click();
+    await expectText(page.locator('.ant-message'), '等级体系已创建');
+    const saved = await h.api('GET', `/v1/programs/${programId}/tier-ladder`);
+    assert.equal(saved.status, 200, saved.text);
+    const tiers = saved.json.tiers as { code: string; entry: number; multiplier: string }[];
+    assert.deepEqual(
+      tiers.map((t) => [t.code, t.entry, t.multiplier]),
+      [
+        ['bronze', 0, '1'],
+        ['silver', 100_000, '1.2'],
+        ['gold', 500_000, '1.5'],
+        ['diamond', 2_000_000, '2'],
+      ],
+    );
+    assert.deepEqual(await missingKeys(page), []);
+    assert.deepEqual(watched.errors, []);
     await context.close();
   });
 
