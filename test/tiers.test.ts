@@ -317,6 +317,31 @@ forEachDatabase('tiers API', (getDb) => {
     });
   });
 
+  describe('the first ladder, by points', () => {
+    it('counts the points of qualifying rules only (成长值), less what refunds took back', async () => {
+      t.clock.set('2026-04-10T02:00:00.000Z');
+      const p = await program();
+      ok(
+        await t.call('POST', `/v1/programs/${p}/rules`, {
+          body: { definition: { name: '签到', triggers: ['checkin'], effect: { type: 'fixed', points: 200 }, qualifying: false } },
+        }),
+        201,
+      );
+      const m = await member(p);
+      await send(order(p, m.id, 'p1', 40_000));
+      await send({ id: unique('evt'), type: 'checkin', program_id: p, member_id: m.id, occurred_at: t.clock.now().toISOString(), data: {} });
+      await send(refund(p, m.id, 'p1', { amount: 10_000 }));
+      const ladder = seedLadder({ metric: 'points' });
+      ladder.tiers[1].entry = 300;
+      ladder.tiers[1].retention = 300;
+      ladder.tiers[2].entry = 1_000;
+      ok(await put(p, ladder), 201);
+      // 400 order points less the 100 the refund took back; the check-in's 200 do not qualify
+      assert.deepEqual(await activity(m.id), [{ day: '2026-04-10', spend: 30_000, points: 300, orders: 1 }]);
+      assert.equal(await tierOf(m.id), 'silver');
+    });
+  });
+
   describe('the first ladder, by membership year', () => {
     it("counts each member's own anniversary year: the spend of a past membership year does not upgrade", async () => {
       t.clock.set('2026-03-01T02:00:00.000Z');
@@ -367,7 +392,7 @@ forEachDatabase('tiers API', (getDb) => {
       const first = await t.call('POST', `/v1/members/${m.id}/tier-override`, { body: { tier: 'gold', until, reason: '客诉补偿' }, idem: key });
       const status = ok(first);
       assert.deepEqual([status.tier.code, status.earned.code, status.override.tier, status.override.until], ['gold', 'silver', 'gold', until]);
-      assert.equal(status.override.by, 'api_key:' + ok(await t.call('GET', '/v1/api-keys')).data.find((k: Json) => k.name === 'test admin').id);
+      assert.equal(status.override.by, `api_key:${ok(await t.call('GET', '/v1/api-keys')).data.find((k: Json) => k.name === 'test admin').id}`);
       const again = await t.call('POST', `/v1/members/${m.id}/tier-override`, { body: { tier: 'gold', until, reason: '客诉补偿' }, idem: key });
       assert.equal(again.headers['idempotent-replayed'], 'true');
       assert.equal((await history(m.id)).filter((h: Json) => h.type === 'tier.override_set').length, 1);

@@ -12,8 +12,15 @@
 CREATE OR REPLACE FUNCTION jf_tier_backfill(p_program text, p_tz text, p_from date) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_rows integer;
+  v_all_qualify boolean;
 BEGIN
   DELETE FROM tier_activity a USING member m WHERE m.id = a.member_id AND m.program_id = p_program;
+  -- without a non-qualifying rule, an event other than a refund counts its points (the sum of its
+  -- awards): its stored result need not be parsed
+  SELECT NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT ON (v.rule_id) v.definition->>'qualifying' = 'false' AS off
+                                      FROM rule_version v JOIN rule r ON r.id = v.rule_id
+                                     WHERE r.program_id = p_program ORDER BY v.rule_id, v.version DESC) x WHERE x.off)
+    INTO v_all_qualify;
   WITH nonq AS (
     -- rules whose latest version says qualifying: false (rules.set.ts, nonQualifyingIds)
     SELECT DISTINCT ON (v.rule_id) v.rule_id, v.definition->>'qualifying' = 'false' AS off
@@ -21,7 +28,7 @@ BEGIN
      WHERE r.program_id = p_program
      ORDER BY v.rule_id, v.version DESC
   ), ev AS (
-    SELECT e.id, e.member_id, e.type, e.occurred_at, e.data, e.result::jsonb AS result
+    SELECT e.id, e.member_id, e.type, e.occurred_at, e.data, e.points, e.result
       FROM event e
      WHERE e.program_id = p_program AND e.occurred_at >= jf_local_midnight(p_from, p_tz) - interval '1 day'
   ), paid AS (
@@ -51,10 +58,12 @@ BEGIN
       FROM (SELECT r.*, sum(r.asked) OVER (PARTITION BY r.order_id ORDER BY r.occurred_at, r.id) AS cum FROM refund r) r
   ), points AS (
     SELECT e.id,
-           coalesce((SELECT sum((a->>'points')::bigint) FROM jsonb_array_elements(coalesce(e.result->'awards', '[]')) a
-                      WHERE NOT coalesce((SELECT n.off FROM nonq n WHERE n.rule_id = a->>'rule_id'), false)), 0)
-         - coalesce((SELECT sum((a->>'points')::bigint) FROM jsonb_array_elements(coalesce(e.result->'reversals', '[]')) a
-                      WHERE NOT coalesce((SELECT n.off FROM nonq n WHERE n.rule_id = a->>'rule_id'), false)), 0) AS points
+           CASE WHEN v_all_qualify AND e.type <> 'order.refunded' THEN e.points
+                ELSE (SELECT coalesce((SELECT sum((a->>'points')::bigint) FROM jsonb_array_elements(coalesce(z.r->'awards', '[]')) a
+                                        WHERE NOT coalesce((SELECT n.off FROM nonq n WHERE n.rule_id = a->>'rule_id'), false)), 0)
+                           - coalesce((SELECT sum((a->>'points')::bigint) FROM jsonb_array_elements(coalesce(z.r->'reversals', '[]')) a
+                                        WHERE NOT coalesce((SELECT n.off FROM nonq n WHERE n.rule_id = a->>'rule_id'), false)), 0)
+                        FROM (SELECT e.result::jsonb AS r) z) END AS points
       FROM ev e
   ), act AS (
     SELECT e.member_id, (e.occurred_at AT TIME ZONE p_tz)::date AS day,
