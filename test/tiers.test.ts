@@ -317,6 +317,50 @@ forEachDatabase('tiers API', (getDb) => {
     });
   });
 
+  describe('the backfill and ingestion agree', () => {
+    it('computes from the events the same qualifying activity ingestion keeps for a program that had its ladder from the start', async () => {
+      t.clock.set('2026-05-01T02:00:00.000Z');
+      const [early, late] = [await program(), await program()];
+      ok(await put(early, seedLadder()), 201);
+      const members = { early: [await member(early), await member(early)], late: [await member(late), await member(late)] };
+      const items = [
+        { sku: 'latte', quantity: 2, unit_price: 3_000 },
+        { sku: 'cake', quantity: 1, unit_price: 4_000 },
+      ];
+      // the same history in both programs: orders across local midnight, a discounted order with
+      // items, refunds by amount, by items and in full, a check-in
+      const history: [string, number, (p: string, m: string) => Json][] = [
+        ['2026-05-01T02:00:00.000Z', 0, (p, m) => order(p, m, 'a', 50_000)],
+        ['2026-05-01T15:59:00.000Z', 0, (p, m) => order(p, m, 'b', 20_000)],
+        ['2026-05-01T16:01:00.000Z', 0, (p, m) => ({ ...order(p, m, 'c', 8_000), data: { order_id: 'c', amount: 8_000, currency: 'CNY', items } })],
+        ['2026-05-02T03:00:00.000Z', 0, (p, m) => refund(p, m, 'a', { amount: 15_000 })],
+        ['2026-05-03T03:00:00.000Z', 0, (p, m) => refund(p, m, 'c', { items: [{ sku: 'latte', quantity: 1 }] })],
+        ['2026-05-03T04:00:00.000Z', 0, (p, m) => refund(p, m, 'b')],
+        ['2026-05-04T03:00:00.000Z', 0, (p, m) => ({ id: unique('evt'), type: 'checkin', program_id: p, member_id: m, data: {} })],
+        ['2026-05-04T05:00:00.000Z', 1, (p, m) => order(p, m, 'd', 30_000)],
+        ['2026-05-05T05:00:00.000Z', 1, (p, m) => refund(p, m, 'd', { amount: 30_000 })],
+      ];
+      for (const [at, who, make] of history) {
+        t.clock.set(at);
+        for (const side of ['early', 'late'] as const) {
+          const p = side === 'early' ? early : late;
+          const e = make(p, members[side][who]!.id);
+          await send({ ...e, occurred_at: at });
+        }
+      }
+      ok(await put(late, seedLadder()), 201);
+      for (const who of [0, 1]) {
+        const kept = await activity(members.early[who]!.id);
+        assert.ok(kept.length > 0);
+        assert.deepEqual(
+          await activity(members.late[who]!.id),
+          kept.filter((r: Json) => r.spend !== 0 || r.points !== 0 || r.orders !== 0),
+          `member ${who}`,
+        );
+      }
+    });
+  });
+
   describe('the first ladder, by points', () => {
     it('counts the points of qualifying rules only (成长值), less what refunds took back', async () => {
       t.clock.set('2026-04-10T02:00:00.000Z');
