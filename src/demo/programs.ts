@@ -60,9 +60,10 @@ const perk = name;
 
 /**
  * 咖啡连锁's ladder: 绿星 / 银星 / 金星 by spend in a rolling 12 months (¥600, ¥1,500), status for
- * 12 months, at most one step down at review after 30 days of grace. The order rule multiplies by
- * tier itself (gold 1.5×), so the ladder's multipliers stay 1. Gold: 100 welcome points, 50 on the
- * birthday, a free-shipping coupon every month.
+ * 12 months, at most one step down at review after 30 days of grace. Gold earns 1.5×: the order
+ * rule multiplies by tier itself, and a rule's own tier multiplier takes the place of the ladder's
+ * (never both), so the ladder says what members get. Gold: 100 welcome points, 50 on the birthday,
+ * a free-delivery coupon every month.
  */
 export const coffeeLadder: TierLadderInput = {
   metric: 'spend',
@@ -86,6 +87,7 @@ export const coffeeLadder: TierLadderInput = {
       name: name('金卡', 'Gold'),
       entry: 150_000,
       retention: 120_000,
+      multiplier: '1.5',
       welcome_points: 100,
       birthday_points: 50,
       grants: [{ key: 'free_delivery', name: name('外送免运费券', 'Free delivery coupon'), every: 'month', coupon_prefix: 'FREEDEL' }],
