@@ -7,7 +7,8 @@ type Ok<O extends keyof operations, S extends number = 200> =
 
 export type TierLadder = Ok<'getTierLadder'>;
 export type TierStatus = Ok<'getTierStatus'>;
-export type TierRef = TierStatus['ladder'][number];
+/** A tier as lists name it: code, rank and names (the status's ladder entries and the ladder's tiers both have them). */
+export type TierRef = Pick<TierStatus['ladder'][number], 'code' | 'rank' | 'name'>;
 export type TierChangePage = Ok<'listTierHistory'>;
 export type TierChange = TierChangePage['data'][number];
 export type TierHistoryType = TierChange['type'];

@@ -25062,14 +25062,37 @@ export interface operations {
                             /** @description The review is within 30 days and the member is below retention. */
                             at_risk: boolean;
                         } | null;
-                        ladder: {
+                        /** @description Every tier of the ladder, lowest first, with its benefits (what the member centre's tier page shows). */
+                        ladder: ({
                             code: string;
                             rank: number;
                             name: {
                                 "zh-CN": string;
                                 en: string;
                             };
-                        }[];
+                        } & {
+                            /** @description The metric that reaches this tier. */
+                            entry: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            grants: {
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon code (its prefix is not shown to members). */
+                                coupon: boolean;
+                            }[];
+                        })[];
                         /** @description Benefits granted, newest first (the last 20). */
                         grants: {
                             /** @enum {string} */
@@ -25793,14 +25816,37 @@ export interface operations {
                             /** @description The review is within 30 days and the member is below retention. */
                             at_risk: boolean;
                         } | null;
-                        ladder: {
+                        /** @description Every tier of the ladder, lowest first, with its benefits (what the member centre's tier page shows). */
+                        ladder: ({
                             code: string;
                             rank: number;
                             name: {
                                 "zh-CN": string;
                                 en: string;
                             };
-                        }[];
+                        } & {
+                            /** @description The metric that reaches this tier. */
+                            entry: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            grants: {
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon code (its prefix is not shown to members). */
+                                coupon: boolean;
+                            }[];
+                        })[];
                         /** @description Benefits granted, newest first (the last 20). */
                         grants: {
                             /** @enum {string} */
@@ -26258,14 +26304,37 @@ export interface operations {
                             /** @description The review is within 30 days and the member is below retention. */
                             at_risk: boolean;
                         } | null;
-                        ladder: {
+                        /** @description Every tier of the ladder, lowest first, with its benefits (what the member centre's tier page shows). */
+                        ladder: ({
                             code: string;
                             rank: number;
                             name: {
                                 "zh-CN": string;
                                 en: string;
                             };
-                        }[];
+                        } & {
+                            /** @description The metric that reaches this tier. */
+                            entry: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            grants: {
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon code (its prefix is not shown to members). */
+                                coupon: boolean;
+                            }[];
+                        })[];
                         /** @description Benefits granted, newest first (the last 20). */
                         grants: {
                             /** @enum {string} */
@@ -26711,14 +26780,37 @@ export interface operations {
                             /** @description The review is within 30 days and the member is below retention. */
                             at_risk: boolean;
                         } | null;
-                        ladder: {
+                        /** @description Every tier of the ladder, lowest first, with its benefits (what the member centre's tier page shows). */
+                        ladder: ({
                             code: string;
                             rank: number;
                             name: {
                                 "zh-CN": string;
                                 en: string;
                             };
-                        }[];
+                        } & {
+                            /** @description The metric that reaches this tier. */
+                            entry: number;
+                            multiplier: string;
+                            birthday_points: number;
+                            welcome_points: number;
+                            perks: {
+                                "zh-CN": string;
+                                en: string;
+                            }[];
+                            grants: {
+                                key: string;
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @enum {string} */
+                                every: "month" | "quarter" | "year";
+                                points?: number;
+                                /** @description A coupon code (its prefix is not shown to members). */
+                                coupon: boolean;
+                            }[];
+                        })[];
                         /** @description Benefits granted, newest first (the last 20). */
                         grants: {
                             /** @enum {string} */

@@ -229,7 +229,28 @@ export const TierStatus = Type.Object({
       { description: 'What keeps the earned tier at the next review; null for the base tier or a never-downgrade ladder.' },
     ),
   ),
-  ladder: Type.Array(TierRef),
+  ladder: Type.Array(
+    Type.Intersect([
+      TierRef,
+      Type.Object({
+        entry: Type.Integer({ description: 'The metric that reaches this tier.' }),
+        multiplier: Type.String(),
+        birthday_points: Type.Integer(),
+        welcome_points: Type.Integer(),
+        perks: Type.Array(LocalizedText(120)),
+        grants: Type.Array(
+          Type.Object({
+            key: Type.String(),
+            name: LocalizedText(60),
+            every: StringEnum(GRANT_PERIODS),
+            points: Type.Optional(Type.Integer()),
+            coupon: Type.Boolean({ description: 'A coupon code (its prefix is not shown to members).' }),
+          }),
+        ),
+      }),
+    ]),
+    { description: "Every tier of the ladder, lowest first, with its benefits (what the member centre's tier page shows)." },
+  ),
   grants: Type.Array(
     Type.Object({
       kind: StringEnum(['welcome', 'birthday', 'periodic'] as const),

@@ -226,7 +226,21 @@ function statusView(memberId: string, s: repo.StatusRow, now: Date): TierStatus 
         }
       : null,
     keep,
-    ladder: s.tiers.map((_t, i) => ref(i)),
+    ladder: s.tiers.map((t, i) => ({
+      ...ref(i),
+      entry: t.entry,
+      multiplier: t.multiplier,
+      birthday_points: t.birthday_points,
+      welcome_points: t.welcome_points,
+      perks: t.perks,
+      grants: t.grants.map((g) => ({
+        key: g.key,
+        name: g.name,
+        every: g.every,
+        ...(g.points !== undefined ? { points: g.points } : {}),
+        coupon: g.coupon_prefix !== undefined,
+      })),
+    })),
     grants: s.grants.map((g) => ({ ...g, points: Number(g.points) })),
   };
 }
