@@ -6,6 +6,7 @@ export const OPERATION_GROUPS: Record<string, readonly string[]> = {
   members: ['createMember', 'updateMember', 'freezeMember', 'unfreezeMember', 'closeMember'],
   rules: ['createRule', 'reviseRule', 'archiveRule'],
   segments: ['createSegment', 'updateSegment', 'archiveSegment', 'refreshSegment'],
+  tiers: ['putTierLadder', 'setTierOverride', 'endTierOverride'],
   events: ['sendEvent', 'sendEvents', 'createEventType'],
   settings: ['createProgram', 'updateProgram', 'updateMemberTokenSettings', 'rotateMemberTokenSecret', 'createApiKey', 'revokeApiKey', 'runSweep'],
 };

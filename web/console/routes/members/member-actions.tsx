@@ -12,6 +12,7 @@ import { formatPoints, type Locale } from '../../../shared/format.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { useLadder } from '../tiers/queries.ts';
 import { type Member, memberKey, REASON_CODES } from './types.ts';
 
 /** One Idempotency-Key per submission: a new one whenever the form's values change. */
@@ -201,12 +202,16 @@ export function EditProfileButton({ member }: { member: Member }) {
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm<ProfileValues>();
   const submission = useSubmissionKey();
+  // a program with a tier ladder: the tier follows it (the tier card's override sets a floor), the API refuses it here
+  const program = useProgram();
+  const ladder = useLadder(program.id);
+  const tierEditable = ladder.data === null;
   const update = useMutation({
     mutationFn: (v: ProfileValues) => {
       // send only what changed; an emptied field is cleared (null)
       const text = (value: string | undefined) => (value?.trim() ? value.trim() : null);
       const body: Record<string, unknown> = {};
-      for (const field of ['name', 'phone', 'email', 'birthday', 'tier'] as const) {
+      for (const field of tierEditable ? (['name', 'phone', 'email', 'birthday', 'tier'] as const) : (['name', 'phone', 'email', 'birthday'] as const)) {
         if (text(v[field]) !== member[field]) body[field] = text(v[field]);
       }
       const tags = v.tags ?? [];
@@ -278,14 +283,16 @@ export function EditProfileButton({ member }: { member: Member }) {
           >
             <Input />
           </Form.Item>
-          <Form.Item
-            name="tier"
-            label={t('columns.tier')}
-            extra={t('edit.tierHelp')}
-            rules={[{ pattern: /^[a-z][a-z0-9_]{0,31}$/, message: t('edit.tierHelp') }]}
-          >
-            <Input />
-          </Form.Item>
+          {tierEditable ? (
+            <Form.Item
+              name="tier"
+              label={t('columns.tier')}
+              extra={t('edit.tierHelp')}
+              rules={[{ pattern: /^[a-z][a-z0-9_]{0,31}$/, message: t('edit.tierHelp') }]}
+            >
+              <Input />
+            </Form.Item>
+          ) : null}
           <Form.Item name="tags" label={t('fields.tags')}>
             <Select mode="tags" tokenSeparators={[',', '，']} open={false} suffixIcon={null} />
           </Form.Item>
