@@ -193,10 +193,16 @@ forEachDatabase('tier jobs', (getDb) => {
         ids.push(m);
       }
       t.clock.set('2027-02-02T00:00:00.000Z');
-      // "killed" after one batch of 3: only that batch committed
-      await q('SELECT tiers_review($1, 3)', [t.clock.now().toISOString()]);
+      // two reviewers at once over the first batch (members read without a lock: the second finds
+      // the status changed under it and drops those members), then "killed": only that committed
+      await Promise.all([q('SELECT tiers_review($1, 3)', [t.clock.now().toISOString()]), q('SELECT tiers_review($1, 3)', [t.clock.now().toISOString()])]);
+      const [after] = await q<{ n: number }>(
+        "SELECT count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed')",
+        [p],
+      );
+      assert.ok(after!.n >= 3 && after!.n <= 6, `${after!.n} reviewed`);
       const report = await runTierJobs(getDb().db, t.clock.now());
-      assert.equal(report.reviewed, 4);
+      assert.equal(report.reviewed, 7 - after!.n);
       assert.deepEqual((await reviewDue(getDb().db, t.clock.now())).reviewed, 0);
       const counts = await q<{ member_id: string; n: number }>(
         "SELECT member_id, count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed') GROUP BY 1",

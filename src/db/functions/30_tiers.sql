@@ -158,7 +158,7 @@ BEGIN
   -- the batch: anchor is the member's first local day for membership-year windows, else a constant
   CREATE TEMP TABLE IF NOT EXISTS jf_trb (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, tier text NOT NULL, anchor date NOT NULL,
-    vu date NOT NULL, rv date NOT NULL) ON COMMIT DELETE ROWS;
+    vu date NOT NULL, rv date NOT NULL, review_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
   -- the ladders' tiers, by rank
   CREATE TEMP TABLE IF NOT EXISTS jf_trl (
     program_id text COLLATE "C" NOT NULL, rank integer NOT NULL, code text NOT NULL, entry bigint NOT NULL, retention bigint NOT NULL,
@@ -171,18 +171,18 @@ BEGIN
   CREATE TEMP TABLE IF NOT EXISTS jf_trd (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, from_code text, to_code text NOT NULL,
     from_rank integer NOT NULL, to_rank integer NOT NULL, value bigint NOT NULL, threshold bigint NOT NULL,
-    valid_until timestamptz, review_at timestamptz) ON COMMIT DELETE ROWS;
+    valid_until timestamptz, review_at timestamptz, old_review_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
 
-  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv)
+  -- the candidates, read without a lock: a member who keeps its tier needs none (its member_tier
+  -- row is updated only if it still is what was read, below); one whose tier changes has its
+  -- account locked first, as every writer of a member's tier does
+  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv, review_at)
   SELECT mt.member_id, mt.program_id, mt.tier,
          CASE WHEN l.qualifying_window->>'type' = 'membership_year' THEN (m.created_at AT TIME ZONE pr.time_zone)::date ELSE DATE '2000-01-01' END,
-         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date
-    FROM (SELECT a.member_id FROM member_account a
-           WHERE a.member_id IN (SELECT x.member_id FROM member_tier x
-                                  WHERE x.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(x.member_id)) % p_parts = p_part)
-                                  ORDER BY x.review_at, x.member_id LIMIT p_limit)
-           ORDER BY a.member_id
-             FOR UPDATE SKIP LOCKED) k
+         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date, mt.review_at
+    FROM (SELECT x.member_id FROM member_tier x
+           WHERE x.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(x.member_id)) % p_parts = p_part)
+           ORDER BY x.review_at, x.member_id LIMIT p_limit) k
     JOIN member_tier mt ON mt.member_id = k.member_id AND mt.review_at <= p_now
     JOIN member m ON m.id = mt.member_id
     JOIN tier_ladder l ON l.program_id = mt.program_id
@@ -214,11 +214,11 @@ BEGIN
 
   -- every decision in one statement: the metric over the review window and the grace days, the
   -- tier it keeps (q: the highest whose retention it reaches), the policy, the new validity
-  INSERT INTO jf_trd (member_id, program_id, from_code, to_code, from_rank, to_rank, value, threshold, valid_until, review_at)
+  INSERT INTO jf_trd (member_id, program_id, from_code, to_code, from_rank, to_rank, value, threshold, valid_until, review_at, old_review_at)
   SELECT d.member_id, d.program_id, d.tier, t.code, d.from_rank, d.to_rank, d.value, d.threshold,
          CASE WHEN d.to_rank > 0 THEN d.until END,
-         CASE WHEN d.to_rank > 0 THEN d.until + make_interval(days => d.grace_days) END
-    FROM (SELECT b.member_id, b.program_id, b.tier, v.value, w.until, w.grace_days,
+         CASE WHEN d.to_rank > 0 THEN d.until + make_interval(days => d.grace_days) END, d.review_at
+    FROM (SELECT b.member_id, b.program_id, b.tier, b.review_at, v.value, w.until, w.grace_days,
                  coalesce(cur.rank, q.rank) AS from_rank, coalesce(cur.retention, 0) AS threshold,
                  CASE WHEN cur.rank IS NULL THEN q.rank
                       WHEN v.value >= cur.retention OR l.downgrade_policy = 'never' THEN cur.rank
@@ -235,15 +235,31 @@ BEGIN
            CROSS JOIN LATERAL (SELECT coalesce(max(x.rank), 0) AS rank FROM jf_trl x
                                 WHERE x.program_id = b.program_id AND v.value >= x.retention) q) d
     JOIN jf_trl t ON t.program_id = d.program_id AND t.rank = d.to_rank;
+  -- a member whose tier changes: its account locked first (in id order, SKIP LOCKED: one another
+  -- writer holds is left to a later run); the others are not reviewed now
+  DELETE FROM jf_trd d
+   WHERE d.to_rank <> d.from_rank
+     AND d.member_id NOT IN (SELECT a.member_id FROM member_account a
+                              WHERE a.member_id IN (SELECT x.member_id FROM jf_trd x WHERE x.to_rank <> x.from_rank)
+                              ORDER BY a.member_id
+                                FOR UPDATE SKIP LOCKED);
   -- its size, so that the writes below reach member_tier, member and member_account by their keys
   ANALYZE jf_trd;
 
-  UPDATE member_tier mt
-     SET tier = d.to_code,
-         since = CASE WHEN d.to_rank <> d.from_rank THEN p_now ELSE mt.since END,
-         valid_until = d.valid_until, review_at = d.review_at, at_risk_for = NULL, updated_at = p_now
-    FROM jf_trd d
-   WHERE mt.member_id = d.member_id;
+  -- only if the status is still what was read (another writer — an upgrade, an override, another
+  -- reviewer — may have changed it since: then this review of the member is dropped, and the member
+  -- is reviewed again if still due)
+  WITH done AS (
+    UPDATE member_tier mt
+       SET tier = d.to_code,
+           since = CASE WHEN d.to_rank <> d.from_rank THEN p_now ELSE mt.since END,
+           valid_until = d.valid_until, review_at = d.review_at, at_risk_for = NULL, updated_at = p_now
+      FROM jf_trd d
+     WHERE mt.member_id = d.member_id AND mt.tier = d.from_code AND mt.review_at = d.old_review_at
+    RETURNING mt.member_id
+  )
+  DELETE FROM jf_trd d WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.member_id = d.member_id);
+  SELECT count(*) INTO v_reviewed FROM jf_trd;
 
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
   SELECT jf_id('tch'), d.program_id, d.member_id,
