@@ -79,6 +79,12 @@ async function problemsOf(watched: Watched, from: number, locale: Locale, shot: 
   await settle(page);
   const problems: string[] = [];
   const h1 = page.locator('h1:visible');
+  // a page may still be fading in after it settled (seen on a loaded machine: the heading there but not yet visible)
+  await page
+    .locator('h1')
+    .first()
+    .waitFor({ state: 'visible', timeout: 5000 })
+    .catch(() => undefined);
   const headings = await h1.count();
   if (headings !== 1) problems.push(`${headings} visible level-1 headings (${(await h1.allTextContents()).join(' | ')}), want 1`);
   const lang = await page.evaluate('document.documentElement.lang');
