@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
+import { insertLadder } from './helpers/tiers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers
 type Json = any;
@@ -50,11 +51,7 @@ forEachDatabase('tiers on the ingestion path', (getDb) => {
       }),
       201,
     );
-    await getDb().db.query(
-      `INSERT INTO tier_ladder (program_id, metric, qualifying_window, validity, downgrade_policy, grace_days, upgrade_event_rate, tiers, created_at, updated_at)
-       VALUES ($1, 'spend', '{"type":"calendar_year"}', '{"type":"period_and_next"}', 'one_step', 0, $2, $3::text::jsonb, $4, $4)`,
-      [id, rate, JSON.stringify(seedTiers), t.clock.now().toISOString()],
-    );
+    await insertLadder(getDb().db, id, { window: { type: 'calendar_year' }, validity: { type: 'period_and_next' }, rate, tiers: seedTiers }, t.clock.now());
     return id;
   }
   const member = async (programId: string) => ok(await t.call('POST', `/v1/programs/${programId}/members`, { body: { external_id: unique('m') } }), 201);

@@ -11,6 +11,7 @@ import { endOverrides, flagAtRisk, grantBenefits, reviewDue, runTierJobs } from 
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
+import { insertLadder } from './helpers/tiers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers and rows
 type Json = any;
@@ -48,7 +49,9 @@ forEachDatabase('tier jobs', (getDb) => {
     return res.json();
   };
 
-  async function program(extra: { validity?: unknown; window?: unknown; policy?: string } = {}): Promise<string> {
+  async function program(
+    extra: { validity?: Record<string, unknown>; window?: Record<string, unknown>; policy?: 'one_step' | 'requalify' | 'never' } = {},
+  ): Promise<string> {
     const id = ok(await t.call('POST', '/v1/programs', { body: { name: unique('tiers'), pending_days: 0, time_zone: 'Asia/Shanghai' } }), 201).id;
     ok(
       await t.call('POST', `/v1/programs/${id}/rules`, {
@@ -56,17 +59,16 @@ forEachDatabase('tier jobs', (getDb) => {
       }),
       201,
     );
-    await q(
-      `INSERT INTO tier_ladder (program_id, metric, qualifying_window, validity, downgrade_policy, grace_days, tiers, created_at, updated_at)
-       VALUES ($1, 'spend', $2::text::jsonb, $3::text::jsonb, $4, 0, $5::text::jsonb, $6, $6)`,
-      [
-        id,
-        JSON.stringify(extra.window ?? { type: 'rolling_months', months: 12 }),
-        JSON.stringify(extra.validity ?? { type: 'months', months: 12 }),
-        extra.policy ?? 'one_step',
-        JSON.stringify(TIERS),
-        t.clock.now().toISOString(),
-      ],
+    await insertLadder(
+      getDb().db,
+      id,
+      {
+        window: extra.window ?? { type: 'rolling_months', months: 12 },
+        validity: extra.validity ?? { type: 'months', months: 12 },
+        policy: extra.policy,
+        tiers: TIERS,
+      },
+      t.clock.now(),
     );
     return id;
   }

@@ -12,6 +12,7 @@ import { reviewDue } from '../src/modules/tiers/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
+import { insertLadder } from './helpers/tiers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers and rows
 type Json = any;
@@ -47,18 +48,11 @@ forEachDatabase('real tier programs', (getDb) => {
   async function program(tz: string, currency: string, ladder: Ladder, rule: Json): Promise<string> {
     const id = ok(await t.call('POST', '/v1/programs', { body: { name: unique('p'), pending_days: 0, time_zone: tz, currency } }), 201).id;
     ok(await t.call('POST', `/v1/programs/${id}/rules`, { body: { definition: rule } }), 201);
-    await q(
-      `INSERT INTO tier_ladder (program_id, metric, qualifying_window, validity, downgrade_policy, grace_days, tiers, created_at, updated_at)
-       VALUES ($1, $2, $3::text::jsonb, $4::text::jsonb, $5, 0, $6::text::jsonb, $7, $7)`,
-      [
-        id,
-        ladder.metric,
-        JSON.stringify(ladder.window),
-        JSON.stringify(ladder.validity),
-        ladder.policy,
-        JSON.stringify(ladder.tiers),
-        t.clock.now().toISOString(),
-      ],
+    await insertLadder(
+      getDb().db,
+      id,
+      { metric: ladder.metric, window: ladder.window, validity: ladder.validity, policy: ladder.policy, tiers: ladder.tiers },
+      t.clock.now(),
     );
     return id;
   }

@@ -106,13 +106,6 @@ CREATE OR REPLACE FUNCTION jf_tier_code(l tier_ladder, p_rank integer) RETURNS t
   SELECT l.tiers->p_rank->>'code'
 $$;
 
--- The highest rank whose threshold (entry, or retention when p_retention) the value reaches.
-CREATE OR REPLACE FUNCTION jf_tier_qualifies(l tier_ladder, p_value bigint, p_retention boolean) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(max(t.n - 1), 0)::integer FROM jsonb_array_elements(l.tiers) WITH ORDINALITY AS t(tier, n)
-   WHERE p_value >= CASE WHEN p_retention THEN coalesce((t.tier->>'retention')::bigint, (t.tier->>'entry')::bigint)
-                         ELSE (t.tier->>'entry')::bigint END
-$$;
-
 -- The member's first local day (membership years start on its anniversaries).
 CREATE OR REPLACE FUNCTION jf_member_anchor(p_member text, p_tz text) RETURNS date LANGUAGE sql STABLE AS $$
   SELECT (m.created_at AT TIME ZONE p_tz)::date FROM member m WHERE m.id = p_member

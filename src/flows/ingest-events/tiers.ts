@@ -61,6 +61,8 @@ export class TierBook {
   readonly #activity = new Map<string, { member: string; day: string; spend: number; points: number; orders: number }>();
   readonly upgrades: TierWrites['upgrades'] = [];
   readonly renewals: TierWrites['renewals'] = [];
+  /** members the batch writes something for (activity, an upgrade or a renewal) */
+  readonly #touched = new Set<string>();
   readonly #benefits: (TierBenefit | undefined)[];
 
   constructor(ladder: LadderView, tz: string, now: Date) {
@@ -165,6 +167,7 @@ export class TierBook {
       const key = `${memberId}|${day}`;
       let a = this.#activity.get(key);
       if (!a) this.#activity.set(key, (a = { member: memberId, day, spend: 0, points: 0, orders: 0 }));
+      this.#touched.add(memberId);
       a.spend += spend;
       a.points += points;
       a.orders += orders;
@@ -173,11 +176,13 @@ export class TierBook {
       // the earned tier's entry reached again in a later window: renewed at once (once a batch)
       m.renewable = false;
       this.renewals.push({ member_id: memberId, event: index, value: m.value, threshold: Number(this.ladder.tiers[m.earned]!.entry) });
+      this.#touched.add(memberId);
     }
     if (target > m.earned) {
       m.renewable = false;
       const from = m.earned;
       m.earned = target;
+      this.#touched.add(memberId);
       this.upgrades.push({
         member_id: memberId,
         event: index,
@@ -193,8 +198,7 @@ export class TierBook {
 
   /** Whether the batch writes anything for this member (its account's award version then moves: concurrent evaluations see it). */
   touches(memberId: string): boolean {
-    for (const a of this.#activity.values()) if (a.member === memberId) return true;
-    return this.upgrades.some((u) => u.member_id === memberId) || this.renewals.some((u) => u.member_id === memberId);
+    return this.#touched.has(memberId);
   }
 
   /** What events_commit writes, or undefined when nothing. Events dropped after evaluation (not committed) are left out by `keep`. */
