@@ -80,7 +80,7 @@ export const coffeeLadder: TierLadderInput = {
       entry: 60_000,
       retention: 50_000,
       birthday_points: 20,
-      perks: [perk('生日礼 20 积分', '20 points on your birthday'), perk('每月一次免费升杯', 'A free size upgrade every month')],
+      perks: [perk('每月一次免费升杯', 'A free size upgrade every month')],
     },
     {
       code: 'gold',
@@ -91,11 +91,7 @@ export const coffeeLadder: TierLadderInput = {
       welcome_points: 100,
       birthday_points: 50,
       grants: [{ key: 'free_delivery', name: name('外送免运费券', 'Free delivery coupon'), every: 'month', coupon_prefix: 'FREEDEL' }],
-      perks: [
-        perk('消费积分 1.5 倍', '1.5× points on every order'),
-        perk('每月外送免运费券', 'A free delivery coupon every month'),
-        perk('生日礼 50 积分', '50 points on your birthday'),
-      ],
+      perks: [perk('每月外送免运费券', 'A free delivery coupon every month')],
     },
   ],
 };
@@ -121,7 +117,7 @@ export const beautyLadder: TierLadderInput = {
       multiplier: '1.2',
       welcome_points: 100,
       birthday_points: 50,
-      perks: [perk('积分 1.2 倍', '1.2× points'), perk('生日礼 50 积分', '50 points on your birthday')],
+      perks: [perk('专属会员价', 'Member prices')],
     },
     {
       code: 'gold',
@@ -132,7 +128,7 @@ export const beautyLadder: TierLadderInput = {
       welcome_points: 300,
       birthday_points: 100,
       grants: [{ key: 'free_shipping', name: name('月度包邮券', 'Monthly free shipping'), every: 'month', coupon_prefix: 'FREESHIP' }],
-      perks: [perk('积分 1.5 倍', '1.5× points'), perk('每月包邮券', 'Free shipping every month'), perk('生日礼 100 积分', '100 points on your birthday')],
+      perks: [perk('每月包邮券', 'Free shipping every month')],
     },
     {
       code: 'diamond',
@@ -146,7 +142,7 @@ export const beautyLadder: TierLadderInput = {
         { key: 'free_shipping', name: name('月度包邮券', 'Monthly free shipping'), every: 'month', coupon_prefix: 'FREESHIP' },
         { key: 'quarterly_gift', name: name('季度礼遇 200 积分', 'Quarterly 200 points'), every: 'quarter', points: 200 },
       ],
-      perks: [perk('积分 2 倍', '2× points'), perk('专属客服', 'A personal adviser'), perk('新品优先试用', 'First to try new products')],
+      perks: [perk('专属客服', 'A personal adviser'), perk('新品优先试用', 'First to try new products')],
     },
   ],
 };

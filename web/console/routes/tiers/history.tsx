@@ -8,13 +8,16 @@ import { Link } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
-import { tierName } from '../../../shared/tier-progress.ts';
+import { formatMetric, type TierMetric, tierName } from '../../../shared/tier-progress.ts';
 import { TIER_HISTORY_TYPES, type TierChange, type TierChangePage, type TierHistoryType, type TierRef } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { TAG_COLORS } from './tag-colors.ts';
+
+/** Who changes tiers besides console users and API keys (tier_history.actor). */
+const ACTORS = new Set(['rules', 'tiers', 'migration']);
 
 export const TYPE_COLORS: Record<TierHistoryType, string> = {
   'tier.upgraded': TAG_COLORS.green,
@@ -55,6 +58,16 @@ export function TierHistoryTable({
     if (!code) return '—';
     const tier = tiers.find((x) => x.code === code);
     return tier ? tierName(tier.name, locale) : code;
+  };
+  // the figures of a change made by the ladder (the metric, and the threshold it was measured
+  // against) in the viewer's language and the program's money; an operator's own words otherwise
+  const reasonOf = (c: TierChange) => {
+    const { metric, value, threshold } = c.payload as { metric?: TierMetric; value?: number; threshold?: number };
+    if (metric && typeof value === 'number' && typeof threshold === 'number') {
+      const figure = (n: number) => formatMetric(n, metric, program.currency, locale);
+      return t('history.figures', { value: figure(value), threshold: figure(threshold) });
+    }
+    return c.reason || '—';
   };
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
@@ -99,8 +112,13 @@ export function TierHistoryTable({
               </Space>
             ),
           },
-          { title: t('history.reason'), dataIndex: 'reason', render: (reason: string) => reason || '—' },
-          { title: t('history.actor'), dataIndex: 'actor', width: 160 },
+          { title: t('history.reason'), key: 'reason', render: (_: unknown, c: TierChange) => reasonOf(c) },
+          {
+            title: t('history.actor'),
+            dataIndex: 'actor',
+            width: 160,
+            render: (actor: string) => (ACTORS.has(actor) ? t(`history.actors.${actor}`) : actor),
+          },
         ]}
       />
       <LoadMore query={history} />
