@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import i18next from 'i18next';
 import { fieldOfPath, fromLadder, type SavedLadder, seedLadderForm, toLadderInput } from '../web/console/routes/tiers/ladder.ts';
 import { type LadderLike, ladderSummary } from '../web/console/routes/tiers/summary.ts';
-import { dayBefore, percentOf, type TierProgressInput, tierProgress } from '../web/shared/tier-progress.ts';
+import { dayBefore, percentOf, type TierProgressInput, tierLabel, tierProgress } from '../web/shared/tier-progress.ts';
 
 const WEB = join(import.meta.dirname, '..', 'web');
 const json = (...parts: string[]) => JSON.parse(readFileSync(join(WEB, ...parts), 'utf8'));
@@ -269,5 +269,20 @@ describe('tier progress', () => {
     assert.equal(dayBefore('2027-12-31T16:00:00Z', 'Asia/Shanghai'), '2027-12-31');
     assert.equal(dayBefore('2028-03-01T05:00:00Z', 'America/New_York'), '2028-02-29');
     assert.equal(dayBefore('2027-01-01T00:00:00Z', 'UTC'), '2026-12-31');
+  });
+});
+
+describe('tierLabel (the members list and the member header)', () => {
+  const tiers = [
+    { code: 'green', name: { 'zh-CN': '绿星', en: 'Green' } },
+    { code: 'gold', name: { 'zh-CN': '金星', en: 'Gold' } },
+  ];
+  test('names a tier of the ladder in the viewer language', () => {
+    assert.equal(tierLabel('gold', tiers, 'zh-CN'), '金星');
+    assert.equal(tierLabel('gold', tiers, 'en'), 'Gold');
+  });
+  test('falls back to the code without a ladder, or for a code the ladder no longer has', () => {
+    assert.equal(tierLabel('gold', undefined, 'en'), 'gold');
+    assert.equal(tierLabel('platinum', tiers, 'zh-CN'), 'platinum');
   });
 });

@@ -128,6 +128,8 @@ describe('tiers in the console and the member centre', { skip: SKIP }, () => {
       const desk = await h.open(`/console/${PROGRAM}/members/${memberId}`, { context, locale });
       const tierCard = desk.page.getByTestId('member-tier-card');
       await expectText(tierCard.getByTestId('member-tier-name'), nextName);
+      // the header's tag names the tier too (not its code)
+      await expectText(desk.page.getByTestId('member-tier-tag'), nextName);
       await expectText(tierCard.getByTestId('member-tier-progress'), after.next ? after.next.tier.name[locale] : nextName);
       await settle(desk.page);
       await screenshot(desk.page, `tiers-console-member-${locale}`);

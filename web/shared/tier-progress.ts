@@ -113,3 +113,9 @@ export function tierProgress(status: TierProgressInput, ctx: ProgressContext): T
   }
   return { percent, nextLine, keepLine, atRisk: status.keep?.at_risk ?? false };
 }
+
+/** A tier code as people read it: its name in the ladder (金卡 / Gold), else the code itself (no ladder, or a code the ladder no longer has). */
+export function tierLabel(code: string, tiers: readonly { code: string; name: Localized }[] | undefined, locale: Locale): string {
+  const tier = tiers?.find((x) => x.code === code);
+  return tier ? tierName(tier.name, locale) : code;
+}

@@ -8,16 +8,19 @@ import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDate, type Locale } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
+import { tierLabel } from '../../../shared/tier-progress.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { useLadder } from '../tiers/queries.ts';
 import { MEMBER_STATUSES, type Member, type MemberStatus, STATUS_BADGES } from './types.ts';
 
 export default function MembersListPage() {
   const { t, i18n } = useTranslation('members');
   const locale = i18n.language as Locale;
   const program = useProgram();
+  const ladder = useLadder(program.id);
   const navigate = useNavigate();
   // the search lives in the URL: back from a member's page returns to the same list
   const [params, set] = useUrlFilters();
@@ -103,7 +106,7 @@ export default function MembersListPage() {
             { title: t('columns.externalId'), dataIndex: 'external_id', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
             { title: t('columns.phone'), dataIndex: 'phone', render: (v: string | null) => v ?? '—' },
             { title: t('columns.email'), dataIndex: 'email', render: (v: string | null) => v ?? '—' },
-            { title: t('columns.tier'), dataIndex: 'tier', render: (v: string | null) => (v ? <Tag>{v}</Tag> : '—') },
+            { title: t('columns.tier'), dataIndex: 'tier', render: (v: string | null) => (v ? <Tag>{tierLabel(v, ladder.data?.tiers, locale)}</Tag> : '—') },
             {
               title: t('columns.status'),
               dataIndex: 'status',

@@ -9,11 +9,13 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { tierLabel } from '../../../shared/tier-progress.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { MemberSegmentTags } from '../segments/member-segments.tsx';
 import { MemberTierCard } from '../tiers/member-tier-card.tsx';
+import { useLadder } from '../tiers/queries.ts';
 import { AdjustPointsButton, EditProfileButton, StatusButton } from './member-actions.tsx';
 import { EntriesTab, EventsTab, ForecastTab, HoldsTab, LotsTab } from './member-tabs.tsx';
 import { memberKey, STATUS_BADGES } from './types.ts';
@@ -24,6 +26,8 @@ export default function MemberPage() {
   const program = useProgram();
   const memberId = useParams().memberId!;
   const { can } = useSession();
+  // with a ladder, the header names the tier as members see it (金卡 / Gold), not by its code
+  const ladder = useLadder(program.id);
 
   const member = useQuery({
     queryKey: memberKey(memberId, 'profile'),
@@ -72,7 +76,7 @@ export default function MemberPage() {
             {m.name ?? t('noName')}
           </Typography.Title>
           <Badge status={STATUS_BADGES[m.status]} text={t(`status.${m.status}`)} data-testid="member-status" />
-          {m.tier ? <Tag>{m.tier}</Tag> : null}
+          {m.tier ? <Tag data-testid="member-tier-tag">{tierLabel(m.tier, ladder.data?.tiers, locale)}</Tag> : null}
         </Space>
         <Space wrap>
           {can(program.id, 'points.adjust') && m.status !== 'closed' ? <AdjustPointsButton member={m} /> : null}
