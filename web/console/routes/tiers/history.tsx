@@ -8,7 +8,7 @@ import { Link } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
-import { formatMetric, type TierMetric, tierName } from '../../../shared/tier-progress.ts';
+import { formatMetric, type TierMetric, tierLabel } from '../../../shared/tier-progress.ts';
 import { TIER_HISTORY_TYPES, type TierChange, type TierChangePage, type TierHistoryType, type TierRef } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
@@ -54,11 +54,7 @@ export function TierHistoryTable({
     },
   });
   const rows = history.data?.pages.flatMap((p) => p.data) ?? [];
-  const nameOf = (code: string | null) => {
-    if (!code) return '—';
-    const tier = tiers.find((x) => x.code === code);
-    return tier ? tierName(tier.name, locale) : code;
-  };
+  const nameOf = (code: string | null) => (code ? tierLabel(code, tiers, locale) : '—');
   // the figures of a change made by the ladder (the metric, and the threshold it was measured
   // against) in the viewer's language and the program's money; an operator's own words otherwise
   const reasonOf = (c: TierChange) => {

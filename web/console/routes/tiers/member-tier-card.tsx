@@ -11,8 +11,8 @@ import utc from 'dayjs/plugin/utc';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatDate, formatDateTime, formatMoney, formatPoints, type Locale } from '../../../shared/format.ts';
-import { formatDay, tierName, tierProgress } from '../../../shared/tier-progress.ts';
+import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { formatDay, formatMetric, tierLabel, tierName, tierProgress } from '../../../shared/tier-progress.ts';
 import type { TierHistoryType, TierStatus } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -55,10 +55,7 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
   const locale = i18n.language as Locale;
   const program = useProgram();
   const { can } = useSession();
-  const name = (code: string) => {
-    const tier = s.ladder.find((x) => x.code === code);
-    return tier ? tierName(tier.name, locale) : code;
-  };
+  const name = (code: string) => tierLabel(code, s.ladder, locale);
   const when = (iso: string | null) => (iso ? formatDate(iso, program.time_zone, locale) : t('card.noDate'));
   const progress = tierProgress(s, {
     t: (key, options) => String(tc(key, options as never)),
@@ -106,7 +103,7 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
         <Descriptions.Item label={t('card.reviewAt')}>{when(s.earned.review_at)}</Descriptions.Item>
         <Descriptions.Item label={t('card.multiplier')}>{`${s.tier.multiplier}×`}</Descriptions.Item>
         <Descriptions.Item label={t('card.window', { start: formatDay(s.window.start, locale), end: formatDay(previousDay(s.window.end), locale) })}>
-          {s.metric === 'spend' ? formatMoney(s.window.value, s.currency, locale) : formatPoints(s.window.value, locale)}
+          {formatMetric(s.window.value, s.metric, s.currency, locale)}
         </Descriptions.Item>
       </Descriptions>
       <div data-testid="member-tier-progress">
@@ -170,8 +167,7 @@ function OverrideButton({ status }: { status: TierStatus }) {
         }),
       ),
     onSuccess: async (_, v) => {
-      const tier = status.ladder.find((x) => x.code === v.tier);
-      message.success(t('override.done', { tier: tier ? tierName(tier.name, locale) : v.tier }));
+      message.success(t('override.done', { tier: tierLabel(v.tier, status.ladder, locale) }));
       setOpen(false);
       form.resetFields();
       key.current = newIdempotencyKey();

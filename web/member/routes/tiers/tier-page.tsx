@@ -4,7 +4,7 @@
 import { Button } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { formatDate, formatPoints } from '../../../shared/format.ts';
-import { formatMetric, type Localized, tierName } from '../../../shared/tier-progress.ts';
+import { formatMetric, type Localized, tierLabel, tierName } from '../../../shared/tier-progress.ts';
 import type { TierRef, TierStatus } from '../../../shared/tiers.ts';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type MeProfile, useLocale, useProfile } from '../../components/queries.ts';
@@ -105,10 +105,7 @@ function History({ status, profile }: { status: TierStatus; profile: MeProfile }
   const locale = useLocale();
   const history = useMyTierHistory();
   const rows = history.data?.pages.flatMap((p) => p.data) ?? [];
-  const name = (code: string | null) => {
-    const tier = status.ladder.find((x) => x.code === code);
-    return tier ? tierName(tier.name, locale) : (code ?? '');
-  };
+  const name = (code: string | null) => (code ? tierLabel(code, status.ladder, locale) : '');
   return (
     <section className="m-card" aria-labelledby="tier-history-title">
       <h2 id="tier-history-title" className="m-h2">
