@@ -36,6 +36,7 @@ import { memberTokenRoutes, meRoutes } from './routes/me.ts';
 import { memberTokenSettingsRoutes } from './routes/member-token-settings.ts';
 import { memberRoutes } from './routes/members.ts';
 import { programRoutes } from './routes/programs.ts';
+import { rewardRoutes } from './routes/rewards.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { segmentRoutes } from './routes/segments.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -154,6 +155,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         { name: 'Operations', description: 'Health, audit and jobs.' },
         { name: 'Audit log', description: 'Every change made through the API or the console: who, when, what, before and after.' },
         { name: 'Console', description: "The web console's sign-in, sessions and users with their roles per program." },
+        { name: 'Rewards', description: 'The catalogue of rewards, scheduled prices, redemptions and their orders, the member catalogue.' },
         { name: 'Dashboard', description: "A program's figures: points issued, redeemed, expired, outstanding; members; daily series; expiry ahead." },
         ...(config.demo ? [{ name: 'Demo', description: 'The demo sign-in of the member centre, only on a server running the demo (JIFEN_DEMO).' }] : []),
       ],
@@ -185,6 +187,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await ruleRoutes(app, deps);
   await segmentRoutes(app, deps);
   await tierRoutes(app, deps);
+  await rewardRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);

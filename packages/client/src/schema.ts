@@ -1014,6 +1014,360 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{programId}/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rewards
+         * @description Newest first; filter by status, type and category. Each with the price in force now and the changes to come.
+         */
+        get: operations["listRewards"];
+        put?: never;
+        /**
+         * Create a reward
+         * @description A reward of the catalogue: type, names, images, category, points cost (and cash part), stock (null: unlimited), per-member limit, tier and segment gating, window and flash-sale hours (docs/rewards.md). Draft by default: members see active rewards only.
+         */
+        post: operations["createReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A reward */
+        get: operations["getReward"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a reward
+         * @description Only what is sent changes; null clears. A new stock moves stock_left by the difference and cannot be below the units redeemed. The price changes with POST …/price-changes. An archived reward: 409 REWARD_ARCHIVED.
+         */
+        patch: operations["updateReward"];
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a reward
+         * @description Members no longer see or redeem it; its redemptions keep their course. Archived already: 409 REWARD_ARCHIVED.
+         */
+        post: operations["archiveReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/price-changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A reward's price changes
+         * @description All of them, past and to come, by effective_at.
+         */
+        get: operations["listPriceChanges"];
+        put?: never;
+        /**
+         * Schedule a reward's new price
+         * @description From effective_at (now or later) the reward costs points_cost (and cash_part); members see it coming from announce_at (default now). Visible at once in the reward (upcoming_prices).
+         */
+        post: operations["createPriceChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/price-changes/{changeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Withdraw a price change
+         * @description Before it takes effect; after: 409 PRICE_CHANGE_IN_EFFECT. Answers the reward.
+         */
+        delete: operations["deletePriceChange"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{programId}/donations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Donation totals per charity project
+         * @description Points donated through donation rewards, per donation_project, less cancelled and rejected donations.
+         */
+        get: operations["getDonationTotals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/members/{memberId}/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A member's redemptions
+         * @description Newest first; filter by status and reward.
+         */
+        get: operations["listMemberRedemptions"];
+        put?: never;
+        /**
+         * Redeem a reward for a member
+         * @description Checks the member's status, the reward's window, tier and segment, the per-member limit, the stock and the balance; then holds the points (soonest-expiring first), issues the codes of a coupon, captures and takes the stock, in one transaction. Every refusal is a 4xx with its code (INSUFFICIENT_POINTS, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, MEMBER_FROZEN, …) and changes nothing. Send an Idempotency-Key: a retry answers the first redemption.
+         */
+        post: operations["redeemReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{programId}/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's redemptions
+         * @description Newest first; filter by status (confirmed: orders to ship), reward and member.
+         */
+        get: operations["listRedemptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions/{redemptionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A redemption
+         * @description With its history: every step, with its time, actor and payload.
+         */
+        get: operations["getRedemption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions/{redemptionId}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ship a physical reward
+         * @description confirmed → shipped, with the carrier and tracking number. Another status or type: 409 REDEMPTION_STATUS_CONFLICT.
+         */
+        post: operations["shipRedemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions/{redemptionId}/deliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a redemption delivered
+         * @description A physical reward: shipped → delivered; a service or experience: confirmed → delivered. Otherwise 409 REDEMPTION_STATUS_CONFLICT.
+         */
+        post: operations["deliverRedemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions/{redemptionId}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a redemption
+         * @description A confirmed redemption ends cancelled: its points come back as new lots with the expiry of the lots they were taken from (points whose expiry passed meanwhile come back expired), and its stock comes back, exactly once (a second call: 409 REDEMPTION_STATUS_CONFLICT). Coupon codes stay issued.
+         */
+        post: operations["cancelRedemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/redemptions/{redemptionId}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject a redemption
+         * @description A confirmed or shipped redemption ends rejected: its points come back as new lots with the expiry of the lots they were taken from (points whose expiry passed meanwhile come back expired), and its stock comes back, exactly once (a second call: 409 REDEMPTION_STATUS_CONFLICT). Coupon codes stay issued.
+         */
+        post: operations["rejectRedemption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's redemptions
+         * @description Newest first, with status, codes and tracking.
+         */
+        get: operations["listMyRedemptions"];
+        put?: never;
+        /**
+         * Redeem a reward (the member)
+         * @description What POST /v1/members/{memberId}/redemptions does, for the token's member. Send an Idempotency-Key (the "confirm" tap's): a retry answers the first redemption.
+         */
+        post: operations["redeemMyReward"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/redemptions/{redemptionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the member's redemptions */
+        get: operations["getMyRedemption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/rewards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's catalogue
+         * @description Every active reward with its state for the member now: can_redeem, needs_points (how many more), locked_tier (required_tier), locked_segment, limit_reached, sold_out, not_yet (starts_at), ended; with the price changes announced so far.
+         */
+        get: operations["getMyRewards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/rewards/within-reach": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rewards within reach
+         * @description Rewards the member can redeem now or only lacks points for, ranked by affordability (available ÷ cost, at most 1) plus category affinity (the share of the member's last 100 orders' lines in the reward's category).
+         */
+        get: operations["getMyRewardsWithinReach"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -2172,7 +2526,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2559,7 +2913,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2989,7 +3343,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3045,7 +3399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3399,7 +3753,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3794,7 +4148,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3850,7 +4204,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4190,7 +4544,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4501,7 +4855,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4837,7 +5191,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4893,7 +5247,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5237,7 +5591,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5557,7 +5911,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5613,7 +5967,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5725,7 +6079,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5989,7 +6343,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6045,7 +6399,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6157,7 +6511,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6421,7 +6775,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6477,7 +6831,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6589,7 +6943,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6962,7 +7316,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7018,7 +7372,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7130,7 +7484,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7459,7 +7813,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7515,7 +7869,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7627,7 +7981,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7892,7 +8246,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8310,7 +8664,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8366,7 +8720,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8478,7 +8832,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8834,7 +9188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -8890,7 +9244,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9002,7 +9356,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9352,7 +9706,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -9408,7 +9762,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9745,7 +10099,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10148,7 +10502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -10204,7 +10558,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10316,7 +10670,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10579,7 +10933,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11006,7 +11360,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11062,7 +11416,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11174,7 +11528,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11548,7 +11902,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -11604,7 +11958,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -11716,7 +12070,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11985,7 +12339,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12125,7 +12479,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12387,7 +12741,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12718,7 +13072,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13041,7 +13395,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -13945,7 +14299,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14298,7 +14652,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14659,7 +15013,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15010,7 +15364,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15339,7 +15693,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -15697,7 +16051,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -16361,7 +16715,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17188,7 +17542,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -17244,7 +17598,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -17356,7 +17710,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -17951,7 +18305,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18778,7 +19132,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -18834,7 +19188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -18946,7 +19300,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -19555,7 +19909,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -19611,7 +19965,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19723,7 +20077,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -20016,7 +20370,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20376,7 +20730,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -20432,7 +20786,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -20772,7 +21126,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21164,7 +21518,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21525,7 +21879,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -21581,7 +21935,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -21953,7 +22307,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22009,7 +22363,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22391,7 +22745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -22447,7 +22801,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -22780,7 +23134,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23085,7 +23439,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -23468,7 +23822,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -24082,7 +24436,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -24138,7 +24492,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -24462,7 +24816,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -24774,7 +25128,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25197,7 +25551,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25509,7 +25863,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -25951,7 +26305,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26439,7 +26793,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -26915,7 +27269,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27137,6 +27491,10368 @@ export interface operations {
                         }[];
                         has_more: boolean;
                         next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listRewards: {
+        parameters: {
+            query?: {
+                status?: "draft" | "active" | "archived";
+                type?: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                category?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward";
+                            program_id: string;
+                            /** @enum {string} */
+                            type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            /** @description The description in either or both languages. */
+                            description: {
+                                "zh-CN"?: string;
+                                en?: string;
+                            };
+                            image_urls: string[];
+                            category: string | null;
+                            /** @description The price in force now (per unit; a donation: its minimum). */
+                            points_cost: number;
+                            /** @description The cash part in force now, minor units, or null. */
+                            cash_part: number | null;
+                            /** @description Scheduled price changes not yet in effect, soonest first. */
+                            upcoming_prices: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "reward_price_change";
+                                reward_id: string;
+                                points_cost: number;
+                                cash_part: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                announce_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                effective_at: string;
+                                /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                                in_effect: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                created_at: string;
+                                created_by: string;
+                            }[];
+                            stock: number | null;
+                            stock_left: number | null;
+                            /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                            codes_left: number | null;
+                            limit: {
+                                per_member: number;
+                                /**
+                                 * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                                 * @enum {string}
+                                 */
+                                period: "day" | "week" | "month" | "year" | "ever";
+                            } | null;
+                            min_tier: string | null;
+                            segment_id: string | null;
+                            /** Format: date-time */
+                            available_from: string | null;
+                            /** Format: date-time */
+                            available_until: string | null;
+                            schedule: {
+                                /** @description ISO weekdays, 1 = Monday. */
+                                days: number[];
+                                /**
+                                 * @description HH:MM, local time.
+                                 * @example 10:00
+                                 */
+                                from: string;
+                                /**
+                                 * @description HH:MM, local time.
+                                 * @example 10:00
+                                 */
+                                until: string;
+                            } | null;
+                            donation_project: string | null;
+                            /** @enum {string} */
+                            status: "draft" | "active" | "archived";
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** Format: date-time */
+                            archived_at: string | null;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    createReward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                    /**
+                     * @description The name in both languages.
+                     * @example {
+                     *       "zh-CN": "10元咖啡券",
+                     *       "en": "¥10 coffee coupon"
+                     *     }
+                     */
+                    name: {
+                        "zh-CN": string;
+                        en: string;
+                    };
+                    /** @description The description in either or both languages. */
+                    description?: {
+                        "zh-CN"?: string;
+                        en?: string;
+                    };
+                    /** @description Up to 10 image URLs (http or https), the first one the cover. */
+                    image_urls?: string[];
+                    category?: string | null;
+                    stock?: number | null;
+                    limit?: {
+                        per_member: number;
+                        /**
+                         * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                         * @enum {string}
+                         */
+                        period: "day" | "week" | "month" | "year" | "ever";
+                    } | null;
+                    min_tier?: string | null;
+                    segment_id?: string | null;
+                    available_from?: string | null;
+                    available_until?: string | null;
+                    schedule?: {
+                        /** @description ISO weekdays, 1 = Monday. */
+                        days: number[];
+                        /**
+                         * @description HH:MM, local time.
+                         * @example 10:00
+                         */
+                        from: string;
+                        /**
+                         * @description HH:MM, local time.
+                         * @example 10:00
+                         */
+                        until: string;
+                    } | null;
+                    donation_project?: string | null;
+                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * @description Points per unit; for a donation, the minimum (the member gives any amount from it up).
+                     * @example 100
+                     */
+                    points_cost: number;
+                    cash_part?: number | null;
+                    /**
+                     * @description draft (default: members do not see it) or active.
+                     * @enum {string}
+                     */
+                    status?: "draft" | "active";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward";
+                        program_id: string;
+                        /** @enum {string} */
+                        type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The description in either or both languages. */
+                        description: {
+                            "zh-CN"?: string;
+                            en?: string;
+                        };
+                        image_urls: string[];
+                        category: string | null;
+                        /** @description The price in force now (per unit; a donation: its minimum). */
+                        points_cost: number;
+                        /** @description The cash part in force now, minor units, or null. */
+                        cash_part: number | null;
+                        /** @description Scheduled price changes not yet in effect, soonest first. */
+                        upcoming_prices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                        stock: number | null;
+                        stock_left: number | null;
+                        /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                        codes_left: number | null;
+                        limit: {
+                            per_member: number;
+                            /**
+                             * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                             * @enum {string}
+                             */
+                            period: "day" | "week" | "month" | "year" | "ever";
+                        } | null;
+                        min_tier: string | null;
+                        segment_id: string | null;
+                        /** Format: date-time */
+                        available_from: string | null;
+                        /** Format: date-time */
+                        available_until: string | null;
+                        schedule: {
+                            /** @description ISO weekdays, 1 = Monday. */
+                            days: number[];
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            from: string;
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            until: string;
+                        } | null;
+                        donation_project: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "active" | "archived";
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getReward: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward";
+                        program_id: string;
+                        /** @enum {string} */
+                        type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The description in either or both languages. */
+                        description: {
+                            "zh-CN"?: string;
+                            en?: string;
+                        };
+                        image_urls: string[];
+                        category: string | null;
+                        /** @description The price in force now (per unit; a donation: its minimum). */
+                        points_cost: number;
+                        /** @description The cash part in force now, minor units, or null. */
+                        cash_part: number | null;
+                        /** @description Scheduled price changes not yet in effect, soonest first. */
+                        upcoming_prices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                        stock: number | null;
+                        stock_left: number | null;
+                        /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                        codes_left: number | null;
+                        limit: {
+                            per_member: number;
+                            /**
+                             * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                             * @enum {string}
+                             */
+                            period: "day" | "week" | "month" | "year" | "ever";
+                        } | null;
+                        min_tier: string | null;
+                        segment_id: string | null;
+                        /** Format: date-time */
+                        available_from: string | null;
+                        /** Format: date-time */
+                        available_until: string | null;
+                        schedule: {
+                            /** @description ISO weekdays, 1 = Monday. */
+                            days: number[];
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            from: string;
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            until: string;
+                        } | null;
+                        donation_project: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "active" | "archived";
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    updateReward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Send only what changes; null clears. The type is fixed; the price changes by a price change (POST …/price-changes, effective now or later). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The name in both languages.
+                     * @example {
+                     *       "zh-CN": "10元咖啡券",
+                     *       "en": "¥10 coffee coupon"
+                     *     }
+                     */
+                    name?: {
+                        "zh-CN": string;
+                        en: string;
+                    };
+                    /** @description The description in either or both languages. */
+                    description?: {
+                        "zh-CN"?: string;
+                        en?: string;
+                    };
+                    /** @description Up to 10 image URLs (http or https), the first one the cover. */
+                    image_urls?: string[];
+                    category?: string | null;
+                    stock?: number | null;
+                    limit?: {
+                        per_member: number;
+                        /**
+                         * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                         * @enum {string}
+                         */
+                        period: "day" | "week" | "month" | "year" | "ever";
+                    } | null;
+                    min_tier?: string | null;
+                    segment_id?: string | null;
+                    available_from?: string | null;
+                    available_until?: string | null;
+                    schedule?: {
+                        /** @description ISO weekdays, 1 = Monday. */
+                        days: number[];
+                        /**
+                         * @description HH:MM, local time.
+                         * @example 10:00
+                         */
+                        from: string;
+                        /**
+                         * @description HH:MM, local time.
+                         * @example 10:00
+                         */
+                        until: string;
+                    } | null;
+                    donation_project?: string | null;
+                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @enum {string} */
+                    status?: "draft" | "active";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward";
+                        program_id: string;
+                        /** @enum {string} */
+                        type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The description in either or both languages. */
+                        description: {
+                            "zh-CN"?: string;
+                            en?: string;
+                        };
+                        image_urls: string[];
+                        category: string | null;
+                        /** @description The price in force now (per unit; a donation: its minimum). */
+                        points_cost: number;
+                        /** @description The cash part in force now, minor units, or null. */
+                        cash_part: number | null;
+                        /** @description Scheduled price changes not yet in effect, soonest first. */
+                        upcoming_prices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                        stock: number | null;
+                        stock_left: number | null;
+                        /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                        codes_left: number | null;
+                        limit: {
+                            per_member: number;
+                            /**
+                             * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                             * @enum {string}
+                             */
+                            period: "day" | "week" | "month" | "year" | "ever";
+                        } | null;
+                        min_tier: string | null;
+                        segment_id: string | null;
+                        /** Format: date-time */
+                        available_from: string | null;
+                        /** Format: date-time */
+                        available_until: string | null;
+                        schedule: {
+                            /** @description ISO weekdays, 1 = Monday. */
+                            days: number[];
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            from: string;
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            until: string;
+                        } | null;
+                        donation_project: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "active" | "archived";
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    archiveReward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward";
+                        program_id: string;
+                        /** @enum {string} */
+                        type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The description in either or both languages. */
+                        description: {
+                            "zh-CN"?: string;
+                            en?: string;
+                        };
+                        image_urls: string[];
+                        category: string | null;
+                        /** @description The price in force now (per unit; a donation: its minimum). */
+                        points_cost: number;
+                        /** @description The cash part in force now, minor units, or null. */
+                        cash_part: number | null;
+                        /** @description Scheduled price changes not yet in effect, soonest first. */
+                        upcoming_prices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                        stock: number | null;
+                        stock_left: number | null;
+                        /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                        codes_left: number | null;
+                        limit: {
+                            per_member: number;
+                            /**
+                             * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                             * @enum {string}
+                             */
+                            period: "day" | "week" | "month" | "year" | "ever";
+                        } | null;
+                        min_tier: string | null;
+                        segment_id: string | null;
+                        /** Format: date-time */
+                        available_from: string | null;
+                        /** Format: date-time */
+                        available_until: string | null;
+                        schedule: {
+                            /** @description ISO weekdays, 1 = Monday. */
+                            days: number[];
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            from: string;
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            until: string;
+                        } | null;
+                        donation_project: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "active" | "archived";
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listPriceChanges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    createPriceChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Whole points, 1 to 10^12.
+                     * @example 100
+                     */
+                    points_cost: number;
+                    cash_part?: number | null;
+                    /**
+                     * Format: date-time
+                     * @description When members see it coming (default: now); at most effective_at.
+                     * @example 2026-11-23T08:00:00.000Z
+                     */
+                    announce_at?: string;
+                    /**
+                     * Format: date-time
+                     * @description When the new price applies: now or later.
+                     * @example 2026-11-23T08:00:00.000Z
+                     */
+                    effective_at: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward_price_change";
+                        reward_id: string;
+                        points_cost: number;
+                        cash_part: number | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        announce_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        effective_at: string;
+                        /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                        in_effect: boolean;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        created_by: string;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    deletePriceChange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+                /** @description An id starting with rpc_ */
+                changeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "reward";
+                        program_id: string;
+                        /** @enum {string} */
+                        type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        /** @description The description in either or both languages. */
+                        description: {
+                            "zh-CN"?: string;
+                            en?: string;
+                        };
+                        image_urls: string[];
+                        category: string | null;
+                        /** @description The price in force now (per unit; a donation: its minimum). */
+                        points_cost: number;
+                        /** @description The cash part in force now, minor units, or null. */
+                        cash_part: number | null;
+                        /** @description Scheduled price changes not yet in effect, soonest first. */
+                        upcoming_prices: {
+                            id: string;
+                            /** @enum {string} */
+                            object: "reward_price_change";
+                            reward_id: string;
+                            points_cost: number;
+                            cash_part: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            announce_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            effective_at: string;
+                            /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                            in_effect: boolean;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            created_by: string;
+                        }[];
+                        stock: number | null;
+                        stock_left: number | null;
+                        /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                        codes_left: number | null;
+                        limit: {
+                            per_member: number;
+                            /**
+                             * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                             * @enum {string}
+                             */
+                            period: "day" | "week" | "month" | "year" | "ever";
+                        } | null;
+                        min_tier: string | null;
+                        segment_id: string | null;
+                        /** Format: date-time */
+                        available_from: string | null;
+                        /** Format: date-time */
+                        available_until: string | null;
+                        schedule: {
+                            /** @description ISO weekdays, 1 = Monday. */
+                            days: number[];
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            from: string;
+                            /**
+                             * @description HH:MM, local time.
+                             * @example 10:00
+                             */
+                            until: string;
+                        } | null;
+                        donation_project: string | null;
+                        /** @enum {string} */
+                        status: "draft" | "active" | "archived";
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getDonationTotals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "donation_totals";
+                        program_id: string;
+                        projects: {
+                            project: string;
+                            /** @description Points donated, less cancelled and rejected donations. */
+                            points: number;
+                            donations: number;
+                            donors: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listMemberRedemptions: {
+        parameters: {
+            query?: {
+                status?: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                reward_id?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "redemption";
+                            program_id: string;
+                            member_id: string;
+                            reward_id: string;
+                            /** @enum {string} */
+                            reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            reward_name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            quantity: number;
+                            /** @description Points it cost in all. */
+                            points: number;
+                            /** @description Cash part in all, minor units, paid outside Jifen. */
+                            cash: number | null;
+                            /** @enum {string} */
+                            status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                            hold_id: string;
+                            capture_entry_id: string;
+                            restore_txn_id: string | null;
+                            /** @description Coupon codes issued (one per unit). */
+                            codes: string[];
+                            shipping: {
+                                name?: string;
+                                phone?: string;
+                                address?: string;
+                                postal_code?: string;
+                            } | null;
+                            carrier: string | null;
+                            tracking_number: string | null;
+                            reason: string | null;
+                            actor: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** Format: date-time */
+                            shipped_at: string | null;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            /** Format: date-time */
+                            ended_at: string | null;
+                            balance?: {
+                                /** @enum {string} */
+                                object: "balance";
+                                member_id: string;
+                                /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                                available: number;
+                                /** @description Earned, not yet available (pending period). */
+                                pending: number;
+                                /** @description Reserved by open holds. */
+                                held: number;
+                                /** @description Points owed after refunds of already-spent points. */
+                                debt: number;
+                                /** @description Points earned, net of reversals. */
+                                lifetime_earned: number;
+                                lifetime_spent: number;
+                                lifetime_expired: number;
+                                next_expiry: {
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    at: string;
+                                    points: number;
+                                } | null;
+                                /** @description Points that expire within 30, 60 and 90 days. */
+                                expiring: {
+                                    days_30: number;
+                                    days_60: number;
+                                    days_90: number;
+                                };
+                                /** Format: date-time */
+                                last_activity_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                as_of: string;
+                            };
+                            /** @description Cancel and reject: what came back. */
+                            restored?: {
+                                /** @description Points given back. */
+                                points: number;
+                                /** @description Of them, points whose original expiry had passed: they came back expired. */
+                                expired: number;
+                                /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                                lots: {
+                                    lot_id: string;
+                                    from_lot_id: string;
+                                    points: number;
+                                    /** Format: date-time */
+                                    expires_at: string | null;
+                                }[];
+                                entries: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    object: "entry";
+                                    program_id: string;
+                                    member_id: string;
+                                    /** @description Entries written by one operation share it. */
+                                    txn_id: string;
+                                    /** @enum {string} */
+                                    kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                    /** @description Points moved from debit_account to credit_account. */
+                                    amount: number;
+                                    /** @description Change to the member's balance (negative when points leave it). */
+                                    delta: number;
+                                    /** @description Change to the member's held points. */
+                                    held_delta: number;
+                                    /** @enum {string} */
+                                    debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    /** @enum {string} */
+                                    credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    lot_id: string | null;
+                                    hold_id: string | null;
+                                    reverses_entry_id: string | null;
+                                    counterparty_member_id: string | null;
+                                    /** @description The event (evt_…) whose rules produced this entry. */
+                                    event_id: string | null;
+                                    reason: string | null;
+                                    reason_code: string | null;
+                                    reference: string | null;
+                                    actor: string | null;
+                                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    occurred_at: string;
+                                }[];
+                            };
+                            history?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                actor: string;
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    redeemReward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with mbr_ */
+                memberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reward_id: string;
+                    /** @description Units (default 1); a donation is one. */
+                    quantity?: number;
+                    /**
+                     * @description A donation's points (default and minimum: the reward's points_cost); only for donations.
+                     * @example 100
+                     */
+                    points?: number;
+                    /**
+                     * @description The points the member was shown: if the price is another now, 409 PRICE_CHANGED and nothing is redeemed.
+                     * @example 100
+                     */
+                    expected_points?: number;
+                    /** @description Where a physical reward goes. */
+                    shipping?: {
+                        name?: string;
+                        phone?: string;
+                        address?: string;
+                        postal_code?: string;
+                    };
+                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listRedemptions: {
+        parameters: {
+            query?: {
+                status?: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                reward_id?: string;
+                member_id?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with prg_ */
+                programId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "redemption";
+                            program_id: string;
+                            member_id: string;
+                            reward_id: string;
+                            /** @enum {string} */
+                            reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            reward_name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            quantity: number;
+                            /** @description Points it cost in all. */
+                            points: number;
+                            /** @description Cash part in all, minor units, paid outside Jifen. */
+                            cash: number | null;
+                            /** @enum {string} */
+                            status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                            hold_id: string;
+                            capture_entry_id: string;
+                            restore_txn_id: string | null;
+                            /** @description Coupon codes issued (one per unit). */
+                            codes: string[];
+                            shipping: {
+                                name?: string;
+                                phone?: string;
+                                address?: string;
+                                postal_code?: string;
+                            } | null;
+                            carrier: string | null;
+                            tracking_number: string | null;
+                            reason: string | null;
+                            actor: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** Format: date-time */
+                            shipped_at: string | null;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            /** Format: date-time */
+                            ended_at: string | null;
+                            balance?: {
+                                /** @enum {string} */
+                                object: "balance";
+                                member_id: string;
+                                /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                                available: number;
+                                /** @description Earned, not yet available (pending period). */
+                                pending: number;
+                                /** @description Reserved by open holds. */
+                                held: number;
+                                /** @description Points owed after refunds of already-spent points. */
+                                debt: number;
+                                /** @description Points earned, net of reversals. */
+                                lifetime_earned: number;
+                                lifetime_spent: number;
+                                lifetime_expired: number;
+                                next_expiry: {
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    at: string;
+                                    points: number;
+                                } | null;
+                                /** @description Points that expire within 30, 60 and 90 days. */
+                                expiring: {
+                                    days_30: number;
+                                    days_60: number;
+                                    days_90: number;
+                                };
+                                /** Format: date-time */
+                                last_activity_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                as_of: string;
+                            };
+                            /** @description Cancel and reject: what came back. */
+                            restored?: {
+                                /** @description Points given back. */
+                                points: number;
+                                /** @description Of them, points whose original expiry had passed: they came back expired. */
+                                expired: number;
+                                /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                                lots: {
+                                    lot_id: string;
+                                    from_lot_id: string;
+                                    points: number;
+                                    /** Format: date-time */
+                                    expires_at: string | null;
+                                }[];
+                                entries: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    object: "entry";
+                                    program_id: string;
+                                    member_id: string;
+                                    /** @description Entries written by one operation share it. */
+                                    txn_id: string;
+                                    /** @enum {string} */
+                                    kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                    /** @description Points moved from debit_account to credit_account. */
+                                    amount: number;
+                                    /** @description Change to the member's balance (negative when points leave it). */
+                                    delta: number;
+                                    /** @description Change to the member's held points. */
+                                    held_delta: number;
+                                    /** @enum {string} */
+                                    debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    /** @enum {string} */
+                                    credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    lot_id: string | null;
+                                    hold_id: string | null;
+                                    reverses_entry_id: string | null;
+                                    counterparty_member_id: string | null;
+                                    /** @description The event (evt_…) whose rules produced this entry. */
+                                    event_id: string | null;
+                                    reason: string | null;
+                                    reason_code: string | null;
+                                    reference: string | null;
+                                    actor: string | null;
+                                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    occurred_at: string;
+                                }[];
+                            };
+                            history?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                actor: string;
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getRedemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    shipRedemption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "carrier": "顺丰速运",
+                 *       "tracking_number": "SF1234567890"
+                 *     }
+                 */
+                "application/json": {
+                    carrier: string;
+                    tracking_number: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    deliverRedemption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    cancelRedemption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Why, in words shown to operators and members. */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    rejectRedemption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Why, in words shown to operators and members. */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listMyRedemptions: {
+        parameters: {
+            query?: {
+                status?: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                reward_id?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "redemption";
+                            program_id: string;
+                            member_id: string;
+                            reward_id: string;
+                            /** @enum {string} */
+                            reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            reward_name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            quantity: number;
+                            /** @description Points it cost in all. */
+                            points: number;
+                            /** @description Cash part in all, minor units, paid outside Jifen. */
+                            cash: number | null;
+                            /** @enum {string} */
+                            status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                            hold_id: string;
+                            capture_entry_id: string;
+                            restore_txn_id: string | null;
+                            /** @description Coupon codes issued (one per unit). */
+                            codes: string[];
+                            shipping: {
+                                name?: string;
+                                phone?: string;
+                                address?: string;
+                                postal_code?: string;
+                            } | null;
+                            carrier: string | null;
+                            tracking_number: string | null;
+                            reason: string | null;
+                            actor: string;
+                            metadata: {
+                                [key: string]: unknown;
+                            };
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** Format: date-time */
+                            shipped_at: string | null;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            /** Format: date-time */
+                            ended_at: string | null;
+                            balance?: {
+                                /** @enum {string} */
+                                object: "balance";
+                                member_id: string;
+                                /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                                available: number;
+                                /** @description Earned, not yet available (pending period). */
+                                pending: number;
+                                /** @description Reserved by open holds. */
+                                held: number;
+                                /** @description Points owed after refunds of already-spent points. */
+                                debt: number;
+                                /** @description Points earned, net of reversals. */
+                                lifetime_earned: number;
+                                lifetime_spent: number;
+                                lifetime_expired: number;
+                                next_expiry: {
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    at: string;
+                                    points: number;
+                                } | null;
+                                /** @description Points that expire within 30, 60 and 90 days. */
+                                expiring: {
+                                    days_30: number;
+                                    days_60: number;
+                                    days_90: number;
+                                };
+                                /** Format: date-time */
+                                last_activity_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                as_of: string;
+                            };
+                            /** @description Cancel and reject: what came back. */
+                            restored?: {
+                                /** @description Points given back. */
+                                points: number;
+                                /** @description Of them, points whose original expiry had passed: they came back expired. */
+                                expired: number;
+                                /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                                lots: {
+                                    lot_id: string;
+                                    from_lot_id: string;
+                                    points: number;
+                                    /** Format: date-time */
+                                    expires_at: string | null;
+                                }[];
+                                entries: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    object: "entry";
+                                    program_id: string;
+                                    member_id: string;
+                                    /** @description Entries written by one operation share it. */
+                                    txn_id: string;
+                                    /** @enum {string} */
+                                    kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                    /** @description Points moved from debit_account to credit_account. */
+                                    amount: number;
+                                    /** @description Change to the member's balance (negative when points leave it). */
+                                    delta: number;
+                                    /** @description Change to the member's held points. */
+                                    held_delta: number;
+                                    /** @enum {string} */
+                                    debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    /** @enum {string} */
+                                    credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                    lot_id: string | null;
+                                    hold_id: string | null;
+                                    reverses_entry_id: string | null;
+                                    counterparty_member_id: string | null;
+                                    /** @description The event (evt_…) whose rules produced this entry. */
+                                    event_id: string | null;
+                                    reason: string | null;
+                                    reason_code: string | null;
+                                    reference: string | null;
+                                    actor: string | null;
+                                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                    metadata: {
+                                        [key: string]: unknown;
+                                    };
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    occurred_at: string;
+                                }[];
+                            };
+                            history?: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                actor: string;
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    redeemMyReward: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reward_id: string;
+                    /** @description Units (default 1); a donation is one. */
+                    quantity?: number;
+                    /**
+                     * @description A donation's points (default and minimum: the reward's points_cost); only for donations.
+                     * @example 100
+                     */
+                    points?: number;
+                    /**
+                     * @description The points the member was shown: if the price is another now, 409 PRICE_CHANGED and nothing is redeemed.
+                     * @example 100
+                     */
+                    expected_points?: number;
+                    /** @description Where a physical reward goes. */
+                    shipping?: {
+                        name?: string;
+                        phone?: string;
+                        address?: string;
+                        postal_code?: string;
+                    };
+                    /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getMyRedemption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with rdm_ */
+                redemptionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "redemption";
+                        program_id: string;
+                        member_id: string;
+                        reward_id: string;
+                        /** @enum {string} */
+                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        reward_name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        quantity: number;
+                        /** @description Points it cost in all. */
+                        points: number;
+                        /** @description Cash part in all, minor units, paid outside Jifen. */
+                        cash: number | null;
+                        /** @enum {string} */
+                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
+                        hold_id: string;
+                        capture_entry_id: string;
+                        restore_txn_id: string | null;
+                        /** @description Coupon codes issued (one per unit). */
+                        codes: string[];
+                        shipping: {
+                            name?: string;
+                            phone?: string;
+                            address?: string;
+                            postal_code?: string;
+                        } | null;
+                        carrier: string | null;
+                        tracking_number: string | null;
+                        reason: string | null;
+                        actor: string;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        shipped_at: string | null;
+                        /** Format: date-time */
+                        delivered_at: string | null;
+                        /** Format: date-time */
+                        ended_at: string | null;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                        /** @description Cancel and reject: what came back. */
+                        restored?: {
+                            /** @description Points given back. */
+                            points: number;
+                            /** @description Of them, points whose original expiry had passed: they came back expired. */
+                            expired: number;
+                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
+                            lots: {
+                                lot_id: string;
+                                from_lot_id: string;
+                                points: number;
+                                /** Format: date-time */
+                                expires_at: string | null;
+                            }[];
+                            entries: {
+                                id: string;
+                                /** @enum {string} */
+                                object: "entry";
+                                program_id: string;
+                                member_id: string;
+                                /** @description Entries written by one operation share it. */
+                                txn_id: string;
+                                /** @enum {string} */
+                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
+                                /** @description Points moved from debit_account to credit_account. */
+                                amount: number;
+                                /** @description Change to the member's balance (negative when points leave it). */
+                                delta: number;
+                                /** @description Change to the member's held points. */
+                                held_delta: number;
+                                /** @enum {string} */
+                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                /** @enum {string} */
+                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
+                                lot_id: string | null;
+                                hold_id: string | null;
+                                reverses_entry_id: string | null;
+                                counterparty_member_id: string | null;
+                                /** @description The event (evt_…) whose rules produced this entry. */
+                                event_id: string | null;
+                                reason: string | null;
+                                reason_code: string | null;
+                                reference: string | null;
+                                actor: string | null;
+                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                occurred_at: string;
+                            }[];
+                        };
+                        history?: {
+                            id: string;
+                            /** @enum {string} */
+                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            actor: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getMyRewards: {
+        parameters: {
+            query?: {
+                type?: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                category?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "catalogue_item";
+                            reward: {
+                                /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                                id: string;
+                                /** @enum {string} */
+                                object: "reward";
+                                program_id: string;
+                                /** @enum {string} */
+                                type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                                /**
+                                 * @description The name in both languages.
+                                 * @example {
+                                 *       "zh-CN": "10元咖啡券",
+                                 *       "en": "¥10 coffee coupon"
+                                 *     }
+                                 */
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @description The description in either or both languages. */
+                                description: {
+                                    "zh-CN"?: string;
+                                    en?: string;
+                                };
+                                image_urls: string[];
+                                category: string | null;
+                                /** @description The price in force now (per unit; a donation: its minimum). */
+                                points_cost: number;
+                                /** @description The cash part in force now, minor units, or null. */
+                                cash_part: number | null;
+                                /** @description Scheduled price changes not yet in effect, soonest first. */
+                                upcoming_prices: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    object: "reward_price_change";
+                                    reward_id: string;
+                                    points_cost: number;
+                                    cash_part: number | null;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    announce_at: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    effective_at: string;
+                                    /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                                    in_effect: boolean;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    created_at: string;
+                                    created_by: string;
+                                }[];
+                                stock: number | null;
+                                stock_left: number | null;
+                                /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                                codes_left: number | null;
+                                limit: {
+                                    per_member: number;
+                                    /**
+                                     * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                                     * @enum {string}
+                                     */
+                                    period: "day" | "week" | "month" | "year" | "ever";
+                                } | null;
+                                min_tier: string | null;
+                                segment_id: string | null;
+                                /** Format: date-time */
+                                available_from: string | null;
+                                /** Format: date-time */
+                                available_until: string | null;
+                                schedule: {
+                                    /** @description ISO weekdays, 1 = Monday. */
+                                    days: number[];
+                                    /**
+                                     * @description HH:MM, local time.
+                                     * @example 10:00
+                                     */
+                                    from: string;
+                                    /**
+                                     * @description HH:MM, local time.
+                                     * @example 10:00
+                                     */
+                                    until: string;
+                                } | null;
+                                donation_project: string | null;
+                                /** @enum {string} */
+                                status: "draft" | "active" | "archived";
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                updated_at: string;
+                                /** Format: date-time */
+                                archived_at: string | null;
+                            };
+                            /**
+                             * @description can_redeem; needs_points (needs_points more); locked_tier (required_tier); locked_segment; limit_reached; sold_out; not_yet (starts_at); ended.
+                             * @enum {string}
+                             */
+                            state: "ended" | "not_yet" | "sold_out" | "locked_tier" | "locked_segment" | "limit_reached" | "needs_points" | "can_redeem";
+                            /** @description Points the member lacks for one unit (0 when enough). */
+                            needs_points: number;
+                            required_tier: string | null;
+                            /** @description not_yet: when it opens next (window start or the next sale hours). */
+                            starts_at: string | null;
+                            /** @description Units redeemed in the limit's current period (0 without a limit). */
+                            used: number;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                        available_points: number;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getMyRewardsWithinReach: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "within_reach";
+                        available_points: number;
+                        data: {
+                            /** @enum {string} */
+                            object: "catalogue_item";
+                            reward: {
+                                /** @example rwd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                                id: string;
+                                /** @enum {string} */
+                                object: "reward";
+                                program_id: string;
+                                /** @enum {string} */
+                                type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
+                                /**
+                                 * @description The name in both languages.
+                                 * @example {
+                                 *       "zh-CN": "10元咖啡券",
+                                 *       "en": "¥10 coffee coupon"
+                                 *     }
+                                 */
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @description The description in either or both languages. */
+                                description: {
+                                    "zh-CN"?: string;
+                                    en?: string;
+                                };
+                                image_urls: string[];
+                                category: string | null;
+                                /** @description The price in force now (per unit; a donation: its minimum). */
+                                points_cost: number;
+                                /** @description The cash part in force now, minor units, or null. */
+                                cash_part: number | null;
+                                /** @description Scheduled price changes not yet in effect, soonest first. */
+                                upcoming_prices: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    object: "reward_price_change";
+                                    reward_id: string;
+                                    points_cost: number;
+                                    cash_part: number | null;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    announce_at: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    effective_at: string;
+                                    /** @description Whether effective_at has passed (then it cannot be withdrawn). */
+                                    in_effect: boolean;
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    created_at: string;
+                                    created_by: string;
+                                }[];
+                                stock: number | null;
+                                stock_left: number | null;
+                                /** @description Coupon rewards: codes in the pool not yet issued; null for other types. */
+                                codes_left: number | null;
+                                limit: {
+                                    per_member: number;
+                                    /**
+                                     * @description day, week (ISO, Monday first), month, year in the program's time zone, or ever.
+                                     * @enum {string}
+                                     */
+                                    period: "day" | "week" | "month" | "year" | "ever";
+                                } | null;
+                                min_tier: string | null;
+                                segment_id: string | null;
+                                /** Format: date-time */
+                                available_from: string | null;
+                                /** Format: date-time */
+                                available_until: string | null;
+                                schedule: {
+                                    /** @description ISO weekdays, 1 = Monday. */
+                                    days: number[];
+                                    /**
+                                     * @description HH:MM, local time.
+                                     * @example 10:00
+                                     */
+                                    from: string;
+                                    /**
+                                     * @description HH:MM, local time.
+                                     * @example 10:00
+                                     */
+                                    until: string;
+                                } | null;
+                                donation_project: string | null;
+                                /** @enum {string} */
+                                status: "draft" | "active" | "archived";
+                                metadata: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                updated_at: string;
+                                /** Format: date-time */
+                                archived_at: string | null;
+                            };
+                            /**
+                             * @description can_redeem; needs_points (needs_points more); locked_tier (required_tier); locked_segment; limit_reached; sold_out; not_yet (starts_at); ended.
+                             * @enum {string}
+                             */
+                            state: "ended" | "not_yet" | "sold_out" | "locked_tier" | "locked_segment" | "limit_reached" | "needs_points" | "can_redeem";
+                            /** @description Points the member lacks for one unit (0 when enough). */
+                            needs_points: number;
+                            required_tier: string | null;
+                            /** @description not_yet: when it opens next (window start or the next sale hours). */
+                            starts_at: string | null;
+                            /** @description Units redeemed in the limit's current period (0 without a limit). */
+                            used: number;
+                            /** @description available points ÷ points_cost, at most 1. */
+                            affordability: number;
+                            /** @description Share of the member's recent order lines in the reward's category, 0 to 1. */
+                            affinity: number;
+                            /** @description affordability + affinity: the ranking, highest first. */
+                            score: number;
+                        }[];
                     };
                 };
             };
@@ -27681,7 +38397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -27737,7 +38453,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -27849,7 +38565,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -28206,7 +38922,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -28262,7 +38978,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -28374,7 +39090,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -28820,7 +39536,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -28960,7 +39676,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -29268,7 +39984,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -29633,7 +40349,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -30028,7 +40744,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -30404,7 +41120,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -30696,7 +41412,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31010,7 +41726,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31066,7 +41782,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -31406,7 +42122,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31730,7 +42446,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -31786,7 +42502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -32122,7 +42838,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -32178,7 +42894,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -32515,7 +43231,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -32655,7 +43371,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -35860,7 +46576,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -35916,7 +46632,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -36271,7 +46987,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -36327,7 +47043,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE */
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -36671,7 +47387,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -37032,7 +47748,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -37334,7 +48050,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND */
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -37474,7 +48190,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED */
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -505,3 +505,69 @@ BEGIN
   SELECT coalesce(sum(n), 0) INTO v_count FROM s;
   RETURN v_count;
 END $$;
+
+
+-- ─── Restoring a capture (the rewards module: a redemption cancelled, rejected or failed) ───
+-- Gives back the points a hold's capture spent, as new lots with the expiry (and hard cap) of the
+-- lots they came from: hold_allocation records which lots the hold took, and the capture spent
+-- them soonest-expiring first (jf_hold_resolve), so the same order says which were captured.
+-- Points whose lot has expired meanwhile come back expired (an expire entry at once): a
+-- cancellation never extends an expiry. One reverse entry per lot (redeemed → member, its
+-- reverses_entry_id the capture entry), and the dashboard's redeemed figure is reduced by the
+-- same amount on the day of the restore. The caller holds the member lock and restores a capture
+-- at most once (rewards_restore changes the redemption's status under that lock).
+CREATE OR REPLACE FUNCTION jf_restore_capture(c jf_member_ctx, p_hold_id text, p_capture_entry text, p_now timestamptz,
+                                              p_txn text, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  h hold;
+  a record;
+  v_left bigint;
+  v_take bigint;
+  v_lot text;
+  v_restored bigint := 0;
+  v_expired bigint := 0;
+  v_entries jsonb := '[]';
+  v_lots jsonb := '[]';
+  e ledger_entry;
+BEGIN
+  SELECT * INTO h FROM hold WHERE id = p_hold_id AND member_id = c.member_id;
+  IF NOT FOUND OR h.status <> 'captured' THEN
+    RETURN jsonb_build_object('points', 0, 'expired', 0, 'entries', v_entries, 'lots', v_lots);
+  END IF;
+  v_left := h.captured;
+  FOR a IN
+    SELECT ha.lot_id, ha.amount, lt.expires_at, lt.expiry_cap
+    FROM hold_allocation ha JOIN lot lt ON lt.id = ha.lot_id
+    WHERE ha.hold_id = p_hold_id
+    ORDER BY lt.expires_at NULLS LAST, lt.earned_at, lt.id
+  LOOP
+    EXIT WHEN v_left = 0;
+    v_take := LEAST(a.amount, v_left);
+    v_left := v_left - v_take;
+    v_lot := jf_id('lot');
+    e := jf_post(c.program_id, c.member_id, p_txn, 'reverse', 'redeemed', 'member', v_take, p_now, p, v_lot, h.id, p_capture_entry);
+    v_entries := v_entries || jf_entry_json(e);
+    IF a.expires_at IS NOT NULL AND a.expires_at <= p_now THEN
+      INSERT INTO lot (id, program_id, member_id, entry_id, amount, remaining, expired, earned_at, available_at, expires_at, expiry_cap)
+      VALUES (v_lot, c.program_id, c.member_id, e.id, v_take, 0, v_take, p_now, p_now, a.expires_at, a.expiry_cap);
+      e := jf_post(c.program_id, c.member_id, p_txn, 'expire', 'member', 'expired', v_take, p_now, '{}'::jsonb, v_lot, h.id);
+      v_entries := v_entries || jf_entry_json(e);
+      v_expired := v_expired + v_take;
+    ELSE
+      PERFORM jf_new_lot(v_lot, c, e.id, v_take, p_now, p_now, a.expires_at, a.expiry_cap);
+    END IF;
+    v_lots := v_lots || jsonb_build_object('lot_id', v_lot, 'from_lot_id', a.lot_id, 'points', v_take,
+                                           'expires_at', jf_ts(a.expires_at));
+    v_restored := v_restored + v_take;
+  END LOOP;
+  IF v_restored > 0 THEN
+    INSERT INTO ledger_daily_delta (program_id, day, redeemed)
+    VALUES (c.program_id, (p_now AT TIME ZONE c.time_zone)::date, -v_restored);
+    UPDATE member_account
+       SET balance = balance + v_restored - v_expired, lifetime_spent = lifetime_spent - v_restored,
+           lifetime_expired = lifetime_expired + v_expired, updated_at = p_now
+     WHERE member_id = c.member_id;
+    PERFORM jf_settle_debt(c.member_id, p_now);
+  END IF;
+  RETURN jsonb_build_object('points', v_restored, 'expired', v_expired, 'entries', v_entries, 'lots', v_lots);
+END $$;
