@@ -12,7 +12,7 @@
  *   node --test test/ledger.model.test.ts
  *
  * Environment:
- *   JIFEN_MODEL_RUNS=<n>           runs per database (default 200)
+ *   JIFEN_MODEL_RUNS=<n>           runs per database (default 100; a new seed every run, so CI's runs add up)
  *   JIFEN_MODEL_MAX_COMMANDS=<n>   longest command sequence (default 40)
  *   JIFEN_MODEL_SEED=<seed>        replay a failure: fast-check prints `seed` and `path` when a run fails
  *   JIFEN_MODEL_PATH=<path>          (e.g. JIFEN_MODEL_SEED=-1234 JIFEN_MODEL_PATH="17:2:0" node --test test/ledger.model.test.ts)
@@ -48,7 +48,7 @@ import {
   type ReversalSummary,
 } from './helpers/ledger-model.ts';
 
-const RUNS = Number(process.env.JIFEN_MODEL_RUNS ?? 200);
+const RUNS = Number(process.env.JIFEN_MODEL_RUNS ?? 100);
 const MAX_COMMANDS = Number(process.env.JIFEN_MODEL_MAX_COMMANDS ?? 40);
 const SEED = process.env.JIFEN_MODEL_SEED === undefined ? undefined : Number(process.env.JIFEN_MODEL_SEED);
 const PATH = process.env.JIFEN_MODEL_PATH;

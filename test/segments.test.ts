@@ -345,7 +345,9 @@ forEachDatabase('segments', (getDb) => {
       const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_member');
       const [a, b] = await Promise.all([runSegmentJob(db, t.clock.now(), 3600), runSegmentJob(db, t.clock.now(), 3600)]);
       assert.equal(a.refreshed + b.refreshed, due, JSON.stringify({ a, b }));
-      assert.equal(a.skipped + b.skipped, due);
+      // each instance skips what the other holds or has just refreshed; one that listed the due segments after the
+      // other had refreshed some lists fewer, so only each instance's own total is bounded
+      assert.ok(a.refreshed + a.skipped <= due && b.refreshed + b.skipped <= due, JSON.stringify({ a, b, due }));
       const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM segment_member');
       assert.deepEqual(after, before);
       const stamps = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM segment WHERE status = 'active' AND refreshed_at = $1`, [

@@ -2,7 +2,9 @@
  * Every main page of both web apps, in both languages, as a signed-in person sees it over HTTP:
  * each loads directly at its deep URL (client-side routes survive a reload), settles, shows one
  * level-1 heading and no error alert, records no missing i18n key (window.__jifenMissingKeys), logs
- * no console error or uncaught exception, and axe finds no serious or critical violation. A
+ * no console error or uncaught exception, and axe finds no serious or critical violation (in zh-CN,
+ * the default language: the markup, roles and colours axe checks are the same in English, and axe is
+ * most of the file's time — about 4 s a page). A
  * screenshot of each goes to test-results/<app>-<page>-<locale>.png; axe's minor findings go to
  * test-results/axe-minor.txt. The console at 1280×800, the member centre at 375×812.
  */
@@ -31,6 +33,8 @@ import {
 import { memberToken, signIn } from './session.ts';
 
 const PROGRAM = 'prg_demo';
+/** The language axe runs in (see above). */
+const AXE_LOCALE: Locale = 'zh-CN';
 /** The member centre's sign-in strings (the expired-link title is checked as written there). */
 const SIGN_IN_STRINGS = (locale: Locale) => join(REPO_ROOT, 'web', 'member', 'routes', 'sign-in', 'locales', `${locale}.json`);
 
@@ -92,7 +96,7 @@ async function problemsOf(watched: Watched, from: number, locale: Locale, shot: 
   const alerts = page.locator('[data-testid="api-error"]:visible');
   if ((await alerts.count()) > 0) problems.push(`error shown: ${(await alerts.allInnerTexts()).join(' | ')}`);
   problems.push(...(await missingKeys(page)).map((key) => `missing i18n key ${key}`));
-  const findings = await axe(page);
+  const findings = locale === AXE_LOCALE ? await axe(page) : { failing: [], minor: [] };
   problems.push(...findings.failing.map((f) => `axe ${f.impact} ${f.id}: ${f.help} — ${f.nodes.join('; ')}`));
   for (const f of findings.minor) note('axe-minor.txt', `${shot}: ${f.impact} ${f.id}: ${f.help} — ${f.nodes.join('; ')}`);
   await screenshot(page, shot);
