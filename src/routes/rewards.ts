@@ -330,7 +330,8 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
         tags,
         summary: 'Mark a redemption delivered',
         operationId: 'deliverRedemption',
-        description: 'A physical reward: shipped → delivered; a service or experience: confirmed → delivered. Otherwise 409 REDEMPTION_STATUS_CONFLICT.',
+        description:
+          'A physical reward: shipped (or confirmed, picked up) → delivered; a service or experience: confirmed → delivered. Otherwise 409 REDEMPTION_STATUS_CONFLICT.',
         params: RedemptionParams,
         headers: IdempotencyHeaders,
         body: Type.Object({}, { additionalProperties: false }),
@@ -405,22 +406,6 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
       },
     },
     async (request) => rewards.listMemberRedemptions(db, principal(request).member.id, request.query),
-  );
-
-  app.get(
-    '/v1/me/redemptions/:redemptionId',
-    {
-      config: member,
-      schema: {
-        tags,
-        summary: "One of the member's redemptions",
-        operationId: 'getMyRedemption',
-        security,
-        params: RedemptionParams,
-        response: { 200: Redemption, ...problems(404) },
-      },
-    },
-    async (request) => rewards.getRedemption(db, request.params.redemptionId, null, principal(request).member.id),
   );
 
   app.get(

@@ -83,6 +83,7 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
         'previewEvent',
         'previewSegment',
         'recordActivity',
+        'redeemReward',
         'reverseCredit',
         'sendEvent',
         'sendEvents',

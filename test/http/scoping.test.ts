@@ -10,6 +10,7 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
 import { unique } from '../helpers/factories.ts';
 import {
+  addReward,
   addTierLadder,
   assertProblem,
   createMember,
@@ -109,6 +110,24 @@ const ON_B: Record<string, Expectation> = {
   listTierHistory: [404, 'MEMBER_NOT_FOUND'],
   setTierOverride: [404, 'MEMBER_NOT_FOUND'],
   endTierOverride: [404, 'MEMBER_NOT_FOUND'],
+  // rewards
+  createReward: [404, 'PROGRAM_NOT_FOUND'],
+  listRewards: [404, 'PROGRAM_NOT_FOUND'],
+  getReward: [404, 'REWARD_NOT_FOUND'],
+  updateReward: [404, 'REWARD_NOT_FOUND'],
+  archiveReward: [404, 'REWARD_NOT_FOUND'],
+  createPriceChange: [404, 'REWARD_NOT_FOUND'],
+  listPriceChanges: [404, 'REWARD_NOT_FOUND'],
+  deletePriceChange: [404, 'REWARD_NOT_FOUND'],
+  getDonationTotals: [404, 'PROGRAM_NOT_FOUND'],
+  redeemReward: [404, 'MEMBER_NOT_FOUND'],
+  listMemberRedemptions: [404, 'MEMBER_NOT_FOUND'],
+  listRedemptions: [404, 'PROGRAM_NOT_FOUND'],
+  getRedemption: [404, 'REDEMPTION_NOT_FOUND'],
+  shipRedemption: [404, 'REDEMPTION_NOT_FOUND'],
+  deliverRedemption: [404, 'REDEMPTION_NOT_FOUND'],
+  cancelRedemption: [404, 'REDEMPTION_NOT_FOUND'],
+  rejectRedemption: [404, 'REDEMPTION_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -148,6 +167,7 @@ async function fixtureIn(t: TestApp, programId: string): Promise<ScopedFixture> 
     eventExternalId,
     segmentId: segment.id,
     tierOverrideUntil,
+    ...(await addReward(t, programId, a.id)),
   };
 }
 
@@ -196,6 +216,9 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     memberExternal: f.memberExternalId,
     eventExternal: f.eventExternalId,
     segment: f.segmentId!,
+    reward: f.rewardId!,
+    priceChange: f.priceChangeId!,
+    redemption: f.redemptionId!,
   };
 }
 
@@ -240,6 +263,9 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       memberExternalId: 'ghost-member',
       eventExternalId: 'ghost-event',
       segmentId: 'seg_ghost',
+      rewardId: 'rwd_ghost',
+      priceChangeId: 'rpc_ghost',
+      redemptionId: 'rdm_ghost',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();

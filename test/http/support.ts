@@ -127,6 +127,10 @@ export interface Fixture {
   segmentId?: string;
   /** When the tier override the fixture's member has ends (the fixture's program has a tier ladder). */
   tierOverrideUntil?: string;
+  /** An active physical reward of the program (rwd_…), its scheduled price change (rpc_…) and a confirmed redemption of it by the member (rdm_…). */
+  rewardId?: string;
+  priceChangeId?: string;
+  redemptionId?: string;
 }
 
 export interface RouteCase {
@@ -258,6 +262,7 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'createMemberToken', method: 'POST', url: `/v1/programs/${f.programId}/member-tokens`, body: { member_id: m }, scope: 'integration' },
     ...segmentRoutes(f),
     ...tierRoutes(f),
+    ...rewardRoutes(f),
   ];
 }
 
@@ -319,11 +324,64 @@ function segmentRoutes(f: Fixture): RouteCase[] {
   ];
 }
 
+function rewardRoutes(f: Fixture): RouteCase[] {
+  const p = f.programId;
+  const r = f.rewardId ?? 'rwd_x';
+  const d = f.redemptionId ?? 'rdm_x';
+  return [
+    {
+      op: 'createReward',
+      method: 'POST',
+      url: `/v1/programs/${p}/rewards`,
+      body: { type: 'physical', name: { 'zh-CN': '范围检查', en: 'Scope check' }, points_cost: 5 },
+      scope: 'admin',
+    },
+    { op: 'listRewards', method: 'GET', url: `/v1/programs/${p}/rewards`, scope: 'read' },
+    { op: 'getReward', method: 'GET', url: `/v1/rewards/${r}`, scope: 'read' },
+    { op: 'updateReward', method: 'PATCH', url: `/v1/rewards/${r}`, body: { category: 'scope-check' }, scope: 'admin' },
+    { op: 'archiveReward', method: 'POST', url: `/v1/rewards/${r}/archive`, body: {}, scope: 'admin' },
+    {
+      op: 'createPriceChange',
+      method: 'POST',
+      url: `/v1/rewards/${r}/price-changes`,
+      body: { points_cost: 6, effective_at: '2099-01-01T00:00:00.000Z' },
+      scope: 'admin',
+    },
+    { op: 'listPriceChanges', method: 'GET', url: `/v1/rewards/${r}/price-changes`, scope: 'read' },
+    { op: 'deletePriceChange', method: 'DELETE', url: `/v1/rewards/${r}/price-changes/${f.priceChangeId ?? 'rpc_x'}`, scope: 'admin' },
+    { op: 'getDonationTotals', method: 'GET', url: `/v1/programs/${p}/donations`, scope: 'read' },
+    { op: 'redeemReward', method: 'POST', url: `/v1/members/${f.memberId}/redemptions`, body: { reward_id: r }, scope: 'integration' },
+    { op: 'listMemberRedemptions', method: 'GET', url: `/v1/members/${f.memberId}/redemptions`, scope: 'read' },
+    { op: 'listRedemptions', method: 'GET', url: `/v1/programs/${p}/redemptions`, scope: 'read' },
+    { op: 'getRedemption', method: 'GET', url: `/v1/redemptions/${d}`, scope: 'read' },
+    { op: 'shipRedemption', method: 'POST', url: `/v1/redemptions/${d}/ship`, body: { carrier: 'SF', tracking_number: 'SC1' }, scope: 'admin' },
+    { op: 'deliverRedemption', method: 'POST', url: `/v1/redemptions/${d}/deliver`, body: {}, scope: 'admin' },
+    { op: 'cancelRedemption', method: 'POST', url: `/v1/redemptions/${d}/cancel`, body: {}, scope: 'admin' },
+    { op: 'rejectRedemption', method: 'POST', url: `/v1/redemptions/${d}/reject`, body: {}, scope: 'admin' },
+  ];
+}
+
+/** A reward of the program with a scheduled price change, and a redemption of it by the member. */
+export async function addReward(t: TestApp, programId: string, memberId: string): Promise<Pick<Fixture, 'rewardId' | 'priceChangeId' | 'redemptionId'>> {
+  const reward = ok(
+    await t.call('POST', `/v1/programs/${programId}/rewards`, {
+      body: { type: 'physical', name: { 'zh-CN': '保温杯', en: 'Thermos' }, points_cost: 5, status: 'active' },
+    }),
+    201,
+  );
+  const change = ok(
+    await t.call('POST', `/v1/rewards/${reward.id}/price-changes`, { body: { points_cost: 7, effective_at: '2098-01-01T00:00:00.000Z' } }),
+    201,
+  );
+  const redemption = ok(await t.call('POST', `/v1/members/${memberId}/redemptions`, { body: { reward_id: reward.id }, idem: true }), 201);
+  return { rewardId: reward.id, priceChangeId: change.id, redemptionId: redemption.id };
+}
+
 /**
  * The /v1/me operations: they take a member token, never an API key (me.test.ts exercises each
  * with tokens and every rejection); listed here so system.test.ts sees them documented.
  */
-export function v1MeRoutes(): { op: string; method: 'GET'; url: string }[] {
+export function v1MeRoutes(): { op: string; method: 'GET' | 'POST'; url: string }[] {
   return [
     { op: 'getMe', method: 'GET', url: '/v1/me' },
     { op: 'getMyBalance', method: 'GET', url: '/v1/me/balance' },
@@ -332,6 +390,11 @@ export function v1MeRoutes(): { op: string; method: 'GET'; url: string }[] {
     { op: 'listMyEntries', method: 'GET', url: '/v1/me/entries' },
     { op: 'getMyTier', method: 'GET', url: '/v1/me/tier' },
     { op: 'listMyTierHistory', method: 'GET', url: '/v1/me/tier-history' },
+    { op: 'getMyRewards', method: 'GET', url: '/v1/me/rewards' },
+    { op: 'getMyRewardsWithinReach', method: 'GET', url: '/v1/me/rewards/within-reach' },
+    { op: 'listMyRedemptions', method: 'GET', url: '/v1/me/redemptions' },
+    // GET on its URL lists the member's redemptions (me.test.ts reads every URL here)
+    { op: 'redeemMyReward', method: 'POST', url: '/v1/me/redemptions' },
   ];
 }
 
@@ -376,6 +439,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
   const changeId = ok(await t.call('GET', `/v1/programs/${p.id}/changes?limit=1`), 200).data[0]?.id;
   const segment = ok(await t.call('POST', `/v1/programs/${p.id}/segments`, { body: { name: { 'zh-CN': '全部', en: 'Everyone' }, condition: true } }), 201);
   const tierOverrideUntil = await addTierLadder(t, p.id, a.id);
+  const rewards = await addReward(t, p.id, a.id);
   return {
     programId: p.id,
     memberId: a.id,
@@ -388,6 +452,7 @@ export async function makeFixture(t: TestApp): Promise<Fixture> {
     changeId,
     segmentId: segment.id,
     tierOverrideUntil,
+    ...rewards,
   };
 }
 

@@ -129,6 +129,9 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/evt_x/, '/{eventId}')
           .replace(/\/chg_x/, '/{changeId}')
           .replace(/\/seg_x/, '/{segmentId}')
+          .replace(/\/rwd_x/, '/{rewardId}')
+          .replace(/\/rdm_x/, '/{redemptionId}')
+          .replace(/\/rpc_x/, '/{changeId}')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;

@@ -1238,7 +1238,7 @@ export interface paths {
         put?: never;
         /**
          * Mark a redemption delivered
-         * @description A physical reward: shipped → delivered; a service or experience: confirmed → delivered. Otherwise 409 REDEMPTION_STATUS_CONFLICT.
+         * @description A physical reward: shipped (or confirmed, picked up) → delivered; a service or experience: confirmed → delivered. Otherwise 409 REDEMPTION_STATUS_CONFLICT.
          */
         post: operations["deliverRedemption"];
         delete?: never;
@@ -1305,23 +1305,6 @@ export interface paths {
          * @description What POST /v1/members/{memberId}/redemptions does, for the token's member. Send an Idempotency-Key (the "confirm" tap's): a retry answers the first redemption.
          */
         post: operations["redeemMyReward"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/me/redemptions/{redemptionId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One of the member's redemptions */
-        get: operations["getMyRedemption"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -27788,6 +27771,7 @@ export interface operations {
                                 id: string;
                                 /** @enum {string} */
                                 object: "reward_price_change";
+                                program_id: string;
                                 reward_id: string;
                                 points_cost: number;
                                 cash_part: number | null;
@@ -28254,6 +28238,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -28729,6 +28714,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -29182,6 +29168,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -29664,6 +29651,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -30111,6 +30099,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -30445,6 +30434,7 @@ export interface operations {
                         id: string;
                         /** @enum {string} */
                         object: "reward_price_change";
+                        program_id: string;
                         reward_id: string;
                         points_cost: number;
                         cash_part: number | null;
@@ -30872,6 +30862,7 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             object: "reward_price_change";
+                            program_id: string;
                             reward_id: string;
                             points_cost: number;
                             cash_part: number | null;
@@ -36853,460 +36844,6 @@ export interface operations {
             };
         };
     };
-    getMyRedemption: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description An id starting with rdm_ */
-                redemptionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @example rdm_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
-                        id: string;
-                        /** @enum {string} */
-                        object: "redemption";
-                        program_id: string;
-                        member_id: string;
-                        reward_id: string;
-                        /** @enum {string} */
-                        reward_type: "physical" | "coupon" | "service" | "experience" | "donation" | "lottery";
-                        /**
-                         * @description The name in both languages.
-                         * @example {
-                         *       "zh-CN": "10元咖啡券",
-                         *       "en": "¥10 coffee coupon"
-                         *     }
-                         */
-                        reward_name: {
-                            "zh-CN": string;
-                            en: string;
-                        };
-                        quantity: number;
-                        /** @description Points it cost in all. */
-                        points: number;
-                        /** @description Cash part in all, minor units, paid outside Jifen. */
-                        cash: number | null;
-                        /** @enum {string} */
-                        status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
-                        restore_txn_id: string | null;
-                        /** @description Coupon codes issued (one per unit). */
-                        codes: string[];
-                        shipping: {
-                            name?: string;
-                            phone?: string;
-                            address?: string;
-                            postal_code?: string;
-                        } | null;
-                        carrier: string | null;
-                        tracking_number: string | null;
-                        reason: string | null;
-                        actor: string;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        /**
-                         * Format: date-time
-                         * @description RFC 3339 timestamp.
-                         * @example 2026-11-23T08:00:00.000Z
-                         */
-                        created_at: string;
-                        /**
-                         * Format: date-time
-                         * @description RFC 3339 timestamp.
-                         * @example 2026-11-23T08:00:00.000Z
-                         */
-                        updated_at: string;
-                        /** Format: date-time */
-                        shipped_at: string | null;
-                        /** Format: date-time */
-                        delivered_at: string | null;
-                        /** Format: date-time */
-                        ended_at: string | null;
-                        balance?: {
-                            /** @enum {string} */
-                            object: "balance";
-                            member_id: string;
-                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
-                            available: number;
-                            /** @description Earned, not yet available (pending period). */
-                            pending: number;
-                            /** @description Reserved by open holds. */
-                            held: number;
-                            /** @description Points owed after refunds of already-spent points. */
-                            debt: number;
-                            /** @description Points earned, net of reversals. */
-                            lifetime_earned: number;
-                            lifetime_spent: number;
-                            lifetime_expired: number;
-                            next_expiry: {
-                                /**
-                                 * Format: date-time
-                                 * @description RFC 3339 timestamp.
-                                 * @example 2026-11-23T08:00:00.000Z
-                                 */
-                                at: string;
-                                points: number;
-                            } | null;
-                            /** @description Points that expire within 30, 60 and 90 days. */
-                            expiring: {
-                                days_30: number;
-                                days_60: number;
-                                days_90: number;
-                            };
-                            /** Format: date-time */
-                            last_activity_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339 timestamp.
-                             * @example 2026-11-23T08:00:00.000Z
-                             */
-                            as_of: string;
-                        };
-                        /** @description Cancel and reject: what came back. */
-                        restored?: {
-                            /** @description Points given back. */
-                            points: number;
-                            /** @description Of them, points whose original expiry had passed: they came back expired. */
-                            expired: number;
-                            /** @description The new lots, each with the expiry of the lot its points were taken from. */
-                            lots: {
-                                lot_id: string;
-                                from_lot_id: string;
-                                points: number;
-                                /** Format: date-time */
-                                expires_at: string | null;
-                            }[];
-                            entries: {
-                                id: string;
-                                /** @enum {string} */
-                                object: "entry";
-                                program_id: string;
-                                member_id: string;
-                                /** @description Entries written by one operation share it. */
-                                txn_id: string;
-                                /** @enum {string} */
-                                kind: "earn" | "spend" | "hold" | "capture" | "release" | "expire" | "reverse" | "adjust" | "transfer_out" | "transfer_in" | "forfeit" | "write_off";
-                                /** @description Points moved from debit_account to credit_account. */
-                                amount: number;
-                                /** @description Change to the member's balance (negative when points leave it). */
-                                delta: number;
-                                /** @description Change to the member's held points. */
-                                held_delta: number;
-                                /** @enum {string} */
-                                debit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
-                                /** @enum {string} */
-                                credit_account: "member" | "member_held" | "issued" | "redeemed" | "expired" | "reversed" | "adjusted" | "written_off" | "forfeited" | "transfer";
-                                lot_id: string | null;
-                                hold_id: string | null;
-                                reverses_entry_id: string | null;
-                                counterparty_member_id: string | null;
-                                /** @description The event (evt_…) whose rules produced this entry. */
-                                event_id: string | null;
-                                reason: string | null;
-                                reason_code: string | null;
-                                reference: string | null;
-                                actor: string | null;
-                                /** @description Your own key/value data, stored and returned as given: up to 50 keys of up to 64 characters, nested up to 8 levels, 16,384 bytes as JSON. */
-                                metadata: {
-                                    [key: string]: unknown;
-                                };
-                                /**
-                                 * Format: date-time
-                                 * @description RFC 3339 timestamp.
-                                 * @example 2026-11-23T08:00:00.000Z
-                                 */
-                                occurred_at: string;
-                            }[];
-                        };
-                        history?: {
-                            id: string;
-                            /** @enum {string} */
-                            type: "redemption.confirmed" | "redemption.shipped" | "redemption.delivered" | "redemption.cancelled" | "redemption.rejected" | "redemption.fulfilment_failed";
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339 timestamp.
-                             * @example 2026-11-23T08:00:00.000Z
-                             */
-                            at: string;
-                            actor: string;
-                            payload: {
-                                [key: string]: unknown;
-                            };
-                        }[];
-                    };
-                };
-            };
-            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Request Timeout: REQUEST_TIMEOUT */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description URI Too Long: URI_TOO_LONG */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Too Many Requests: RATE_LIMITED */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail: string;
-                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
-                        code: string;
-                        instance: string;
-                        request_id: string;
-                        errors?: {
-                            /** @description JSON pointer to the field, e.g. /points. */
-                            path: string;
-                            /** @description body, querystring, params or headers */
-                            location: string;
-                            message: string;
-                        }[];
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-        };
-    };
     getMyRewards: {
         parameters: {
             query?: {
@@ -37370,6 +36907,7 @@ export interface operations {
                                     id: string;
                                     /** @enum {string} */
                                     object: "reward_price_change";
+                                    program_id: string;
                                     reward_id: string;
                                     points_cost: number;
                                     cash_part: number | null;
@@ -37756,6 +37294,7 @@ export interface operations {
                                     id: string;
                                     /** @enum {string} */
                                     object: "reward_price_change";
+                                    program_id: string;
                                     reward_id: string;
                                     points_cost: number;
                                     cash_part: number | null;

@@ -44,7 +44,7 @@ $$;
 -- A scheduled price change as the API returns it.
 CREATE OR REPLACE FUNCTION jf_price_change_json(pc reward_price_change, p_now timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
-    'id', pc.id, 'object', 'reward_price_change', 'reward_id', pc.reward_id, 'points_cost', pc.points_cost,
+    'id', pc.id, 'object', 'reward_price_change', 'program_id', pc.program_id, 'reward_id', pc.reward_id, 'points_cost', pc.points_cost,
     'cash_part', pc.cash_part, 'announce_at', jf_ts(pc.announce_at), 'effective_at', jf_ts(pc.effective_at),
     'in_effect', pc.effective_at <= p_now, 'created_at', jf_ts(pc.created_at), 'created_by', pc.created_by)
 $$;

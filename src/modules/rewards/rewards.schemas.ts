@@ -132,6 +132,7 @@ export type PriceChangeInput = Static<typeof PriceChangeInput>;
 export const PriceChange = Type.Object({
   id: Type.String(),
   object: Type.Literal('reward_price_change'),
+  program_id: Type.String(),
   reward_id: Type.String(),
   points_cost: Type.Integer(),
   cash_part: Type.Union([Type.Integer(), Type.Null()]),

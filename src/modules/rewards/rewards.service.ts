@@ -327,12 +327,12 @@ export async function shipRedemption(db: Db, id: string, input: ShipInput, ctx: 
   });
 }
 
-/** Delivered: a shipped physical reward arrived, or a service or experience was given (from confirmed). */
+/** Delivered: a physical reward arrived (shipped, or picked up while confirmed), or a service or experience was given (from confirmed). */
 export async function deliverRedemption(db: Db, id: string, ctx: RewardWriteContext): Promise<WriteResult<Redemption>> {
   return withIdempotency(db, ctx.idempotency, ctx.now, async (tx) => {
     const d = await lockedRedemption(tx, id, ctx.scope);
-    const from = d.reward_type === 'physical' ? 'shipped' : d.reward_type === 'service' || d.reward_type === 'experience' ? 'confirmed' : null;
-    if (from === null || d.status !== from) throw conflict(d, 'delivered');
+    const from = d.reward_type === 'physical' ? ['confirmed', 'shipped'] : d.reward_type === 'service' || d.reward_type === 'experience' ? ['confirmed'] : [];
+    if (!from.includes(d.status)) throw conflict(d, 'delivered');
     await repo.advanceRedemption(tx, id, { status: 'delivered' }, ctx.actor, ctx.now);
     return { status: 200, body: (await repo.findRedemption(tx, id))! };
   });
