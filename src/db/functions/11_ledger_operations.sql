@@ -507,6 +507,30 @@ BEGIN
 END $$;
 
 
+-- ─── Holding for a caller that holds the member's lock (the rewards module: a redemption) ───
+-- What ledger_hold writes (the hold, its allocations soonest-expiring first, the lots, the hold
+-- entry, the account), for a member the caller has locked with jf_lock_member and checked
+-- (status, jf_insufficient) in the same transaction — without claiming a key, locking again or
+-- answering JSON: rewards_redeem then fulfils and captures with jf_hold_resolve, and answers once.
+CREATE OR REPLACE FUNCTION jf_hold_locked(c jf_member_ctx, p_points bigint, p_now timestamptz, p jsonb) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_hold text := jf_id('hld');
+BEGIN
+  INSERT INTO hold (id, program_id, member_id, amount, status, reference, description, metadata, created_at, expires_at)
+  VALUES (v_hold, c.program_id, c.member_id, p_points, 'open', p->>'reference', p->>'reason', coalesce(p->'metadata', '{}'), p_now,
+          LEAST(p_now + make_interval(secs => c.hold_timeout_seconds), jf_ts_max()));
+  INSERT INTO hold_allocation (hold_id, lot_id, amount)
+  SELECT v_hold, t.lot_id, t.take FROM jf_take_lots(c.member_id, p_points, p_now) t;
+  UPDATE lot SET remaining = lot.remaining - ha.amount, held = lot.held + ha.amount
+    FROM hold_allocation ha WHERE ha.hold_id = v_hold AND lot.id = ha.lot_id;
+  PERFORM jf_post(c.program_id, c.member_id, jf_id('txn'), 'hold', 'member', 'member_held', p_points, p_now, p, NULL, v_hold);
+  UPDATE member_account SET balance = balance - p_points, held = held + p_points, updated_at = p_now
+   WHERE member_id = c.member_id;
+  RETURN v_hold;
+END $$;
+
+
 -- ─── Restoring a capture (the rewards module: a redemption cancelled, rejected or failed) ───
 -- Gives back the points a hold's capture spent, as new lots with the expiry (and hard cap) of the
 -- lots they came from: hold_allocation records which lots the hold took, and the capture spent

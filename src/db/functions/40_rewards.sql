@@ -4,7 +4,8 @@
 -- redemption_history, reward_code. On purpose (docs/architecture.md, "Who owns which table"),
 -- rewards_redeem reads the member's effective tier (member.tier, tier_ladder) and segments
 -- (segment_member) under the member's lock, and moves points only through the ledger's own
--- operations and helpers (ledger_hold, ledger_hold_resolve, jf_restore_capture).
+-- helpers (jf_hold_locked, jf_hold_resolve, jf_restore_capture), as ledger_hold and
+-- ledger_hold_resolve do.
 
 -- The price in force at p_now: the latest scheduled change already effective, else the reward's own.
 CREATE OR REPLACE FUNCTION jf_reward_price(r reward, p_now timestamptz, OUT points_cost bigint, OUT cash_part bigint)
@@ -76,19 +77,26 @@ BEGIN
     'created_at', jf_ts(r.created_at), 'updated_at', jf_ts(r.updated_at), 'archived_at', jf_ts(r.archived_at));
 END $$;
 
--- A redemption as the API returns it.
-CREATE OR REPLACE FUNCTION jf_redemption_json(d redemption) RETURNS jsonb LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
+-- A redemption as the API returns it, with the reward's name (p_name, when the caller has read the
+-- reward already: a redemption of a hot reward does not read its row twice). PL/pgSQL (its plan
+-- kept for the connection): a SQL function with a subquery is planned again in every transaction.
+CREATE OR REPLACE FUNCTION jf_redemption_json(d redemption, p_name jsonb) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN jsonb_build_object(
     'id', d.id, 'object', 'redemption', 'program_id', d.program_id, 'member_id', d.member_id,
-    'reward_id', d.reward_id, 'reward_type', d.reward_type,
-    'reward_name', (SELECT r.name FROM reward r WHERE r.id = d.reward_id),
+    'reward_id', d.reward_id, 'reward_type', d.reward_type, 'reward_name', p_name,
     'quantity', d.quantity, 'points', d.points, 'cash', d.cash, 'status', d.status,
     'hold_id', d.hold_id, 'capture_entry_id', d.capture_entry_id, 'restore_txn_id', d.restore_txn_id,
     'codes', to_jsonb(d.codes), 'shipping', d.shipping, 'carrier', d.carrier, 'tracking_number', d.tracking_number,
     'reason', d.reason, 'actor', d.actor, 'metadata', d.metadata,
     'created_at', jf_ts(d.created_at), 'updated_at', jf_ts(d.updated_at), 'shipped_at', jf_ts(d.shipped_at),
-    'delivered_at', jf_ts(d.delivered_at), 'ended_at', jf_ts(d.ended_at))
-$$;
+    'delivered_at', jf_ts(d.delivered_at), 'ended_at', jf_ts(d.ended_at));
+END $$;
+
+CREATE OR REPLACE FUNCTION jf_redemption_json(d redemption) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN jf_redemption_json(d, (SELECT r.name FROM reward r WHERE r.id = d.reward_id));
+END $$;
 
 -- Redeem a reward for a member, in one round trip: claim the idempotency key, lock the member,
 -- check (status, the reward and its window, tier, segment, the per-member limit, the balance),
@@ -110,7 +118,7 @@ DECLARE
   v_rank integer;
   v_used bigint;
   v_codes text[] := '{}';
-  v_hold jsonb;
+  v_ledger jsonb;
   v_capture jsonb;
   v_hold_id text;
   v_capture_entry text;
@@ -202,11 +210,10 @@ BEGIN
     PERFORM jf_raise('REWARD_OUT_OF_STOCK', jsonb_build_object('reward_id', w.id, 'stock_left', w.stock_left, 'requested', v_qty));
   END IF;
 
-  -- hold → fulfil → capture, through the ledger's operations (no idempotency key of their own: this call has it)
-  v_hold := ledger_hold(jsonb_build_object('now', p->>'now', 'member_id', c.member_id, 'points', v_points,
-                                           'reference', v_id, 'reason', 'redemption of ' || w.id, 'actor', p->>'actor',
-                                           'metadata', jsonb_build_object('redemption_id', v_id, 'reward_id', w.id)));
-  v_hold_id := v_hold->'body'->'hold'->>'id';
+  -- hold → fulfil → capture, with the ledger's helpers, under the lock taken above
+  v_ledger := jsonb_build_object('reference', v_id, 'reason', 'redemption of ' || w.id, 'actor', p->>'actor',
+                                 'metadata', jsonb_build_object('redemption_id', v_id, 'reward_id', w.id));
+  v_hold_id := jf_hold_locked(c, v_points, v_now, v_ledger);
   IF w.type = 'coupon' THEN
     WITH taken AS (
       SELECT rc.code FROM reward_code rc
@@ -226,9 +233,9 @@ BEGIN
                                                                  'requested', v_qty));
     END IF;
   END IF;
-  v_capture := ledger_hold_resolve(jsonb_build_object('now', p->>'now', 'hold_id', v_hold_id, 'action', 'capture',
-                                                      'reason', 'redemption of ' || w.id, 'reference', v_id, 'actor', p->>'actor'));
-  SELECT x->>'id' INTO v_capture_entry FROM jsonb_array_elements(v_capture->'body'->'entries') x WHERE x->>'kind' = 'capture';
+  v_capture := jf_hold_resolve(v_hold_id, v_points, 'captured', v_now, jf_id('txn'), v_ledger - 'metadata');
+  PERFORM jf_extend_on_activity(c, v_now);
+  SELECT x->>'id' INTO v_capture_entry FROM jsonb_array_elements(v_capture) x WHERE x->>'kind' = 'capture';
 
   INSERT INTO redemption (id, program_id, member_id, reward_id, reward_type, quantity, points, cash, status, hold_id,
                           capture_entry_id, codes, shipping, actor, metadata, created_at, updated_at)
@@ -239,7 +246,7 @@ BEGIN
   VALUES (jf_id('rdh'), c.program_id, v_id, c.member_id, w.id, 'redemption.confirmed', v_now, d.actor,
           jsonb_build_object('reward_type', w.type, 'quantity', v_qty, 'points', v_points, 'cash', v_cash,
                              'codes', to_jsonb(v_codes), 'hold_id', v_hold_id, 'capture_entry_id', v_capture_entry));
-  v_body := jf_redemption_json(d) || jsonb_build_object('balance', v_capture->'body'->'balance');
+  v_body := jf_redemption_json(d, w.name) || jsonb_build_object('balance', jf_balance(c.member_id, v_now));
   v_result := jf_idem_store(p, jsonb_build_object('status', 201, 'body', v_body));
 
   -- the stock, last: the reward's row is locked only from here to the commit

@@ -7,8 +7,8 @@
  * Owns: reward, reward_price_change, redemption, redemption_history, reward_code. On purpose, its
  * SQL functions (src/db/functions/40_rewards.sql) redeem in one round trip: under the member's
  * lock they read the member's effective tier (member.tier, tier_ladder) and segments
- * (segment_member), and move points only through the ledger's operations (ledger_hold,
- * ledger_hold_resolve) and its restore helper (jf_restore_capture, 11_ledger_operations.sql);
+ * (segment_member), and move points only through the ledger's helpers (jf_hold_locked,
+ * jf_hold_resolve, jf_restore_capture: 11_ledger_operations.sql);
  * the catalogue reads the same tables read-only, and the member's recent orders through the
  * events module (docs/architecture.md, "Who owns which table").
  *
