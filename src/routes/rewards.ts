@@ -196,6 +196,7 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
     '/v1/rewards/:rewardId/price-changes/:changeId',
     {
       config: { scope: 'admin', changeLog: { resource: 'reward_price_change', resourceId: (request) => (request.params as { changeId: string }).changeId } },
+      preValidation: emptyBodyIsObject,
       schema: {
         tags,
         summary: 'Withdraw a price change',
@@ -203,6 +204,7 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
         description: 'Before it takes effect; after: 409 PRICE_CHANGE_IN_EFFECT. Answers the reward.',
         params: PriceChangeParams,
         headers: IdempotencyHeaders,
+        body: Type.Object({}, { additionalProperties: false }),
         response: { 200: Reward, ...problems(404, 409) },
       },
     },
