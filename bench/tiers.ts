@@ -6,6 +6,7 @@
  *
  *   node bench/tiers.ts
  *   BENCH_TIERS_MEMBERS=100000 BENCH_SECONDS=10 node bench/tiers.ts     quick check
+ *   BENCH_WALINSPECT=1 node bench/tiers.ts      also the review's WAL by record type (pg_walinspect)
  *
  * The members are made with set-based SQL as the ladder's writers would have left them: the seed
  * ladder (青铜 / 白银 ¥1,000 / 黄金 ¥5,000 a calendar year, kept through the next, retention
@@ -107,6 +108,15 @@ async function loadMembers(db: Db, members: number): Promise<void> {
   await step(db, 'vacuum analyze', 'VACUUM ANALYZE');
 }
 
+/** The server's WAL written so far and checkpoints so far (pg_stat_wal, pg_stat_bgwriter). */
+async function walStats(db: Db): Promise<{ bytes: number; fpi: number; checkpoints: number }> {
+  const [w] = await db.query<{ bytes: string; fpi: string; checkpoints: string }>(
+    `SELECT w.wal_bytes::text AS bytes, w.wal_fpi::text AS fpi, (b.checkpoints_timed + b.checkpoints_req)::text AS checkpoints
+       FROM pg_stat_wal w, pg_stat_bgwriter b`,
+  );
+  return { bytes: Number(w!.bytes), fpi: Number(w!.fpi), checkpoints: Number(w!.checkpoints) };
+}
+
 export interface TiersResult {
   members: number;
   tps: number;
@@ -152,11 +162,27 @@ export async function benchTiers(): Promise<TiersResult> {
     await checkpoint();
     await awaitQuiet();
     const cpu = startCpu([], dbName);
+    const wal0 = await walStats(db);
+    const [lsn0] = await db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l');
     t = performance.now();
     const r = await reviewDue(db, REVIEW_AT, BATCH);
     const seconds = (performance.now() - t) / 1000;
+    const wal1 = await walStats(db);
+    if (process.env.BENCH_WALINSPECT) {
+      await db.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+      const rows = await db.query<Record<string, unknown>>(
+        `SELECT "resource_manager/record_type" AS t, count, round(combined_size / 1048576.0, 1) AS mb, round(fpi_size / 1048576.0, 1) AS fpi_mb
+           FROM pg_get_wal_stats($1::pg_lsn, pg_current_wal_lsn(), true) WHERE count > 0 ORDER BY combined_size DESC LIMIT 25`,
+        [lsn0!.l],
+      );
+      for (const r of rows) log(`  wal ${JSON.stringify(r)}`);
+    }
     log(`tiers: reviewed ${fmt(r.reviewed)} members in ${fmt(seconds, 1)} s = ${fmt(r.reviewed / seconds)} members/s (batches of ${fmt(BATCH)})`);
     log(`tiers: ${cpuLine(await cpu.stop())}`);
+    log(
+      `tiers: WAL ${fmt((wal1.bytes - wal0.bytes) / 1048576)} MB (${fmt((wal1.bytes - wal0.bytes) / Math.max(1, r.reviewed))} bytes a member), ` +
+        `${fmt(wal1.fpi - wal0.fpi)} full-page images, ${fmt(wal1.checkpoints - wal0.checkpoints)} checkpoints during the review`,
+    );
     const again = await reviewDue(db, REVIEW_AT);
     // every tier as the 2026 spend says: kept at or above retention, else one step down (bronze stays)
     const [check] = await db.query<{ history: number; wrong: number }>(

@@ -143,7 +143,14 @@ END $$;
 -- tier_activity), so each row is written once.
 -- Returns {reviewed, downgraded, renewed}.
 CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer, p_part integer DEFAULT 0, p_parts integer DEFAULT 1)
-RETURNS jsonb LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql
+-- nested loops: the batch's members looked up by key, never a merge or hash join with the whole
+-- member, member_tier or member_account table. The planner chose those, and a merge join reads the
+-- big table's keys from the first up to the batch's last (the n-th batch reads n batches' worth: a
+-- review of a million members due at once read about 100 times as many keys as it has members);
+-- a hash join reads the whole table for every batch. Every join below is by a key.
+SET enable_mergejoin = off SET enable_hashjoin = off
+AS $$
 DECLARE
   v_reviewed integer;
   v_down integer;
@@ -151,7 +158,7 @@ BEGIN
   -- the batch: anchor is the member's first local day for membership-year windows, else a constant
   CREATE TEMP TABLE IF NOT EXISTS jf_trb (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, tier text NOT NULL, anchor date NOT NULL,
-    vu date NOT NULL, rv date NOT NULL, review_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
+    vu date NOT NULL, rv date NOT NULL, review_at timestamptz NOT NULL, override_tier text, override_until timestamptz) ON COMMIT DELETE ROWS;
   -- the ladders' tiers, by rank
   CREATE TEMP TABLE IF NOT EXISTS jf_trl (
     program_id text COLLATE "C" NOT NULL, rank integer NOT NULL, code text NOT NULL, entry bigint NOT NULL, retention bigint NOT NULL,
@@ -164,22 +171,24 @@ BEGIN
   CREATE TEMP TABLE IF NOT EXISTS jf_trd (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, from_code text, to_code text NOT NULL,
     from_rank integer NOT NULL, to_rank integer NOT NULL, value bigint NOT NULL, threshold bigint NOT NULL,
-    valid_until timestamptz, review_at timestamptz, old_review_at timestamptz NOT NULL) ON COMMIT DELETE ROWS;
+    valid_until timestamptz, review_at timestamptz, old_review_at timestamptz NOT NULL, override_tier text, override_until timestamptz,
+    applied boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS;
 
   -- the candidates, read without a lock: a member who keeps its tier needs none (its member_tier
   -- row is updated only if it still is what was read, below); one whose tier changes has its
   -- account locked first, as every writer of a member's tier does
-  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv, review_at)
+  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv, review_at, override_tier, override_until)
   SELECT mt.member_id, mt.program_id, mt.tier,
-         CASE WHEN l.qualifying_window->>'type' = 'membership_year' THEN (m.created_at AT TIME ZONE pr.time_zone)::date ELSE DATE '2000-01-01' END,
-         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date, mt.review_at
-    FROM (SELECT x.member_id FROM member_tier x
-           WHERE x.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(x.member_id)) % p_parts = p_part)
-           ORDER BY x.review_at, x.member_id LIMIT p_limit) k
-    JOIN member_tier mt ON mt.member_id = k.member_id AND mt.review_at <= p_now
-    JOIN member m ON m.id = mt.member_id
+         CASE WHEN l.qualifying_window->>'type' = 'membership_year'
+              THEN (SELECT (m.created_at AT TIME ZONE pr.time_zone)::date FROM member m WHERE m.id = mt.member_id) ELSE DATE '2000-01-01' END,
+         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date, mt.review_at,
+         mt.override_tier, mt.override_until
+    FROM member_tier mt
     JOIN tier_ladder l ON l.program_id = mt.program_id
-    JOIN program pr ON pr.id = mt.program_id;
+    JOIN program pr ON pr.id = mt.program_id
+   WHERE mt.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(mt.member_id)) % p_parts = p_part)
+   ORDER BY mt.review_at, mt.member_id
+   LIMIT p_limit;
   GET DIAGNOSTICS v_reviewed = ROW_COUNT;
   IF v_reviewed = 0 THEN
     RETURN jsonb_build_object('reviewed', 0, 'downgraded', 0, 'renewed', 0);
@@ -207,11 +216,12 @@ BEGIN
 
   -- every decision in one statement: the metric over the review window and the grace days, the
   -- tier it keeps (q: the highest whose retention it reaches), the policy, the new validity
-  INSERT INTO jf_trd (member_id, program_id, from_code, to_code, from_rank, to_rank, value, threshold, valid_until, review_at, old_review_at)
+  INSERT INTO jf_trd (member_id, program_id, from_code, to_code, from_rank, to_rank, value, threshold, valid_until, review_at, old_review_at,
+                      override_tier, override_until)
   SELECT d.member_id, d.program_id, d.tier, t.code, d.from_rank, d.to_rank, d.value, d.threshold,
          CASE WHEN d.to_rank > 0 THEN d.until END,
-         CASE WHEN d.to_rank > 0 THEN d.until + make_interval(days => d.grace_days) END, d.review_at
-    FROM (SELECT b.member_id, b.program_id, b.tier, b.review_at, v.value, w.until, w.grace_days,
+         CASE WHEN d.to_rank > 0 THEN d.until + make_interval(days => d.grace_days) END, d.review_at, d.override_tier, d.override_until
+    FROM (SELECT b.member_id, b.program_id, b.tier, b.review_at, b.override_tier, b.override_until, v.value, w.until, w.grace_days,
                  coalesce(cur.rank, q.rank) AS from_rank, coalesce(cur.retention, 0) AS threshold,
                  CASE WHEN cur.rank IS NULL THEN q.rank
                       WHEN v.value >= cur.retention OR l.downgrade_policy = 'never' THEN cur.rank
@@ -239,9 +249,9 @@ BEGIN
   -- its size, so that the writes below reach member_tier, member and member_account by their keys
   ANALYZE jf_trd;
 
-  -- only if the status is still what was read (another writer — an upgrade, an override, another
-  -- reviewer — may have changed it since: then this review of the member is dropped, and the member
-  -- is reviewed again if still due)
+  -- only if the status is still what was read, override included (another writer — an upgrade, an
+  -- override, another reviewer — may have changed it since: then this review of the member is
+  -- dropped, and the member is reviewed again if still due)
   WITH done AS (
     UPDATE member_tier mt
        SET tier = d.to_code,
@@ -249,10 +259,12 @@ BEGIN
            valid_until = d.valid_until, review_at = d.review_at, at_risk_for = NULL, updated_at = p_now
       FROM jf_trd d
      WHERE mt.member_id = d.member_id AND mt.tier = d.from_code AND mt.review_at = d.old_review_at
+       AND mt.override_tier IS NOT DISTINCT FROM d.override_tier AND mt.override_until IS NOT DISTINCT FROM d.override_until
     RETURNING mt.member_id
   )
-  DELETE FROM jf_trd d WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.member_id = d.member_id);
-  SELECT count(*) INTO v_reviewed FROM jf_trd;
+  UPDATE jf_trd d SET applied = true FROM done WHERE d.member_id = done.member_id;
+  GET DIAGNOSTICS v_reviewed = ROW_COUNT;
+  DELETE FROM jf_trd WHERE NOT applied;
 
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
   SELECT jf_id('tch'), d.program_id, d.member_id,
@@ -267,11 +279,11 @@ BEGIN
   -- the effective tier (an override in force may still hold it up), and the evaluations' staleness
   UPDATE member m SET tier = e.code
     FROM (SELECT d.member_id,
-                 CASE WHEN mt.override_tier IS NOT NULL AND mt.override_until > p_now AND o.rank > d.to_rank
-                      THEN mt.override_tier ELSE d.to_code END AS code
-            FROM jf_trd d JOIN member_tier mt ON mt.member_id = d.member_id
-            LEFT JOIN jf_trl o ON o.program_id = d.program_id AND o.code = mt.override_tier
-           WHERE d.to_rank <> d.from_rank OR mt.override_tier IS NOT NULL) e
+                 CASE WHEN d.override_tier IS NOT NULL AND d.override_until > p_now AND o.rank > d.to_rank
+                      THEN d.override_tier ELSE d.to_code END AS code
+            FROM jf_trd d
+            LEFT JOIN jf_trl o ON o.program_id = d.program_id AND o.code = d.override_tier
+           WHERE d.to_rank <> d.from_rank OR d.override_tier IS NOT NULL) e
    WHERE m.id = e.member_id AND m.tier IS DISTINCT FROM e.code;
   UPDATE member_account a SET award_version = a.award_version + 1
     FROM jf_trd d WHERE a.member_id = d.member_id AND d.to_rank <> d.from_rank;
@@ -282,7 +294,10 @@ END $$;
 -- tier.at_risk, once per review: members whose review is within 30 days and whose review metric so
 -- far is below retention. At most p_limit members a call; each one looked at is marked for its
 -- review (at_risk_for), flagged or not. Returns {looked, flagged}.
-CREATE OR REPLACE FUNCTION tiers_at_risk(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION tiers_at_risk(p_now timestamptz, p_limit integer) RETURNS jsonb LANGUAGE plpgsql
+-- nested loops by key, as tiers_review (above) says why
+SET enable_mergejoin = off SET enable_hashjoin = off
+AS $$
 DECLARE
   v_looked integer;
   v_flagged integer;
