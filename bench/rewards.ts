@@ -8,7 +8,7 @@
  *   BENCH_REWARDS=1000 BENCH_MEMBERS=1000
  *
  * Targets (issue 12): spread ≥ 0.5× pgbench TPC-B; the hot reward not below a third of the spread
- * figure (stock contention must not serialise the whole programme). Afterwards the stock of every
+ * figure (stock contention must not serialise the whole program). Afterwards the stock of every
  * reward must be what was put on sale less the redemptions made of it, and the audit clean.
  */
 import { randomBytes } from 'node:crypto';

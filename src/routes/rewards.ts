@@ -33,7 +33,7 @@ const ProgramParams = IdParam('programId', 'prg');
 const MemberParams = IdParam('memberId', 'mbr');
 const RewardParams = IdParam('rewardId', 'rwd');
 const RedemptionParams = IdParam('redemptionId', 'rdm');
-const PriceChangeParams = Type.Object({ ...RewardParams.properties, ...IdParam('changeId', 'rpc').properties });
+const PriceChangeParams = Type.Object({ ...RewardParams.properties, ...IdParam('priceChangeId', 'rpc').properties });
 const security = [{ memberToken: [] }];
 const member = { member: true } as const;
 
@@ -193,9 +193,12 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
   );
 
   app.delete(
-    '/v1/rewards/:rewardId/price-changes/:changeId',
+    '/v1/rewards/:rewardId/price-changes/:priceChangeId',
     {
-      config: { scope: 'admin', changeLog: { resource: 'reward_price_change', resourceId: (request) => (request.params as { changeId: string }).changeId } },
+      config: {
+        scope: 'admin',
+        changeLog: { resource: 'reward_price_change', resourceId: (request) => (request.params as { priceChangeId: string }).priceChangeId },
+      },
       preValidation: emptyBodyIsObject,
       schema: {
         tags,
@@ -209,7 +212,7 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
       },
     },
     async (request, reply) =>
-      sendResult(reply, await rewards.deletePriceChange(db, request.params.rewardId, request.params.changeId, ctx(request, 'deletePriceChange'))),
+      sendResult(reply, await rewards.deletePriceChange(db, request.params.rewardId, request.params.priceChangeId, ctx(request, 'deletePriceChange'))),
   );
 
   app.get(

@@ -87,6 +87,9 @@ const PARAM_PREFIX: Record<string, string> = {
   keyId: 'key',
   ruleId: 'rul',
   eventId: 'evt',
+  rewardId: 'rwd',
+  redemptionId: 'rdm',
+  priceChangeId: 'rpc',
 };
 
 /** Operations that use a thing up: they act on ids the world does not keep, while there are any. */

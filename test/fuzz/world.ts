@@ -8,7 +8,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { createMember, createProgram, credit, hold, ok } from '../http/support.ts';
 
 export interface World {
-  /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt. */
+  /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt, rwd, rdm, rpc. */
   ids: Record<string, string[]>;
   /** Real external ids (members and events) by program. */
   externalIds: { programId: string; members: string[]; events: string[] }[];
@@ -80,7 +80,7 @@ export function templates(w: World, pick: <T>(values: readonly T[]) => T): Recor
 }
 
 export async function makeWorld(t: TestApp): Promise<World> {
-  const ids: Record<string, string[]> = { prg: [], mbr: [], hld: [], ent: [], key: [], rul: [], evt: [] };
+  const ids: Record<string, string[]> = { prg: [], mbr: [], hld: [], ent: [], key: [], rul: [], evt: [], rwd: [], rdm: [], rpc: [] };
   const externalIds: World['externalIds'] = [];
   const members: string[] = [];
   const programs: World['programs'] = [];
@@ -166,6 +166,27 @@ export async function makeWorld(t: TestApp): Promise<World> {
       ids.evt!.push(e.id);
       ext.events.push(id);
     }
+    // rewards: a physical one with stock (a price change to come, a confirmed and a shipped
+    // redemption), a coupon whose pool is empty, a donation, and a draft
+    const reward = async (body: Record<string, unknown>) =>
+      ok(
+        await t.call('POST', `/v1/programs/${p.id}/rewards`, { body: { name: { 'zh-CN': '奖品', en: 'Prize' }, points_cost: 5, status: 'active', ...body } }),
+        201,
+      ).id as string;
+    const physical = await reward({ type: 'physical', stock: 20, limit: { per_member: 10, period: 'day' } });
+    const coupon = await reward({ type: 'coupon' });
+    const donation = await reward({ type: 'donation', donation_project: 'school' });
+    const draft = await reward({ type: 'service', status: 'draft' });
+    ids.rwd!.push(physical, coupon, donation, draft);
+    kept.add(physical).add(coupon);
+    ids.rpc!.push(
+      ok(await t.call('POST', `/v1/rewards/${physical}/price-changes`, { body: { points_cost: 6, effective_at: '2098-01-01T00:00:00.000Z' } }), 201).id,
+    );
+    const confirmed = ok(await t.call('POST', `/v1/members/${a}/redemptions`, { body: { reward_id: physical }, idem: true }), 201).id as string;
+    const shipped = ok(await t.call('POST', `/v1/members/${b}/redemptions`, { body: { reward_id: physical }, idem: true }), 201).id as string;
+    ok(await t.call('POST', `/v1/redemptions/${shipped}/ship`, { body: { carrier: 'SF', tracking_number: 'SF1' } }), 200);
+    ids.rdm!.push(confirmed, shipped);
+    kept.add(confirmed);
     for (const [k, v] of Object.entries(ids)) for (const id of v.slice(lengths[k])) owner.set(id, p.id);
   }
   const scoped = await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz scoped', scopes: ['admin'], program_ids: [ids.prg![1]] } });

@@ -131,7 +131,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/seg_x/, '/{segmentId}')
           .replace(/\/rwd_x/, '/{rewardId}')
           .replace(/\/rdm_x/, '/{redemptionId}')
-          .replace(/\/rpc_x/, '/{changeId}')
+          .replace(/\/rpc_x/, '/{priceChangeId}')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;

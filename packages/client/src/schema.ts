@@ -1103,7 +1103,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/rewards/{rewardId}/price-changes/{changeId}": {
+    "/v1/rewards/{rewardId}/price-changes/{priceChangeId}": {
         parameters: {
             query?: never;
             header?: never;
@@ -30815,7 +30815,7 @@ export interface operations {
                 /** @description An id starting with rwd_ */
                 rewardId: string;
                 /** @description An id starting with rpc_ */
-                changeId: string;
+                priceChangeId: string;
             };
             cookie?: never;
         };
