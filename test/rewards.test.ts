@@ -210,7 +210,7 @@ forEachDatabase('rewards', (getDb) => {
   });
 
   describe('redemption refusals: each a 4xx with its code, and nothing changes', () => {
-    it('MEMBER_FROZEN, INSUFFICIENT_POINTS, REWARD_OUT_OF_STOCK, NOT_AVAILABLE_NOW, REWARD_NOT_FOUND, MEMBER_NOT_FOUND', async () => {
+    it('MEMBER_FROZEN, MEMBER_CLOSED, INSUFFICIENT_POINTS, REWARD_OUT_OF_STOCK, NOT_AVAILABLE_NOW, REWARD_NOT_FOUND, MEMBER_NOT_FOUND', async () => {
       const p = await rewardProgram(t);
       const m = await fundedMember(t, p, 150);
       const r = await activeReward(t, p, { stock: 3 });
@@ -229,7 +229,9 @@ forEachDatabase('rewards', (getDb) => {
       const over = await activeReward(t, p, { available_from: at(-2 * DAY), available_until: at(-DAY) });
       // 2026-03-02 is a Monday, 02:00 UTC: the flash sale is on Tuesdays
       const flash = await activeReward(t, p, { schedule: { days: [2], from: '00:00', until: '24:00' } });
-      for (const x of [draft, future, over, flash]) {
+      const archived = await activeReward(t, p);
+      ok(await t.call('POST', `/v1/rewards/${archived.id}/archive`, { body: {} }));
+      for (const x of [draft, future, over, flash, archived]) {
         await refusedChangesNothing(m, x.id, async () => {
           assertProblem(await redeem(t, m, { reward_id: x.id }), 422, 'NOT_AVAILABLE_NOW');
         });
@@ -245,6 +247,11 @@ forEachDatabase('rewards', (getDb) => {
         assertProblem(await redeem(t, m, { reward_id: r.id }), 422, 'MEMBER_FROZEN');
       });
       ok(await t.call('POST', `/v1/members/${m}/unfreeze`, { body: {} }));
+      const closed = await fundedMember(t, p, 500);
+      ok(await t.call('POST', `/v1/members/${closed}/close`, { body: {} }));
+      await refusedChangesNothing(closed, r.id, async () => {
+        assertProblem(await redeem(t, closed, { reward_id: r.id }), 422, 'MEMBER_CLOSED');
+      });
       // once in the flash sale's hours, it is redeemed
       t.clock.advance(DAY);
       ok(await redeem(t, m, { reward_id: flash.id }), 201);
