@@ -206,4 +206,39 @@ forEachDatabase('tiers on the ingestion path', (getDb) => {
       assert.equal((await history(m.id)).filter((x: Json) => x.type === 'tier.downgraded').length, 1);
     });
   });
+
+  describe('the snapshot', () => {
+    it("events_prepare's tier states (written out in its query) are what jf_tier_state says, for calendar, rolling and membership-year windows", async () => {
+      const db = getDb().db;
+      const now = t.clock.now().toISOString();
+      for (const window of [{ type: 'calendar_year' }, { type: 'rolling_months', months: 12 }, { type: 'membership_year' }]) {
+        const p = ok(await t.call('POST', '/v1/programs', { body: { name: unique('snap'), pending_days: 0, time_zone: 'Asia/Shanghai' } }), 201).id;
+        await insertLadder(
+          db,
+          p,
+          { window, validity: window.type === 'rolling_months' ? { type: 'months', months: 12 } : { type: 'period_and_next' }, tiers: seedTiers },
+          t.clock.now(),
+        );
+        const ids: string[] = [];
+        for (const amount of [0, 50_000, 120_000, 600_000]) {
+          const m = await member(p);
+          ids.push(m.id);
+          if (amount > 0) await send(order(p, m.id, unique('o'), amount));
+        }
+        // an override on one of them
+        await db.query(`UPDATE member_tier SET override_tier = 'gold', override_until = $2 WHERE member_id = $1`, [ids[2], '2027-06-01T00:00:00Z']);
+        const [prepared] = await db.query<{ s: Json }>('SELECT events_prepare($1::text::jsonb) AS s', [
+          JSON.stringify({ program_id: p, member_ids: ids, external_member_ids: [], external_ids: [], usage: { since: now, rule_ids: [] }, now }),
+        ]);
+        const [states] = await db.query<{ s: Json }>('SELECT events_tier_states($1, $2::text[], $3) AS s', [p, ids, now]);
+        const fromPrepare = Object.fromEntries(prepared!.s.members.map((m: Json) => [m.id, m.tier_state]));
+        assert.deepEqual(fromPrepare, states!.s, window.type);
+        assert.deepEqual(
+          ids.map((id) => fromPrepare[id].value),
+          [0, 50_000, 120_000, 600_000],
+          window.type,
+        );
+      }
+    });
+  });
 });

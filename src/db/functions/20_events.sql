@@ -74,7 +74,18 @@ BEGIN
     'members', (SELECT coalesce(json_agg(m), '[]') FROM unnest(v_members) AS x(id)
                  CROSS JOIN LATERAL (SELECT m.id, m.external_id, m.tier, m.tags, to_char(m.birthday, 'YYYY-MM-DD') AS birthday, m.attributes,
                                             m.status, a.award_version,
-                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN jf_tier_state(m, v_ladder, v_tz, v_today, v_window, v_renew) END AS tier_state,
+                                            -- jf_tier_state (30_tiers.sql) written out here, so that it is planned once with this
+                                            -- statement rather than called for each member (events_tier_states calls it)
+                                            CASE WHEN v_ladder.program_id IS NOT NULL THEN (
+                                              SELECT json_build_object('tier', mt.tier, 'override_tier', mt.override_tier, 'override_until', jf_ts(mt.override_until),
+                                                                       'window_start', lower(w.r), 'window_end', upper(w.r),
+                                                                       'value', (SELECT coalesce(sum(CASE v_ladder.metric WHEN 'spend' THEN ta.spend WHEN 'points' THEN ta.points ELSE ta.orders END), 0)::bigint
+                                                                                   FROM tier_activity ta WHERE ta.member_id = m.id AND ta.day >= lower(w.r) AND ta.day < upper(w.r)),
+                                                                       'renewable', mt.valid_until IS NOT NULL AND v_ladder.qualifying_window->>'type' <> 'rolling_months'
+                                                                                    AND coalesce(v_renew, jf_tier_valid_until(v_ladder.validity, v_ladder.qualifying_window,
+                                                                                                                              (m.created_at AT TIME ZONE v_tz)::date, v_today, v_tz)) > mt.valid_until)
+                                                FROM (SELECT coalesce(v_window, jf_tier_window(v_ladder.qualifying_window, (m.created_at AT TIME ZONE v_tz)::date, v_today)) AS r) w
+                                                LEFT JOIN member_tier mt ON mt.member_id = m.id) END AS tier_state,
                                             -- the segments module's memberships, for rules that target segments
                                             CASE WHEN (p->>'segments')::boolean THEN ARRAY(SELECT sm.segment_id FROM segment_member sm JOIN segment s ON s.id = sm.segment_id AND s.status = 'active' WHERE sm.member_id = m.id ORDER BY 1) END AS segments
                                        FROM member m JOIN member_account a ON a.member_id = m.id

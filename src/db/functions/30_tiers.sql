@@ -443,7 +443,8 @@ BEGIN
   RETURN jsonb_build_object('members', v_members, 'last', v_last, 'granted', v_granted, 'points', v_points);
 END $$;
 
--- Ingestion (events_prepare in 20_events.sql, and the flow's contended retries): what evaluation
+-- Ingestion (events_tier_states below, for the flow's contended retries and members a batch
+-- registers; events_prepare in 20_events.sql has the same written out, keep the two alike): what evaluation
 -- needs of a member's tier status — the earned tier, an override, and the current window with the
 -- metric so far.
 CREATE OR REPLACE FUNCTION jf_tier_state(m member, l tier_ladder, p_tz text, p_today date,
