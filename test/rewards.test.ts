@@ -148,6 +148,11 @@ forEachDatabase('rewards', (getDb) => {
       assert.deepEqual([u.stock, u.stock_left], [8, 5]);
       const unlimited = ok(await t.call('PATCH', `/v1/rewards/${r.id}`, { body: { stock: null } }));
       assert.deepEqual([unlimited.stock, unlimited.stock_left], [null, null]);
+      // taken while unlimited, given back once limited: never more than the stock on sale
+      const d = ok(await redeem(t, m, { reward_id: r.id }), 201);
+      ok(await t.call('PATCH', `/v1/rewards/${r.id}`, { body: { stock: 4 } }));
+      ok(await t.call('POST', `/v1/redemptions/${d.id}/cancel`, { body: {} }));
+      assert.deepEqual([(await rewardOf(r.id)).stock, (await rewardOf(r.id)).stock_left], [4, 4]);
     });
 
     it('a scheduled price is visible before it applies, applies from effective_at, and can be withdrawn only before', async () => {

@@ -298,7 +298,9 @@ BEGIN
   v_restore := jf_restore_capture(c, d.hold_id, d.capture_entry_id, v_now, v_txn,
                                   jsonb_build_object('reason', coalesce(p->>'reason', v_action || ' of redemption ' || d.id),
                                                      'reference', d.id, 'actor', p->>'actor'));
-  UPDATE reward SET stock_left = stock_left + d.quantity WHERE id = d.reward_id AND stock IS NOT NULL;
+  -- at most the stock on sale: a reward made limited after this redemption was taken from its
+  -- unlimited stock gets nothing back beyond what it has on sale
+  UPDATE reward SET stock_left = LEAST(stock, stock_left + d.quantity) WHERE id = d.reward_id AND stock IS NOT NULL;
   v_stock := FOUND;
   UPDATE redemption SET status = v_status, reason = p->>'reason', restore_txn_id = v_txn, ended_at = v_now, updated_at = v_now
    WHERE id = d.id
