@@ -415,9 +415,16 @@ forEachDatabase('tiers API', (getDb) => {
       const m = await member(p, { tier: 'gold' });
       ok(await t.call('PATCH', `/v1/members/${m.id}`, { body: { tier: 'silver' } }));
       ok(await put(p, seedLadder()), 201);
-      assertProblem(await t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m'), tier: 'gold' } }), 409, 'TIER_MANAGED_BY_LADDER');
-      assertProblem(await t.call('PATCH', `/v1/members/${m.id}`, { body: { tier: 'gold' } }), 409, 'TIER_MANAGED_BY_LADDER');
+      const externalId = unique('m');
+      assertProblem(await t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: externalId, tier: 'gold' } }), 409, 'TIER_MANAGED_BY_LADDER', {
+        path: '/tier',
+      });
+      assertProblem(await t.call('PATCH', `/v1/members/${m.id}`, { body: { tier: 'gold', name: '韩梅梅' } }), 409, 'TIER_MANAGED_BY_LADDER', { path: '/tier' });
       assertProblem(await t.call('PATCH', `/v1/members/${m.id}`, { body: { tier: null } }), 409, 'TIER_MANAGED_BY_LADDER');
+      // refused in the members' own statements: nothing was written
+      const rows = await getDb().db.query<Json>('SELECT count(*)::int AS n FROM member WHERE program_id = $1 AND external_id = $2', [p, externalId]);
+      assert.equal(rows[0].n, 0);
+      assertProblem(await t.call('PATCH', '/v1/members/mbr_doesnotexist', { body: { tier: 'gold' } }), 404, 'MEMBER_NOT_FOUND');
       // the rest of a profile still changes, and the tier stays readable
       const renamed = ok(await t.call('PATCH', `/v1/members/${m.id}`, { body: { name: '李雷' } }));
       assert.deepEqual([renamed.name, renamed.tier], ['李雷', 'bronze']);

@@ -3,7 +3,6 @@ import { rememberOwner, requireProgram, scopeOf } from '../modules/api-keys/inde
 import { ExpiryForecast, expiryForecast } from '../modules/me/index.ts';
 import * as members from '../modules/members/index.ts';
 import { Member, MemberCreate, MemberListQuery, MemberUpdate, StatusChange } from '../modules/members/index.ts';
-import { refuseTierAttribute } from '../modules/tiers/index.ts';
 import { type App, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
 import { IdParam, PageOf, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
@@ -32,8 +31,6 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
       const { programId } = request.params;
       const scope = scopeOf(request);
       requireProgram(scope, programId);
-      // a program with a tier ladder sets tiers itself (409 TIER_MANAGED_BY_LADDER)
-      if (request.body.tier !== undefined) await refuseTierAttribute(db, programId);
       const result = await members.createMember(db, programId, request.body, clock.now(), idempotencyOf(request, 'createMember'));
       // a key limited to programs checks the member's program on every later call: known now
       if (scope !== null) rememberOwner(result.body.id, result.body.program_id);
@@ -121,7 +118,6 @@ export async function memberRoutes(app: App, { db, clock }: AppDeps) {
     },
     async (request, reply) => {
       const { memberId } = request.params;
-      if (request.body.tier !== undefined) await refuseTierAttribute(db, (await members.getMember(db, memberId, scopeOf(request))).program_id);
       return sendResult(reply, await members.updateMember(db, memberId, request.body, clock.now(), idempotencyOf(request, 'updateMember'), scopeOf(request)));
     },
   );

@@ -443,6 +443,18 @@ BEGIN
   RETURN jsonb_build_object('members', v_members, 'last', v_last, 'granted', v_granted, 'points', v_points);
 END $$;
 
+-- The plain tier attribute, when a member's create or update gives one (in their statements): the
+-- tier as given (NULL clears it) in a program without a ladder; in one with a ladder, 409
+-- TIER_MANAGED_BY_LADDER at /tier, whatever was given (the tier follows the ladder; an operator
+-- sets an override). In the statement, so no path that writes members can miss it.
+CREATE OR REPLACE FUNCTION jf_plain_tier(p_program text, p_tier text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM tier_ladder WHERE program_id = p_program) THEN
+    PERFORM jf_raise('TIER_MANAGED_BY_LADDER', jsonb_build_object('program_id', p_program, 'field', 'tier'));
+  END IF;
+  RETURN p_tier;
+END $$;
+
 -- Ingestion (events_tier_states below, for the flow's contended retries and members a batch
 -- registers; events_prepare in 20_events.sql has the same written out, keep the two alike): what evaluation
 -- needs of a member's tier status — the earned tier, an override, and the current window with the

@@ -21,6 +21,7 @@ export async function insertMembers(db: Queryable, programId: string, rows: { id
     email: input.email ?? null,
     birthday: input.birthday ?? null,
     tier: input.tier ?? null,
+    tier_given: input.tier !== undefined,
     tags: input.tags ?? [],
     attributes: input.attributes ?? {},
   }));
@@ -29,10 +30,12 @@ export async function insertMembers(db: Queryable, programId: string, rows: { id
        INSERT INTO member (id, program_id, external_id, name, phone, email, birthday, tags, attributes, created_at, updated_at, tier)
        SELECT r.id, $1, r.external_id, r.name, r.phone, r.email, r.birthday::date,
               ARRAY(SELECT jsonb_array_elements_text(r.tags)), r.attributes, $3, $3,
-              -- a program with a tier ladder (tiers module): a new member starts at its base tier
-              coalesce(r.tier, (SELECT l.tiers->0->>'code' FROM tier_ladder l WHERE l.program_id = $1))
+              -- a program with a tier ladder (tiers module): a new member starts at its base tier, and a
+              -- tier sent is refused (409 TIER_MANAGED_BY_LADDER)
+              CASE WHEN r.tier_given THEN jf_plain_tier($1, r.tier)
+                   ELSE (SELECT l.tiers->0->>'code' FROM tier_ladder l WHERE l.program_id = $1) END
          FROM ROWS FROM (jsonb_to_recordset($2::text::jsonb)
-                AS (id text, external_id text, name text, phone text, email text, birthday text, tier text, tags jsonb, attributes jsonb))
+                AS (id text, external_id text, name text, phone text, email text, birthday text, tier text, tier_given boolean, tags jsonb, attributes jsonb))
               WITH ORDINALITY AS r
         ORDER BY r.ordinality
        ON CONFLICT (program_id, external_id) DO NOTHING
@@ -87,7 +90,7 @@ export async function updateMember(
        tags = coalesce($10::text[], tags),
        attributes = coalesce($11::text::jsonb, attributes),
        updated_at = $12,
-       tier = CASE WHEN $13 THEN $14 ELSE tier END
+       tier = CASE WHEN $13 THEN jf_plain_tier(m.program_id, $14) ELSE tier END
      WHERE id = $1 AND ($15::text[] IS NULL OR program_id = ANY ($15::text[])) RETURNING ${COLUMNS}`,
     [
       id,

@@ -106,17 +106,6 @@ export function hasLadder(db: Queryable, programId: string): Promise<boolean> {
   return repo.hasLadder(db, programId);
 }
 
-/** Refuses the plain tier attribute in a program with a ladder (members' create and update). */
-export async function refuseTierAttribute(db: Queryable, programId: string): Promise<void> {
-  if (await repo.hasLadder(db, programId))
-    throw new DomainError(
-      'TIER_MANAGED_BY_LADDER',
-      `Program ${programId} has a tier ladder: a member's tier follows it; use POST /v1/members/{memberId}/tier-override`,
-      { program_id: programId },
-      [{ path: '/tier', location: 'body', message: 'is set by the tier ladder' }],
-    );
-}
-
 /**
  * Creates (201) or replaces (200) the program's ladder, and in the same transaction brings its
  * members in line (tiers_rebuild: backfill on creation, upgrades, the migration's overrides,
