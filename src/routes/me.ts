@@ -18,7 +18,7 @@ function principal(request: FastifyRequest): MemberPrincipal {
   return request.member!;
 }
 
-/** The member's own data, read-only: profile, balance, lots, expiry forecast and history. */
+/** The member's own data: profile, balance, lots, expiry forecast and history (the member's writes, such as redeeming, are in their modules' routes). */
 export async function meRoutes(app: App, { db, clock }: AppDeps) {
   app.get(
     '/v1/me',
@@ -29,7 +29,8 @@ export async function meRoutes(app: App, { db, clock }: AppDeps) {
         summary: "The member's own profile",
         operationId: 'getMe',
         security,
-        description: "For the member's app, with a member token. Everything under /v1/me is the token's member only, and read-only.",
+        description:
+          "For the member's app, with a member token. Everything under /v1/me is the token's member only. Its writes (redeeming a reward, drawing a lottery) take an Idempotency-Key like every write.",
         response: { 200: MeProfile, ...problems() },
       },
     },

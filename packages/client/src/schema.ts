@@ -1576,7 +1576,7 @@ export interface paths {
         };
         /**
          * The member's own profile
-         * @description For the member's app, with a member token. Everything under /v1/me is the token's member only, and read-only.
+         * @description For the member's app, with a member token. Everything under /v1/me is the token's member only. Its writes (redeeming a reward, drawing a lottery) take an Idempotency-Key like every write.
          */
         get: operations["getMe"];
         put?: never;
