@@ -84,6 +84,12 @@ export const ERRORS = {
   NOT_AVAILABLE_NOW: [422, 'The reward cannot be redeemed now (not active, or outside its window or sale hours)'],
   DONATION_BELOW_MINIMUM: [422, "The donation is below the reward's minimum points"],
   REWARD_TYPE_UNSUPPORTED: [422, 'This reward is not redeemed this way (a lottery reward is drawn)'],
+  NOT_A_LOTTERY: [422, 'The reward is not a lottery: it is redeemed, not drawn'],
+  LOTTERY_NO_PRIZES: [422, 'The lottery has no prize in stock to draw'],
+  LOTTERY_NO_ACTIVE_SEED: [409, 'The lottery has no active seed: rotate one in first'],
+  LOTTERY_PRIZE_NOT_FOUND: [404, 'No such prize in this lottery'],
+  LOTTERY_PRIZE_CODE_TAKEN: [409, 'The lottery has a prize with this code already'],
+  LOTTERY_DRAW_NOT_FOUND: [404, 'No such lottery draw'],
   INTERNAL: [500, 'Internal error'],
   SERVICE_UNAVAILABLE: [503, 'Service unavailable'],
 } as const satisfies Record<string, readonly [number, string]>;
