@@ -105,9 +105,9 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
 
   for (const p of PROGRAMS) {
     await db.query(
-      `INSERT INTO program (id, name, time_zone, currency, point_name, expiry_policy, pending_days, negative_balance_policy,
+      `INSERT INTO program (id, name, time_zone, currency, point_name, point_name_en, expiry_policy, pending_days, negative_balance_policy,
                             redemption_rate, hold_timeout_seconds, metadata, created_at, updated_at)
-       VALUES ($1, $2, 'Asia/Shanghai', 'CNY', '积分', $3::text::jsonb, $4, 'write_off', 100, 900, '{"demo": true}', $5, $5)`,
+       VALUES ($1, $2, 'Asia/Shanghai', 'CNY', '积分', 'points', $3::text::jsonb, $4, 'write_off', 100, 900, '{"demo": true}', $5, $5)`,
       [p.id, p.name, JSON.stringify(p.expiry), p.pendingDays, opened.toISOString()],
     );
     for (const definition of p.rules) await createRule(db, p.id, { definition }, opened, ACTOR);

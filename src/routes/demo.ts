@@ -21,7 +21,7 @@ const CANDIDATES = 40;
 
 const DemoProgramId = Type.String({ minLength: 1, maxLength: 80, description: 'A demo program: prg_demo or prg_demo_beauty.' });
 
-const DemoProgram = Type.Object({ id: Type.String(), name: Type.String(), point_name: Type.String() });
+const DemoProgram = Type.Object({ id: Type.String(), name: Type.String(), point_name: Type.String(), point_name_en: Type.String() });
 
 const DemoMember = Type.Object({
   id: Type.String(),
@@ -63,7 +63,7 @@ export async function demoRoutes(app: App, { db, clock }: AppDeps, { programIds 
   const demoProgram = async (id: string) => {
     if (!programIds.includes(id)) throw new DomainError('PROGRAM_NOT_FOUND', `No demo program ${id}`, { program_id: id });
     const p = await getProgram(db, id);
-    return { id: p.id, name: p.name, point_name: p.point_name };
+    return { id: p.id, name: p.name, point_name: p.point_name, point_name_en: p.point_name_en };
   };
 
   app.get(

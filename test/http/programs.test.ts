@@ -25,6 +25,7 @@ forEachDatabase('HTTP programs', (getDb) => {
       assert.equal(p.time_zone, 'Asia/Shanghai');
       assert.equal(p.currency, 'CNY');
       assert.equal(p.point_name, '积分');
+      assert.equal(p.point_name_en, 'points');
       assert.deepEqual(p.expiry_policy, { type: 'never' });
       assert.equal(p.pending_days, 0);
       assert.equal(p.negative_balance_policy, 'write_off');
@@ -40,7 +41,8 @@ forEachDatabase('HTTP programs', (getDb) => {
         name: 'Tea House',
         time_zone: 'Europe/Paris',
         currency: 'EUR',
-        point_name: 'leaves',
+        point_name: '茶叶',
+        point_name_en: 'leaves',
         expiry_policy: { type: 'activity_extended', months: 12, hard_cap_months: 36 },
         pending_days: 14,
         negative_balance_policy: 'allow_negative',
@@ -140,12 +142,15 @@ forEachDatabase('HTTP programs', (getDb) => {
     });
 
     it('keeps every field that the patch does not mention', async () => {
-      const p = await createProgram(t, { time_zone: 'Europe/Paris', currency: 'EUR', point_name: 'leaves' });
+      const p = await createProgram(t, { time_zone: 'Europe/Paris', currency: 'EUR', point_name: '茶叶', point_name_en: 'leaves' });
       const updated = ok(await t.call('PATCH', `/v1/programs/${p.id}`, { body: { name: 'Renamed' } }), 200);
       assert.equal(updated.name, 'Renamed');
       assert.equal(updated.time_zone, 'Europe/Paris');
       assert.equal(updated.currency, 'EUR');
-      assert.equal(updated.point_name, 'leaves');
+      assert.deepEqual([updated.point_name, updated.point_name_en], ['茶叶', 'leaves']);
+      const renamed = ok(await t.call('PATCH', `/v1/programs/${p.id}`, { body: { point_name_en: 'tea leaves' } }), 200);
+      assert.deepEqual([renamed.point_name, renamed.point_name_en], ['茶叶', 'tea leaves']);
+      assertProblem(await t.call('PATCH', `/v1/programs/${p.id}`, { body: { point_name_en: '' } }), 400, 'VALIDATION_FAILED');
     });
 
     it('rejects an empty patch with 400', async () => {

@@ -45,3 +45,8 @@ export function dayIn(iso: string | Date, timeZone: string): string {
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
+
+/** What members see points called, in the viewer's language: the program's point_name (积分), or point_name_en in English. */
+export function pointNameOf(program: { point_name: string; point_name_en: string }, locale: Locale): string {
+  return locale === 'en' ? program.point_name_en : program.point_name;
+}

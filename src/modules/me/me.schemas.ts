@@ -20,6 +20,7 @@ export const MeProfile = Type.Object({
     id: Type.String(),
     name: Type.String(),
     point_name: Type.String(),
+    point_name_en: Type.String(),
     currency: Type.String(),
     time_zone: Type.String(),
     redemption_rate: Type.Integer({ description: 'Points worth one currency unit.' }),

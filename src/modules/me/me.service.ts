@@ -23,7 +23,15 @@ export async function profileOf(db: Queryable, member: Member): Promise<MeProfil
     tier: member.tier,
     status: member.status,
     created_at: member.created_at,
-    program: { id: p.id, name: p.name, point_name: p.point_name, currency: p.currency, time_zone: p.time_zone, redemption_rate: p.redemption_rate },
+    program: {
+      id: p.id,
+      name: p.name,
+      point_name: p.point_name,
+      point_name_en: p.point_name_en,
+      currency: p.currency,
+      time_zone: p.time_zone,
+      redemption_rate: p.redemption_rate,
+    },
   };
 }
 

@@ -1,15 +1,15 @@
 import type { Queryable } from '../../db/db.ts';
 import type { Program, ProgramCreate, ProgramUpdate } from './programs.schemas.ts';
 
-const COLUMNS = `id, 'program' AS object, name, time_zone, currency, point_name, expiry_policy, pending_days,
+const COLUMNS = `id, 'program' AS object, name, time_zone, currency, point_name, point_name_en, expiry_policy, pending_days,
   negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata,
   jf_ts(created_at) AS created_at, jf_ts(updated_at) AS updated_at`;
 
 export async function insertProgram(db: Queryable, id: string, p: Required<ProgramCreate>, now: Date): Promise<Program> {
   const [row] = await db.query<Program>(
     `INSERT INTO program (id, name, time_zone, currency, point_name, expiry_policy, pending_days,
-       negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11::text::jsonb, $12, $12)
+       negative_balance_policy, redemption_rate, hold_timeout_seconds, metadata, created_at, updated_at, point_name_en)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11::text::jsonb, $12, $12, $13)
      RETURNING ${COLUMNS}`,
     [
       id,
@@ -24,6 +24,7 @@ export async function insertProgram(db: Queryable, id: string, p: Required<Progr
       p.hold_timeout_seconds,
       JSON.stringify(p.metadata),
       now.toISOString(),
+      p.point_name_en,
     ],
   );
   return row!;
@@ -55,7 +56,7 @@ export async function updateProgram(db: Queryable, id: string, patch: ProgramUpd
        point_name = coalesce($5, point_name), expiry_policy = coalesce($6::text::jsonb, expiry_policy),
        pending_days = coalesce($7, pending_days), negative_balance_policy = coalesce($8, negative_balance_policy),
        redemption_rate = coalesce($9, redemption_rate), hold_timeout_seconds = coalesce($10, hold_timeout_seconds),
-       metadata = coalesce($11::text::jsonb, metadata), updated_at = $12
+       metadata = coalesce($11::text::jsonb, metadata), updated_at = $12, point_name_en = coalesce($13, point_name_en)
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [
       id,
@@ -70,6 +71,7 @@ export async function updateProgram(db: Queryable, id: string, patch: ProgramUpd
       patch.hold_timeout_seconds ?? null,
       patch.metadata ? JSON.stringify(patch.metadata) : null,
       now.toISOString(),
+      patch.point_name_en ?? null,
     ],
   );
   return row;

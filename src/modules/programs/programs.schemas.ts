@@ -55,7 +55,8 @@ const programFields = {
     examples: ['Asia/Shanghai'],
   }),
   currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code. Default CNY.' }),
-  point_name: Type.String({ minLength: 1, maxLength: 32, description: 'What members see points called. Default 积分.' }),
+  point_name: Type.String({ minLength: 1, maxLength: 32, description: 'What members see points called (in Chinese). Default 积分.' }),
+  point_name_en: Type.String({ minLength: 1, maxLength: 32, description: 'What members see points called in English. Default points.' }),
   expiry_policy: ExpiryPolicy,
   pending_days: Type.Integer({ minimum: 0, maximum: 3650, description: 'Days earned points stay pending (e.g. the return window).' }),
   negative_balance_policy: StringEnum(['write_off', 'allow_negative'] as const, {
@@ -73,6 +74,7 @@ export const ProgramCreate = Type.Object(
     time_zone: Type.Optional(programFields.time_zone),
     currency: Type.Optional(programFields.currency),
     point_name: Type.Optional(programFields.point_name),
+    point_name_en: Type.Optional(programFields.point_name_en),
     expiry_policy: Type.Optional(programFields.expiry_policy),
     pending_days: Type.Optional(programFields.pending_days),
     negative_balance_policy: Type.Optional(programFields.negative_balance_policy),

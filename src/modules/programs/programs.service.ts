@@ -11,6 +11,7 @@ export const PROGRAM_DEFAULTS = {
   time_zone: 'Asia/Shanghai',
   currency: 'CNY',
   point_name: '积分',
+  point_name_en: 'points',
   expiry_policy: { type: 'never' } as ExpiryPolicy,
   pending_days: 0,
   negative_balance_policy: 'write_off' as const,

@@ -51,6 +51,7 @@ export type Program = {
   time_zone: string;
   currency: string;
   point_name: string;
+  point_name_en: string;
   redemption_rate: number;
   pending_days: number;
   [field: string]: unknown;

@@ -8,7 +8,7 @@ import { App, Button, Form, Input, InputNumber, Modal, Radio, Select, Space, Typ
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatPoints, type Locale } from '../../../shared/format.ts';
+import { formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
@@ -93,7 +93,7 @@ export function AdjustPointsButton({ member }: { member: Member }) {
           </Form.Item>
           <Form.Item
             name="points"
-            label={t('adjust.points', { name: program.point_name })}
+            label={t('adjust.points', { name: pointNameOf(program, locale) })}
             rules={[
               { required: true, message: t('adjust.pointsRequired') },
               { type: 'integer', min: 1, message: t('adjust.pointsPositive') },

@@ -8,7 +8,7 @@ import { Alert, Badge, Card, Col, Descriptions, Row, Space, Statistic, Tabs, Tag
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { ApiError, unwrap } from '../../../shared/api.ts';
-import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { formatDate, formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { tierLabel } from '../../../shared/tier-progress.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -108,7 +108,7 @@ export default function MemberPage() {
       <Row gutter={[16, 16]}>
         <Col xs={24} md={8}>
           <Card data-testid="balance-available" loading={balance.isPending}>
-            <Statistic title={t('balance.available')} value={b ? formatPoints(b.available, locale) : '—'} suffix={program.point_name} />
+            <Statistic title={t('balance.available')} value={b ? formatPoints(b.available, locale) : '—'} suffix={pointNameOf(program, locale)} />
             <Typography.Text type="secondary">
               {b ? t('balance.lifetime', { earned: formatPoints(b.lifetime_earned, locale), spent: formatPoints(b.lifetime_spent, locale) }) : null}
             </Typography.Text>
@@ -116,7 +116,7 @@ export default function MemberPage() {
         </Col>
         <Col xs={24} md={8}>
           <Card data-testid="balance-pending" loading={balance.isPending}>
-            <Statistic title={t('balance.pending')} value={b ? formatPoints(b.pending, locale) : '—'} suffix={program.point_name} />
+            <Statistic title={t('balance.pending')} value={b ? formatPoints(b.pending, locale) : '—'} suffix={pointNameOf(program, locale)} />
             <Typography.Text type="secondary">
               {b && b.pending > 0 && nextRelease
                 ? t('balance.nextRelease', { date: formatDate(nextRelease, program.time_zone, locale) })
@@ -126,7 +126,7 @@ export default function MemberPage() {
         </Col>
         <Col xs={24} md={8}>
           <Card data-testid="balance-held" loading={balance.isPending}>
-            <Statistic title={t('balance.held')} value={b ? formatPoints(b.held, locale) : '—'} suffix={program.point_name} />
+            <Statistic title={t('balance.held')} value={b ? formatPoints(b.held, locale) : '—'} suffix={pointNameOf(program, locale)} />
             <Typography.Text type="secondary">
               {b && b.debt > 0 ? t('balance.debt', { points: formatPoints(b.debt, locale) }) : t('balance.heldHelp')}
             </Typography.Text>
@@ -138,7 +138,7 @@ export default function MemberPage() {
           type="warning"
           showIcon
           data-testid="expiring-alert"
-          title={t('balance.expiring30', { points: formatPoints(b.expiring.days_30, locale), name: program.point_name })}
+          title={t('balance.expiring30', { points: formatPoints(b.expiring.days_30, locale), name: pointNameOf(program, locale) })}
           description={
             b.next_expiry
               ? t('balance.nextExpiry', { points: formatPoints(b.next_expiry.points, locale), date: formatDate(b.next_expiry.at, program.time_zone, locale) })

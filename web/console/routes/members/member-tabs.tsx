@@ -6,7 +6,7 @@ import type { ColumnsType } from 'antd/es/table';
 import { type ReactNode, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
-import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { formatDate, formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
@@ -196,7 +196,7 @@ export function LotsTab({ memberId }: { memberId: string }) {
 }
 
 export function ForecastTab({ memberId }: { memberId: string }) {
-  const { t, points, day, program } = useFormat();
+  const { t, points, day, program, locale } = useFormat();
   const forecast = useQuery({
     queryKey: memberKey(memberId, 'forecast'),
     queryFn: () => unwrap(api.GET('/v1/members/{memberId}/expiry-forecast', { params: { path: { memberId } } })),
@@ -211,7 +211,7 @@ export function ForecastTab({ memberId }: { memberId: string }) {
           {f.total > 0
             ? t('forecast.summary', {
                 points: points(f.total),
-                name: program.point_name,
+                name: pointNameOf(program, locale),
                 next: f.next_expiry ? t('forecast.next', { points: points(f.next_expiry.points), date: day(f.next_expiry.at) }) : '',
               })
             : t('forecast.none')}

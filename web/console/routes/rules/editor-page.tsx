@@ -33,7 +33,7 @@ import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatDateTime, type Locale, minorUnitsOf } from '../../../shared/format.ts';
+import { formatDateTime, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import { describeError, ErrorAlert, NotFound, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { type Program, useProgram } from '../../layout/shell.tsx';
@@ -130,7 +130,7 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
     t: (key, options) => String(t(key, options as never)),
     locale,
     currency: program.currency,
-    pointName: program.point_name,
+    pointName: pointNameOf(program, locale),
     timeZone: program.time_zone,
   };
 
@@ -438,7 +438,7 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
                   ) : null}
                   <Form.Item
                     name={['effect', 'points']}
-                    label={t(effectType === 'rate' ? 'effect.pointsPer' : 'effect.points', { pointName: program.point_name })}
+                    label={t(effectType === 'rate' ? 'effect.pointsPer' : 'effect.points', { pointName: pointNameOf(program, locale) })}
                     rules={[{ required: true, message: t('effect.pointsRequired') }]}
                   >
                     <InputNumber min={1} max={1_000_000} precision={0} style={{ width: 160 }} />

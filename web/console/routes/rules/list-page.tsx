@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
-import { formatDateTime, type Locale } from '../../../shared/format.ts';
+import { formatDateTime, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore, PageHeader } from '../../layout/page.tsx';
@@ -70,7 +70,7 @@ function RulesListPageContent() {
     t: (key, options) => String(t(key, options as never)),
     locale,
     currency: program.currency,
-    pointName: program.point_name,
+    pointName: pointNameOf(program, locale),
     timeZone: program.time_zone,
   };
   const rows = rules.data?.pages.flatMap((p) => p.data) ?? [];

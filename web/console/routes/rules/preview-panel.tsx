@@ -8,7 +8,7 @@ import type { Dayjs } from 'dayjs';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
-import { formatPoints, type Locale, minorUnitsOf } from '../../../shared/format.ts';
+import { formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import type { Program } from '../../layout/shell.tsx';
@@ -159,7 +159,7 @@ export function PreviewPanel({ program, ruleId, triggers, eventTypes, draft, onF
         {preview.error ? <ErrorAlert error={preview.error} /> : null}
         {result && !preview.isPending && !preview.error ? (
           <Space orientation="vertical" style={{ width: '100%' }}>
-            <Statistic title={t('preview.total')} value={formatPoints(result.points, locale)} suffix={` ${program.point_name}`} />
+            <Statistic title={t('preview.total')} value={formatPoints(result.points, locale)} suffix={` ${pointNameOf(program, locale)}`} />
             {result.warnings.map((w) => (
               <Alert key={w.code + w.tier} type="warning" showIcon title={t('preview.unknownTier', { tier: w.tier })} description={w.message} />
             ))}

@@ -29,7 +29,7 @@ function timeZones(): string[] {
 
 type FormValues = Pick<
   Program,
-  'name' | 'time_zone' | 'currency' | 'point_name' | 'pending_days' | 'negative_balance_policy' | 'redemption_rate' | 'hold_timeout_seconds'
+  'name' | 'time_zone' | 'currency' | 'point_name' | 'point_name_en' | 'pending_days' | 'negative_balance_policy' | 'redemption_rate' | 'hold_timeout_seconds'
 > & { expiry_policy: Partial<ExpiryPolicy> & { type: ExpiryPolicy['type'] } };
 
 export default function SettingsPage() {
@@ -72,6 +72,7 @@ function ProgramForm({ program }: { program: Program }) {
     time_zone: program.time_zone,
     currency: program.currency,
     point_name: program.point_name,
+    point_name_en: program.point_name_en,
     pending_days: program.pending_days,
     negative_balance_policy: program.negative_balance_policy,
     redemption_rate: program.redemption_rate,
@@ -151,6 +152,14 @@ function ProgramForm({ program }: { program: Program }) {
             name="point_name"
             label={t('fields.pointName')}
             extra={t('help.pointName')}
+            rules={[{ required: true, message: t('required') }, { max: 32 }]}
+          >
+            <Input style={{ width: 160 }} />
+          </Form.Item>
+          <Form.Item
+            name="point_name_en"
+            label={t('fields.pointNameEn')}
+            extra={t('help.pointNameEn')}
             rules={[{ required: true, message: t('required') }, { max: 32 }]}
           >
             <Input style={{ width: 160 }} />

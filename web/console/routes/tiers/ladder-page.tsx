@@ -9,7 +9,7 @@ import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatPoints, type Locale, minorUnitsOf } from '../../../shared/format.ts';
+import { formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import type { TierLadder } from '../../../shared/tiers.ts';
 import { EmptyState, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
@@ -106,12 +106,12 @@ function LadderEditor({ initial, saved, canWrite, onSaved }: { initial: LadderFo
         t: (key, options) => String(t(key, options as never)),
         locale,
         currency: program.currency,
-        pointName: program.point_name,
+        pointName: pointNameOf(program, locale),
       });
     } catch {
       return [];
     }
-  }, [current, minorUnits, t, locale, program.currency, program.point_name]);
+  }, [current, minorUnits, t, locale, program]);
 
   const save = useMutation({
     mutationFn: async () => {

@@ -11,7 +11,7 @@ import utc from 'dayjs/plugin/utc';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatDate, formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { formatDate, formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { formatDay, formatMetric, tierLabel, tierName, tierProgress } from '../../../shared/tier-progress.ts';
 import type { TierHistoryType, TierStatus } from '../../../shared/tiers.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
@@ -61,7 +61,7 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
     t: (key, options) => String(tc(key, options as never)),
     locale,
     timeZone: program.time_zone,
-    pointName: program.point_name,
+    pointName: pointNameOf(program, locale),
   });
   const overridden = s.override !== null;
   const canOverride = can(program.id, OVERRIDE_WRITE);
@@ -129,7 +129,7 @@ function TierStatusView({ status: s }: { status: TierStatus }) {
               title: t('editor.grantKind'),
               key: 'what',
               render: (_, g) =>
-                g.coupon_code ? <Typography.Text code>{g.coupon_code}</Typography.Text> : `${formatPoints(g.points, locale)} ${program.point_name}`,
+                g.coupon_code ? <Typography.Text code>{g.coupon_code}</Typography.Text> : `${formatPoints(g.points, locale)} ${pointNameOf(program, locale)}`,
             },
           ]}
         />

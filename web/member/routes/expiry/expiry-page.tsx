@@ -3,7 +3,7 @@
 import { Button } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { dayIn, formatDate, formatPoints, type Locale } from '../../../shared/format.ts';
+import { dayIn, formatDate, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type ExpiryForecast, useForecast, useLocale, useProfile } from '../../components/queries.ts';
 
@@ -30,7 +30,7 @@ export default function ExpiryPage() {
   }
   if (!profile.data || !forecast.data) return <CardSkeleton lines={8} />;
   const f = forecast.data;
-  const pointName = profile.data.program.point_name;
+  const pointName = pointNameOf(profile.data.program, locale);
   return (
     <>
       <section className="m-card" aria-labelledby="expiry-summary">

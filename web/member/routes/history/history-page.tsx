@@ -5,11 +5,12 @@ import { InfiniteScroll, PullToRefresh } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
+import { pointNameOf } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { Choice } from '../../components/choice.tsx';
 import { EntryItem } from '../../components/entry-item.tsx';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
-import { useProfile } from '../../components/queries.ts';
+import { useLocale, useProfile } from '../../components/queries.ts';
 import { memberApi } from '../../session.ts';
 
 const FILTERS = ['all', 'earn', 'spend', 'expire', 'reverse'] as const;
@@ -21,6 +22,7 @@ export default function HistoryPage() {
   const [filter, setFilter] = useState<Filter>('all');
   const queryClient = useQueryClient();
   const profile = useProfile();
+  const locale = useLocale();
   const entries = useInfiniteQuery({
     queryKey: ['me', 'entries', 'history', filter],
     ...cursorPages,
@@ -57,7 +59,7 @@ export default function HistoryPage() {
         ) : (
           <section className="m-card" aria-label={t('listLabel')}>
             {items.length === 0 ? (
-              <EmptyNote>{filter === 'all' ? t('empty', { pointName: profile.data.program.point_name }) : t('emptyFilter')}</EmptyNote>
+              <EmptyNote>{filter === 'all' ? t('empty', { pointName: pointNameOf(profile.data.program, locale) }) : t('emptyFilter')}</EmptyNote>
             ) : (
               <ul className="m-entries" data-testid="history-list">
                 {items.map((e) => (

@@ -5,7 +5,7 @@ import { NoticeBar, PullToRefresh } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
-import { dayIn, formatDate, formatPoints } from '../../../shared/format.ts';
+import { dayIn, formatDate, formatPoints, pointNameOf } from '../../../shared/format.ts';
 import { EntryItem } from '../../components/entry-item.tsx';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type MeBalance, type MeProfile, useBalance, useLocale, useProfile } from '../../components/queries.ts';
@@ -64,7 +64,7 @@ function BalanceCard({ profile, balance }: { profile: MeProfile; balance: MeBala
         </h1>
         {profile.name && <span className="m-hero-member">{t('hello', { name: profile.name })}</span>}
       </div>
-      <div className="m-hero-label">{t('available', { pointName: program.point_name })}</div>
+      <div className="m-hero-label">{t('available', { pointName: pointNameOf(program, locale) })}</div>
       <div className="m-hero-balance" data-testid="balance-available">
         {formatPoints(balance.available, locale)}
       </div>
@@ -92,11 +92,11 @@ function BalanceCard({ profile, balance }: { profile: MeProfile; balance: MeBala
               <span>
                 {t('expiring', {
                   points: formatPoints(next.points, locale),
-                  pointName: program.point_name,
+                  pointName: pointNameOf(program, locale),
                   date: formatDate(next.at, program.time_zone, locale),
                 })}
                 {balance.expiring.days_30 > next.points && (
-                  <> {t('expiringTotal', { points: formatPoints(balance.expiring.days_30, locale), pointName: program.point_name })}</>
+                  <> {t('expiringTotal', { points: formatPoints(balance.expiring.days_30, locale), pointName: pointNameOf(program, locale) })}</>
                 )}
               </span>
             }
@@ -134,7 +134,7 @@ function PendingCard({ profile, pending }: { profile: MeProfile; pending: number
   return (
     <section className="m-card" data-testid="pending-points" aria-labelledby="pending-title">
       <h2 id="pending-title" className="m-h2">
-        {t('pendingTitle', { points: formatPoints(pending, locale), pointName: program.point_name })}
+        {t('pendingTitle', { points: formatPoints(pending, locale), pointName: pointNameOf(program, locale) })}
       </h2>
       <p className="m-muted">{t('pendingHint')}</p>
       {lots.error && <ErrorView error={lots.error} onRetry={() => void lots.refetch()} />}
@@ -155,6 +155,7 @@ function PendingCard({ profile, pending }: { profile: MeProfile; pending: number
 
 function RecentHistory({ profile }: { profile: MeProfile }) {
   const { t } = useTranslation('home');
+  const locale = useLocale();
   const entries = useQuery({
     queryKey: ['me', 'entries', 'recent'],
     queryFn: () => unwrap(memberApi().GET('/v1/me/entries', { params: { query: { limit: RECENT } } })),
@@ -183,7 +184,7 @@ function RecentHistory({ profile }: { profile: MeProfile }) {
         </h2>
         {entries.error && <ErrorView error={entries.error} onRetry={() => void entries.refetch()} />}
         {entries.isPending && <p className="m-muted">{t('common:loading')}</p>}
-        {entries.data && entries.data.data.length === 0 && <EmptyNote>{t('noHistory', { pointName: profile.program.point_name })}</EmptyNote>}
+        {entries.data && entries.data.data.length === 0 && <EmptyNote>{t('noHistory', { pointName: pointNameOf(profile.program, locale) })}</EmptyNote>}
         {entries.data && entries.data.data.length > 0 && (
           <ul className="m-entries">
             {entries.data.data.map((e) => (

@@ -6,7 +6,7 @@ import { Button, ErrorBlock, Toast } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
-import { formatPoints } from '../../../shared/format.ts';
+import { formatPoints, pointNameOf } from '../../../shared/format.ts';
 import { Choice } from '../../components/choice.tsx';
 import { describeError, ErrorView } from '../../components/feedback.tsx';
 import { LanguageSwitch } from '../../components/language-switch.tsx';
@@ -93,7 +93,7 @@ function DemoSignIn() {
               <span className="m-member-balance">
                 {formatPoints(m.available, locale)}
                 <span className="m-muted" style={{ display: 'block' }}>
-                  {list.program.point_name}
+                  {pointNameOf(list.program, locale)}
                 </span>
               </span>
             </button>

@@ -4,7 +4,7 @@
 import { ProgressBar } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { formatDate } from '../../../shared/format.ts';
+import { formatDate, pointNameOf } from '../../../shared/format.ts';
 import { tierName, tierProgress } from '../../../shared/tier-progress.ts';
 import type { TierStatus } from '../../../shared/tiers.ts';
 import { type MeProfile, useLocale } from '../../components/queries.ts';
@@ -27,7 +27,7 @@ export function TierSummary({ status, profile, link }: { status: TierStatus; pro
     t: (key, options) => String(tc(key, options as never)),
     locale,
     timeZone: program.time_zone,
-    pointName: program.point_name,
+    pointName: pointNameOf(program, locale),
   });
   const validUntil =
     status.override && (!status.earned.valid_until || status.override.until > status.earned.valid_until) ? status.override.until : status.earned.valid_until;

@@ -3,7 +3,7 @@
 // and the member's tier history. Loaded when first opened.
 import { Button } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
-import { formatDate, formatPoints } from '../../../shared/format.ts';
+import { formatDate, formatPoints, pointNameOf } from '../../../shared/format.ts';
 import { formatMetric, type Localized, tierLabel, tierName } from '../../../shared/tier-progress.ts';
 import type { TierRef, TierStatus } from '../../../shared/tiers.ts';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
@@ -66,8 +66,10 @@ function Ladder({ status, profile }: { status: TierStatus; profile: MeProfile })
           const threshold = entry.entry ?? (status.next?.tier.code === entry.code ? status.next.threshold : undefined);
           const benefits: string[] = [];
           if (multiplier && Number(multiplier) !== 1) benefits.push(t('page.multiplier', { value: multiplier }));
-          if (entry.welcome_points) benefits.push(t('page.welcome', { points: formatPoints(entry.welcome_points, locale), pointName: program.point_name }));
-          if (entry.birthday_points) benefits.push(t('page.birthday', { points: formatPoints(entry.birthday_points, locale), pointName: program.point_name }));
+          if (entry.welcome_points)
+            benefits.push(t('page.welcome', { points: formatPoints(entry.welcome_points, locale), pointName: pointNameOf(program, locale) }));
+          if (entry.birthday_points)
+            benefits.push(t('page.birthday', { points: formatPoints(entry.birthday_points, locale), pointName: pointNameOf(program, locale) }));
           for (const perk of perks) benefits.push(tierName(perk, locale));
           return (
             <li key={entry.code} className={current ? 'm-ladder-tier m-ladder-current' : 'm-ladder-tier'} aria-current={current ? 'true' : undefined}>
