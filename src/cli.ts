@@ -6,6 +6,7 @@ import { createApiKeyFor } from './modules/api-keys/index.ts';
 import { formatAudit, runAudit } from './modules/audit/index.ts';
 import { provisionUser, ROLES, type Role } from './modules/console-users/index.ts';
 import { sweep } from './modules/ledger/index.ts';
+import { verifyDrawCommand } from './modules/lottery/index.ts';
 import { existingPrograms } from './modules/programs/index.ts';
 import { openConfiguredDb, StartupError, startServer } from './server.ts';
 import { DomainError } from './shared/errors.ts';
@@ -29,6 +30,11 @@ Commands:
                                  Give a console user a role (owner, operator, finance, support, viewer)
                                  in a program, or without --program in every program; makes the user
                                  if new. Prints a new password (other sessions of the user end).
+  verify-draw --seed S --client-seed C --nonce N --weights code:w,… [--seed-hash H] [--expect CODE]
+  verify-draw --draw ldr_… --url URL
+                                 Recompute a lottery draw (docs/rewards.md, "Lottery") from its revealed
+                                 seed, client seed, nonce and weights, or those of a draw fetched from a
+                                 server's public verification; exit 1 if the hash or the prize differ.
 
 Examples:
   npx jifen audit
@@ -36,6 +42,7 @@ Examples:
   npx jifen api-key --name checkout --scope integration
   npx jifen api-key --name coffee-pos --scope integration --program prg_demo
   npx jifen console-user --email ops@example.com --role operator --program prg_demo
+  npx jifen verify-draw --draw ldr_019ab3c4d5e6 --url https://jifen.example.com
 `;
 
 async function main() {
@@ -47,6 +54,14 @@ async function main() {
       email: { type: 'string' },
       role: { type: 'string' },
       scope: { type: 'string', multiple: true },
+      seed: { type: 'string' },
+      'client-seed': { type: 'string' },
+      nonce: { type: 'string' },
+      weights: { type: 'string' },
+      'seed-hash': { type: 'string' },
+      draw: { type: 'string' },
+      url: { type: 'string' },
+      expect: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,6 +69,13 @@ async function main() {
   if (values.help || command === 'help') {
     process.stdout.write(HELP);
     return 0;
+  }
+  if (command === 'verify-draw') {
+    // no database: the draw is recomputed from its inputs alone
+    const result = await verifyDrawCommand(values);
+    process.stdout.write(result.out);
+    process.stderr.write(result.err);
+    return result.code;
   }
   const config = loadConfig();
   if (command === 'serve') {

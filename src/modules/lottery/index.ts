@@ -12,3 +12,6 @@
  */
 
 export * from './lottery.engine.ts';
+export * from './lottery.schemas.ts';
+export * from './lottery.service.ts';
+export * from './lottery.verify.ts';
