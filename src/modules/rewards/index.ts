@@ -15,6 +15,7 @@
  * This file is the module's only way in (checked by test/architecture.test.ts).
  */
 
+export * from './rewards.codes.ts';
 export * from './rewards.engine.ts';
 export * from './rewards.schemas.ts';
 export * from './rewards.service.ts';
