@@ -36,6 +36,7 @@ import { memberTokenRoutes, meRoutes } from './routes/me.ts';
 import { memberTokenSettingsRoutes } from './routes/member-token-settings.ts';
 import { memberRoutes } from './routes/members.ts';
 import { programRoutes } from './routes/programs.ts';
+import { rewardCodeRoutes } from './routes/reward-codes.ts';
 import { rewardRoutes } from './routes/rewards.ts';
 import { ruleRoutes } from './routes/rules.ts';
 import { segmentRoutes } from './routes/segments.ts';
@@ -188,6 +189,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await segmentRoutes(app, deps);
   await tierRoutes(app, deps);
   await rewardRoutes(app, deps);
+  await rewardCodeRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);
