@@ -135,6 +135,13 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   deliverRedemption: 'members.write',
   cancelRedemption: 'ledger.write',
   rejectRedemption: 'ledger.write',
+  // code pools: filling one and seeing issued codes in full is the catalogue's (rules.write)
+  importRewardCodes: 'rules.write',
+  listRewardCodeImports: 'read',
+  getRewardCodeImport: 'read',
+  generateRewardCodes: 'rules.write',
+  listRewardCodes: 'read',
+  listRevealedRewardCodes: 'rules.write',
   // events
   sendEvent: 'events.write',
   sendEvents: 'events.write',
