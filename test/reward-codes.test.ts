@@ -132,6 +132,11 @@ forEachDatabase('reward code pools', (getDb) => {
       assertProblem(await csv(t, r.id, 'K3\n', { idem: key }), 409, 'IDEMPOTENCY_KEY_REUSED');
       assert.deepEqual(await poolOf(r.id), ['K1', 'K2']);
       assert.equal(await importsOf(r.id), 1);
+      // one change logged, the first, with counts but no codes
+      const changes = ok(await t.call('GET', `/v1/programs/${p}/changes?resource_type=reward_code_import`)).data;
+      assert.equal(changes.length, 1);
+      assert.equal(changes[0].resource_id, a.id);
+      assert.deepEqual(changes[0].after.duplicates, { in_file: 0, in_pool: 0 });
     });
 
     it('refusals change nothing: not a coupon, unknown, archived, JSON, too large, a read key', async () => {

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { scopeOf } from '../modules/api-keys/index.ts';
 import * as rewards from '../modules/rewards/index.ts';
 import { CodeGenerateInput, CodeImport, MAX_IMPORT_BYTES, RewardCodeList, RewardCodeListQuery } from '../modules/rewards/index.ts';
+import type { Json } from '../plugins/change-log.ts';
 import { DomainError } from '../shared/errors.ts';
 import { type App, actorOf, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
 import { requestHash } from '../shared/idempotency.ts';
@@ -16,6 +17,13 @@ const ImportParams = Type.Object({ ...RewardParams.properties, ...IdParam('impor
 
 /** The CSV bodies, handed over as streams (the parser does not read them: the import does, line by line). */
 const csvBodies = new WeakMap<FastifyRequest, Readable>();
+
+/** In the change log: the import's counts, not the duplicate codes (a pool's codes are coupons to come). */
+const changeLog = {
+  resource: 'reward_code_import',
+  after: (_request: FastifyRequest, after: Json | undefined) =>
+    after && { ...after, duplicates: { in_file: after.duplicates?.in_file, in_pool: after.duplicates?.in_pool } },
+};
 
 /** Code pools of coupon rewards: CSV imports with their progress, generation, counts and codes (docs/rewards.md). */
 export async function rewardCodeRoutes(app: App, { db, clock }: AppDeps) {
@@ -36,7 +44,7 @@ export async function rewardCodeRoutes(app: App, { db, clock }: AppDeps) {
     scope.post(
       '/v1/rewards/:rewardId/codes/imports',
       {
-        config: { scope: 'admin' },
+        config: { scope: 'admin', changeLog },
         schema: {
           tags,
           summary: "Import codes into a coupon's pool (CSV)",
@@ -109,7 +117,7 @@ export async function rewardCodeRoutes(app: App, { db, clock }: AppDeps) {
   app.post(
     '/v1/rewards/:rewardId/codes/generate',
     {
-      config: { scope: 'admin' },
+      config: { scope: 'admin', changeLog },
       schema: {
         tags,
         summary: "Generate codes into a coupon's pool",

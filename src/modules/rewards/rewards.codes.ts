@@ -31,6 +31,7 @@ export const CodeImport = Type.Object(
     object: Type.Literal('reward_code_import'),
     id: Type.String(),
     reward_id: Type.String(),
+    program_id: Type.String(),
     kind: StringEnum(['csv', 'generated'], { description: 'From a CSV file, or generated.' }),
     status: StringEnum(['running', 'done', 'failed'], { description: 'running while the file is read; failed: see error, and no code of it stays.' }),
     lines_read: Type.Integer({ description: 'Lines of the file read so far (a header line included).' }),
@@ -134,6 +135,7 @@ async function poolReward(db: Queryable, rewardId: string, scope: ProgramScope |
 interface ImportRow {
   id: string;
   reward_id: string;
+  program_id: string;
   kind: 'csv' | 'generated';
   status: 'running' | 'done' | 'failed';
   lines_read: number;
@@ -150,7 +152,7 @@ interface ImportRow {
   request_hash: string | null;
 }
 
-const IMPORT_COLUMNS = `id, reward_id, kind, status, lines_read::float8 AS lines_read, imported::float8 AS imported,
+const IMPORT_COLUMNS = `id, reward_id, program_id, kind, status, lines_read::float8 AS lines_read, imported::float8 AS imported,
   duplicates_in_file::float8 AS duplicates_in_file, duplicates_in_pool::float8 AS duplicates_in_pool, duplicate_codes,
   invalid_count::float8 AS invalid_count, invalid_lines, parameters, error, jf_ts(started_at) AS started_at,
   jf_ts(finished_at) AS finished_at, request_hash`;
@@ -160,6 +162,7 @@ function importJson(r: ImportRow): CodeImport {
     object: 'reward_code_import',
     id: r.id,
     reward_id: r.reward_id,
+    program_id: r.program_id,
     kind: r.kind,
     status: r.status,
     lines_read: r.lines_read,
