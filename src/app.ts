@@ -32,6 +32,7 @@ import { demoRoutes } from './routes/demo.ts';
 import type { AppDeps } from './routes/deps.ts';
 import { eventRoutes } from './routes/events.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
+import { lotteryRoutes } from './routes/lottery.ts';
 import { memberTokenRoutes, meRoutes } from './routes/me.ts';
 import { memberTokenSettingsRoutes } from './routes/member-token-settings.ts';
 import { memberRoutes } from './routes/members.ts';
@@ -157,6 +158,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         { name: 'Audit log', description: 'Every change made through the API or the console: who, when, what, before and after.' },
         { name: 'Console', description: "The web console's sign-in, sessions and users with their roles per program." },
         { name: 'Rewards', description: 'The catalogue of rewards, scheduled prices, redemptions and their orders, the member catalogue.' },
+        {
+          name: 'Lottery',
+          description: 'Lottery rewards: prize tables, seeds published as hashes and revealed on rotation, verifiable draws and their public verification.',
+        },
         { name: 'Dashboard', description: "A program's figures: points issued, redeemed, expired, outstanding; members; daily series; expiry ahead." },
         ...(config.demo ? [{ name: 'Demo', description: 'The demo sign-in of the member centre, only on a server running the demo (JIFEN_DEMO).' }] : []),
       ],
@@ -190,6 +195,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await tierRoutes(app, deps);
   await rewardRoutes(app, deps);
   await rewardCodeRoutes(app, deps);
+  await lotteryRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);

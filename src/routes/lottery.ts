@@ -152,7 +152,10 @@ export async function lotteryRoutes(app: App, { db, clock }: AppDeps) {
   app.post(
     '/v1/rewards/:rewardId/lottery-seeds',
     {
-      config: { scope: 'admin', changeLog: { resource: 'lottery_seed', resourceId: (_r, after) => after?.active?.id } },
+      config: {
+        scope: 'admin',
+        changeLog: { resource: 'lottery_seed', resourceId: (_r, after) => after?.active?.id, programId: (_r, after) => after?.active?.program_id },
+      },
       preValidation: emptyBodyIsObject,
       schema: {
         tags,
