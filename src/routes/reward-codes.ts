@@ -57,7 +57,11 @@ export async function rewardCodeRoutes(app: App, { db, clock }: AppDeps) {
       },
       async (request, reply) => {
         const body = csvBodies.get(request);
-        if (!body) throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the codes as text/csv, one a line');
+        // the reward is checked first (a key of another program learns nothing from the media type)
+        if (!body) {
+          await rewards.poolReward(db, request.params.rewardId, scopeOf(request), true);
+          throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the codes as text/csv, one a line');
+        }
         const length = Number(request.headers['content-length']);
         const c = ctx(request, 'importRewardCodes');
         // the file's hash is made as it is read (importCodes): the context's hash is not used

@@ -119,8 +119,8 @@ export interface CodeWriteContext {
 
 const rewardNotFound = (id: string) => new DomainError('REWARD_NOT_FOUND', `No reward ${id}`, { reward_id: id });
 
-/** The reward, visible to the caller and a coupon that is not archived (to fill its pool). */
-async function poolReward(db: Queryable, rewardId: string, scope: ProgramScope | undefined, forWrite: boolean) {
+/** The reward, visible to the caller and a coupon (not archived, to fill its pool): else the refusal. */
+export async function poolReward(db: Queryable, rewardId: string, scope: ProgramScope | undefined, forWrite: boolean) {
   const [r] = await db.query<{ program_id: string; type: string; status: string }>('SELECT program_id, type, status FROM reward WHERE id = $1', [rewardId]);
   if (!r || !visible(scope ?? null, rewardId, r.program_id)) throw rewardNotFound(rewardId);
   if (r.type !== 'coupon')
