@@ -142,6 +142,14 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   generateRewardCodes: 'rules.write',
   listRewardCodes: 'read',
   listRevealedRewardCodes: 'rules.write',
+  // lotteries: the prize table and the seeds are the catalogue's design (rules.write)
+  createLotteryPrize: 'rules.write',
+  listLotteryPrizes: 'read',
+  updateLotteryPrize: 'rules.write',
+  archiveLotteryPrize: 'rules.write',
+  rotateLotterySeed: 'rules.write',
+  listLotterySeeds: 'read',
+  listLotteryDraws: 'read',
   // events
   sendEvent: 'events.write',
   sendEvents: 'events.write',
