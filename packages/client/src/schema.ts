@@ -1351,6 +1351,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/rewards/{rewardId}/codes/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A coupon's code imports
+         * @description Newest first (generations too), the one an upload is filling among them from its start: its id for polling the progress.
+         */
+        get: operations["listRewardCodeImports"];
+        put?: never;
+        /**
+         * Import codes into a coupon's pool (CSV)
+         * @description The body is text/csv (Content-Type: text/csv), not JSON: one code per line (1 to 64 of A-Z, a-z, 0-9, - and _; an optional first line `code`), at most 16777216 bytes (16 MiB: 200,000 codes of up to 64 characters). Read as it arrives and committed 1,000 codes at a time: GET …/codes/imports/{importId} shows the counts growing. Answers the import: lines read, codes imported, duplicates (in the file, already in the pool; the first 100 listed), invalid lines (the first 100 with line number and reason). With an Idempotency-Key, the same file again answers the first import.
+         */
+        post: operations["importRewardCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/codes/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A code import and its progress
+         * @description While it runs (status running) its counts grow with every 1,000 lines: poll it for a progress bar.
+         */
+        get: operations["getRewardCodeImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/codes/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate codes into a coupon's pool
+         * @description count (at most 100,000) codes of prefix and length random characters from ABCDEFGHJKLMNPQRSTUVWXYZ23456789 (no 0, O, 1 or I), crypto-random, unique in the pool (a collision is drawn again), in one transaction. Answers the generation as an import (kind generated). Send an Idempotency-Key: a retry answers the first generation.
+         */
+        post: operations["generateRewardCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A coupon's pool: counts and codes
+         * @description Free and issued counts and a page of codes by code (filter free or issued), each with its batch (the import) and, issued, its redemption. Issued codes are masked (first two characters): GET …/codes/revealed shows them to operators who may.
+         */
+        get: operations["listRewardCodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/codes/revealed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A coupon's codes, issued ones in full
+         * @description What GET …/codes answers, with issued codes in full (the admin scope; in the console, rules.write).
+         */
+        get: operations["listRevealedRewardCodes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/lottery-prizes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lottery's prize table
+         * @description In the order draws use them (oldest first).
+         */
+        get: operations["listLotteryPrizes"];
+        put?: never;
+        /**
+         * Add a prize to a lottery
+         * @description A prize of a lottery reward: code, names, weight (its chance is weight ÷ the total weight of the prizes in stock at the draw), stock (null: unlimited; at 0 it is left out of draws), points credited to the winner (null: handed over by the operator, or a "thank you" entry). Not a lottery: 422 NOT_A_LOTTERY.
+         */
+        post: operations["createLotteryPrize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/lottery-prizes/{prizeId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Archive a lottery prize
+         * @description No longer drawn; the draws that gave it keep it. Archived already: 404 LOTTERY_PRIZE_NOT_FOUND.
+         */
+        delete: operations["archiveLotteryPrize"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a lottery prize
+         * @description Only what is sent changes. A new stock moves stock_left by the difference and cannot be below the units given out. Draws record the weights they used: past draws verify the same.
+         */
+        patch: operations["updateLotteryPrize"];
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/lottery-seeds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lottery's seeds
+         * @description Newest first: the active one with its published hash only, the revealed ones with their seed.
+         */
+        get: operations["listLotterySeeds"];
+        put?: never;
+        /**
+         * Rotate a lottery's seed
+         * @description Reveals the active seed (its draws can then be verified by anyone) and publishes the SHA-256 of a new one, before any draw under it. The first rotation only publishes. Draws under way finish under the old seed first.
+         */
+        post: operations["rotateLotterySeed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rewards/{rewardId}/lottery-draws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A lottery's draws
+         * @description Newest first; filter by seed.
+         */
+        get: operations["listLotteryDraws"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/lottery-draws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's draws
+         * @description Newest first, each with its verification path.
+         */
+        get: operations["listMyLotteryDraws"];
+        put?: never;
+        /**
+         * Draw (the member)
+         * @description Spends the lottery's points (a redemption of the reward, delivered at once) and draws: HMAC-SHA256(seed, client_seed:nonce) over the weights of the prizes in stock, under the active seed whose hash is published. Refusals as for redemptions (INSUFFICIENT_POINTS, NOT_AVAILABLE_NOW, …), 409 LOTTERY_NO_ACTIVE_SEED, 422 LOTTERY_NO_PRIZES, 422 NOT_A_LOTTERY; none changes anything. Send an Idempotency-Key: a retry answers the first draw.
+         */
+        post: operations["drawMyLottery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/lottery-client-seed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's client seed
+         * @description Mixed into every draw of the member. A random one is set at the first draw; before it, an empty one with updated_at null.
+         */
+        get: operations["getMyLotteryClientSeed"];
+        /**
+         * Set the member's client seed
+         * @description The next draws use it; the nonce goes on counting the draws under the server seed.
+         */
+        put: operations["setMyLotteryClientSeed"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/lottery-draws/{drawId}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify a draw (public)
+         * @description No authentication. The draw's seed hash, client seed, nonce and weights; once the seed is revealed, the seed, whether SHA-256(seed) is the hash published before the draw, the recomputed HMAC and prize, and whether they match the record.
+         */
+        get: operations["verifyLotteryDraw"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -37469,6 +37733,6891 @@ export interface operations {
             };
             /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listRewardCodeImports: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @enum {string} */
+                            object: "reward_code_import";
+                            id: string;
+                            reward_id: string;
+                            program_id: string;
+                            /**
+                             * @description From a CSV file, or generated.
+                             * @enum {string}
+                             */
+                            kind: "csv" | "generated";
+                            /**
+                             * @description running while the file is read; failed: see error, and no code of it stays.
+                             * @enum {string}
+                             */
+                            status: "running" | "done" | "failed";
+                            /** @description Lines of the file read so far (a header line included). */
+                            lines_read: number;
+                            /** @description Codes added to the pool so far. */
+                            imported: number;
+                            duplicates: {
+                                /** @description Codes seen earlier in the same file. */
+                                in_file: number;
+                                /** @description Codes the pool had already (a generation: random draws that collided and were drawn again). */
+                                in_pool: number;
+                                /** @description The first 100 duplicate codes. */
+                                codes: string[];
+                            };
+                            invalid: {
+                                count: number;
+                                /** @description The first 100 invalid lines. */
+                                lines: {
+                                    /** @description The line number, from 1. */
+                                    line: number;
+                                    /**
+                                     * @description empty; too_long: more than 64 characters; bad_characters: other than A-Z, a-z, 0-9, - and _.
+                                     * @enum {string}
+                                     */
+                                    reason: "empty" | "too_long" | "bad_characters";
+                                }[];
+                            };
+                            /** @description A generation's parameters. */
+                            parameters: {
+                                count: number;
+                                prefix: string;
+                                length: number;
+                            } | null;
+                            error: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            started_at: string;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    importRewardCodes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "reward_code_import";
+                        id: string;
+                        reward_id: string;
+                        program_id: string;
+                        /**
+                         * @description From a CSV file, or generated.
+                         * @enum {string}
+                         */
+                        kind: "csv" | "generated";
+                        /**
+                         * @description running while the file is read; failed: see error, and no code of it stays.
+                         * @enum {string}
+                         */
+                        status: "running" | "done" | "failed";
+                        /** @description Lines of the file read so far (a header line included). */
+                        lines_read: number;
+                        /** @description Codes added to the pool so far. */
+                        imported: number;
+                        duplicates: {
+                            /** @description Codes seen earlier in the same file. */
+                            in_file: number;
+                            /** @description Codes the pool had already (a generation: random draws that collided and were drawn again). */
+                            in_pool: number;
+                            /** @description The first 100 duplicate codes. */
+                            codes: string[];
+                        };
+                        invalid: {
+                            count: number;
+                            /** @description The first 100 invalid lines. */
+                            lines: {
+                                /** @description The line number, from 1. */
+                                line: number;
+                                /**
+                                 * @description empty; too_long: more than 64 characters; bad_characters: other than A-Z, a-z, 0-9, - and _.
+                                 * @enum {string}
+                                 */
+                                reason: "empty" | "too_long" | "bad_characters";
+                            }[];
+                        };
+                        /** @description A generation's parameters. */
+                        parameters: {
+                            count: number;
+                            prefix: string;
+                            length: number;
+                        } | null;
+                        error: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        started_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getRewardCodeImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+                /** @description An id starting with rci_ */
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "reward_code_import";
+                        id: string;
+                        reward_id: string;
+                        program_id: string;
+                        /**
+                         * @description From a CSV file, or generated.
+                         * @enum {string}
+                         */
+                        kind: "csv" | "generated";
+                        /**
+                         * @description running while the file is read; failed: see error, and no code of it stays.
+                         * @enum {string}
+                         */
+                        status: "running" | "done" | "failed";
+                        /** @description Lines of the file read so far (a header line included). */
+                        lines_read: number;
+                        /** @description Codes added to the pool so far. */
+                        imported: number;
+                        duplicates: {
+                            /** @description Codes seen earlier in the same file. */
+                            in_file: number;
+                            /** @description Codes the pool had already (a generation: random draws that collided and were drawn again). */
+                            in_pool: number;
+                            /** @description The first 100 duplicate codes. */
+                            codes: string[];
+                        };
+                        invalid: {
+                            count: number;
+                            /** @description The first 100 invalid lines. */
+                            lines: {
+                                /** @description The line number, from 1. */
+                                line: number;
+                                /**
+                                 * @description empty; too_long: more than 64 characters; bad_characters: other than A-Z, a-z, 0-9, - and _.
+                                 * @enum {string}
+                                 */
+                                reason: "empty" | "too_long" | "bad_characters";
+                            }[];
+                        };
+                        /** @description A generation's parameters. */
+                        parameters: {
+                            count: number;
+                            prefix: string;
+                            length: number;
+                        } | null;
+                        error: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        started_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    generateRewardCodes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description How many codes, at most 100,000. */
+                    count: number;
+                    /** @description Put before every code (capitals, digits, -). */
+                    prefix?: string;
+                    /** @description Random characters after the prefix (default 12), from ABCDEFGHJKLMNPQRSTUVWXYZ23456789: no 0, O, 1 or I. */
+                    length?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "reward_code_import";
+                        id: string;
+                        reward_id: string;
+                        program_id: string;
+                        /**
+                         * @description From a CSV file, or generated.
+                         * @enum {string}
+                         */
+                        kind: "csv" | "generated";
+                        /**
+                         * @description running while the file is read; failed: see error, and no code of it stays.
+                         * @enum {string}
+                         */
+                        status: "running" | "done" | "failed";
+                        /** @description Lines of the file read so far (a header line included). */
+                        lines_read: number;
+                        /** @description Codes added to the pool so far. */
+                        imported: number;
+                        duplicates: {
+                            /** @description Codes seen earlier in the same file. */
+                            in_file: number;
+                            /** @description Codes the pool had already (a generation: random draws that collided and were drawn again). */
+                            in_pool: number;
+                            /** @description The first 100 duplicate codes. */
+                            codes: string[];
+                        };
+                        invalid: {
+                            count: number;
+                            /** @description The first 100 invalid lines. */
+                            lines: {
+                                /** @description The line number, from 1. */
+                                line: number;
+                                /**
+                                 * @description empty; too_long: more than 64 characters; bad_characters: other than A-Z, a-z, 0-9, - and _.
+                                 * @enum {string}
+                                 */
+                                reason: "empty" | "too_long" | "bad_characters";
+                            }[];
+                        };
+                        /** @description A generation's parameters. */
+                        parameters: {
+                            count: number;
+                            prefix: string;
+                            length: number;
+                        } | null;
+                        error: string | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        started_at: string;
+                        /** Format: date-time */
+                        finished_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listRewardCodes: {
+        parameters: {
+            query?: {
+                status?: "free" | "issued";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        /** @description Codes not issued yet. */
+                        free: number;
+                        issued: number;
+                        data: {
+                            /** @description Masked (first two characters, then ****) when issued and the caller may not reveal issued codes. */
+                            code: string;
+                            masked: boolean;
+                            /** @enum {string} */
+                            status: "free" | "issued";
+                            batch: string | null;
+                            redemption_id: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listRevealedRewardCodes: {
+        parameters: {
+            query?: {
+                status?: "free" | "issued";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        /** @description Codes not issued yet. */
+                        free: number;
+                        issued: number;
+                        data: {
+                            /** @description Masked (first two characters, then ****) when issued and the caller may not reveal issued codes. */
+                            code: string;
+                            masked: boolean;
+                            /** @enum {string} */
+                            status: "free" | "issued";
+                            batch: string | null;
+                            redemption_id: string | null;
+                            /** Format: date-time */
+                            issued_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listLotteryPrizes: {
+        parameters: {
+            query?: {
+                /** @description Archived prizes too. */
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example lpz_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_prize";
+                            reward_id: string;
+                            program_id: string;
+                            code: string;
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            weight: number;
+                            /** @description Units on sale in all (null: unlimited). */
+                            stock: number | null;
+                            /** @description Left; a prize at 0 is left out of the draws. */
+                            stock_left: number | null;
+                            points: number | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            updated_at: string;
+                            /** Format: date-time */
+                            archived_at: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    createLotteryPrize: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "p100",
+                 *       "name": {
+                 *         "zh-CN": "100积分",
+                 *         "en": "100 points"
+                 *       },
+                 *       "weight": 30,
+                 *       "stock": null,
+                 *       "points": 100
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description A code unique in the lottery.
+                     * @example grand
+                     */
+                    code: string;
+                    /**
+                     * @description The name in both languages.
+                     * @example {
+                     *       "zh-CN": "10元咖啡券",
+                     *       "en": "¥10 coffee coupon"
+                     *     }
+                     */
+                    name: {
+                        "zh-CN": string;
+                        en: string;
+                    };
+                    /** @description Relative chance, 1 to 1000000. */
+                    weight: number;
+                    stock?: number | null;
+                    points?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example lpz_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "lottery_prize";
+                        reward_id: string;
+                        program_id: string;
+                        code: string;
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        weight: number;
+                        /** @description Units on sale in all (null: unlimited). */
+                        stock: number | null;
+                        /** @description Left; a prize at 0 is left out of the draws. */
+                        stock_left: number | null;
+                        points: number | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    archiveLotteryPrize: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+                /** @description An id starting with lpz_ */
+                prizeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example lpz_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "lottery_prize";
+                        reward_id: string;
+                        program_id: string;
+                        code: string;
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        weight: number;
+                        /** @description Units on sale in all (null: unlimited). */
+                        stock: number | null;
+                        /** @description Left; a prize at 0 is left out of the draws. */
+                        stock_left: number | null;
+                        points: number | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    updateLotteryPrize: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+                /** @description An id starting with lpz_ */
+                prizeId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The name in both languages.
+                     * @example {
+                     *       "zh-CN": "10元咖啡券",
+                     *       "en": "¥10 coffee coupon"
+                     *     }
+                     */
+                    name?: {
+                        "zh-CN": string;
+                        en: string;
+                    };
+                    /** @description Relative chance, 1 to 1000000. */
+                    weight?: number;
+                    stock?: number | null;
+                    points?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example lpz_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "lottery_prize";
+                        reward_id: string;
+                        program_id: string;
+                        code: string;
+                        /**
+                         * @description The name in both languages.
+                         * @example {
+                         *       "zh-CN": "10元咖啡券",
+                         *       "en": "¥10 coffee coupon"
+                         *     }
+                         */
+                        name: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                        weight: number;
+                        /** @description Units on sale in all (null: unlimited). */
+                        stock: number | null;
+                        /** @description Left; a prize at 0 is left out of the draws. */
+                        stock_left: number | null;
+                        points: number | null;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        updated_at: string;
+                        /** Format: date-time */
+                        archived_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listLotterySeeds: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example lsd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_seed";
+                            reward_id: string;
+                            program_id: string;
+                            /** @description SHA-256 (hex) of the seed text, published before any draw under it. */
+                            seed_hash: string;
+                            /** @description The seed, once revealed (null while active). */
+                            seed: string | null;
+                            /** @enum {string} */
+                            status: "active" | "revealed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /** Format: date-time */
+                            revealed_at: string | null;
+                            draws: number;
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    rotateLotterySeed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "lottery_seed_rotation";
+                        /** @description The seed revealed (null for the first seed). */
+                        revealed: {
+                            /** @example lsd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_seed";
+                            reward_id: string;
+                            program_id: string;
+                            /** @description SHA-256 (hex) of the seed text, published before any draw under it. */
+                            seed_hash: string;
+                            /** @description The seed, once revealed (null while active). */
+                            seed: string | null;
+                            /** @enum {string} */
+                            status: "active" | "revealed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /** Format: date-time */
+                            revealed_at: string | null;
+                            draws: number;
+                        } | null;
+                        active: {
+                            /** @example lsd_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_seed";
+                            reward_id: string;
+                            program_id: string;
+                            /** @description SHA-256 (hex) of the seed text, published before any draw under it. */
+                            seed_hash: string;
+                            /** @description The seed, once revealed (null while active). */
+                            seed: string | null;
+                            /** @enum {string} */
+                            status: "active" | "revealed";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            created_at: string;
+                            /** Format: date-time */
+                            revealed_at: string | null;
+                            draws: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listLotteryDraws: {
+        parameters: {
+            query?: {
+                seed_id?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An id starting with rwd_ */
+                rewardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example ldr_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_draw";
+                            program_id: string;
+                            reward_id: string;
+                            /** @description The redemption that paid for the draw (delivered at once). */
+                            redemption_id: string;
+                            member_id: string;
+                            seed_id: string;
+                            /** @description 64 lowercase hex characters. */
+                            seed_hash: string;
+                            /** @enum {string} */
+                            seed_status: "active" | "revealed";
+                            client_seed: string;
+                            /** @description The member's n-th draw under this seed, from 0. */
+                            nonce: number;
+                            /** @description The prizes in stock at the draw, in the order the draw used. */
+                            weights: {
+                                prize_id: string;
+                                code: string;
+                                weight: number;
+                            }[];
+                            prize: {
+                                id: string;
+                                code: string;
+                                /**
+                                 * @description The name in both languages.
+                                 * @example {
+                                 *       "zh-CN": "10元咖啡券",
+                                 *       "en": "¥10 coffee coupon"
+                                 *     }
+                                 */
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                points: number | null;
+                            };
+                            points_cost: number;
+                            /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
+                            hmac: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            /** @description The public verification of this draw (no authentication). */
+                            verify_path: string;
+                            balance?: {
+                                /** @enum {string} */
+                                object: "balance";
+                                member_id: string;
+                                /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                                available: number;
+                                /** @description Earned, not yet available (pending period). */
+                                pending: number;
+                                /** @description Reserved by open holds. */
+                                held: number;
+                                /** @description Points owed after refunds of already-spent points. */
+                                debt: number;
+                                /** @description Points earned, net of reversals. */
+                                lifetime_earned: number;
+                                lifetime_spent: number;
+                                lifetime_expired: number;
+                                next_expiry: {
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    at: string;
+                                    points: number;
+                                } | null;
+                                /** @description Points that expire within 30, 60 and 90 days. */
+                                expiring: {
+                                    days_30: number;
+                                    days_60: number;
+                                    days_90: number;
+                                };
+                                /** Format: date-time */
+                                last_activity_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                as_of: string;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listMyLotteryDraws: {
+        parameters: {
+            query?: {
+                seed_id?: string;
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example ldr_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                            id: string;
+                            /** @enum {string} */
+                            object: "lottery_draw";
+                            program_id: string;
+                            reward_id: string;
+                            /** @description The redemption that paid for the draw (delivered at once). */
+                            redemption_id: string;
+                            member_id: string;
+                            seed_id: string;
+                            /** @description 64 lowercase hex characters. */
+                            seed_hash: string;
+                            /** @enum {string} */
+                            seed_status: "active" | "revealed";
+                            client_seed: string;
+                            /** @description The member's n-th draw under this seed, from 0. */
+                            nonce: number;
+                            /** @description The prizes in stock at the draw, in the order the draw used. */
+                            weights: {
+                                prize_id: string;
+                                code: string;
+                                weight: number;
+                            }[];
+                            prize: {
+                                id: string;
+                                code: string;
+                                /**
+                                 * @description The name in both languages.
+                                 * @example {
+                                 *       "zh-CN": "10元咖啡券",
+                                 *       "en": "¥10 coffee coupon"
+                                 *     }
+                                 */
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                points: number | null;
+                            };
+                            points_cost: number;
+                            /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
+                            hmac: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            at: string;
+                            /** @description The public verification of this draw (no authentication). */
+                            verify_path: string;
+                            balance?: {
+                                /** @enum {string} */
+                                object: "balance";
+                                member_id: string;
+                                /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                                available: number;
+                                /** @description Earned, not yet available (pending period). */
+                                pending: number;
+                                /** @description Reserved by open holds. */
+                                held: number;
+                                /** @description Points owed after refunds of already-spent points. */
+                                debt: number;
+                                /** @description Points earned, net of reversals. */
+                                lifetime_earned: number;
+                                lifetime_spent: number;
+                                lifetime_expired: number;
+                                next_expiry: {
+                                    /**
+                                     * Format: date-time
+                                     * @description RFC 3339 timestamp.
+                                     * @example 2026-11-23T08:00:00.000Z
+                                     */
+                                    at: string;
+                                    points: number;
+                                } | null;
+                                /** @description Points that expire within 30, 60 and 90 days. */
+                                expiring: {
+                                    days_30: number;
+                                    days_60: number;
+                                    days_90: number;
+                                };
+                                /** Format: date-time */
+                                last_activity_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                as_of: string;
+                            };
+                        }[];
+                        has_more: boolean;
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    drawMyLottery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reward_id: string;
+                    /**
+                     * @description The price the member was shown: another now is 409 PRICE_CHANGED.
+                     * @example 100
+                     */
+                    expected_points?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example ldr_019ab3c4d5e6f7a8b9c0d1e2f3a4 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "lottery_draw";
+                        program_id: string;
+                        reward_id: string;
+                        /** @description The redemption that paid for the draw (delivered at once). */
+                        redemption_id: string;
+                        member_id: string;
+                        seed_id: string;
+                        /** @description 64 lowercase hex characters. */
+                        seed_hash: string;
+                        /** @enum {string} */
+                        seed_status: "active" | "revealed";
+                        client_seed: string;
+                        /** @description The member's n-th draw under this seed, from 0. */
+                        nonce: number;
+                        /** @description The prizes in stock at the draw, in the order the draw used. */
+                        weights: {
+                            prize_id: string;
+                            code: string;
+                            weight: number;
+                        }[];
+                        prize: {
+                            id: string;
+                            code: string;
+                            /**
+                             * @description The name in both languages.
+                             * @example {
+                             *       "zh-CN": "10元咖啡券",
+                             *       "en": "¥10 coffee coupon"
+                             *     }
+                             */
+                            name: {
+                                "zh-CN": string;
+                                en: string;
+                            };
+                            points: number | null;
+                        };
+                        points_cost: number;
+                        /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
+                        hmac: string;
+                        /**
+                         * Format: date-time
+                         * @description RFC 3339 timestamp.
+                         * @example 2026-11-23T08:00:00.000Z
+                         */
+                        at: string;
+                        /** @description The public verification of this draw (no authentication). */
+                        verify_path: string;
+                        balance?: {
+                            /** @enum {string} */
+                            object: "balance";
+                            member_id: string;
+                            /** @description Spendable now. Negative only when the member owes points (allow_negative). */
+                            available: number;
+                            /** @description Earned, not yet available (pending period). */
+                            pending: number;
+                            /** @description Reserved by open holds. */
+                            held: number;
+                            /** @description Points owed after refunds of already-spent points. */
+                            debt: number;
+                            /** @description Points earned, net of reversals. */
+                            lifetime_earned: number;
+                            lifetime_spent: number;
+                            lifetime_expired: number;
+                            next_expiry: {
+                                /**
+                                 * Format: date-time
+                                 * @description RFC 3339 timestamp.
+                                 * @example 2026-11-23T08:00:00.000Z
+                                 */
+                                at: string;
+                                points: number;
+                            } | null;
+                            /** @description Points that expire within 30, 60 and 90 days. */
+                            expiring: {
+                                days_30: number;
+                                days_60: number;
+                                days_90: number;
+                            };
+                            /** Format: date-time */
+                            last_activity_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339 timestamp.
+                             * @example 2026-11-23T08:00:00.000Z
+                             */
+                            as_of: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    getMyLotteryClientSeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "lottery_client_seed";
+                        client_seed: string;
+                        /** Format: date-time */
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    setMyLotteryClientSeed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the write safe to retry: a replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Printable ASCII without spaces, 1 to 64 characters. */
+                    client_seed: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "lottery_client_seed";
+                        client_seed: string;
+                        /** Format: date-time */
+                        updated_at: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Conflict: IDEMPOTENCY_KEY_REUSED, IDEMPOTENCY_KEY_IN_PROGRESS, HOLD_ALREADY_RESOLVED, HOLD_EXPIRED, ENTRY_ALREADY_REVERSED, MEMBER_HAS_OPEN_HOLDS, RULE_ARCHIVED, SEGMENT_ARCHIVED, SEGMENT_BUILT_IN, TIER_IN_USE, TIER_MANAGED_BY_LADDER, EVENT_TYPE_EXISTS, AUDIENCE_IN_USE, CONSOLE_USER_EXISTS, LAST_OWNER, EVALUATION_STALE, REWARD_ARCHIVED, REWARD_NOT_COUPON, PRICE_CHANGED, PRICE_CHANGE_IN_EFFECT, REDEMPTION_STATUS_CONFLICT, LOTTERY_NO_ACTIVE_SEED, LOTTERY_PRIZE_CODE_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Payload Too Large: PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    verifyLotteryDraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An id starting with ldr_ */
+                drawId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "lottery_verification";
+                        draw_id: string;
+                        reward_id: string;
+                        seed_id: string;
+                        /** @description 64 lowercase hex characters. */
+                        seed_hash: string;
+                        /** @description The seed once revealed (rotation); null before: the draw cannot be recomputed yet. */
+                        seed: string | null;
+                        /** @enum {string} */
+                        seed_status: "active" | "revealed";
+                        client_seed: string;
+                        nonce: number;
+                        weights: {
+                            prize_id: string;
+                            code: string;
+                            weight: number;
+                        }[];
+                        recorded: {
+                            prize_code: string;
+                            /** @description 64 lowercase hex characters. */
+                            hmac: string;
+                        };
+                        /** @description SHA-256(seed) equals the published hash (null: not revealed). */
+                        hash_matches: boolean | null;
+                        recomputed: {
+                            prize_code: string;
+                            index: number;
+                            value: number;
+                            total: number;
+                            /** @description 64 lowercase hex characters. */
+                            hmac: string;
+                        } | null;
+                        /** @description The hash, the HMAC and the prize all match (null: not revealed yet). */
+                        matches: boolean | null;
+                        message: {
+                            "zh-CN": string;
+                            en: string;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not Found: NOT_FOUND, PROGRAM_NOT_FOUND, MEMBER_NOT_FOUND, HOLD_NOT_FOUND, ENTRY_NOT_FOUND, API_KEY_NOT_FOUND, RULE_NOT_FOUND, EVENT_NOT_FOUND, CHANGE_NOT_FOUND, CONSOLE_USER_NOT_FOUND, SEGMENT_NOT_FOUND, TIER_LADDER_NOT_FOUND, TIER_OVERRIDE_NOT_FOUND, REWARD_NOT_FOUND, REDEMPTION_NOT_FOUND, PRICE_CHANGE_NOT_FOUND, CODE_IMPORT_NOT_FOUND, LOTTERY_PRIZE_NOT_FOUND, LOTTERY_DRAW_NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
