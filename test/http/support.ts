@@ -131,6 +131,10 @@ export interface Fixture {
   rewardId?: string;
   priceChangeId?: string;
   redemptionId?: string;
+  /** An active lottery reward of the program (rwd_…), its prize (lpz_…) and a draw of it by the member (ldr_…). */
+  lotteryId?: string;
+  prizeId?: string;
+  drawId?: string;
 }
 
 export interface RouteCase {
@@ -263,6 +267,27 @@ export function v1Routes(f: Fixture): RouteCase[] {
     ...segmentRoutes(f),
     ...tierRoutes(f),
     ...rewardRoutes(f),
+    ...lotteryRoutes(f),
+  ];
+}
+
+function lotteryRoutes(f: Fixture): RouteCase[] {
+  const l = f.lotteryId ?? 'rwd_x';
+  const z = f.prizeId ?? 'lpz_x';
+  return [
+    {
+      op: 'createLotteryPrize',
+      method: 'POST',
+      url: `/v1/rewards/${l}/lottery-prizes`,
+      body: { code: 'scope-check', name: { 'zh-CN': '范围检查', en: 'Scope check' }, weight: 1 },
+      scope: 'admin',
+    },
+    { op: 'listLotteryPrizes', method: 'GET', url: `/v1/rewards/${l}/lottery-prizes`, scope: 'read' },
+    { op: 'updateLotteryPrize', method: 'PATCH', url: `/v1/rewards/${l}/lottery-prizes/${z}`, body: { weight: 2 }, scope: 'admin' },
+    { op: 'archiveLotteryPrize', method: 'DELETE', url: `/v1/rewards/${l}/lottery-prizes/${z}`, scope: 'admin' },
+    { op: 'rotateLotterySeed', method: 'POST', url: `/v1/rewards/${l}/lottery-seeds`, body: {}, scope: 'admin' },
+    { op: 'listLotterySeeds', method: 'GET', url: `/v1/rewards/${l}/lottery-seeds`, scope: 'read' },
+    { op: 'listLotteryDraws', method: 'GET', url: `/v1/rewards/${l}/lottery-draws`, scope: 'read' },
   ];
 }
 
@@ -374,14 +399,32 @@ export async function addReward(t: TestApp, programId: string, memberId: string)
     201,
   );
   const redemption = ok(await t.call('POST', `/v1/members/${memberId}/redemptions`, { body: { reward_id: reward.id }, idem: true }), 201);
-  return { rewardId: reward.id, priceChangeId: change.id, redemptionId: redemption.id };
+  return { rewardId: reward.id, priceChangeId: change.id, redemptionId: redemption.id, ...(await addLottery(t, programId, memberId)) };
+}
+
+/** A lottery of the program (5 points a draw) with one prize and a seed, and a draw of it by the member. */
+export async function addLottery(t: TestApp, programId: string, memberId: string): Promise<Pick<Fixture, 'lotteryId' | 'prizeId' | 'drawId'>> {
+  const lottery = ok(
+    await t.call('POST', `/v1/programs/${programId}/rewards`, {
+      body: { type: 'lottery', name: { 'zh-CN': '幸运抽奖', en: 'Lucky draw' }, points_cost: 5, status: 'active' },
+    }),
+    201,
+  );
+  const prize = ok(
+    await t.call('POST', `/v1/rewards/${lottery.id}/lottery-prizes`, { body: { code: 'thanks', name: { 'zh-CN': '谢谢参与', en: 'Thank you' }, weight: 1 } }),
+    201,
+  );
+  ok(await t.call('POST', `/v1/rewards/${lottery.id}/lottery-seeds`, { body: {} }), 201);
+  const token = ok(await t.call('POST', `/v1/programs/${programId}/member-tokens`, { key: t.keys.integration, body: { member_id: memberId } }), 201).token;
+  const draw = ok(await t.call('POST', '/v1/me/lottery-draws', { key: token, body: { reward_id: lottery.id }, idem: true }), 201);
+  return { lotteryId: lottery.id, prizeId: prize.id, drawId: draw.id };
 }
 
 /**
  * The /v1/me operations: they take a member token, never an API key (me.test.ts exercises each
  * with tokens and every rejection); listed here so system.test.ts sees them documented.
  */
-export function v1MeRoutes(): { op: string; method: 'GET' | 'POST'; url: string }[] {
+export function v1MeRoutes(): { op: string; method: 'GET' | 'POST' | 'PUT'; url: string }[] {
   return [
     { op: 'getMe', method: 'GET', url: '/v1/me' },
     { op: 'getMyBalance', method: 'GET', url: '/v1/me/balance' },
@@ -395,7 +438,18 @@ export function v1MeRoutes(): { op: string; method: 'GET' | 'POST'; url: string 
     { op: 'listMyRedemptions', method: 'GET', url: '/v1/me/redemptions' },
     // GET on its URL lists the member's redemptions (me.test.ts reads every URL here)
     { op: 'redeemMyReward', method: 'POST', url: '/v1/me/redemptions' },
+    { op: 'listMyLotteryDraws', method: 'GET', url: '/v1/me/lottery-draws' },
+    // GET on its URL lists the member's draws
+    { op: 'drawMyLottery', method: 'POST', url: '/v1/me/lottery-draws' },
+    { op: 'getMyLotteryClientSeed', method: 'GET', url: '/v1/me/lottery-client-seed' },
+    // GET on its URL reads the client seed
+    { op: 'setMyLotteryClientSeed', method: 'PUT', url: '/v1/me/lottery-client-seed' },
   ];
+}
+
+/** The public /v1 operations (no key, no token): a lottery draw's verification (lottery.test.ts exercises it). */
+export function v1PublicRoutes(): { op: string; method: 'GET'; url: string }[] {
+  return [{ op: 'verifyLotteryDraw', method: 'GET', url: '/v1/lottery-draws/ldr_x/verification' }];
 }
 
 /** Sends a route case with the given key (an Idempotency-Key is added where the route needs one). */
