@@ -128,6 +128,13 @@ const ON_B: Record<string, Expectation> = {
   deliverRedemption: [404, 'REDEMPTION_NOT_FOUND'],
   cancelRedemption: [404, 'REDEMPTION_NOT_FOUND'],
   rejectRedemption: [404, 'REDEMPTION_NOT_FOUND'],
+  createLotteryPrize: [404, 'REWARD_NOT_FOUND'],
+  listLotteryPrizes: [404, 'REWARD_NOT_FOUND'],
+  updateLotteryPrize: [404, 'REWARD_NOT_FOUND'],
+  archiveLotteryPrize: [404, 'REWARD_NOT_FOUND'],
+  rotateLotterySeed: [404, 'REWARD_NOT_FOUND'],
+  listLotterySeeds: [404, 'REWARD_NOT_FOUND'],
+  listLotteryDraws: [404, 'REWARD_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -219,6 +226,9 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     reward: f.rewardId!,
     priceChange: f.priceChangeId!,
     redemption: f.redemptionId!,
+    lottery: f.lotteryId!,
+    prize: f.prizeId!,
+    draw: f.drawId!,
   };
 }
 
@@ -266,6 +276,9 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       rewardId: 'rwd_ghost',
       priceChangeId: 'rpc_ghost',
       redemptionId: 'rdm_ghost',
+      lotteryId: 'rwd_phantom',
+      prizeId: 'lpz_ghost',
+      drawId: 'ldr_ghost',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();
