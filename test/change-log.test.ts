@@ -59,6 +59,10 @@ const EXPECTED: Record<string, { resource: string; before?: boolean; program?: '
   deliverRedemption: { resource: 'redemption', before: true },
   cancelRedemption: { resource: 'redemption', before: true },
   rejectRedemption: { resource: 'redemption', before: true },
+  createLotteryPrize: { resource: 'lottery_prize' },
+  updateLotteryPrize: { resource: 'lottery_prize', before: true },
+  archiveLotteryPrize: { resource: 'lottery_prize', before: true },
+  rotateLotterySeed: { resource: 'lottery_seed' },
   // not changes
   previewEvent: null,
   previewSegment: null,
