@@ -135,6 +135,9 @@ export interface Fixture {
   lotteryId?: string;
   prizeId?: string;
   drawId?: string;
+  /** An active coupon reward of the program (rwd_…) with a pool of 3 generated codes, the generation being its import (rci_…). */
+  couponId?: string;
+  codeImportId?: string;
 }
 
 export interface RouteCase {
@@ -143,6 +146,8 @@ export interface RouteCase {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   body?: unknown;
+  /** The body's media type when it is not JSON (a code import's text/csv): sent as the raw string body. */
+  contentType?: string;
   /** Whether the route requires an Idempotency-Key. */
   idem?: boolean;
   scope: Scope;
@@ -268,7 +273,32 @@ export function v1Routes(f: Fixture): RouteCase[] {
     ...tierRoutes(f),
     ...rewardRoutes(f),
     ...lotteryRoutes(f),
+    ...codePoolRoutes(f),
   ];
+}
+
+function codePoolRoutes(f: Fixture): RouteCase[] {
+  const c = f.couponId ?? 'rwd_x';
+  return [
+    { op: 'importRewardCodes', method: 'POST', url: `/v1/rewards/${c}/codes/imports`, body: 'code\nSCOPE-CHECK-1\n', contentType: 'text/csv', scope: 'admin' },
+    { op: 'listRewardCodeImports', method: 'GET', url: `/v1/rewards/${c}/codes/imports`, scope: 'read' },
+    { op: 'getRewardCodeImport', method: 'GET', url: `/v1/rewards/${c}/codes/imports/${f.codeImportId ?? 'rci_x'}`, scope: 'read' },
+    { op: 'generateRewardCodes', method: 'POST', url: `/v1/rewards/${c}/codes/generate`, body: { count: 2 }, scope: 'admin' },
+    { op: 'listRewardCodes', method: 'GET', url: `/v1/rewards/${c}/codes`, scope: 'read' },
+    { op: 'listRevealedRewardCodes', method: 'GET', url: `/v1/rewards/${c}/codes/revealed`, scope: 'admin' },
+  ];
+}
+
+/** A coupon reward of the program with 3 generated codes. */
+export async function addCodePool(t: TestApp, programId: string): Promise<Pick<Fixture, 'couponId' | 'codeImportId'>> {
+  const coupon = ok(
+    await t.call('POST', `/v1/programs/${programId}/rewards`, {
+      body: { type: 'coupon', name: { 'zh-CN': '咖啡券', en: 'Coffee coupon' }, points_cost: 5, status: 'active' },
+    }),
+    201,
+  );
+  const generated = ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 3 }, idem: true }), 201);
+  return { couponId: coupon.id, codeImportId: generated.id };
 }
 
 function lotteryRoutes(f: Fixture): RouteCase[] {
@@ -399,7 +429,13 @@ export async function addReward(t: TestApp, programId: string, memberId: string)
     201,
   );
   const redemption = ok(await t.call('POST', `/v1/members/${memberId}/redemptions`, { body: { reward_id: reward.id }, idem: true }), 201);
-  return { rewardId: reward.id, priceChangeId: change.id, redemptionId: redemption.id, ...(await addLottery(t, programId, memberId)) };
+  return {
+    rewardId: reward.id,
+    priceChangeId: change.id,
+    redemptionId: redemption.id,
+    ...(await addLottery(t, programId, memberId)),
+    ...(await addCodePool(t, programId)),
+  };
 }
 
 /** A lottery of the program (5 points a draw) with one prize and a seed, and a draw of it by the member. */
@@ -454,6 +490,12 @@ export function v1PublicRoutes(): { op: string; method: 'GET'; url: string }[] {
 
 /** Sends a route case with the given key (an Idempotency-Key is added where the route needs one). */
 export function send(t: TestApp, route: RouteCase, key: string | null): Promise<Res> {
+  if (route.contentType) {
+    const headers: Record<string, string> = { 'content-type': route.contentType };
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (route.idem) headers['idempotency-key'] = `raw-${Math.random().toString(36).slice(2)}`;
+    return t.app.inject({ method: route.method, url: route.url, headers, payload: String(route.body) });
+  }
   return t.call(route.method, route.url, { key, body: route.body, idem: route.idem ? true : undefined });
 }
 
