@@ -135,6 +135,12 @@ const ON_B: Record<string, Expectation> = {
   rotateLotterySeed: [404, 'REWARD_NOT_FOUND'],
   listLotterySeeds: [404, 'REWARD_NOT_FOUND'],
   listLotteryDraws: [404, 'REWARD_NOT_FOUND'],
+  importRewardCodes: [404, 'REWARD_NOT_FOUND'],
+  listRewardCodeImports: [404, 'REWARD_NOT_FOUND'],
+  getRewardCodeImport: [404, 'REWARD_NOT_FOUND'],
+  generateRewardCodes: [404, 'REWARD_NOT_FOUND'],
+  listRewardCodes: [404, 'REWARD_NOT_FOUND'],
+  listRevealedRewardCodes: [404, 'REWARD_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -229,6 +235,8 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     lottery: f.lotteryId!,
     prize: f.prizeId!,
     draw: f.drawId!,
+    coupon: f.couponId!,
+    codeImport: f.codeImportId!,
   };
 }
 
@@ -279,6 +287,8 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       lotteryId: 'rwd_phantom',
       prizeId: 'lpz_ghost',
       drawId: 'ldr_ghost',
+      couponId: 'rwd_couponghost',
+      codeImportId: 'rci_ghost',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();
