@@ -140,6 +140,7 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/rpc_x/, '/{priceChangeId}')
           .replace(/\/lpz_x/, '/{prizeId}')
           .replace(/\/ldr_x/, '/{drawId}')
+          .replace(/\/rci_x/, '/{importId}')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;
