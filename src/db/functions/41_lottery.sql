@@ -125,6 +125,10 @@ BEGIN
   -- the active seed (FOR SHARE: a rotation waits for the draws under way, and they for it)
   SELECT * INTO s FROM lottery_seed WHERE reward_id = w.id AND status = 'active' FOR SHARE;
   IF NOT FOUND THEN
+    -- a rotation committed while this waited for the old seed: the new one is seen by a new statement
+    SELECT * INTO s FROM lottery_seed WHERE reward_id = w.id AND status = 'active' FOR SHARE;
+  END IF;
+  IF NOT FOUND THEN
     PERFORM jf_raise('LOTTERY_NO_ACTIVE_SEED', jsonb_build_object('reward_id', w.id));
   END IF;
   -- the prizes with a limited stock are locked to the commit (their stock_left holds); unlimited
