@@ -8,7 +8,7 @@ import type { TestApp } from '../helpers/app.ts';
 import { createMember, createProgram, credit, hold, ok } from '../http/support.ts';
 
 export interface World {
-  /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt, rwd, rdm, rpc. */
+  /** Real ids by prefix: prg, mbr, hld, ent, key, rul, evt, rwd, rdm, rpc, lpz, ldr. */
   ids: Record<string, string[]>;
   /** Real external ids (members and events) by program. */
   externalIds: { programId: string; members: string[]; events: string[] }[];
@@ -80,7 +80,7 @@ export function templates(w: World, pick: <T>(values: readonly T[]) => T): Recor
 }
 
 export async function makeWorld(t: TestApp): Promise<World> {
-  const ids: Record<string, string[]> = { prg: [], mbr: [], hld: [], ent: [], key: [], rul: [], evt: [], rwd: [], rdm: [], rpc: [] };
+  const ids: Record<string, string[]> = { prg: [], mbr: [], hld: [], ent: [], key: [], rul: [], evt: [], rwd: [], rdm: [], rpc: [], lpz: [], ldr: [] };
   const externalIds: World['externalIds'] = [];
   const members: string[] = [];
   const programs: World['programs'] = [];
@@ -187,6 +187,23 @@ export async function makeWorld(t: TestApp): Promise<World> {
     ok(await t.call('POST', `/v1/redemptions/${shipped}/ship`, { body: { carrier: 'SF', tracking_number: 'SF1' } }), 200);
     ids.rdm!.push(confirmed, shipped);
     kept.add(confirmed);
+    // a lottery with a points prize, a limited one and a "thank you", its seed, and a draw by a
+    const lottery = await reward({ type: 'lottery' });
+    for (const [code, weight, extra] of [
+      ['p10', 30, { points: 10 }],
+      ['mug', 20, { stock: 3 }],
+      ['thanks', 50, {}],
+    ] as const) {
+      const prize = await t.call('POST', `/v1/rewards/${lottery}/lottery-prizes`, {
+        body: { code, name: { 'zh-CN': '奖品', en: 'Prize' }, weight, ...extra },
+      });
+      ids.lpz!.push(ok(prize, 201).id);
+    }
+    ok(await t.call('POST', `/v1/rewards/${lottery}/lottery-seeds`, { body: {} }), 201);
+    const token = ok(await t.call('POST', `/v1/programs/${p.id}/member-tokens`, { body: { member_id: a } }), 201).token as string;
+    ids.ldr!.push(ok(await t.call('POST', '/v1/me/lottery-draws', { key: token, body: { reward_id: lottery }, idem: true }), 201).id);
+    ids.rwd!.push(lottery);
+    kept.add(lottery);
     for (const [k, v] of Object.entries(ids)) for (const id of v.slice(lengths[k])) owner.set(id, p.id);
   }
   const scoped = await t.call('POST', '/v1/api-keys', { body: { name: 'fuzz scoped', scopes: ['admin'], program_ids: [ids.prg![1]] } });
