@@ -90,6 +90,8 @@ const PARAM_PREFIX: Record<string, string> = {
   rewardId: 'rwd',
   redemptionId: 'rdm',
   priceChangeId: 'rpc',
+  prizeId: 'lpz',
+  drawId: 'ldr',
 };
 
 /** Operations that use a thing up: they act on ids the world does not keep, while there are any. */
