@@ -88,6 +88,13 @@ forEachDatabase('lottery', (getDb) => {
         ['a'],
       );
       assert.equal(ok(await t.call('GET', `/v1/rewards/${lottery.id}/lottery-prizes?archived=true`)).data.length, 2);
+      // at most 100 prizes in the table (archived ones do not count)
+      for (let i = 0; i < 99; i++) await addPrize(lottery.id, { code: `n${i}`, weight: 1_000_000 });
+      assertProblem(
+        await t.call('POST', `/v1/rewards/${lottery.id}/lottery-prizes`, { body: { code: 'n100', name: rewardName('甲', 'A'), weight: 1 } }),
+        400,
+        'VALIDATION_FAILED',
+      );
       const mug = await activeReward(t, p);
       assertProblem(
         await t.call('POST', `/v1/rewards/${mug.id}/lottery-prizes`, { body: { code: 'x', name: rewardName('甲', 'A'), weight: 1 } }),

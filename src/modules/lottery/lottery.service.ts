@@ -12,7 +12,7 @@ import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import type { ProgramScope } from '../api-keys/index.ts';
 import { getReward } from '../rewards/index.ts';
-import { drawOutcome, newClientSeed, newSeed, seedHash } from './lottery.engine.ts';
+import { drawOutcome, MAX_PRIZES, newClientSeed, newSeed, seedHash } from './lottery.engine.ts';
 import * as repo from './lottery.repository.ts';
 import type {
   ClientSeed,
@@ -59,6 +59,9 @@ export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, 
       throw new DomainError('LOTTERY_PRIZE_CODE_TAKEN', `The lottery has a prize ${input.code} already`, { code: input.code }, [
         { path: '/code', location: 'body', message: 'is taken by another prize of this lottery' },
       ]);
+    // the engine draws over at most MAX_PRIZES weights (their total stays below 2^32)
+    if ((await repo.listPrizes(tx, rewardId, false)).length >= MAX_PRIZES)
+      throw fieldError('/code', `cannot be added: the lottery has ${MAX_PRIZES} prizes already (archive one first)`);
     const body = await repo.insertPrize(
       tx,
       {
