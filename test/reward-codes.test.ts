@@ -121,6 +121,38 @@ forEachDatabase('reward code pools', (getDb) => {
       assert.deepEqual(await poolOf(r.id), ['OK1']);
     });
 
+    it('streams a file over a real socket (chunked, no Content-Length) and answers the import', async () => {
+      const served = await createTestApp(getDb(), '2026-03-02T02:00:00.000Z');
+      try {
+        const base = await served.app.listen({ port: 0, host: '127.0.0.1' });
+        const p = ok(await served.call('POST', '/v1/programs', { body: { name: unique('socket'), time_zone: 'UTC' } }), 201).id;
+        const r = ok(
+          await served.call('POST', `/v1/programs/${p}/rewards`, { body: { type: 'coupon', name: { 'zh-CN': '券', en: 'Coupon' }, points_cost: 5 } }),
+          201,
+        );
+        const lines = Array.from({ length: 2500 }, (_, i) => `SOCK${i}\n`);
+        const body = new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < lines.length; i += 500) controller.enqueue(new TextEncoder().encode(lines.slice(i, i + 500).join('')));
+            controller.close();
+          },
+        });
+        const res = await fetch(`${base}/v1/rewards/${r.id}/codes/imports`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${served.keys.admin}`, 'content-type': 'text/csv' },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        assert.equal(res.status, 201);
+        const done = (await res.json()) as Json;
+        assert.equal(done.imported, 2500);
+        assert.equal(done.status, 'done');
+        assert.equal((await poolOf(r.id)).length, 2500);
+      } finally {
+        await served.close();
+      }
+    });
+
     it('replays one Idempotency-Key for the same file, refuses it for another', async () => {
       const p = await rewardProgram(t);
       const r = await coupon(p);
