@@ -98,6 +98,56 @@ BEGIN
   RETURN jf_redemption_json(d, (SELECT r.name FROM reward r WHERE r.id = d.reward_id));
 END $$;
 
+-- What a redemption and a lottery draw both check of the reward for the member (c, locked), in
+-- this order: on sale now (NOT_AVAILABLE_NOW), the member's effective tier at or above the
+-- reward's by rank in the program's ladder (TIER_REQUIRED), in its segment (SEGMENT_REQUIRED).
+CREATE OR REPLACE FUNCTION jf_reward_gate(c jf_member_ctx, w reward, v_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_tier text;
+  v_required integer;
+  v_rank integer;
+BEGIN
+  IF w.status <> 'active' OR NOT jf_reward_open(w, c.time_zone, v_now) THEN
+    PERFORM jf_raise('NOT_AVAILABLE_NOW', jsonb_build_object(
+      'reward_id', w.id, 'reward_status', w.status, 'available_from', jf_ts(w.available_from),
+      'available_until', jf_ts(w.available_until), 'schedule_days', to_jsonb(w.schedule_days),
+      'schedule_from', to_char(w.schedule_from, 'HH24:MI'), 'schedule_until', to_char(w.schedule_until, 'HH24:MI')));
+  END IF;
+  IF w.min_tier IS NOT NULL THEN
+    SELECT m.tier INTO v_tier FROM member m WHERE m.id = c.member_id;
+    SELECT t.ord - 1 INTO v_required
+      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
+     WHERE l.program_id = c.program_id AND t.v->>'code' = w.min_tier;
+    SELECT t.ord - 1 INTO v_rank
+      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
+     WHERE l.program_id = c.program_id AND t.v->>'code' = v_tier;
+    IF v_required IS NULL OR coalesce(v_rank, 0) < v_required THEN
+      PERFORM jf_raise('TIER_REQUIRED', jsonb_build_object('reward_id', w.id, 'required_tier', w.min_tier, 'tier', v_tier));
+    END IF;
+  END IF;
+  IF w.segment_id IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM segment_member sm WHERE sm.segment_id = w.segment_id AND sm.member_id = c.member_id) THEN
+    PERFORM jf_raise('SEGMENT_REQUIRED', jsonb_build_object('reward_id', w.id, 'segment_id', w.segment_id));
+  END IF;
+END $$;
+
+-- The reward's per-member limit over its period (LIMIT_REACHED), for p_qty more units.
+CREATE OR REPLACE FUNCTION jf_reward_limit(c jf_member_ctx, w reward, p_qty integer, v_now timestamptz) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_used bigint;
+BEGIN
+  IF w.limit_per_member IS NOT NULL THEN
+    SELECT coalesce(sum(quantity), 0) INTO v_used FROM redemption
+     WHERE member_id = c.member_id AND reward_id = w.id
+       AND created_at >= jf_reward_period_start(w.limit_period, c.time_zone, v_now)
+       AND status NOT IN ('cancelled', 'rejected', 'fulfilment_failed');
+    IF v_used + p_qty > w.limit_per_member THEN
+      PERFORM jf_raise('LIMIT_REACHED', jsonb_build_object('reward_id', w.id, 'limit', w.limit_per_member,
+                                                           'period', w.limit_period, 'used', v_used, 'requested', p_qty));
+    END IF;
+  END IF;
+END $$;
+
 -- Redeem a reward for a member, in one round trip: claim the idempotency key, lock the member,
 -- check (status, the reward and its window, tier, segment, the per-member limit, the balance),
 -- hold the points, fulfil (codes from the pool, SKIP LOCKED), capture, record, and take the stock
@@ -113,10 +163,6 @@ DECLARE
   v_price record;
   v_points bigint;
   v_cash bigint;
-  v_tier text;
-  v_required integer;
-  v_rank integer;
-  v_used bigint;
   v_codes text[] := '{}';
   v_ledger jsonb;
   v_capture jsonb;
@@ -146,30 +192,7 @@ BEGIN
   IF w.type = 'lottery' THEN
     PERFORM jf_raise('REWARD_TYPE_UNSUPPORTED', jsonb_build_object('reward_id', w.id, 'type', w.type));
   END IF;
-  IF w.status <> 'active' OR NOT jf_reward_open(w, c.time_zone, v_now) THEN
-    PERFORM jf_raise('NOT_AVAILABLE_NOW', jsonb_build_object(
-      'reward_id', w.id, 'reward_status', w.status, 'available_from', jf_ts(w.available_from),
-      'available_until', jf_ts(w.available_until), 'schedule_days', to_jsonb(w.schedule_days),
-      'schedule_from', to_char(w.schedule_from, 'HH24:MI'), 'schedule_until', to_char(w.schedule_until, 'HH24:MI')));
-  END IF;
-
-  -- gating: the member's effective tier at or above the reward's, by rank in the program's ladder
-  IF w.min_tier IS NOT NULL THEN
-    SELECT m.tier INTO v_tier FROM member m WHERE m.id = c.member_id;
-    SELECT t.ord - 1 INTO v_required
-      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
-     WHERE l.program_id = c.program_id AND t.v->>'code' = w.min_tier;
-    SELECT t.ord - 1 INTO v_rank
-      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
-     WHERE l.program_id = c.program_id AND t.v->>'code' = v_tier;
-    IF v_required IS NULL OR coalesce(v_rank, 0) < v_required THEN
-      PERFORM jf_raise('TIER_REQUIRED', jsonb_build_object('reward_id', w.id, 'required_tier', w.min_tier, 'tier', v_tier));
-    END IF;
-  END IF;
-  IF w.segment_id IS NOT NULL
-     AND NOT EXISTS (SELECT 1 FROM segment_member sm WHERE sm.segment_id = w.segment_id AND sm.member_id = c.member_id) THEN
-    PERFORM jf_raise('SEGMENT_REQUIRED', jsonb_build_object('reward_id', w.id, 'segment_id', w.segment_id));
-  END IF;
+  PERFORM jf_reward_gate(c, w, v_now);
 
   IF w.type <> 'donation' AND p ? 'points' THEN
     PERFORM jf_raise('VALIDATION_FAILED', jsonb_build_object('field', 'points', 'reason', 'points is only for donations'));
@@ -194,16 +217,7 @@ BEGIN
                                                          'points', v_points));
   END IF;
 
-  IF w.limit_per_member IS NOT NULL THEN
-    SELECT coalesce(sum(quantity), 0) INTO v_used FROM redemption
-     WHERE member_id = c.member_id AND reward_id = w.id
-       AND created_at >= jf_reward_period_start(w.limit_period, c.time_zone, v_now)
-       AND status NOT IN ('cancelled', 'rejected', 'fulfilment_failed');
-    IF v_used + v_qty > w.limit_per_member THEN
-      PERFORM jf_raise('LIMIT_REACHED', jsonb_build_object('reward_id', w.id, 'limit', w.limit_per_member,
-                                                           'period', w.limit_period, 'used', v_used, 'requested', v_qty));
-    END IF;
-  END IF;
+  PERFORM jf_reward_limit(c, w, v_qty, v_now);
   PERFORM jf_insufficient(c, v_points, v_now);
   -- a first look at the stock (unlocked): a sold-out reward is refused before any ledger work
   IF w.stock_left IS NOT NULL AND w.stock_left < v_qty THEN

@@ -50,10 +50,6 @@ CREATE OR REPLACE FUNCTION lottery_draw_begin(p jsonb) RETURNS jsonb LANGUAGE pl
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_price record;
-  v_tier text;
-  v_required integer;
-  v_rank integer;
-  v_used bigint;
   v_client text;
   v_nonce integer;
   v_weights jsonb;
@@ -79,44 +75,14 @@ BEGIN
   IF w.type <> 'lottery' THEN
     PERFORM jf_raise('NOT_A_LOTTERY', jsonb_build_object('reward_id', w.id, 'type', w.type));
   END IF;
-  IF w.status <> 'active' OR NOT jf_reward_open(w, c.time_zone, v_now) THEN
-    PERFORM jf_raise('NOT_AVAILABLE_NOW', jsonb_build_object(
-      'reward_id', w.id, 'reward_status', w.status, 'available_from', jf_ts(w.available_from),
-      'available_until', jf_ts(w.available_until), 'schedule_days', to_jsonb(w.schedule_days),
-      'schedule_from', to_char(w.schedule_from, 'HH24:MI'), 'schedule_until', to_char(w.schedule_until, 'HH24:MI')));
-  END IF;
-  IF w.min_tier IS NOT NULL THEN
-    SELECT m.tier INTO v_tier FROM member m WHERE m.id = c.member_id;
-    SELECT t.ord - 1 INTO v_required
-      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
-     WHERE l.program_id = c.program_id AND t.v->>'code' = w.min_tier;
-    SELECT t.ord - 1 INTO v_rank
-      FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY t(v, ord)
-     WHERE l.program_id = c.program_id AND t.v->>'code' = v_tier;
-    IF v_required IS NULL OR coalesce(v_rank, 0) < v_required THEN
-      PERFORM jf_raise('TIER_REQUIRED', jsonb_build_object('reward_id', w.id, 'required_tier', w.min_tier, 'tier', v_tier));
-    END IF;
-  END IF;
-  IF w.segment_id IS NOT NULL
-     AND NOT EXISTS (SELECT 1 FROM segment_member sm WHERE sm.segment_id = w.segment_id AND sm.member_id = c.member_id) THEN
-    PERFORM jf_raise('SEGMENT_REQUIRED', jsonb_build_object('reward_id', w.id, 'segment_id', w.segment_id));
-  END IF;
+  PERFORM jf_reward_gate(c, w, v_now);
 
   SELECT * INTO v_price FROM jf_reward_price(w, v_now);
   IF p ? 'expected_points' AND (p->>'expected_points')::bigint <> v_price.points_cost THEN
     PERFORM jf_raise('PRICE_CHANGED', jsonb_build_object('field', 'expected_points', 'expected_points', (p->>'expected_points')::bigint,
                                                          'points', v_price.points_cost));
   END IF;
-  IF w.limit_per_member IS NOT NULL THEN
-    SELECT coalesce(sum(quantity), 0) INTO v_used FROM redemption
-     WHERE member_id = c.member_id AND reward_id = w.id
-       AND created_at >= jf_reward_period_start(w.limit_period, c.time_zone, v_now)
-       AND status NOT IN ('cancelled', 'rejected', 'fulfilment_failed');
-    IF v_used + 1 > w.limit_per_member THEN
-      PERFORM jf_raise('LIMIT_REACHED', jsonb_build_object('reward_id', w.id, 'limit', w.limit_per_member,
-                                                           'period', w.limit_period, 'used', v_used, 'requested', 1));
-    END IF;
-  END IF;
+  PERFORM jf_reward_limit(c, w, 1, v_now);
   PERFORM jf_insufficient(c, v_price.points_cost, v_now);
   IF w.stock_left IS NOT NULL AND w.stock_left < 1 THEN
     PERFORM jf_raise('REWARD_OUT_OF_STOCK', jsonb_build_object('reward_id', w.id, 'stock_left', w.stock_left, 'requested', 1));
