@@ -25,11 +25,11 @@ import {
   pool,
   prepareSchema,
   runPhase,
-  runTpcb,
   settings,
   startJifen,
   type TpcbResult,
   table,
+  tpcbOnFreshDatabase,
 } from './lib.ts';
 import { fiftyRules } from './rules-engine.ts';
 
@@ -63,12 +63,7 @@ export interface EventsResult {
 export async function benchEvents(baseline?: TpcbResult, ruleSet: RuleSetName = 'fifty'): Promise<EventsResult> {
   let tpcb = baseline;
   if (!tpcb) {
-    await freshDatabase('jifen_pgbench_events');
-    try {
-      tpcb = await runTpcb('jifen_pgbench_events');
-    } finally {
-      await dropDatabase('jifen_pgbench_events');
-    }
+    tpcb = await tpcbOnFreshDatabase('jifen_pgbench_events');
     log(`pgbench: ${fmt(tpcb.tps, 1)} tps`);
   }
   const dbName = 'jifen_bench_events';

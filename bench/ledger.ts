@@ -28,12 +28,12 @@ import {
   pool,
   prepareSchema,
   runPhase,
-  runTpcb,
   serverInfo,
   settings,
   startJifen,
   type TpcbResult,
   table,
+  tpcbOnFreshDatabase,
 } from './lib.ts';
 
 export interface HttpRun {
@@ -137,13 +137,7 @@ export async function benchLedger(): Promise<LedgerResult> {
   log(`PostgreSQL ${pgServer.server_version}: ${JSON.stringify(pgServer)}`);
 
   const pgbenchDb = 'jifen_pgbench';
-  await freshDatabase(pgbenchDb);
-  let tpcb: TpcbResult;
-  try {
-    tpcb = await runTpcb(pgbenchDb);
-  } finally {
-    await dropDatabase(pgbenchDb);
-  }
+  const tpcb = await tpcbOnFreshDatabase(pgbenchDb);
   log(`pgbench: ${fmt(tpcb.tps, 1)} tps, latency avg ${tpcb.latencyAvgMs} ms (init ${fmt(tpcb.initSeconds, 1)} s)`);
   log(`pgbench: ${cpuLine(tpcb.cpu, tpcb.transactions)}`);
 

@@ -195,6 +195,16 @@ export async function runTpcb(db: string): Promise<TpcbResult> {
   return { ...(await pgbench(db)), scale, initSeconds };
 }
 
+/** runTpcb on a database of its own, made for it and dropped after. */
+export async function tpcbOnFreshDatabase(db: string): Promise<TpcbResult> {
+  await freshDatabase(db);
+  try {
+    return await runTpcb(db);
+  } finally {
+    await dropDatabase(db);
+  }
+}
+
 /** Migrates db and applies BENCH_SQL_PATCH if set (an experiment, reported as such). */
 export async function prepareSchema(db: Db): Promise<void> {
   await migrate(db);

@@ -27,11 +27,11 @@ import {
   pool,
   prepareSchema,
   runPhase,
-  runTpcb,
   settings,
   startJifen,
   type TpcbResult,
   table,
+  tpcbOnFreshDatabase,
 } from './lib.ts';
 
 const REWARDS = envNumber('BENCH_REWARDS', 1000);
@@ -49,12 +49,7 @@ export interface RewardsResult {
 export async function benchRewards(baseline?: TpcbResult): Promise<RewardsResult> {
   let tpcb = baseline;
   if (!tpcb) {
-    await freshDatabase('jifen_pgbench_rewards');
-    try {
-      tpcb = await runTpcb('jifen_pgbench_rewards');
-    } finally {
-      await dropDatabase('jifen_pgbench_rewards');
-    }
+    tpcb = await tpcbOnFreshDatabase('jifen_pgbench_rewards');
     log(`pgbench: ${fmt(tpcb.tps, 1)} tps`);
   }
   const dbName = 'jifen_bench_rewards';

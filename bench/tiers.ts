@@ -19,7 +19,21 @@
 import { type Db, openDb } from '../src/db/db.ts';
 import { sweep } from '../src/modules/ledger/index.ts';
 import { REVIEW_BATCH, reviewDue } from '../src/modules/tiers/index.ts';
-import { awaitQuiet, checkpoint, cpuLine, dropDatabase, envNumber, fmt, freshDatabase, log, prepareSchema, runTpcb, settings, startCpu, table } from './lib.ts';
+import {
+  awaitQuiet,
+  checkpoint,
+  cpuLine,
+  dropDatabase,
+  envNumber,
+  fmt,
+  freshDatabase,
+  log,
+  prepareSchema,
+  settings,
+  startCpu,
+  table,
+  tpcbOnFreshDatabase,
+} from './lib.ts';
 import { loadDueLots, SWEEP_AT } from './sweep.ts';
 
 const MEMBERS = envNumber('BENCH_TIERS_MEMBERS', 1_000_000);
@@ -133,13 +147,7 @@ export interface TiersResult {
 
 export async function benchTiers(): Promise<TiersResult> {
   // pgbench TPC-B, the baseline
-  await freshDatabase('jifen_pgbench_tiers');
-  let tps: number;
-  try {
-    tps = (await runTpcb('jifen_pgbench_tiers')).tps;
-  } finally {
-    await dropDatabase('jifen_pgbench_tiers');
-  }
+  const { tps } = await tpcbOnFreshDatabase('jifen_pgbench_tiers');
   log(`pgbench: ${fmt(tps, 1)} tps`);
 
   const dbName = 'jifen_bench_tiers';
