@@ -7,7 +7,7 @@ import { Alert, App, Button, Card, Checkbox, ConfigProvider, Descriptions, Form,
 import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { formatDateTime, formatMoney, formatPoints, type Locale, minorUnitsOf } from '../../../shared/format.ts';
+import { formatDateTime, formatMoney, formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import { describeError, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -82,7 +82,10 @@ function ProgramForm({ program }: { program: Program }) {
   const policy = Form.useWatch('expiry_policy', form) ?? program.expiry_policy;
   const rate = Form.useWatch('redemption_rate', form) ?? program.redemption_rate;
   const currency = Form.useWatch('currency', form) ?? program.currency;
-  const pointName = Form.useWatch('point_name', form) ?? program.point_name;
+  // the name as typed, in the viewer's language (the redemption rate's unit and example say it)
+  const pointNameZh = Form.useWatch('point_name', form) ?? program.point_name;
+  const pointNameEn = Form.useWatch('point_name_en', form) ?? program.point_name_en;
+  const pointName = pointNameOf({ point_name: pointNameZh, point_name_en: pointNameEn }, locale);
   const hold = Form.useWatch('hold_timeout_seconds', form) ?? program.hold_timeout_seconds;
   const tr = (key: string, options?: Record<string, unknown>) => String(t(key, options as never));
 
