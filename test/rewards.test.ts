@@ -603,6 +603,65 @@ forEachDatabase('rewards', (getDb) => {
     });
   });
 
+  describe('for the console', () => {
+    it('finds rewards by a part of the name in either language, case ignored, with the other filters', async () => {
+      const p = await rewardProgram(t);
+      const coffee = await activeReward(t, p, { name: rewardName('咖啡兑换券', 'Coffee coupon'), category: 'coffee' });
+      const thermos = await activeReward(t, p, { name: rewardName('保温杯', 'Thermos'), category: 'goods' });
+      await activeReward(t, p, { name: rewardName('咖啡豆', 'Beans'), category: 'goods', status: 'draft' });
+      const names = async (query: string) => ok(await t.call('GET', `/v1/programs/${p}/rewards?${query}`)).data.map((r: Json) => r.id);
+      assert.deepEqual(await names('q=COFFEE'), [coffee.id]);
+      assert.deepEqual(await names(`q=${encodeURIComponent('保温')}`), [thermos.id]);
+      assert.equal((await names(`q=${encodeURIComponent('咖啡')}`)).length, 2);
+      assert.deepEqual(await names(`q=${encodeURIComponent('咖啡')}&status=active`), [coffee.id]);
+      assert.deepEqual(await names('q=%25'), [], 'a % is a character, not a wildcard');
+    });
+
+    it("ranks the rewards most redeemed in the dashboard's program-local window, without cancelled ones", async () => {
+      const p = await rewardProgram(t, { time_zone: 'Asia/Shanghai' });
+      t.clock.set('2026-02-27T12:00:00.000Z');
+      const m1 = await fundedMember(t, p, 10_000);
+      const m2 = await fundedMember(t, p, 10_000);
+      const a = await activeReward(t, p, { name: rewardName('咖啡券', 'Coffee coupon'), type: 'service' });
+      const b = await activeReward(t, p, { name: rewardName('保温杯', 'Thermos') });
+      const c = await activeReward(t, p, { name: rewardName('早', 'Early') });
+      const d = await activeReward(t, p, { name: rewardName('晚', 'Late') });
+      // 28 Feb 00:00 in Shanghai is 27 Feb 16:00 UTC: the first instant of a 3-day window ending 2 March
+      t.clock.set('2026-02-27T15:59:59.000Z');
+      ok(await redeem(t, m1, { reward_id: c.id }), 201);
+      t.clock.set('2026-02-27T16:00:00.000Z');
+      ok(await redeem(t, m1, { reward_id: d.id }), 201);
+      t.clock.set('2026-03-01T02:00:00.000Z');
+      ok(await redeem(t, m1, { reward_id: a.id }), 201);
+      const cancelled = ok(await redeem(t, m2, { reward_id: b.id, quantity: 3 }), 201);
+      ok(await t.call('POST', `/v1/redemptions/${cancelled.id}/cancel`, { body: {}, idem: true }));
+      t.clock.set(START);
+      ok(await redeem(t, m2, { reward_id: a.id }), 201);
+      ok(await redeem(t, m1, { reward_id: b.id, quantity: 2 }), 201);
+
+      const top = ok(await t.call('GET', `/v1/programs/${p}/dashboard/top-rewards?days=3`));
+      assert.deepEqual(top.window, { days: 3, from: '2026-02-28', to: '2026-03-02' });
+      assert.deepEqual(
+        top.data.map((r: Json) => [r.reward_id, r.redemptions, r.quantity, r.points, r.members]),
+        [
+          [a.id, 2, 2, 200, 2],
+          [b.id, 1, 2, 200, 1], // the cancelled 3 do not count; more points than d
+          [d.id, 1, 1, 100, 1],
+        ],
+      );
+      assert.deepEqual(top.data[0].name, rewardName('咖啡券', 'Coffee coupon'));
+      assert.equal(top.data[0].reward_type, 'service');
+      const wider = ok(await t.call('GET', `/v1/programs/${p}/dashboard/top-rewards?days=4&limit=10`));
+      assert.deepEqual(
+        wider.data.map((r: Json) => r.reward_id),
+        [a.id, b.id, ...[c.id, d.id].sort()], // equal counts and points: by reward id
+      );
+      assertProblem(await t.call('GET', `/v1/programs/${p}/dashboard/top-rewards?limit=0`), 400, 'VALIDATION_FAILED');
+      const other = await rewardProgram(t);
+      assert.deepEqual(ok(await t.call('GET', `/v1/programs/${other}/dashboard/top-rewards`)).data, []);
+    });
+  });
+
   describe('scope', () => {
     it("a key limited to another program finds none of this program's rewards or redemptions", async () => {
       const p = await rewardProgram(t);

@@ -39,6 +39,7 @@ const ON_B: Record<string, Expectation> = {
   listPrograms: 'filtered',
   getProgram: [404, 'PROGRAM_NOT_FOUND'],
   getDashboard: [404, 'PROGRAM_NOT_FOUND'],
+  getTopRewards: [404, 'PROGRAM_NOT_FOUND'],
   updateProgram: [404, 'PROGRAM_NOT_FOUND'],
   createMember: [404, 'PROGRAM_NOT_FOUND'],
   listMembers: [404, 'PROGRAM_NOT_FOUND'],

@@ -164,6 +164,7 @@ export function v1Routes(f: Fixture): RouteCase[] {
     { op: 'listPrograms', method: 'GET', url: '/v1/programs', scope: 'read' },
     { op: 'getProgram', method: 'GET', url: `/v1/programs/${f.programId}`, scope: 'read' },
     { op: 'getDashboard', method: 'GET', url: `/v1/programs/${f.programId}/dashboard`, scope: 'read' },
+    { op: 'getTopRewards', method: 'GET', url: `/v1/programs/${f.programId}/dashboard/top-rewards`, scope: 'read' },
     { op: 'updateProgram', method: 'PATCH', url: `/v1/programs/${f.programId}`, body: { name: 'Renamed by scope check' }, scope: 'admin' },
     {
       op: 'createMember',

@@ -59,6 +59,7 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   listPrograms: 'read',
   getProgram: 'read',
   getDashboard: 'read',
+  getTopRewards: 'read',
   updateProgram: 'settings.write',
   getMemberTokenSettings: 'read',
   updateMemberTokenSettings: 'settings.write',

@@ -124,6 +124,7 @@ export async function rewardJson(db: Queryable, id: string, now: Date): Promise<
 }
 
 export interface RewardFilter {
+  q?: string;
   status?: string;
   type?: string;
   category?: string;
@@ -144,9 +145,20 @@ export async function listRewards(
       WHERE r.program_id = $2 AND ($3::text IS NULL OR r.status = $3) AND ($4::text IS NULL OR r.type = $4)
         AND ($5::text IS NULL OR r.category = $5)
         AND ($6::timestamptz IS NULL OR (r.created_at, r.id) < ($6::timestamptz, $7::text))
+        AND ($9::text IS NULL OR strpos(lower(r.name->>'zh-CN'), lower($9)) > 0 OR strpos(lower(r.name->>'en'), lower($9)) > 0)
       ORDER BY r.created_at DESC, r.id DESC
       LIMIT $8`,
-    [now.toISOString(), programId, filter.status ?? null, filter.type ?? null, filter.category ?? null, before?.[0] ?? null, before?.[1] ?? null, limit + 1],
+    [
+      now.toISOString(),
+      programId,
+      filter.status ?? null,
+      filter.type ?? null,
+      filter.category ?? null,
+      before?.[0] ?? null,
+      before?.[1] ?? null,
+      limit + 1,
+      filter.q ?? null,
+    ],
   );
 }
 
@@ -364,4 +376,48 @@ export async function donationTotals(db: Queryable, programId: string): Promise<
       GROUP BY r.donation_project ORDER BY r.donation_project`,
     [programId],
   );
+}
+
+export interface TopRewardRow {
+  reward_id: string;
+  reward_type: string;
+  name: { 'zh-CN': string; en: string };
+  status: string;
+  redemptions: number;
+  quantity: number;
+  points: number;
+  members: number;
+}
+
+/**
+ * The rewards most redeemed over the `days` program-local days ending today (the dashboard's
+ * window): redemptions made in it, not cancelled, rejected or failed. Reads redemption_program_idx
+ * (program_id, created_at) for the window only.
+ */
+export async function topRewards(
+  db: Queryable,
+  programId: string,
+  timeZone: string,
+  now: Date,
+  days: number,
+  limit: number,
+): Promise<{ from: string; to: string; rows: TopRewardRow[] }> {
+  const [w] = await db.query<{ from: string; to: string; start: string }>(
+    `SELECT (today - ($3::integer - 1))::text AS from, today::text AS to,
+            ((today - ($3::integer - 1))::timestamp AT TIME ZONE $2)::text AS start
+       FROM (SELECT ($1::timestamptz AT TIME ZONE $2)::date AS today) w`,
+    [now.toISOString(), timeZone, days],
+  );
+  const rows = await db.query<TopRewardRow>(
+    `SELECT d.reward_id, r.type AS reward_type, r.name, r.status, count(*)::float8 AS redemptions,
+            sum(d.quantity)::float8 AS quantity, sum(d.points)::float8 AS points, count(DISTINCT d.member_id)::float8 AS members
+       FROM redemption d JOIN reward r ON r.id = d.reward_id
+      WHERE d.program_id = $1 AND d.created_at >= $2::timestamptz AND d.created_at <= $3::timestamptz
+        AND d.status NOT IN ('cancelled', 'rejected', 'fulfilment_failed')
+      GROUP BY d.reward_id, r.type, r.name, r.status
+      ORDER BY count(*) DESC, sum(d.points) DESC, d.reward_id
+      LIMIT $4`,
+    [programId, w!.start, now.toISOString(), limit],
+  );
+  return { from: w!.from, to: w!.to, rows };
 }

@@ -176,6 +176,7 @@ export type Reward = Static<typeof Reward>;
 
 export const RewardListQuery = Type.Object(
   {
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'A part of the name, in either language, case ignored.' })),
     status: Type.Optional(StringEnum(REWARD_STATUSES)),
     type: Type.Optional(StringEnum(REWARD_TYPES)),
     category: Type.Optional(Category),
@@ -348,3 +349,43 @@ export const DonationTotals = Type.Object({
   ),
 });
 export type DonationTotals = Static<typeof DonationTotals>;
+
+export const TopRewardsQuery = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 366,
+        default: 90,
+        description: 'The window, in calendar days of the program ending today (default 90), as the dashboard.',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 5 })),
+  },
+  { additionalProperties: false },
+);
+export type TopRewardsQuery = Static<typeof TopRewardsQuery>;
+
+export const TopRewards = Type.Object({
+  object: Type.Literal('top_rewards'),
+  program_id: Type.String(),
+  window: Type.Object({
+    days: Type.Integer({ minimum: 1 }),
+    from: Type.String({ format: 'date', description: 'First day of the window (program-local).' }),
+    to: Type.String({ format: 'date', description: 'Last day of the window: today in the program.' }),
+  }),
+  data: Type.Array(
+    Type.Object({
+      reward_id: Type.String(),
+      reward_type: StringEnum(REWARD_TYPES),
+      name: RewardName,
+      status: StringEnum(REWARD_STATUSES),
+      redemptions: Type.Integer({ description: 'Redemptions (and lottery draws) made in the window, less those cancelled or rejected since.' }),
+      quantity: Type.Integer({ description: 'Units of them.' }),
+      points: Type.Integer({ description: 'Points they spent.' }),
+      members: Type.Integer({ description: 'Distinct members who made them.' }),
+    }),
+    { description: 'Most redeemed first (by redemptions, then points, then reward id).' },
+  ),
+});
+export type TopRewards = Static<typeof TopRewards>;

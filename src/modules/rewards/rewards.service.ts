@@ -34,6 +34,8 @@ import type {
   RewardListQuery,
   RewardUpdate,
   ShipInput,
+  TopRewards,
+  TopRewardsQuery,
   WithinReach,
 } from './rewards.schemas.ts';
 
@@ -448,4 +450,24 @@ export async function withinReach(db: Queryable, memberId: string, limit: number
 export async function donationTotals(db: Queryable, programId: string): Promise<DonationTotals> {
   await getProgram(db, programId);
   return { object: 'donation_totals', program_id: programId, projects: await repo.donationTotals(db, programId) };
+}
+
+/**
+ * The rewards most redeemed in the dashboard's window (the `days` program-local days ending
+ * today), with the points they spent: the dashboard's "top rewards" card.
+ */
+export async function topRewards(db: Queryable, programId: string, query: TopRewardsQuery, now: Date): Promise<TopRewards> {
+  const program = await getProgram(db, programId);
+  const days = query.days ?? 90;
+  const { from, to, rows } = await repo.topRewards(db, programId, program.time_zone, now, days, query.limit ?? 5);
+  return {
+    object: 'top_rewards',
+    program_id: programId,
+    window: { days, from, to },
+    data: rows.map((r) => ({
+      ...r,
+      reward_type: r.reward_type as TopRewards['data'][number]['reward_type'],
+      status: r.status as TopRewards['data'][number]['status'],
+    })),
+  };
 }
