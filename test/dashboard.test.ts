@@ -42,6 +42,11 @@ async function recount(db: Queryable, programId: string): Promise<Map<string, Fl
         f.expired += a;
         break;
       case 'reverse':
+        // a cancelled or rejected redemption's points back (jf_restore_capture): less redeemed that day, not a reversal
+        if (e.debit_account === 'redeemed') {
+          f.redeemed -= a;
+          break;
+        }
         f.reversed += a;
         // points that had expired, taken back by a refund, are no longer expired
         if (e.debit_account === 'expired') f.expired -= a;

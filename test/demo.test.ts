@@ -82,6 +82,95 @@ forEachDatabase('the demo', (getDb) => {
     assert.ok(pending > 0);
   });
 
+  it('has a catalogue of every kind in both programs, gated, limited, timed and priced ahead, and lotteries with prizes and a published seed', async () => {
+    const { db } = getDb();
+    const rewards = await db.query<{
+      program_id: string;
+      type: string;
+      stock: number | null;
+      cash_part: number | null;
+      min_tier: string | null;
+      schedule_days: number[] | null;
+      available_from: string | null;
+      donation_project: string | null;
+      codes: number;
+    }>(
+      `SELECT r.program_id, r.type, r.stock, r.cash_part, r.min_tier, r.schedule_days, r.available_from::text, r.donation_project,
+              (SELECT count(*)::int FROM reward_code c WHERE c.reward_id = r.id) AS codes
+         FROM reward r WHERE r.status = 'active'`,
+    );
+    for (const program of [DEMO_PROGRAM_ID, DEMO_BEAUTY_PROGRAM_ID]) {
+      const mine = rewards.filter((r) => r.program_id === program);
+      const has = (what: string, test: (r: (typeof mine)[number]) => boolean) => assert.ok(mine.some(test), `${program}: no ${what}`);
+      has('coupon with a code pool', (r) => r.type === 'coupon' && r.codes >= 100);
+      has('limited physical reward', (r) => r.type === 'physical' && r.stock !== null && r.stock <= 100);
+      has('service or experience', (r) => r.type === 'service' || r.type === 'experience');
+      has('donation project', (r) => r.type === 'donation' && r.donation_project !== null);
+      has('lottery', (r) => r.type === 'lottery');
+      has('points+cash reward', (r) => r.cash_part !== null && r.cash_part > 0);
+      has('tier-only reward', (r) => r.min_tier !== null);
+      has('flash sale', (r) => r.schedule_days !== null);
+    }
+    // a tier-only reward names a tier of its program's ladder
+    const tiers = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM reward r JOIN tier_ladder l ON l.program_id = r.program_id
+        WHERE r.min_tier IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(l.tiers) t WHERE t->>'code' = r.min_tier)`,
+    );
+    assert.equal(tiers[0]!.n, 0, 'a min_tier outside the ladder');
+    assert.ok(
+      rewards.some((r) => r.available_from !== null && Date.parse(r.available_from) > NOW.getTime()),
+      'a reward not on sale yet',
+    );
+    const [prices] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM reward_price_change WHERE announce_at <= $1 AND effective_at > $1', [
+      NOW.toISOString(),
+    ]);
+    assert.ok(prices!.n >= 2, 'price changes announced ahead');
+    const lotteries = await db.query<{ prizes: number; seeds: number }>(
+      `SELECT (SELECT count(*)::int FROM lottery_prize p WHERE p.reward_id = r.id) AS prizes,
+              (SELECT count(*)::int FROM lottery_seed s WHERE s.reward_id = r.id AND s.status = 'active') AS seeds
+         FROM reward r WHERE r.type = 'lottery'`,
+    );
+    assert.equal(lotteries.length, 2);
+    for (const l of lotteries) assert.ok(l.prizes >= 3 && l.seeds === 1, JSON.stringify(l));
+  });
+
+  it('has past redemptions: an order delivered, one shipped with its tracking number, one cancelled with its points back, orders to ship, coupons with codes, donations and draws', async () => {
+    const { db } = getDb();
+    const rows = await db.query<{
+      program_id: string;
+      reward_type: string;
+      status: string;
+      carrier: string | null;
+      tracking_number: string | null;
+      codes: number;
+      restored: boolean;
+    }>(
+      `SELECT program_id, reward_type, status, carrier, tracking_number, cardinality(codes) AS codes, restore_txn_id IS NOT NULL AS restored
+         FROM redemption`,
+    );
+    for (const program of [DEMO_PROGRAM_ID, DEMO_BEAUTY_PROGRAM_ID]) {
+      const mine = rows.filter((r) => r.program_id === program);
+      const has = (what: string, test: (r: (typeof mine)[number]) => boolean) => assert.ok(mine.some(test), `${program}: no ${what}: ${JSON.stringify(mine)}`);
+      has('delivered order', (r) => r.reward_type === 'physical' && r.status === 'delivered');
+      has('shipped order with tracking', (r) => r.status === 'shipped' && r.carrier !== null && /^[A-Z]{2,3}\d{10}$/.test(r.tracking_number ?? ''));
+      has('cancelled order with its points back', (r) => r.status === 'cancelled' && r.restored);
+      has('order to ship', (r) => r.reward_type === 'physical' && r.status === 'confirmed');
+      has('coupon with its code', (r) => r.reward_type === 'coupon' && r.codes === 1);
+      has('donation', (r) => r.reward_type === 'donation');
+      has('lottery draw', (r) => r.reward_type === 'lottery' && r.status === 'delivered');
+    }
+    const [{ history }] = (await db.query<{ history: number }>(
+      "SELECT count(*)::int AS history FROM redemption_history WHERE type IN ('redemption.shipped', 'redemption.delivered', 'redemption.cancelled')",
+    )) as [{ history: number }];
+    assert.ok(history >= 6, `${history} history rows`);
+    // the stock took what was redeemed and got the cancelled units back
+    const [stock] = await db.query<{ wrong: number }>(
+      `SELECT count(*)::int AS wrong FROM reward r WHERE r.stock IS NOT NULL AND r.type <> 'lottery' AND r.stock - r.stock_left <>
+         (SELECT coalesce(sum(d.quantity), 0) FROM redemption d WHERE d.reward_id = r.id AND d.status NOT IN ('cancelled', 'rejected'))`,
+    );
+    assert.equal(stock!.wrong, 0);
+  });
+
   it('passes the audit', async () => {
     const report = await runAudit(getDb().db, NOW);
     assert.equal(report.ok, true, JSON.stringify(report.violations));

@@ -9,6 +9,7 @@ import { createBuiltInSegments, refreshDueSegments } from '../modules/segments/i
 import { putLadder, runTierJobs, type TierLadderInput } from '../modules/tiers/index.ts';
 import { DomainError } from '../shared/errors.ts';
 import { beautyLadder, beautyShop, coffeeChain, coffeeCheckin, coffeeLadder } from './programs.ts';
+import { announceDemoPrices, createDemoRewards, demoRedemptions } from './rewards.ts';
 
 /** The coffee chain (the README's tour uses it). */
 export const DEMO_PROGRAM_ID = 'prg_demo';
@@ -91,9 +92,12 @@ const BEAUTY_ITEMS = [
  * silver and gold) and beauty shop (`prg_demo_beauty`, ~70 members), with a year of history sent
  * through event ingestion week by week with the clock of that week — orders, some refunds,
  * check-ins and reviews — and spends (ledger debits); then the sweep expires what is due. Points
- * earned about a year ago (coffee) or last year (beauty) expire within 30 days. Deterministic (a
- * seeded PRNG; ids and times follow `now`). Runs only on a database without programs, so a second
- * start does nothing.
+ * earned about a year ago (coffee) or last year (beauty) expire within 30 days. Both programs have
+ * a catalogue of rewards, and a few members redeemed from it in the last weeks (src/demo/rewards.ts:
+ * an order delivered, one shipped, one cancelled, orders to ship, coupons, donations, lottery
+ * draws). Deterministic (a seeded PRNG; ids and times follow `now`), but for the coupon codes and
+ * the lotteries' seeds, which are random as in production. Runs only on a database without
+ * programs, so a second start does nothing.
  */
 export async function seedDemo(db: Db, now: Date): Promise<boolean> {
   const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM program')) as [{ n: number }];
@@ -114,6 +118,10 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     // the tier ladder from the start: members climb it as their year of orders comes in
     await putLadder(db, p.id, p.ladder, opened, ACTOR);
   }
+  // the catalogues (after the ladders: tier-only rewards name a tier), redeemed from in the last weeks
+  const demoPrograms = { coffee: DEMO_PROGRAM_ID, beauty: DEMO_BEAUTY_PROGRAM_ID };
+  const rewardIds = await createDemoRewards(db, demoPrograms, opened, now);
+  const redemptionsOf = demoRedemptions(db, rewardIds, demoPrograms);
 
   const people = (prefix: string, count: number): MemberCreate[] =>
     Array.from({ length: count }, (_, i) => {
@@ -267,6 +275,8 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     // spends at the end of the week; a member without enough points simply does not redeem
     for (const m of coffeeMembers) if (random() < m.redeems) await spend(m.id, pick(COFFEE_REWARDS), clock);
     for (const m of beautyMembers) if (random() < m.redeems * 0.6) await spend(m.id, pick(BEAUTY_REWARDS), clock);
+    // orders, coupons, donations and draws from the catalogues, and the orders' later steps
+    await redemptionsOf(WEEKS - 1 - week, clock);
     // what fell due this week expires with this week's clock; the tier jobs of the week (reviews,
     // at-risk warnings, monthly grants)
     await ledger.sweep(db, clock);
@@ -274,6 +284,7 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
   }
   await ledger.sweep(db, now);
   await runTierJobs(db, now);
+  await announceDemoPrices(db, rewardIds, demoPrograms, now);
   // the programs were inserted here, not by createProgram: their built-in segments (at risk), with their members now
   await db.transaction(async (tx) => {
     for (const p of PROGRAMS) await createBuiltInSegments(tx, p.id, now);
