@@ -185,6 +185,25 @@ forEachDatabase('lottery', (getDb) => {
       assert.equal(audit.ok, true, JSON.stringify(audit.violations));
     });
 
+    it("lists lotteries in the member's catalogue only when asked for by type, with the member's state", async () => {
+      const { p, token, lottery } = await world(50);
+      const other = await activeReward(t, p, { points_cost: 10 });
+      const all = ok(await t.call('GET', '/v1/me/rewards', { key: token }));
+      assert.deepEqual(
+        all.data.map((i: Json) => i.reward.id),
+        [other.id],
+      );
+      const lotteries = ok(await t.call('GET', '/v1/me/rewards?type=lottery', { key: token }));
+      assert.deepEqual(
+        lotteries.data.map((i: Json) => [i.reward.id, i.state, i.needs_points]),
+        [[lottery.id, 'needs_points', 50]],
+      );
+      assert.deepEqual(
+        ok(await t.call('GET', '/v1/me/rewards/within-reach', { key: token })).data.map((i: Json) => i.reward.id),
+        [other.id],
+      );
+    });
+
     it('uses the client seed the member sets; the nonce goes on counting under the server seed', async () => {
       const { token, lottery } = await world();
       await rotate(lottery.id);

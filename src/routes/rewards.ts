@@ -423,7 +423,7 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
         operationId: 'getMyRewards',
         security,
         description:
-          'Every active reward with its state for the member now: can_redeem, needs_points (how many more), locked_tier (required_tier), locked_segment, limit_reached, sold_out, not_yet (starts_at), ended; with the price changes announced so far.',
+          'Every active reward with its state for the member now: can_redeem, needs_points (how many more), locked_tier (required_tier), locked_segment, limit_reached, sold_out, not_yet (starts_at), ended; with the price changes announced so far. Lotteries only with type=lottery (they are drawn: POST /v1/me/lottery-draws).',
         querystring: CatalogueQuery,
         response: { 200: Catalogue, ...problems() },
       },

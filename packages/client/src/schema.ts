@@ -1340,7 +1340,7 @@ export interface paths {
         };
         /**
          * The member's catalogue
-         * @description Every active reward with its state for the member now: can_redeem, needs_points (how many more), locked_tier (required_tier), locked_segment, limit_reached, sold_out, not_yet (starts_at), ended; with the price changes announced so far.
+         * @description Every active reward with its state for the member now: can_redeem, needs_points (how many more), locked_tier (required_tier), locked_segment, limit_reached, sold_out, not_yet (starts_at), ended; with the price changes announced so far. Lotteries only with type=lottery (they are drawn: POST /v1/me/lottery-draws).
          */
         get: operations["getMyRewards"];
         put?: never;

@@ -328,7 +328,7 @@ export async function memberContext(db: Queryable, memberId: string, now: Date):
   return m;
 }
 
-/** Active rewards of the program with what the member's state needs: units used in the limit's period, segment membership, the required rank. */
+/** Active rewards of the program (lotteries only when asked for by type: they are drawn) with what the member's state needs: units used in the limit's period, segment membership, the required rank. */
 export async function catalogue(
   db: Queryable,
   memberId: string,
@@ -348,7 +348,7 @@ export async function catalogue(
             (SELECT (x.ord - 1)::int FROM tier_ladder l, jsonb_array_elements(l.tiers) WITH ORDINALITY x(t, ord)
               WHERE l.program_id = r.program_id AND x.t->>'code' = r.min_tier) AS required_rank
        FROM reward r
-      WHERE r.program_id = $2 AND r.status = 'active' AND r.type <> 'lottery'
+      WHERE r.program_id = $2 AND r.status = 'active' AND (r.type <> 'lottery' OR $5::text = 'lottery')
         AND ($5::text IS NULL OR r.type = $5) AND ($6::text IS NULL OR r.category = $6)
         AND ($7::timestamptz IS NULL OR (r.created_at, r.id) < ($7::timestamptz, $8::text))
       ORDER BY r.created_at DESC, r.id DESC
