@@ -70,7 +70,7 @@ const coffeeCatalogue: Catalogue = (now) => [
     reward: {
       type: 'physical',
       name: name('限量版保温杯', 'Limited-edition tumbler'),
-      description: { 'zh-CN': '304 不锈钢，480ml，限量 50 只，每人限兑 1 只。', en: 'Stainless steel, 480 ml; 50 made, one per member.' },
+      description: { 'zh-CN': '304 不锈钢，480ml，限量发售。', en: 'Stainless steel, 480 ml, a limited edition.' },
       category: 'merch',
       points_cost: 3000,
       stock: 50,
@@ -119,8 +119,8 @@ const coffeeCatalogue: Catalogue = (now) => [
     key: 'flash',
     reward: {
       type: 'service',
-      name: name('周五下午茶秒杀：拿铁 1 积分起', 'Friday flash sale: a latte'),
-      description: { 'zh-CN': '每周五 14:00–16:00 限时兑换，每周限量 30 杯。', en: 'Fridays 14:00–16:00 only, 30 cups a week.' },
+      name: name('周五下午茶秒杀：拿铁', 'Friday flash sale: a latte'),
+      description: { 'zh-CN': '每周五下午限时兑换中杯拿铁一杯。', en: 'A medium latte, on Friday afternoons only.' },
       category: 'coffee',
       points_cost: 150,
       limit: { per_member: 1, period: 'week' },
@@ -133,7 +133,7 @@ const coffeeCatalogue: Catalogue = (now) => [
     reward: {
       type: 'physical',
       name: name('新春限定礼盒', 'New Year gift box'),
-      description: { 'zh-CN': '挂耳咖啡 10 包与红包套装，限量 200 份。', en: 'Ten drip bags and red envelopes; 200 boxes.' },
+      description: { 'zh-CN': '挂耳咖啡 10 包与红包套装。', en: 'Ten drip bags and red envelopes.' },
       category: 'merch',
       points_cost: 4000,
       stock: 200,

@@ -50,6 +50,18 @@ export const routes: RouteObject[] = [
       { path: 'history', lazy: async () => ({ Component: (await import('./routes/history/history-page.tsx')).default }), handle: { tab: 'history' } },
       { path: 'expiry', lazy: async () => ({ Component: (await import('./routes/expiry/expiry-page.tsx')).default }), handle: { tab: 'expiry' } },
       { path: 'tier', lazy: async () => ({ Component: (await import('./routes/tiers/tier-page.tsx')).default }), handle: { tab: 'tier' } },
+      { path: 'rewards', lazy: async () => ({ Component: (await import('./routes/rewards/rewards-page.tsx')).default }), handle: { tab: 'rewards' } },
+      {
+        path: 'redemptions',
+        lazy: async () => ({ Component: (await import('./routes/rewards/redemptions-page.tsx')).default }),
+        handle: { tab: 'redemptions' },
+      },
+      { path: 'lottery', lazy: async () => ({ Component: (await import('./routes/rewards/lottery-page.tsx')).default }), handle: { tab: 'lottery' } },
+      {
+        path: 'lottery/draws/:drawId',
+        lazy: async () => ({ Component: (await import('./routes/rewards/verification-page.tsx')).default }),
+        handle: { tab: 'verification' },
+      },
       { path: 'me', lazy: async () => ({ Component: (await import('./routes/settings/settings-page.tsx')).default }), handle: { tab: 'me' } },
       { path: '*', Component: NotFoundPage },
     ],

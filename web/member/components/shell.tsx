@@ -11,6 +11,7 @@ const SignInPage = lazy(() => import('../routes/sign-in/sign-in-page.tsx'));
 
 const TABS = [
   { key: 'home', path: '/', icon: 'home' },
+  { key: 'rewards', path: '/rewards', icon: 'gift' },
   { key: 'history', path: '/history', icon: 'history' },
   { key: 'expiry', path: '/expiry', icon: 'calendar' },
   { key: 'me', path: '/me', icon: 'me' },

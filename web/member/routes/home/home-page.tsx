@@ -1,5 +1,6 @@
 // Home: the program, the available balance, what expires within 30 days, pending points with the
-// day they become available, a short recent history, and the ways to the history and the calendar.
+// day they become available, a short recent history, and the ways to the rewards, the member's
+// redemptions, the history and the calendar.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { NoticeBar, PullToRefresh } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
@@ -163,6 +164,20 @@ function RecentHistory({ profile }: { profile: MeProfile }) {
   return (
     <>
       <div className="m-card m-shortcuts">
+        <Link to="/rewards" className="m-shortcut" data-testid="home-rewards">
+          <span>
+            <span className="m-shortcut-title">{t('rewards')}</span>
+            <span className="m-muted">{t('rewardsHint')}</span>
+          </span>
+          <span aria-hidden="true">›</span>
+        </Link>
+        <Link to="/redemptions" className="m-shortcut">
+          <span>
+            <span className="m-shortcut-title">{t('redemptions')}</span>
+            <span className="m-muted">{t('redemptionsHint')}</span>
+          </span>
+          <span aria-hidden="true">›</span>
+        </Link>
         <Link to="/history" className="m-shortcut">
           <span>
             <span className="m-shortcut-title">{t('history')}</span>

@@ -1,0 +1,205 @@
+// The lottery (/m/lottery): each lottery with its price per draw and the member's state, a draw
+// button (one Idempotency-Key per draw: a double tap draws once), the result, the member's draws
+// each with its verification link, and the member's client seed, which they may change. Loaded
+// when first opened.
+import { Button, Input } from 'antd-mobile';
+import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { newIdempotencyKey } from '../../../shared/api.ts';
+import { formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
+import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
+import { type MeProfile, useProfile } from '../../components/queries.ts';
+import { type CatalogueItem, type Drawn, type MyDraw, useClientSeed, useDraw, useLotteries, useMyDraws, useSetClientSeed } from './queries.ts';
+import { Refusal } from './redeem-sheet.tsx';
+import { localized, Price, useStateText } from './reward-text.tsx';
+import './rewards.css';
+
+export default function LotteryPage() {
+  const { t } = useTranslation('rewards');
+  const profile = useProfile();
+  const lotteries = useLotteries();
+  if (profile.error || lotteries.error) {
+    return (
+      <ErrorView
+        error={profile.error ?? lotteries.error}
+        onRetry={() => {
+          void profile.refetch();
+          void lotteries.refetch();
+        }}
+      />
+    );
+  }
+  if (!profile.data || !lotteries.data) return <CardSkeleton lines={4} />;
+  return (
+    <>
+      {lotteries.data.data.length === 0 ? (
+        <div className="m-card">
+          <EmptyNote>{t('lotteryPage.none')}</EmptyNote>
+        </div>
+      ) : (
+        lotteries.data.data.map((item) => <Lottery key={item.reward.id} item={item} profile={profile.data} />)
+      )}
+      <section className="m-card" aria-labelledby="fair-title">
+        <h2 id="fair-title" className="m-h2">
+          {t('lotteryPage.fairTitle')}
+        </h2>
+        <p className="m-muted">{t('lotteryPage.fairText')}</p>
+        <ClientSeed />
+      </section>
+      <MyDraws profile={profile.data} />
+    </>
+  );
+}
+
+function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile }) {
+  const { t, i18n } = useTranslation('rewards');
+  const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
+  const stateText = useStateText();
+  const draw = useDraw();
+  // one key per draw: a second tap while the first is on its way is the same draw
+  const [key, setKey] = useState(newIdempotencyKey);
+  const [result, setResult] = useState<Drawn | null>(null);
+  const { reward } = item;
+  const can = item.state === 'can_redeem';
+  const onDraw = () =>
+    draw.mutate(
+      { rewardId: reward.id, expected: reward.points_cost, key },
+      {
+        onSuccess: (drawn) => setResult(drawn),
+        onSettled: () => setKey(newIdempotencyKey()),
+      },
+    );
+  const description = localized(reward.description, locale);
+  return (
+    <section className="m-card" data-testid="lottery" data-reward-id={reward.id}>
+      <div className="m-reward-head">
+        <h2 className="m-reward-name">{localized(reward.name, locale)}</h2>
+        <Price reward={reward} program={profile.program} />
+      </div>
+      {description && <p className="m-reward-description">{description}</p>}
+      <div className="m-reward-action">
+        <span className={can ? 'm-reward-state m-reward-state-ok' : 'm-reward-state'}>{stateText(item, profile.program)}</span>
+        <Button color="primary" disabled={!can || draw.isPending} loading={draw.isPending} onClick={onDraw} data-testid="lottery-draw">
+          {t('lotteryPage.draw')}
+        </Button>
+      </div>
+      {draw.error && <Refusal error={draw.error} program={profile.program} />}
+      {result && (
+        <div className="m-draw-result" data-testid="lottery-result" role="status">
+          <span className="m-muted">{t('lotteryPage.result')}</span>
+          <strong data-testid="lottery-prize">{localized(result.prize.name, locale)}</strong>
+          {result.prize.points ? (
+            <span>{t('lotteryPage.wonPoints', { points: formatPoints(result.prize.points, locale), pointName: pointNameOf(profile.program, locale) })}</span>
+          ) : null}
+          <Link to={`/lottery/draws/${result.id}`} className="m-link" data-testid="lottery-verify-link">
+            {t('lotteryPage.verify')}
+          </Link>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ClientSeed() {
+  const { t } = useTranslation('rewards');
+  const seed = useClientSeed();
+  const save = useSetClientSeed();
+  const [value, setValue] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  const id = useId();
+  if (seed.error) return <ErrorView error={seed.error} onRetry={() => void seed.refetch()} />;
+  const shown = value ?? seed.data?.client_seed ?? '';
+  const valid = /^[!-~]{1,64}$/.test(shown);
+  return (
+    <form
+      className="m-seed"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!valid) return;
+        save.mutate(
+          { clientSeed: shown, key: newIdempotencyKey() },
+          {
+            onSuccess: () => {
+              setValue(null);
+              setSaved(true);
+            },
+          },
+        );
+      }}
+    >
+      <label className="m-sheet-label" htmlFor={id}>
+        {t('lotteryPage.clientSeed')}
+      </label>
+      <div className="m-seed-row">
+        <Input
+          id={id}
+          data-testid="client-seed"
+          value={shown}
+          maxLength={64}
+          placeholder={seed.isPending ? t('common:loading') : ''}
+          onChange={(v) => {
+            setValue(v);
+            setSaved(false);
+          }}
+        />
+        <Button size="small" color="primary" type="submit" disabled={!valid || value === null} loading={save.isPending} data-testid="client-seed-save">
+          {t('common:save')}
+        </Button>
+      </div>
+      <p className="m-muted">{valid ? t('lotteryPage.clientSeedHint') : t('lotteryPage.clientSeedInvalid')}</p>
+      {saved && (
+        <p className="m-muted" role="status">
+          {t('lotteryPage.seedSaved')}
+        </p>
+      )}
+      {save.error && <ErrorView error={save.error} />}
+    </form>
+  );
+}
+
+function MyDraws({ profile }: { profile: MeProfile }) {
+  const { t } = useTranslation('rewards');
+  const draws = useMyDraws();
+  const rows = draws.data?.pages.flatMap((p) => p.data) ?? [];
+  return (
+    <section className="m-card" aria-labelledby="draws-title">
+      <h2 id="draws-title" className="m-h2">
+        {t('lotteryPage.myDraws')}
+      </h2>
+      {draws.error && <ErrorView error={draws.error} onRetry={() => void draws.refetch()} />}
+      {draws.isPending && <p className="m-muted">{t('common:loading')}</p>}
+      {draws.data && rows.length === 0 && <EmptyNote>{t('lotteryPage.noDraws')}</EmptyNote>}
+      {rows.length > 0 && (
+        <ul className="m-rows" data-testid="my-draws">
+          {rows.map((d) => (
+            <DrawRow key={d.id} draw={d} profile={profile} />
+          ))}
+        </ul>
+      )}
+      {draws.hasNextPage && (
+        <Button block fill="none" loading={draws.isFetchingNextPage} onClick={() => void draws.fetchNextPage()}>
+          {t('common:loadMore')}
+        </Button>
+      )}
+    </section>
+  );
+}
+
+function DrawRow({ draw, profile }: { draw: MyDraw; profile: MeProfile }) {
+  const { t, i18n } = useTranslation('rewards');
+  const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
+  return (
+    <li className="m-row">
+      <span>
+        <strong>{localized(draw.prize.name, locale)}</strong>
+        <span className="m-muted" style={{ display: 'block' }}>
+          {formatDateTime(draw.at, profile.program.time_zone, locale)}
+        </span>
+      </span>
+      <Link to={`/lottery/draws/${draw.id}`} className="m-link">
+        {t('lotteryPage.verifyShort')}
+      </Link>
+    </li>
+  );
+}
