@@ -26,6 +26,7 @@ import { registerWebApps } from './plugins/web.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { changeLogReadRoutes, changeLogRoutes } from './routes/change-log.ts';
+import { checkoutRoutes } from './routes/checkout.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { demoRoutes } from './routes/demo.ts';
@@ -196,6 +197,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await rewardRoutes(app, deps);
   await rewardCodeRoutes(app, deps);
   await lotteryRoutes(app, deps);
+  await checkoutRoutes(app, deps);
   await eventRoutes(app, deps, { db, rules: new RuleCache() });
   await memberTokenSettingsRoutes(app, deps);
   await memberTokenRoutes(app, deps);

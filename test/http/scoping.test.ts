@@ -142,6 +142,16 @@ const ON_B: Record<string, Expectation> = {
   generateRewardCodes: [404, 'REWARD_NOT_FOUND'],
   listRewardCodes: [404, 'REWARD_NOT_FOUND'],
   listRevealedRewardCodes: [404, 'REWARD_NOT_FOUND'],
+  // checkout
+  getCheckoutPolicy: [404, 'PROGRAM_NOT_FOUND'],
+  putCheckoutPolicy: [404, 'PROGRAM_NOT_FOUND'],
+  quoteCheckout: [404, 'MEMBER_NOT_FOUND'],
+  createCheckoutDeduction: [404, 'MEMBER_NOT_FOUND'],
+  listCheckoutDeductions: [404, 'PROGRAM_NOT_FOUND'],
+  getCheckoutDeduction: [404, 'CHECKOUT_DEDUCTION_NOT_FOUND'],
+  captureCheckoutDeduction: [404, 'CHECKOUT_DEDUCTION_NOT_FOUND'],
+  voidCheckoutDeduction: [404, 'CHECKOUT_DEDUCTION_NOT_FOUND'],
+  refundCheckoutDeduction: [404, 'CHECKOUT_DEDUCTION_NOT_FOUND'],
 };
 /** Operations that only a deployment-wide key may call, whatever the program. */
 const DEPLOYMENT_ONLY = new Set(['createProgram', 'runSweep']);
@@ -238,6 +248,8 @@ function rolesOf(f: ScopedFixture): Record<string, string> {
     draw: f.drawId!,
     coupon: f.couponId!,
     codeImport: f.codeImportId!,
+    deduction: f.deductionId!,
+    capturedDeduction: f.capturedDeductionId!,
   };
 }
 
@@ -290,6 +302,8 @@ forEachDatabase('program-scoped API keys', (getDb) => {
       drawId: 'ldr_ghost',
       couponId: 'rwd_couponghost',
       codeImportId: 'rci_ghost',
+      deductionId: 'chk_ghost',
+      capturedDeductionId: 'chk_phantom',
     };
     aKey = ok(await t.call('POST', '/v1/api-keys', { body: { name: 'brand A admin', scopes: ['admin'], program_ids: [A.programId] } }), 201);
     spec = t.app.swagger();

@@ -138,6 +138,9 @@ export interface Fixture {
   /** An active coupon reward of the program (rwd_…) with a pool of 3 generated codes, the generation being its import (rci_…). */
   couponId?: string;
   codeImportId?: string;
+  /** A checkout deduction held for the member, and one captured (chk_…): the program's checkout policy is on. */
+  deductionId?: string;
+  capturedDeductionId?: string;
 }
 
 export interface RouteCase {
@@ -275,7 +278,58 @@ export function v1Routes(f: Fixture): RouteCase[] {
     ...rewardRoutes(f),
     ...lotteryRoutes(f),
     ...codePoolRoutes(f),
+    ...checkoutRoutes(f),
   ];
+}
+
+/** The checkout policy the fixtures switch on: every point usable, no minimum. */
+export const FIXTURE_CHECKOUT_POLICY = { enabled: true, max_share_bps: 10_000, min_order_amount: 0, min_points: 0, combinable_with_discounts: true };
+
+function checkoutRoutes(f: Fixture): RouteCase[] {
+  const p = f.programId;
+  const m = f.memberId;
+  const d = f.deductionId ?? 'chk_x';
+  return [
+    { op: 'getCheckoutPolicy', method: 'GET', url: `/v1/programs/${p}/checkout-policy`, scope: 'read' },
+    { op: 'putCheckoutPolicy', method: 'PUT', url: `/v1/programs/${p}/checkout-policy`, body: FIXTURE_CHECKOUT_POLICY, scope: 'admin' },
+    { op: 'quoteCheckout', method: 'GET', url: `/v1/members/${m}/checkout-quote?amount=1000`, scope: 'read' },
+    {
+      op: 'createCheckoutDeduction',
+      method: 'POST',
+      url: `/v1/members/${m}/checkout-deductions`,
+      body: { order_reference: `scope-${Date.now()}-${Math.random()}`, amount: 1000, points: 1 },
+      idem: true,
+      scope: 'integration',
+    },
+    { op: 'listCheckoutDeductions', method: 'GET', url: `/v1/programs/${p}/checkout-deductions`, scope: 'read' },
+    { op: 'getCheckoutDeduction', method: 'GET', url: `/v1/checkout-deductions/${d}`, scope: 'read' },
+    { op: 'captureCheckoutDeduction', method: 'POST', url: `/v1/checkout-deductions/${d}/capture`, body: {}, scope: 'integration' },
+    { op: 'voidCheckoutDeduction', method: 'POST', url: `/v1/checkout-deductions/${d}/void`, body: {}, scope: 'integration' },
+    {
+      op: 'refundCheckoutDeduction',
+      method: 'POST',
+      url: `/v1/checkout-deductions/${f.capturedDeductionId ?? 'chk_x'}/refund`,
+      body: {},
+      scope: 'integration',
+    },
+  ];
+}
+
+/** The program's checkout policy switched on, a deduction of 2 points held for the member and one captured. */
+export async function addCheckout(t: TestApp, programId: string, memberId: string): Promise<Pick<Fixture, 'deductionId' | 'capturedDeductionId'>> {
+  ok(await t.call('PUT', `/v1/programs/${programId}/checkout-policy`, { body: FIXTURE_CHECKOUT_POLICY }), 200);
+  const deduct = async () =>
+    ok(
+      await t.call('POST', `/v1/members/${memberId}/checkout-deductions`, {
+        body: { order_reference: `fixture-${Date.now()}-${Math.random()}`, amount: 1000, points: 2 },
+        idem: true,
+      }),
+      201,
+    ).id as string;
+  const held = await deduct();
+  const captured = await deduct();
+  ok(await t.call('POST', `/v1/checkout-deductions/${captured}/capture`, { body: {} }), 200);
+  return { deductionId: held, capturedDeductionId: captured };
 }
 
 function codePoolRoutes(f: Fixture): RouteCase[] {
@@ -436,6 +490,7 @@ export async function addReward(t: TestApp, programId: string, memberId: string)
     redemptionId: redemption.id,
     ...(await addLottery(t, programId, memberId)),
     ...(await addCodePool(t, programId)),
+    ...(await addCheckout(t, programId, memberId)),
   };
 }
 
@@ -481,6 +536,7 @@ export function v1MeRoutes(): { op: string; method: 'GET' | 'POST' | 'PUT'; url:
     { op: 'getMyLotteryClientSeed', method: 'GET', url: '/v1/me/lottery-client-seed' },
     // GET on its URL reads the client seed
     { op: 'setMyLotteryClientSeed', method: 'PUT', url: '/v1/me/lottery-client-seed' },
+    { op: 'quoteMyCheckout', method: 'GET', url: '/v1/me/checkout-quote?amount=1000' },
   ];
 }
 

@@ -141,6 +141,8 @@ forEachDatabase('HTTP system routes', (getDb, kind) => {
           .replace(/\/lpz_x/, '/{prizeId}')
           .replace(/\/ldr_x/, '/{drawId}')
           .replace(/\/rci_x/, '/{importId}')
+          .replace(/\/chk_x/, '/{deductionId}')
+          .replace(/\?.*$/, '')
           .replace(/members\/by-external-id\/nobody/, 'members/by-external-id/{externalId}')
           .replace(/events\/by-external-id\/fixture-event/, 'events/by-external-id/{externalId}');
         return `${r.method} ${path} ${r.op}`;

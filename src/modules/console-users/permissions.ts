@@ -151,6 +151,16 @@ export const OPERATION_PERMISSIONS: Record<string /* operationId */, Permission>
   rotateLotterySeed: 'rules.write',
   listLotterySeeds: 'read',
   listLotteryDraws: 'read',
+  // checkout deduction: the policy is a setting; deductions move points like holds (ledger.write)
+  getCheckoutPolicy: 'read',
+  putCheckoutPolicy: 'settings.write',
+  quoteCheckout: 'read',
+  createCheckoutDeduction: 'ledger.write',
+  listCheckoutDeductions: 'read',
+  getCheckoutDeduction: 'read',
+  captureCheckoutDeduction: 'ledger.write',
+  voidCheckoutDeduction: 'ledger.write',
+  refundCheckoutDeduction: 'ledger.write',
   // events
   sendEvent: 'events.write',
   sendEvents: 'events.write',
