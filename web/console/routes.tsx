@@ -10,6 +10,7 @@ import { authRoutes } from './routes/auth/routes.tsx';
 import { dashboardRoutes } from './routes/dashboard/routes.tsx';
 import { eventRoutes } from './routes/events/routes.tsx';
 import { memberRoutes } from './routes/members/routes.tsx';
+import { rewardRoutes } from './routes/rewards/routes.tsx';
 import { ruleRoutes } from './routes/rules/routes.tsx';
 import { segmentRoutes } from './routes/segments/routes.tsx';
 import { settingsRoutes } from './routes/settings/routes.tsx';
@@ -36,6 +37,7 @@ export const routes: RouteObject[] = [
               ...ruleRoutes,
               ...segmentRoutes,
               ...tierRoutes,
+              ...rewardRoutes,
               ...eventRoutes,
               ...apiKeyRoutes,
               ...settingsRoutes,
