@@ -15,6 +15,7 @@ import { useProgram } from '../../layout/shell.tsx';
 
 const DashboardChart = lazy(() => import('./dashboard-chart.tsx'));
 const TierMixCard = lazy(() => import('../tiers/tier-mix-card.tsx'));
+const TopRewardsCard = lazy(() => import('../rewards/top-rewards-card.tsx'));
 
 const WINDOWS = [30, 90] as const;
 type WindowDays = (typeof WINDOWS)[number];
@@ -227,6 +228,9 @@ export default function DashboardPage() {
       </Card>
       <Suspense fallback={null}>
         <TierMixCard programId={program.id} />
+      </Suspense>
+      <Suspense fallback={null}>
+        <TopRewardsCard programId={program.id} days={d.window.days} />
       </Suspense>
       <Card
         title={
