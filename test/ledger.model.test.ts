@@ -12,7 +12,8 @@
  *   node --test test/ledger.model.test.ts
  *
  * Environment:
- *   JIFEN_MODEL_RUNS=<n>           runs per database (default 100; a new seed every run, so CI's runs add up)
+ *   JIFEN_MODEL_RUNS=<n>           runs per database (default 100 on PostgreSQL, the production path, and 40 on
+ *                                  PGlite, which runs the same SQL slower; a new seed every run, so CI's runs add up)
  *   JIFEN_MODEL_MAX_COMMANDS=<n>   longest command sequence (default 40)
  *   JIFEN_MODEL_SEED=<seed>        replay a failure: fast-check prints `seed` and `path` when a run fails
  *   JIFEN_MODEL_PATH=<path>          (e.g. JIFEN_MODEL_SEED=-1234 JIFEN_MODEL_PATH="17:2:0" node --test test/ledger.model.test.ts)
@@ -48,7 +49,8 @@ import {
   type ReversalSummary,
 } from './helpers/ledger-model.ts';
 
-const RUNS = Number(process.env.JIFEN_MODEL_RUNS ?? 100);
+const RUNS_GIVEN = process.env.JIFEN_MODEL_RUNS === undefined ? undefined : Number(process.env.JIFEN_MODEL_RUNS);
+const runsOn = (kind: string) => RUNS_GIVEN ?? (kind === 'postgres' ? 100 : 40);
 const MAX_COMMANDS = Number(process.env.JIFEN_MODEL_MAX_COMMANDS ?? 40);
 const SEED = process.env.JIFEN_MODEL_SEED === undefined ? undefined : Number(process.env.JIFEN_MODEL_SEED);
 const PATH = process.env.JIFEN_MODEL_PATH;
@@ -886,7 +888,8 @@ const startArb = fc.oneof(
 
 // ---- the suite ----------------------------------------------------------------------------------
 
-forEachDatabase('ledger model', (getDb) => {
+forEachDatabase('ledger model', (getDb, kind) => {
+  const RUNS = runsOn(kind);
   it(`agrees with the reference model (${RUNS} runs of up to ${MAX_COMMANDS} commands)`, async () => {
     const { db } = getDb();
     const property = fc.asyncProperty(

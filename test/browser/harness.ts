@@ -372,7 +372,8 @@ export async function missingKeys(page: Page): Promise<string[]> {
 
 /** Waits until the page has settled: no request in flight for a moment, no spinner, fonts and layout done. */
 export async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState('networkidle');
+  // the spinners first (a page that has not rendered one yet has none: networkidle below waits for
+  // its requests), then one quiet moment of the network
   await page
     .locator('.ant-spin-spinning, .adm-spin-loading, .adm-skeleton, .ant-skeleton-active')
     .first()
