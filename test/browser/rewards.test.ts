@@ -5,7 +5,8 @@
  *   confirms — and the balance drops by its points; a double tap on a coupon's confirm gives one
  *   redemption, and the done screen shows its code;
  * - the console ships the order (its order drawer: carrier and tracking number);
- * - the member's "my redemptions" shows it shipped, with the tracking number.
+ * - the member's "my redemptions" shows it shipped, with the tracking number;
+ * - a lottery draw shows its prize and links to its verification, which verifies once the seed is revealed.
  *
  * The rewards and the member are made for the test through the API (the admin key), as a
  * merchant's backend would, so the demo's own redemptions do not matter.
@@ -135,6 +136,38 @@ describe('rewards in the member centre and the console', { skip: SKIP }, () => {
     await expectText(item.getByTestId('redemption-tracking'), tracking);
     await expectText(item.getByTestId('redemption-carrier'), '顺丰速运');
     await screenshot(page, 'rewards-member-shipped-zh-CN');
+
+    // the lottery (the demo's): a draw costs its points, shows the prize and links to its verification,
+    // which waits for the seed until a rotation reveals it, and then verifies
+    await page.getByRole('link', { name: '兑换', exact: true }).click();
+    await page.getByTestId('to-lottery').click();
+    const lottery = page.getByTestId('lottery').first();
+    const lotteryId = await lottery.getAttribute('data-reward-id');
+    const price = (await h.api('GET', `/v1/rewards/${lotteryId}`)).json.points_cost as number;
+    await lottery.getByTestId('lottery-draw').click();
+    await lottery.getByTestId('lottery-prize').waitFor();
+    const draws = await h.api('GET', `/v1/rewards/${lotteryId}/lottery-draws`);
+    const drawn = (draws.json.data as { member_id: string; prize: { name: { 'zh-CN': string }; points: number | null } }[]).filter(
+      (d) => d.member_id === member.id,
+    );
+    assert.equal(drawn.length, 1, draws.text);
+    await expectText(lottery.getByTestId('lottery-prize'), drawn[0]!.prize.name['zh-CN']);
+    assert.equal(
+      await availableOf(h, member.id),
+      before - 800 - price + (drawn[0]!.prize.points ?? 0),
+      'the draw cost its price (a points prize gives some back)',
+    );
+    await lottery.getByTestId('lottery-verify-link').click();
+    await page.waitForURL(/\/m\/lottery\/draws\/ldr_/);
+    const verdict = page.getByTestId('verification');
+    await verdict.waitFor();
+    assert.equal(await verdict.getAttribute('data-verdict'), 'pending');
+    const rotated = await h.api('POST', `/v1/rewards/${lotteryId}/lottery-seeds`, { idem: randomUUID(), body: {} });
+    assert.equal(rotated.status, 201, rotated.text);
+    await page.reload();
+    await expectText(page.getByTestId('verification'), '验证通过');
+    assert.equal(await page.getByTestId('verification').getAttribute('data-verdict'), 'ok');
+
     assert.deepEqual(await missingKeys(page), []);
     assert.deepEqual(phone.errors, []);
   });
