@@ -145,6 +145,7 @@ function RewardCard({ item, profile, onOpen }: { item: CatalogueItem; profile: M
   const description = localized(reward.description, locale);
   const notes = notesOf(reward, program);
   const can = item.state === 'can_redeem';
+  const action = reward.type === 'donation' ? t('donate') : t('redeem');
   return (
     <li className="m-card m-reward" data-testid="reward-card" data-reward-id={reward.id} data-state={item.state}>
       <div className="m-reward-cover">{reward.image_urls[0] ? <img src={reward.image_urls[0]} alt="" loading="lazy" /> : <TypeCover type={reward.type} />}</div>
@@ -166,8 +167,8 @@ function RewardCard({ item, profile, onOpen }: { item: CatalogueItem; profile: M
           <span className={can ? 'm-reward-state m-reward-state-ok' : 'm-reward-state'} data-testid="reward-state">
             {stateText(item, program)}
           </span>
-          <Button size="small" color="primary" disabled={!can} onClick={onOpen} data-testid="reward-redeem" aria-label={t('redeemNamed', { name })}>
-            {reward.type === 'donation' ? t('donate') : t('redeem')}
+          <Button size="small" color="primary" disabled={!can} onClick={onOpen} data-testid="reward-redeem" aria-label={t('redeemNamed', { action, name })}>
+            {action}
           </Button>
         </div>
       </div>
