@@ -74,6 +74,9 @@ const MEMBER_PAGES: PageCase[] = [
   { name: 'history', path: () => '/m/history' },
   { name: 'expiry', path: () => '/m/expiry' },
   { name: 'tier', path: () => '/m/tier' },
+  { name: 'rewards', path: () => '/m/rewards' },
+  { name: 'redemptions', path: () => '/m/redemptions' },
+  { name: 'lottery', path: () => '/m/lottery' },
   { name: 'me', path: () => '/m/me' },
 ];
 
