@@ -3,7 +3,7 @@
 // limit, sale hours and announced price changes.
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
-import { formatDateTime, formatMoney, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
+import { formatDateTime, formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import { tierLabel } from '../../../shared/tier-progress.ts';
 import type { MeProfile } from '../../components/queries.ts';
 import { useMyTier } from '../tiers/queries.ts';
@@ -11,10 +11,15 @@ import type { CatalogueItem, Reward } from './queries.ts';
 
 type Program = MeProfile['program'];
 
+/** ¥9.90 in both languages (the narrow symbol: not CN¥ in English, beside points it is plain which yuan). */
+function cashText(minor: number, currency: string, locale: Locale): string {
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay: 'narrowSymbol' }).format(minor / minorUnitsOf(currency));
+}
+
 /** 500 积分, or 500 积分 + ¥9.90 (积分+现金). */
 export function priceText(points: number, cash: number | null, program: Program, locale: Locale, t: TFunction): string {
   const p = t('rewards:price.points', { points: formatPoints(points, locale), pointName: pointNameOf(program, locale) });
-  return cash ? t('rewards:price.withCash', { points: p, cash: formatMoney(cash, program.currency, locale) }) : p;
+  return cash ? t('rewards:price.withCash', { points: p, cash: cashText(cash, program.currency, locale) }) : p;
 }
 
 /** The reward's price as a member sees it (a donation: from its minimum). */
