@@ -3,7 +3,7 @@
 // seeds and draws (lotteries); archiving it asks first. The tab is kept in the URL.
 import { ArrowLeftOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Popconfirm, Space, Tabs } from 'antd';
+import { Alert, App, Button, Popconfirm, Space, Tabs } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { newIdempotencyKey, unwrap } from '../../../shared/api.ts';
@@ -49,7 +49,7 @@ function NewReward({ canWrite }: { canWrite: boolean }) {
     <Space orientation="vertical" size="large" style={{ width: '100%' }}>
       <Back />
       <PageHeader title={t('editor.newTitle')} description={t('editor.newDescription')} />
-      {canWrite ? null : <ErrorAlert error={new Error(t('editor.readOnly'))} />}
+      {canWrite ? null : <Alert type="info" showIcon title={t('editor.readOnly')} />}
       <RewardForm canWrite={canWrite} onSaved={(reward) => navigate(`/${program.id}/rewards/${reward.id}`, { replace: true })} />
     </Space>
   );

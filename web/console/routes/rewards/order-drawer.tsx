@@ -16,11 +16,12 @@ import { useProgram } from '../../layout/shell.tsx';
 import { FULFIL_WRITE, RESTORE_WRITE } from './permissions.ts';
 import { localized, REDEMPTION_COLORS, type Redemption, type RedemptionStatus } from './types.ts';
 
-export function RedemptionStatusTag({ status }: { status: RedemptionStatus }) {
+/** The order's status; a physical order confirmed and not shipped yet says 待发货 (to ship). */
+export function RedemptionStatusTag({ status, rewardType }: { status: RedemptionStatus; rewardType: Redemption['reward_type'] }) {
   const { t } = useTranslation('rewards');
   return (
     <Tag color={REDEMPTION_COLORS[status]} data-testid="order-status">
-      {t(`orderStatus.${status}`)}
+      {rewardType === 'physical' && status === 'confirmed' ? t('orderStatus.toShip') : t(`orderStatus.${status}`)}
     </Tag>
   );
 }
@@ -245,7 +246,7 @@ export function OrderDrawer({ redemptionId, onClose }: { redemptionId: string | 
         <Space orientation="vertical" size="large" style={{ width: '100%' }}>
           <Descriptions column={1} size="small" bordered>
             <Descriptions.Item label={t('fields.status')}>
-              <RedemptionStatusTag status={r.status} />
+              <RedemptionStatusTag status={r.status} rewardType={r.reward_type} />
             </Descriptions.Item>
             <Descriptions.Item label={t('orders.reward')}>
               <Link to={`/${program.id}/rewards/${r.reward_id}`}>{localized(r.reward_name, locale)}</Link>{' '}

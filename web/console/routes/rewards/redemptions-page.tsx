@@ -115,6 +115,7 @@ export default function RedemptionsPage() {
           {
             title: t('orders.reward'),
             key: 'reward',
+            width: 260,
             render: (_, r) => (
               <Space orientation="vertical" size={0}>
                 <Link to={`/${program.id}/redemptions/${r.id}?${params.toString()}`} onClick={(e) => e.stopPropagation()} data-testid="order-link">
@@ -136,7 +137,7 @@ export default function RedemptionsPage() {
             ),
           },
           { title: t('orders.points'), key: 'points', align: 'right', width: 110, render: (_, r) => formatPoints(r.points, locale) },
-          { title: t('fields.status'), key: 'status', width: 110, render: (_, r) => <RedemptionStatusTag status={r.status} /> },
+          { title: t('fields.status'), key: 'status', width: 110, render: (_, r) => <RedemptionStatusTag status={r.status} rewardType={r.reward_type} /> },
           {
             title: t('orders.tracking'),
             key: 'tracking',

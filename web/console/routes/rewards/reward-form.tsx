@@ -11,7 +11,7 @@ import utc from 'dayjs/plugin/utc';
 import { type ReactNode, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
-import { type Locale, pointNameOf } from '../../../shared/format.ts';
+import { formatMoney, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { type Program, useProgram } from '../../layout/shell.tsx';
@@ -178,6 +178,7 @@ export function RewardForm({ reward, canWrite, onSaved }: { reward?: Reward; can
   const images = Form.useWatch('image_urls', form) ?? [];
   const pointName = pointNameOf(program, locale);
   const symbol = currencySymbolOf(program.currency, locale);
+  const priceLabel = type === 'donation' ? t('fields.donationMinimum') : type === 'lottery' ? t('fields.drawCost') : t('fields.pointsCost');
 
   const save = useMutation({
     mutationFn: async () => {
@@ -281,23 +282,32 @@ export function RewardForm({ reward, canWrite, onSaved }: { reward?: Reward; can
 
         <Section title={t('editor.sections.price')}>
           <Row gutter={16}>
-            <Col xs={24} md={12}>
-              <Form.Item
-                name="points_cost"
-                label={type === 'donation' ? t('fields.donationMinimum') : type === 'lottery' ? t('fields.drawCost') : t('fields.pointsCost')}
-                extra={creating ? undefined : t('editor.priceByChange')}
-                rules={[{ required: creating, message: t('editor.required') }]}
-              >
-                <InputNumber min={1} precision={0} style={{ width: '100%' }} suffix={pointName} disabled={!creating} data-testid="reward-points" />
-              </Form.Item>
-            </Col>
-            {type !== 'donation' && type !== 'lottery' ? (
+            {creating ? (
+              <>
+                <Col xs={24} md={12}>
+                  <Form.Item name="points_cost" label={priceLabel} rules={[{ required: true, message: t('editor.required') }]}>
+                    <InputNumber min={1} precision={0} style={{ width: '100%' }} suffix={pointName} data-testid="reward-points" />
+                  </Form.Item>
+                </Col>
+                {type !== 'donation' && type !== 'lottery' ? (
+                  <Col xs={24} md={12}>
+                    <Form.Item name="cash_yuan" label={t('fields.cashPart')} extra={t('editor.cashHelp')}>
+                      <InputNumber min={0} precision={2} step={1} style={{ width: '100%' }} prefix={symbol} />
+                    </Form.Item>
+                  </Col>
+                ) : null}
+              </>
+            ) : (
               <Col xs={24} md={12}>
-                <Form.Item name="cash_yuan" label={t('fields.cashPart')} extra={t('editor.cashHelp')}>
-                  <InputNumber min={0} precision={2} step={1} style={{ width: '100%' }} prefix={symbol} disabled={!creating} />
+                {/* the price in force now, as text: it changes by a price change (the next tab) */}
+                <Form.Item label={priceLabel} extra={t('editor.priceByChange')}>
+                  <Typography.Text strong data-testid="reward-price">
+                    {formatPoints(reward.points_cost, locale)} {pointName}
+                    {reward.cash_part ? ` + ${formatMoney(reward.cash_part, program.currency, locale)}` : ''}
+                  </Typography.Text>
                 </Form.Item>
               </Col>
-            ) : null}
+            )}
             {type === 'donation' ? (
               <Col xs={24} md={12}>
                 <Form.Item name="donation_project" label={t('fields.donationProject')} extra={t('editor.donationHelp')}>
