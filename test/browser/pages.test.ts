@@ -47,6 +47,7 @@ interface Ids {
   memberId: string;
   ruleId: string;
   segmentId: string;
+  rewardId: string;
 }
 
 const CONSOLE_PAGES: PageCase[] = [
@@ -61,6 +62,10 @@ const CONSOLE_PAGES: PageCase[] = [
   { name: 'segment-new', path: () => `/console/${PROGRAM}/segments/new` },
   { name: 'tiers', path: () => `/console/${PROGRAM}/tiers` },
   { name: 'tier-history', path: () => `/console/${PROGRAM}/tiers/history` },
+  { name: 'rewards', path: () => `/console/${PROGRAM}/rewards` },
+  { name: 'reward', path: (ids) => `/console/${PROGRAM}/rewards/${ids.rewardId}` },
+  { name: 'redemptions', path: () => `/console/${PROGRAM}/redemptions` },
+  { name: 'donations', path: () => `/console/${PROGRAM}/rewards/donations` },
   { name: 'events', path: () => `/console/${PROGRAM}/events` },
   { name: 'audit-log', path: () => `/console/${PROGRAM}/audit-log` },
   { name: 'api-keys', path: () => `/console/${PROGRAM}/api-keys` },
@@ -109,7 +114,7 @@ async function problemsOf(watched: Watched, from: number, locale: Locale, shot: 
 
 describe('every main page, in both languages', { skip: SKIP, concurrency: true }, () => {
   const h = useHarness();
-  const ids: Ids = { memberId: '', ruleId: '', segmentId: '' };
+  const ids: Ids = { memberId: '', ruleId: '', segmentId: '', rewardId: '' };
   let token = '';
 
   before(async () => {
@@ -123,6 +128,17 @@ describe('every main page, in both languages', { skip: SKIP, concurrency: true }
     const segments = await h.api('GET', `/v1/programs/${PROGRAM}/segments`);
     assert.equal(segments.status, 200, segments.text);
     ids.segmentId = segments.json.data[0].id;
+    // a reward of the demo's catalogue (a coupon), else one made here
+    const coupons = await h.api('GET', `/v1/programs/${PROGRAM}/rewards?type=coupon&limit=1`);
+    assert.equal(coupons.status, 200, coupons.text);
+    ids.rewardId =
+      coupons.json.data[0]?.id ??
+      (
+        await h.api('POST', `/v1/programs/${PROGRAM}/rewards`, {
+          idem: 'pages-test-coupon',
+          body: { type: 'coupon', name: { 'zh-CN': '10元券', en: '¥10 coupon' }, points_cost: 1000 },
+        })
+      ).json.id;
     token = await memberToken(h, PROGRAM, member.id);
   });
 

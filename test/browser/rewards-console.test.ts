@@ -109,6 +109,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     await expectText(page.getByTestId('import-result'), '6,000 codes added; 50 repeated in the file, 5 already in the pool; 2 invalid lines.', 60_000);
     await expectText(page.getByTestId('import-duplicates'), fresh[0]!);
     await expectText(page.getByTestId('pool-free'), '6,005');
+    assert.deepEqual(await missingKeys(page), []);
 
     // ── a lottery: publish a seed, a member draws, rotate: the old seed is revealed ──
     const lottery = await reward(h, { type: 'lottery' });
@@ -140,6 +141,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     assert.equal(createHash('sha256').update(revealed).digest('hex'), published, 'the revealed seed hashes to the hash published before');
     await expectText(page.getByTestId('draws-table'), '5 points');
     assert.equal(await page.getByTestId('draw-verify').first().getAttribute('href'), draw.verify_path);
+    assert.deepEqual(await missingKeys(page), []);
 
     // ── an order: cancelled after the confirmation; the points come back ──
     const mug = await reward(h, { type: 'physical', points_cost: 300, stock: 3 });
@@ -148,7 +150,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     assert.equal(await available(h, member), 700);
     await page.goto(`/console/${PROGRAM}/redemptions/${order.id}`);
     const orderDrawer = page.getByTestId('order-drawer');
-    await expectText(orderDrawer.getByTestId('order-status'), EN.orderStatus.confirmed);
+    await expectText(orderDrawer.getByTestId('order-status'), EN.orderStatus.toShip);
     await orderDrawer.getByTestId('cancel-order').click();
     await expectText(page.locator('.ant-modal'), 'gets 300 points back');
     await page.getByTestId('cancel-submit').click();
@@ -174,7 +176,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     const viewerContext = await h.newContext({ locale: 'en' });
     await signInContext(viewerContext, 'rewards-viewer@jifen.local', 'viewer-password-1');
     const viewer = await h.open(`/console/${PROGRAM}/redemptions/${confirmed.id}`, { context: viewerContext, locale: 'en' });
-    await expectText(viewer.page.getByTestId('order-drawer').getByTestId('order-status'), EN.orderStatus.confirmed);
+    await expectText(viewer.page.getByTestId('order-drawer').getByTestId('order-status'), EN.orderStatus.toShip);
     for (const action of ['ship-order', 'deliver-order', 'cancel-order', 'reject-order']) {
       assert.equal(await viewer.page.getByTestId(action).count(), 0, `a viewer sees no ${action}`);
     }
