@@ -259,6 +259,79 @@ forEachDatabase('lottery', (getDb) => {
     });
   });
 
+  describe('prizes that issue a reward', () => {
+    it('a coupon prize: the winner gets its code at no points; the empty pool leaves the prize out; goods ship and cancel with their stock', async () => {
+      const { p, memberId, token, lottery } = await world(100_000, false);
+      // a coupon kept as a draft (for prizes only), two codes
+      const coupon = ok(
+        await t.call('POST', `/v1/programs/${p}/rewards`, {
+          body: { type: 'coupon', name: rewardName('5元券', '¥5 coupon'), points_cost: 500, limit: { per_member: 1, period: 'ever' } },
+        }),
+        201,
+      );
+      ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 2 }, idem: true }), 201);
+      const mug = await activeReward(t, p, { name: rewardName('马克杯', 'Mug'), points_cost: 5000, stock: 1 });
+      // validation: of this program, a type a prize can issue
+      const other = await activeReward(t, await rewardProgram(t));
+      for (const [id, reason] of [
+        [other.id, /not a reward of this program/],
+        [lottery.id, /lottery reward/],
+        ['rwd_nope', /not a reward of this program/],
+      ] as const) {
+        const res = await t.call('POST', `/v1/rewards/${lottery.id}/lottery-prizes`, {
+          body: { code: 'bad', name: rewardName('坏', 'Bad'), weight: 1, prize_reward_id: id },
+        });
+        assert.match(assertProblem(res, 400, 'VALIDATION_FAILED', { path: '/prize_reward_id' }).detail, reason);
+      }
+      const couponPrize = await addPrize(lottery.id, { code: 'coupon', weight: 1_000_000, prize_reward_id: coupon.id });
+      assert.equal(couponPrize.prize_reward_id, coupon.id);
+      await addPrize(lottery.id, { code: 'thanks', weight: 1 });
+      await rotate(lottery.id);
+      const won: Json[] = [];
+      for (let i = 0; i < 6 && won.length < 2; i++) {
+        const d = ok(await draw(token, { reward_id: lottery.id }), 201);
+        if (d.prize.code === 'coupon') won.push(d);
+      }
+      assert.equal(won.length, 2, 'a weight of 1,000,000 to 1 wins twice in six draws');
+      for (const d of won) {
+        assert.equal(d.prize.reward_id, coupon.id);
+        const r = ok(await t.call('GET', `/v1/redemptions/${d.prize_redemption_id}`));
+        assert.deepEqual([r.reward_id, r.points, r.status, r.codes.length, r.prize_of_draw_id, r.hold_id], [coupon.id, 0, 'confirmed', 1, d.id, null]);
+      }
+      assert.equal(ok(await t.call('GET', `/v1/rewards/${coupon.id}`)).codes_left, 0);
+      // the pool is empty: the coupon prize is left out of the weights
+      const after = ok(await draw(token, { reward_id: lottery.id }), 201);
+      assert.deepEqual(
+        after.weights.map((w: Json) => w.code),
+        ['thanks'],
+      );
+      assert.equal(after.prize_redemption_id, null);
+      // the per-member limit of the coupon (1, ever) does not count the two prizes
+      ok(await t.call('PATCH', `/v1/rewards/${coupon.id}`, { body: { status: 'active' } }));
+      ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 1 }, idem: true }), 201);
+      const bought = ok(await t.call('POST', '/v1/me/redemptions', { key: token, body: { reward_id: coupon.id }, idem: true }), 201);
+      assert.deepEqual([bought.points, bought.codes.length], [500, 1]);
+
+      // goods: shipped to the address given with the draw; a cancel gives the stock back, no points
+      const goods = ok(await t.call('PATCH', `/v1/rewards/${lottery.id}/lottery-prizes/${couponPrize.id}`, { body: { prize_reward_id: mug.id } }));
+      assert.equal(goods.prize_reward_id, mug.id);
+      const shipping = { name: '张三', phone: '13800000000', address: '上海市静安区南京西路1号' };
+      let mugDraw: Json;
+      do mugDraw = ok(await draw(token, { reward_id: lottery.id, shipping }), 201);
+      while (mugDraw.prize.code !== 'coupon');
+      const order = ok(await t.call('GET', `/v1/redemptions/${mugDraw.prize_redemption_id}`));
+      assert.deepEqual([order.reward_id, order.shipping.address, order.status], [mug.id, shipping.address, 'confirmed']);
+      assert.equal(ok(await t.call('GET', `/v1/rewards/${mug.id}`)).stock_left, 0);
+      const balance = ok(await t.call('GET', `/v1/members/${memberId}/balance`)).available;
+      const cancelled = ok(await t.call('POST', `/v1/redemptions/${order.id}/cancel`, { body: { reason: 'out of mugs' } }));
+      assert.equal(cancelled.status, 'cancelled');
+      assert.equal(ok(await t.call('GET', `/v1/rewards/${mug.id}`)).stock_left, 1);
+      assert.equal(ok(await t.call('GET', `/v1/members/${memberId}/balance`)).available, balance);
+      const a = ok(await t.call('GET', `/v1/audit?program_id=${p}`));
+      assert.equal(a.ok, true, JSON.stringify(a.violations));
+    });
+  });
+
   describe('refusals change nothing', () => {
     it('no active seed, an inactive lottery, too few points, not a lottery, no prize in stock, another program', async () => {
       const { p, memberId, token, lottery } = await world(150);

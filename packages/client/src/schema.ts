@@ -32444,9 +32444,12 @@ export interface operations {
                             cash: number | null;
                             /** @enum {string} */
                             status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                            hold_id: string;
-                            capture_entry_id: string;
+                            /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                            hold_id: string | null;
+                            capture_entry_id: string | null;
                             restore_txn_id: string | null;
+                            /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                            prize_of_draw_id: string | null;
                             /** @description Coupon codes issued (one per unit). */
                             codes: string[];
                             shipping: {
@@ -32933,9 +32936,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -33510,9 +33516,12 @@ export interface operations {
                             cash: number | null;
                             /** @enum {string} */
                             status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                            hold_id: string;
-                            capture_entry_id: string;
+                            /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                            hold_id: string | null;
+                            capture_entry_id: string | null;
                             restore_txn_id: string | null;
+                            /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                            prize_of_draw_id: string | null;
                             /** @description Coupon codes issued (one per unit). */
                             codes: string[];
                             shipping: {
@@ -33967,9 +33976,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -34437,9 +34449,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -34982,9 +34997,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -35530,9 +35548,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -36106,9 +36127,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -36679,9 +36703,12 @@ export interface operations {
                             cash: number | null;
                             /** @enum {string} */
                             status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                            hold_id: string;
-                            capture_entry_id: string;
+                            /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                            hold_id: string | null;
+                            capture_entry_id: string | null;
                             restore_txn_id: string | null;
+                            /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                            prize_of_draw_id: string | null;
                             /** @description Coupon codes issued (one per unit). */
                             codes: string[];
                             shipping: {
@@ -37137,9 +37164,12 @@ export interface operations {
                         cash: number | null;
                         /** @enum {string} */
                         status: "confirmed" | "shipped" | "delivered" | "cancelled" | "rejected" | "fulfilment_failed";
-                        hold_id: string;
-                        capture_entry_id: string;
+                        /** @description The ledger hold that paid (null: a lottery prize, won at no points). */
+                        hold_id: string | null;
+                        capture_entry_id: string | null;
                         restore_txn_id: string | null;
+                        /** @description The lottery draw this redemption was won in (a prize that issues this reward), or null. */
+                        prize_of_draw_id: string | null;
                         /** @description Coupon codes issued (one per unit). */
                         codes: string[];
                         shipping: {
@@ -40692,6 +40722,8 @@ export interface operations {
                             /** @description Left; a prize at 0 is left out of the draws. */
                             stock_left: number | null;
                             points: number | null;
+                            /** @description The reward the prize issues (null: none). */
+                            prize_reward_id: string | null;
                             /**
                              * Format: date-time
                              * @description RFC 3339 timestamp.
@@ -41044,6 +41076,7 @@ export interface operations {
                     weight: number;
                     stock?: number | null;
                     points?: number | null;
+                    prize_reward_id?: string | null;
                 };
             };
         };
@@ -41079,6 +41112,8 @@ export interface operations {
                         /** @description Left; a prize at 0 is left out of the draws. */
                         stock_left: number | null;
                         points: number | null;
+                        /** @description The reward the prize issues (null: none). */
+                        prize_reward_id: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339 timestamp.
@@ -41518,6 +41553,8 @@ export interface operations {
                         /** @description Left; a prize at 0 is left out of the draws. */
                         stock_left: number | null;
                         points: number | null;
+                        /** @description The reward the prize issues (null: none). */
+                        prize_reward_id: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339 timestamp.
@@ -41910,6 +41947,7 @@ export interface operations {
                     weight?: number;
                     stock?: number | null;
                     points?: number | null;
+                    prize_reward_id?: string | null;
                 };
             };
         };
@@ -41945,6 +41983,8 @@ export interface operations {
                         /** @description Left; a prize at 0 is left out of the draws. */
                         stock_left: number | null;
                         points: number | null;
+                        /** @description The reward the prize issues (null: none). */
+                        prize_reward_id: string | null;
                         /**
                          * Format: date-time
                          * @description RFC 3339 timestamp.
@@ -43130,7 +43170,11 @@ export interface operations {
                                     en: string;
                                 };
                                 points: number | null;
+                                /** @description The reward the prize issued (null: none). */
+                                reward_id: string | null;
                             };
+                            /** @description The winner's redemption of the reward the prize issued (its code, its order to ship), or null. */
+                            prize_redemption_id: string | null;
                             points_cost: number;
                             /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
                             hmac: string;
@@ -43537,7 +43581,11 @@ export interface operations {
                                     en: string;
                                 };
                                 points: number | null;
+                                /** @description The reward the prize issued (null: none). */
+                                reward_id: string | null;
                             };
+                            /** @description The winner's redemption of the reward the prize issued (its code, its order to ship), or null. */
+                            prize_redemption_id: string | null;
                             points_cost: number;
                             /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
                             hmac: string;
@@ -43872,6 +43920,13 @@ export interface operations {
                      * @example 100
                      */
                     expected_points?: number;
+                    /** @description Where to ship goods the prize may issue (kept on the prize redemption). */
+                    shipping?: {
+                        name?: string;
+                        phone?: string;
+                        address?: string;
+                        postal_code?: string;
+                    };
                 };
             };
         };
@@ -43921,7 +43976,11 @@ export interface operations {
                                 en: string;
                             };
                             points: number | null;
+                            /** @description The reward the prize issued (null: none). */
+                            reward_id: string | null;
                         };
+                        /** @description The winner's redemption of the reward the prize issued (its code, its order to ship), or null. */
+                        prize_redemption_id: string | null;
                         points_cost: number;
                         /** @description HMAC-SHA256(seed, client_seed:nonce), hex. */
                         hmac: string;

@@ -88,7 +88,7 @@ BEGIN
     'quantity', d.quantity, 'points', d.points, 'cash', d.cash, 'status', d.status,
     'hold_id', d.hold_id, 'capture_entry_id', d.capture_entry_id, 'restore_txn_id', d.restore_txn_id,
     'codes', to_jsonb(d.codes), 'shipping', d.shipping, 'carrier', d.carrier, 'tracking_number', d.tracking_number,
-    'reason', d.reason, 'actor', d.actor, 'metadata', d.metadata,
+    'reason', d.reason, 'actor', d.actor, 'metadata', d.metadata, 'prize_of_draw_id', d.prize_of_draw_id,
     'created_at', jf_ts(d.created_at), 'updated_at', jf_ts(d.updated_at), 'shipped_at', jf_ts(d.shipped_at),
     'delivered_at', jf_ts(d.delivered_at), 'ended_at', jf_ts(d.ended_at));
 END $$;
@@ -140,7 +140,7 @@ BEGIN
     SELECT coalesce(sum(quantity), 0) INTO v_used FROM redemption
      WHERE member_id = c.member_id AND reward_id = w.id
        AND created_at >= jf_reward_period_start(w.limit_period, c.time_zone, v_now)
-       AND status NOT IN ('cancelled', 'rejected', 'fulfilment_failed');
+       AND status NOT IN ('cancelled', 'rejected', 'fulfilment_failed') AND prize_of_draw_id IS NULL;
     IF v_used + p_qty > w.limit_per_member THEN
       PERFORM jf_raise('LIMIT_REACHED', jsonb_build_object('reward_id', w.id, 'limit', w.limit_per_member,
                                                            'period', w.limit_period, 'used', v_used, 'requested', p_qty));

@@ -15,7 +15,7 @@ CREATE OR REPLACE FUNCTION jf_lottery_prize_json(z lottery_prize) RETURNS jsonb 
   SELECT jsonb_build_object(
     'id', z.id, 'object', 'lottery_prize', 'reward_id', z.reward_id, 'program_id', z.program_id, 'code', z.code,
     'name', z.name, 'weight', z.weight, 'stock', z.stock, 'stock_left', z.stock_left, 'points', z.points,
-    'created_at', jf_ts(z.created_at), 'updated_at', jf_ts(z.updated_at), 'archived_at', jf_ts(z.archived_at))
+    'prize_reward_id', z.prize_reward_id, 'created_at', jf_ts(z.created_at), 'updated_at', jf_ts(z.updated_at), 'archived_at', jf_ts(z.archived_at))
 $$;
 
 -- The seed itself only once revealed.
@@ -38,7 +38,9 @@ BEGIN
     'id', d.id, 'object', 'lottery_draw', 'program_id', d.program_id, 'reward_id', d.reward_id,
     'redemption_id', d.redemption_id, 'member_id', d.member_id, 'seed_id', d.seed_id, 'seed_hash', s.seed_hash,
     'seed_status', s.status, 'client_seed', d.client_seed, 'nonce', d.nonce, 'weights', d.weights,
-    'prize', jsonb_build_object('id', z.id, 'code', z.code, 'name', z.name, 'points', d.points_awarded),
+    'prize', jsonb_build_object('id', z.id, 'code', z.code, 'name', z.name, 'points', d.points_awarded,
+                                'reward_id', (SELECT pr.reward_id FROM redemption pr WHERE pr.id = d.prize_redemption_id)),
+    'prize_redemption_id', d.prize_redemption_id,
     'points_cost', (SELECT r.points FROM redemption r WHERE r.id = d.redemption_id),
     'hmac', d.hmac, 'at', jf_ts(d.at), 'verify_path', '/v1/lottery-draws/' || d.id || '/verification');
 END $$;
@@ -105,7 +107,13 @@ BEGIN
   SELECT coalesce(jsonb_agg(jsonb_build_object('prize_id', z.id, 'code', z.code, 'weight', z.weight) ORDER BY z.created_at, z.id), '[]')
     INTO v_weights
     FROM lottery_prize z
-   WHERE z.reward_id = w.id AND z.archived_at IS NULL AND (z.stock_left IS NULL OR z.stock_left > 0);
+   WHERE z.reward_id = w.id AND z.archived_at IS NULL AND (z.stock_left IS NULL OR z.stock_left > 0)
+     -- a prize that issues a reward is in stock while that reward is (and has codes, a coupon)
+     AND (z.prize_reward_id IS NULL OR EXISTS (
+           SELECT 1 FROM reward pr
+            WHERE pr.id = z.prize_reward_id AND pr.status <> 'archived' AND (pr.stock_left IS NULL OR pr.stock_left > 0)
+              AND (pr.type <> 'coupon'
+                   OR EXISTS (SELECT 1 FROM reward_code rc WHERE rc.reward_id = pr.id AND rc.redemption_id IS NULL))));
   IF jsonb_array_length(v_weights) = 0 THEN
     PERFORM jf_raise('LOTTERY_NO_PRIZES', jsonb_build_object('reward_id', w.id));
   END IF;
@@ -139,8 +147,11 @@ DECLARE
   v_capture_entry text;
   v_body jsonb;
   v_result jsonb;
+  v_prize_rdm text;
+  v_codes text[] := '{}';
   c jf_member_ctx;
   w reward;
+  pr reward;
   z lottery_prize;
   d redemption;
   x lottery_draw;
@@ -150,6 +161,9 @@ BEGIN
   SELECT * INTO z FROM lottery_prize WHERE id = v_won->>'prize_id';
   IF NOT FOUND THEN
     PERFORM jf_raise('VALIDATION_FAILED', jsonb_build_object('field', 'outcome_index', 'reason', 'no such prize in the weights'));
+  END IF;
+  IF z.prize_reward_id IS NOT NULL THEN
+    v_prize_rdm := jf_id('rdm');
   END IF;
 
   v_ledger := jsonb_build_object('reference', v_id, 'reason', 'lottery draw of ' || w.id, 'actor', v_actor,
@@ -169,12 +183,50 @@ BEGIN
           jsonb_build_object('reward_type', 'lottery', 'quantity', 1, 'points', v_points, 'hold_id', v_hold_id,
                              'capture_entry_id', v_capture_entry)),
          (jf_id('rdh'), c.program_id, v_id, c.member_id, w.id, 'redemption.delivered', v_now, v_actor,
-          jsonb_build_object('lottery_draw_id', v_draw_id, 'prize_id', z.id, 'prize_code', z.code, 'prize_points', z.points));
+          jsonb_build_object('lottery_draw_id', v_draw_id, 'prize_id', z.id, 'prize_code', z.code, 'prize_points', z.points,
+                             'prize_reward_id', z.prize_reward_id, 'prize_redemption_id', v_prize_rdm));
+
+  -- a prize that issues a reward: the winner's redemption of it, at no points (a code from the
+  -- pool, SKIP LOCKED; the stock with the same check as a redemption); none left: the draw is
+  -- refused as out of stock and nothing is written
+  IF z.prize_reward_id IS NOT NULL THEN
+    SELECT * INTO pr FROM reward WHERE id = z.prize_reward_id;
+    IF pr.type = 'coupon' THEN
+      WITH taken AS (
+        SELECT rc.code FROM reward_code rc
+         WHERE rc.reward_id = pr.id AND rc.redemption_id IS NULL
+         ORDER BY rc.created_at, rc.code LIMIT 1
+         FOR UPDATE SKIP LOCKED
+      ), issued AS (
+        UPDATE reward_code rc SET redemption_id = v_prize_rdm, issued_at = v_now
+          FROM taken WHERE rc.reward_id = pr.id AND rc.code = taken.code
+        RETURNING rc.code
+      )
+      SELECT coalesce(array_agg(code), '{}') INTO v_codes FROM issued;
+      IF cardinality(v_codes) = 0 THEN
+        PERFORM jf_raise('REWARD_OUT_OF_STOCK', jsonb_build_object('reward_id', pr.id, 'codes_left', 0, 'requested', 1));
+      END IF;
+    END IF;
+    IF pr.stock IS NOT NULL THEN
+      UPDATE reward SET stock_left = stock_left - 1 WHERE id = pr.id AND stock_left >= 1;
+      IF NOT FOUND THEN
+        PERFORM jf_raise('REWARD_OUT_OF_STOCK', jsonb_build_object('reward_id', pr.id, 'stock_left', 0, 'requested', 1));
+      END IF;
+    END IF;
+    INSERT INTO redemption (id, program_id, member_id, reward_id, reward_type, quantity, points, status, codes, shipping,
+                            actor, metadata, created_at, updated_at, prize_of_draw_id)
+    VALUES (v_prize_rdm, c.program_id, c.member_id, pr.id, pr.type, 1, 0, 'confirmed', v_codes, p->'shipping', v_actor,
+            jsonb_build_object('lottery_draw_id', v_draw_id, 'lottery_reward_id', w.id, 'prize_code', z.code), v_now, v_now, v_draw_id);
+    INSERT INTO redemption_history (id, program_id, redemption_id, member_id, reward_id, type, at, actor, payload)
+    VALUES (jf_id('rdh'), c.program_id, v_prize_rdm, c.member_id, pr.id, 'redemption.confirmed', v_now, v_actor,
+            jsonb_build_object('reward_type', pr.type, 'quantity', 1, 'points', 0, 'codes', to_jsonb(v_codes),
+                               'prize_of_draw_id', v_draw_id, 'lottery_reward_id', w.id, 'prize_code', z.code));
+  END IF;
 
   INSERT INTO lottery_draw (id, program_id, reward_id, redemption_id, member_id, seed_id, client_seed, nonce, weights,
-                            prize_id, prize_code, points_awarded, hmac, at)
+                            prize_id, prize_code, points_awarded, hmac, at, prize_redemption_id)
   VALUES (v_draw_id, c.program_id, w.id, v_id, c.member_id, v_draw->>'seed_id', v_draw->>'client_seed',
-          (v_draw->>'nonce')::integer, v_draw->'weights', z.id, z.code, z.points, p->>'hmac', v_now)
+          (v_draw->>'nonce')::integer, v_draw->'weights', z.id, z.code, z.points, p->>'hmac', v_now, v_prize_rdm)
   RETURNING * INTO x;
   IF z.stock_left IS NOT NULL THEN
     UPDATE lottery_prize SET stock_left = stock_left - 1 WHERE id = z.id;

@@ -6,15 +6,25 @@ import type { ClientSeed, Draw, DrawWeight, Prize, Seed } from './lottery.schema
 
 export async function insertPrize(
   db: Queryable,
-  z: { id: string; rewardId: string; programId: string; code: string; name: unknown; weight: number; stock: number | null; points: number | null },
+  z: {
+    id: string;
+    rewardId: string;
+    programId: string;
+    code: string;
+    name: unknown;
+    weight: number;
+    stock: number | null;
+    points: number | null;
+    prizeRewardId: string | null;
+  },
   now: Date,
 ): Promise<Prize> {
   const [r] = await db.query<{ z: Prize }>(
     `WITH ins AS (
-       INSERT INTO lottery_prize (id, reward_id, program_id, code, name, weight, stock, stock_left, points, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::integer, $7::bigint, $7::bigint, $8::bigint, $9, $9) RETURNING *)
+       INSERT INTO lottery_prize (id, reward_id, program_id, code, name, weight, stock, stock_left, points, created_at, updated_at, prize_reward_id)
+       VALUES ($1, $2, $3, $4, $5::text::jsonb, $6::integer, $7::bigint, $7::bigint, $8::bigint, $9, $9, $10) RETURNING *)
      SELECT jf_lottery_prize_json(ins) AS z FROM ins`,
-    [z.id, z.rewardId, z.programId, z.code, JSON.stringify(z.name), z.weight, z.stock, z.points, now.toISOString()],
+    [z.id, z.rewardId, z.programId, z.code, JSON.stringify(z.name), z.weight, z.stock, z.points, now.toISOString(), z.prizeRewardId],
   );
   return r!.z;
 }
@@ -36,7 +46,7 @@ export async function findPrize(db: Queryable, rewardId: string, id: string, loc
 export async function updatePrize(
   db: Queryable,
   id: string,
-  c: { name?: unknown; weight?: number; stock?: number | null; stockLeft?: number | null; points?: number | null },
+  c: { name?: unknown; weight?: number; stock?: number | null; stockLeft?: number | null; points?: number | null; prizeRewardId?: string | null },
   now: Date,
 ): Promise<Prize> {
   const sets: string[] = [];
@@ -50,6 +60,7 @@ export async function updatePrize(
   if (c.stock !== undefined) set('stock', c.stock, '::bigint');
   if (c.stockLeft !== undefined) set('stock_left', c.stockLeft, '::bigint');
   if (c.points !== undefined) set('points', c.points, '::bigint');
+  if (c.prizeRewardId !== undefined) set('prize_reward_id', c.prizeRewardId, '::text');
   const [r] = await db.query<{ z: Prize }>(
     `WITH upd AS (UPDATE lottery_prize SET updated_at = $2${sets.map((s) => `, ${s}`).join('')} WHERE id = $1 RETURNING *)
      SELECT jf_lottery_prize_json(upd) AS z FROM upd`,

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Nullable, NullableString, NullableTimestamp, PageQuery, Points, StringEnum, Timestamp } from '../../shared/schemas.ts';
 import { Balance } from '../ledger/index.ts';
-import { RewardName } from '../rewards/index.ts';
+import { RewardName, Shipping } from '../rewards/index.ts';
 import { MAX_WEIGHT } from './lottery.engine.ts';
 
 export const SEED_STATUSES = ['active', 'revealed'] as const;
@@ -24,12 +24,27 @@ export const PrizeCreate = Type.Object(
     weight: Weight,
     stock: Type.Optional(Nullable(Stock)),
     points: Type.Optional(Nullable({ ...Points, description: 'Points credited to the winner (null: a prize the operator hands over, or a "thank you").' })),
+    prize_reward_id: Type.Optional(
+      Nullable(
+        Type.String({
+          pattern: '^rwd_[A-Za-z0-9_]{1,64}$',
+          description:
+            'A reward of the program the prize issues (a coupon from its pool, goods to ship, a service or an experience; draft or active): the winner gets a redemption of it at no points, taking its stock or a code. A prize is drawn only while that reward has stock (and codes). Null: none.',
+        }),
+      ),
+    ),
   },
   { additionalProperties: false, examples: [{ code: 'p100', name: { 'zh-CN': '100积分', en: '100 points' }, weight: 30, stock: null, points: 100 }] },
 );
 export type PrizeCreate = Static<typeof PrizeCreate>;
 export const PrizeUpdate = Type.Object(
-  { name: Type.Optional(RewardName), weight: Type.Optional(Weight), stock: Type.Optional(Nullable(Stock)), points: PrizeCreate.properties.points },
+  {
+    name: Type.Optional(RewardName),
+    weight: Type.Optional(Weight),
+    stock: Type.Optional(Nullable(Stock)),
+    points: PrizeCreate.properties.points,
+    prize_reward_id: PrizeCreate.properties.prize_reward_id,
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 export type PrizeUpdate = Static<typeof PrizeUpdate>;
@@ -45,6 +60,7 @@ export const Prize = Type.Object({
   stock: Type.Union([Type.Integer(), Type.Null()], { description: 'Units on sale in all (null: unlimited).' }),
   stock_left: Type.Union([Type.Integer(), Type.Null()], { description: 'Left; a prize at 0 is left out of the draws.' }),
   points: Type.Union([Type.Integer(), Type.Null()]),
+  prize_reward_id: { ...NullableString, description: 'The reward the prize issues (null: none).' },
   created_at: Timestamp,
   updated_at: Timestamp,
   archived_at: NullableTimestamp,
@@ -86,7 +102,14 @@ export const Draw = Type.Object({
   client_seed: Type.String(),
   nonce: Type.Integer({ description: "The member's n-th draw under this seed, from 0." }),
   weights: Type.Array(DrawWeight, { description: 'The prizes in stock at the draw, in the order the draw used.' }),
-  prize: Type.Object({ id: Type.String(), code: Type.String(), name: RewardName, points: Type.Union([Type.Integer(), Type.Null()]) }),
+  prize: Type.Object({
+    id: Type.String(),
+    code: Type.String(),
+    name: RewardName,
+    points: Type.Union([Type.Integer(), Type.Null()]),
+    reward_id: { ...NullableString, description: 'The reward the prize issued (null: none).' },
+  }),
+  prize_redemption_id: { ...NullableString, description: "The winner's redemption of the reward the prize issued (its code, its order to ship), or null." },
   points_cost: Type.Integer(),
   hmac: { ...Hex64, description: 'HMAC-SHA256(seed, client_seed:nonce), hex.' },
   at: Timestamp,
@@ -99,6 +122,7 @@ export const DrawCreate = Type.Object(
   {
     reward_id: Type.String({ pattern: '^rwd_[A-Za-z0-9_]{1,64}$' }),
     expected_points: Type.Optional({ ...Points, description: 'The price the member was shown: another now is 409 PRICE_CHANGED.' }),
+    shipping: Type.Optional({ ...Shipping, description: 'Where to ship goods the prize may issue (kept on the prize redemption).' }),
   },
   { additionalProperties: false },
 );

@@ -50,6 +50,21 @@ async function lottery(db: Queryable, rewardId: string, now: Date, scope: Progra
 
 // ─── the prize table ───
 
+const PRIZE_REWARD_TYPES = new Set(['coupon', 'physical', 'service', 'experience']);
+
+/** The reward a prize issues: of the lottery's program, a coupon, goods, a service or an experience, not archived. */
+async function checkPrizeReward(db: Queryable, programId: string, id: string | null | undefined, now: Date): Promise<void> {
+  if (id === null || id === undefined) return;
+  const r = await getReward(db, id, now).catch((err: unknown) => {
+    if (err instanceof DomainError && err.code === 'REWARD_NOT_FOUND') return undefined;
+    throw err;
+  });
+  if (!r || r.program_id !== programId) throw fieldError('/prize_reward_id', 'is not a reward of this program');
+  if (!PRIZE_REWARD_TYPES.has(r.type))
+    throw fieldError('/prize_reward_id', `is a ${r.type} reward: a prize issues a coupon, goods, a service or an experience`);
+  if (r.status === 'archived') throw fieldError('/prize_reward_id', 'is archived');
+}
+
 export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, ctx: LotteryWriteContext): Promise<WriteResult<Prize>> {
   const r = await lottery(db, rewardId, ctx.now, ctx.scope);
   return withIdempotency(db, ctx.idempotency, ctx.now, async (tx) => {
@@ -62,6 +77,7 @@ export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, 
     // the engine draws over at most MAX_PRIZES weights (their total stays below 2^32)
     if ((await repo.listPrizes(tx, rewardId, false)).length >= MAX_PRIZES)
       throw fieldError('/code', `cannot be added: the lottery has ${MAX_PRIZES} prizes already (archive one first)`);
+    await checkPrizeReward(tx, r.program_id, input.prize_reward_id, ctx.now);
     const body = await repo.insertPrize(
       tx,
       {
@@ -73,6 +89,7 @@ export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, 
         weight: input.weight,
         stock: input.stock ?? null,
         points: input.points ?? null,
+        prizeRewardId: input.prize_reward_id ?? null,
       },
       ctx.now,
     );
@@ -91,11 +108,17 @@ export async function listPrizes(db: Queryable, rewardId: string, archived: bool
  * draws verify the same after a change.
  */
 export async function updatePrize(db: Db, rewardId: string, prizeId: string, input: PrizeUpdate, ctx: LotteryWriteContext): Promise<WriteResult<Prize>> {
-  await lottery(db, rewardId, ctx.now, ctx.scope);
+  const r = await lottery(db, rewardId, ctx.now, ctx.scope);
   return withIdempotency(db, ctx.idempotency, ctx.now, async (tx) => {
     const old = await repo.findPrize(tx, rewardId, prizeId, true);
     if (!old || old.archived_at !== null) throw prizeNotFound(prizeId);
-    const changes: Parameters<typeof repo.updatePrize>[2] = { name: input.name, weight: input.weight, points: input.points };
+    await checkPrizeReward(tx, r.program_id, input.prize_reward_id, ctx.now);
+    const changes: Parameters<typeof repo.updatePrize>[2] = {
+      name: input.name,
+      weight: input.weight,
+      points: input.points,
+      prizeRewardId: input.prize_reward_id,
+    };
     if (input.stock !== undefined) {
       const given = old.stock === null ? 0 : old.stock - (old.stock_left ?? 0);
       if (input.stock === null) {
@@ -161,6 +184,7 @@ export async function draw(db: Db, memberId: string, input: DrawCreate, ctx: Lot
     member_id: memberId,
     reward_id: input.reward_id,
     ...(input.expected_points !== undefined ? { expected_points: input.expected_points } : {}),
+    ...(input.shipping !== undefined ? { shipping: input.shipping } : {}),
     client_seed_default: newClientSeed(),
     actor: ctx.actor,
     now: ctx.now.toISOString(),
