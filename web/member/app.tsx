@@ -54,13 +54,17 @@ export const routes: RouteObject[] = [
       {
         path: 'redemptions',
         lazy: async () => ({ Component: (await import('./routes/rewards/redemptions-page.tsx')).default }),
-        handle: { tab: 'redemptions' },
+        handle: { tab: 'redemptions', back: '/rewards' },
       },
-      { path: 'lottery', lazy: async () => ({ Component: (await import('./routes/rewards/lottery-page.tsx')).default }), handle: { tab: 'lottery' } },
+      {
+        path: 'lottery',
+        lazy: async () => ({ Component: (await import('./routes/rewards/lottery-page.tsx')).default }),
+        handle: { tab: 'lottery', back: '/rewards' },
+      },
       {
         path: 'lottery/draws/:drawId',
         lazy: async () => ({ Component: (await import('./routes/rewards/verification-page.tsx')).default }),
-        handle: { tab: 'verification' },
+        handle: { tab: 'verification', back: '/lottery' },
       },
       { path: 'me', lazy: async () => ({ Component: (await import('./routes/settings/settings-page.tsx')).default }), handle: { tab: 'me' } },
       { path: '*', Component: NotFoundPage },

@@ -1,4 +1,5 @@
-// The frame of every page: a column centred on wide screens (at most 480 px), the page's title,
+// The frame of every page: a column centred on wide screens (at most 480 px), the page's title
+// (with a back button to the route's `handle.back`, else home),
 // the page, and the tab bar (links, so a keyboard reaches them too). Without a session it shows the sign-in screen instead.
 import { Button, SpinLoading } from 'antd-mobile';
 import { lazy, Suspense } from 'react';
@@ -31,7 +32,8 @@ export function Shell() {
   const { t } = useTranslation('member');
   const navigate = useNavigate();
   const matches = useMatches();
-  const tab = (matches.at(-1)?.handle as { tab?: string } | undefined)?.tab;
+  const handle = matches.at(-1)?.handle as { tab?: string; back?: string } | undefined;
+  const tab = handle?.tab;
 
   if (!token) {
     return (
@@ -50,7 +52,7 @@ export function Shell() {
     <div className="m-app">
       {title && (
         <header className="m-navbar">
-          <button type="button" className="m-back" onClick={() => navigate('/')}>
+          <button type="button" className="m-back" onClick={() => navigate(handle?.back ?? '/')}>
             <span aria-hidden="true">‹ </span>
             {t('common:back')}
           </button>
