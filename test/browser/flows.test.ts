@@ -302,6 +302,35 @@ describe('people using the console and the member centre', { skip: SKIP }, () =>
     assert.deepEqual(watched.errors, []);
     await page.close();
   });
+
+  test('points at checkout switched on in the settings: the policy the API then answers, and a quote that uses it', async () => {
+    const page = await owner.context.newPage();
+    const watched = h.watch(page);
+    await page.goto(`/console/${PROGRAM}/settings`);
+    const card = page.getByTestId('checkout-policy');
+    await card.waitFor();
+    await settle(page);
+    const enabled = card.getByTestId('checkout-enabled');
+    if ((await enabled.getAttribute('aria-checked')) !== 'true') await enabled.click();
+    await card.getByLabel(/最多抵扣订单金额的|At most this share of the order/).fill('30');
+    await card.getByLabel(/每单最多使用|At most, per order/).fill('2000');
+    const saved = page.waitForResponse((r) => r.url().endsWith(`/v1/programs/${PROGRAM}/checkout-policy`) && r.request().method() === 'PUT');
+    await card.getByTestId('checkout-save').click();
+    const response = await saved;
+    assert.equal(response.status(), 200, await response.text());
+    // the example says what an order of ¥100 may take at the demo's rate: 30% of ¥100 is ¥30, capped at 2,000 points
+    const rate = (await h.api('GET', `/v1/programs/${PROGRAM}`)).json.redemption_rate as number;
+    const points = Math.min(2000, Math.floor((3000 * rate) / 100));
+    await expectText(card.getByTestId('checkout-example'), points.toLocaleString('zh-CN'));
+    const policy = await h.api('GET', `/v1/programs/${PROGRAM}/checkout-policy`);
+    assert.deepEqual([policy.json.enabled, policy.json.max_share_bps, policy.json.max_points_per_order], [true, 3000, 2000]);
+    const quote = await h.api('GET', `/v1/members/${members[0]!.id}/checkout-quote?amount=10000`);
+    assert.equal(quote.status, 200, quote.text);
+    assert.equal(quote.json.max_points, Math.min(points, quote.json.available));
+    await screenshot(page, 'flow-console-checkout-policy-zh-CN');
+    assert.deepEqual(watched.errors, []);
+    await page.close();
+  });
 });
 
 describe('on PostgreSQL: an operator adjusts points and the member centre shows them', { skip: SKIP_POSTGRES }, () => {

@@ -1,5 +1,6 @@
 // Program settings: name, time zone, currency, point name, expiry policy, pending days, negative
-// balances, redemption rate, hold timeout (PATCH /v1/programs/{id}); and how members sign in to
+// balances, redemption rate, hold timeout (PATCH /v1/programs/{id}); points at checkout (the
+// checkout policy, checkout-policy.tsx); and how members sign in to
 // the member centre: the member-token settings and the HS256 secret, rotated with the new secret
 // shown once.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -12,6 +13,7 @@ import { describeError, ErrorAlert, PageLoading } from '../../layout/feedback.ts
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgramId } from '../../layout/shell.tsx';
+import { CheckoutPolicyCard } from './checkout-policy.tsx';
 import { cleanPolicy, type ExpiryPolicy, explainPolicy, type Program } from './expiry.ts';
 import { DANGER_THEME } from './tag-colors.ts';
 
@@ -52,6 +54,7 @@ function SettingsPageContent() {
       <PageHeader title={t('title')} description={t('description')} />
       {program.isPending ? <PageLoading /> : program.error ? <ErrorAlert error={program.error} onRetry={() => program.refetch()} /> : null}
       {program.data ? <ProgramForm key={program.data.updated_at} program={program.data} /> : null}
+      {program.data ? <CheckoutPolicyCard program={program.data} /> : null}
       <MemberTokens programId={programId} />
     </Space>
   );
