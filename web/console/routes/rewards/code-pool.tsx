@@ -14,14 +14,8 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { lineCount } from './model.ts';
 import type { CodeImport, Reward, RewardCodeList } from './types.ts';
-
-/** Lines of a CSV file (the last line without a newline counts; a trailing newline does not). */
-export function lineCount(text: string): number {
-  if (text === '') return 0;
-  const lines = text.split(/\r?\n/);
-  return lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
-}
 
 function Title({ children }: { children: string }) {
   return (

@@ -13,6 +13,7 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { chanceOf } from './model.ts';
 import { type Draw, localized, type Prize, type Reward, type Seed } from './types.ts';
 
 interface PrizeForm {
@@ -33,14 +34,6 @@ function Title({ children }: { children: string }) {
       {children}
     </Typography.Title>
   );
-}
-
-/** The prize's chance now: its weight among the prizes in stock (a prize at 0 is left out of the draws). */
-export function chanceOf(prize: Prize, prizes: readonly Prize[]): number {
-  const inStock = (p: Prize) => p.stock_left == null || p.stock_left > 0;
-  if (!inStock(prize)) return 0;
-  const total = prizes.filter(inStock).reduce((sum, p) => sum + p.weight, 0);
-  return total === 0 ? 0 : prize.weight / total;
 }
 
 function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?: Prize; open: boolean; onClose: () => void }) {

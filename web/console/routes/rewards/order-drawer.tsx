@@ -13,6 +13,7 @@ import { formatDateTime, formatMoney, formatPoints, type Locale, pointNameOf } f
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { type OrderAction as Action, actionsOf } from './model.ts';
 import { FULFIL_WRITE, RESTORE_WRITE } from './permissions.ts';
 import { localized, REDEMPTION_COLORS, type Redemption, type RedemptionStatus } from './types.ts';
 
@@ -26,28 +27,10 @@ export function RedemptionStatusTag({ status, rewardType }: { status: Redemption
   );
 }
 
-type Action = 'ship' | 'deliver' | 'cancel' | 'reject';
-
 /** A step's answer is the order without its history: shown at once, then read again with the new history row. */
 function showStep(queryClient: QueryClient, id: string, answer: Redemption) {
   queryClient.setQueryData<Redemption>(['redemption', id], (old) => ({ ...answer, history: old?.history }));
   void queryClient.invalidateQueries({ queryKey: ['redemption', id] });
-}
-
-/** The steps the order's status and type allow (docs/rewards.md, "Order lifecycle"). */
-export function actionsOf(r: Pick<Redemption, 'status' | 'reward_type'>): Action[] {
-  if (r.reward_type === 'lottery') return [];
-  const actions: Action[] = [];
-  if (r.reward_type === 'physical' && r.status === 'confirmed') actions.push('ship');
-  if (
-    (r.reward_type === 'physical' && (r.status === 'confirmed' || r.status === 'shipped')) ||
-    ((r.reward_type === 'service' || r.reward_type === 'experience') && r.status === 'confirmed')
-  ) {
-    actions.push('deliver');
-  }
-  if (r.status === 'confirmed') actions.push('cancel');
-  if (r.status === 'confirmed' || r.status === 'shipped') actions.push('reject');
-  return actions;
 }
 
 function ShipModal({ redemption, onClose }: { redemption: Redemption; onClose: () => void }) {

@@ -11,7 +11,7 @@ import { formatDateTime, formatMoney, formatPoints, type Locale, pointNameOf } f
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
-import { instantOf } from './reward-form.tsx';
+import { instantOf } from './model.ts';
 import { currencySymbolOf, type PriceChange, type Reward, toMinor } from './types.ts';
 
 interface PriceForm {
