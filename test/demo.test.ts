@@ -131,6 +131,10 @@ forEachDatabase('the demo', (getDb) => {
          FROM reward r WHERE r.type = 'lottery'`,
     );
     assert.equal(lotteries.length, 2);
+    const [issuing] = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM lottery_prize p JOIN reward r ON r.id = p.prize_reward_id WHERE r.type = 'physical' AND r.status = 'draft'",
+    );
+    assert.equal(issuing!.n, 1, 'a prize issues a prize-only reward');
     for (const l of lotteries) assert.ok(l.prizes >= 3 && l.seeds === 1, JSON.stringify(l));
   });
 

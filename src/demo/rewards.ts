@@ -14,9 +14,9 @@ import { DomainError } from '../shared/errors.ts';
 
 /**
  * The demo programs' catalogues (docs/rewards.md): ¥-coupons (满减券) with code pools, limited
- * goods (限量), a service and an experience, a donation project (公益), a lottery with prizes, a
- * points+cash item, a tier-only reward, a flash sale (限时秒杀), one not on sale yet and a price
- * rise announced in advance; and the past redemptions of a few members, through the rewards
+ * goods (限量), a service and an experience, a donation project (公益), a lottery with prizes (one
+ * of them issues a prize-only reward, a mug to ship), a points+cash item, a tier-only reward, a
+ * flash sale (限时秒杀), one not on sale yet and a price rise announced in advance; and the past redemptions of a few members, through the rewards
  * service with the clock of their week: an order delivered, one shipped with its tracking number,
  * one cancelled (points and stock back), orders still to ship, coupons, donations, lottery draws.
  */
@@ -30,7 +30,8 @@ interface DemoReward {
   key: string;
   reward: RewardCreate;
   codes?: { count: number; prefix: string };
-  prizes?: PrizeCreate[];
+  /** `reward`: the key of an earlier reward of the catalogue the prize issues (prize_reward_id). */
+  prizes?: (PrizeCreate & { reward?: string })[];
 }
 
 /** What `now` decides: windows relative to the seed's instant. */
@@ -154,6 +155,18 @@ const coffeeCatalogue: Catalogue = (now) => [
     },
   },
   {
+    key: 'mug',
+    reward: {
+      type: 'physical',
+      name: name('品牌随行杯（抽奖奖品）', 'Travel mug (a lottery prize)'),
+      description: { 'zh-CN': '幸运咖啡抽奖的奖品，中奖后寄到你上次的收货地址。', en: 'A prize of the lucky coffee draw, shipped to your last address.' },
+      category: 'merch',
+      points_cost: 2000,
+      stock: 10,
+      status: 'draft',
+    },
+  },
+  {
     key: 'lottery',
     reward: {
       type: 'lottery',
@@ -171,7 +184,7 @@ const coffeeCatalogue: Catalogue = (now) => [
       { code: 'p500', name: name('500 积分', '500 points'), weight: 2, stock: null, points: 500 },
       { code: 'p100', name: name('100 积分', '100 points'), weight: 10, stock: null, points: 100 },
       { code: 'p20', name: name('20 积分', '20 points'), weight: 38, stock: null, points: 20 },
-      { code: 'cup', name: name('品牌随行杯', 'A travel mug'), weight: 3, stock: 10, points: null },
+      { code: 'cup', name: name('品牌随行杯', 'A travel mug'), weight: 3, stock: null, points: null, reward: 'mug' },
       { code: 'thanks', name: name('谢谢参与', 'Better luck next time'), weight: 47, stock: null, points: null },
     ],
   },
@@ -325,7 +338,8 @@ export async function createDemoRewards(db: Db, programIds: { coffee: string; be
       byKey.set(item.key, { id: reward.id, points: reward.points_cost, physical: reward.type === 'physical' });
       if (item.codes) await generateCodes(db, reward.id, { count: item.codes.count, prefix: item.codes.prefix, length: 8 }, ctx);
       if (item.prizes) {
-        for (const prize of item.prizes) await createPrize(db, reward.id, prize, ctx);
+        for (const { reward: issues, ...prize } of item.prizes)
+          await createPrize(db, reward.id, { ...prize, ...(issues ? { prize_reward_id: byKey.get(issues)!.id } : {}) }, ctx);
         await rotateSeed(db, reward.id, ctx);
       }
     }

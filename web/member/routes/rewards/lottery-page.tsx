@@ -10,7 +10,7 @@ import { newIdempotencyKey } from '../../../shared/api.ts';
 import { formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type MeProfile, useProfile } from '../../components/queries.ts';
-import { type CatalogueItem, type Drawn, type MyDraw, useClientSeed, useDraw, useLotteries, useMyDraws, useSetClientSeed } from './queries.ts';
+import { type CatalogueItem, type Drawn, type MyDraw, useClientSeed, useDraw, useLastShipping, useLotteries, useMyDraws, useSetClientSeed } from './queries.ts';
 import { Refusal } from './redeem-sheet.tsx';
 import { localized, Price, useStateText } from './reward-text.tsx';
 import './rewards.css';
@@ -57,6 +57,7 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
   const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
   const stateText = useStateText();
   const draw = useDraw();
+  const shipping = useLastShipping(true);
   // one key per draw: a second tap while the first is on its way is the same draw
   const [key, setKey] = useState(newIdempotencyKey);
   const [result, setResult] = useState<Drawn | null>(null);
@@ -64,7 +65,7 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
   const can = item.state === 'can_redeem';
   const onDraw = () =>
     draw.mutate(
-      { rewardId: reward.id, expected: reward.points_cost, key },
+      { rewardId: reward.id, expected: reward.points_cost, key, shipping },
       {
         onSuccess: (drawn) => setResult(drawn),
         onSettled: () => setKey(newIdempotencyKey()),
@@ -92,6 +93,14 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
           {result.prize.points ? (
             <span>{t('lotteryPage.wonPoints', { points: formatPoints(result.prize.points, locale), pointName: pointNameOf(profile.program, locale) })}</span>
           ) : null}
+          {result.prize_redemption_id && (
+            <span>
+              {t('lotteryPage.prizeRedemption')}{' '}
+              <Link to="/redemptions" className="m-link" data-testid="lottery-prize-redemption">
+                {t('myRedemptions')}
+              </Link>
+            </span>
+          )}
           <Link to={`/lottery/draws/${result.id}`} className="m-link" data-testid="lottery-verify-link">
             {t('lotteryPage.verify')}
           </Link>

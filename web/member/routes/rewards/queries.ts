@@ -50,6 +50,14 @@ export function useMyRedemptions() {
   });
 }
 
+/** The address of the member's latest order of goods (to fill a form with, or to send with a draw), or null. */
+export function useLastShipping(enabled: boolean): Shipping | null {
+  const redemptions = useMyRedemptions();
+  if (!enabled) return null;
+  const last = redemptions.data?.pages[0]?.data.find((r) => r.reward_type === 'physical' && r.shipping?.address);
+  return last?.shipping ?? null;
+}
+
 /** The member's points moved: the balance, the catalogue's states, the lists, the history. */
 function useRefreshAfterSpending() {
   const queryClient = useQueryClient();
@@ -76,11 +84,12 @@ export function useMyDraws() {
 export function useDraw() {
   const refresh = useRefreshAfterSpending();
   return useMutation({
-    mutationFn: ({ rewardId, expected, key }: { rewardId: string; expected: number; key: string }) =>
+    mutationFn: ({ rewardId, expected, key, shipping }: { rewardId: string; expected: number; key: string; shipping: Shipping | null }) =>
       unwrap(
         memberApi().POST('/v1/me/lottery-draws', {
           params: { header: { 'idempotency-key': key } },
-          body: { reward_id: rewardId, expected_points: expected },
+          // a prize may be goods to ship: the address of the member's last order goes with the draw
+          body: { reward_id: rewardId, expected_points: expected, ...(shipping ? { shipping } : {}) },
         }),
       ),
     onSuccess: () => void refresh(),

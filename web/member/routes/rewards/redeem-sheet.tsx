@@ -11,7 +11,7 @@ import { ApiError, newIdempotencyKey } from '../../../shared/api.ts';
 import { formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { describeError } from '../../components/feedback.tsx';
 import type { MeProfile } from '../../components/queries.ts';
-import { type CatalogueItem, type Redeemed, type Shipping, useMyRedemptions, useRedeem } from './queries.ts';
+import { type CatalogueItem, type Redeemed, type Shipping, useLastShipping, useRedeem } from './queries.ts';
 import { localized, priceText } from './reward-text.tsx';
 
 type Program = MeProfile['program'];
@@ -162,14 +162,6 @@ function AddressField({ label, invalid, children }: { label: string; invalid?: s
       )}
     </div>
   );
-}
-
-/** The address of the member's last physical order, to fill the form with. */
-function useLastShipping(physical: boolean): Shipping | null {
-  const redemptions = useMyRedemptions();
-  if (!physical) return null;
-  const last = redemptions.data?.pages[0]?.data.find((r) => r.reward_type === 'physical' && r.shipping?.address);
-  return last?.shipping ?? null;
 }
 
 /** The API's refusal: what it means in the member's words, the API's own message and code. */
