@@ -175,6 +175,21 @@ forEachDatabase('the demo', (getDb) => {
     assert.equal(stock!.wrong, 0);
   });
 
+  it('uses points at checkout: both programs have a policy on, and coffee app orders were paid partly with points', async () => {
+    const { db } = getDb();
+    const policies = await db.query<{ program_id: string; enabled: boolean }>('SELECT program_id, enabled FROM checkout_policy ORDER BY program_id');
+    assert.deepEqual(
+      policies.map((p) => [p.program_id, p.enabled]),
+      [DEMO_BEAUTY_PROGRAM_ID, DEMO_PROGRAM_ID].sort().map((id) => [id, true]),
+    );
+    const [d] = await db.query<{ captured: number; voided: number }>(
+      `SELECT count(*) FILTER (WHERE h.status = 'captured')::int AS captured, count(*) FILTER (WHERE h.status = 'voided')::int AS voided
+         FROM checkout_deduction c JOIN hold h ON h.id = c.hold_id WHERE c.program_id = $1`,
+      [DEMO_PROGRAM_ID],
+    );
+    assert.ok(d!.captured >= 10, JSON.stringify(d));
+  });
+
   it('passes the audit', async () => {
     const report = await runAudit(getDb().db, NOW);
     assert.equal(report.ok, true, JSON.stringify(report.violations));

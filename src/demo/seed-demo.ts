@@ -1,5 +1,6 @@
 import type { Db } from '../db/db.ts';
 import { ingestEvents } from '../flows/ingest-events/index.ts';
+import { holdCheckout, putCheckoutPolicy, resolveCheckout } from '../modules/checkout/index.ts';
 import type { EventInput } from '../modules/events/index.ts';
 import * as ledger from '../modules/ledger/index.ts';
 import { addMembers, type MemberCreate } from '../modules/members/index.ts';
@@ -118,6 +119,22 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     // the tier ladder from the start: members climb it as their year of orders comes in
     await putLadder(db, p.id, p.ladder, opened, ACTOR);
   }
+  // points at checkout (积分抵扣): the coffee chain takes up to half of an order of ¥10 or more; the
+  // beauty shop up to 30% of an order of ¥100 or more, at most 20,000 points, not with coupons
+  await putCheckoutPolicy(
+    db,
+    DEMO_PROGRAM_ID,
+    { enabled: true, max_share_bps: 5000, min_order_amount: 1000, min_points: 100, combinable_with_discounts: true },
+    opened,
+    ACTOR,
+  );
+  await putCheckoutPolicy(
+    db,
+    DEMO_BEAUTY_PROGRAM_ID,
+    { enabled: true, max_share_bps: 3000, min_order_amount: 10_000, min_points: 100, max_points_per_order: 20_000, combinable_with_discounts: false },
+    opened,
+    ACTOR,
+  );
   // the catalogues (after the ladders: tier-only rewards name a tier), redeemed from in the last weeks
   const demoPrograms = { coffee: DEMO_PROGRAM_ID, beauty: DEMO_BEAUTY_PROGRAM_ID };
   const rewardIds = await createDemoRewards(db, demoPrograms, opened, now);
@@ -152,6 +169,17 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
       const outcomes = await ingestEvents(deps, programId, batch, clock);
       const failed = outcomes.find((o) => o.status >= 400);
       if (failed) throw new Error(`demo seed: event ${failed.event_id} refused: ${failed.error?.message}`);
+    }
+  };
+  // an app order paid partly with points: held at checkout, captured on payment (now and then the
+  // shopper gives up and the points come back)
+  const payWithPoints = async (memberId: string, amount: number, points: number, clock: Date) => {
+    const ctx = { now: clock, actor: ACTOR, idempotency: undefined };
+    try {
+      const held = await holdCheckout(db, memberId, { order_reference: `demo-app-${++seq}`, amount, points }, ctx);
+      await resolveCheckout(db, held.body.id, random() < 0.9 ? 'capture' : 'void', {}, ctx);
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'INSUFFICIENT_POINTS')) throw err;
     }
   };
   const spend = async (memberId: string, reward: { points: number; reason: string }, clock: Date) => {
@@ -275,6 +303,9 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     // spends at the end of the week; a member without enough points simply does not redeem
     for (const m of coffeeMembers) if (random() < m.redeems) await spend(m.id, pick(COFFEE_REWARDS), clock);
     for (const m of beautyMembers) if (random() < m.redeems * 0.6) await spend(m.id, pick(BEAUTY_REWARDS), clock);
+    // the last weeks: some app orders use points at checkout
+    if (week >= WEEKS - 4)
+      for (const m of coffeeMembers) if (random() < 0.06) await payWithPoints(m.id, 3_800, 500 + 100 * Math.floor(random() * 10), clock);
     // orders, coupons, donations and draws from the catalogues, and the orders' later steps
     await redemptionsOf(WEEKS - 1 - week, clock);
     // what fell due this week expires with this week's clock; the tier jobs of the week (reviews,
