@@ -141,6 +141,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     assert.equal(createHash('sha256').update(revealed).digest('hex'), published, 'the revealed seed hashes to the hash published before');
     await expectText(page.getByTestId('draws-table'), '5 points');
     assert.equal(await page.getByTestId('draw-verify').first().getAttribute('href'), draw.verify_path);
+    await screenshot(page, 'console-rewards-lottery-en');
     assert.deepEqual(await missingKeys(page), []);
 
     // ── an order: cancelled after the confirmation; the points come back ──
@@ -151,11 +152,13 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     await page.goto(`/console/${PROGRAM}/redemptions/${order.id}`);
     const orderDrawer = page.getByTestId('order-drawer');
     await expectText(orderDrawer.getByTestId('order-status'), EN.orderStatus.toShip);
+    await expectText(orderDrawer.getByTestId('order-member'), 'rewards-console-');
     await orderDrawer.getByTestId('cancel-order').click();
     await expectText(page.locator('.ant-modal'), 'gets 300 points back');
     await page.getByTestId('cancel-submit').click();
     await expectText(orderDrawer.getByTestId('order-status'), EN.orderStatus.cancelled);
     await expectText(orderDrawer.getByTestId('order-history'), EN.historyTypes['redemption.cancelled']);
+    await screenshot(page, 'console-rewards-order-cancelled-en');
     assert.equal(await available(h, member), 1000);
     assert.equal((await ok(h.api('GET', `/v1/rewards/${mug.id}`), 200)).stock_left, 3);
     assert.deepEqual(await missingKeys(page), []);

@@ -226,7 +226,7 @@ export function LotteryPanel({ reward, canWrite }: { reward: Reward; canWrite: b
           locale={{ emptyText: prizes.isPending ? ' ' : <EmptyState description={t('lottery.noPrizes')} /> }}
           columns={[
             { title: t('lottery.prizeCode'), key: 'code', render: (_, p) => <Typography.Text code>{p.code}</Typography.Text> },
-            { title: t('fields.name'), key: 'name', render: (_, p) => localized(p.name, locale) },
+            { title: t('lottery.prize'), key: 'name', render: (_, p) => localized(p.name, locale) },
             { title: t('lottery.weight'), key: 'weight', align: 'right', render: (_, p) => formatPoints(p.weight, locale) },
             {
               title: t('lottery.chance'),

@@ -183,6 +183,13 @@ export function OrderDrawer({ redemptionId, onClose }: { redemptionId: string | 
     },
   });
   const r = order.data;
+  // the member's name and external id (the member page's own query: shared in the cache)
+  const member = useQuery({
+    queryKey: ['member', r?.member_id, 'profile'],
+    queryFn: () => unwrap(api.GET('/v1/members/{memberId}', { params: { path: { memberId: r!.member_id } } })),
+    enabled: r !== undefined,
+    staleTime: 60_000,
+  });
   const when = (iso: string) => formatDateTime(iso, program.time_zone, locale);
   const allowed = (a: Action) => (a === 'ship' || a === 'deliver' ? can(program.id, FULFIL_WRITE) : can(program.id, RESTORE_WRITE));
   const actions = r ? actionsOf(r).filter(allowed) : [];
@@ -236,7 +243,9 @@ export function OrderDrawer({ redemptionId, onClose }: { redemptionId: string | 
               <Typography.Text type="secondary">({t(`types.${r.reward_type}`)})</Typography.Text>
             </Descriptions.Item>
             <Descriptions.Item label={t('orders.member')}>
-              <Link to={`/${program.id}/members/${r.member_id}`}>{r.member_id}</Link>
+              <Link to={`/${program.id}/members/${r.member_id}`} data-testid="order-member">
+                {member.data ? `${member.data.name ?? member.data.external_id} (${member.data.external_id})` : r.member_id}
+              </Link>
             </Descriptions.Item>
             <Descriptions.Item label={t('orders.quantity')}>{r.quantity}</Descriptions.Item>
             <Descriptions.Item label={t('orders.points')}>
