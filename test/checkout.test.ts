@@ -122,6 +122,11 @@ forEachDatabase('checkout deduction', (getDb, kind) => {
         [[d.id, 'captured']],
       );
       assert.equal(ok(await t.call('GET', `/v1/checkout-deductions/${d.id}`, { key: t.keys.read })).captured_points, 3000);
+      // the member's history says what the points paid for: the order, not an internal reason
+      const token = ok(await t.call('POST', `/v1/programs/${p}/member-tokens`, { key: t.keys.integration, body: { member_id: m } }), 201).token;
+      const mine = (ok(await t.call('GET', '/v1/me/entries?limit=10', { key: token })).data as Json[]).filter((e) => e.hold_id === d.hold_id);
+      assert.deepEqual(mine.map((e) => e.kind).sort(), ['capture', 'hold', 'release']);
+      for (const e of mine) assert.deepEqual([e.about?.type, e.about?.order_reference], ['checkout', ref]);
       await audit(p);
     });
 

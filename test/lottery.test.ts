@@ -311,6 +311,18 @@ forEachDatabase('lottery', (getDb) => {
       ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 1 }, idem: true }), 201);
       const bought = ok(await t.call('POST', '/v1/me/redemptions', { key: token, body: { reward_id: coupon.id }, idem: true }), 201);
       assert.deepEqual([bought.points, bought.codes.length], [500, 1]);
+      // the member's history names what the points went to and came from
+      const history = ok(await t.call('GET', '/v1/me/entries?limit=100', { key: token })).data as Json[];
+      const about = (hold: string) => history.find((e) => e.hold_id === hold && e.kind === 'capture')?.about;
+      assert.deepEqual(about(bought.hold_id), {
+        type: 'redemption',
+        reward_name: coupon.name,
+        reward_type: 'coupon',
+        prize_name: null,
+        order_reference: null,
+      });
+      const paid = ok(await t.call('GET', `/v1/redemptions/${won[0].redemption_id}`));
+      assert.deepEqual([about(paid.hold_id).type, about(paid.hold_id).reward_name], ['lottery_draw', lottery.name]);
 
       // goods: shipped to the address given with the draw; a cancel gives the stock back, no points
       const goods = ok(await t.call('PATCH', `/v1/rewards/${lottery.id}/lottery-prizes/${couponPrize.id}`, { body: { prize_reward_id: mug.id } }));

@@ -304,8 +304,7 @@ export async function seedDemo(db: Db, now: Date): Promise<boolean> {
     for (const m of coffeeMembers) if (random() < m.redeems) await spend(m.id, pick(COFFEE_REWARDS), clock);
     for (const m of beautyMembers) if (random() < m.redeems * 0.6) await spend(m.id, pick(BEAUTY_REWARDS), clock);
     // the last weeks: some app orders use points at checkout
-    if (week >= WEEKS - 4)
-      for (const m of coffeeMembers) if (random() < 0.06) await payWithPoints(m.id, 3_800, 500 + 100 * Math.floor(random() * 10), clock);
+    if (week >= WEEKS - 4) for (const m of coffeeMembers) if (random() < 0.06) await payWithPoints(m.id, 3_800, 500 + 100 * Math.floor(random() * 10), clock);
     // orders, coupons, donations and draws from the catalogues, and the orders' later steps
     await redemptionsOf(WEEKS - 1 - week, clock);
     // what fell due this week expires with this week's clock; the tier jobs of the week (reviews,

@@ -55916,6 +55916,24 @@ export interface operations {
                             /** @description Why, in words: for points earned from events, how they were computed (e.g. 150 = ¥100 × 1 pt/¥ × 1.5 (金卡)). */
                             reason: string | null;
                             reference: string | null;
+                            /** @description What the entry was for, when Jifen knows: a redemption (its reward), a lottery draw or prize, an order paid at checkout. */
+                            about: {
+                                /** @enum {string} */
+                                type: "redemption" | "lottery_draw" | "lottery_prize" | "checkout";
+                                /** @description The reward redeemed, or the lottery drawn. */
+                                reward_name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                } | null;
+                                reward_type: string | null;
+                                /** @description The prize won (lottery_prize). */
+                                prize_name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                } | null;
+                                /** @description The order paid partly with points (checkout). */
+                                order_reference: string | null;
+                            } | null;
                             /**
                              * Format: date-time
                              * @description RFC 3339 timestamp.

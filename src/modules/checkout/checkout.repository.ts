@@ -86,3 +86,9 @@ export async function listDeductions(
     [f.programId, f.orderReference ?? null, f.memberId ?? null, before?.[0] ?? null, before?.[1] ?? null, limit + 1, now.toISOString()],
   );
 }
+
+/** The orders a member's holds were checkout deductions for, by hold id. */
+export async function ordersOfHolds(db: Queryable, memberId: string, holdIds: string[]): Promise<{ hold_id: string; order_reference: string }[]> {
+  if (holdIds.length === 0) return [];
+  return db.query('SELECT hold_id, order_reference FROM checkout_deduction WHERE member_id = $2 AND hold_id = ANY ($1::text[])', [holdIds, memberId]);
+}

@@ -191,3 +191,8 @@ export async function listDeductions(db: Queryable, programId: string, query: De
   const page = toPage(rows, limit, (r) => [r.at, r.id]);
   return { ...page, data: page.data.map((r) => r.d) };
 }
+
+/** The orders a member's holds were checkout deductions for, by hold id (for the member's history). */
+export async function ordersOfHolds(db: Queryable, memberId: string, holdIds: string[]): Promise<Map<string, string>> {
+  return new Map((await repo.ordersOfHolds(db, memberId, holdIds)).map((r) => [r.hold_id, r.order_reference]));
+}

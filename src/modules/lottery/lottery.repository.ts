@@ -218,3 +218,18 @@ export async function upsertClientSeed(db: Queryable, memberId: string, clientSe
   );
   return r!;
 }
+
+/** The lottery and prize of a member's draws, by draw id (what a prize's points were for). */
+export async function drawPrizeNames(
+  db: Queryable,
+  memberId: string,
+  ids: string[],
+): Promise<{ id: string; lottery: { 'zh-CN': string; en: string }; prize: { 'zh-CN': string; en: string } }[]> {
+  if (ids.length === 0) return [];
+  return db.query(
+    `SELECT d.id, r.name AS lottery, z.name AS prize
+       FROM lottery_draw d JOIN reward r ON r.id = d.reward_id JOIN lottery_prize z ON z.id = d.prize_id
+      WHERE d.id = ANY ($1::text[]) AND d.member_id = $2`,
+    [ids, memberId],
+  );
+}

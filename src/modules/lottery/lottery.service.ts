@@ -305,3 +305,12 @@ export async function verifyDraw(db: Queryable, id: string): Promise<Verificatio
       : { 'zh-CN': '验证失败：重新计算的结果与记录不一致。', en: 'Not verified: the recomputed outcome does not match the record.' },
   };
 }
+
+/** The lottery and the prize of a member's draws, by draw id (for the member's history). */
+export async function drawPrizeNames(
+  db: Queryable,
+  memberId: string,
+  ids: string[],
+): Promise<Map<string, { lottery: { 'zh-CN': string; en: string }; prize: { 'zh-CN': string; en: string } }>> {
+  return new Map((await repo.drawPrizeNames(db, memberId, ids)).map((d) => [d.id, { lottery: d.lottery, prize: d.prize }]));
+}

@@ -28,6 +28,17 @@ export const MeProfile = Type.Object({
 });
 export type MeProfile = Static<typeof MeProfile>;
 
+const LocalName = Type.Object({ 'zh-CN': Type.String(), en: Type.String() });
+export const ENTRY_ABOUT_TYPES = ['redemption', 'lottery_draw', 'lottery_prize', 'checkout'] as const;
+export const EntryAbout = Type.Object({
+  type: StringEnum(ENTRY_ABOUT_TYPES),
+  reward_name: Type.Union([LocalName, Type.Null()], { description: 'The reward redeemed, or the lottery drawn.' }),
+  reward_type: NullableString,
+  prize_name: Type.Union([LocalName, Type.Null()], { description: 'The prize won (lottery_prize).' }),
+  order_reference: { ...NullableString, description: 'The order paid partly with points (checkout).' },
+});
+export type EntryAbout = Static<typeof EntryAbout>;
+
 /** An entry of the member's history as the member sees it: no accounts, actor, metadata or counterparty. */
 export const MeEntry = Type.Object({
   id: Type.String(),
@@ -45,6 +56,9 @@ export const MeEntry = Type.Object({
     description: 'Why, in words: for points earned from events, how they were computed (e.g. 150 = ¥100 × 1 pt/¥ × 1.5 (金卡)).',
   }),
   reference: NullableString,
+  about: Type.Union([EntryAbout, Type.Null()], {
+    description: 'What the entry was for, when Jifen knows: a redemption (its reward), a lottery draw or prize, an order paid at checkout.',
+  }),
   occurred_at: Timestamp,
 });
 export type MeEntry = Static<typeof MeEntry>;

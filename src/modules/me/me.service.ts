@@ -1,10 +1,13 @@
 import type { Queryable } from '../../db/db.ts';
 import type { Page } from '../../shared/pagination.ts';
 import { localParts } from '../../shared/time.ts';
+import { ordersOfHolds } from '../checkout/index.ts';
 import { type EntryListQuery, type EntryView, listEntries, listLots } from '../ledger/index.ts';
+import { drawPrizeNames } from '../lottery/index.ts';
 import type { Member } from '../members/index.ts';
 import { getProgram, isIntlTimeZone } from '../programs/index.ts';
-import type { ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
+import { redemptionRewards } from '../rewards/index.ts';
+import type { EntryAbout, ExpiryForecast, MeEntry, MeProfile } from './me.schemas.ts';
 
 /** Lots read for a forecast, at most: enough for any real member (a lot is one credit). */
 export const FORECAST_MAX_LOTS = 10_000;
@@ -35,7 +38,7 @@ export async function profileOf(db: Queryable, member: Member): Promise<MeProfil
   };
 }
 
-function entryView(e: EntryView): MeEntry {
+function entryView(e: EntryView, about: EntryAbout | null = null): MeEntry {
   return {
     id: e.id,
     object: 'entry',
@@ -50,13 +53,36 @@ function entryView(e: EntryView): MeEntry {
     event_id: e.event_id,
     reason: e.reason,
     reference: e.reference,
+    about,
     occurred_at: e.occurred_at,
   };
 }
 
+const NO_ABOUT = { reward_name: null, reward_type: null, prize_name: null, order_reference: null };
+
+/**
+ * The member's history, each entry with what it was for when Jifen knows (a member reads 兑换「保温杯」,
+ * not an internal reason): its hold's redemption or checkout order, or the draw a prize's points came from.
+ */
 export async function historyOf(db: Queryable, memberId: string, query: EntryListQuery): Promise<Page<MeEntry>> {
   const page = await listEntries(db, memberId, query);
-  return { ...page, data: page.data.map(entryView) };
+  const holds = [...new Set(page.data.flatMap((e) => (e.hold_id ? [e.hold_id] : [])))];
+  const draws = [...new Set(page.data.flatMap((e) => (e.hold_id === null && e.reference?.startsWith('ldr_') ? [e.reference] : [])))];
+  const [redeemed, orders, prizes] = await Promise.all([
+    redemptionRewards(db, memberId, holds),
+    ordersOfHolds(db, memberId, holds),
+    drawPrizeNames(db, memberId, draws),
+  ]);
+  const aboutOf = (e: EntryView): EntryAbout | null => {
+    const r = e.hold_id ? redeemed.get(e.hold_id) : undefined;
+    if (r) return { ...NO_ABOUT, type: r.type === 'lottery' ? 'lottery_draw' : 'redemption', reward_name: r.name, reward_type: r.type };
+    const order = e.hold_id ? orders.get(e.hold_id) : undefined;
+    if (order !== undefined) return { ...NO_ABOUT, type: 'checkout', order_reference: order };
+    const prize = e.hold_id === null && e.reference ? prizes.get(e.reference) : undefined;
+    if (prize) return { ...NO_ABOUT, type: 'lottery_prize', reward_name: prize.lottery, reward_type: 'lottery', prize_name: prize.prize };
+    return null;
+  };
+  return { ...page, data: page.data.map((e) => entryView(e, aboutOf(e))) };
 }
 
 /** YYYY-MM-DD of an instant in a time zone (UTC if the zone is unknown to this runtime). */

@@ -421,3 +421,18 @@ export async function topRewards(
   );
   return { from: w!.from, to: w!.to, rows };
 }
+
+/** The rewards a member's holds paid for, by hold id (what the hold's ledger entries were for). */
+export async function redemptionRewards(
+  db: Queryable,
+  memberId: string,
+  holdIds: string[],
+): Promise<{ hold_id: string; name: RewardNameText; type: string }[]> {
+  if (holdIds.length === 0) return [];
+  return db.query(
+    `SELECT d.hold_id, r.name, d.reward_type AS type FROM redemption d JOIN reward r ON r.id = d.reward_id
+      WHERE d.member_id = $2 AND d.hold_id = ANY ($1::text[])`,
+    [holdIds, memberId],
+  );
+}
+type RewardNameText = { 'zh-CN': string; en: string };

@@ -471,3 +471,12 @@ export async function topRewards(db: Queryable, programId: string, query: TopRew
     })),
   };
 }
+
+/** What a member's holds paid for, by hold id: the redeemed reward's name and type (for the member's history). */
+export async function redemptionRewards(
+  db: Queryable,
+  memberId: string,
+  holdIds: string[],
+): Promise<Map<string, { name: { 'zh-CN': string; en: string }; type: string }>> {
+  return new Map((await repo.redemptionRewards(db, memberId, holdIds)).map((r) => [r.hold_id, { name: r.name, type: r.type }]));
+}
