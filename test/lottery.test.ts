@@ -306,6 +306,21 @@ forEachDatabase('lottery', (getDb) => {
         ['thanks'],
       );
       assert.equal(after.prize_redemption_id, null);
+      // what the member sees of the prize table: the coupon out of stock now, the odds of what is left
+      const prizes = ok(await t.call('GET', `/v1/me/lottery-prizes?reward_id=${lottery.id}`, { key: token }));
+      assert.deepEqual(
+        prizes.data.map((l: Json) => [l.reward_id, l.total_weight, l.prizes.map((z: Json) => [z.code, z.in_stock, z.chance, z.issues?.type ?? null])]),
+        [
+          [
+            lottery.id,
+            1,
+            [
+              ['coupon', false, 0, 'coupon'],
+              ['thanks', true, 1, null],
+            ],
+          ],
+        ],
+      );
       // the per-member limit of the coupon (1, ever) does not count the two prizes
       ok(await t.call('PATCH', `/v1/rewards/${coupon.id}`, { body: { status: 'active' } }));
       ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 1 }, idem: true }), 201);
@@ -327,6 +342,8 @@ forEachDatabase('lottery', (getDb) => {
       // goods: shipped to the address given with the draw; a cancel gives the stock back, no points
       const goods = ok(await t.call('PATCH', `/v1/rewards/${lottery.id}/lottery-prizes/${couponPrize.id}`, { body: { prize_reward_id: mug.id } }));
       assert.equal(goods.prize_reward_id, mug.id);
+      const goodsPrize = ok(await t.call('GET', '/v1/me/lottery-prizes', { key: token })).data.find((l: Json) => l.reward_id === lottery.id).prizes[0];
+      assert.deepEqual([goodsPrize.in_stock, goodsPrize.issues.needs_shipping, goodsPrize.chance], [true, true, 1_000_000 / 1_000_001]);
       const shipping = { name: '张三', phone: '13800000000', address: '上海市静安区南京西路1号' };
       let mugDraw: Json;
       do mugDraw = ok(await draw(token, { reward_id: lottery.id, shipping }), 201);

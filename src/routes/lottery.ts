@@ -8,6 +8,8 @@ import {
   Draw,
   DrawCreate,
   DrawListQuery,
+  MemberLotteryPrizes,
+  MemberLotteryPrizesQuery,
   Prize,
   PrizeCreate,
   PrizeUpdate,
@@ -213,6 +215,24 @@ export async function lotteryRoutes(app: App, { db, clock }: AppDeps) {
     actor: `member:${principal(request).member.id}`,
     idempotency: memberIdempotency(request, operation),
   });
+
+  app.get(
+    '/v1/me/lottery-prizes',
+    {
+      config: member,
+      schema: {
+        tags,
+        summary: "The prizes of the member's lotteries",
+        operationId: 'listMyLotteryPrizes',
+        security,
+        description:
+          "Every active lottery of the member's program with its prizes (not archived), in the order draws use: name, points, weight, whether in stock now, the chance now (weight ÷ the total weight in stock), and the reward a prize issues (goods need a shipping address with the draw). Filter by reward_id.",
+        querystring: MemberLotteryPrizesQuery,
+        response: { 200: MemberLotteryPrizes, ...problems() },
+      },
+    },
+    async (request) => lottery.memberLotteryPrizes(db, principal(request).member.id, request.query),
+  );
 
   app.post(
     '/v1/me/lottery-draws',

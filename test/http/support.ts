@@ -531,6 +531,7 @@ export function v1MeRoutes(): { op: string; method: 'GET' | 'POST' | 'PUT'; url:
     // GET on its URL lists the member's redemptions (me.test.ts reads every URL here)
     { op: 'redeemMyReward', method: 'POST', url: '/v1/me/redemptions' },
     { op: 'listMyLotteryDraws', method: 'GET', url: '/v1/me/lottery-draws' },
+    { op: 'listMyLotteryPrizes', method: 'GET', url: '/v1/me/lottery-prizes' },
     // GET on its URL lists the member's draws
     { op: 'drawMyLottery', method: 'POST', url: '/v1/me/lottery-draws' },
     { op: 'getMyLotteryClientSeed', method: 'GET', url: '/v1/me/lottery-client-seed' },

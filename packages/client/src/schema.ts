@@ -1567,6 +1567,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/lottery-prizes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The prizes of the member's lotteries
+         * @description Every active lottery of the member's program with its prizes (not archived), in the order draws use: name, points, weight, whether in stock now, the chance now (weight ÷ the total weight in stock), and the reward a prize issues (goods need a shipping address with the draw). Filter by reward_id.
+         */
+        get: operations["listMyLotteryPrizes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/lottery-draws": {
         parameters: {
             query?: never;
@@ -43402,6 +43422,305 @@ export interface operations {
             };
             /** @description Unprocessable Entity: INSUFFICIENT_POINTS, MEMBER_FROZEN, MEMBER_CLOSED, INVALID_EXPIRY, CAPTURE_EXCEEDS_HOLD, REVERSAL_EXCEEDS_CREDIT, ENTRY_NOT_REVERSIBLE, TRANSFER_TO_SELF, TRANSFER_ACROSS_PROGRAMS, EFFECTIVE_FROM_IN_PAST, EFFECTIVE_FROM_BEFORE_LATEST, BACKDATE_LIMIT_EXCEEDED, CURRENCY_MISMATCH, ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, BALANCE_LIMIT_EXCEEDED, AWARD_LIMIT_EXCEEDED, PROGRAM_TIME_ZONE_UNSUPPORTED, REWARD_OUT_OF_STOCK, CHECKOUT_NOT_ENABLED, POINTS_EXCEED_QUOTE, BELOW_MIN_POINTS, LIMIT_REACHED, TIER_REQUIRED, SEGMENT_REQUIRED, NOT_AVAILABLE_NOW, DONATION_BELOW_MINIMUM, REWARD_TYPE_UNSUPPORTED, NOT_A_LOTTERY, LOTTERY_NO_PRIZES */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Too Many Requests: RATE_LIMITED */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Header Fields Too Large: HEADERS_TOO_LARGE */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Service Unavailable: SERVICE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    listMyLotteryPrizes: {
+        parameters: {
+            query?: {
+                /** @description Only this lottery. */
+                reward_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @description The lottery (an active lottery reward of the member's program). */
+                            reward_id: string;
+                            /** @description Of the prizes in stock now. */
+                            total_weight: number;
+                            /** @description In the order draws use. */
+                            prizes: {
+                                code: string;
+                                /**
+                                 * @description The name in both languages.
+                                 * @example {
+                                 *       "zh-CN": "10元咖啡券",
+                                 *       "en": "¥10 coffee coupon"
+                                 *     }
+                                 */
+                                name: {
+                                    "zh-CN": string;
+                                    en: string;
+                                };
+                                /** @description Points the prize credits (null: none). */
+                                points: number | null;
+                                weight: number;
+                                /** @description Whether it can be drawn now (a prize out of stock is left out of the draws). */
+                                in_stock: boolean;
+                                /** @description weight ÷ the total weight of the prizes in stock now (0 when out of stock): the draw's odds. */
+                                chance: number;
+                                /** @description The reward the prize issues (goods need a shipping address with the draw), or null. */
+                                issues: {
+                                    reward_id: string;
+                                    type: string;
+                                    /**
+                                     * @description The name in both languages.
+                                     * @example {
+                                     *       "zh-CN": "10元咖啡券",
+                                     *       "en": "¥10 coffee coupon"
+                                     *     }
+                                     */
+                                    name: {
+                                        "zh-CN": string;
+                                        en: string;
+                                    };
+                                    needs_shipping: boolean;
+                                } | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: VALIDATION_FAILED, INVALID_JSON, INVALID_CURSOR, INVALID_EXPIRY_POLICY, IDEMPOTENCY_KEY_REQUIRED, JSON_TOO_DEEP, INVALID_URL, BAD_REQUEST, UNKNOWN_EVENT_TYPE */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized: UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Forbidden: FORBIDDEN, CSRF_TOKEN_INVALID, CURRENT_PASSWORD_INCORRECT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Request Timeout: REQUEST_TIMEOUT */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description A URI naming the kind of problem: urn:jifen:problem:<code>. */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        /** @description Stable machine-readable code, e.g. INSUFFICIENT_POINTS. */
+                        code: string;
+                        instance: string;
+                        request_id: string;
+                        errors?: {
+                            /** @description JSON pointer to the field, e.g. /points. */
+                            path: string;
+                            /** @description body, querystring, params or headers */
+                            location: string;
+                            message: string;
+                        }[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description URI Too Long: URI_TOO_LONG */
+            414: {
                 headers: {
                     [name: string]: unknown;
                 };

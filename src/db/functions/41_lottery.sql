@@ -18,6 +18,17 @@ CREATE OR REPLACE FUNCTION jf_lottery_prize_json(z lottery_prize) RETURNS jsonb 
     'prize_reward_id', z.prize_reward_id, 'created_at', jf_ts(z.created_at), 'updated_at', jf_ts(z.updated_at), 'archived_at', jf_ts(z.archived_at))
 $$;
 
+-- Whether a prize can be drawn now: not archived, with stock left (or unlimited), and, a prize that
+-- issues a reward, while that reward is not archived and has stock (and, a coupon, a code) left.
+CREATE OR REPLACE FUNCTION jf_lottery_prize_in_stock(z lottery_prize) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT z.archived_at IS NULL AND (z.stock_left IS NULL OR z.stock_left > 0)
+     AND (z.prize_reward_id IS NULL OR EXISTS (
+           SELECT 1 FROM reward pr
+            WHERE pr.id = z.prize_reward_id AND pr.status <> 'archived' AND (pr.stock_left IS NULL OR pr.stock_left > 0)
+              AND (pr.type <> 'coupon'
+                   OR EXISTS (SELECT 1 FROM reward_code rc WHERE rc.reward_id = pr.id AND rc.redemption_id IS NULL))))
+$$;
+
 -- The seed itself only once revealed.
 CREATE OR REPLACE FUNCTION jf_lottery_seed_json(s lottery_seed) RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
@@ -107,13 +118,7 @@ BEGIN
   SELECT coalesce(jsonb_agg(jsonb_build_object('prize_id', z.id, 'code', z.code, 'weight', z.weight) ORDER BY z.created_at, z.id), '[]')
     INTO v_weights
     FROM lottery_prize z
-   WHERE z.reward_id = w.id AND z.archived_at IS NULL AND (z.stock_left IS NULL OR z.stock_left > 0)
-     -- a prize that issues a reward is in stock while that reward is (and has codes, a coupon)
-     AND (z.prize_reward_id IS NULL OR EXISTS (
-           SELECT 1 FROM reward pr
-            WHERE pr.id = z.prize_reward_id AND pr.status <> 'archived' AND (pr.stock_left IS NULL OR pr.stock_left > 0)
-              AND (pr.type <> 'coupon'
-                   OR EXISTS (SELECT 1 FROM reward_code rc WHERE rc.reward_id = pr.id AND rc.redemption_id IS NULL))));
+   WHERE z.reward_id = w.id AND jf_lottery_prize_in_stock(z);
   IF jsonb_array_length(v_weights) = 0 THEN
     PERFORM jf_raise('LOTTERY_NO_PRIZES', jsonb_build_object('reward_id', w.id));
   END IF;

@@ -233,3 +233,27 @@ export async function drawPrizeNames(
     [ids, memberId],
   );
 }
+
+export interface MemberPrizeRow {
+  reward_id: string;
+  code: string;
+  name: { 'zh-CN': string; en: string };
+  points: number | null;
+  weight: number;
+  in_stock: boolean;
+  issues: { reward_id: string; type: string; name: { 'zh-CN': string; en: string } } | null;
+}
+
+/** The prizes (not archived) of the active lotteries of the member's program, in the order draws use. */
+export async function memberLotteryPrizes(db: Queryable, memberId: string, rewardId: string | null): Promise<MemberPrizeRow[]> {
+  return db.query(
+    `SELECT z.reward_id, z.code, z.name, z.points::float8 AS points, z.weight, jf_lottery_prize_in_stock(z) AS in_stock,
+            (SELECT jsonb_build_object('reward_id', pr.id, 'type', pr.type, 'name', pr.name) FROM reward pr WHERE pr.id = z.prize_reward_id) AS issues
+       FROM member m
+       JOIN reward r ON r.program_id = m.program_id AND r.type = 'lottery' AND r.status = 'active'
+       JOIN lottery_prize z ON z.reward_id = r.id AND z.archived_at IS NULL
+      WHERE m.id = $1 AND ($2::text IS NULL OR r.id = $2)
+      ORDER BY r.created_at, r.id, z.created_at, z.id`,
+    [memberId, rewardId],
+  );
+}

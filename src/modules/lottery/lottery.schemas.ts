@@ -166,3 +166,32 @@ export const DrawListQuery = Type.Object(
 export type DrawListQuery = Static<typeof DrawListQuery>;
 export const SeedListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 export type SeedListQuery = Static<typeof SeedListQuery>;
+
+/** What a member sees of a lottery's prize table: every prize not archived, its chance now, what it gives. */
+export const MemberPrize = Type.Object({
+  code: Type.String(),
+  name: RewardName,
+  points: Type.Union([Type.Integer(), Type.Null()], { description: 'Points the prize credits (null: none).' }),
+  weight: Type.Integer(),
+  in_stock: Type.Boolean({ description: 'Whether it can be drawn now (a prize out of stock is left out of the draws).' }),
+  chance: Type.Number({ description: "weight ÷ the total weight of the prizes in stock now (0 when out of stock): the draw's odds." }),
+  issues: Type.Union([Type.Object({ reward_id: Type.String(), type: Type.String(), name: RewardName, needs_shipping: Type.Boolean() }), Type.Null()], {
+    description: 'The reward the prize issues (goods need a shipping address with the draw), or null.',
+  }),
+});
+export const MemberLotteryPrizes = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(
+    Type.Object({
+      reward_id: Type.String({ description: "The lottery (an active lottery reward of the member's program)." }),
+      total_weight: Type.Integer({ description: 'Of the prizes in stock now.' }),
+      prizes: Type.Array(MemberPrize, { description: 'In the order draws use.' }),
+    }),
+  ),
+});
+export type MemberLotteryPrizes = Static<typeof MemberLotteryPrizes>;
+export const MemberLotteryPrizesQuery = Type.Object(
+  { reward_id: Type.Optional(Type.String({ pattern: '^rwd_[A-Za-z0-9_]{1,64}$', description: 'Only this lottery.' })) },
+  { additionalProperties: false },
+);
+export type MemberLotteryPrizesQuery = Static<typeof MemberLotteryPrizesQuery>;

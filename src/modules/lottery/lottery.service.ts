@@ -20,6 +20,8 @@ import type {
   Draw,
   DrawCreate,
   DrawListQuery,
+  MemberLotteryPrizes,
+  MemberLotteryPrizesQuery,
   Prize,
   PrizeCreate,
   PrizeUpdate,
@@ -313,4 +315,30 @@ export async function drawPrizeNames(
   ids: string[],
 ): Promise<Map<string, { lottery: { 'zh-CN': string; en: string }; prize: { 'zh-CN': string; en: string } }>> {
   return new Map((await repo.drawPrizeNames(db, memberId, ids)).map((d) => [d.id, { lottery: d.lottery, prize: d.prize }]));
+}
+
+/** The prize tables of the member's program's active lotteries, with each prize's chance now and what it gives. */
+export async function memberLotteryPrizes(db: Queryable, memberId: string, query: MemberLotteryPrizesQuery): Promise<MemberLotteryPrizes> {
+  const rows = await repo.memberLotteryPrizes(db, memberId, query.reward_id ?? null);
+  const byLottery = new Map<string, repo.MemberPrizeRow[]>();
+  for (const r of rows) byLottery.set(r.reward_id, [...(byLottery.get(r.reward_id) ?? []), r]);
+  return {
+    object: 'list',
+    data: [...byLottery].map(([rewardId, prizes]) => {
+      const total = prizes.reduce((sum, z) => sum + (z.in_stock ? z.weight : 0), 0);
+      return {
+        reward_id: rewardId,
+        total_weight: total,
+        prizes: prizes.map((z) => ({
+          code: z.code,
+          name: z.name,
+          points: z.points,
+          weight: z.weight,
+          in_stock: z.in_stock,
+          chance: z.in_stock && total > 0 ? z.weight / total : 0,
+          issues: z.issues ? { ...z.issues, needs_shipping: z.issues.type === 'physical' } : null,
+        })),
+      };
+    }),
+  };
 }
