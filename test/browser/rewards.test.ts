@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { expectText, type Harness, missingKeys, OWNER_EMAIL, OWNER_PASSWORD, PHONE, SKIP, screenshot, useHarness } from './harness.ts';
+import { expectCount, expectText, type Harness, missingKeys, OWNER_EMAIL, OWNER_PASSWORD, PHONE, SKIP, screenshot, useHarness } from './harness.ts';
 import { memberToken, signInContext } from './session.ts';
 
 const PROGRAM = 'prg_demo';
@@ -144,6 +144,11 @@ describe('rewards in the member centre and the console', { skip: SKIP }, () => {
     const lottery = page.getByTestId('lottery').first();
     const lotteryId = await lottery.getAttribute('data-reward-id');
     const price = (await h.api('GET', `/v1/rewards/${lotteryId}`)).json.points_cost as number;
+    // the prize table with the odds the draw uses, as the API gives them
+    const table = await h.api('GET', `/v1/rewards/${lotteryId}/lottery-prizes`);
+    assert.equal(table.status, 200, table.text);
+    await lottery.getByTestId('lottery-prizes').locator('summary').click();
+    await expectCount(lottery.getByTestId('lottery-prize-row'), (table.json.data as unknown[]).length);
     await lottery.getByTestId('lottery-draw').click();
     await lottery.getByTestId('lottery-prize').waitFor();
     const draws = await h.api('GET', `/v1/rewards/${lotteryId}/lottery-draws`);
@@ -152,6 +157,7 @@ describe('rewards in the member centre and the console', { skip: SKIP }, () => {
     );
     assert.equal(drawn.length, 1, draws.text);
     await expectText(lottery.getByTestId('lottery-prize'), drawn[0]!.prize.name['zh-CN']);
+    await screenshot(page, 'rewards-member-lottery-zh-CN');
     assert.equal(
       await availableOf(h, member.id),
       before - 800 - price + (drawn[0]!.prize.points ?? 0),

@@ -10,8 +10,21 @@ import { newIdempotencyKey } from '../../../shared/api.ts';
 import { formatDateTime, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
 import { type MeProfile, useProfile } from '../../components/queries.ts';
-import { type CatalogueItem, type Drawn, type MyDraw, useClientSeed, useDraw, useLastShipping, useLotteries, useMyDraws, useSetClientSeed } from './queries.ts';
-import { Refusal } from './redeem-sheet.tsx';
+import {
+  type CatalogueItem,
+  type Drawn,
+  type LotteryPrizes,
+  type MyDraw,
+  type Shipping,
+  useClientSeed,
+  useDraw,
+  useLastShipping,
+  useLotteries,
+  useLotteryPrizes,
+  useMyDraws,
+  useSetClientSeed,
+} from './queries.ts';
+import { AddressField, Refusal } from './redeem-sheet.tsx';
 import { localized, Price, useStateText } from './reward-text.tsx';
 import './rewards.css';
 
@@ -57,12 +70,18 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
   const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
   const stateText = useStateText();
   const draw = useDraw();
-  const shipping = useLastShipping(true);
+  const lastShipping = useLastShipping(true);
+  const prizes = useLotteryPrizes().data?.get(item.reward.id);
+  // a prize that ships goods: the draw carries an address (the last order's, or one given here)
+  const needsAddress = prizes?.prizes.some((z) => z.in_stock && z.issues?.needs_shipping) ?? false;
+  const [typed, setTyped] = useState<Shipping>({ name: profile.name ?? '', phone: profile.phone ?? '' });
+  const addressComplete = (['name', 'phone', 'address'] as const).every((f) => typed[f]?.trim());
+  const shipping = lastShipping ?? (needsAddress && addressComplete ? typed : null);
   // one key per draw: a second tap while the first is on its way is the same draw
   const [key, setKey] = useState(newIdempotencyKey);
   const [result, setResult] = useState<Drawn | null>(null);
   const { reward } = item;
-  const can = item.state === 'can_redeem';
+  const can = item.state === 'can_redeem' && (!needsAddress || shipping !== null);
   const onDraw = () =>
     draw.mutate(
       { rewardId: reward.id, expected: reward.points_cost, key, shipping },
@@ -85,6 +104,27 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
           {t('lotteryPage.draw')}
         </Button>
       </div>
+      {prizes && <PrizeList prizes={prizes} locale={locale} />}
+      {needsAddress && !lastShipping && (
+        <fieldset className="m-sheet-address" data-testid="lottery-address">
+          <legend className="m-h2">{t('lotteryPage.addressTitle')}</legend>
+          <p className="m-muted">{t('lotteryPage.addressNote')}</p>
+          {(['name', 'phone', 'address'] as const).map((field) => (
+            <AddressField key={field} label={t(`sheet.fields.${field}`)}>
+              {(id) => (
+                <Input
+                  id={id}
+                  data-testid={`lottery-shipping-${field}`}
+                  value={typed[field] ?? ''}
+                  maxLength={field === 'address' ? 500 : field === 'phone' ? 40 : 100}
+                  type={field === 'phone' ? 'tel' : 'text'}
+                  onChange={(v) => setTyped({ ...typed, [field]: v })}
+                />
+              )}
+            </AddressField>
+          ))}
+        </fieldset>
+      )}
       {draw.error && <Refusal error={draw.error} program={profile.program} />}
       {result && (
         <div className="m-draw-result" data-testid="lottery-result" role="status">
@@ -210,5 +250,24 @@ function DrawRow({ draw, profile }: { draw: MyDraw; profile: MeProfile }) {
         {t('lotteryPage.verifyShort')}
       </Link>
     </li>
+  );
+}
+
+/** The prize table as the member sees it: each prize, its odds now, what it gives; those drawn out shown as such. */
+function PrizeList({ prizes, locale }: { prizes: LotteryPrizes; locale: Locale }) {
+  const { t } = useTranslation('rewards');
+  const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 2 });
+  return (
+    <details className="m-prizes" data-testid="lottery-prizes">
+      <summary>{t('lotteryPage.prizes', { count: prizes.prizes.length })}</summary>
+      <ul>
+        {prizes.prizes.map((z) => (
+          <li key={z.code} className={z.in_stock ? undefined : 'm-muted'} data-testid="lottery-prize-row">
+            <span>{localized(z.name, locale)}</span>
+            <span>{z.in_stock ? percent.format(z.chance) : t('lotteryPage.drawnOut')}</span>
+          </li>
+        ))}
+      </ul>
+    </details>
   );
 }

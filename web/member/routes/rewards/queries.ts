@@ -15,6 +15,7 @@ export type Redeemed = Ok<'redeemMyReward', 201>;
 export type MyDraw = Ok<'listMyLotteryDraws'>['data'][number];
 export type Drawn = Ok<'drawMyLottery', 201>;
 export type Verification = Ok<'verifyLotteryDraw'>;
+export type LotteryPrizes = Ok<'listMyLotteryPrizes'>['data'][number];
 export type RedemptionInput = { reward_id: string; points?: number; expected_points?: number; shipping?: Shipping };
 export type Shipping = { name?: string; phone?: string; address?: string; postal_code?: string };
 
@@ -39,6 +40,15 @@ export function useLotteries() {
   return useQuery({
     queryKey: ['me', 'rewards', 'lotteries'],
     queryFn: () => unwrap(memberApi().GET('/v1/me/rewards', { params: { query: { type: 'lottery', limit: 20 } } })),
+  });
+}
+
+/** Each active lottery's prizes with their odds now, by lottery. */
+export function useLotteryPrizes() {
+  return useQuery({
+    queryKey: ['me', 'lottery-prizes'],
+    queryFn: () => unwrap(memberApi().GET('/v1/me/lottery-prizes')),
+    select: (list) => new Map(list.data.map((l) => [l.reward_id, l])),
   });
 }
 

@@ -147,7 +147,7 @@ function SheetBody({ item, profile, available, onClose }: { item: CatalogueItem;
   );
 }
 
-function AddressField({ label, invalid, children }: { label: string; invalid?: string; children: (id: string) => ReactNode }) {
+export function AddressField({ label, invalid, children }: { label: string; invalid?: string; children: (id: string) => ReactNode }) {
   const id = useId();
   return (
     <div className="m-sheet-field">
