@@ -2,7 +2,7 @@
 // points credited), its seeds (the SHA-256 published before the draws; rotating reveals the active
 // seed and publishes the next) and its recent draws, each with a link to the public verification.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Col, Form, Input, InputNumber, Modal, Popconfirm, Row, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Card, Col, Form, Input, InputNumber, Modal, Popconfirm, Row, Select, Space, Table, Tag, Typography } from 'antd';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -14,6 +14,7 @@ import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { chanceOf } from './model.ts';
+import { useRewardOptions } from './reward-form.tsx';
 import { type Draw, localized, type Prize, type Reward, type Seed } from './types.ts';
 
 interface PrizeForm {
@@ -24,9 +25,12 @@ interface PrizeForm {
   unlimited_stock?: boolean;
   stock?: number | null;
   points?: number | null;
+  prize_reward_id?: string | null;
 }
 
-const PRIZE_FIELDS: Record<string, keyof PrizeForm> = { code: 'code', weight: 'weight', stock: 'stock', points: 'points' };
+const PRIZE_FIELDS: Record<string, keyof PrizeForm> = { code: 'code', weight: 'weight', stock: 'stock', points: 'points', prize_reward_id: 'prize_reward_id' };
+/** The rewards a prize can issue (the API's rule: a coupon, goods, a service or an experience, not archived). */
+const ISSUABLE = new Set(['coupon', 'physical', 'service', 'experience']);
 
 function Title({ children }: { children: string }) {
   return (
@@ -37,7 +41,8 @@ function Title({ children }: { children: string }) {
 }
 
 function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?: Prize; open: boolean; onClose: () => void }) {
-  const { t } = useTranslation('rewards');
+  const { t, i18n } = useTranslation('rewards');
+  const rewards = useRewardOptions(reward.program_id);
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const [form] = Form.useForm<PrizeForm>();
@@ -50,6 +55,7 @@ function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?:
         weight: v.weight ?? 1,
         stock: v.stock ?? null,
         points: v.points ?? null,
+        prize_reward_id: v.prize_reward_id ?? null,
       };
       const payload = JSON.stringify(body);
       if (key.current?.payload !== payload) key.current = { payload, key: newIdempotencyKey() };
@@ -102,7 +108,15 @@ function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?:
         preserve={false}
         initialValues={
           prize
-            ? { code: prize.code, name_zh: prize.name['zh-CN'], name_en: prize.name.en, weight: prize.weight, stock: prize.stock, points: prize.points }
+            ? {
+                code: prize.code,
+                name_zh: prize.name['zh-CN'],
+                name_en: prize.name.en,
+                weight: prize.weight,
+                stock: prize.stock,
+                points: prize.points,
+                prize_reward_id: prize.prize_reward_id,
+              }
             : { weight: 1 }
         }
       >
@@ -136,6 +150,19 @@ function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?:
             </Form.Item>
           </Col>
         </Row>
+        <Form.Item name="prize_reward_id" label={t('lottery.prizeReward')} extra={t('lottery.prizeRewardHelp')}>
+          <Select
+            aria-label={t('lottery.prizeReward')}
+            allowClear
+            showSearch={{ optionFilterProp: 'label' }}
+            placeholder={t('lottery.noPrizeReward')}
+            loading={rewards.isPending}
+            options={rewards.data?.data
+              .filter((r) => ISSUABLE.has(r.type) && r.status !== 'archived')
+              .map((r) => ({ value: r.id, label: `${localized(r.name, i18n.language)} · ${t(`types.${r.type}`)}` }))}
+          />
+        </Form.Item>
+        {rewards.error ? <ErrorAlert error={rewards.error} /> : null}
         {save.error && !(save.error instanceof ApiError && save.error.problem.errors?.length) ? <ErrorAlert error={save.error} /> : null}
       </Form>
     </Modal>
@@ -197,6 +224,11 @@ export function LotteryPanel({ reward, canWrite }: { reward: Reward; canWrite: b
   });
 
   const table = (prizes.data?.data ?? []).filter((p) => p.archived_at == null);
+  const rewardOptions = useRewardOptions(program.id);
+  const issuedName = (id: string) => {
+    const issued = rewardOptions.data?.data.find((r) => r.id === id);
+    return issued ? localized(issued.name, locale) : id;
+  };
   const seedRows = seeds.data?.pages.flatMap((p) => p.data) ?? [];
   const active = seedRows.find((s) => s.status === 'active');
 
@@ -241,6 +273,16 @@ export function LotteryPanel({ reward, canWrite }: { reward: Reward; canWrite: b
               render: (_, p) => (p.stock == null ? t('list.unlimited') : `${formatPoints(p.stock_left ?? 0, locale)} / ${formatPoints(p.stock, locale)}`),
             },
             { title: t('lottery.points'), key: 'points', align: 'right', render: (_, p) => (p.points == null ? '—' : formatPoints(p.points, locale)) },
+            {
+              title: t('lottery.prizeReward'),
+              key: 'issues',
+              render: (_, p) =>
+                p.prize_reward_id ? (
+                  <Link to={`/${program.id}/rewards/${p.prize_reward_id}`}>{issuedName(p.prize_reward_id)}</Link>
+                ) : (
+                  <Typography.Text type="secondary">—</Typography.Text>
+                ),
+            },
             {
               title: '',
               key: 'actions',

@@ -253,6 +253,13 @@ export function OrderDrawer({ redemptionId, onClose }: { redemptionId: string | 
               {r.cash ? ` + ${formatMoney(r.cash, program.currency, locale)}` : ''}
             </Descriptions.Item>
             <Descriptions.Item label={t('orders.createdAt')}>{when(r.created_at)}</Descriptions.Item>
+            {r.prize_of_draw_id ? (
+              <Descriptions.Item label={t('orders.prizeOf')}>
+                <a href={`/v1/lottery-draws/${r.prize_of_draw_id}/verification`} target="_blank" rel="noreferrer">
+                  {t('orders.prizeOfDraw', { draw: r.prize_of_draw_id })}
+                </a>
+              </Descriptions.Item>
+            ) : null}
             {r.codes.length ? (
               <Descriptions.Item label={t('orders.codes')}>
                 <Space wrap>
