@@ -8,8 +8,9 @@
  * - a coupon's CSV import shows a progress bar from the import's own counts while the file goes up
  *   (the upload throttled so the server reads it in several chunks), then what came in, the
  *   duplicates (in the file, in the pool) and the invalid lines;
- * - a lottery's first seed is published, then rotated: the old seed is revealed and its SHA-256 is
- *   the hash published before; a member's draw links to the public verification;
+ * - a lottery's prize added in the prize editor changes the chances; its first seed is published,
+ *   then rotated: the old seed is revealed and its SHA-256 is the hash published before; a member's
+ *   draw links to the public verification;
  * - an order is cancelled after a confirmation that says the points come back, and they do; a
  *   viewer sees the order without any action button.
  */
@@ -121,6 +122,17 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     );
     await page.goto(`/console/${PROGRAM}/rewards/${lottery.id}?tab=lottery`);
     await expectText(page.getByTestId('prizes-table'), '100%');
+    // a second prize through the editor: the chances follow the weights
+    await page.getByTestId('prize-add').click();
+    const prizeModal = page.locator('.ant-modal');
+    await prizeModal.getByLabel(EN.lottery.prizeCode).fill('thanks');
+    await prizeModal.getByLabel(EN.fields.nameZh).fill('谢谢参与');
+    await prizeModal.getByLabel(EN.fields.nameEn).fill('Thank you');
+    await prizeModal.getByLabel(EN.lottery.weight).fill('3');
+    await prizeModal.getByRole('button', { name: 'Save' }).click();
+    await expectText(page.getByTestId('prizes-table'), 'Thank you');
+    await expectText(page.getByTestId('prizes-table'), '25%');
+    await expectText(page.getByTestId('prizes-table'), '75%');
     await page.getByTestId('seed-rotate').click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'OK' }).click();
     await expectText(page.getByTestId('seeds-table'), EN.lottery.seedActive);
@@ -139,7 +151,7 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'OK' }).click();
     const revealed = (await page.getByTestId('seed-revealed').first().textContent())!.trim();
     assert.equal(createHash('sha256').update(revealed).digest('hex'), published, 'the revealed seed hashes to the hash published before');
-    await expectText(page.getByTestId('draws-table'), '5 points');
+    await expectText(page.getByTestId('draws-table'), draw.prize.name.en);
     assert.equal(await page.getByTestId('draw-verify').first().getAttribute('href'), draw.verify_path);
     await screenshot(page, 'console-rewards-lottery-en');
     assert.deepEqual(await missingKeys(page), []);
