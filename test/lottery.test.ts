@@ -326,6 +326,9 @@ forEachDatabase('lottery', (getDb) => {
       ok(await t.call('POST', `/v1/rewards/${coupon.id}/codes/generate`, { body: { count: 1 }, idem: true }), 201);
       const bought = ok(await t.call('POST', '/v1/me/redemptions', { key: token, body: { reward_id: coupon.id }, idem: true }), 201);
       assert.deepEqual([bought.points, bought.codes.length], [500, 1]);
+      // the dashboard's top rewards count the coupon once: the one bought, not the two won
+      const top = ok(await t.call('GET', `/v1/programs/${p}/dashboard/top-rewards?days=1&limit=10`)).data;
+      assert.equal(top.find((r: Json) => r.reward_id === coupon.id)?.redemptions, 1, JSON.stringify(top));
       // the member's history names what the points went to and came from
       const history = ok(await t.call('GET', '/v1/me/entries?limit=100', { key: token })).data as Json[];
       const about = (hold: string) => history.find((e) => e.hold_id === hold && e.kind === 'capture')?.about;

@@ -414,6 +414,8 @@ export async function topRewards(
        FROM redemption d JOIN reward r ON r.id = d.reward_id
       WHERE d.program_id = $1 AND d.created_at >= $2::timestamptz AND d.created_at <= $3::timestamptz
         AND d.status NOT IN ('cancelled', 'rejected', 'fulfilment_failed')
+        -- what members chose to redeem: not the rewards lottery prizes gave out (their draws count)
+        AND d.prize_of_draw_id IS NULL
       GROUP BY d.reward_id, r.type, r.name, r.status
       ORDER BY count(*) DESC, sum(d.points) DESC, d.reward_id
       LIMIT $4`,
