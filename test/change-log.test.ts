@@ -65,6 +65,11 @@ const EXPECTED: Record<string, { resource: string; before?: boolean; program?: '
   rotateLotterySeed: { resource: 'lottery_seed' },
   importRewardCodes: { resource: 'reward_code_import' },
   generateRewardCodes: { resource: 'reward_code_import' },
+  putCheckoutPolicy: { resource: 'checkout_policy', before: true },
+  createCheckoutDeduction: { resource: 'checkout_deduction' },
+  captureCheckoutDeduction: { resource: 'checkout_deduction', before: true },
+  voidCheckoutDeduction: { resource: 'checkout_deduction', before: true },
+  refundCheckoutDeduction: { resource: 'checkout_deduction', before: true },
   // not changes
   previewEvent: null,
   previewSegment: null,

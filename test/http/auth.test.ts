@@ -2,7 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { forEachDatabase } from '../helpers/db.ts';
-import { assertProblem, createMember, createProgram, type Fixture, hold, type Json, makeFixture, ok, send, v1Routes, worldState } from './support.ts';
+import {
+  addCheckout,
+  assertProblem,
+  createMember,
+  createProgram,
+  type Fixture,
+  hold,
+  type Json,
+  makeFixture,
+  ok,
+  send,
+  v1Routes,
+  worldState,
+} from './support.ts';
 
 /** Routes as the table declares them; the ids are placeholders, only method, url shape and scope matter here. */
 const TABLE = v1Routes({
@@ -74,7 +87,9 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
       const key = t.keys.integration;
       const integrationWrites = v1Routes(g).filter((r) => r.method !== 'GET' && r.scope === 'integration');
       assert.deepEqual(integrationWrites.map((r) => r.op).sort(), [
+        'captureCheckoutDeduction',
         'captureHold',
+        'createCheckoutDeduction',
         'createHold',
         'createMember',
         'createMemberToken',
@@ -84,20 +99,26 @@ forEachDatabase('HTTP authentication and scopes', (getDb) => {
         'previewSegment',
         'recordActivity',
         'redeemReward',
+        'refundCheckoutDeduction',
         'reverseCredit',
         'sendEvent',
         'sendEvents',
         'transferPoints',
         'updateMember',
+        'voidCheckoutDeduction',
         'voidHold',
       ]);
-      for (const r of integrationWrites.filter((x) => x.op !== 'voidHold')) {
+      // the voids would find the hold and the deduction captured by the loop: voided apart, below
+      for (const r of integrationWrites.filter((x) => x.op !== 'voidHold' && x.op !== 'voidCheckoutDeduction')) {
         const res = await send(t, r, key);
         assert.ok(res.statusCode === 200 || res.statusCode === 201, `${r.op}: ${res.statusCode} ${res.body}`);
       }
       const another = await hold(t, g.memberId, 5);
       ok(await t.call('POST', `/v1/holds/${another.hold.id}/void`, { key, body: {} }), 200);
       assert.equal(ok(await t.call('GET', `/v1/holds/${g.holdId}`, { key }), 200).status, 'captured');
+      const deduction = await addCheckout(t, g.programId, g.memberId);
+      const voided = ok(await t.call('POST', `/v1/checkout-deductions/${deduction.deductionId}/void`, { key, body: {} }), 200);
+      assert.equal(voided.status, 'voided');
     });
 
     it('can call every non-admin read route', async () => {
