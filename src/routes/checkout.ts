@@ -14,7 +14,7 @@ import {
 } from '../modules/checkout/index.ts';
 import type { MemberPrincipal } from '../modules/me/index.ts';
 import type { Json } from '../plugins/change-log.ts';
-import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, RequiredIdempotencyHeaders, sendResult } from '../shared/http.ts';
 import { requireKey } from '../shared/idempotency.ts';
 import { IdParam, PageOf, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
@@ -23,16 +23,6 @@ const tags = ['Checkout'];
 const ProgramParams = IdParam('programId', 'prg');
 const MemberParams = IdParam('memberId', 'mbr');
 const DeductionParams = IdParam('deductionId', 'chk');
-const RequiredKey = Type.Object(
-  {
-    'idempotency-key': Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description: 'Required. A replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED.',
-    }),
-  },
-  { additionalProperties: true },
-);
 
 const deductionSummary = (_request: FastifyRequest, after: Json | undefined) => ({
   member_id: after?.member_id,
@@ -146,7 +136,7 @@ export async function checkoutRoutes(app: App, { db, clock }: AppDeps) {
         description:
           "Holds `points` (at most the quote, in multiples of its points_step) for the order until captured on payment, voided on cancel, or released when expires_in_seconds (default the policy's hold timeout) pass. Soonest-expiring points first. Refusals: 422 POINTS_EXCEED_QUOTE (with max_points and limited_by), BELOW_MIN_POINTS, INSUFFICIENT_POINTS, MEMBER_FROZEN, CHECKOUT_NOT_ENABLED; 409 CHECKOUT_ORDER_HAS_DEDUCTION when the order already has one held or captured. Needs an Idempotency-Key.",
         params: MemberParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: DeductionCreate,
         response: { 201: Deduction, ...problems(404, 409, 422) },
       },

@@ -27,7 +27,7 @@ import {
   TransferResult,
   VoidRequest,
 } from '../modules/ledger/index.ts';
-import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, sendResult } from '../shared/http.ts';
+import { type App, actorOf, emptyBodyIsObject, IdempotencyHeaders, idempotencyOf, RequiredIdempotencyHeaders, sendResult } from '../shared/http.ts';
 import { requireKey } from '../shared/idempotency.ts';
 import { IdParam, PageOf, problems } from '../shared/schemas.ts';
 import type { AppDeps } from './deps.ts';
@@ -35,16 +35,6 @@ import type { AppDeps } from './deps.ts';
 const MemberParams = IdParam('memberId', 'mbr');
 const HoldParams = IdParam('holdId', 'hld');
 const EntryParams = IdParam('entryId', 'ent');
-const RequiredKey = Type.Object(
-  {
-    'idempotency-key': Type.String({
-      minLength: 1,
-      maxLength: 255,
-      description: 'Required. A replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED.',
-    }),
-  },
-  { additionalProperties: true },
-);
 
 export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
   const tags = ['Ledger'];
@@ -63,7 +53,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
         operationId: 'creditPoints',
         description: "Creates a lot: pending for the program's pending_days (or as given), expiring by its policy (or as given).",
         params: MemberParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: CreditRequest,
         response: { 201: CreditResult, ...problems(404, 409, 422) },
       },
@@ -81,7 +71,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
         operationId: 'debitPoints',
         description: 'Spends available points, soonest-expiring first. Never overdraws: 422 INSUFFICIENT_POINTS.',
         params: MemberParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: DebitRequest,
         response: { 201: DebitResult, ...problems(404, 409, 422) },
       },
@@ -99,7 +89,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
         operationId: 'createHold',
         description: "Reserves points until captured, voided or timed out (expires_in_seconds, default the program's hold_timeout_seconds).",
         params: MemberParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: HoldRequest,
         response: { 201: HoldResult, ...problems(404, 409, 422) },
       },
@@ -183,7 +173,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
           "Takes back all or part of a credit. Points still unspent come back first; if they were spent, the program's " +
           'negative_balance_policy decides: allow_negative records a debt, write_off takes what the member has and writes off the rest.',
         params: EntryParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: ReverseRequest,
         response: { 201: ReverseResult, ...problems(404, 409, 422) },
       },
@@ -210,7 +200,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
         operationId: 'adjustPoints',
         description: 'An operator correction with a reason code; recorded with the actor. Negative adjustments cannot overdraw.',
         params: MemberParams,
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: AdjustRequest,
         response: { 201: AdjustResult, ...problems(404, 409, 422) },
       },
@@ -230,7 +220,7 @@ export async function ledgerRoutes(app: App, { db, clock, config }: AppDeps) {
         summary: 'Transfer points between members',
         operationId: 'transferPoints',
         description: "Within one program. The sender must be active; the received points keep the sender's expiry dates.",
-        headers: RequiredKey,
+        headers: RequiredIdempotencyHeaders,
         body: TransferRequest,
         response: { 201: TransferResult, ...problems(404, 409, 422) },
       },

@@ -63,6 +63,18 @@ export const IdempotencyHeaders = Type.Object(
   { additionalProperties: true },
 );
 
+/** The Idempotency-Key header of writes that cannot be made without one (points moved, held). */
+export const RequiredIdempotencyHeaders = Type.Object(
+  {
+    'idempotency-key': Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'Required. A replay returns the first result; the same key with another payload is 409 IDEMPOTENCY_KEY_REUSED.',
+    }),
+  },
+  { additionalProperties: true },
+);
+
 /**
  * The idempotency context of a write request, if it carries an Idempotency-Key. Keys are scoped to
  * the API key that sent them, like Stripe's are to an account.

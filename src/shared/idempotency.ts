@@ -70,6 +70,22 @@ export async function replayAfterConflict<T>(db: Queryable, ctx: IdempotencyCont
   return storedResult<T>(db, ctx);
 }
 
+/**
+ * A write whose SQL function claims and stores its own key (rewards, lotteries, checkout): run again
+ * once if it lost the race for its key (the retry replays), its database error made a domain error,
+ * and a refusal that a twin request's committed change caused answered with that change's result.
+ */
+export async function idempotentWrite<T>(db: Queryable, ctx: IdempotencyContext | undefined, attempt: () => Promise<WriteResult<T>>): Promise<WriteResult<T>> {
+  try {
+    return await retryingIdempotencyRace(attempt);
+  } catch (err) {
+    const domain = err instanceof DomainError ? err : fromDatabaseError(err);
+    const replay = await replayAfterConflict<T>(db, ctx, domain);
+    if (replay) return replay;
+    throw domain ?? err;
+  }
+}
+
 /** Runs an attempt again (once) when it lost an idempotency race. */
 export async function retryingIdempotencyRace<T>(attempt: () => Promise<T>): Promise<T> {
   try {

@@ -356,6 +356,30 @@ BEGIN
   RETURN c;
 END $$;
 
+-- jf_lock_member for a caller limited to some programs (p_programs: a JSON array of ids, or null for
+-- every program): a member of another program is not found, as if it did not exist.
+CREATE OR REPLACE FUNCTION jf_lock_member_in(p_member_id text, p_programs jsonb, p_now timestamptz) RETURNS jf_member_ctx
+LANGUAGE plpgsql AS $$
+DECLARE
+  c jf_member_ctx := jf_lock_member(p_member_id, p_now);
+BEGIN
+  IF jsonb_typeof(p_programs) = 'array' AND NOT p_programs ? c.program_id THEN
+    PERFORM jf_raise('MEMBER_NOT_FOUND', jsonb_build_object('member_id', c.member_id));
+  END IF;
+  RETURN c;
+END $$;
+
+-- A hold that is still open, else the code saying why not: expired (its points released by the
+-- timeout) or resolved already (captured or voided).
+CREATE OR REPLACE FUNCTION jf_require_open_hold(h hold) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF h.status = 'expired' THEN
+    PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('hold_id', h.id, 'expires_at', jf_ts(h.expires_at)));
+  ELSIF h.status <> 'open' THEN
+    PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'hold_status', h.status));
+  END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION jf_require_status(c jf_member_ctx, p_allow_frozen boolean) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF c.status = 'closed' THEN

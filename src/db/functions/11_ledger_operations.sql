@@ -117,11 +117,7 @@ BEGIN
   END IF;
   c := jf_lock_member(v_member, v_now);
   SELECT * INTO h FROM hold WHERE id = p->>'hold_id' FOR UPDATE;
-  IF h.status = 'expired' THEN
-    PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('hold_id', h.id, 'expires_at', jf_ts(h.expires_at)));
-  ELSIF h.status <> 'open' THEN
-    PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'hold_status', h.status));
-  END IF;
+  PERFORM jf_require_open_hold(h);
   IF v_action = 'capture' THEN
     PERFORM jf_require_status(c, false);
     v_capture := coalesce((p->>'points')::bigint, h.amount);

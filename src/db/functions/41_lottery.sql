@@ -75,10 +75,7 @@ BEGIN
   IF r IS NOT NULL THEN
     RETURN r;
   END IF;
-  c := jf_lock_member(p->>'member_id', v_now);
-  IF jsonb_typeof(p->'programs') = 'array' AND NOT (p->'programs') ? c.program_id THEN
-    PERFORM jf_raise('MEMBER_NOT_FOUND', jsonb_build_object('member_id', c.member_id));
-  END IF;
+  c := jf_lock_member_in(p->>'member_id', p->'programs', v_now);
   PERFORM jf_require_status(c, false);
 
   SELECT * INTO w FROM reward WHERE id = p->>'reward_id' AND program_id = c.program_id;

@@ -1,6 +1,7 @@
 -- checkout module (docs/rewards.md, "Checkout deduction"): a deduction is a ledger hold for one
 -- order of the merchant's, moved only through the ledger's helpers (jf_lock_member,
--- jf_insufficient, jf_hold_locked, jf_hold_resolve, jf_restore_capture), as rewards_redeem does.
+-- jf_insufficient, jf_hold_locked, jf_require_open_hold, jf_hold_resolve, jf_restore_capture), as
+-- rewards_redeem and ledger_hold_resolve do.
 -- The quote and its caps are computed by the module's engine (checkout.engine.ts) before the call;
 -- checkout_hold checks that the policy it used is still the one stored, under the member's lock.
 
@@ -42,10 +43,7 @@ BEGIN
   IF r IS NOT NULL THEN
     RETURN r;
   END IF;
-  c := jf_lock_member(p->>'member_id', v_now);
-  IF jsonb_typeof(p->'programs') = 'array' AND NOT (p->'programs') ? c.program_id THEN
-    PERFORM jf_raise('MEMBER_NOT_FOUND', jsonb_build_object('member_id', c.member_id));
-  END IF;
+  c := jf_lock_member_in(p->>'member_id', p->'programs', v_now);
   SELECT * INTO pol FROM checkout_policy WHERE program_id = c.program_id;
   IF NOT FOUND OR NOT pol.enabled THEN
     PERFORM jf_raise('CHECKOUT_NOT_ENABLED', jsonb_build_object('program_id', c.program_id));
@@ -122,11 +120,7 @@ BEGIN
       jsonb_build_object('reason', 'checkout order refunded', 'reference', 'checkout:' || d.order_reference, 'actor', p->>'actor'));
     UPDATE checkout_deduction SET refunded_at = v_now, refund_txn_id = v_txn WHERE id = d.id RETURNING * INTO d;
   ELSE
-    IF h.status = 'expired' THEN
-      PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('deduction_id', d.id, 'expires_at', jf_ts(h.expires_at)));
-    ELSIF h.status <> 'open' THEN
-      PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('deduction_id', d.id, 'hold_status', h.status));
-    END IF;
+    PERFORM jf_require_open_hold(h);
     IF v_action = 'capture' THEN
       PERFORM jf_require_status(c, false);
       v_capture := coalesce((p->>'points')::bigint, h.amount);

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, fromDatabaseError } from '../../shared/errors.ts';
-import { type IdempotencyContext, idempotencyParams, replayAfterConflict, retryingIdempotencyRace, type WriteResult } from '../../shared/idempotency.ts';
+import { DomainError } from '../../shared/errors.ts';
+import { type IdempotencyContext, idempotencyParams, idempotentWrite, type WriteResult } from '../../shared/idempotency.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
 import { getBalance } from '../ledger/index.ts';
@@ -100,14 +100,7 @@ export async function quoteCheckout(db: Queryable, memberId: string, input: Quot
 
 async function callCheckout<T>(db: Db, fn: repo.CheckoutFunction, p: Record<string, unknown>, ctx: CheckoutWriteContext): Promise<WriteResult<T>> {
   const params = { ...p, actor: ctx.actor, now: ctx.now.toISOString(), programs: ctx.scope ?? null, ...idempotencyParams(ctx.idempotency) };
-  try {
-    return await retryingIdempotencyRace(() => repo.callCheckout<T>(db, fn, params));
-  } catch (err) {
-    const domain = err instanceof DomainError ? err : fromDatabaseError(err);
-    const replay = await replayAfterConflict<T>(db, ctx.idempotency, domain);
-    if (replay) return replay;
-    throw domain ?? err;
-  }
+  return idempotentWrite(db, ctx.idempotency, () => repo.callCheckout<T>(db, fn, params));
 }
 
 /**

@@ -1,13 +1,6 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, fieldError, fromDatabaseError } from '../../shared/errors.ts';
-import {
-  type IdempotencyContext,
-  idempotencyParams,
-  replayAfterConflict,
-  retryingIdempotencyRace,
-  type WriteResult,
-  withIdempotency,
-} from '../../shared/idempotency.ts';
+import { DomainError, fieldError } from '../../shared/errors.ts';
+import { type IdempotencyContext, idempotencyParams, idempotentWrite, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import type { ProgramScope } from '../api-keys/index.ts';
@@ -206,14 +199,7 @@ export async function draw(db: Db, memberId: string, input: DrawCreate, ctx: Lot
       );
       return repo.callDraw<WriteResult<Draw>>(tx, 'lottery_draw_commit', { ...params, draw: inputs, outcome_index: outcome.index, hmac: outcome.hmac });
     });
-  try {
-    return await retryingIdempotencyRace(attempt);
-  } catch (err) {
-    const domain = err instanceof DomainError ? err : fromDatabaseError(err);
-    const replay = await replayAfterConflict<Draw>(db, ctx.idempotency, domain);
-    if (replay) return replay;
-    throw domain ?? err;
-  }
+  return idempotentWrite(db, ctx.idempotency, attempt);
 }
 
 export async function listLotteryDraws(db: Queryable, rewardId: string, query: DrawListQuery, now: Date, scope: ProgramScope = null): Promise<Page<Draw>> {

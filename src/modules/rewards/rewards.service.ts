@@ -1,14 +1,7 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, type FieldError, fromDatabaseError } from '../../shared/errors.ts';
+import { DomainError, type FieldError } from '../../shared/errors.ts';
 import { normalizeDateTime } from '../../shared/formats.ts';
-import {
-  type IdempotencyContext,
-  idempotencyParams,
-  replayAfterConflict,
-  retryingIdempotencyRace,
-  type WriteResult,
-  withIdempotency,
-} from '../../shared/idempotency.ts';
+import { type IdempotencyContext, idempotencyParams, idempotentWrite, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import { type ProgramScope, visible } from '../api-keys/index.ts';
@@ -254,14 +247,7 @@ export async function deletePriceChange(db: Db, rewardId: string, changeId: stri
 /** Calls a redemption function: one round trip; an idempotency race is run again (and replays), a refusal after a twin committed replays it. */
 async function callRedemption<T>(db: Db, fn: repo.RedemptionFunction, p: Record<string, unknown>, ctx: RewardWriteContext): Promise<WriteResult<T>> {
   const params = { ...p, actor: ctx.actor, now: ctx.now.toISOString(), programs: ctx.scope ?? null, ...idempotencyParams(ctx.idempotency) };
-  try {
-    return await retryingIdempotencyRace(() => repo.callRewards<T>(db, fn, params));
-  } catch (err) {
-    const domain = err instanceof DomainError ? err : fromDatabaseError(err);
-    const replay = await replayAfterConflict<T>(db, ctx.idempotency, domain);
-    if (replay) return replay;
-    throw domain ?? err;
-  }
+  return idempotentWrite(db, ctx.idempotency, () => repo.callRewards<T>(db, fn, params));
 }
 
 /**
