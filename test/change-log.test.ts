@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ChangeRecorder } from '../src/modules/change-log/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { signInOwner } from './helpers/console.ts';
-import { forEachDatabase } from './helpers/db.ts';
+import { DB_KINDS, forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
 import { assertProblem, createMember, createProgram, credit, type Json, makeFixture, ok, type Res, send, v1Routes } from './http/support.ts';
 
@@ -76,7 +76,7 @@ const EXPECTED: Record<string, { resource: string; before?: boolean; program?: '
   createMemberToken: null,
 };
 
-forEachDatabase('change log', (getDb) => {
+forEachDatabase('change log', (getDb, kind) => {
   let t: TestApp;
   before(async () => {
     t = await createTestApp(getDb());
@@ -90,7 +90,12 @@ forEachDatabase('change log', (getDb) => {
   const changes = async (programId: string, query = ''): Promise<Json> => ok(await t.call('GET', `/v1/programs/${programId}/changes${query}`), 200);
 
   describe('recording', () => {
-    it('records every kind of write once, with who, what, before and after; previews and minted tokens are not changes', async () => {
+    // a fresh fixture for each write is most of this file's time: on one database (PostgreSQL when the
+    // suite has it); the recording is the same code on both, and the tests below run on both
+    const everyWriteHere = kind === 'postgres' || !DB_KINDS.includes('postgres');
+    it('records every kind of write once, with who, what, before and after; previews and minted tokens are not changes', {
+      skip: !everyWriteHere && 'run on PostgreSQL',
+    }, async () => {
       const writes = v1Routes(await makeFixture(t)).filter((r) => r.method !== 'GET');
       const named = new Set(writes.map((r) => r.op));
       for (const op of Object.keys(EXPECTED)) assert.ok(named.has(op), `${op} is not a write of v1Routes`);
