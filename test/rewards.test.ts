@@ -355,6 +355,9 @@ forEachDatabase('rewards', (getDb) => {
         listed.data.map((x: Json) => x.id),
         [d.id],
       );
+      // the program's orders say who redeemed them
+      const who = ok(await t.call('GET', `/v1/members/${d.member_id}`));
+      assert.deepEqual(listed.data[0].member, { name: who.name, external_id: who.external_id });
       assertProblem(await t.call('GET', '/v1/redemptions/rdm_nope'), 404, 'REDEMPTION_NOT_FOUND');
       // a coupon cannot be shipped
       const c = await activeReward(t, p, { type: 'service' });

@@ -13,6 +13,7 @@ import {
   PriceChangeInput,
   Redemption,
   RedemptionCreate,
+  RedemptionListItem,
   RedemptionListQuery,
   Reward,
   RewardCreate,
@@ -283,7 +284,7 @@ export async function rewardRoutes(app: App, { db, clock }: AppDeps) {
         description: 'Newest first; filter by status (confirmed: orders to ship), reward and member.',
         params: ProgramParams,
         querystring: RedemptionListQuery,
-        response: { 200: PageOf(Redemption, 'Redemption'), ...problems(404) },
+        response: { 200: PageOf(RedemptionListItem, 'Redemption'), ...problems(404) },
       },
     },
     async (request) => {

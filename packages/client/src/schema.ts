@@ -33686,6 +33686,11 @@ export interface operations {
                                     [key: string]: unknown;
                                 };
                             }[];
+                            /** @description The member who redeemed it. */
+                            member: {
+                                name: string | null;
+                                external_id: string;
+                            };
                         }[];
                         has_more: boolean;
                         next_cursor: string | null;

@@ -369,15 +369,34 @@ BEGIN
   RETURN c;
 END $$;
 
--- A hold that is still open, else the code saying why not: expired (its points released by the
--- timeout) or resolved already (captured or voided).
-CREATE OR REPLACE FUNCTION jf_require_open_hold(h hold) RETURNS void LANGUAGE plpgsql AS $$
+-- Capture (p_points of it, default all, in multiples of p_step) or void an open hold of a member
+-- the caller has locked (c), for ledger_hold_resolve and checkout_resolve. A hold no longer open is
+-- HOLD_EXPIRED (its points released by the timeout) or HOLD_ALREADY_RESOLVED; a capture needs an
+-- active member, at most the hold, whole steps. p: what the entries record (reason, reference,
+-- actor). Returns the entries written.
+CREATE OR REPLACE FUNCTION jf_capture_or_void(c jf_member_ctx, h hold, p_capture boolean, p_points bigint, p_step bigint,
+                                              p_now timestamptz, p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  v_capture bigint := coalesce(p_points, h.amount);
+  v_entries jsonb;
 BEGIN
   IF h.status = 'expired' THEN
     PERFORM jf_raise('HOLD_EXPIRED', jsonb_build_object('hold_id', h.id, 'expires_at', jf_ts(h.expires_at)));
   ELSIF h.status <> 'open' THEN
     PERFORM jf_raise('HOLD_ALREADY_RESOLVED', jsonb_build_object('hold_id', h.id, 'hold_status', h.status));
   END IF;
+  IF NOT p_capture THEN
+    RETURN jf_hold_resolve(h.id, 0, 'voided', p_now, jf_id('txn'), p);
+  END IF;
+  PERFORM jf_require_status(c, false);
+  IF v_capture > h.amount THEN
+    PERFORM jf_raise('CAPTURE_EXCEEDS_HOLD', jsonb_build_object('field', 'points', 'hold_amount', h.amount, 'requested', v_capture));
+  ELSIF v_capture % p_step <> 0 THEN
+    PERFORM jf_raise('VALIDATION_FAILED', jsonb_build_object('field', 'points', 'reason', format('points are used in steps of %s', p_step)));
+  END IF;
+  v_entries := jf_hold_resolve(h.id, v_capture, 'captured', p_now, jf_id('txn'), p);
+  PERFORM jf_extend_on_activity(c, p_now);
+  RETURN v_entries;
 END $$;
 
 CREATE OR REPLACE FUNCTION jf_require_status(c jf_member_ctx, p_allow_frozen boolean) RETURNS void LANGUAGE plpgsql AS $$

@@ -99,9 +99,7 @@ END $$;
 CREATE OR REPLACE FUNCTION ledger_hold_resolve(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
-  v_action text := p->>'action';
   v_member text;
-  v_capture bigint;
   v_entries jsonb;
   r jsonb;
   c jf_member_ctx;
@@ -117,19 +115,7 @@ BEGIN
   END IF;
   c := jf_lock_member(v_member, v_now);
   SELECT * INTO h FROM hold WHERE id = p->>'hold_id' FOR UPDATE;
-  PERFORM jf_require_open_hold(h);
-  IF v_action = 'capture' THEN
-    PERFORM jf_require_status(c, false);
-    v_capture := coalesce((p->>'points')::bigint, h.amount);
-    IF v_capture > h.amount THEN
-      PERFORM jf_raise('CAPTURE_EXCEEDS_HOLD', jsonb_build_object('field', 'points', 'hold_amount', h.amount,
-                                                                  'requested', v_capture));
-    END IF;
-    v_entries := jf_hold_resolve(h.id, v_capture, 'captured', v_now, jf_id('txn'), p);
-    PERFORM jf_extend_on_activity(c, v_now);
-  ELSE
-    v_entries := jf_hold_resolve(h.id, 0, 'voided', v_now, jf_id('txn'), p);
-  END IF;
+  v_entries := jf_capture_or_void(c, h, p->>'action' = 'capture', (p->>'points')::bigint, 1, v_now, p);
   SELECT * INTO h FROM hold WHERE id = h.id;
   RETURN jf_idem_store(p, jsonb_build_object('status', 200, 'body', jsonb_build_object(
     'hold', jf_hold_json(h, v_now), 'entries', v_entries, 'balance', jf_balance(c.member_id, v_now))));

@@ -1,6 +1,6 @@
 -- checkout module (docs/rewards.md, "Checkout deduction"): a deduction is a ledger hold for one
 -- order of the merchant's, moved only through the ledger's helpers (jf_lock_member,
--- jf_insufficient, jf_hold_locked, jf_require_open_hold, jf_hold_resolve, jf_restore_capture), as
+-- jf_insufficient, jf_hold_locked, jf_capture_or_void, jf_restore_capture), as
 -- rewards_redeem and ledger_hold_resolve do.
 -- The quote and its caps are computed by the module's engine (checkout.engine.ts) before the call;
 -- checkout_hold checks that the policy it used is still the one stored, under the member's lock.
@@ -88,7 +88,6 @@ CREATE OR REPLACE FUNCTION checkout_resolve(p jsonb) RETURNS jsonb LANGUAGE plpg
 DECLARE
   v_now timestamptz := (p->>'now')::timestamptz;
   v_action text := p->>'action';
-  v_capture bigint;
   v_entry text;
   v_txn text;
   r jsonb;
@@ -120,23 +119,9 @@ BEGIN
       jsonb_build_object('reason', 'checkout order refunded', 'reference', 'checkout:' || d.order_reference, 'actor', p->>'actor'));
     UPDATE checkout_deduction SET refunded_at = v_now, refund_txn_id = v_txn WHERE id = d.id RETURNING * INTO d;
   ELSE
-    PERFORM jf_require_open_hold(h);
-    IF v_action = 'capture' THEN
-      PERFORM jf_require_status(c, false);
-      v_capture := coalesce((p->>'points')::bigint, h.amount);
-      IF v_capture > h.amount THEN
-        PERFORM jf_raise('CAPTURE_EXCEEDS_HOLD', jsonb_build_object('field', 'points', 'hold_amount', h.amount, 'requested', v_capture));
-      ELSIF v_capture % d.points_step <> 0 THEN
-        PERFORM jf_raise('VALIDATION_FAILED', jsonb_build_object('field', 'points',
-          'reason', format('points are used in steps of %s', d.points_step)));
-      END IF;
-      PERFORM jf_hold_resolve(h.id, v_capture, 'captured', v_now, jf_id('txn'),
-        jsonb_build_object('reason', 'checkout order paid', 'reference', 'checkout:' || d.order_reference, 'actor', p->>'actor'));
-      PERFORM jf_extend_on_activity(c, v_now);
-    ELSE
-      PERFORM jf_hold_resolve(h.id, 0, 'voided', v_now, jf_id('txn'),
-        jsonb_build_object('reason', 'checkout order cancelled', 'reference', 'checkout:' || d.order_reference, 'actor', p->>'actor'));
-    END IF;
+    PERFORM jf_capture_or_void(c, h, v_action = 'capture', (p->>'points')::bigint, d.points_step, v_now,
+      jsonb_build_object('reason', CASE v_action WHEN 'capture' THEN 'checkout order paid' ELSE 'checkout order cancelled' END,
+                         'reference', 'checkout:' || d.order_reference, 'actor', p->>'actor'));
   END IF;
   RETURN jf_idem_store(p, jsonb_build_object('status', 200, 'body', jf_checkout_json(d, v_now)
     || jsonb_build_object('balance', jf_balance(c.member_id, v_now))));

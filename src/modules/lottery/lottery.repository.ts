@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/db.ts';
 import type { WriteResult } from '../../shared/idempotency.ts';
+import type { RewardName } from '../rewards/index.ts';
 import type { ClientSeed, Draw, DrawWeight, Prize, Seed } from './lottery.schemas.ts';
 
 // ─── prizes ───
@@ -220,11 +221,7 @@ export async function upsertClientSeed(db: Queryable, memberId: string, clientSe
 }
 
 /** The lottery and prize of a member's draws, by draw id (what a prize's points were for). */
-export async function drawPrizeNames(
-  db: Queryable,
-  memberId: string,
-  ids: string[],
-): Promise<{ id: string; lottery: { 'zh-CN': string; en: string }; prize: { 'zh-CN': string; en: string } }[]> {
+export async function drawPrizeNames(db: Queryable, memberId: string, ids: string[]): Promise<{ id: string; lottery: RewardName; prize: RewardName }[]> {
   if (ids.length === 0) return [];
   return db.query(
     `SELECT d.id, r.name AS lottery, z.name AS prize
@@ -237,11 +234,11 @@ export async function drawPrizeNames(
 export interface MemberPrizeRow {
   reward_id: string;
   code: string;
-  name: { 'zh-CN': string; en: string };
+  name: RewardName;
   points: number | null;
   weight: number;
   in_stock: boolean;
-  issues: { reward_id: string; type: string; name: { 'zh-CN': string; en: string } } | null;
+  issues: { reward_id: string; type: string; name: RewardName } | null;
 }
 
 /** The prizes (not archived) of the active lotteries of the member's program, in the order draws use. */

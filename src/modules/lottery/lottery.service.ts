@@ -4,7 +4,7 @@ import { type IdempotencyContext, idempotencyParams, idempotentWrite, type Write
 import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
 import type { ProgramScope } from '../api-keys/index.ts';
-import { getReward } from '../rewards/index.ts';
+import { getReward, type RewardName } from '../rewards/index.ts';
 import { drawOutcome, MAX_PRIZES, newClientSeed, newSeed, seedHash } from './lottery.engine.ts';
 import * as repo from './lottery.repository.ts';
 import type {
@@ -295,11 +295,7 @@ export async function verifyDraw(db: Queryable, id: string): Promise<Verificatio
 }
 
 /** The lottery and the prize of a member's draws, by draw id (for the member's history). */
-export async function drawPrizeNames(
-  db: Queryable,
-  memberId: string,
-  ids: string[],
-): Promise<Map<string, { lottery: { 'zh-CN': string; en: string }; prize: { 'zh-CN': string; en: string } }>> {
+export async function drawPrizeNames(db: Queryable, memberId: string, ids: string[]): Promise<Map<string, { lottery: RewardName; prize: RewardName }>> {
   return new Map((await repo.drawPrizeNames(db, memberId, ids)).map((d) => [d.id, { lottery: d.lottery, prize: d.prize }]));
 }
 
@@ -307,7 +303,11 @@ export async function drawPrizeNames(
 export async function memberLotteryPrizes(db: Queryable, memberId: string, query: MemberLotteryPrizesQuery): Promise<MemberLotteryPrizes> {
   const rows = await repo.memberLotteryPrizes(db, memberId, query.reward_id ?? null);
   const byLottery = new Map<string, repo.MemberPrizeRow[]>();
-  for (const r of rows) byLottery.set(r.reward_id, [...(byLottery.get(r.reward_id) ?? []), r]);
+  for (const r of rows) {
+    const prizes = byLottery.get(r.reward_id);
+    if (prizes) prizes.push(r);
+    else byLottery.set(r.reward_id, [r]);
+  }
   return {
     object: 'list',
     data: [...byLottery].map(([rewardId, prizes]) => {

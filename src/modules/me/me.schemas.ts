@@ -2,6 +2,7 @@ import { type Static, Type } from 'typebox';
 import { NullableString, StringEnum, Timestamp } from '../../shared/schemas.ts';
 import { ENTRY_KINDS } from '../ledger/index.ts';
 import { MEMBER_STATUSES } from '../members/index.ts';
+import { RewardName } from '../rewards/index.ts';
 
 /** What a member sees of their own profile: no operator notes (status_reason), tags or attributes. */
 export const MeProfile = Type.Object({
@@ -28,13 +29,12 @@ export const MeProfile = Type.Object({
 });
 export type MeProfile = Static<typeof MeProfile>;
 
-const LocalName = Type.Object({ 'zh-CN': Type.String(), en: Type.String() });
 export const ENTRY_ABOUT_TYPES = ['redemption', 'lottery_draw', 'lottery_prize', 'checkout'] as const;
 export const EntryAbout = Type.Object({
   type: StringEnum(ENTRY_ABOUT_TYPES),
-  reward_name: Type.Union([LocalName, Type.Null()], { description: 'The reward redeemed, or the lottery drawn.' }),
+  reward_name: Type.Union([RewardName, Type.Null()], { description: 'The reward redeemed, or the lottery drawn.' }),
   reward_type: NullableString,
-  prize_name: Type.Union([LocalName, Type.Null()], { description: 'The prize won (lottery_prize).' }),
+  prize_name: Type.Union([RewardName, Type.Null()], { description: 'The prize won (lottery_prize).' }),
   order_reference: { ...NullableString, description: 'The order paid partly with points (checkout).' },
 });
 export type EntryAbout = Static<typeof EntryAbout>;

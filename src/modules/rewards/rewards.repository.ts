@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/db.ts';
 import type { WriteResult } from '../../shared/idempotency.ts';
-import type { PriceChange, Redemption, Reward } from './rewards.schemas.ts';
+import type { PriceChange, Redemption, RedemptionListItem, Reward, RewardName } from './rewards.schemas.ts';
 
 /** What the service writes of a reward (the columns of `reward`, in API terms). */
 export interface RewardRow {
@@ -253,10 +253,11 @@ export async function listRedemptions(
   f: RedemptionFilter,
   limit: number,
   before: [string, string] | undefined,
-): Promise<{ d: Redemption; at: string; id: string }[]> {
+): Promise<{ d: RedemptionListItem; at: string; id: string }[]> {
   return db.query(
-    `SELECT jf_redemption_json(d) AS d, d.created_at::text AS at, d.id
-       FROM redemption d
+    `SELECT jf_redemption_json(d) || jsonb_build_object('member', jsonb_build_object('name', m.name, 'external_id', m.external_id)) AS d,
+            d.created_at::text AS at, d.id
+       FROM redemption d JOIN member m ON m.id = d.member_id
       WHERE ($1::text IS NULL OR d.program_id = $1) AND ($2::text IS NULL OR d.member_id = $2)
         AND ($3::text IS NULL OR d.reward_id = $3) AND ($4::text IS NULL OR d.status = $4)
         AND ($5::timestamptz IS NULL OR (d.created_at, d.id) < ($5::timestamptz, $6::text))
@@ -381,7 +382,7 @@ export async function donationTotals(db: Queryable, programId: string): Promise<
 export interface TopRewardRow {
   reward_id: string;
   reward_type: string;
-  name: { 'zh-CN': string; en: string };
+  name: RewardName;
   status: string;
   redemptions: number;
   quantity: number;
@@ -425,11 +426,7 @@ export async function topRewards(
 }
 
 /** The rewards a member's holds paid for, by hold id (what the hold's ledger entries were for). */
-export async function redemptionRewards(
-  db: Queryable,
-  memberId: string,
-  holdIds: string[],
-): Promise<{ hold_id: string; name: RewardNameText; type: string }[]> {
+export async function redemptionRewards(db: Queryable, memberId: string, holdIds: string[]): Promise<{ hold_id: string; name: RewardName; type: string }[]> {
   if (holdIds.length === 0) return [];
   return db.query(
     `SELECT d.hold_id, r.name, d.reward_type AS type FROM redemption d JOIN reward r ON r.id = d.reward_id
@@ -437,4 +434,3 @@ export async function redemptionRewards(
     [holdIds, memberId],
   );
 }
-type RewardNameText = { 'zh-CN': string; en: string };

@@ -32,6 +32,7 @@ export const RewardName = Type.Object(
   { 'zh-CN': Text(100), en: Text(100) },
   { additionalProperties: false, description: 'The name in both languages.', examples: [{ 'zh-CN': '10元咖啡券', en: '¥10 coffee coupon' }] },
 );
+export type RewardName = Static<typeof RewardName>;
 export const RewardDescription = Type.Object(
   { 'zh-CN': Type.Optional(Text(2000)), en: Type.Optional(Text(2000)) },
   { additionalProperties: false, description: 'The description in either or both languages.' },
@@ -267,6 +268,12 @@ export const Redemption = Type.Object({
   ),
 });
 export type Redemption = Static<typeof Redemption>;
+/** A redemption in the program's list of orders: with who redeemed it (an operator ships to a person, not an id). */
+export const RedemptionListItem = Type.Object({
+  ...Redemption.properties,
+  member: Type.Object({ name: NullableString, external_id: Type.String() }, { description: 'The member who redeemed it.' }),
+});
+export type RedemptionListItem = Static<typeof RedemptionListItem>;
 
 export const RedemptionListQuery = Type.Object(
   {

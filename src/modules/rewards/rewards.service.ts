@@ -21,10 +21,12 @@ import type {
   PriceChangeInput,
   Redemption,
   RedemptionCreate,
+  RedemptionListItem,
   RedemptionListQuery,
   Reward,
   RewardCreate,
   RewardListQuery,
+  RewardName,
   RewardUpdate,
   ShipInput,
   TopRewards,
@@ -332,7 +334,7 @@ export async function getRedemption(db: Queryable, id: string, scope: ProgramSco
   return d;
 }
 
-async function redemptionPage(db: Queryable, f: repo.RedemptionFilter, query: { limit?: number; cursor?: string }): Promise<Page<Redemption>> {
+async function redemptionPage(db: Queryable, f: repo.RedemptionFilter, query: { limit?: number; cursor?: string }): Promise<Page<RedemptionListItem>> {
   const limit = query.limit ?? 20;
   const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
   const rows = await repo.listRedemptions(db, f, limit, before);
@@ -340,7 +342,7 @@ async function redemptionPage(db: Queryable, f: repo.RedemptionFilter, query: { 
   return { ...page, data: page.data.map((r) => r.d) };
 }
 
-export async function listProgramRedemptions(db: Queryable, programId: string, query: RedemptionListQuery): Promise<Page<Redemption>> {
+export async function listProgramRedemptions(db: Queryable, programId: string, query: RedemptionListQuery): Promise<Page<RedemptionListItem>> {
   await getProgram(db, programId);
   return redemptionPage(db, { programId, memberId: query.member_id, rewardId: query.reward_id, status: query.status }, query);
 }
@@ -459,10 +461,6 @@ export async function topRewards(db: Queryable, programId: string, query: TopRew
 }
 
 /** What a member's holds paid for, by hold id: the redeemed reward's name and type (for the member's history). */
-export async function redemptionRewards(
-  db: Queryable,
-  memberId: string,
-  holdIds: string[],
-): Promise<Map<string, { name: { 'zh-CN': string; en: string }; type: string }>> {
+export async function redemptionRewards(db: Queryable, memberId: string, holdIds: string[]): Promise<Map<string, { name: RewardName; type: string }>> {
   return new Map((await repo.redemptionRewards(db, memberId, holdIds)).map((r) => [r.hold_id, { name: r.name, type: r.type }]));
 }

@@ -1,6 +1,7 @@
 // Loading, errors and emptiness in the member centre: an error shows the API's own message and its
 // stable code, with a retry; an empty state says what to do next.
-import { Button, ErrorBlock, Skeleton } from 'antd-mobile';
+import { useQueryClient } from '@tanstack/react-query';
+import { Button, ErrorBlock, PullToRefresh, Skeleton } from 'antd-mobile';
 import type { TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -52,4 +53,21 @@ export function CardSkeleton({ lines = 3 }: { lines?: number }) {
 
 export function EmptyNote({ children }: { children: ReactNode }) {
   return <p className="m-empty">{children}</p>;
+}
+
+/** A page that pulling down reloads: everything of the member's (the queries under ['me']). */
+export function Refreshable({ children }: { children: ReactNode }) {
+  const { t } = useTranslation('home');
+  const queryClient = useQueryClient();
+  return (
+    <PullToRefresh
+      onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
+      pullingText={t('pull')}
+      canReleaseText={t('release')}
+      refreshingText={t('refreshing')}
+      completeText={t('refreshed')}
+    >
+      {children}
+    </PullToRefresh>
+  );
 }

@@ -16,7 +16,7 @@ import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { OrderDrawer, RedemptionStatusTag } from './order-drawer.tsx';
 import { useRewardOptions } from './reward-form.tsx';
-import { localized, REDEMPTION_STATUSES, type Redemption, type RedemptionStatus } from './types.ts';
+import { localized, type OrderRow, REDEMPTION_STATUSES, type RedemptionStatus } from './types.ts';
 
 const MEMBER_ID = /^mbr_[A-Za-z0-9_]{1,64}$/;
 
@@ -94,7 +94,7 @@ export default function RedemptionsPage() {
       </Space>
       {orders.error ? <ErrorAlert error={orders.error} onRetry={() => orders.refetch()} /> : null}
       {memberLookup.error && !memberUnknown ? <ErrorAlert error={memberLookup.error} onRetry={() => memberLookup.refetch()} /> : null}
-      <Table<Redemption>
+      <Table<OrderRow>
         data-testid="orders-table"
         rowKey="id"
         loading={orders.isPending && orders.fetchStatus !== 'idle'}
@@ -132,7 +132,10 @@ export default function RedemptionsPage() {
             width: 230,
             render: (_, r) => (
               <Link to={`/${program.id}/members/${r.member_id}`} onClick={(e) => e.stopPropagation()}>
-                {r.member_id}
+                {r.member.name ?? r.member.external_id}
+                <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
+                  {r.member.external_id}
+                </Typography.Text>
               </Link>
             ),
           },

@@ -12,6 +12,8 @@ export type RewardType = Reward['type'];
 export type RewardStatus = Reward['status'];
 export type PriceChange = Json<'createPriceChange', 201>;
 export type Redemption = Json<'getRedemption', 200>;
+/** A row of the program's orders: the redemption and who redeemed it. */
+export type OrderRow = Json<'listRedemptions', 200>['data'][number];
 export type RedemptionStatus = Redemption['status'];
 export type CodeImport = Json<'getRewardCodeImport', 200>;
 export type RewardCodeList = Json<'listRewardCodes', 200>;

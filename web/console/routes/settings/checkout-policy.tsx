@@ -3,13 +3,14 @@
 // minimum order and points, a per-order cap, whether points combine with other discounts, and how
 // long a checkout holds the points. The rate is the program's redemption rate (the card above).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Checkbox, Form, InputNumber, Space, Switch, Typography } from 'antd';
+import { Alert, App, Card, Checkbox, Form, InputNumber, Space, Switch, Typography } from 'antd';
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatMoney, formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import type { Program } from './expiry.ts';
+import { isFieldValidation, SaveFooter } from './save-footer.tsx';
 
 interface Values {
   enabled: boolean;
@@ -24,7 +25,7 @@ interface Values {
 }
 
 /** The most an order of `amount` minor units may take under the values, in points and minor units (at most the share and the cap). */
-export function exampleCap(values: Pick<Values, 'max_share_percent' | 'max_points_per_order'>, rate: number, minorPerUnit: number, amount: number) {
+function exampleCap(values: Pick<Values, 'max_share_percent' | 'max_points_per_order'>, rate: number, minorPerUnit: number, amount: number) {
   const shareMinor = Math.floor((amount * Math.round((values.max_share_percent ?? 0) * 100)) / 10_000);
   // points worth shareMinor: rate points per currency unit
   let points = Math.floor((shareMinor * rate) / minorPerUnit);
@@ -68,7 +69,7 @@ export function CheckoutPolicyCard({ program }: { program: Program }) {
       message.success(t('checkout.saved'));
     },
     onError: (error) => {
-      if (error && typeof error === 'object' && 'errorFields' in error) return;
+      if (isFieldValidation(error)) return;
       if (error instanceof ApiError && error.problem.errors?.length) {
         const field: Record<string, keyof Values> = {
           '/max_share_bps': 'max_share_percent',
@@ -181,18 +182,7 @@ export function CheckoutPolicyCard({ program }: { program: Program }) {
               : t('checkout.off')
           }
         />
-        {save.error && !(typeof save.error === 'object' && 'errorFields' in save.error) ? (
-          <div style={{ marginBottom: 16 }}>
-            <ErrorAlert error={save.error} />
-          </div>
-        ) : null}
-        {canWrite ? (
-          <Button type="primary" data-testid="checkout-save" loading={save.isPending} onClick={() => save.mutate()}>
-            {t('common:save')}
-          </Button>
-        ) : (
-          <Typography.Text type="secondary">{t('readOnly')}</Typography.Text>
-        )}
+        <SaveFooter error={save.error} canWrite={canWrite} saving={save.isPending} onSave={() => save.mutate()} testId="checkout-save" />
       </Form>
     </Card>
   );

@@ -15,6 +15,7 @@ import { api, useSession } from '../../layout/session.tsx';
 import { useProgramId } from '../../layout/shell.tsx';
 import { CheckoutPolicyCard } from './checkout-policy.tsx';
 import { cleanPolicy, type ExpiryPolicy, explainPolicy, type Program } from './expiry.ts';
+import { isFieldValidation, SaveFooter } from './save-footer.tsx';
 import { DANGER_THEME } from './tag-colors.ts';
 
 const CURRENCIES = ['CNY', 'HKD', 'TWD', 'MOP', 'USD', 'EUR', 'GBP', 'JPY', 'SGD', 'AUD', 'CAD', 'KRW'];
@@ -120,7 +121,7 @@ function ProgramForm({ program }: { program: Program }) {
       message.success(t('saved'));
     },
     onError: (error) => {
-      if (error && typeof error === 'object' && 'errorFields' in error) return;
+      if (isFieldValidation(error)) return;
       if (error instanceof ApiError && error.problem.errors?.length) {
         form.setFields(
           error.problem.errors.filter((e) => e.path.startsWith('/')).map((e) => ({ name: e.path.slice(1).split('/') as never, errors: [e.message] })),
@@ -255,18 +256,7 @@ function ProgramForm({ program }: { program: Program }) {
           </Radio.Group>
         </Form.Item>
         <Typography.Paragraph type="secondary">{t('appliesNext')}</Typography.Paragraph>
-        {save.error && !(typeof save.error === 'object' && 'errorFields' in save.error) ? (
-          <div style={{ marginBottom: 16 }}>
-            <ErrorAlert error={save.error} />
-          </div>
-        ) : null}
-        {canWrite ? (
-          <Button type="primary" data-testid="settings-save" loading={save.isPending} onClick={() => save.mutate()}>
-            {t('common:save')}
-          </Button>
-        ) : (
-          <Typography.Text type="secondary">{t('readOnly')}</Typography.Text>
-        )}
+        <SaveFooter error={save.error} canWrite={canWrite} saving={save.isPending} onSave={() => save.mutate()} testId="settings-save" />
       </Form>
     </Card>
   );
@@ -324,7 +314,7 @@ function MemberTokens({ programId }: { programId: string }) {
       message.success(t('tokens.saved'));
     },
     onError: (error) => {
-      if (error && typeof error === 'object' && 'errorFields' in error) return;
+      if (isFieldValidation(error)) return;
       if (error instanceof ApiError && error.problem.errors?.length) {
         form.setFields(error.problem.errors.map((e) => ({ name: e.path.replace(/^\//, '') as never, errors: [e.message] })));
       }
@@ -408,7 +398,7 @@ function MemberTokens({ programId }: { programId: string }) {
             <Form.Item name="jwks_url" label={t('tokens.jwksUrl')} extra={t('tokens.jwksUrlHelp')}>
               <Input placeholder="https://auth.example.com/.well-known/jwks.json" />
             </Form.Item>
-            {update.error && !(typeof update.error === 'object' && 'errorFields' in update.error) ? (
+            {update.error && !isFieldValidation(update.error) ? (
               <div style={{ marginBottom: 16 }}>
                 <ErrorAlert error={update.error} />
               </div>

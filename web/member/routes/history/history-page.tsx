@@ -1,7 +1,7 @@
 // History: every entry, newest first, page by page as the member scrolls, with its kind, signed
 // change, time in the program's time zone and the API's explanation (150 = ¥100 × 1 pt/¥ × 1.5 (金卡)).
-import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { InfiniteScroll, PullToRefresh } from 'antd-mobile';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { InfiniteScroll } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
@@ -9,7 +9,7 @@ import { pointNameOf } from '../../../shared/format.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { Choice } from '../../components/choice.tsx';
 import { EntryItem } from '../../components/entry-item.tsx';
-import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
+import { CardSkeleton, EmptyNote, ErrorView, Refreshable } from '../../components/feedback.tsx';
 import { useLocale, useProfile } from '../../components/queries.ts';
 import { memberApi } from '../../session.ts';
 
@@ -20,7 +20,6 @@ const PAGE = 20;
 export default function HistoryPage() {
   const { t } = useTranslation('history');
   const [filter, setFilter] = useState<Filter>('all');
-  const queryClient = useQueryClient();
   const profile = useProfile();
   const locale = useLocale();
   const entries = useInfiniteQuery({
@@ -45,13 +44,7 @@ export default function HistoryPage() {
         options={FILTERS.map((f) => ({ label: t(`filters.${f}`), value: f }))}
         onChange={setFilter}
       />
-      <PullToRefresh
-        onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
-        pullingText={t('home:pull')}
-        canReleaseText={t('home:release')}
-        refreshingText={t('home:refreshing')}
-        completeText={t('home:refreshed')}
-      >
+      <Refreshable>
         {entries.error && !entries.data ? (
           <ErrorView error={entries.error} onRetry={() => void entries.refetch()} />
         ) : !profile.data || !entries.data ? (
@@ -90,7 +83,7 @@ export default function HistoryPage() {
             )}
           </section>
         )}
-      </PullToRefresh>
+      </Refreshable>
     </>
   );
 }

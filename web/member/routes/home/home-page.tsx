@@ -1,14 +1,14 @@
 // Home: the program, the available balance, what expires within 30 days, pending points with the
 // day they become available, a short recent history, and the ways to the rewards, the member's
 // redemptions, the history and the calendar.
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { NoticeBar, PullToRefresh } from 'antd-mobile';
+import { useQuery } from '@tanstack/react-query';
+import { NoticeBar } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
 import { unwrap } from '../../../shared/api.ts';
 import { dayIn, formatDate, formatPoints, pointNameOf } from '../../../shared/format.ts';
 import { EntryItem } from '../../components/entry-item.tsx';
-import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
+import { CardSkeleton, EmptyNote, ErrorView, Refreshable } from '../../components/feedback.tsx';
 import { type MeBalance, type MeProfile, useBalance, useLocale, useProfile } from '../../components/queries.ts';
 import { memberApi } from '../../session.ts';
 import { TierCard } from '../tiers/tier-card.tsx';
@@ -17,8 +17,6 @@ const DAY = 86_400_000;
 const RECENT = 5;
 
 export default function HomePage() {
-  const { t } = useTranslation('home');
-  const queryClient = useQueryClient();
   const profile = useProfile();
   const balance = useBalance();
 
@@ -35,18 +33,12 @@ export default function HomePage() {
   }
   if (!profile.data || !balance.data) return <CardSkeleton lines={4} />;
   return (
-    <PullToRefresh
-      onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
-      pullingText={t('pull')}
-      canReleaseText={t('release')}
-      refreshingText={t('refreshing')}
-      completeText={t('refreshed')}
-    >
+    <Refreshable>
       <BalanceCard profile={profile.data} balance={balance.data} />
       <TierCard profile={profile.data} />
       {balance.data.pending > 0 && <PendingCard profile={profile.data} pending={balance.data.pending} />}
       <RecentHistory profile={profile.data} />
-    </PullToRefresh>
+    </Refreshable>
   );
 }
 

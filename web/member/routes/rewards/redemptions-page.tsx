@@ -1,12 +1,11 @@
 // My redemptions (/m/redemptions): every redemption, newest first, with its status (待发货, 已发货
 // with the carrier and tracking number, 已完成, 已取消 with the reason…), its codes to copy, what it
 // cost and its dates. Loaded when first opened.
-import { useQueryClient } from '@tanstack/react-query';
-import { Button, PullToRefresh, Toast } from 'antd-mobile';
+import { Button, Toast } from 'antd-mobile';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
-import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
+import { CardSkeleton, EmptyNote, ErrorView, Refreshable } from '../../components/feedback.tsx';
 import { type MeProfile, useProfile } from '../../components/queries.ts';
 import { type MyRedemption, useMyRedemptions } from './queries.ts';
 import { localized, priceText } from './reward-text.tsx';
@@ -14,7 +13,6 @@ import './rewards.css';
 
 export default function RedemptionsPage() {
   const { t } = useTranslation('rewards');
-  const queryClient = useQueryClient();
   const profile = useProfile();
   const redemptions = useMyRedemptions();
   if (profile.error || redemptions.error) {
@@ -31,13 +29,7 @@ export default function RedemptionsPage() {
   if (!profile.data || !redemptions.data) return <CardSkeleton lines={5} />;
   const rows = redemptions.data.pages.flatMap((p) => p.data);
   return (
-    <PullToRefresh
-      onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
-      pullingText={t('home:pull')}
-      canReleaseText={t('home:release')}
-      refreshingText={t('home:refreshing')}
-      completeText={t('home:refreshed')}
-    >
+    <Refreshable>
       {rows.length === 0 ? (
         <div className="m-card m-center-text" data-testid="redemptions-empty">
           <EmptyNote>{t('redemptions.empty')}</EmptyNote>
@@ -57,7 +49,7 @@ export default function RedemptionsPage() {
           {t('common:loadMore')}
         </Button>
       )}
-    </PullToRefresh>
+    </Refreshable>
   );
 }
 

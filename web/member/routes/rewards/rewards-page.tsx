@@ -3,14 +3,13 @@
 // with its start, ended), its price (积分+现金 too), its small print and announced price changes;
 // a category filter. A reward's button opens the confirm sheet (redeem-sheet.tsx). Loaded when
 // first opened.
-import { useQueryClient } from '@tanstack/react-query';
-import { Button, PullToRefresh } from 'antd-mobile';
+import { Button } from 'antd-mobile';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
 import { Choice } from '../../components/choice.tsx';
-import { CardSkeleton, EmptyNote, ErrorView } from '../../components/feedback.tsx';
+import { CardSkeleton, EmptyNote, ErrorView, Refreshable } from '../../components/feedback.tsx';
 import { type MeProfile, useBalance, useProfile } from '../../components/queries.ts';
 import { type CatalogueItem, useCatalogue, useWithinReach } from './queries.ts';
 import { RedeemSheet } from './redeem-sheet.tsx';
@@ -22,7 +21,6 @@ const ALL = '*';
 export default function RewardsPage() {
   const { t, i18n } = useTranslation('rewards');
   const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
-  const queryClient = useQueryClient();
   const profile = useProfile();
   const balance = useBalance();
   const [category, setCategory] = useState(ALL);
@@ -48,13 +46,7 @@ export default function RewardsPage() {
   const categories = [...new Set(everything.data.pages.flatMap((p) => p.data.map((i) => i.reward.category)).filter((c): c is string => !!c))];
   const items = shown.data?.pages.flatMap((p) => p.data) ?? [];
   return (
-    <PullToRefresh
-      onRefresh={() => queryClient.invalidateQueries({ queryKey: ['me'] })}
-      pullingText={t('home:pull')}
-      canReleaseText={t('home:release')}
-      refreshingText={t('home:refreshing')}
-      completeText={t('home:refreshed')}
-    >
+    <Refreshable>
       <section className="m-card m-rewards-top">
         <div>
           <div className="m-muted">{t('available', { pointName: pointNameOf(program, locale) })}</div>
@@ -102,7 +94,7 @@ export default function RewardsPage() {
         </Button>
       )}
       <RedeemSheet item={open} profile={profile.data} available={available} onClose={() => setOpen(null)} />
-    </PullToRefresh>
+    </Refreshable>
   );
 }
 
