@@ -13,6 +13,7 @@ import { createTestApp, type TestApp } from './helpers/app.ts';
 import { signInAs } from './helpers/console.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
+import { addMembers } from '../src/modules/members/index.ts';
 import { assertProblem } from './http/support.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers
@@ -33,7 +34,7 @@ const seedLadder = (extra: Record<string, unknown> = {}): Json => ({
   ...extra,
 });
 
-forEachDatabase('tiers API', (getDb) => {
+forEachDatabase('tiers API', (getDb, kind) => {
   let t: TestApp;
 
   const ok = (res: { statusCode: number; body: string; json: () => Json }, status = 200): Json => {
@@ -358,6 +359,85 @@ forEachDatabase('tiers API', (getDb) => {
           `member ${who}`,
         );
       }
+    });
+  });
+
+  // PGlite has one connection: nothing races there
+  describe('the first ladder while members are being registered', { skip: kind !== 'postgres' }, () => {
+    /** Whether p settles within ms (then the caller's lock did not hold it back). */
+    const settlesWithin = (p: Promise<unknown>, ms: number) =>
+      Promise.race([p.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+
+    it('a member registered with a plain tier before the ladder commits: the ladder waits for it, and keeps its tier as an override', async () => {
+      t.clock.set('2026-05-01T02:00:00.000Z');
+      const p = await program();
+      const external = unique('racer');
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let registered!: () => void;
+      const inserted = new Promise<void>((resolve) => (registered = resolve));
+      const registering = getDb().db.transaction(async (tx) => {
+        await addMembers(tx, p, [{ external_id: external, tier: 'gold' }], t.clock.now());
+        registered();
+        await gate;
+      });
+      await inserted;
+      const ladder = put(p, seedLadder({ keep_current_tiers_until: '2026-09-30' }));
+      assert.equal(await settlesWithin(ladder, 300), false, 'the ladder waits for the registration to commit');
+      release();
+      await registering;
+      ok(await ladder, 201);
+      const m = ok(await t.call('GET', `/v1/programs/${p}/members/by-external-id/${external}`));
+      assert.equal(m.tier, 'gold');
+      const status = ok(await t.call('GET', `/v1/members/${m.id}/tier`));
+      assert.equal(status.override?.tier, 'gold', 'shown as an override, not a silent floor');
+      assert.equal(status.earned.code, 'bronze');
+    });
+
+    it('a member registered while the ladder is being written waits for it: the base tier, and a plain tier is refused', async () => {
+      t.clock.set('2026-05-02T02:00:00.000Z');
+      const p = await program();
+      const existing = await member(p);
+      // hold the rebuild half-way: it has the ladder lock and waits for this account
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const held = new Promise<void>((resolve) => (locked = resolve));
+      const holding = getDb().db.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [existing.id]);
+        locked();
+        await gate;
+      });
+      await held;
+      const ladder = put(p, seedLadder());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const plain = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m'), tier: 'gold' } });
+      const bare = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m') } });
+      assert.equal(await settlesWithin(Promise.all([plain, bare]), 300), false, 'registrations wait for the ladder');
+      release();
+      await holding;
+      ok(await ladder, 201);
+      assertProblem(await plain, 409, 'TIER_MANAGED_BY_LADDER');
+      assert.equal(ok(await bare, 201).tier, 'bronze');
+    });
+
+    it('members registered at the same time do not wait for each other', async () => {
+      const p = await program();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let registered!: () => void;
+      const inserted = new Promise<void>((resolve) => (registered = resolve));
+      const registering = getDb().db.transaction(async (tx) => {
+        await addMembers(tx, p, [{ external_id: unique('slow') }], t.clock.now());
+        registered();
+        await gate;
+      });
+      await inserted;
+      const other = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m') } });
+      assert.equal(await settlesWithin(other, 2000), true);
+      ok(await other, 201);
+      release();
+      await registering;
     });
   });
 

@@ -443,6 +443,22 @@ BEGIN
   RETURN jsonb_build_object('members', v_members, 'last', v_last, 'granted', v_granted, 'points', v_points);
 END $$;
 
+-- Who may write a program's members' tiers while its ladder is created or changed: the PUT of the
+-- ladder takes this lock exclusively before anything else (tiers.service, putLadder); a transaction
+-- that registers members or sets the plain tier attribute takes it shared, in a statement of its
+-- own before it writes (members.repository), so that what it reads of the ladder is the committed
+-- one. Without it, a member registered while the first ladder is being written kept its plain tier
+-- as a floor nobody sees (the rebuild did not see the member; the member did not see the ladder).
+-- Shared takers do not wait for each other.
+CREATE OR REPLACE FUNCTION jf_tier_ladder_lock(p_program text, p_exclusive boolean) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_exclusive THEN
+    PERFORM pg_advisory_xact_lock(7262313, hashtext(p_program));
+  ELSE
+    PERFORM pg_advisory_xact_lock_shared(7262313, hashtext(p_program));
+  END IF;
+END $$;
+
 -- The plain tier attribute, when a member's create or update gives one (in their statements): the
 -- tier as given (NULL clears it) in a program without a ladder; in one with a ladder, 409
 -- TIER_MANAGED_BY_LADDER at /tier, whatever was given (the tier follows the ladder; an operator

@@ -13,6 +13,8 @@ const COLUMNS = `m.id, 'member' AS object, m.program_id, m.external_id, m.name, 
  */
 export async function insertMembers(db: Queryable, programId: string, rows: { id: string; input: MemberCreate }[], now: Date): Promise<Member[]> {
   if (rows.length === 0) return [];
+  // the ladder as committed: a ladder being written is waited for (jf_tier_ladder_lock)
+  await db.query('SELECT jf_tier_ladder_lock($1, false)', [programId]);
   const json = rows.map(({ id, input }) => ({
     id,
     external_id: input.external_id,
@@ -81,6 +83,8 @@ export async function updateMember(
 ): Promise<Member | undefined> {
   // A field absent from the patch keeps its value; a field sent as null is cleared.
   const has = (k: keyof MemberUpdate) => Object.hasOwn(patch, k);
+  // the plain tier against the ladder as committed (jf_tier_ladder_lock)
+  if (has('tier')) await db.query('SELECT jf_tier_ladder_lock(program_id, false) FROM member WHERE id = $1', [id]);
   const [row] = await db.query<Member>(
     `UPDATE member m SET
        name = CASE WHEN $2 THEN $3 ELSE name END,

@@ -36,6 +36,11 @@ export async function findLadder(db: Queryable, programId: string, forUpdate = f
   return row;
 }
 
+/** Takes the program's ladder lock exclusively (jf_tier_ladder_lock), until the transaction ends. */
+export async function lockLadderWriters(tx: Queryable, programId: string): Promise<void> {
+  await tx.query('SELECT jf_tier_ladder_lock($1, true)', [programId]);
+}
+
 export async function hasLadder(db: Queryable, programId: string): Promise<boolean> {
   return (await db.query('SELECT 1 FROM tier_ladder WHERE program_id = $1', [programId])).length > 0;
 }

@@ -130,6 +130,9 @@ export async function putLadder(
   if (issues.length > 0) throw new DomainError('VALIDATION_FAILED', issues.map((i) => `${i.path} ${i.message}`).join('; '), {}, issues);
   const tiers = normalizedTiers(input);
   return withIdempotency(db, idem, now, async (tx) => {
+    // first: members registered or given a plain tier meanwhile wait, and those already writing
+    // commit before the rebuild reads the members (jf_tier_ladder_lock)
+    await repo.lockLadderWriters(tx, programId);
     const old = await repo.findLadder(tx, programId, true);
     if (old && input.keep_current_tiers_until !== undefined)
       throw new DomainError('VALIDATION_FAILED', '/keep_current_tiers_until is only for the first ladder of a program', {}, [
