@@ -9,11 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { addMembers } from '../src/modules/members/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { signInAs } from './helpers/console.ts';
 import { forEachDatabase } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
-import { addMembers } from '../src/modules/members/index.ts';
 import { assertProblem } from './http/support.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers
