@@ -15,7 +15,7 @@ function notFound(id: string): DomainError {
 
 /**
  * Makes these members of the program, each with its ledger account (the ledger's openAccounts), in
- * the caller's transaction: two statements however many members. Returns those made; an external
+ * the caller's transaction: three statements however many members (the ladder lock, the members, their accounts). Returns those made; an external
  * id the program already has is skipped. Every path that creates members goes through here.
  */
 export async function addMembers(tx: Queryable, programId: string, inputs: MemberCreate[], now: Date): Promise<Member[]> {
