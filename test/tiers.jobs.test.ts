@@ -41,7 +41,7 @@ const TIERS = [
   }),
 ];
 
-forEachDatabase('tier jobs', (getDb) => {
+forEachDatabase('tier jobs', (getDb, kind) => {
   let t: TestApp;
   const q = <T = Json>(sql: string, params: unknown[] = []) => getDb().db.query<T>(sql, params);
   const ok = (res: { statusCode: number; body: string; json: () => Json }, status = 200): Json => {
@@ -183,6 +183,52 @@ forEachDatabase('tier jobs', (getDb) => {
       const [h] = await q("SELECT from_tier, to_tier FROM tier_history WHERE member_id = $1 AND type = 'tier.override_ended'", [m]);
       assert.deepEqual([h.from_tier, h.to_tier], ['gold', 'member']);
       assert.equal(await endOverrides(getDb().db, t.clock.now()), 0);
+    });
+
+    it('a review in small batches on two connections walks every due member once (its cursor), and one locked meanwhile comes in the next run', async () => {
+      t.clock.set('2026-02-01T04:00:00.000Z');
+      const p = await program();
+      const ids: string[] = [];
+      for (let i = 0; i < 9; i++) {
+        const m = await member(p);
+        await pay(p, m, i % 3 === 0 ? 600_000 : 120_000);
+        ids.push(m);
+      }
+      t.clock.set('2027-02-02T00:00:00.000Z');
+      const reviewed = async () =>
+        (
+          await q<{ member_id: string; n: number }>(
+            "SELECT member_id, count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed') GROUP BY 1",
+            [p],
+          )
+        ).map((r) => ({ ...r }));
+      // PostgreSQL: another writer holds one member's account for the whole run (SKIP LOCKED leaves it)
+      const locked = ids[4]!;
+      let release = () => {};
+      let holding: Promise<void> = Promise.resolve();
+      if (kind === 'postgres') {
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let held!: () => void;
+        const isHeld = new Promise<void>((resolve) => (held = resolve));
+        holding = getDb().db.transaction(async (tx) => {
+          await tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [locked]);
+          held();
+          await gate;
+        });
+        await isHeld;
+      }
+      const first = await reviewDue(getDb().db, t.clock.now(), 2, 2);
+      release();
+      await holding;
+      const expectFirst = kind === 'postgres' ? 8 : 9;
+      assert.equal(first.reviewed, expectFirst);
+      assert.equal((await reviewed()).length, expectFirst);
+      const second = await reviewDue(getDb().db, t.clock.now(), 2, 2);
+      assert.equal(second.reviewed, 9 - expectFirst);
+      const counts = await reviewed();
+      assert.equal(counts.length, 9);
+      assert.ok(counts.every((c) => c.n === 1));
+      assert.equal((await reviewDue(getDb().db, t.clock.now(), 2, 2)).reviewed, 0);
     });
 
     it('a review stopped after its first batch and run again reviews every member exactly once', async () => {

@@ -3,6 +3,9 @@
 -- program-local calendar day; a range is [start, end). Ingestion's upgrades are written by
 -- events_commit (20_events.sql) with these helpers.
 
+-- Retired signature: tiers_review took no cursor (it scanned the due members from the first each batch).
+DROP FUNCTION IF EXISTS tiers_review(timestamptz, integer, integer, integer);
+
 -- The qualifying window that holds local day d. anchor: the member's first local day
 -- (membership_year). A membership year starting on 29 February starts on 28 February in other years
 -- (PostgreSQL's date + interval).
@@ -129,6 +132,35 @@ BEGIN
   RETURN v_code;
 END $$;
 
+-- tiers_review's batch (its temporary table jf_trb): the next p_limit members of part p_part whose
+-- review is due, after the cursor, in (review_at, member_id) order — read by that index. The
+-- planner cannot know that the part's filter keeps one member in p_parts (it guesses one in 200),
+-- so it read the whole of member_tier and sorted it for every batch, the more so the more members
+-- were due; the index is the only plan here (enable_seqscan off, for this statement only).
+CREATE OR REPLACE FUNCTION jf_tier_review_candidates(p_now timestamptz, p_limit integer, p_part integer, p_parts integer,
+                                                     p_after_at timestamptz, p_after_id text) RETURNS integer LANGUAGE plpgsql
+SET enable_seqscan = off SET enable_mergejoin = off SET enable_hashjoin = off
+AS $$
+DECLARE
+  v_n integer;
+BEGIN
+  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv, review_at, override_tier, override_until)
+  SELECT mt.member_id, mt.program_id, mt.tier,
+         CASE WHEN l.qualifying_window->>'type' = 'membership_year'
+              THEN (SELECT (m.created_at AT TIME ZONE pr.time_zone)::date FROM member m WHERE m.id = mt.member_id) ELSE DATE '2000-01-01' END,
+         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date, mt.review_at,
+         mt.override_tier, mt.override_until
+    FROM member_tier mt
+    JOIN tier_ladder l ON l.program_id = mt.program_id
+    JOIN program pr ON pr.id = mt.program_id
+   WHERE mt.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(mt.member_id)) % p_parts = p_part)
+     AND (p_after_at IS NULL OR (mt.review_at, mt.member_id) > (p_after_at, p_after_id))
+   ORDER BY mt.review_at, mt.member_id
+   LIMIT p_limit;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END $$;
+
 -- The review, for at most p_limit members whose review is due (review_at <= now), in one
 -- transaction: each member's metric over its review window decides, by the ladder's policy,
 -- whether it keeps its tier (renewed: tier.renewed) or goes down (tier.downgraded: one_step at most
@@ -141,8 +173,15 @@ END $$;
 -- the validity each gives) go into temporary tables — a batch of members due on one day has one
 -- window per program — and one statement decides every member (its metric an index range of
 -- tier_activity), so each row is written once.
--- Returns {reviewed, downgraded, renewed}.
-CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer, p_part integer DEFAULT 0, p_parts integer DEFAULT 1)
+-- A run walks the due members with a cursor: (p_after_at, p_after_id), the last candidate of its
+-- previous batch (null: from the first). Without it every batch scanned the index from the first
+-- due member, past the entries of every member reviewed before it (their old review_at stays in
+-- the index until vacuum), so a run's n-th batch read n batches' worth: a review of a million members
+-- slowed down batch after batch. A member skipped in a run (locked, changed meanwhile) is still due
+-- and comes in the next run, which starts from the first again.
+-- Returns {candidates, reviewed, downgraded, renewed, last_at, last_id}.
+CREATE OR REPLACE FUNCTION tiers_review(p_now timestamptz, p_limit integer, p_part integer DEFAULT 0, p_parts integer DEFAULT 1,
+                                        p_after_at timestamptz DEFAULT NULL, p_after_id text DEFAULT NULL)
 RETURNS jsonb LANGUAGE plpgsql
 -- nested loops: the batch's members looked up by key, never a merge or hash join with the whole
 -- member, member_tier or member_account table. The planner chose those, and a merge join reads the
@@ -153,7 +192,10 @@ SET enable_mergejoin = off SET enable_hashjoin = off
 AS $$
 DECLARE
   v_reviewed integer;
+  v_candidates integer;
   v_down integer;
+  v_last_at timestamptz;
+  v_last_id text;
 BEGIN
   -- the batch: anchor is the member's first local day for membership-year windows, else a constant
   CREATE TEMP TABLE IF NOT EXISTS jf_trb (
@@ -171,28 +213,17 @@ BEGIN
   CREATE TEMP TABLE IF NOT EXISTS jf_trd (
     member_id text COLLATE "C" PRIMARY KEY, program_id text COLLATE "C" NOT NULL, from_code text, to_code text NOT NULL,
     from_rank integer NOT NULL, to_rank integer NOT NULL, value bigint NOT NULL, threshold bigint NOT NULL,
-    valid_until timestamptz, review_at timestamptz, old_review_at timestamptz NOT NULL, override_tier text, override_until timestamptz,
-    applied boolean NOT NULL DEFAULT false) ON COMMIT DELETE ROWS;
+    valid_until timestamptz, review_at timestamptz, old_review_at timestamptz NOT NULL, override_tier text, override_until timestamptz)
+    ON COMMIT DELETE ROWS;
 
   -- the candidates, read without a lock: a member who keeps its tier needs none (its member_tier
   -- row is updated only if it still is what was read, below); one whose tier changes has its
   -- account locked first, as every writer of a member's tier does
-  INSERT INTO jf_trb (member_id, program_id, tier, anchor, vu, rv, review_at, override_tier, override_until)
-  SELECT mt.member_id, mt.program_id, mt.tier,
-         CASE WHEN l.qualifying_window->>'type' = 'membership_year'
-              THEN (SELECT (m.created_at AT TIME ZONE pr.time_zone)::date FROM member m WHERE m.id = mt.member_id) ELSE DATE '2000-01-01' END,
-         (mt.valid_until AT TIME ZONE pr.time_zone)::date, (mt.review_at AT TIME ZONE pr.time_zone)::date, mt.review_at,
-         mt.override_tier, mt.override_until
-    FROM member_tier mt
-    JOIN tier_ladder l ON l.program_id = mt.program_id
-    JOIN program pr ON pr.id = mt.program_id
-   WHERE mt.review_at <= p_now AND (p_parts = 1 OR abs(hashtext(mt.member_id)) % p_parts = p_part)
-   ORDER BY mt.review_at, mt.member_id
-   LIMIT p_limit;
-  GET DIAGNOSTICS v_reviewed = ROW_COUNT;
-  IF v_reviewed = 0 THEN
-    RETURN jsonb_build_object('reviewed', 0, 'downgraded', 0, 'renewed', 0);
+  v_candidates := jf_tier_review_candidates(p_now, p_limit, p_part, p_parts, p_after_at, p_after_id);
+  IF v_candidates = 0 THEN
+    RETURN jsonb_build_object('candidates', 0, 'reviewed', 0, 'downgraded', 0, 'renewed', 0, 'last_at', NULL, 'last_id', NULL);
   END IF;
+  SELECT b.review_at, b.member_id INTO v_last_at, v_last_id FROM jf_trb b ORDER BY b.review_at DESC, b.member_id DESC LIMIT 1;
   ANALYZE jf_trb;
 
   INSERT INTO jf_trl (program_id, rank, code, entry, retention)
@@ -262,9 +293,9 @@ BEGIN
        AND mt.override_tier IS NOT DISTINCT FROM d.override_tier AND mt.override_until IS NOT DISTINCT FROM d.override_until
     RETURNING mt.member_id
   )
-  UPDATE jf_trd d SET applied = true FROM done WHERE d.member_id = done.member_id;
-  GET DIAGNOSTICS v_reviewed = ROW_COUNT;
-  DELETE FROM jf_trd WHERE NOT applied;
+  -- (NOT IN: a hashed subplan; almost always every decision was applied and nothing is deleted)
+  DELETE FROM jf_trd d WHERE d.member_id NOT IN (SELECT done.member_id FROM done);
+  SELECT count(*), count(*) FILTER (WHERE to_rank < from_rank) INTO v_reviewed, v_down FROM jf_trd;
 
   INSERT INTO tier_history (id, program_id, member_id, type, at, from_tier, to_tier, reason, actor, payload)
   SELECT jf_id('tch'), d.program_id, d.member_id,
@@ -274,7 +305,6 @@ BEGIN
          jsonb_build_object('metric', l.metric, 'value', d.value, 'threshold', d.threshold, 'policy', l.downgrade_policy,
                             'valid_until', jf_ts(d.valid_until))
     FROM jf_trd d JOIN tier_ladder l ON l.program_id = d.program_id;
-  SELECT count(*) FILTER (WHERE to_rank < from_rank) INTO v_down FROM jf_trd;
 
   -- the effective tier (an override in force may still hold it up), and the evaluations' staleness
   UPDATE member m SET tier = e.code
@@ -288,7 +318,8 @@ BEGIN
   UPDATE member_account a SET award_version = a.award_version + 1
     FROM jf_trd d WHERE a.member_id = d.member_id AND d.to_rank <> d.from_rank;
   TRUNCATE jf_trb, jf_trl, jf_trw, jf_trd;
-  RETURN jsonb_build_object('reviewed', v_reviewed, 'downgraded', v_down, 'renewed', v_reviewed - v_down);
+  RETURN jsonb_build_object('candidates', v_candidates, 'reviewed', v_reviewed, 'downgraded', v_down, 'renewed', v_reviewed - v_down,
+                            'last_at', to_jsonb(v_last_at), 'last_id', v_last_id);
 END $$;
 
 -- tier.at_risk, once per review: members whose review is within 30 days and whose review metric so

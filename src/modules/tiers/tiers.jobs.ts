@@ -18,12 +18,21 @@ const GRANT_BATCH = 2_000;
 /** Connections the review uses side by side (each takes the members whose id hashes to its part). */
 export const REVIEW_PARTS = 2;
 
+interface ReviewBatch {
+  candidates: number;
+  reviewed: number;
+  downgraded: number;
+  renewed: number;
+  last_at: string | null;
+  last_id: string | null;
+}
+
 /**
  * The reviews due (review_at <= now), batch after batch, each its own transaction (tiers_review:
  * set-based, members locked in id order with SKIP LOCKED, so instances share the work and a member
  * one is reviewing is left to it), on `parts` connections side by side, each over its own share of
- * the members. A batch that committed is done: a run killed half-way and run again reviews only the
- * members still due.
+ * the members, walking them with a cursor (the last member a batch looked at). A batch that
+ * committed is done: a run killed half-way and run again reviews only the members still due.
  */
 export async function reviewDue(
   db: Queryable,
@@ -34,19 +43,25 @@ export async function reviewDue(
   const total = { reviewed: 0, downgraded: 0, renewed: 0 };
   await Promise.all(
     Array.from({ length: parts }, async (_, part) => {
+      // each batch starts after the last member the part's previous batch looked at
+      let after: { at: string | null; id: string | null } = { at: null, id: null };
       for (;;) {
-        const [row] = await db.query<{ r: { reviewed: number; downgraded: number; renewed: number } }>('SELECT tiers_review($1, $2, $3, $4) AS r', [
+        const [row] = await db.query<{ r: ReviewBatch }>('SELECT tiers_review($1, $2, $3, $4, $5, $6) AS r', [
           now.toISOString(),
           batch,
           part,
           parts,
+          after.at,
+          after.id,
         ]);
         const r = row!.r;
         total.reviewed += r.reviewed;
         total.downgraded += r.downgraded;
         total.renewed += r.renewed;
-        // fewer than a batch: nothing more is due in this part, or what is left is locked by another writer (next run)
-        if (r.reviewed < batch) return;
+        // fewer candidates than a batch: nothing more is due in this part (a member skipped because
+        // another writer held it is still due: the next run reviews it)
+        if (r.candidates < batch) return;
+        after = { at: r.last_at, id: r.last_id };
       }
     }),
   );
