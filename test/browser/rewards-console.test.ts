@@ -11,8 +11,9 @@
  * - a lottery's prize added in the prize editor changes the chances; its first seed is published,
  *   then rotated: the old seed is revealed and its SHA-256 is the hash published before; a member's
  *   draw links to the public verification;
- * - an order is cancelled after a confirmation that says the points come back, and they do; a
- *   viewer sees the order without any action button.
+ * - an order is cancelled after a confirmation that says the points come back, and they do; the
+ *   orders filtered by its reward from a link name the reward, and the filter searches every
+ *   reward on the server; a viewer sees the order without any action button.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -174,6 +175,22 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     assert.equal(await available(h, member), 1000);
     assert.equal((await ok(h.api('GET', `/v1/rewards/${mug.id}`), 200)).stock_left, 3);
     assert.deepEqual(await missingKeys(page), []);
+
+    // ── the orders filtered by that reward from a link: the filter names it (fetched by id), and typing searches every reward on the server ──
+    await page.goto(`/console/${PROGRAM}/redemptions?reward=${mug.id}`);
+    const rewardFilter = page.getByTestId('order-reward-filter');
+    await expectText(rewardFilter, mug.name.en);
+    await expectText(page.getByTestId('orders-table'), EN.orderStatus.cancelled);
+    const other = await reward(h, { type: 'physical', points_cost: 20 });
+    await rewardFilter.click();
+    await page.keyboard.type(other.name.en.slice('Test '.length));
+    const dropdown = page.locator('.ant-select-dropdown:visible');
+    await expectText(dropdown, other.name.en);
+    // the chosen reward stays first; the rest are the rewards whose name matches, not the first page of the catalogue
+    await eventually(async () => assert.deepEqual(await dropdown.locator('.ant-select-item-option').allTextContents(), [mug.name.en, other.name.en]));
+    await dropdown.locator('.ant-select-item-option').nth(1).click();
+    await eventually(async () => assert.equal(new URL(page.url()).searchParams.get('reward'), other.id));
+    await expectText(page.getByTestId('orders-table'), EN.orders.emptyFiltered);
     assert.deepEqual(watched.errors, []);
 
     // ── a viewer: the order, no action ──

@@ -2,7 +2,7 @@
 // points credited), its seeds (the SHA-256 published before the draws; rotating reveals the active
 // seed and publishes the next) and its recent draws, each with a link to the public verification.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { App, Button, Card, Col, Form, Input, InputNumber, Modal, Popconfirm, Row, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Card, Col, Form, Input, InputNumber, Modal, Popconfirm, Row, Space, Table, Tag, Typography } from 'antd';
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
@@ -14,7 +14,7 @@ import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { chanceOf } from './model.ts';
-import { useRewardOptions } from './reward-form.tsx';
+import { RewardSelect, useRewardNames } from './reward-select.tsx';
 import { type Draw, localized, type Prize, type Reward, type Seed } from './types.ts';
 
 interface PrizeForm {
@@ -42,7 +42,6 @@ function Title({ children }: { children: string }) {
 
 function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?: Prize; open: boolean; onClose: () => void }) {
   const { t, i18n } = useTranslation('rewards');
-  const rewards = useRewardOptions(reward.program_id);
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const [form] = Form.useForm<PrizeForm>();
@@ -151,18 +150,14 @@ function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?:
           </Col>
         </Row>
         <Form.Item name="prize_reward_id" label={t('lottery.prizeReward')} extra={t('lottery.prizeRewardHelp')}>
-          <Select
+          <RewardSelect
+            programId={reward.program_id}
             aria-label={t('lottery.prizeReward')}
-            allowClear
-            showSearch={{ optionFilterProp: 'label' }}
             placeholder={t('lottery.noPrizeReward')}
-            loading={rewards.isPending}
-            options={rewards.data?.data
-              .filter((r) => ISSUABLE.has(r.type) && r.status !== 'archived')
-              .map((r) => ({ value: r.id, label: `${localized(r.name, i18n.language)} · ${t(`types.${r.type}`)}` }))}
+            allow={(r) => ISSUABLE.has(r.type) && r.status !== 'archived'}
+            label={(r) => `${localized(r.name, i18n.language)} · ${t(`types.${r.type}`)}`}
           />
         </Form.Item>
-        {rewards.error ? <ErrorAlert error={rewards.error} /> : null}
         {save.error && !(save.error instanceof ApiError && save.error.problem.errors?.length) ? <ErrorAlert error={save.error} /> : null}
       </Form>
     </Modal>
@@ -224,11 +219,7 @@ export function LotteryPanel({ reward, canWrite }: { reward: Reward; canWrite: b
   });
 
   const table = (prizes.data?.data ?? []).filter((p) => p.archived_at == null);
-  const rewardOptions = useRewardOptions(program.id);
-  const issuedName = (id: string) => {
-    const issued = rewardOptions.data?.data.find((r) => r.id === id);
-    return issued ? localized(issued.name, locale) : id;
-  };
+  const issuedName = useRewardNames(table.flatMap((p) => (p.prize_reward_id ? [p.prize_reward_id] : [])));
   const seedRows = seeds.data?.pages.flatMap((p) => p.data) ?? [];
   const active = seedRows.find((s) => s.status === 'active');
 

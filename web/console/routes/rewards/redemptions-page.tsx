@@ -15,7 +15,7 @@ import { LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { OrderDrawer, RedemptionStatusTag } from './order-drawer.tsx';
-import { useRewardOptions } from './reward-form.tsx';
+import { RewardSelect } from './reward-select.tsx';
 import { localized, type OrderRow, REDEMPTION_STATUSES, type RedemptionStatus } from './types.ts';
 
 const MEMBER_ID = /^mbr_[A-Za-z0-9_]{1,64}$/;
@@ -31,7 +31,6 @@ export default function RedemptionsPage() {
   const rewardId = params.get('reward') ?? undefined;
   const member = params.get('member') ?? undefined;
   const [memberText, setMemberText] = useState(member ?? '');
-  const rewardOptions = useRewardOptions(program.id);
 
   // a member filter by external id is looked up first: the list takes a member id
   const memberLookup = useQuery({
@@ -71,16 +70,14 @@ export default function RedemptionsPage() {
           options={[{ value: 'all', label: t('list.allStatuses') }, ...REDEMPTION_STATUSES.map((s) => ({ value: s, label: t(`orderStatus.${s}`) }))]}
           data-testid="order-status-filter"
         />
-        <Select
+        <RewardSelect
+          programId={program.id}
           aria-label={t('orders.reward')}
           style={{ width: 240 }}
-          allowClear
-          showSearch={{ optionFilterProp: 'label' }}
           placeholder={t('orders.allRewards')}
           value={rewardId}
-          loading={rewardOptions.isPending}
-          onChange={(v: string | undefined) => setFilters({ reward: v })}
-          options={rewardOptions.data?.data.map((r) => ({ value: r.id, label: localized(r.name, locale) }))}
+          onChange={(v) => setFilters({ reward: v })}
+          data-testid="order-reward-filter"
         />
         <Input.Search
           aria-label={t('orders.memberFilter')}

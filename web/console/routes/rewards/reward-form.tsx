@@ -322,11 +322,3 @@ export function RewardForm({ reward, canWrite, onSaved }: { reward?: Reward; can
     </Form>
   );
 }
-
-/** Every reward of the program, for a filter (the first 100, newest first). */
-export function useRewardOptions(programId: string) {
-  return useQuery({
-    queryKey: ['rewards', programId, 'options'],
-    queryFn: () => unwrap(api.GET('/v1/programs/{programId}/rewards', { params: { path: { programId }, query: { limit: 100 } } })),
-  });
-}
