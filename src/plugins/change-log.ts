@@ -25,6 +25,12 @@ export interface ChangeLogRoute {
   summary?: (request: FastifyRequest, after: Json | undefined) => Record<string, unknown> | undefined;
   /** Whether this 2xx changed anything (a duplicate event answers 200 and changes nothing). Default: yes. */
   changed?: (request: FastifyRequest, reply: FastifyReply, after: Json | undefined) => boolean;
+  /**
+   * The handler leaves what the record reads of its answer in request.changeLogAnswer, and the
+   * JSON it sends is not parsed again (event batches send their answer as a string, and parsing
+   * it again cost the server 7% of a batch's time).
+   */
+  answerObject?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the JSON of an answer, read field by field
@@ -44,6 +50,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The resource before the write, read by the route's changeLog.before loader. */
     changeLogBefore?: unknown;
+    /** What the change log reads of the answer, left by the handler of a route with changeLog.answerObject. */
+    changeLogAnswer?: unknown;
   }
 }
 
@@ -111,8 +119,8 @@ export function registerChangeLog(app: App, db: Queryable, clock: Clock, routes:
     const cfg = request.routeOptions.config.changeLogResolved;
     if (!cfg || reply.statusCode < 200 || reply.statusCode >= 300 || reply.getHeader('idempotent-replayed')) return payload;
     try {
-      let answer: Json | undefined;
-      if (typeof payload === 'string' && payload !== '') answer = JSON.parse(payload);
+      let answer = cfg.answerObject ? (request.changeLogAnswer as Json | undefined) : undefined;
+      if (answer === undefined && typeof payload === 'string' && payload !== '') answer = JSON.parse(payload);
       if (cfg.changed && !cfg.changed(request, reply, answer)) return payload;
       const before = request.changeLogBefore as Json | undefined;
       const params = (request.params ?? {}) as Record<string, string>;

@@ -98,10 +98,10 @@ export function changeLogRoutes({ db, clock }: Pick<AppDeps, 'db' | 'clock'>): R
     // a batch stores its counts, not every event; one with nothing processed changed nothing
     sendEvents: {
       resource: 'event',
+      answerObject: true,
       resourceId: () => null,
       changed: (_request, _reply, after) => (after?.processed ?? 0) > 0,
-      programId: (request, after) =>
-        body(request).program_id ?? (after?.results as Json[] | undefined)?.find((r) => r.status === 201)?.result?.program_id ?? null,
+      programId: (request, after) => body(request).program_id ?? after?.program_id ?? null,
       after: (_request, after) => counts(after),
       summary: (_request, after) => counts(after),
     },

@@ -139,6 +139,14 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       const duplicates = outcomes.filter((o) => o.status === 200).length;
       const rejected = outcomes.filter((o) => o.status >= 400).length;
       const points = outcomes.reduce((s, o) => s + (o.status === 201 ? Number(o.result!.points) : 0), 0);
+      // what the change log records of it (its counts and the program of the events written), without parsing it again
+      request.changeLogAnswer = {
+        processed,
+        duplicates,
+        rejected,
+        points,
+        program_id: outcomes.find((o) => o.status === 201)?.result?.program_id ?? null,
+      };
       const body = `{"object":"batch","processed":${processed},"duplicates":${duplicates},"rejected":${rejected},"points":${points},"results":[${items.join(',')}]}`;
       // a string with a JSON content type is sent as it is (the type provider only knows objects)
       return reply.type('application/json; charset=utf-8').send(body as never);
