@@ -13,6 +13,10 @@
  *    (key_one, key_other…). A t that no useTranslation in its file binds (a t passed in as an
  *    argument) is checked only when its key has a namespace prefix.
  *
+ * 3. Every error code of docs/api.md's "## Errors" table has a headline in common:errors.<CODE>
+ *    (web/shared/locales), in both languages: both apps' describeError show it. The zh-CN ones use
+ *    full-width punctuation only (none of , . : ; ? ! ( ) in ASCII).
+ *
  * Namespaces follow web/shared/i18n.ts's resourcesFrom: the folder that holds locales/ (an area),
  * `common` for web/shared; each app (console, member) sees shared + its own folders.
  */
@@ -22,6 +26,7 @@ import { join, relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
 
 const WEB = join(import.meta.dirname, '..', 'web');
+const API_DOC = join(import.meta.dirname, '..', 'docs', 'api.md');
 const LOCALES = ['zh-CN', 'en'] as const;
 const PLURAL_SUFFIXES = ['_zero', '_one', '_two', '_few', '_many', '_other'];
 
@@ -134,6 +139,25 @@ export function keyUses(file: string, source: string): KeyUse[] {
   return uses;
 }
 
+/** The codes of the table rows (| `CODE` | status | meaning |) of a markdown's "## Errors" section. */
+export function documentedErrorCodes(markdown: string): string[] {
+  const section = /^## Errors\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(markdown)?.[1] ?? '';
+  return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| \d{3} \|/gm)].map((m) => m[1]!);
+}
+
+/** What is wrong with the errors.<CODE> entries of common's strings (flattened) for these codes. */
+export function errorEntryProblems(codes: string[], zh: Map<string, string>, en: Map<string, string>): string[] {
+  const problems: string[] = [];
+  for (const code of codes) {
+    for (const [locale, keys] of Object.entries({ 'zh-CN': zh, en })) {
+      if (!keys.get(`errors.${code}`)?.trim()) problems.push(`${locale}: errors.${code} is missing or empty`);
+    }
+    const ascii = zh.get(`errors.${code}`)?.match(/[,.:;?!()]/g);
+    if (ascii) problems.push(`zh-CN: errors.${code} has ASCII punctuation ${[...new Set(ascii)].join(' ')}`);
+  }
+  return problems;
+}
+
 describe('web i18n', () => {
   const folders = localeFolders();
 
@@ -181,6 +205,45 @@ describe('web i18n', () => {
     });
     assert.deepEqual(missing, []);
     assert.ok(checked > 0, 'some t() keys were found and checked');
+  });
+
+  test("every error code of docs/api.md has a headline in common:errors, in both languages (zh-CN's without ASCII punctuation)", () => {
+    const codes = documentedErrorCodes(readFileSync(API_DOC, 'utf8'));
+    assert.ok(codes.length > 50, `docs/api.md's Errors table lists ${codes.length} codes`);
+    assert.ok(codes.includes('INSUFFICIENT_POINTS') && codes.includes('SERVICE_UNAVAILABLE'));
+    const [zh, en] = LOCALES.map((locale) => readStrings(join(WEB, 'shared', 'locales', `${locale}.json`)).keys) as [Map<string, string>, Map<string, string>];
+    assert.deepEqual(errorEntryProblems(codes, zh, en), []);
+  });
+
+  test('the error-code check finds what it should (it can fail)', () => {
+    const markdown = [
+      '## Errors',
+      '',
+      '| code | status | meaning |',
+      '|---|---|---|',
+      '| `GOOD` | 400 | Fine |',
+      '| `MISSING` | 404 | Not translated |',
+      '| `ASCII` | 409 | Chinese with ASCII punctuation |',
+      '',
+      '## Health',
+      '| `NOT_AN_ERROR` | 200 | Another section |',
+    ].join('\n');
+    const codes = documentedErrorCodes(markdown);
+    assert.deepEqual(codes, ['GOOD', 'MISSING', 'ASCII']);
+    const zh = new Map([
+      ['errors.GOOD', '积分不足，请稍后再试（示例）'],
+      ['errors.ASCII', '积分不足, 请稍后再试(示例).'],
+    ]);
+    const en = new Map([
+      ['errors.GOOD', 'Not enough points'],
+      ['errors.MISSING', ' '],
+      ['errors.ASCII', 'Not enough points, try again (example)'],
+    ]);
+    assert.deepEqual(errorEntryProblems(codes, zh, en), [
+      'zh-CN: errors.MISSING is missing or empty',
+      'en: errors.MISSING is missing or empty',
+      'zh-CN: errors.ASCII has ASCII punctuation , ( ) .',
+    ]);
   });
 
   test('the static check finds what it should (it can fail)', () => {

@@ -1,17 +1,26 @@
-// Loading, errors and emptiness in the member centre: an error shows the API's own message and its
-// stable code, with a retry; an empty state says what to do next.
+// Loading, errors and emptiness in the member centre: an error shows what it means in the member's
+// language (the API's own message too, in English) and its stable code, with a retry; an empty
+// state says what to do next.
 import { useQueryClient } from '@tanstack/react-query';
 import { Button, ErrorBlock, PullToRefresh, Skeleton } from 'antd-mobile';
-import type { TFunction } from 'i18next';
+import i18next, { type TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../shared/api.ts';
 
-/** The message and code of an error from the API (or of a network failure). */
+/**
+ * The message and code of an error from the API (or of a network failure). A code with a line in
+ * the viewer's language (common:errors.<CODE>, as in the console) shows that line; the API's own
+ * English message follows it in English only (a shopper reading Chinese gets the line alone), and
+ * is shown by itself for a code without one.
+ */
 export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
-    return { message: error.message, code: error.code };
+    const key = `common:errors.${error.code}`;
+    const local = i18next.exists(key) ? t(key) : undefined;
+    if (!local) return { message: error.message, code: error.code };
+    return { message: i18next.language === 'en' && error.message ? `${local}: ${error.message}` : local, code: error.code };
   }
   return { message: error instanceof Error ? error.message : String(error) };
 }
