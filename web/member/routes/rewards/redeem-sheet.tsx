@@ -170,16 +170,17 @@ export function Refusal({ error, program }: { error: unknown; program: Program }
   const locale: Locale = i18n.language === 'en' ? 'en' : 'zh-CN';
   const { message, code } = describeError(error, t);
   const problem = error instanceof ApiError ? error.problem : undefined;
-  const headline =
-    code === 'PRICE_CHANGED' && typeof problem?.points === 'number'
-      ? t('refusals.PRICE_CHANGED', { price: priceText(problem.points, null, program, locale, t) })
-      : code && i18n.exists(`rewards:refusals.${code}`)
-        ? t(`refusals.${code}`, { pointName: pointNameOf(program, locale) })
-        : t('refusals.other');
+  const specific = code === 'PRICE_CHANGED' ? typeof problem?.points === 'number' : Boolean(code && i18n.exists(`rewards:refusals.${code}`));
+  const headline = !specific
+    ? t('refusals.other')
+    : code === 'PRICE_CHANGED'
+      ? t('refusals.PRICE_CHANGED', { price: priceText(problem!.points as number, null, program, locale, t) })
+      : t(`refusals.${code}`, { pointName: pointNameOf(program, locale) });
   return (
     <div className="m-sheet-refusal" role="alert" data-testid="redeem-refusal" data-code={code}>
       <strong>{headline}</strong>
-      <div>{message}</div>
+      {/* a refusal of its own says it all; the general one is followed by what the error says */}
+      {specific ? null : <div>{message}</div>}
       {code && <div className="m-muted">{t('common:errorCode', { code })}</div>}
     </div>
   );

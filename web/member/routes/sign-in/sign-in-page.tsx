@@ -45,7 +45,18 @@ function DemoSignIn() {
     onSuccess: (minted) => session.signIn(minted.token),
     onError: (error) => {
       const { message, code } = describeError(error, t);
-      Toast.show({ icon: 'fail', content: code ? `${message} (${code})` : message });
+      Toast.show({
+        icon: 'fail',
+        content: code ? (
+          <>
+            {message}
+            <br />
+            {t('common:errorCode', { code })}
+          </>
+        ) : (
+          message
+        ),
+      });
     },
   });
 
