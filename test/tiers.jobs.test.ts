@@ -145,6 +145,28 @@ forEachDatabase('tier jobs', (getDb, kind) => {
     });
   });
 
+  /** A program whose members, one in goldEvery at gold (¥6,000 in 2026) and the others at silver (¥1,200), are due for review on 2 February 2027. */
+  const dueMembers = async (count: number, goldEvery: number) => {
+    t.clock.set('2026-02-01T04:00:00.000Z');
+    const p = await program();
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const m = await member(p);
+      await pay(p, m, i % goldEvery === 0 ? 600_000 : 120_000);
+      ids.push(m);
+    }
+    t.clock.set('2027-02-02T00:00:00.000Z');
+    return { p, ids };
+  };
+  /** How many review rows (renewed or downgraded) each member of the program has. */
+  const reviewsOf = async (p: string) =>
+    (
+      await q<{ member_id: string; n: number }>(
+        "SELECT member_id, count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed') GROUP BY 1",
+        [p],
+      )
+    ).map((r) => ({ ...r }));
+
   describe('at risk, overrides, review', () => {
     it('warns once per review, within 30 days of it and below retention, with what is needed', async () => {
       t.clock.set('2026-01-10T04:00:00.000Z');
@@ -186,22 +208,8 @@ forEachDatabase('tier jobs', (getDb, kind) => {
     });
 
     it('a review in small batches on two connections walks every due member once (its cursor), and one locked meanwhile comes in the next run', async () => {
-      t.clock.set('2026-02-01T04:00:00.000Z');
-      const p = await program();
-      const ids: string[] = [];
-      for (let i = 0; i < 9; i++) {
-        const m = await member(p);
-        await pay(p, m, i % 3 === 0 ? 600_000 : 120_000);
-        ids.push(m);
-      }
-      t.clock.set('2027-02-02T00:00:00.000Z');
-      const reviewed = async () =>
-        (
-          await q<{ member_id: string; n: number }>(
-            "SELECT member_id, count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed') GROUP BY 1",
-            [p],
-          )
-        ).map((r) => ({ ...r }));
+      const { p, ids } = await dueMembers(9, 3);
+      const reviewed = () => reviewsOf(p);
       // PostgreSQL: another writer holds one member's account for the whole run (SKIP LOCKED leaves it)
       const locked = ids[4]!;
       let release = () => {};
@@ -232,15 +240,7 @@ forEachDatabase('tier jobs', (getDb, kind) => {
     });
 
     it('a review stopped after its first batch and run again reviews every member exactly once', async () => {
-      t.clock.set('2026-02-01T04:00:00.000Z');
-      const p = await program();
-      const ids: string[] = [];
-      for (let i = 0; i < 7; i++) {
-        const m = await member(p);
-        await pay(p, m, i % 2 === 0 ? 600_000 : 120_000);
-        ids.push(m);
-      }
-      t.clock.set('2027-02-02T00:00:00.000Z');
+      const { p, ids } = await dueMembers(7, 2);
       // two reviewers at once over the first batch (members read without a lock: the second finds
       // the status changed under it and drops those members), then "killed": only that committed
       await Promise.all([q('SELECT tiers_review($1, 3)', [t.clock.now().toISOString()]), q('SELECT tiers_review($1, 3)', [t.clock.now().toISOString()])]);
@@ -252,10 +252,7 @@ forEachDatabase('tier jobs', (getDb, kind) => {
       const report = await runTierJobs(getDb().db, t.clock.now());
       assert.equal(report.reviewed, 7 - after!.n);
       assert.deepEqual((await reviewDue(getDb().db, t.clock.now())).reviewed, 0);
-      const counts = await q<{ member_id: string; n: number }>(
-        "SELECT member_id, count(*)::int AS n FROM tier_history WHERE program_id = $1 AND type IN ('tier.downgraded', 'tier.renewed') GROUP BY 1",
-        [p],
-      );
+      const counts = await reviewsOf(p);
       assert.equal(counts.length, 7);
       assert.ok(counts.every((c) => c.n === 1));
       // nothing spent in the year before the review: gold one step down to silver, silver to the base tier
