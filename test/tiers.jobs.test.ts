@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { endOverrides, flagAtRisk, grantBenefits, reviewDue, runTierJobs } from '../src/modules/tiers/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
-import { forEachDatabase } from './helpers/db.ts';
+import { forEachDatabase, holdOpen } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
 import { insertLadder } from './helpers/tiers.ts';
 
@@ -212,22 +212,12 @@ forEachDatabase('tier jobs', (getDb, kind) => {
       const reviewed = () => reviewsOf(p);
       // PostgreSQL: another writer holds one member's account for the whole run (SKIP LOCKED leaves it)
       const locked = ids[4]!;
-      let release = () => {};
-      let holding: Promise<void> = Promise.resolve();
-      if (kind === 'postgres') {
-        const gate = new Promise<void>((resolve) => (release = resolve));
-        let held!: () => void;
-        const isHeld = new Promise<void>((resolve) => (held = resolve));
-        holding = getDb().db.transaction(async (tx) => {
-          await tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [locked]);
-          held();
-          await gate;
-        });
-        await isHeld;
-      }
+      const holding =
+        kind === 'postgres'
+          ? await holdOpen(getDb().db, (tx) => tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [locked]))
+          : undefined;
       const first = await reviewDue(getDb().db, t.clock.now(), 2, 2);
-      release();
-      await holding;
+      await holding?.release();
       const expectFirst = kind === 'postgres' ? 8 : 9;
       assert.equal(first.reviewed, expectFirst);
       assert.equal((await reviewed()).length, expectFirst);

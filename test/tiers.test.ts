@@ -12,7 +12,7 @@ import { before, describe, it } from 'node:test';
 import { addMembers } from '../src/modules/members/index.ts';
 import { createTestApp, type TestApp } from './helpers/app.ts';
 import { signInAs } from './helpers/console.ts';
-import { forEachDatabase } from './helpers/db.ts';
+import { forEachDatabase, holdOpen } from './helpers/db.ts';
 import { unique } from './helpers/factories.ts';
 import { assertProblem } from './http/support.ts';
 
@@ -372,20 +372,10 @@ forEachDatabase('tiers API', (getDb, kind) => {
       t.clock.set('2026-05-01T02:00:00.000Z');
       const p = await program();
       const external = unique('racer');
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let registered!: () => void;
-      const inserted = new Promise<void>((resolve) => (registered = resolve));
-      const registering = getDb().db.transaction(async (tx) => {
-        await addMembers(tx, p, [{ external_id: external, tier: 'gold' }], t.clock.now());
-        registered();
-        await gate;
-      });
-      await inserted;
+      const registering = await holdOpen(getDb().db, (tx) => addMembers(tx, p, [{ external_id: external, tier: 'gold' }], t.clock.now()));
       const ladder = put(p, seedLadder({ keep_current_tiers_until: '2026-09-30' }));
       assert.equal(await settlesWithin(ladder, 300), false, 'the ladder waits for the registration to commit');
-      release();
-      await registering;
+      await registering.release();
       ok(await ladder, 201);
       const m = ok(await t.call('GET', `/v1/programs/${p}/members/by-external-id/${external}`));
       assert.equal(m.tier, 'gold');
@@ -399,23 +389,13 @@ forEachDatabase('tiers API', (getDb, kind) => {
       const p = await program();
       const existing = await member(p);
       // hold the rebuild half-way: it has the ladder lock and waits for this account
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const held = new Promise<void>((resolve) => (locked = resolve));
-      const holding = getDb().db.transaction(async (tx) => {
-        await tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [existing.id]);
-        locked();
-        await gate;
-      });
-      await held;
+      const holding = await holdOpen(getDb().db, (tx) => tx.query('SELECT 1 FROM member_account WHERE member_id = $1 FOR UPDATE', [existing.id]));
       const ladder = put(p, seedLadder());
       await new Promise((resolve) => setTimeout(resolve, 200));
       const plain = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m'), tier: 'gold' } });
       const bare = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m') } });
       assert.equal(await settlesWithin(Promise.all([plain, bare]), 300), false, 'registrations wait for the ladder');
-      release();
-      await holding;
+      await holding.release();
       ok(await ladder, 201);
       assertProblem(await plain, 409, 'TIER_MANAGED_BY_LADDER');
       assert.equal(ok(await bare, 201).tier, 'bronze');
@@ -423,21 +403,11 @@ forEachDatabase('tiers API', (getDb, kind) => {
 
     it('members registered at the same time do not wait for each other', async () => {
       const p = await program();
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      let registered!: () => void;
-      const inserted = new Promise<void>((resolve) => (registered = resolve));
-      const registering = getDb().db.transaction(async (tx) => {
-        await addMembers(tx, p, [{ external_id: unique('slow') }], t.clock.now());
-        registered();
-        await gate;
-      });
-      await inserted;
+      const registering = await holdOpen(getDb().db, (tx) => addMembers(tx, p, [{ external_id: unique('slow') }], t.clock.now()));
       const other = t.call('POST', `/v1/programs/${p}/members`, { body: { external_id: unique('m') } });
       assert.equal(await settlesWithin(other, 2000), true);
       ok(await other, 201);
-      release();
-      await registering;
+      await registering.release();
     });
   });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
-import { type Db, openDb } from '../../src/db/db.ts';
+import { type Db, openDb, type Queryable } from '../../src/db/db.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
 export type DbKind = 'pglite' | 'postgres';
@@ -67,4 +67,28 @@ export function forEachDatabase(name: string, body: (get: () => TestDb, kind: Db
       }, kind);
     });
   }
+}
+
+/**
+ * Runs work in a transaction of its own and keeps that transaction open, its locks held, until
+ * release() (which waits for the commit): for PostgreSQL tests of who waits for whom. Resolves
+ * once work has run.
+ */
+export async function holdOpen(db: Db, work: (tx: Queryable) => Promise<unknown>): Promise<{ release: () => Promise<void> }> {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let ran!: () => void;
+  const workDone = new Promise<void>((resolve) => (ran = resolve));
+  const transaction = db.transaction(async (tx) => {
+    await work(tx);
+    ran();
+    await gate;
+  });
+  await Promise.race([workDone, transaction]);
+  return {
+    release: async () => {
+      open();
+      await transaction;
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // `members`, `rules`, … beside each area's pages), in both languages; test/web-i18n.test.ts fails
 // when a key is in one language and not the other. A key missing at run time is recorded in
 // window.__jifenMissingKeys (the browser tests assert it stays empty) and shows as the key itself.
-import i18next, { type Resource } from 'i18next';
+import i18next, { type Resource, type TFunction } from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import type { Locale } from './format.ts';
 
@@ -69,4 +69,13 @@ export async function setupI18n(resources: Resource): Promise<typeof i18next> {
     },
   });
   return i18next;
+}
+
+/**
+ * What an API error code means, in the viewer's language: common:errors.<CODE> (every code of
+ * docs/api.md has one, test/web-i18n.test.ts checks), or undefined for a code without one.
+ */
+export function errorHeadline(code: string, t: TFunction): string | undefined {
+  const key = `common:errors.${code}`;
+  return i18next.exists(key) ? t(key) : undefined;
 }

@@ -15,8 +15,9 @@ function notFound(id: string): DomainError {
 
 /**
  * Makes these members of the program, each with its ledger account (the ledger's openAccounts), in
- * the caller's transaction: three statements however many members (the ladder lock, the members, their accounts). Returns those made; an external
- * id the program already has is skipped. Every path that creates members goes through here.
+ * the caller's transaction: three statements however many members (the ladder lock, the members,
+ * their accounts). Returns those made; an external id the program already has is skipped. Every
+ * path that creates members goes through here.
  */
 export async function addMembers(tx: Queryable, programId: string, inputs: MemberCreate[], now: Date): Promise<Member[]> {
   const created = await repo.insertMembers(

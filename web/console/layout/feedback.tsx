@@ -1,24 +1,24 @@
 // How every page shows loading, errors and emptiness: an error shows the API's own message and
 // its stable code; an empty state says what to do next.
 import { Alert, Button, Empty, Result, Spin } from 'antd';
-import i18next, { type TFunction } from 'i18next';
+import type { TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError } from '../../shared/api.ts';
+import { errorHeadline } from '../../shared/i18n.ts';
 
 /**
  * The message and code of an error from the API (or of a network failure). The API's message is
- * always shown; for the codes an operator meets most, a line in the viewer's language goes first
- * (common:errors.<CODE>).
+ * always shown (its field paths tell an operator what to fix), after the code's line in the
+ * viewer's language (errorHeadline).
  */
 export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
     const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${e.message}`.trim()).join('; ');
     const api = [error.message, fields].filter(Boolean).join(' — ');
-    const key = `common:errors.${error.code}`;
-    const local = i18next.exists(key) ? t(key) : undefined;
+    const local = errorHeadline(error.code, t);
     return { message: local ? `${local}: ${api}` : api, code: error.code };
   }
   return { message: error instanceof Error ? error.message : String(error) };

@@ -7,6 +7,7 @@ import i18next, { type TFunction } from 'i18next';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError } from '../../shared/api.ts';
+import { errorHeadline } from '../../shared/i18n.ts';
 
 /**
  * The message and code of an error from the API (or of a network failure). A code with a line in
@@ -17,8 +18,7 @@ import { ApiError } from '../../shared/api.ts';
 export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
-    const key = `common:errors.${error.code}`;
-    const local = i18next.exists(key) ? t(key) : undefined;
+    const local = errorHeadline(error.code, t);
     if (!local) return { message: error.message, code: error.code };
     return { message: i18next.language === 'en' && error.message ? `${local}: ${error.message}` : local, code: error.code };
   }

@@ -15,6 +15,7 @@ import { LoadMore } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { lineCount } from './model.ts';
+import { rewardKey } from './queries.ts';
 import type { CodeImport, Reward, RewardCodeList } from './types.ts';
 
 function Title({ children }: { children: string }) {
@@ -100,7 +101,7 @@ export function CodePool({ reward, canWrite }: { reward: Reward; canWrite: boole
       ) as Promise<RewardCodeList>,
   });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['reward', reward.id] });
+    void queryClient.invalidateQueries({ queryKey: rewardKey(reward.id) });
     void queryClient.invalidateQueries({ queryKey: ['rewards', program.id] });
   };
   const running = upload ? imports.data?.data.find((i) => !upload.known.has(i.id) && i.kind === 'csv' && i.status === 'running') : undefined;

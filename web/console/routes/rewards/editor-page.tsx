@@ -17,6 +17,7 @@ import { RewardStatusTag } from './list-page.tsx';
 import { LotteryPanel } from './lottery-panel.tsx';
 import { CATALOGUE_WRITE } from './permissions.ts';
 import { PriceChanges } from './price-changes.tsx';
+import { rewardKey, rewardQuery } from './queries.ts';
 import { RewardForm } from './reward-form.tsx';
 import { localized } from './types.ts';
 
@@ -62,15 +63,12 @@ function ExistingReward({ rewardId, canWrite }: { rewardId: string; canWrite: bo
   const queryClient = useQueryClient();
   const { message } = App.useApp();
   const [params, setParams] = useUrlFilters();
-  const reward = useQuery({
-    queryKey: ['reward', rewardId],
-    queryFn: () => unwrap(api.GET('/v1/rewards/{rewardId}', { params: { path: { rewardId } } })),
-  });
+  const reward = useQuery(rewardQuery(rewardId));
   const archive = useMutation({
     mutationFn: () =>
       unwrap(api.POST('/v1/rewards/{rewardId}/archive', { params: { path: { rewardId }, header: { 'idempotency-key': newIdempotencyKey() } }, body: {} })),
     onSuccess: (archived) => {
-      queryClient.setQueryData(['reward', rewardId], archived);
+      queryClient.setQueryData(rewardKey(rewardId), archived);
       void queryClient.invalidateQueries({ queryKey: ['rewards', program.id] });
       message.success(t('editor.archived'));
     },

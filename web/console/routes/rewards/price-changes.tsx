@@ -12,6 +12,7 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { instantOf } from './model.ts';
+import { rewardKey } from './queries.ts';
 import { currencySymbolOf, type PriceChange, type Reward, toMinor } from './types.ts';
 
 interface PriceForm {
@@ -42,7 +43,7 @@ export function PriceChanges({ reward, canWrite }: { reward: Reward; canWrite: b
     queryFn: () => unwrap(api.GET('/v1/rewards/{rewardId}/price-changes', { params: { path: { rewardId: reward.id } } })),
   });
   const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['reward', reward.id] });
+    void queryClient.invalidateQueries({ queryKey: rewardKey(reward.id) });
     void queryClient.invalidateQueries({ queryKey: ['rewards', program.id] });
   };
   const when = (iso: string) => formatDateTime(iso, program.time_zone, locale);

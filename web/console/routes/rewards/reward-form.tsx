@@ -14,6 +14,7 @@ import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
 import { useLadder } from '../tiers/queries.ts';
 import { bodyOf, fieldOfPath, initialValues, type RewardFormValues } from './model.ts';
+import { rewardKey } from './queries.ts';
 import { currencySymbolOf, LIMIT_PERIODS, localized, REWARD_TYPES, type Reward } from './types.ts';
 
 function Section({ title, children }: { title: string; children: ReactNode }) {
@@ -71,7 +72,7 @@ export function RewardForm({ reward, canWrite, onSaved }: { reward?: Reward; can
     },
     onSuccess: (saved) => {
       setFormError(undefined);
-      queryClient.setQueryData(['reward', saved.id], saved);
+      queryClient.setQueryData(rewardKey(saved.id), saved);
       void queryClient.invalidateQueries({ queryKey: ['rewards', program.id] });
       message.success(creating ? t('editor.created') : t('editor.saved'));
       onSaved(saved);

@@ -4,10 +4,11 @@
 // that it shows its name, never a bare id. useRewardNames names a few rewards by id the same way.
 import { keepPreviousData, useQueries, useQuery } from '@tanstack/react-query';
 import { Select } from 'antd';
-import { useEffect, useState } from 'react';
+import { type CSSProperties, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { unwrap } from '../../../shared/api.ts';
 import { api } from '../../layout/session.tsx';
+import { rewardQuery } from './queries.ts';
 import { localized, type Reward } from './types.ts';
 
 const SEARCH_DEBOUNCE_MS = 250;
@@ -22,11 +23,11 @@ interface RewardSelectProps {
   allow?: (reward: Reward) => boolean;
   /** the option's label (the localized name by default) */
   label?: (reward: Reward) => string;
-  style?: React.CSSProperties;
+  style?: CSSProperties;
   'data-testid'?: string;
 }
 
-export function RewardSelect({ programId, value, onChange, placeholder, allow, label, style, ...rest }: RewardSelectProps) {
+export function RewardSelect({ programId, value, onChange, allow, label, ...rest }: RewardSelectProps) {
   const { i18n } = useTranslation('rewards');
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
@@ -41,19 +42,13 @@ export function RewardSelect({ programId, value, onChange, placeholder, allow, l
   });
   const listed = options.data?.data ?? [];
   const chosenListed = value === undefined || listed.some((r) => r.id === value);
-  const chosen = useQuery({
-    queryKey: ['reward', value],
-    enabled: !chosenListed,
-    queryFn: () => unwrap(api.GET('/v1/rewards/{rewardId}', { params: { path: { rewardId: value! } } })),
-  });
+  const chosen = useQuery({ ...rewardQuery(value ?? ''), enabled: !chosenListed });
   const nameOf = label ?? ((r: Reward) => localized(r.name, i18n.language));
   const shown = [...(chosen.data && !chosenListed ? [chosen.data] : []), ...listed.filter((r) => (allow ? allow(r) : true))];
   return (
     <Select
       {...rest}
-      style={style}
       allowClear
-      placeholder={placeholder}
       value={value}
       onChange={(v: string | undefined) => onChange?.(v)}
       loading={options.isFetching}
@@ -70,12 +65,7 @@ export function RewardSelect({ programId, value, onChange, placeholder, allow, l
 export function useRewardNames(ids: readonly string[]): (id: string) => string {
   const { i18n } = useTranslation('rewards');
   const unique = [...new Set(ids)];
-  const results = useQueries({
-    queries: unique.map((rewardId) => ({
-      queryKey: ['reward', rewardId],
-      queryFn: () => unwrap(api.GET('/v1/rewards/{rewardId}', { params: { path: { rewardId } } })),
-    })),
-  });
+  const results = useQueries({ queries: unique.map(rewardQuery) });
   const names = new Map<string, string>();
   unique.forEach((id, i) => {
     const r = results[i]?.data;
