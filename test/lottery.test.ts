@@ -177,6 +177,10 @@ forEachDatabase('lottery', (getDb) => {
       const listed = ok(await t.call('GET', `/v1/rewards/${lottery.id}/lottery-draws?limit=4`, { key: t.keys.read }));
       assert.equal(listed.data.length, 4);
       assert.equal(listed.has_more, true);
+      // the lottery's list says who drew; the member's own does not repeat it
+      const drawer = ok(await t.call('GET', `/v1/members/${memberId}`));
+      assert.deepEqual(listed.data[0].member, { name: drawer.name, external_id: drawer.external_id });
+      assert.equal(ok(await t.call('GET', '/v1/me/lottery-draws', { key: token })).data[0].member, undefined);
       const rest = ok(await t.call('GET', `/v1/rewards/${lottery.id}/lottery-draws?cursor=${listed.next_cursor}`, { key: t.keys.read }));
       assert.equal(rest.data.length, 2);
       assert.equal(ok(await t.call('GET', '/v1/me/lottery-draws', { key: token })).data.length, 6);

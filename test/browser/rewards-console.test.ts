@@ -153,6 +153,8 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     const revealed = (await page.getByTestId('seed-revealed').first().textContent())!.trim();
     assert.equal(createHash('sha256').update(revealed).digest('hex'), published, 'the revealed seed hashes to the hash published before');
     await expectText(page.getByTestId('draws-table'), draw.prize.name.en);
+    // who drew, by the external id (an operator reads a person, not a member id)
+    await expectText(page.getByTestId('draws-table'), 'rewards-console-');
     assert.equal(await page.getByTestId('draw-verify').first().getAttribute('href'), draw.verify_path);
     await screenshot(page, 'console-rewards-lottery-en');
     assert.deepEqual(await missingKeys(page), []);

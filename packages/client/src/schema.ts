@@ -1556,7 +1556,7 @@ export interface paths {
         };
         /**
          * A lottery's draws
-         * @description Newest first; filter by seed.
+         * @description Newest first, each with the member who drew (name, external id); filter by seed.
          */
         get: operations["listLotteryDraws"];
         put?: never;
@@ -43250,6 +43250,11 @@ export interface operations {
                                  * @example 2026-11-23T08:00:00.000Z
                                  */
                                 as_of: string;
+                            };
+                            /** @description The member who drew. */
+                            member: {
+                                name: string | null;
+                                external_id: string;
                             };
                         }[];
                         has_more: boolean;

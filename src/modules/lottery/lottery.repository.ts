@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/db.ts';
 import type { WriteResult } from '../../shared/idempotency.ts';
 import type { RewardName } from '../rewards/index.ts';
-import type { ClientSeed, Draw, DrawWeight, Prize, Seed } from './lottery.schemas.ts';
+import type { ClientSeed, Draw, DrawListItem, DrawWeight, Prize, Seed } from './lottery.schemas.ts';
 
 // ─── prizes ───
 
@@ -184,15 +184,17 @@ export async function verificationRow(db: Queryable, id: string) {
   return r;
 }
 
-/** Newest first, of a lottery (and a seed) or of a member; the cursor is (at, id). */
+/** Newest first, of a lottery (and a seed) or of a member, each with its member's name; the cursor is (at, id). */
 export async function listDraws(
   db: Queryable,
   f: { rewardId?: string; memberId?: string; seedId?: string },
   limit: number,
   before: [string, string] | undefined,
 ) {
-  return db.query<{ d: Draw; at: string; id: string }>(
-    `SELECT jf_lottery_draw_json(d) AS d, d.at::text AS at, d.id FROM lottery_draw d
+  return db.query<{ d: DrawListItem; at: string; id: string }>(
+    `SELECT jf_lottery_draw_json(d) || jsonb_build_object('member', jsonb_build_object('name', m.name, 'external_id', m.external_id)) AS d,
+            d.at::text AS at, d.id
+       FROM lottery_draw d JOIN member m ON m.id = d.member_id
       WHERE ($1::text IS NULL OR d.reward_id = $1) AND ($2::text IS NULL OR d.member_id = $2) AND ($3::text IS NULL OR d.seed_id = $3)
         AND ($4::timestamptz IS NULL OR (d.at, d.id) < ($4::timestamptz, $5::text))
       ORDER BY d.at DESC, d.id DESC LIMIT $6`,

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { Nullable, NullableString, NullableTimestamp, PageQuery, Points, StringEnum, Timestamp } from '../../shared/schemas.ts';
 import { Balance } from '../ledger/index.ts';
-import { RewardName, Shipping } from '../rewards/index.ts';
+import { MemberRef, RewardName, Shipping } from '../rewards/index.ts';
 import { MAX_WEIGHT } from './lottery.engine.ts';
 
 export const SEED_STATUSES = ['active', 'revealed'] as const;
@@ -117,6 +117,12 @@ export const Draw = Type.Object({
   balance: Type.Optional(Balance),
 });
 export type Draw = Static<typeof Draw>;
+/** A draw in a lottery's list: with who drew (the member's own list does not repeat it). */
+export const DrawListItem = Type.Object({
+  ...Draw.properties,
+  member: { ...MemberRef, description: 'The member who drew.' },
+});
+export type DrawListItem = Static<typeof DrawListItem>;
 
 export const DrawCreate = Type.Object(
   {

@@ -12,6 +12,7 @@ import type {
   ClientSeedInput,
   Draw,
   DrawCreate,
+  DrawListItem,
   DrawListQuery,
   MemberLotteryPrizes,
   MemberLotteryPrizesQuery,
@@ -202,7 +203,13 @@ export async function draw(db: Db, memberId: string, input: DrawCreate, ctx: Lot
   return idempotentWrite(db, ctx.idempotency, attempt);
 }
 
-export async function listLotteryDraws(db: Queryable, rewardId: string, query: DrawListQuery, now: Date, scope: ProgramScope = null): Promise<Page<Draw>> {
+export async function listLotteryDraws(
+  db: Queryable,
+  rewardId: string,
+  query: DrawListQuery,
+  now: Date,
+  scope: ProgramScope = null,
+): Promise<Page<DrawListItem>> {
   await lottery(db, rewardId, now, scope);
   return drawPage(db, { rewardId, seedId: query.seed_id }, query);
 }
@@ -211,7 +218,7 @@ export async function listMemberDraws(db: Queryable, memberId: string, query: Dr
   return drawPage(db, { memberId, seedId: query.seed_id }, query);
 }
 
-async function drawPage(db: Queryable, f: { rewardId?: string; memberId?: string; seedId?: string }, query: DrawListQuery): Promise<Page<Draw>> {
+async function drawPage(db: Queryable, f: { rewardId?: string; memberId?: string; seedId?: string }, query: DrawListQuery): Promise<Page<DrawListItem>> {
   const limit = query.limit ?? 20;
   const before = decodeCursor(query.cursor, ['timestamp', 'id']) as [string, string] | undefined;
   const page = toPage(await repo.listDraws(db, f, limit, before), limit, (x) => [x.at, x.id]);

@@ -268,10 +268,12 @@ export const Redemption = Type.Object({
   ),
 });
 export type Redemption = Static<typeof Redemption>;
-/** A redemption in the program's list of orders: with who redeemed it (an operator ships to a person, not an id). */
+/** Who a member is, in an operator's lists (an operator ships to a person, not an id). */
+export const MemberRef = Type.Object({ name: NullableString, external_id: Type.String() });
+/** A redemption in the program's list of orders: with who redeemed it. */
 export const RedemptionListItem = Type.Object({
   ...Redemption.properties,
-  member: Type.Object({ name: NullableString, external_id: Type.String() }, { description: 'The member who redeemed it.' }),
+  member: { ...MemberRef, description: 'The member who redeemed it.' },
 });
 export type RedemptionListItem = Static<typeof RedemptionListItem>;
 

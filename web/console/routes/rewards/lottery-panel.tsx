@@ -13,6 +13,7 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { MemberCell } from './member-cell.tsx';
 import { chanceOf } from './model.ts';
 import { RewardSelect, useRewardNames } from './reward-select.tsx';
 import { type Draw, localized, type Prize, type Reward, type Seed } from './types.ts';
@@ -380,7 +381,11 @@ export function LotteryPanel({ reward, canWrite }: { reward: Reward; canWrite: b
           locale={{ emptyText: draws.isPending ? ' ' : <EmptyState description={t('lottery.noDraws')} /> }}
           columns={[
             { title: t('lottery.at'), key: 'at', render: (_, d) => when(d.at) },
-            { title: t('orders.member'), key: 'member', render: (_, d) => <Link to={`/${program.id}/members/${d.member_id}`}>{d.member_id}</Link> },
+            {
+              title: t('orders.member'),
+              key: 'member',
+              render: (_, d) => <MemberCell programId={program.id} memberId={d.member_id} member={d.member} />,
+            },
             { title: t('lottery.prize'), key: 'prize', render: (_, d) => localized(d.prize.name, locale) },
             { title: t('lottery.nonce'), key: 'nonce', align: 'right', render: (_, d) => d.nonce },
             {

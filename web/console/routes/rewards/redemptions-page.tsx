@@ -14,6 +14,7 @@ import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore, PageHeader, useUrlFilters } from '../../layout/page.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
+import { MemberCell } from './member-cell.tsx';
 import { OrderDrawer, RedemptionStatusTag } from './order-drawer.tsx';
 import { RewardSelect } from './reward-select.tsx';
 import { localized, type OrderRow, REDEMPTION_STATUSES, type RedemptionStatus } from './types.ts';
@@ -127,14 +128,7 @@ export default function RedemptionsPage() {
             title: t('orders.member'),
             key: 'member',
             width: 230,
-            render: (_, r) => (
-              <Link to={`/${program.id}/members/${r.member_id}`} onClick={(e) => e.stopPropagation()}>
-                {r.member.name ?? r.member.external_id}
-                <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
-                  {r.member.external_id}
-                </Typography.Text>
-              </Link>
-            ),
+            render: (_, r) => <MemberCell programId={program.id} memberId={r.member_id} member={r.member} onClick={(e) => e.stopPropagation()} />,
           },
           { title: t('orders.points'), key: 'points', align: 'right', width: 110, render: (_, r) => formatPoints(r.points, locale) },
           { title: t('fields.status'), key: 'status', width: 110, render: (_, r) => <RedemptionStatusTag status={r.status} rewardType={r.reward_type} /> },
