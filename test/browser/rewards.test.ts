@@ -64,6 +64,28 @@ describe('rewards in the member centre and the console', { skip: SKIP }, () => {
     assert.equal(before, 5000);
 
     const token = await memberToken(h, PROGRAM, member.id);
+
+    // the lottery before the member has any address: it says what to do before the draw button
+    // works, and the client seed, empty until the first draw, is not shown as a mistake
+    const first = await h.open(`/m/lottery#token=${token}`, { locale: 'zh-CN', viewport: PHONE });
+    const firstLottery = first.page.getByTestId('lottery').first();
+    await expectText(firstLottery.getByTestId('lottery-state'), '填写收货地址后即可抽奖');
+    assert.equal(await firstLottery.getByTestId('lottery-draw').isDisabled(), true);
+    for (const [field, value] of [
+      ['name', '测试会员'],
+      ['phone', '+8613800000000'],
+      ['address', '上海市静安区南京西路 1266 号'],
+    ])
+      await firstLottery.getByTestId(`lottery-shipping-${field}`).locator('input').fill(value!);
+    await expectText(firstLottery.getByTestId('lottery-state'), '可兑换');
+    assert.equal(await firstLottery.getByTestId('lottery-draw').isDisabled(), false);
+    const seedForm = first.page.locator('form.m-seed');
+    await expectText(seedForm, '修改后对之后的抽奖生效');
+    assert.equal(await first.page.getByTestId('client-seed').locator('input').getAttribute('placeholder'), '首次抽奖时随机生成');
+    await screenshot(first.page, 'rewards-member-lottery-address-zh-CN');
+    assert.deepEqual(first.errors, []);
+    await first.page.context().close();
+
     const phone = await h.open(`/m/rewards#token=${token}`, { locale: 'zh-CN', viewport: PHONE });
     const { page } = phone;
     let taps = 0;

@@ -99,7 +99,10 @@ function Lottery({ item, profile }: { item: CatalogueItem; profile: MeProfile })
       </div>
       {description && <p className="m-reward-description">{description}</p>}
       <div className="m-reward-action">
-        <span className={can ? 'm-reward-state m-reward-state-ok' : 'm-reward-state'}>{stateText(item, profile.program)}</span>
+        <span className={can ? 'm-reward-state m-reward-state-ok' : 'm-reward-state'} data-testid="lottery-state">
+          {/* redeemable, but the goods a prize may be need somewhere to go first */}
+          {item.state === 'can_redeem' && !can ? t('lotteryPage.addressFirst') : stateText(item, profile.program)}
+        </span>
         <Button color="primary" disabled={!can || draw.isPending} loading={draw.isPending} onClick={onDraw} data-testid="lottery-draw">
           {t('lotteryPage.draw')}
         </Button>
@@ -186,7 +189,7 @@ function ClientSeed() {
           data-testid="client-seed"
           value={shown}
           maxLength={64}
-          placeholder={seed.isPending ? t('common:loading') : ''}
+          placeholder={seed.isPending ? t('common:loading') : t('lotteryPage.clientSeedUnset')}
           onChange={(v) => {
             setValue(v);
             setSaved(false);
@@ -196,7 +199,8 @@ function ClientSeed() {
           {t('common:save')}
         </Button>
       </div>
-      <p className="m-muted">{valid ? t('lotteryPage.clientSeedHint') : t('lotteryPage.clientSeedInvalid')}</p>
+      {/* before the first draw the seed is empty: not a mistake until the member types one */}
+      <p className="m-muted">{valid || value === null ? t('lotteryPage.clientSeedHint') : t('lotteryPage.clientSeedInvalid')}</p>
       {saved && (
         <p className="m-muted" role="status">
           {t('lotteryPage.seedSaved')}
