@@ -130,10 +130,20 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
       const instance = request.url;
       // Serialized here: each new event's result is JSON already (it was stored as such), and a
       // batch of 1,000 results is worth not serializing twice. The shape is BatchResult's.
-      const items = outcomes.map((o) => {
+      // Put together as UTF-8 bytes, item by item: a batch's answer is some 600 KB of JSON (twice that
+      // as a JavaScript string, which is two bytes a character once a rule's name is Chinese), and
+      // one string of it was copied whole three times (joined, flattened for its byte length,
+      // encoded for the socket), each copy on fresh pages: 16% of the server's CPU went to page
+      // faults in bench/events. Each item's bytes come from the small-buffer pool; one copy joins them.
+      const parts: Buffer[] = [];
+      outcomes.forEach((o, i) => {
         const result = o.json ?? (o.result ? JSON.stringify(o.result) : undefined);
         const error = o.error ? JSON.stringify(problemOf(o.error, `${instance}#/events/${o.index}`, String(request.id))) : undefined;
-        return `{"index":${o.index},"event_id":${JSON.stringify(o.event_id)},"status":${o.status}${result ? `,"result":${result}` : ''}${error ? `,"error":${error}` : ''}}`;
+        parts.push(
+          Buffer.from(
+            `${i > 0 ? ',' : ''}{"index":${o.index},"event_id":${JSON.stringify(o.event_id)},"status":${o.status}${result ? `,"result":${result}` : ''}${error ? `,"error":${error}` : ''}}`,
+          ),
+        );
       });
       const processed = outcomes.filter((o) => o.status === 201).length;
       const duplicates = outcomes.filter((o) => o.status === 200).length;
@@ -147,9 +157,10 @@ export async function eventRoutes(app: App, { db, clock }: AppDeps, ingest: Inge
         points,
         program_id: outcomes.find((o) => o.status === 201)?.result?.program_id ?? null,
       };
-      const body = `{"object":"batch","processed":${processed},"duplicates":${duplicates},"rejected":${rejected},"points":${points},"results":[${items.join(',')}]}`;
-      // a string with a JSON content type is sent as it is (the type provider only knows objects)
-      return reply.type('application/json; charset=utf-8').send(body as never);
+      parts.unshift(Buffer.from(`{"object":"batch","processed":${processed},"duplicates":${duplicates},"rejected":${rejected},"points":${points},"results":[`));
+      parts.push(Buffer.from(']}'));
+      // bytes with a JSON content type are sent as they are (the type provider only knows objects)
+      return reply.type('application/json; charset=utf-8').send(Buffer.concat(parts) as never);
     },
   );
 

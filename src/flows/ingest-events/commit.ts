@@ -47,7 +47,14 @@ export async function commitBatch(
 ): Promise<Committed> {
   const grants = await grantBudgets(q, todo);
   const batch: EventsCommit = { now: now.toISOString(), programId, rulesRevision, members: new Map(), events: [], entries: [], awards: [], reversals: [] };
-  const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, now));
+  // when a pending period ends: the same few instants for the whole batch, written once each
+  const ends = new Map<number, string>();
+  const availableAt = (days: number) => {
+    let at = ends.get(days);
+    if (at === undefined) ends.set(days, (at = timestampOf(now.getTime() + days * 86_400_000)));
+    return at;
+  };
+  const results = todo.map((p, i) => resultOf(batch, ruleSet, p, i, grants, availableAt));
   const tierWrites = tiers?.writes();
   if (tiers && tierWrites) {
     batch.tiers = tierWrites;
@@ -105,7 +112,14 @@ async function grantBudgets(q: Queryable, todo: Prepared[]): Promise<Map<string,
 }
 
 /** One event's result; adds what it writes to `batch` (its row, entries, awards, reversals, its member's account). */
-function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number, grants: Map<string, number> | undefined, now: Date): EventResultView {
+function resultOf(
+  batch: EventsCommit,
+  ruleSet: RuleSet,
+  p: Prepared,
+  i: number,
+  grants: Map<string, number> | undefined,
+  availableAt: (pendingDays: number) => string,
+): EventResultView {
   const m = p.member!;
   const id = newId('evt');
   let account = batch.members.get(m.id);
@@ -152,7 +166,7 @@ function resultOf(batch: EventsCommit, ruleSet: RuleSet, p: Prepared, i: number,
       points: granted,
       entry_id: credit.entry.entryId,
       lot_id: credit.lotId,
-      available_at: timestampOf(now.getTime() + a.pending_days * 86_400_000),
+      available_at: availableAt(a.pending_days),
       text: cut ? `${a.explanation.text} → ${granted} (program budget ${a.budget!.points})` : a.explanation.text,
       explanation: cut ? { ...b, caps: [...a.explanation.caps, { cap: 'budget', limit: a.budget!.points, before: a.points, after: granted }] } : b,
     });
