@@ -75,6 +75,37 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
     assert.deepEqual(again, { made: 0, statements: 2 });
   });
 
+  it('leaves room on the pages of members and accounts: a credit, or a new name, keeps the row on its page (no new index entries)', async () => {
+    const { db } = getDb();
+    const now = t.clock.now();
+    const program = await makeProgram(db, now);
+    // enough members to fill several pages of both tables, written in one statement each
+    const made = await db.transaction((tx) =>
+      addMembers(
+        tx,
+        program.id,
+        Array.from({ length: 400 }, (_, i) => ({ external_id: `room-${i}`, name: `Member ${i}` })),
+        now,
+      ),
+    );
+    const blockOf = async (table: 'member' | 'member_account', column: 'id' | 'member_id', id: string) => {
+      const [row] = await db.query<{ block: string }>(`SELECT (ctid::text::point)[0]::text AS block FROM ${table} WHERE ${column} = $1`, [id]);
+      return Number(row!.block);
+    };
+    // the first member of the batch: its pages were filled by the members after it
+    const first = made.sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+    const lastAccountBlock = Math.max(...(await Promise.all(made.map((m) => blockOf('member_account', 'member_id', m.id)))));
+    const accountBlock = await blockOf('member_account', 'member_id', first.id);
+    const memberBlock = await blockOf('member', 'id', first.id);
+    assert.ok(accountBlock < lastAccountBlock, 'the account is on a page the batch filled');
+    const credit = await t.call('POST', `/v1/members/${first.id}/credits`, { body: { points: 5 }, idem: true });
+    assert.equal(credit.statusCode, 201, credit.body);
+    const renamed = await t.call('PATCH', `/v1/members/${first.id}`, { body: { name: 'Renamed' } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    assert.equal(await blockOf('member_account', 'member_id', first.id), accountBlock);
+    assert.equal(await blockOf('member', 'id', first.id), memberBlock);
+  });
+
   it('opens an account for every member a batch of member.registered events makes', async () => {
     const program = (await t.call('POST', '/v1/programs', { body: { name: unique('registrations') } })).json().id as string;
     const known = (await t.call('POST', `/v1/programs/${program}/members`, { body: { external_id: 'reg-known' } })).json().id as string;
