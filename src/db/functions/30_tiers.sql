@@ -262,9 +262,11 @@ BEGIN
             JOIN jf_trw w ON w.program_id = b.program_id AND w.anchor = b.anchor AND w.vu = b.vu AND w.rv = b.rv
             JOIN tier_ladder l ON l.program_id = b.program_id
             LEFT JOIN jf_trl cur ON cur.program_id = b.program_id AND cur.code = b.tier
+           -- one range of the member's days covering both (an OR of the two was two bitmap index scans a member)
            CROSS JOIN LATERAL (SELECT coalesce(sum(CASE l.metric WHEN 'spend' THEN a.spend WHEN 'points' THEN a.points ELSE a.orders END), 0)::bigint AS value
                                  FROM tier_activity a
                                 WHERE a.member_id = b.member_id
+                                  AND a.day >= LEAST(w.ws, w.gs) AND a.day < GREATEST(w.we, w.ge)
                                   AND ((a.day >= w.ws AND a.day < w.we) OR (a.day >= w.gs AND a.day < w.ge))) v
            CROSS JOIN LATERAL (SELECT coalesce(max(x.rank), 0) AS rank FROM jf_trl x
                                 WHERE x.program_id = b.program_id AND v.value >= x.retention) q) d
