@@ -6,7 +6,7 @@
  *
  *   node bench/tiers.ts
  *   BENCH_TIERS_MEMBERS=100000 BENCH_SECONDS=10 node bench/tiers.ts     quick check
- *   BENCH_WALINSPECT=1 node bench/tiers.ts      also the review's WAL by record type (pg_walinspect)
+ *   BENCH_WALINSPECT=1 node bench/tiers.ts      also the review's WAL by record type and its full-page images by relation (pg_walinspect)
  *
  * The members are made with set-based SQL as the ladder's writers would have left them: the seed
  * ladder (青铜 / 白银 ¥1,000 / 黄金 ¥5,000 a calendar year, kept through the next, retention
@@ -184,6 +184,17 @@ export async function benchTiers(): Promise<TiersResult> {
         [lsn0!.l],
       );
       for (const r of rows) log(`  wal ${JSON.stringify(r)}`);
+      // full-page images by relation: which tables' and indexes' pages the review touches again after a checkpoint
+      const pages = await db.query<Record<string, unknown>>(
+        `SELECT coalesce(c.relname, f2.node) AS relation, count(*) AS fpi
+           FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_lsn()) r
+          CROSS JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/\\d+/(\\d+) fork main blk \\d+ \\(FPW\\)', 'g') AS f(m)
+          CROSS JOIN LATERAL (SELECT f.m[1] AS node) f2(node)
+           LEFT JOIN pg_class c ON c.relfilenode = f2.node::oid
+          GROUP BY 1 ORDER BY 2 DESC LIMIT 12`,
+        [lsn0!.l],
+      );
+      for (const r of pages) log(`  fpi ${JSON.stringify(r)}`);
     }
     log(`tiers: reviewed ${fmt(r.reviewed)} members in ${fmt(seconds, 1)} s = ${fmt(r.reviewed / seconds)} members/s (batches of ${fmt(BATCH)})`);
     log(`tiers: ${cpuLine(await cpu.stop())}`);
