@@ -186,11 +186,10 @@ export async function benchTiers(): Promise<TiersResult> {
       for (const r of rows) log(`  wal ${JSON.stringify(r)}`);
       // full-page images by relation: which tables' and indexes' pages the review touches again after a checkpoint
       const pages = await db.query<Record<string, unknown>>(
-        `SELECT coalesce(c.relname, f2.node) AS relation, count(*) AS fpi
+        `SELECT coalesce(c.relname, f.m[1]) AS relation, count(*) AS fpi
            FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_lsn()) r
           CROSS JOIN LATERAL regexp_matches(r.block_ref, 'rel \\d+/\\d+/(\\d+) fork main blk \\d+ \\(FPW\\)', 'g') AS f(m)
-          CROSS JOIN LATERAL (SELECT f.m[1] AS node) f2(node)
-           LEFT JOIN pg_class c ON c.relfilenode = f2.node::oid
+           LEFT JOIN pg_class c ON c.relfilenode = f.m[1]::oid
           GROUP BY 1 ORDER BY 2 DESC LIMIT 12`,
         [lsn0!.l],
       );

@@ -94,7 +94,11 @@ forEachDatabase('members and their ledger accounts', (getDb) => {
     };
     // the first member of the batch: its pages were filled by the members after it
     const first = made.sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
-    const lastAccountBlock = Math.max(...(await Promise.all(made.map((m) => blockOf('member_account', 'member_id', m.id)))));
+    const [last] = await db.query<{ block: string }>(
+      'SELECT max((ctid::text::point)[0])::text AS block FROM member_account WHERE member_id = ANY ($1::text[])',
+      [made.map((m) => m.id)],
+    );
+    const lastAccountBlock = Number(last!.block);
     const accountBlock = await blockOf('member_account', 'member_id', first.id);
     const memberBlock = await blockOf('member', 'id', first.id);
     assert.ok(accountBlock < lastAccountBlock, 'the account is on a page the batch filled');
