@@ -75,7 +75,7 @@ async function step(db: Db, what: string, sql: string, params: unknown[] = []): 
   log(`  ${what} in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
 
-async function loadMembers(db: Db, members: number): Promise<void> {
+export async function loadMembers(db: Db, members: number): Promise<void> {
   // ids of jf_id's shape, offset by 2^40 from the sweep's members (same database); the low 32 bits are m
   const id = (prefix: string, col: string) => `'${prefix}_' || lpad(to_hex(${col}::bigint + 1099511627776), 28, '0')`;
   await step(
