@@ -145,6 +145,36 @@ forEachDatabase('tiers API', (getDb, kind) => {
       });
     }
 
+    it('names what each field breaks as a stable rule with its figures, for clients to translate', async () => {
+      const p = await program();
+      const cases: [(l: Json) => void, Json][] = [
+        [(l) => (l.tiers[1].retention = 100_001), { path: '/tiers/1/retention', rule: 'at_most_field', params: { field: 'entry' } }],
+        [(l) => (l.tiers[2].entry = 100_000), { path: '/tiers/2/entry', rule: 'more_than_tier', params: { tier: 'silver' } }],
+        [(l) => (l.tiers[2].code = 'silver'), { path: '/tiers/2/code', rule: 'duplicate', params: { path: '/tiers/1' } }],
+        [
+          (l) => (l.validity = { type: 'until_date', month: 4, day: 31, years: 1 }),
+          { path: '/validity/day', rule: 'no_such_day', params: { month: 4, day: 31 } },
+        ],
+        [
+          (l) => (l.validity = { type: 'period_and_next', months: 12 }),
+          { path: '/validity/months', rule: 'only_for', params: { field: 'type', value: 'months' } },
+        ],
+        // JSON Schema's own keywords, with Ajv's figures
+        [(l) => (l.colour = 'gold'), { path: '/colour', rule: 'unknown_field', params: {} }],
+        [(l) => (l.tiers[1].entry = -1), { path: '/tiers/1/entry', rule: 'minimum', params: { comparison: '>=', limit: 0 } }],
+        [(l) => (l.metric = 'visits'), { path: '/metric', rule: 'enum', params: { values: 'spend, points, orders' } }],
+        [(l) => delete l.tiers, { path: '/tiers', rule: 'required', params: {} }],
+      ];
+      for (const [change, expected] of cases) {
+        const body = seedLadder();
+        change(body);
+        const problem = assertProblem(await put(p, body), 400, 'VALIDATION_FAILED');
+        const found = problem.errors.find((e: Json) => e.path === expected.path);
+        assert.deepEqual(found && { path: found.path, rule: found.rule, params: found.params }, expected, JSON.stringify(problem.errors));
+        assert.equal(typeof found.message, 'string');
+      }
+    });
+
     it('stores the tiers normalized, counts the members per tier, and replaces the whole ladder with the next revision', async () => {
       const p = await program();
       await member(p);

@@ -16,6 +16,8 @@
  * 3. Every error code of docs/api.md's "## Errors" table has a headline in common:errors.<CODE>
  *    (web/shared/locales), in both languages: both apps' describeError show it. The zh-CN ones use
  *    full-width punctuation only (none of , . : ; ? ! ( ) in ASCII).
+ * 4. Every field rule of the API (src/shared/errors.ts FIELD_RULES) has common:fieldRules.<rule> in
+ *    both languages, with the same {{placeholders}} (the error's params), and no rule without one.
  *
  * Namespaces follow web/shared/i18n.ts's resourcesFrom: the folder that holds locales/ (an area),
  * `common` for web/shared; each app (console, member) sees shared + its own folders.
@@ -24,6 +26,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
+import { FIELD_RULES } from '../src/shared/errors.ts';
 
 const WEB = join(import.meta.dirname, '..', 'web');
 const API_DOC = join(import.meta.dirname, '..', 'docs', 'api.md');
@@ -213,6 +216,24 @@ describe('web i18n', () => {
     assert.ok(codes.includes('INSUFFICIENT_POINTS') && codes.includes('SERVICE_UNAVAILABLE'));
     const [zh, en] = LOCALES.map((locale) => readStrings(join(WEB, 'shared', 'locales', `${locale}.json`)).keys) as [Map<string, string>, Map<string, string>];
     assert.deepEqual(errorEntryProblems(codes, zh, en), []);
+  });
+
+  test('every field rule of the API (FIELD_RULES) says the same in common:fieldRules in both languages', () => {
+    const [zh, en] = LOCALES.map((locale) => readStrings(join(WEB, 'shared', 'locales', `${locale}.json`)).keys) as [Map<string, string>, Map<string, string>];
+    const rules = Object.keys(FIELD_RULES);
+    assert.ok(rules.includes('required') && rules.includes('at_most_field'));
+    const problems: string[] = [];
+    const placeholders = (text: string | undefined) => [...(text ?? '').matchAll(/\{\{(\w+)\}\}/g)].map((m) => m[1]).sort();
+    for (const rule of rules) {
+      const [z, e] = [zh.get(`fieldRules.${rule}`), en.get(`fieldRules.${rule}`)];
+      if (!z?.trim() || !e?.trim()) problems.push(`fieldRules.${rule} is missing in ${!z?.trim() ? 'zh-CN' : 'en'}`);
+      else if (placeholders(z).join() !== placeholders(e).join())
+        problems.push(`fieldRules.${rule}: zh-CN uses {{${placeholders(z)}}}, en {{${placeholders(e)}}}`);
+      const ascii = z?.replace(/\{\{\w+\}\}/g, '').match(/[,.:;?!()]/g);
+      if (ascii) problems.push(`zh-CN: fieldRules.${rule} has ASCII punctuation ${[...new Set(ascii)].join(' ')}`);
+    }
+    const extra = [...en.keys()].filter((k) => k.startsWith('fieldRules.') && !rules.includes(k.slice('fieldRules.'.length)));
+    assert.deepEqual({ problems, extra }, { problems: [], extra: [] });
   });
 
   test('the error-code check finds what it should (it can fail)', () => {

@@ -147,7 +147,7 @@ export function registerTextChecks(app: App) {
       const path = unstorableText(part);
       if (path) {
         throw new DomainError('VALIDATION_FAILED', `${location} ${path} contains a NUL character or invalid Unicode`, {}, [
-          { path, location, message: 'contains a NUL character or invalid Unicode' },
+          { path, location, message: 'contains a NUL character or invalid Unicode', rule: 'text_encoding' },
         ]);
       }
     }
@@ -252,7 +252,7 @@ export function registerQueryChecks(app: App) {
       if (value === undefined) continue;
       for (const v of Array.isArray(value) ? value : [value]) {
         if (typeof v === 'string' && !DECIMAL.test(v)) {
-          errors.push({ path: `/${name}`, location: 'querystring', message: 'must be a whole number in decimal digits (at most 15)' });
+          errors.push({ path: `/${name}`, location: 'querystring', message: 'must be a whole number in decimal digits (at most 15)', rule: 'decimal_digits' });
           break;
         }
       }

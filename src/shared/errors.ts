@@ -106,12 +106,78 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * What a field error says, as a stable name a client can translate (the console does: web/shared/
+ * i18n.ts fieldMessage), with its figures in `params`. JSON Schema's own keywords keep their
+ * names; the rest are the API's rules. docs/api.md, "Field errors", lists them.
+ */
+export const FIELD_RULES = {
+  // JSON Schema keywords (params as Ajv gives them)
+  required: 'the field is missing',
+  unknown_field: 'the field is not one the operation knows',
+  type: 'the value is of another JSON type (params.type)',
+  enum: 'the value is not one of params.values',
+  const: 'the value must be params.value',
+  minimum: 'the number is below params.limit (params.comparison: >= or >)',
+  maximum: 'the number is above params.limit (params.comparison: <= or <)',
+  exclusiveMinimum: 'the number must be more than params.limit',
+  exclusiveMaximum: 'the number must be less than params.limit',
+  multipleOf: 'the number must be a multiple of params.multipleOf',
+  minLength: 'the text is shorter than params.limit characters',
+  maxLength: 'the text is longer than params.limit characters',
+  pattern: 'the text does not match params.pattern',
+  format: 'the text is not a valid params.format',
+  minItems: 'the list has fewer than params.limit items',
+  maxItems: 'the list has more than params.limit items',
+  uniqueItems: 'the list repeats an item',
+  minProperties: 'the object has fewer than params.limit fields',
+  maxProperties: 'the object has more than params.limit fields',
+  key_too_long: 'the object has a key longer than params.limit characters',
+  key_too_short: 'the object has a key shorter than params.limit characters',
+  key_not_allowed: 'the object has a key that is not allowed',
+  not_zero: 'the number must not be 0',
+  max_bytes: 'the value is params.bytes bytes as JSON, more than params.limit',
+  max_depth: 'the value nests deeper than params.limit levels',
+  invalid: 'the value is not valid (no more specific rule)',
+  // the API's rules
+  decimal_digits: 'a number in the query string must be plain decimal digits (at most 15)',
+  text_encoding: 'the text contains a NUL character or invalid Unicode',
+  required_for: 'the field is needed when params.field is params.value',
+  only_for: 'the field is only for params.field params.value',
+  after_field: 'the value must be after params.field',
+  at_most_field: 'the value must be at most params.field',
+  more_than_tier: 'the value must be more than the entry of tier params.tier',
+  base_tier_entry: "the first tier's entry must be 0",
+  duplicate: 'the value is already used by params.path (or another item of the list)',
+  exactly_one_of: 'exactly one of params.fields',
+  no_such_day: 'the month params.month has no day params.day',
+  needs_window: 'params.value needs a params.windows qualifying window',
+  after_today: 'the date must be after today',
+  in_future: 'the instant must be in the future',
+  at_most_years_ahead: 'the date must be at most params.years years ahead',
+  first_ladder_only: "the field is only for the program's first ladder",
+  not_a_tier: 'the value is not a tier of the ladder (params.tiers)',
+  no_ladder: 'the program has no tier ladder',
+  not_in_program: 'the referenced object is not of this program',
+  not_for: 'the field is not for params.field params.value',
+  at_least_redeemed: 'the stock must be at least params.limit, the units redeemed already',
+  not_past: 'the instant must be now or later',
+  instant_taken: 'another item (params.id) takes effect at this instant already',
+} as const;
+
+export type FieldRule = keyof typeof FIELD_RULES;
+
 export interface FieldError {
   /** JSON pointer into the request part, e.g. `/points` or `/expiry_policy/months`. */
   path: string;
   /** Where the field is: body, querystring, params or headers. */
   location: string;
+  /** In English, for people reading the answer. */
   message: string;
+  /** What the field breaks, for programs and translations (FIELD_RULES). */
+  rule?: FieldRule;
+  /** The rule's figures (limit, values, field, …), text or numbers. */
+  params?: Record<string, string | number>;
 }
 
 /** An expected failure. Never becomes a 500. */

@@ -88,12 +88,15 @@ export function findTooDeep(text: string, max = MAX_BODY_DEPTH): string | undefi
 }
 
 /** The first way `value` breaks `limits`: a JSON pointer relative to the value, and what is wrong. */
-export function jsonLimitProblem(value: unknown, limits: JsonLimits): { path: string; message: string } | undefined {
+export function jsonLimitProblem(
+  value: unknown,
+  limits: JsonLimits,
+): { path: string; message: string; kind: 'max_bytes' | 'max_depth'; bytes?: number } | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   if (limits.maxBytes !== undefined) {
     // only reached for parsed bodies, which nest at most MAX_BODY_DEPTH: stringify cannot overflow
     const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
-    if (bytes > limits.maxBytes) return { path: '', message: `is ${bytes} bytes as JSON, more than the ${limits.maxBytes} allowed` };
+    if (bytes > limits.maxBytes) return { path: '', message: `is ${bytes} bytes as JSON, more than the ${limits.maxBytes} allowed`, kind: 'max_bytes', bytes };
   }
   // iterative walk; parents and keys are kept so that a path is built for the culprit only
   const values: unknown[] = [value];
@@ -108,7 +111,7 @@ export function jsonLimitProblem(value: unknown, limits: JsonLimits): { path: st
     if (d > limits.maxDepth) {
       const parts: (string | number)[] = [];
       for (let at = id; at > 0; at = parents[at]!) parts.push(keys[at]!);
-      return { path: parts.reverse().map(pointerPart).join(''), message: `nests objects and arrays deeper than ${limits.maxDepth} levels` };
+      return { path: parts.reverse().map(pointerPart).join(''), message: `nests objects and arrays deeper than ${limits.maxDepth} levels`, kind: 'max_depth' };
     }
     const push = (child: unknown, key: string | number) => {
       if (child === null || typeof child !== 'object') return;
@@ -129,7 +132,12 @@ export function addJsonLimitsKeyword(ajv: Ajv): void {
     const problem = jsonLimitProblem(data, limits);
     if (!problem) return true;
     validate.errors = [
-      { keyword: JSON_LIMITS_KEYWORD, instancePath: `${cxt?.instancePath ?? ''}${problem.path}`, message: problem.message, params: { ...limits } },
+      {
+        keyword: JSON_LIMITS_KEYWORD,
+        instancePath: `${cxt?.instancePath ?? ''}${problem.path}`,
+        message: problem.message,
+        params: { ...limits, kind: problem.kind, ...(problem.bytes === undefined ? {} : { bytes: problem.bytes }) },
+      },
     ];
     return false;
   };

@@ -1,8 +1,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { FieldError } from './errors.ts';
+import { FIELD_RULES, type FieldError, type FieldRule } from './errors.ts';
 import { dateTimeFormat } from './formats.ts';
-import { addJsonLimitsKeyword } from './json-limits.ts';
+import { addJsonLimitsKeyword, JSON_LIMITS_KEYWORD } from './json-limits.ts';
 
 /**
  * The one JSON Schema (Ajv) setup of the API: request validation (Fastify's validator compiler,
@@ -56,33 +56,53 @@ export function fieldErrors(errors: readonly AjvError[], location: string, prefi
   for (const e of errors) {
     let path = e.instancePath || '';
     let message = e.message ?? 'is not valid';
+    let rule: FieldRule = isFieldRule(e.keyword) ? e.keyword : 'invalid';
+    let params = figures(e.params);
     // a key's own errors are told once, by the propertyNames error that follows them
     if (e.propertyName !== undefined) continue;
     if (e.keyword === 'propertyNames') {
       const inner = errors.find((x) => x.propertyName === e.params.propertyName && x.instancePath === e.instancePath);
       const limit = Number(inner?.params.limit);
-      message =
+      params = inner?.keyword === 'maxLength' || inner?.keyword === 'minLength' ? { limit } : {};
+      [rule, message] =
         inner?.keyword === 'maxLength'
-          ? `has a key longer than ${limit} characters`
+          ? ['key_too_long', `has a key longer than ${limit} characters`]
           : inner?.keyword === 'minLength'
-            ? limit === 1
-              ? 'has an empty key'
-              : `has a key shorter than ${limit} characters`
-            : 'has a key that is not allowed';
+            ? ['key_too_short', limit === 1 ? 'has an empty key' : `has a key shorter than ${limit} characters`]
+            : ['key_not_allowed', 'has a key that is not allowed'];
     } else if (e.keyword === 'additionalProperties') {
       path = `${path}/${String(e.params.additionalProperty)}`;
       message = 'is not a known field';
+      rule = 'unknown_field';
+      params = {};
     } else if (e.keyword === 'required') {
       path = `${path}/${String(e.params.missingProperty)}`;
       message = 'is required';
+      params = {};
     } else if (e.keyword === 'not' && e.instancePath.endsWith('/points')) {
       message = 'must not be 0';
+      rule = 'not_zero';
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+      params = { values: (e.params.allowedValues as unknown[]).join(', ') };
+    } else if (e.keyword === 'const') {
+      params = { value: String(e.params.allowedValue) };
+    } else if (e.keyword === JSON_LIMITS_KEYWORD) {
+      rule = e.params.kind === 'max_bytes' ? 'max_bytes' : 'max_depth';
+      params = rule === 'max_bytes' ? { bytes: Number(e.params.bytes), limit: Number(e.params.maxBytes) } : { limit: Number(e.params.maxDepth) };
     }
     if (location === 'headers' && path.startsWith('/')) path = `/${path.slice(1).replace(/(^|-)([a-z])/g, (_m, d, c: string) => `${d}${c.toUpperCase()}`)}`;
     path = `${prefix}${path}` || '/';
-    if (!out.some((o) => o.path === path && o.message === message)) out.push({ path, location, message });
+    if (!out.some((o) => o.path === path && o.message === message)) out.push({ path, location, message, rule, params });
   }
+  return out;
+}
+
+const isFieldRule = (keyword: string): keyword is FieldRule => Object.hasOwn(FIELD_RULES, keyword);
+
+/** Ajv's params that are text or numbers (limit, type, pattern, format, comparison, …); nothing else. */
+function figures(params: Record<string, unknown>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
   return out;
 }

@@ -86,7 +86,16 @@ export const Problem = Type.Object(
         Type.Object({
           path: Type.String({ description: 'JSON pointer to the field, e.g. /points.' }),
           location: Type.String({ description: 'body, querystring, params or headers' }),
-          message: Type.String(),
+          message: Type.String({ description: 'What is wrong, in English.' }),
+          rule: Type.Optional(
+            Type.String({
+              description:
+                'What the field breaks, stable for programs and translations: a JSON Schema keyword (required, minimum, maxLength, …) or a rule of the API (docs/api.md, "Field errors").',
+            }),
+          ),
+          params: Type.Optional(
+            Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]), { description: 'The rule\'s figures, e.g. {"limit": 64}.' }),
+          ),
         }),
       ),
     ),

@@ -27,6 +27,7 @@ import { memberToken, signInContext } from './session.ts';
 
 const PROGRAM = 'prg_demo';
 const EN = JSON.parse(readFileSync(join(REPO_ROOT, 'web', 'console', 'routes', 'rewards', 'locales', 'en.json'), 'utf8'));
+const COMMON_EN = JSON.parse(readFileSync(join(REPO_ROOT, 'web', 'shared', 'locales', 'en.json'), 'utf8'));
 
 async function ok(call: ReturnType<Harness['api']>, status = 201) {
   const res = await call;
@@ -76,7 +77,8 @@ describe('the console rewards pages', { skip: SKIP }, () => {
     watched.allow(/status of 400 .*\/v1\/programs\/prg_demo\/rewards\)$/);
     await page.getByTestId('reward-save').click();
     const fromItem = page.locator('.ant-form-item').filter({ has: page.getByLabel(EN.fields.from) });
-    await expectText(fromItem.locator('.ant-form-item-explain'), 'pattern');
+    // the API's rule (pattern) in the viewer's words, not the API's English with its regular expression
+    await expectText(fromItem.locator('.ant-form-item-explain'), COMMON_EN.fieldRules.pattern);
     assert.ok(page.url().endsWith('/rewards/new'), 'nothing was created');
     await page.getByLabel(EN.fields.from).fill('10:00');
     await page.getByTestId('reward-save').click();

@@ -245,6 +245,10 @@ describe('tiers in the console and the member centre', { skip: SKIP }, () => {
     await expectText(page.getByTestId('api-error'), 'VALIDATION_FAILED');
     const fieldError = page.getByTestId('tier-card-1').locator('.ant-form-item-explain-error');
     assert.ok((await fieldError.count()) + (await page.getByTestId('ladder-form').locator('.ant-form-item-explain-error').count()) > 0, 'an error at a field');
+    // in the viewer's language: the error's rule (more_than_tier) and its figures, not the API's English
+    const said = page.getByTestId('ladder-form').locator('.ant-form-item-explain-error').filter({ hasText: '须高于' });
+    await expectText(said.first(), '的门槛');
+    assert.equal(await page.getByTestId('ladder-form').locator('.ant-form-item-explain-error').filter({ hasText: 'must be' }).count(), 0);
     await screenshot(page, 'tiers-ladder-refused-zh-CN');
     const unchanged = (await h.api('GET', `/v1/programs/${PROGRAM}/tier-ladder`)).json as { revision: number };
     assert.equal(unchanged.revision, saved.revision, 'a refused ladder changes nothing');

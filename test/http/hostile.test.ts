@@ -74,7 +74,11 @@ describe('JSON limits (no database)', () => {
   it('measures the depth and size of a value iteratively, however deep', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    assert.deepEqual(jsonLimitProblem({ x: deep }, { maxDepth: 3 }), { path: '/x/0/0', message: 'nests objects and arrays deeper than 3 levels' });
+    assert.deepEqual(jsonLimitProblem({ x: deep }, { maxDepth: 3 }), {
+      path: '/x/0/0',
+      message: 'nests objects and arrays deeper than 3 levels',
+      kind: 'max_depth',
+    });
     assert.equal(jsonLimitProblem({ a: { b: [1] } }, { maxDepth: 3 }), undefined);
     assert.equal(jsonLimitProblem({ a: 'é'.repeat(5) }, { maxDepth: 1, maxBytes: 18 }), undefined);
     assert.equal(jsonLimitProblem({ a: 'é'.repeat(5) }, { maxDepth: 1, maxBytes: 17 })?.path, '');

@@ -79,3 +79,27 @@ export function errorHeadline(code: string, t: TFunction): string | undefined {
   const key = `common:errors.${code}`;
   return i18next.exists(key) ? t(key) : undefined;
 }
+
+/**
+ * A field error of the API in the viewer's language: common:fieldRules.<rule> with the error's
+ * params (every rule of src/shared/errors.ts FIELD_RULES has one in both languages; test/
+ * web-i18n.test.ts checks), else the API's English message. The params that name fields or values
+ * (field, value, fields, windows: API words, a list joined by ", ") are said in the viewer's words
+ * where common:fieldWords has them.
+ */
+export function fieldMessage(e: { message: string; rule?: string; params?: Record<string, string | number> }, t: TFunction): string {
+  const key = e.rule ? `common:fieldRules.${e.rule}` : undefined;
+  if (!key || !i18next.exists(key)) return e.message;
+  const params: Record<string, string | number> = { ...e.params };
+  for (const name of WORD_PARAMS) {
+    const v = params[name];
+    if (typeof v === 'string')
+      params[name] = v
+        .split(', ')
+        .map((w) => (i18next.exists(`common:fieldWords.${w}`) ? String(t(`common:fieldWords.${w}`)) : w))
+        .join(String(t('common:fieldWords.separator')));
+  }
+  return String(t(key, params));
+}
+
+const WORD_PARAMS = ['field', 'value', 'fields', 'windows'] as const;

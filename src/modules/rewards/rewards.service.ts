@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, type FieldError } from '../../shared/errors.ts';
+import { DomainError, type FieldError, type FieldRule } from '../../shared/errors.ts';
 import { normalizeDateTime } from '../../shared/formats.ts';
 import { type IdempotencyContext, idempotencyParams, idempotentWrite, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
@@ -82,18 +82,22 @@ function rowOf(input: RewardCreate): repo.RewardRow {
  */
 async function rewardProblems(db: Queryable, programId: string, r: repo.RewardRow): Promise<FieldError[]> {
   const issues: FieldError[] = [];
-  const add = (path: string, message: string) => issues.push({ path, location: 'body', message });
+  const add = (path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}) =>
+    issues.push({ path, location: 'body', message, rule, params });
   if (r.available_from !== null && r.available_until !== null && Date.parse(r.available_until) <= Date.parse(r.available_from))
-    add('/available_until', 'must be after available_from');
-  if (r.schedule_from !== null && r.schedule_until !== null && r.schedule_until <= r.schedule_from) add('/schedule/until', 'must be after from');
-  if (r.type === 'donation' && r.cash_part !== null) add('/cash_part', 'a donation has no cash part');
-  if (r.type !== 'donation' && r.donation_project !== null) add('/donation_project', 'is only for donation rewards');
+    add('/available_until', 'must be after available_from', 'after_field', { field: 'available_from' });
+  if (r.schedule_from !== null && r.schedule_until !== null && r.schedule_until <= r.schedule_from)
+    add('/schedule/until', 'must be after from', 'after_field', { field: 'from' });
+  if (r.type === 'donation' && r.cash_part !== null) add('/cash_part', 'a donation has no cash part', 'not_for', { field: 'type', value: 'donation' });
+  if (r.type !== 'donation' && r.donation_project !== null)
+    add('/donation_project', 'is only for donation rewards', 'only_for', { field: 'type', value: 'donation' });
   if (r.min_tier !== null) {
     const codes = await repo.ladderCodes(db, programId);
-    if (!codes) add('/min_tier', 'the program has no tier ladder');
-    else if (!codes.includes(r.min_tier)) add('/min_tier', `is not a tier of the ladder (${codes.join(', ')})`);
+    if (!codes) add('/min_tier', 'the program has no tier ladder', 'no_ladder');
+    else if (!codes.includes(r.min_tier)) add('/min_tier', `is not a tier of the ladder (${codes.join(', ')})`, 'not_a_tier', { tiers: codes.join(', ') });
   }
-  if (r.segment_id !== null && (await repo.segmentProgram(db, r.segment_id)) !== programId) add('/segment_id', 'is not a segment of the program');
+  if (r.segment_id !== null && (await repo.segmentProgram(db, r.segment_id)) !== programId)
+    add('/segment_id', 'is not a segment of the program', 'not_in_program');
   return issues;
 }
 
@@ -169,7 +173,13 @@ export async function updateReward(db: Db, id: string, input: RewardUpdate, ctx:
       } else {
         const redeemed = old.stock === null ? 0 : old.stock - (old.stock_left ?? 0);
         if (input.stock < redeemed)
-          issues.push({ path: '/stock', location: 'body', message: `must be at least ${redeemed}, the units redeemed already (and not given back)` });
+          issues.push({
+            path: '/stock',
+            location: 'body',
+            message: `must be at least ${redeemed}, the units redeemed already (and not given back)`,
+            rule: 'at_least_redeemed',
+            params: { limit: redeemed },
+          });
         set('stock', input.stock);
         set('stock_left', input.stock - redeemed);
       }
@@ -196,15 +206,28 @@ export async function createPriceChange(db: Db, rewardId: string, input: PriceCh
   const effectiveAt = normalizeDateTime(input.effective_at);
   const announceAt = input.announce_at === undefined ? ctx.now.toISOString() : normalizeDateTime(input.announce_at);
   const issues: FieldError[] = [];
-  if (Date.parse(effectiveAt) < ctx.now.getTime()) issues.push({ path: '/effective_at', location: 'body', message: 'must be now or later' });
-  if (Date.parse(announceAt) > Date.parse(effectiveAt)) issues.push({ path: '/announce_at', location: 'body', message: 'must be at most effective_at' });
+  if (Date.parse(effectiveAt) < ctx.now.getTime()) issues.push({ path: '/effective_at', location: 'body', message: 'must be now or later', rule: 'not_past' });
+  if (Date.parse(announceAt) > Date.parse(effectiveAt))
+    issues.push({ path: '/announce_at', location: 'body', message: 'must be at most effective_at', rule: 'at_most_field', params: { field: 'effective_at' } });
   if (issues.length > 0) throw invalid(issues);
   return withIdempotency(db, ctx.idempotency, ctx.now, async (tx) => {
     const r = await visibleRow(tx, rewardId, ctx.scope, true);
     if (r.status === 'archived') throw new DomainError('REWARD_ARCHIVED', `Reward ${rewardId} is archived`, { reward_id: rewardId });
-    if (r.type === 'donation' && input.cash_part != null) throw invalid([{ path: '/cash_part', location: 'body', message: 'a donation has no cash part' }]);
+    if (r.type === 'donation' && input.cash_part != null)
+      throw invalid([
+        { path: '/cash_part', location: 'body', message: 'a donation has no cash part', rule: 'not_for', params: { field: 'type', value: 'donation' } },
+      ]);
     const clash = await repo.priceChangeAt(tx, rewardId, effectiveAt);
-    if (clash) throw invalid([{ path: '/effective_at', location: 'body', message: `price change ${clash} takes effect at this instant already` }]);
+    if (clash)
+      throw invalid([
+        {
+          path: '/effective_at',
+          location: 'body',
+          message: `price change ${clash} takes effect at this instant already`,
+          rule: 'instant_taken',
+          params: { id: clash },
+        },
+      ]);
     const body = await repo.insertPriceChange(
       tx,
       {

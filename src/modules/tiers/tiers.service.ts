@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, type FieldError } from '../../shared/errors.ts';
+import { DomainError, type FieldError, type FieldRule } from '../../shared/errors.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
@@ -28,33 +28,43 @@ function ladderNotFound(programId: string): DomainError {
  */
 export function ladderProblems(input: TierLadderInput): FieldError[] {
   const issues: FieldError[] = [];
-  const add = (path: string, message: string) => issues.push({ path, location: 'body', message });
+  const add = (path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}) =>
+    issues.push({ path, location: 'body', message, rule, params });
   const w = input.qualifying_window;
-  if (w.type === 'rolling_months' && w.months === undefined) add('/qualifying_window/months', 'is required for rolling_months');
-  if (w.type !== 'rolling_months' && w.months !== undefined) add('/qualifying_window/months', 'is only for rolling_months');
+  if (w.type === 'rolling_months' && w.months === undefined)
+    add('/qualifying_window/months', 'is required for rolling_months', 'required_for', { field: 'type', value: 'rolling_months' });
+  if (w.type !== 'rolling_months' && w.months !== undefined)
+    add('/qualifying_window/months', 'is only for rolling_months', 'only_for', { field: 'type', value: 'rolling_months' });
   const v = input.validity;
   const need: readonly string[] = { months: ['months'], period_and_next: [], until_date: ['month', 'day', 'years'] }[v.type];
   for (const f of ['months', 'month', 'day', 'years'] as const) {
-    if (need.includes(f) && v[f] === undefined) add(`/validity/${f}`, `is required for ${v.type}`);
-    if (!need.includes(f) && v[f] !== undefined) add(`/validity/${f}`, `is not used by ${v.type}`);
+    if (need.includes(f) && v[f] === undefined) add(`/validity/${f}`, `is required for ${v.type}`, 'required_for', { field: 'type', value: v.type });
+    if (!need.includes(f) && v[f] !== undefined)
+      add(`/validity/${f}`, `is not used by ${v.type}`, 'only_for', { field: 'type', value: f === 'months' ? 'months' : 'until_date' });
   }
   if (v.type === 'until_date' && v.month !== undefined && v.day !== undefined && v.day > MONTH_DAYS[v.month - 1]!)
-    add('/validity/day', `month ${v.month} has no day ${v.day}`);
+    add('/validity/day', `month ${v.month} has no day ${v.day}`, 'no_such_day', { month: v.month, day: v.day });
   if (v.type === 'period_and_next' && w.type === 'rolling_months')
-    add('/validity/type', 'period_and_next needs a calendar_year or membership_year window (a rolling window has no period)');
-  if (v.type === 'until_date' && w.type !== 'calendar_year') add('/validity/type', 'until_date needs a calendar_year window');
+    add('/validity/type', 'period_and_next needs a calendar_year or membership_year window (a rolling window has no period)', 'needs_window', {
+      value: 'period_and_next',
+      windows: 'calendar_year, membership_year',
+    });
+  if (v.type === 'until_date' && w.type !== 'calendar_year')
+    add('/validity/type', 'until_date needs a calendar_year window', 'needs_window', { value: 'until_date', windows: 'calendar_year' });
   const codes = new Map<string, number>();
   input.tiers.forEach((t, i) => {
     const at = `/tiers/${i}`;
-    if (i === 0 && t.entry !== 0) add(`${at}/entry`, 'must be 0: the first tier is the base tier every member starts at');
-    if (i > 0 && t.entry <= input.tiers[i - 1]!.entry) add(`${at}/entry`, `must be more than the entry of ${input.tiers[i - 1]!.code}`);
-    if (t.retention !== undefined && t.retention > t.entry) add(`${at}/retention`, 'must be at most entry');
-    if (codes.has(t.code)) add(`${at}/code`, `is already the code of /tiers/${codes.get(t.code)}`);
+    if (i === 0 && t.entry !== 0) add(`${at}/entry`, 'must be 0: the first tier is the base tier every member starts at', 'base_tier_entry');
+    if (i > 0 && t.entry <= input.tiers[i - 1]!.entry)
+      add(`${at}/entry`, `must be more than the entry of ${input.tiers[i - 1]!.code}`, 'more_than_tier', { tier: input.tiers[i - 1]!.code });
+    if (t.retention !== undefined && t.retention > t.entry) add(`${at}/retention`, 'must be at most entry', 'at_most_field', { field: 'entry' });
+    if (codes.has(t.code)) add(`${at}/code`, `is already the code of /tiers/${codes.get(t.code)}`, 'duplicate', { path: `/tiers/${codes.get(t.code)}` });
     else codes.set(t.code, i);
     const keys = new Set<string>();
     (t.grants ?? []).forEach((g, j) => {
-      if ((g.points === undefined) === (g.coupon_prefix === undefined)) add(`${at}/grants/${j}`, 'must have exactly one of points and coupon_prefix');
-      if (keys.has(g.key)) add(`${at}/grants/${j}/key`, 'is already a grant of this tier');
+      if ((g.points === undefined) === (g.coupon_prefix === undefined))
+        add(`${at}/grants/${j}`, 'must have exactly one of points and coupon_prefix', 'exactly_one_of', { fields: 'points, coupon_prefix' });
+      if (keys.has(g.key)) add(`${at}/grants/${j}/key`, 'is already a grant of this tier', 'duplicate');
       keys.add(g.key);
     });
   });
@@ -123,9 +133,16 @@ export async function putLadder(
   const issues = ladderProblems(input);
   if (input.keep_current_tiers_until !== undefined) {
     const today = await repo.localToday(db, programId, now);
-    if (input.keep_current_tiers_until <= today) issues.push({ path: '/keep_current_tiers_until', location: 'body', message: 'must be after today' });
+    if (input.keep_current_tiers_until <= today)
+      issues.push({ path: '/keep_current_tiers_until', location: 'body', message: 'must be after today', rule: 'after_today' });
     else if (Date.parse(input.keep_current_tiers_until) - Date.parse(today) > MAX_OVERRIDE_MS)
-      issues.push({ path: '/keep_current_tiers_until', location: 'body', message: 'must be at most 5 years ahead' });
+      issues.push({
+        path: '/keep_current_tiers_until',
+        location: 'body',
+        message: 'must be at most 5 years ahead',
+        rule: 'at_most_years_ahead',
+        params: { years: 5 },
+      });
   }
   if (issues.length > 0) throw new DomainError('VALIDATION_FAILED', issues.map((i) => `${i.path} ${i.message}`).join('; '), {}, issues);
   const tiers = normalizedTiers(input);
@@ -136,7 +153,7 @@ export async function putLadder(
     const old = await repo.findLadder(tx, programId, true);
     if (old && input.keep_current_tiers_until !== undefined)
       throw new DomainError('VALIDATION_FAILED', '/keep_current_tiers_until is only for the first ladder of a program', {}, [
-        { path: '/keep_current_tiers_until', location: 'body', message: "is only for the program's first ladder" },
+        { path: '/keep_current_tiers_until', location: 'body', message: "is only for the program's first ladder", rule: 'first_ladder_only' },
       ]);
     if (old) {
       const kept = new Set(tiers.map((t) => t.code));
@@ -276,16 +293,24 @@ export async function setOverride(
 ): Promise<WriteResult<TierStatus>> {
   const until = Date.parse(input.until);
   if (!(until > now.getTime()))
-    throw new DomainError('VALIDATION_FAILED', '/until must be in the future', {}, [{ path: '/until', location: 'body', message: 'must be in the future' }]);
+    throw new DomainError('VALIDATION_FAILED', '/until must be in the future', {}, [
+      { path: '/until', location: 'body', message: 'must be in the future', rule: 'in_future' },
+    ]);
   if (until - now.getTime() > MAX_OVERRIDE_MS)
     throw new DomainError('VALIDATION_FAILED', '/until must be at most 5 years ahead', {}, [
-      { path: '/until', location: 'body', message: 'must be at most 5 years ahead' },
+      { path: '/until', location: 'body', message: 'must be at most 5 years ahead', rule: 'at_most_years_ahead', params: { years: 5 } },
     ]);
   return withIdempotency(db, idem, now, async (tx) => {
     const { program_id, ladder } = await lockedMember(tx, memberId, scope);
     if (!ladder.tiers.some((t) => t.code === input.tier))
       throw new DomainError('VALIDATION_FAILED', `/tier ${input.tier} is not a tier of the ladder`, {}, [
-        { path: '/tier', location: 'body', message: `is not a tier of the ladder (${ladder.tiers.map((t) => t.code).join(', ')})` },
+        {
+          path: '/tier',
+          location: 'body',
+          message: `is not a tier of the ladder (${ladder.tiers.map((t) => t.code).join(', ')})`,
+          rule: 'not_a_tier',
+          params: { tiers: ladder.tiers.map((t) => t.code).join(', ') },
+        },
       ]);
     const before = await repo.findMemberTier(tx, memberId);
     const untilIso = new Date(until).toISOString();

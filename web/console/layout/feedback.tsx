@@ -6,20 +6,21 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError } from '../../shared/api.ts';
-import { errorHeadline } from '../../shared/i18n.ts';
+import { errorHeadline, fieldMessage } from '../../shared/i18n.ts';
 
 /**
- * The message and code of an error from the API (or of a network failure). The API's message is
- * always shown (its field paths tell an operator what to fix), after the code's line in the
- * viewer's language (errorHeadline).
+ * The message and code of an error from the API (or of a network failure): the code's line in the
+ * viewer's language (errorHeadline), then the field errors (their paths tell an operator what to
+ * fix, fieldMessage says what is wrong in the viewer's language), or else the API's message.
  */
 export function describeError(error: unknown, t: TFunction): { message: string; code?: string } {
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
-    const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${e.message}`.trim()).join('; ');
-    const api = [error.message, fields].filter(Boolean).join(' — ');
     const local = errorHeadline(error.code, t);
-    return { message: local ? `${local}: ${api}` : api, code: error.code };
+    const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${fieldMessage(e, t)}`.trim()).join('; ');
+    // field errors say it all, in the viewer's language; the API's own sentence is their English
+    if (fields) return { message: `${local ?? error.message}: ${fields}`, code: error.code };
+    return { message: local ? `${local}: ${error.message}` : error.message, code: error.code };
   }
   return { message: error instanceof Error ? error.message : String(error) };
 }

@@ -9,6 +9,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { describeError, EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -245,7 +246,7 @@ function CreateKey({
     },
     onError: (error) => {
       if (error instanceof ApiError && error.problem.errors?.length) {
-        form.setFields(error.problem.errors.map((e) => ({ name: (e.path.replace(/^\//, '').split('/')[0] ?? 'name') as never, errors: [e.message] })));
+        form.setFields(error.problem.errors.map((e) => ({ name: (e.path.replace(/^\//, '').split('/')[0] ?? 'name') as never, errors: [fieldMessage(e, t)] })));
       }
     },
   });

@@ -9,6 +9,7 @@ import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
@@ -155,7 +156,7 @@ export function CodePool({ reward, canWrite }: { reward: Reward; canWrite: boole
       if (error instanceof ApiError) {
         generateForm.setFields(
           (error.problem.errors ?? [])
-            .map((e) => ({ name: e.path.replace(/^\//, '') as 'count' | 'prefix' | 'length', errors: [e.message] }))
+            .map((e) => ({ name: e.path.replace(/^\//, '') as 'count' | 'prefix' | 'length', errors: [fieldMessage(e, t)] }))
             .filter((f) => ['count', 'prefix', 'length'].includes(f.name)),
         );
       }

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatPoints, type Locale } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { cursorPages } from '../../../shared/pages.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { LoadMore } from '../../layout/page.tsx';
@@ -83,7 +84,7 @@ function PrizeEditor({ reward, prize, open, onClose }: { reward: Reward; prize?:
               const path = e.path.replace(/^\//, '');
               return {
                 name: path.startsWith('name/en') ? 'name_en' : path.startsWith('name') ? 'name_zh' : PRIZE_FIELDS[path.split('/')[0] ?? ''],
-                errors: [e.message],
+                errors: [fieldMessage(e, t)],
               };
             })
             .filter((f): f is { name: keyof PrizeForm; errors: string[] } => f.name !== undefined),

@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatMoney, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
@@ -63,7 +64,7 @@ function ShipModal({ redemption, onClose }: { redemption: Redemption; onClose: (
       if (error instanceof ApiError) {
         form.setFields(
           (error.problem.errors ?? [])
-            .map((e) => ({ name: e.path.replace(/^\//, '') as 'carrier' | 'tracking_number', errors: [e.message] }))
+            .map((e) => ({ name: e.path.replace(/^\//, '') as 'carrier' | 'tracking_number', errors: [fieldMessage(e, t)] }))
             .filter((f) => f.name === 'carrier' || f.name === 'tracking_number'),
         );
       }

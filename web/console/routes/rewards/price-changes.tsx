@@ -8,6 +8,7 @@ import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatMoney, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { EmptyState, ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
@@ -79,7 +80,7 @@ export function PriceChanges({ reward, canWrite }: { reward: Reward; canWrite: b
       if (error instanceof ApiError) {
         form.setFields(
           (error.problem.errors ?? [])
-            .map((e) => ({ name: FIELDS[e.path.replace(/^\//, '').split('/')[0] ?? ''], errors: [e.message] }))
+            .map((e) => ({ name: FIELDS[e.path.replace(/^\//, '').split('/')[0] ?? ''], errors: [fieldMessage(e, t)] }))
             .filter((f): f is { name: keyof PriceForm; errors: string[] } => f.name !== undefined),
         );
       }

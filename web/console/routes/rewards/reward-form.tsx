@@ -9,6 +9,7 @@ import { type ReactNode, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatMoney, formatPoints, type Locale, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { ErrorAlert } from '../../layout/feedback.tsx';
 import { api } from '../../layout/session.tsx';
 import { useProgram } from '../../layout/shell.tsx';
@@ -84,7 +85,7 @@ export function RewardForm({ reward, canWrite, onSaved }: { reward?: Reward; can
         const byField = new Map<string, string[]>();
         for (const e of error.problem.errors) {
           const field = fieldOfPath(e.path);
-          if (field) byField.set(field, [...(byField.get(field) ?? []), e.message]);
+          if (field) byField.set(field, [...(byField.get(field) ?? []), fieldMessage(e, t)]);
         }
         form.setFields([...byField].map(([name, errors]) => ({ name: name as keyof RewardFormValues, errors })));
       }

@@ -34,6 +34,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { describeError, ErrorAlert, NotFound, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import { type Program, useProgram } from '../../layout/shell.tsx';
@@ -212,7 +213,7 @@ function Editor({ program, rule, eventTypes }: { program: Program; rule?: Rule; 
       else if (target.kind === 'form') {
         const key = JSON.stringify(target.name);
         const entry = byField.get(key) ?? { name: target.name, errors: [] };
-        entry.errors.push(e.message);
+        entry.errors.push(fieldMessage(e, t));
         byField.set(key, entry);
       }
     }

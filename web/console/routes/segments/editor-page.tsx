@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate, useParams } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { type Locale, minorUnitsOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -172,7 +173,7 @@ function Editor({ segment }: { segment?: Segment }) {
       if (error && typeof error === 'object' && 'errorFields' in error) return;
       if (error instanceof ApiError) {
         const onCondition = error.problem.errors?.find((e) => e.path.startsWith('/condition'));
-        if (onCondition) setConditionError(`${onCondition.path} ${onCondition.message}`);
+        if (onCondition) setConditionError(`${onCondition.path} ${fieldMessage(onCondition, t)}`);
       } else if (!logic.ok) setConditionError(logic.error);
       setFormError(error);
     },
@@ -273,7 +274,7 @@ function Editor({ segment }: { segment?: Segment }) {
           ]}
         />
         {conditionError ? <Alert type="error" showIcon title={conditionError} data-testid="condition-error" /> : null}
-        {!conditionError && previewError ? <Alert type="warning" showIcon title={`${previewError.path} ${previewError.message}`} /> : null}
+        {!conditionError && previewError ? <Alert type="warning" showIcon title={`${previewError.path} ${fieldMessage(previewError, t)}`} /> : null}
         {preview.data && preview.data.sample.length > 0 ? (
           <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
             {t('editor.sample', { names: preview.data.sample.map((m) => m.name ?? m.external_id).join('、') })}

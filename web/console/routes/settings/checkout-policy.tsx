@@ -7,6 +7,7 @@ import { Alert, App, Card, Checkbox, Form, InputNumber, Space, Switch, Typograph
 import { useTranslation } from 'react-i18next';
 import { ApiError, unwrap } from '../../../shared/api.ts';
 import { formatMoney, formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { api, useSession } from '../../layout/session.tsx';
 import type { Program } from './expiry.ts';
@@ -78,7 +79,7 @@ export function CheckoutPolicyCard({ program }: { program: Program }) {
           '/max_points_per_order': 'max_points_per_order',
           '/hold_timeout_seconds': 'hold_timeout_minutes',
         };
-        form.setFields(error.problem.errors.filter((e) => field[e.path]).map((e) => ({ name: field[e.path]!, errors: [e.message] })));
+        form.setFields(error.problem.errors.filter((e) => field[e.path]).map((e) => ({ name: field[e.path]!, errors: [fieldMessage(e, t)] })));
       }
     },
   });

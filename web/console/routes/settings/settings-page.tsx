@@ -9,6 +9,7 @@ import { useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatDateTime, formatMoney, formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import { describeError, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
 import { api, useSession } from '../../layout/session.tsx';
@@ -124,7 +125,7 @@ function ProgramForm({ program }: { program: Program }) {
       if (isFieldValidation(error)) return;
       if (error instanceof ApiError && error.problem.errors?.length) {
         form.setFields(
-          error.problem.errors.filter((e) => e.path.startsWith('/')).map((e) => ({ name: e.path.slice(1).split('/') as never, errors: [e.message] })),
+          error.problem.errors.filter((e) => e.path.startsWith('/')).map((e) => ({ name: e.path.slice(1).split('/') as never, errors: [fieldMessage(e, t)] })),
         );
       }
     },
@@ -316,7 +317,7 @@ function MemberTokens({ programId }: { programId: string }) {
     onError: (error) => {
       if (isFieldValidation(error)) return;
       if (error instanceof ApiError && error.problem.errors?.length) {
-        form.setFields(error.problem.errors.map((e) => ({ name: e.path.replace(/^\//, '') as never, errors: [e.message] })));
+        form.setFields(error.problem.errors.map((e) => ({ name: e.path.replace(/^\//, '') as never, errors: [fieldMessage(e, t)] })));
       }
     },
   });

@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { ApiError, newIdempotencyKey, unwrap } from '../../../shared/api.ts';
 import { formatPoints, type Locale, minorUnitsOf, pointNameOf } from '../../../shared/format.ts';
+import { fieldMessage } from '../../../shared/i18n.ts';
 import type { TierLadder } from '../../../shared/tiers.ts';
 import { EmptyState, ErrorAlert, PageLoading } from '../../layout/feedback.tsx';
 import { PageHeader } from '../../layout/page.tsx';
@@ -138,7 +139,7 @@ function LadderEditor({ initial, saved, canWrite, onSaved }: { initial: LadderFo
       setFormError(error);
       if (error instanceof ApiError && error.problem.errors?.length) {
         const placed = error.problem.errors
-          .map((e) => ({ name: fieldOfPath(e.path), errors: [e.message] }))
+          .map((e) => ({ name: fieldOfPath(e.path), errors: [fieldMessage(e, t)] }))
           .filter((f): f is { name: (string | number)[]; errors: string[] } => f.name !== undefined);
         form.setFields(placed as never);
       }
