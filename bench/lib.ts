@@ -624,6 +624,25 @@ export function startCpu(pids: number[], database?: string) {
   };
 }
 
+/**
+ * Bytes read from the machine's disks so far (/proc/diskstats, whole disks only: vda, sda, nvme0n1),
+ * 0 where it cannot be read. A phase that reads its data back from disk instead of the page cache
+ * is slower for it: on the 2026-12-04 machine the kernel paged out page cache untouched for about
+ * a minute (DAMON, bench/README.md "The machine").
+ */
+export function diskReadBytes(): number {
+  try {
+    let sectors = 0;
+    for (const line of readFileSync('/proc/diskstats', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 5 && /^(vd[a-z]|sd[a-z]|xvd[a-z]|nvme\d+n\d+)$/.test(f[2]!)) sectors += Number(f[5]);
+    }
+    return sectors * 512;
+  } catch {
+    return 0;
+  }
+}
+
 /** Core-seconds of everything that is not this benchmark (other PostgreSQL databases and processes). */
 export function foreignCpu(c: CpuReport): number {
   return c.postgresOther + c.others.filter((o) => o.comm !== 'pgbench').reduce((s, o) => s + o.seconds, 0);

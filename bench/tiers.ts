@@ -23,6 +23,7 @@ import {
   awaitQuiet,
   checkpoint,
   cpuLine,
+  diskReadBytes,
   dropDatabase,
   envNumber,
   fmt,
@@ -171,11 +172,13 @@ export async function benchTiers(): Promise<TiersResult> {
     await awaitQuiet();
     const cpu = startCpu([], dbName);
     const wal0 = await walStats(db);
+    const disk0 = diskReadBytes();
     const [lsn0] = await db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l');
     t = performance.now();
     const r = await reviewDue(db, REVIEW_AT, BATCH);
     const seconds = (performance.now() - t) / 1000;
     const wal1 = await walStats(db);
+    const diskRead = diskReadBytes() - disk0;
     if (process.env.BENCH_WALINSPECT) {
       await db.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
       const rows = await db.query<Record<string, unknown>>(
@@ -199,7 +202,8 @@ export async function benchTiers(): Promise<TiersResult> {
     log(`tiers: ${cpuLine(await cpu.stop())}`);
     log(
       `tiers: WAL ${fmt((wal1.bytes - wal0.bytes) / 1048576)} MB (${fmt((wal1.bytes - wal0.bytes) / Math.max(1, r.reviewed))} bytes a member), ` +
-        `${fmt(wal1.fpi - wal0.fpi)} full-page images, ${fmt(wal1.checkpoints - wal0.checkpoints)} checkpoints during the review`,
+        `${fmt(wal1.fpi - wal0.fpi)} full-page images, ${fmt(wal1.checkpoints - wal0.checkpoints)} checkpoints during the review; ` +
+        `${fmt(diskRead / 1048576)} MB read from disk (data no longer in the page cache)`,
     );
     const again = await reviewDue(db, REVIEW_AT);
     // every tier as the 2026 spend says: kept at or above retention, else one step down (bronze stays)
