@@ -185,7 +185,9 @@ export function registerHostCheck(app: App) {
   app.addHook('onRequest', async (request, reply) => {
     if (request.raw.httpVersion === '1.1' && !request.headers.host) {
       reply.header('connection', 'close');
-      throw new DomainError('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header', {}, [{ path: '/Host', location: 'headers', message: 'is required' }]);
+      throw new DomainError('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header', {}, [
+        { path: '/Host', location: 'headers', message: 'is required', rule: 'required' },
+      ]);
     }
   });
 }

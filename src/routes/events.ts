@@ -50,7 +50,7 @@ function programOf(input: { program_id?: string }, fallback: string | undefined,
   const id = input.program_id ?? fallback;
   if (!id)
     throw new DomainError('VALIDATION_FAILED', `${path}/program_id is required`, {}, [
-      { path: `${path}/program_id`, location: 'body', message: 'is required' },
+      { path: `${path}/program_id`, location: 'body', message: 'is required', rule: 'required' },
     ]);
   return id;
 }

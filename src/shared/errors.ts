@@ -163,6 +163,34 @@ export const FIELD_RULES = {
   at_least_redeemed: 'the stock must be at least params.limit, the units redeemed already',
   not_past: 'the instant must be now or later',
   instant_taken: 'another item (params.id) takes effect at this instant already',
+  reserved: 'the value is reserved (params.value)',
+  required_with: 'the field is needed together with params.field',
+  not_with: 'the field cannot be combined with params.field',
+  not_used_for: 'the field is not used when params.field is params.value',
+  at_least_field: 'the value must be at least params.field',
+  at_least_one_of: 'at least one of params.fields is needed',
+  time_zone: 'the text is not a supported IANA time zone name',
+  prize_reward_type: 'a params.type reward cannot be a prize (a prize issues a coupon, goods, a service or an experience)',
+  archived: 'the referenced object is archived',
+  too_many: 'there are params.limit already, the most allowed',
+  at_least_given: 'the stock must be at least params.limit, the units given out already',
+  variable_name: 'the expression must name a variable as text (params.variables)',
+  unknown_variable: 'params.name is not a variable (params.variables)',
+  jsonlogic: 'the value is not a valid JSONLogic expression',
+  jsonlogic_operator: 'the key is not a known JSONLogic operator',
+  code_length: 'params.length random characters are too few for params.codes codes',
+  unknown_event_type: 'the event type is neither built in nor declared by the program',
+  items_total: 'the items come to more than params.limit minor units together',
+  taken: 'the value is used by another one already',
+  unknown_reference: 'the referenced object does not exist',
+  invalid_cursor: 'the cursor is not one this API returned',
+  built_in: 'the value is a built-in one',
+  json_schema: 'the value is not a valid JSON Schema',
+  at_or_after: 'the instant must be at or after params.limit',
+  backdate_limit: 'the instant must be at or after params.limit (params.days days back)',
+  points_step: 'the points must be a multiple of params.points (params.points points are worth params.value fen)',
+  no_order: 'the order has no order.paid event',
+  no_order_of_member: 'the order has no order.paid event of this member',
 } as const;
 
 export type FieldRule = keyof typeof FIELD_RULES;
@@ -200,9 +228,9 @@ export function isErrorCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERRORS, code);
 }
 
-/** A validation failure on one field. */
-export function fieldError(path: string, message: string, location = 'body'): DomainError {
-  return new DomainError('VALIDATION_FAILED', `${path} ${message}`, {}, [{ path, location, message }]);
+/** A validation failure on one field: its English message, and its rule with the rule's figures. */
+export function fieldError(path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}, location = 'body'): DomainError {
+  return new DomainError('VALIDATION_FAILED', `${path} ${message}`, {}, [{ path, location, message, rule, params }]);
 }
 
 /**

@@ -136,7 +136,7 @@ export async function withIdempotency<T>(
 export function requireKey(ctx: IdempotencyContext | undefined): IdempotencyContext {
   if (!ctx)
     throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', undefined, {}, [
-      { path: '/Idempotency-Key', location: 'headers', message: 'is required for this operation' },
+      { path: '/Idempotency-Key', location: 'headers', message: 'is required for this operation', rule: 'required' },
     ]);
   return ctx;
 }

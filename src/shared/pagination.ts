@@ -25,7 +25,9 @@ export function decodeCursor(cursor: string | undefined, parts: CursorPart[]): u
   } catch {
     // fall through
   }
-  throw new DomainError('INVALID_CURSOR', undefined, {}, [{ path: '/cursor', location: 'querystring', message: 'is not a cursor this API returned' }]);
+  throw new DomainError('INVALID_CURSOR', undefined, {}, [
+    { path: '/cursor', location: 'querystring', message: 'is not a cursor this API returned', rule: 'invalid_cursor' },
+  ]);
 }
 
 export interface Page<T> {

@@ -49,7 +49,7 @@ export async function findMembers(run: Run, todo: Prepared[]): Promise<Prepared[
         run.outcomes,
         p,
         new DomainError('MEMBER_NOT_FOUND', `No member ${p.input.member_id ?? p.input.external_member_id} in ${program.id}`, {}, [
-          { path: `${p.prefix}/${field}`, location: 'body', message: 'is not a member of the program' },
+          { path: `${p.prefix}/${field}`, location: 'body', message: 'is not a member of the program', rule: 'not_in_program' },
         ]),
       );
       return false;

@@ -28,7 +28,7 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
         run.outcomes,
         p,
         new DomainError('ORDER_NOT_FOUND', `No order.paid event for order ${orderId}; send it first`, { order_id: orderId }, [
-          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event' },
+          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event', rule: 'no_order' },
         ]),
       );
       continue;
@@ -40,7 +40,7 @@ export async function planRefunds(run: Run, todo: Prepared[]): Promise<void> {
         run.outcomes,
         p,
         new DomainError('ORDER_NOT_FOUND', `Order ${orderId} was not paid by member ${p.member!.id}`, { order_id: orderId, member_id: p.member!.id }, [
-          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member' },
+          { path: `${p.prefix}/data/order_id`, location: 'body', message: 'has no order.paid event of this member', rule: 'no_order_of_member' },
         ]),
       );
       continue;

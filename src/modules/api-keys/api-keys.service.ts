@@ -64,7 +64,7 @@ export async function createApiKeyFor(
     if (index >= 0) {
       const id = programIds[index]!;
       throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id }, [
-        { path: `/program_ids/${index}`, location: 'body', message: 'is not a known program' },
+        { path: `/program_ids/${index}`, location: 'body', message: 'is not a known program', rule: 'unknown_reference' },
       ]);
     }
   }

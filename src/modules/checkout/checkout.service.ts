@@ -115,7 +115,13 @@ export async function holdCheckout(db: Db, memberId: string, input: DeductionCre
   const step = steps(policy.points_per_yuan);
   if (BigInt(input.points) % step.points !== 0n) {
     throw new DomainError('VALIDATION_FAILED', `points are used in steps of ${step.points}`, {}, [
-      { path: '/points', location: 'body', message: `must be a multiple of ${step.points} (${step.points} points are worth ${step.value} fen)` },
+      {
+        path: '/points',
+        location: 'body',
+        message: `must be a multiple of ${step.points} (${step.points} points are worth ${step.value} fen)`,
+        rule: 'points_step',
+        params: { points: Number(step.points), value: Number(step.value) },
+      },
     ]);
   }
   // the caps alone: the balance is checked under the member's lock

@@ -172,7 +172,7 @@ async function checkRoles(db: Queryable, scope: ManagerScope, roles: readonly Ro
     const key = r.program_id ?? '';
     if (seen.has(key))
       throw new DomainError('VALIDATION_FAILED', `/roles/${i} gives a second role in the same program`, {}, [
-        { path: `/roles/${i}/program_id`, location: 'body', message: 'has a role already' },
+        { path: `/roles/${i}/program_id`, location: 'body', message: 'has a role already', rule: 'duplicate' },
       ]);
     seen.add(key);
     if (r.program_id === null && scope !== null) {
@@ -186,7 +186,7 @@ async function checkRoles(db: Queryable, scope: ManagerScope, roles: readonly Ro
   if (index >= 0) {
     const id = roles[index]!.program_id!;
     throw new DomainError('PROGRAM_NOT_FOUND', `No program ${id}`, { program_id: id }, [
-      { path: `/roles/${index}/program_id`, location: 'body', message: 'is not a known program' },
+      { path: `/roles/${index}/program_id`, location: 'body', message: 'is not a known program', rule: 'unknown_reference' },
     ]);
   }
 }

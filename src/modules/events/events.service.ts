@@ -109,24 +109,24 @@ export async function createEventType(
   await getProgram(db, programId);
   if (Object.hasOwn(BUILT_IN_EVENT_TYPES, input.type)) {
     throw new DomainError('EVENT_TYPE_EXISTS', `${input.type} is a built-in event type`, { type: input.type }, [
-      { path: '/type', location: 'body', message: 'is a built-in event type' },
+      { path: '/type', location: 'body', message: 'is a built-in event type', rule: 'built_in' },
     ]);
   }
   if (input.schema.type !== 'object')
     throw new DomainError('VALIDATION_FAILED', '/schema/type must be "object"', {}, [
-      { path: '/schema/type', location: 'body', message: 'must be "object": a payload is a JSON object' },
+      { path: '/schema/type', location: 'body', message: 'must be "object": a payload is a JSON object', rule: 'const', params: { value: 'object' } },
     ]);
   try {
     compileEventSchema(input.schema);
   } catch (err) {
     throw new DomainError('VALIDATION_FAILED', `/schema is not a valid JSON Schema: ${(err as Error).message}`, {}, [
-      { path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}` },
+      { path: '/schema', location: 'body', message: `is not a valid JSON Schema: ${(err as Error).message}`, rule: 'json_schema' },
     ]);
   }
   const created = await repo.insertEventType(db, programId, { type: input.type, description: input.description ?? null, schema: input.schema }, now);
   if (!created)
     throw new DomainError('EVENT_TYPE_EXISTS', `The program already has ${input.type}`, { type: input.type }, [
-      { path: '/type', location: 'body', message: 'already exists' },
+      { path: '/type', location: 'body', message: 'already exists', rule: 'taken' },
     ]);
   return { object: 'event_type' as const, type: input.type, built_in: false, description: input.description ?? null, schema: input.schema };
 }

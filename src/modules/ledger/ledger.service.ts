@@ -114,7 +114,8 @@ async function run<T>(
 }
 
 export function credit(db: Queryable, memberId: string, req: CreditRequest, ctx: WriteContext) {
-  if (req.available_at !== undefined && req.pending_days !== undefined) throw fieldError('/pending_days', 'cannot be combined with available_at');
+  if (req.available_at !== undefined && req.pending_days !== undefined)
+    throw fieldError('/pending_days', 'cannot be combined with available_at', 'not_with', { field: 'available_at' });
   // instants as the API writes them (UTC, milliseconds): what the database stores is what was validated
   const times: { available_at?: string; expires_at?: string } = {};
   if (req.available_at !== undefined) times.available_at = normalizeDateTime(req.available_at);

@@ -55,10 +55,12 @@ async function checkPrizeReward(db: Queryable, programId: string, id: string | n
     if (err instanceof DomainError && err.code === 'REWARD_NOT_FOUND') return undefined;
     throw err;
   });
-  if (!r || r.program_id !== programId) throw fieldError('/prize_reward_id', 'is not a reward of this program');
+  if (!r || r.program_id !== programId) throw fieldError('/prize_reward_id', 'is not a reward of this program', 'not_in_program');
   if (!PRIZE_REWARD_TYPES.has(r.type))
-    throw fieldError('/prize_reward_id', `is a ${r.type} reward: a prize issues a coupon, goods, a service or an experience`);
-  if (r.status === 'archived') throw fieldError('/prize_reward_id', 'is archived');
+    throw fieldError('/prize_reward_id', `is a ${r.type} reward: a prize issues a coupon, goods, a service or an experience`, 'prize_reward_type', {
+      type: r.type,
+    });
+  if (r.status === 'archived') throw fieldError('/prize_reward_id', 'is archived', 'archived');
 }
 
 export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, ctx: LotteryWriteContext): Promise<WriteResult<Prize>> {
@@ -68,11 +70,11 @@ export async function createPrize(db: Db, rewardId: string, input: PrizeCreate, 
     await repo.lockRotation(tx, rewardId);
     if (await repo.prizeCodeTaken(tx, rewardId, input.code))
       throw new DomainError('LOTTERY_PRIZE_CODE_TAKEN', `The lottery has a prize ${input.code} already`, { code: input.code }, [
-        { path: '/code', location: 'body', message: 'is taken by another prize of this lottery' },
+        { path: '/code', location: 'body', message: 'is taken by another prize of this lottery', rule: 'taken' },
       ]);
     // the engine draws over at most MAX_PRIZES weights (their total stays below 2^32)
     if ((await repo.listPrizes(tx, rewardId, false)).length >= MAX_PRIZES)
-      throw fieldError('/code', `cannot be added: the lottery has ${MAX_PRIZES} prizes already (archive one first)`);
+      throw fieldError('/code', `cannot be added: the lottery has ${MAX_PRIZES} prizes already (archive one first)`, 'too_many', { limit: MAX_PRIZES });
     await checkPrizeReward(tx, r.program_id, input.prize_reward_id, ctx.now);
     const body = await repo.insertPrize(
       tx,
@@ -121,7 +123,7 @@ export async function updatePrize(db: Db, rewardId: string, prizeId: string, inp
         changes.stock = null;
         changes.stockLeft = null;
       } else {
-        if (input.stock < given) throw fieldError('/stock', `must be at least ${given}, the units given out already`);
+        if (input.stock < given) throw fieldError('/stock', `must be at least ${given}, the units given out already`, 'at_least_given', { limit: given });
         changes.stock = input.stock;
         changes.stockLeft = input.stock - given;
       }

@@ -229,6 +229,8 @@ export async function mintMemberToken(db: Queryable, programId: string, input: M
     throw fieldError(
       input.member_id === undefined ? '/member_id' : '/external_id',
       input.member_id === undefined ? 'or external_id is required' : 'must not be sent with member_id',
+      'exactly_one_of',
+      { fields: 'member_id, external_id' },
     );
   }
   // checks first, in the order of the not-founds; the secret is made only for a token that will be minted

@@ -70,19 +70,20 @@ export async function updateMemberTokenSettings(
 ): Promise<WriteResult<MemberTokenSettings>> {
   let audience = patch.audience;
   if (audience === `jifen:${programId}`) audience = null;
-  else if (audience?.startsWith('jifen:')) throw fieldError('/audience', 'must not start with jifen: (reserved for the default audiences)');
-  if (patch.issuer === 'jifen') throw fieldError('/issuer', 'must not be jifen (the issuer of the tokens Jifen mints)');
+  else if (audience?.startsWith('jifen:'))
+    throw fieldError('/audience', 'must not start with jifen: (reserved for the default audiences)', 'reserved', { value: 'jifen:' });
+  if (patch.issuer === 'jifen') throw fieldError('/issuer', 'must not be jifen (the issuer of the tokens Jifen mints)', 'reserved', { value: 'jifen' });
   return withIdempotency(db, idem, now, async (tx) => {
     const before = await repo.findConfig(tx, programId);
     if (!before) throw notFound(programId);
     const issuer = patch.issuer === undefined ? before.issuer : patch.issuer;
     const jwksUrl = patch.jwks_url === undefined ? before.jwks_url : patch.jwks_url;
     if (jwksUrl !== null && issuer === null) {
-      throw fieldError('/issuer', 'is required while jwks_url is set');
+      throw fieldError('/issuer', 'is required while jwks_url is set', 'required_with', { field: 'jwks_url' });
     }
     if (audience && (await repo.audienceTaken(tx, programId, audience))) {
       throw new DomainError('AUDIENCE_IN_USE', `Another program already uses the audience ${audience}`, { audience }, [
-        { path: '/audience', location: 'body', message: 'is used by another program' },
+        { path: '/audience', location: 'body', message: 'is used by another program', rule: 'taken' },
       ]);
     }
     try {
@@ -91,7 +92,7 @@ export async function updateMemberTokenSettings(
       // two programs claiming the same audience at once: the second one loses here
       if ((err as { code?: string }).code === '23505') {
         throw new DomainError('AUDIENCE_IN_USE', `Another program already uses the audience ${audience}`, { audience }, [
-          { path: '/audience', location: 'body', message: 'is used by another program' },
+          { path: '/audience', location: 'body', message: 'is used by another program', rule: 'taken' },
         ]);
       }
       throw err;

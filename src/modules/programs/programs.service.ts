@@ -30,20 +30,23 @@ export function checkExpiryPolicy(policy: ExpiryPolicy, path = '/expiry_policy')
   };
   const rule = allowed[policy.type];
   for (const field of rule.required) {
-    if ((policy as Record<string, unknown>)[field] === undefined) throw fieldError(`${path}/${field}`, `is required when type is ${policy.type}`);
+    if ((policy as Record<string, unknown>)[field] === undefined)
+      throw fieldError(`${path}/${field}`, `is required when type is ${policy.type}`, 'required_for', { field: 'type', value: policy.type });
   }
   for (const field of Object.keys(policy)) {
     if (field !== 'type' && !rule.required.includes(field) && !rule.optional.includes(field)) {
-      throw fieldError(`${path}/${field}`, `is not used when type is ${policy.type}`);
+      throw fieldError(`${path}/${field}`, `is not used when type is ${policy.type}`, 'not_used_for', { field: 'type', value: policy.type });
     }
   }
   if (policy.type === 'activity_extended' && policy.hard_cap_months !== undefined && policy.hard_cap_months < policy.months!) {
-    throw fieldError(`${path}/hard_cap_months`, 'must be at least months');
+    throw fieldError(`${path}/hard_cap_months`, 'must be at least months', 'at_least_field', { field: 'months' });
   }
   // adding months to the current expiry is bounded by the period: one without the other is a mistake
   if ((policy.extend_by_months === undefined) !== (policy.extend_once_per === undefined)) {
     const missing = policy.extend_by_months === undefined ? 'extend_by_months' : 'extend_once_per';
-    throw fieldError(`${path}/${missing}`, `is required with ${missing === 'extend_by_months' ? 'extend_once_per' : 'extend_by_months'}`);
+    throw fieldError(`${path}/${missing}`, `is required with ${missing === 'extend_by_months' ? 'extend_once_per' : 'extend_by_months'}`, 'required_with', {
+      field: missing === 'extend_by_months' ? 'extend_once_per' : 'extend_by_months',
+    });
   }
 }
 

@@ -60,6 +60,7 @@ export async function checkTimeZone(db: Queryable, tz: string | undefined, path 
     throw fieldError(
       path,
       'is not a supported IANA time zone name (such as Asia/Shanghai or UTC; not an offset, a POSIX TZ string, posix/…, right/…, localtime or Factory)',
+      'time_zone',
     );
   }
 }

@@ -440,7 +440,10 @@ export async function generateCodes(db: Db, rewardId: string, input: CodeGenerat
     await tx.query('SELECT 1 FROM reward WHERE id = $1 FOR UPDATE', [rewardId]);
     const [{ n: pool } = { n: 0 }] = await tx.query<{ n: number }>('SELECT count(*)::float8 AS n FROM reward_code WHERE reward_id = $1', [rewardId]);
     if (codeSpaceTooSmall(length, pool + input.count))
-      throw fieldError('/length', `${length} random characters are too few for ${pool + input.count} codes in the pool; make them longer`);
+      throw fieldError('/length', `${length} random characters are too few for ${pool + input.count} codes in the pool; make them longer`, 'code_length', {
+        length,
+        codes: pool + input.count,
+      });
     const id = newId('rci');
     const parameters = { count: input.count, prefix, length };
     await tx.query(
@@ -483,7 +486,9 @@ function decodeCodeCursor(cursor: string | undefined): string | undefined {
   } catch {
     // refused below
   }
-  throw new DomainError('INVALID_CURSOR', 'The cursor is not one this list gave', {}, [{ path: '/cursor', location: 'querystring', message: 'is not valid' }]);
+  throw new DomainError('INVALID_CURSOR', 'The cursor is not one this list gave', {}, [
+    { path: '/cursor', location: 'querystring', message: 'is not valid', rule: 'invalid_cursor' },
+  ]);
 }
 
 /**

@@ -36,9 +36,10 @@ export function validateLogic(expr: unknown, path: string): void {
   }
   if (expr === null || typeof expr !== 'object') return;
   const keys = Object.keys(expr);
-  if (keys.length !== 1) throw fieldError(path, 'must be a JSONLogic operation: an object with exactly one operator key');
+  if (keys.length !== 1) throw fieldError(path, 'must be a JSONLogic operation: an object with exactly one operator key', 'jsonlogic');
   const op = keys[0]!;
-  if (!OPERATORS.has(op)) throw fieldError(`${path}/${op.replaceAll('~', '~0').replaceAll('/', '~1')}`, `is not a known JSONLogic operator`);
+  if (!OPERATORS.has(op))
+    throw fieldError(`${path}/${op.replaceAll('~', '~0').replaceAll('/', '~1')}`, `is not a known JSONLogic operator`, 'jsonlogic_operator');
   validateLogic((expr as Record<string, unknown>)[op], `${path}/${op.replaceAll('~', '~0').replaceAll('/', '~1')}`);
 }
 
@@ -47,7 +48,7 @@ export function compileLogic(expr: unknown, path: string): (data: unknown) => un
   try {
     return logic.build(expr as Parameters<LogicEngine['build']>[0]) as (data: unknown) => unknown;
   } catch (err) {
-    throw fieldError(path, `is not a valid JSONLogic expression${(err as Error)?.message ? `: ${(err as Error).message}` : ''}`);
+    throw fieldError(path, `is not a valid JSONLogic expression${(err as Error)?.message ? `: ${(err as Error).message}` : ''}`, 'jsonlogic');
   }
 }
 
@@ -92,21 +93,29 @@ export interface CompiledRule {
 export function compileRule(input: RuleVersionInput, path = '/definition'): CompiledRule {
   const def = input.definition;
   const effect = def.effect;
-  if (effect.type === 'rate' && effect.per_amount === undefined) throw fieldError(`${path}/effect/per_amount`, 'is required for a rate effect');
+  if (effect.type === 'rate' && effect.per_amount === undefined)
+    throw fieldError(`${path}/effect/per_amount`, 'is required for a rate effect', 'required_for', { field: 'type', value: 'rate' });
   if (effect.type === 'fixed' && (effect.per_amount !== undefined || effect.basis !== undefined)) {
-    throw fieldError(`${path}/effect/${effect.per_amount !== undefined ? 'per_amount' : 'basis'}`, 'is only for a rate effect');
+    throw fieldError(`${path}/effect/${effect.per_amount !== undefined ? 'per_amount' : 'basis'}`, 'is only for a rate effect', 'only_for', {
+      field: 'type',
+      value: 'rate',
+    });
   }
-  if (def.item_multipliers?.length && effect.type !== 'rate') throw fieldError(`${path}/item_multipliers`, 'need a rate effect');
-  if (effect.basis === 'order' && def.item_multipliers?.length) throw fieldError(`${path}/effect/basis`, 'must be items when item_multipliers are set');
+  if (def.item_multipliers?.length && effect.type !== 'rate')
+    throw fieldError(`${path}/item_multipliers`, 'need a rate effect', 'only_for', { field: 'type', value: 'rate' });
+  if (effect.basis === 'order' && def.item_multipliers?.length)
+    throw fieldError(`${path}/effect/basis`, 'must be items when item_multipliers are set', 'const', { value: 'items' });
   const multipliers = (def.multipliers ?? []).map((m, i) => compileMultiplier(m, `${path}/multipliers/${i}`));
   const itemMultipliers = (def.item_multipliers ?? []).map((m, i) => {
-    if (!m.skus?.length && !m.categories?.length) throw fieldError(`${path}/item_multipliers/${i}`, 'needs skus or categories');
+    if (!m.skus?.length && !m.categories?.length)
+      throw fieldError(`${path}/item_multipliers/${i}`, 'needs skus or categories', 'at_least_one_of', { fields: 'skus, categories' });
     return { skus: new Set(m.skus ?? []), categories: new Set(m.categories ?? []), value: parseDecimal(m.multiplier), label: m.label ?? `×${m.multiplier}` };
   });
   const s = def.schedule;
-  if (s?.start && s.end && Date.parse(s.start) >= Date.parse(s.end)) throw fieldError(`${path}/schedule/end`, 'must be after start');
+  if (s?.start && s.end && Date.parse(s.start) >= Date.parse(s.end))
+    throw fieldError(`${path}/schedule/end`, 'must be after start', 'after_field', { field: 'start' });
   const hours = s?.hours ? ([minutes(s.hours.from), minutes(s.hours.to)] as [number, number]) : undefined;
-  if (hours && hours[0] >= hours[1]) throw fieldError(`${path}/schedule/hours/to`, 'must be after from');
+  if (hours && hours[0] >= hours[1]) throw fieldError(`${path}/schedule/hours/to`, 'must be after from', 'after_field', { field: 'from' });
   return {
     ruleId: input.rule_id,
     version: input.version,
@@ -132,7 +141,8 @@ function minutes(hhmm: string): number {
 
 function compileMultiplier(m: Multiplier, path: string): CompiledMultiplier {
   const need = (field: keyof Multiplier) => {
-    if (m[field] === undefined) throw fieldError(`${path}/${field}`, `is required for a ${m.type} multiplier`);
+    if (m[field] === undefined)
+      throw fieldError(`${path}/${field}`, `is required for a ${m.type} multiplier`, 'required_for', { field: 'type', value: m.type });
   };
   const allowed: Record<Multiplier['type'], (keyof Multiplier)[]> = {
     tier: ['values'],
@@ -147,10 +157,12 @@ function compileMultiplier(m: Multiplier, path: string): CompiledMultiplier {
   const optional: (keyof Multiplier)[] = m.type === 'tier' || m.type === 'channel' ? ['labels'] : ['label'];
   for (const field of Object.keys(m) as (keyof Multiplier)[]) {
     if (field !== 'type' && !optional.includes(field) && !allowed[m.type].includes(field))
-      throw fieldError(`${path}/${field}`, `is not used by a ${m.type} multiplier`);
+      throw fieldError(`${path}/${field}`, `is not used by a ${m.type} multiplier`, 'not_used_for', { field: 'type', value: m.type });
   }
-  if (m.type === 'weekday' && m.days!.some((d) => d > 7)) throw fieldError(`${path}/days`, 'weekdays are 1 (Monday) to 7 (Sunday)');
-  if (m.type === 'date_window' && Date.parse(m.from!) >= Date.parse(m.to!)) throw fieldError(`${path}/to`, 'must be after from');
+  if (m.type === 'weekday' && m.days!.some((d) => d > 7))
+    throw fieldError(`${path}/days`, 'weekdays are 1 (Monday) to 7 (Sunday)', 'maximum', { comparison: '<=', limit: 7 });
+  if (m.type === 'date_window' && Date.parse(m.from!) >= Date.parse(m.to!))
+    throw fieldError(`${path}/to`, 'must be after from', 'after_field', { field: 'from' });
   const value = m.multiplier === undefined ? undefined : parseDecimal(m.multiplier);
   const values = m.values ? new Map(Object.entries(m.values).map(([k, v]) => [k, parseDecimal(v)])) : undefined;
   const texts = new Map<Rational, string>();

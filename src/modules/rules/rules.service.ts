@@ -73,7 +73,7 @@ function effectiveFrom(given: string | undefined, now: Date, backdate = false): 
       'EFFECTIVE_FROM_IN_PAST',
       'A rule version cannot take effect in the past: events already evaluated would not match it (send backdate: true to publish it for events still to come)',
       { effective_from: given },
-      [{ path: '/effective_from', location: 'body', message: 'must not be in the past' }],
+      [{ path: '/effective_from', location: 'body', message: 'must not be in the past', rule: 'not_past' }],
     );
   }
   const earliest = new Date(now.getTime() - MAX_BACKDATE_DAYS * DAY_MS);
@@ -82,7 +82,15 @@ function effectiveFrom(given: string | undefined, now: Date, backdate = false): 
       'BACKDATE_LIMIT_EXCEEDED',
       `A rule version can be back-dated at most ${MAX_BACKDATE_DAYS} days, to ${earliest.toISOString()}`,
       { effective_from: given, earliest_effective_from: earliest.toISOString(), max_days: MAX_BACKDATE_DAYS },
-      [{ path: '/effective_from', location: 'body', message: `must be at or after ${earliest.toISOString()} (${MAX_BACKDATE_DAYS} days back)` }],
+      [
+        {
+          path: '/effective_from',
+          location: 'body',
+          message: `must be at or after ${earliest.toISOString()} (${MAX_BACKDATE_DAYS} days back)`,
+          rule: 'backdate_limit',
+          params: { limit: earliest.toISOString(), days: MAX_BACKDATE_DAYS },
+        },
+      ],
     );
   }
   return at;
@@ -143,7 +151,15 @@ export async function reviseRule(
         'EFFECTIVE_FROM_BEFORE_LATEST',
         `Version ${latest.version} takes effect at ${latest.effective_from}; a new version must take effect at or after it`,
         { latest_effective_from: latest.effective_from },
-        [{ path: '/effective_from', location: 'body', message: `must be at or after ${latest.effective_from}` }],
+        [
+          {
+            path: '/effective_from',
+            location: 'body',
+            message: `must be at or after ${latest.effective_from}`,
+            rule: 'at_or_after',
+            params: { limit: latest.effective_from },
+          },
+        ],
       );
     }
     await repo.insertVersion(tx, ruleId, latest.version + 1, from, input.definition, now, actor);

@@ -60,10 +60,19 @@ function checkVariables(expr: unknown, path: string): void {
     const namePath = Array.isArray(arg) ? `${at}/0` : at;
     if (typeof name !== 'string') {
       // a computed name cannot be checked now; it is refused rather than evaluated blind
-      if (name !== null && typeof name === 'object') throw fieldError(namePath, 'must name a variable as a string (computed names are not supported)');
-      throw fieldError(namePath, `must name a variable: one of ${Object.keys(SEGMENT_VARIABLES).join(', ')}`);
+      if (name !== null && typeof name === 'object')
+        throw fieldError(namePath, 'must name a variable as a string (computed names are not supported)', 'variable_name', {
+          variables: Object.keys(SEGMENT_VARIABLES).join(', '),
+        });
+      throw fieldError(namePath, `must name a variable: one of ${Object.keys(SEGMENT_VARIABLES).join(', ')}`, 'variable_name', {
+        variables: Object.keys(SEGMENT_VARIABLES).join(', '),
+      });
     }
-    if (!knownVariable(name)) throw fieldError(namePath, `is not a segment variable (${name}); known: ${Object.keys(SEGMENT_VARIABLES).join(', ')}`);
+    if (!knownVariable(name))
+      throw fieldError(namePath, `is not a segment variable (${name}); known: ${Object.keys(SEGMENT_VARIABLES).join(', ')}`, 'unknown_variable', {
+        name: String(name),
+        variables: Object.keys(SEGMENT_VARIABLES).join(', '),
+      });
     if (Array.isArray(arg)) for (let i = 1; i < arg.length; i++) checkVariables(arg[i], `${at}/${i}`);
     return;
   }
@@ -75,7 +84,8 @@ export type SegmentPredicate = (facts: MemberFacts) => boolean;
 /** Validates and compiles a condition (400 VALIDATION_FAILED at `path` and below when it is wrong). */
 export function compileSegmentCondition(condition: unknown, path = '/condition'): SegmentPredicate {
   if (typeof condition === 'boolean') return () => condition;
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) throw fieldError(path, 'must be a JSONLogic operation or a boolean');
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition))
+    throw fieldError(path, 'must be a JSONLogic operation or a boolean', 'jsonlogic');
   const fn = compileLogic(condition, path);
   checkVariables(condition, path);
   return (facts) => {
