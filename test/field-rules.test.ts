@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FIELD_RULES } from '../src/shared/errors.ts';
+import { validateLogic } from '../src/modules/rules/rules.engine.ts';
+import { DomainError, FIELD_RULES } from '../src/shared/errors.ts';
 import { createAjv, fieldErrors } from '../src/shared/json-schema.ts';
 
 const schema = {
@@ -61,5 +62,30 @@ describe('field rules', () => {
       for (const v of Object.values(e.params ?? {})) assert.ok(typeof v === 'string' || typeof v === 'number', `${e.path}: ${JSON.stringify(e.params)}`);
       assert.ok(e.message.length > 0);
     }
+  });
+
+  it("names the API's own checks too (the JSONLogic of earning rules)", () => {
+    const ruleOf = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        assert.ok(err instanceof DomainError, String(err));
+        const [e] = err.errors ?? [];
+        return { path: e?.path, rule: e?.rule, params: e?.params };
+      }
+      assert.fail('no error');
+    };
+    assert.deepEqual(
+      ruleOf(() => validateLogic({ shout: [1] }, '/definition/condition')),
+      {
+        path: '/definition/condition/shout',
+        rule: 'jsonlogic_operator',
+        params: {},
+      },
+    );
+    assert.deepEqual(
+      ruleOf(() => validateLogic({ '==': [1, 2], '!=': [1, 2] }, '/c')),
+      { path: '/c', rule: 'jsonlogic', params: {} },
+    );
   });
 });
