@@ -195,6 +195,9 @@ export const FIELD_RULES = {
 
 export type FieldRule = keyof typeof FIELD_RULES;
 
+/** A field rule's figures (limit, values, field, …): text or numbers. */
+export type FieldParams = Record<string, string | number>;
+
 export interface FieldError {
   /** JSON pointer into the request part, e.g. `/points` or `/expiry_policy/months`. */
   path: string;
@@ -204,8 +207,8 @@ export interface FieldError {
   message: string;
   /** What the field breaks, for programs and translations (FIELD_RULES). */
   rule?: FieldRule;
-  /** The rule's figures (limit, values, field, …), text or numbers. */
-  params?: Record<string, string | number>;
+  /** The rule's figures. */
+  params?: FieldParams;
 }
 
 /** An expected failure. Never becomes a 500. */
@@ -229,7 +232,7 @@ export function isErrorCode(code: string): code is ErrorCode {
 }
 
 /** A validation failure on one field: its English message, and its rule with the rule's figures. */
-export function fieldError(path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}, location = 'body'): DomainError {
+export function fieldError(path: string, message: string, rule: FieldRule, params: FieldParams = {}, location = 'body'): DomainError {
   return new DomainError('VALIDATION_FAILED', `${path} ${message}`, {}, [{ path, location, message, rule, params }]);
 }
 

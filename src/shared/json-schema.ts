@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { FIELD_RULES, type FieldError, type FieldRule } from './errors.ts';
+import { FIELD_RULES, type FieldError, type FieldParams, type FieldRule } from './errors.ts';
 import { dateTimeFormat } from './formats.ts';
 import { addJsonLimitsKeyword, JSON_LIMITS_KEYWORD } from './json-limits.ts';
 
@@ -101,8 +101,8 @@ export function fieldErrors(errors: readonly AjvError[], location: string, prefi
 const isFieldRule = (keyword: string): keyword is FieldRule => Object.hasOwn(FIELD_RULES, keyword);
 
 /** Ajv's params that are text or numbers (limit, type, pattern, format, comparison, …); nothing else. */
-function figures(params: Record<string, unknown>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
+function figures(params: Record<string, unknown>): FieldParams {
+  const out: FieldParams = {};
   for (const [k, v] of Object.entries(params)) if (typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))) out[k] = v;
   return out;
 }

@@ -138,7 +138,7 @@ END $$;
 -- so it read the whole of member_tier and sorted it for every batch, the more so the more members
 -- were due; the index is the only plan here (enable_seqscan off, for this statement only).
 -- That guess also made the plan look expensive enough for PostgreSQL's JIT: 10.7 ms of compiling
--- for a 10 ms statement, in every batch (auto_explain, a million members due). jit is off here and
+-- in a 21 ms statement, in every batch (auto_explain, a million members due). jit is off here and
 -- in tiers_review: their statements are short and run thousands of times.
 CREATE OR REPLACE FUNCTION jf_tier_review_candidates(p_now timestamptz, p_limit integer, p_part integer, p_parts integer,
                                                      p_after_at timestamptz, p_after_id text) RETURNS integer LANGUAGE plpgsql

@@ -2,7 +2,7 @@ import type { Db, Queryable } from '../../db/db.ts';
 import type { EventInput, EventResultView, EventsSnapshot, PlannedReversal } from '../../modules/events/index.ts';
 import type { MemberProfile } from '../../modules/members/index.ts';
 import type { Evaluation, RuleCache, RuleSet } from '../../modules/rules/index.ts';
-import { DomainError, type FieldRule } from '../../shared/errors.ts';
+import { DomainError, type FieldParams, type FieldRule } from '../../shared/errors.ts';
 import type { TierBook, TierRefund } from './tiers.ts';
 
 /** What ingestion needs: the database and the compiled rules of every program. */
@@ -83,7 +83,7 @@ export function fieldProblem(
   path: string,
   message: string,
   rule?: FieldRule,
-  params: Record<string, string | number> = {},
+  params: FieldParams = {},
   code: 'VALIDATION_FAILED' | 'UNKNOWN_EVENT_TYPE' = 'VALIDATION_FAILED',
 ): DomainError {
   return new DomainError(code, `${path} ${message}`, {}, [{ path, location: 'body', message, ...(rule ? { rule, params } : {}) }]);

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, type FieldError, type FieldRule } from '../../shared/errors.ts';
+import { DomainError, type FieldError, type FieldParams, type FieldRule } from '../../shared/errors.ts';
 import { normalizeDateTime } from '../../shared/formats.ts';
 import { type IdempotencyContext, idempotencyParams, idempotentWrite, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
@@ -82,8 +82,7 @@ function rowOf(input: RewardCreate): repo.RewardRow {
  */
 async function rewardProblems(db: Queryable, programId: string, r: repo.RewardRow): Promise<FieldError[]> {
   const issues: FieldError[] = [];
-  const add = (path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}) =>
-    issues.push({ path, location: 'body', message, rule, params });
+  const add = (path: string, message: string, rule: FieldRule, params: FieldParams = {}) => issues.push({ path, location: 'body', message, rule, params });
   if (r.available_from !== null && r.available_until !== null && Date.parse(r.available_until) <= Date.parse(r.available_from))
     add('/available_until', 'must be after available_from', 'after_field', { field: 'available_from' });
   if (r.schedule_from !== null && r.schedule_until !== null && r.schedule_until <= r.schedule_from)

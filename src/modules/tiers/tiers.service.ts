@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../../db/db.ts';
-import { DomainError, type FieldError, type FieldRule } from '../../shared/errors.ts';
+import { DomainError, type FieldError, type FieldParams, type FieldRule } from '../../shared/errors.ts';
 import { type IdempotencyContext, type WriteResult, withIdempotency } from '../../shared/idempotency.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodeCursor, type Page, toPage } from '../../shared/pagination.ts';
@@ -28,8 +28,7 @@ function ladderNotFound(programId: string): DomainError {
  */
 export function ladderProblems(input: TierLadderInput): FieldError[] {
   const issues: FieldError[] = [];
-  const add = (path: string, message: string, rule: FieldRule, params: Record<string, string | number> = {}) =>
-    issues.push({ path, location: 'body', message, rule, params });
+  const add = (path: string, message: string, rule: FieldRule, params: FieldParams = {}) => issues.push({ path, location: 'body', message, rule, params });
   const w = input.qualifying_window;
   if (w.type === 'rolling_months' && w.months === undefined)
     add('/qualifying_window/months', 'is required for rolling_months', 'required_for', { field: 'type', value: 'rolling_months' });

@@ -17,10 +17,10 @@ export function describeError(error: unknown, t: TFunction): { message: string; 
   if (error instanceof ApiError) {
     if (error.code === 'NETWORK_ERROR') return { message: t('common:networkError'), code: error.code };
     const local = errorHeadline(error.code, t);
-    const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${fieldMessage(e, t)}`.trim()).join('; ');
+    const fields = error.problem.errors?.map((e) => `${e.path || e.location || ''} ${fieldMessage(e, t)}`.trim()).join(t('common:errorsSeparator'));
     // field errors say it all, in the viewer's language; the API's own sentence is their English
-    if (fields) return { message: `${local ?? error.message}: ${fields}`, code: error.code };
-    return { message: local ? `${local}: ${error.message}` : error.message, code: error.code };
+    if (fields) return { message: t('common:errorWithDetail', { headline: local ?? error.message, detail: fields }), code: error.code };
+    return { message: local ? t('common:errorWithDetail', { headline: local, detail: error.message }) : error.message, code: error.code };
   }
   return { message: error instanceof Error ? error.message : String(error) };
 }
